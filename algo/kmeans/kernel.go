@@ -1,0 +1,219 @@
+package kmeans
+
+import "math"
+
+// The assignment kernel. Rows go through it in blocks of four and centres in
+// pairs, so eight independent FMA chains are in flight, all in registers; the
+// chain for one (row, centre) pair always runs over j = 0..d-1 in order from
+// zero, so the blocked, tail and single-row paths (and Nearest) produce the
+// same bits. Dot products go to a small score buffer and the argmin runs
+// after all pairs, with a float compare feeding an integer conditional move
+// and min for the running best, so it does not branch on data.
+//
+// Centres stay row-major. A transposed D×K layout with the inner loop over
+// clusters needs K accumulators per row, which live in memory in Go; it
+// measured slower than this register-blocked loop over j.
+//
+// math.FMA compiles to one instruction when built with GOAMD64=v3 or later;
+// with the default GOAMD64=v1 every call also tests a CPU feature flag, which
+// roughly halves the kernel's speed (the bits are the same either way).
+
+// chunkRows is how many rows are labelled before the caller consumes them.
+const chunkRows = 256
+
+// kernel labels rows with their nearest centre. Its buffers are reused.
+type kernel struct {
+	k, d int
+	c    []float64 // k*d centres, row-major
+	half []float64 // ½‖c_k‖²
+	lab  []int     // chunkRows labels
+	// scores holds the dot products of four rows with every centre,
+	// interleaved by row.
+	scores []float64
+}
+
+func (kn *kernel) reset(c []float64, k, d int) {
+	kn.k, kn.d, kn.c = k, d, c[:k*d]
+	kn.half = kn.half[:0]
+	for i := 0; i < k; i++ {
+		kn.half = append(kn.half, halfNorm(c[i*d:(i+1)*d]))
+	}
+	if cap(kn.lab) < chunkRows {
+		kn.lab = make([]int, chunkRows)
+	}
+	kn.lab = kn.lab[:chunkRows]
+	kn.scores = grow(kn.scores, 4*k)
+}
+
+func halfNorm(c []float64) float64 {
+	s := 0.0
+	for _, v := range c {
+		s = math.FMA(v, v, s)
+	}
+	return float64(0.5 * s)
+}
+
+// sqDist is the exact squared Euclidean distance Σ(x−c)².
+func sqDist(x, c []float64) float64 {
+	c = c[:len(x)]
+	s := 0.0
+	for j, v := range x {
+		t := v - c[j]
+		s = math.FMA(t, t, s)
+	}
+	return s
+}
+
+// scan labels the n rows of x chunk by chunk and calls visit with the first
+// row index of each chunk and its labels.
+func (kn *kernel) scan(x []float64, n int, visit func(lo int, lab []int)) {
+	for lo := 0; lo < n; lo += chunkRows {
+		m := min(chunkRows, n-lo)
+		lab := kn.lab[:m]
+		kn.labels(lab, x[lo*kn.d:(lo+m)*kn.d])
+		visit(lo, lab)
+	}
+}
+
+// labels writes the nearest centre of each row of x into lab.
+func (kn *kernel) labels(lab []int, x []float64) {
+	d, n := kn.d, len(lab)
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		kn.block4(lab[i:i+4], x[i*d:(i+4)*d])
+	}
+	for ; i < n; i++ {
+		lab[i] = kn.one(x[i*d : (i+1)*d])
+	}
+}
+
+// better folds score v of centre k into the running best (b, i). A tie keeps
+// the earlier, lower index. It compiles to a compare, an integer conditional
+// move and a min, without a data-dependent branch.
+func better(b float64, i int, v float64, k int) (float64, int) {
+	if v < b {
+		i = k
+	}
+	return min(b, v), i
+}
+
+// one is the single-row path.
+func (kn *kernel) one(x []float64) int {
+	d := len(x)
+	best, bi := math.Inf(1), 0
+	for k, h := range kn.half {
+		c := kn.c[k*d : (k+1)*d][:len(x)]
+		s := 0.0
+		for j, v := range x {
+			s = math.FMA(v, c[j], s)
+		}
+		best, bi = better(best, bi, h-s, k)
+	}
+	return bi
+}
+
+// block4 labels four consecutive rows. The dot products of a pair of
+// centres go to a score buffer; the argmin runs after all pairs, so the FMA
+// loop carries nothing but its accumulators from one pair to the next.
+func (kn *kernel) block4(lab []int, x []float64) {
+	d, k := kn.d, kn.k
+	x0 := x[:d]
+	x1 := x[d : 2*d][:len(x0)]
+	x2 := x[2*d : 3*d][:len(x0)]
+	x3 := x[3*d : 4*d][:len(x0)]
+	sc := kn.scores[:4*k]
+	kk := 0
+	for ; kk+2 <= k; kk += 2 {
+		c0 := kn.c[kk*d : (kk+1)*d][:len(x0)]
+		c1 := kn.c[(kk+1)*d : (kk+2)*d][:len(x0)]
+		var s00, s01, s10, s11, s20, s21, s30, s31 float64
+		for j := range x0 {
+			a := c0[j]
+			s00 = math.FMA(x0[j], a, s00)
+			s10 = math.FMA(x1[j], a, s10)
+			s20 = math.FMA(x2[j], a, s20)
+			s30 = math.FMA(x3[j], a, s30)
+			b := c1[j]
+			s01 = math.FMA(x0[j], b, s01)
+			s11 = math.FMA(x1[j], b, s11)
+			s21 = math.FMA(x2[j], b, s21)
+			s31 = math.FMA(x3[j], b, s31)
+		}
+		o := sc[4*kk : 4*kk+8]
+		o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = s00, s10, s20, s30, s01, s11, s21, s31
+	}
+	if kk < k {
+		c0 := kn.c[kk*d : (kk+1)*d][:len(x0)]
+		var s0, s1, s2, s3 float64
+		for j, a := range c0 {
+			s0 = math.FMA(x0[j], a, s0)
+			s1 = math.FMA(x1[j], a, s1)
+			s2 = math.FMA(x2[j], a, s2)
+			s3 = math.FMA(x3[j], a, s3)
+		}
+		o := sc[4*kk : 4*kk+4]
+		o[0], o[1], o[2], o[3] = s0, s1, s2, s3
+	}
+	inf := math.Inf(1)
+	b0, b1, b2, b3 := inf, inf, inf, inf
+	var i0, i1, i2, i3 int
+	for c, h := range kn.half {
+		o := sc[4*c : 4*c+4]
+		b0, i0 = better(b0, i0, h-o[0], c)
+		b1, i1 = better(b1, i1, h-o[1], c)
+		b2, i2 = better(b2, i2, h-o[2], c)
+		b3, i3 = better(b3, i3, h-o[3], c)
+	}
+	lab = lab[:4]
+	lab[0], lab[1], lab[2], lab[3] = i0, i1, i2, i3
+}
+
+// Nearest returns the index of the centre of c (k rows of d, row-major)
+// nearest to the row x, ties going to the lowest index, and the exact squared
+// distance to it. It agrees bit for bit with the assignment used in training.
+// It panics if c or x is too short.
+func Nearest(c []float64, k, d int, x []float64) (int, float64) {
+	if k < 1 || d < 1 || len(c) < k*d || len(x) < d {
+		panic("kmeans: Nearest shape mismatch")
+	}
+	x = x[:d]
+	best, bi := math.Inf(1), 0
+	for i := 0; i < k; i++ {
+		ci := c[i*d : (i+1)*d][:len(x)]
+		s := 0.0
+		for j, v := range x {
+			s = math.FMA(v, ci[j], s)
+		}
+		best, bi = better(best, bi, halfNorm(ci)-s, i)
+	}
+	return bi, sqDist(x, c[bi*d:(bi+1)*d])
+}
+
+// Assign labels every row of x (row-major, d columns) with its nearest centre
+// of c (k rows of d) and the exact squared distance to it, using the fast
+// kernel; the results equal Nearest row by row. labels and dist are reused
+// when their capacity suffices; nil allocates. It panics if the shapes
+// disagree.
+func Assign(labels []int, dist []float64, c []float64, k, d int, x []float64) ([]int, []float64) {
+	if k < 1 || d < 1 || len(c) < k*d || len(x)%d != 0 {
+		panic("kmeans: Assign shape mismatch")
+	}
+	n := len(x) / d
+	labels = grow(labels, n)
+	dist = grow(dist, n)
+	var kn kernel
+	kn.reset(c, k, d)
+	kn.labels(labels, x)
+	for i, l := range labels {
+		dist[i] = sqDist(x[i*d:(i+1)*d], c[l*d:(l+1)*d])
+	}
+	return labels, dist
+}
+
+// grow returns s resliced to n, reallocating when it is too short.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}

@@ -1,0 +1,245 @@
+// Command mathcrm-bench measures mathcrm against the outside references on
+// this machine and prints one JSON line per measurement. `make bench` runs it.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/devcluster"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/partition"
+)
+
+func main() {
+	data := flag.String("data", "", "features CSV from ../shared/bench/gen.py (customer_id,f0..)")
+	anchors := flag.String("anchors", "", "path of ../shared/bench/anchors.py; empty skips the reference")
+	python := flag.String("python", "/usr/bin/python3", "python with scikit-learn")
+	k := flag.Int("k", 16, "clusters")
+	iters := flag.Int("iters", 20, "Lloyd iterations per run")
+	workers := flag.Int("workers", 2, "workers in the dev cluster")
+	rounds := flag.Int("rounds", 2, "interleaved rounds of mathcrm and reference")
+	flag.Parse()
+	if err := run(*data, *anchors, *python, *k, *iters, *workers, *rounds); err != nil {
+		fmt.Fprintln(os.Stderr, "mathcrm-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func emit(v map[string]any) {
+	b, _ := json.Marshal(v)
+	fmt.Println(string(b))
+}
+
+func run(data, anchors, python string, k, iters, workers, rounds int) error {
+	if data == "" {
+		return fmt.Errorf("--data is required")
+	}
+	dir, err := os.MkdirTemp("", "mathcrm-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := devcluster.Start(ctx, devcluster.Config{DataDir: filepath.Join(dir, "cluster"), Workers: workers,
+		NATSListen: "127.0.0.1:0", Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cl, err := client.Dial(c.URL)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	cols, given, err := firstRows(data, k)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	ds, err := cl.Import(ctx, "bench", data, client.ImportOptions{Kind: "features",
+		Options: partition.Options{Key: "customer_id", Shards: 64, TempDir: dir}})
+	if err != nil {
+		return err
+	}
+	v := ds.Latest()
+	emit(map[string]any{"bench": "import", "impl": "mathcrm", "rows": v.Rows, "cols": len(v.Columns), "shards": len(v.Shards),
+		"seconds": round(time.Since(t0).Seconds(), 3), "rows_per_s": round(float64(v.Rows)/time.Since(t0).Seconds(), 0)})
+	spec := proto.JobSpec{Algo: "kmeans", Dataset: "bench", Seed: 1, KMeans: &proto.KMeansSpec{
+		K: k, Columns: cols, Init: "given", Given: given, MaxIter: iters, Tol: 0}}
+	// Warm up: the first job loads every shard into the workers' caches.
+	if _, err := trainJob(ctx, cl, spec); err != nil {
+		return err
+	}
+	var ours, theirs []float64
+	var inertia float64
+	for r := 0; r < rounds; r++ {
+		j, err := trainJob(ctx, cl, spec)
+		if err != nil {
+			return err
+		}
+		var secs []float64
+		for _, p := range j.History {
+			if p.Phase == "lloyd" || (p.Phase == "final" && p.Iteration == iters && len(secs) < iters) {
+				secs = append(secs, p.Seconds)
+			}
+		}
+		secs = secs[:min(len(secs), iters)]
+		med := median(secs)
+		ours = append(ours, med)
+		var m proto.ModelDetail
+		if err := cl.Call(ctx, proto.APIModelShow, proto.Named{Name: j.Model}, &m); err != nil {
+			return err
+		}
+		inertia = m.KMeans.Inertia
+		emit(map[string]any{"bench": "kmeans_lloyd_iter", "impl": "mathcrm dev", "n": v.Rows, "d": len(cols), "k": k,
+			"workers": workers, "gomaxprocs": runtime.GOMAXPROCS(0), "per_iter_s": round(med, 5),
+			"per_iter_min_s": round(minOf(secs), 5), "per_iter_max_s": round(maxOf(secs), 5), "iters": len(secs),
+			"job_s": round(j.Finished.Sub(j.Started).Seconds(), 3), "inertia": round(inertia, 3),
+			"peak_rss_mib": peakRSS()})
+		if anchors != "" {
+			ref, refInertia, err := sklearn(python, anchors, data, k, iters)
+			if err != nil {
+				return err
+			}
+			theirs = append(theirs, ref)
+			emit(map[string]any{"bench": "kmeans_lloyd_iter", "impl": "scikit-learn KMeans(lloyd), 2 threads", "n": v.Rows,
+				"d": len(cols), "k": k, "per_iter_s": ref, "inertia": refInertia,
+				"inertia_rel_diff": round((inertia-refInertia)/refInertia, 12)})
+		}
+	}
+	if len(theirs) > 0 {
+		emit(map[string]any{"bench": "kmeans_lloyd_iter_ratio", "what": "mathcrm dev (best) / scikit-learn (best), same run",
+			"ratio": round(minOf(ours)/minOf(theirs), 3), "mathcrm_s": round(minOf(ours), 5), "sklearn_s": minOf(theirs),
+			"target": "<= 1.0"})
+	}
+	return nil
+}
+
+func trainJob(ctx context.Context, cl *client.Client, spec proto.JobSpec) (*proto.Job, error) {
+	var j proto.Job
+	if err := cl.Call(ctx, proto.APIJobSubmit, spec, &j); err != nil {
+		return nil, err
+	}
+	for {
+		if err := cl.Call(ctx, proto.APIJobStatus, proto.Named{Name: j.ID}, &j); err != nil {
+			return nil, err
+		}
+		if j.Terminal() {
+			if j.State != proto.JobSucceeded {
+				return nil, fmt.Errorf("job %s %s: %s", j.ID, j.State, j.Reason)
+			}
+			return &j, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// firstRows reads the header and the first k data rows (sklearn's init="first").
+func firstRows(path string, k int) ([]string, []float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	if !sc.Scan() {
+		return nil, nil, fmt.Errorf("%s: empty", path)
+	}
+	cols := strings.Split(sc.Text(), ",")[1:]
+	var given []float64
+	for i := 0; i < k && sc.Scan(); i++ {
+		for _, s := range strings.Split(sc.Text(), ",")[1:] {
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: row %d: %w", path, i+2, err)
+			}
+			given = append(given, x)
+		}
+	}
+	return cols, given, sc.Err()
+}
+
+func sklearn(python, anchors, data string, k, iters int) (float64, float64, error) {
+	cmd := exec.Command(python, anchors, "--threads", "2", "kmeans", "--data", data, "--k", strconv.Itoa(k),
+		"--iters", strconv.Itoa(iters), "--no-numpy")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", anchors, err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		var rec struct {
+			Algo     string  `json:"algo"`
+			Impl     string  `json:"impl"`
+			PerIterS float64 `json:"per_iter_s"`
+			Quality  struct {
+				Inertia float64 `json:"inertia"`
+			} `json:"quality"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Algo == "kmeans" && strings.HasPrefix(rec.Impl, "sklearn") {
+			return rec.PerIterS, rec.Quality.Inertia, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("%s printed no scikit-learn k-means record", anchors)
+}
+
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return round(kb/1024, 1)
+		}
+	}
+	return 0
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func minOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+func round(x float64, digits int) float64 {
+	p, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', digits, 64), 64)
+	return p
+}

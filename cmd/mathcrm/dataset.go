@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/spf13/cobra"
+)
+
+func newDataset() *cobra.Command {
+	cmd := &cobra.Command{Use: "dataset", Short: "Import, list and inspect datasets"}
+	cmd.AddCommand(newDatasetImport(), newDatasetList(), newDatasetShow())
+	return cmd
+}
+
+func newDatasetImport() *cobra.Command {
+	var o client.ImportOptions
+	var columns, delim string
+	cmd := &cobra.Command{
+		Use:   "import NAME FILE --kind features --key COLUMN [--columns a,b,..] [--shards S]",
+		Short: "Import a CSV file (plain or .gz) as a new version of a dataset",
+		Long: `import streams a CSV file, hashes each row's key into S shards, stores each
+shard as a Parquet file (zstd) with its checksum and makes the version visible in
+one raft commit. Without --columns every numeric column is imported; text
+columns are listed as ignored. An empty numeric field is a missing value.
+
+Bad input — a malformed row, a non-numeric value in a numeric column, a
+missing key column, an empty or duplicate key, an empty file — stops the import
+with the file, line and column named, and no version becomes visible.`,
+		Example: `  mathcrm dataset import telco testdata/telco/Telco-Customer-Churn.csv \
+      --kind features --key customerID --columns tenure,MonthlyCharges,TotalCharges
+  mathcrm dataset import bank bank.csv.gz --kind features --key id --delimiter ';'`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Kind != "features" {
+				return fmt.Errorf("--kind %q is not supported (features)", o.Kind)
+			}
+			if columns != "" {
+				o.Columns = splitList(columns)
+			}
+			if r := []rune(delim); len(r) == 1 {
+				o.Delimiter = r[0]
+			} else {
+				return fmt.Errorf("--delimiter must be one character, not %q", delim)
+			}
+			if !jsonOut() {
+				o.Progress = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+			}
+			c, err := dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := signalCtx()
+			defer cancel()
+			ds, err := c.Import(ctx, args[0], args[1], o)
+			if err != nil {
+				return err
+			}
+			v := ds.Latest()
+			if jsonOut() {
+				return printJSON(os.Stdout, map[string]any{"name": ds.Name, "kind": ds.Kind, "version": v.Version,
+					"rows": v.Rows, "shards": len(v.Shards), "key": v.Key, "columns": v.Columns})
+			}
+			fmt.Printf("imported %s version %d: %d rows, %d shards, key %s, columns %s\n", ds.Name, v.Version, v.Rows,
+				len(v.Shards), v.Key, strings.Join(colNames(v.Columns), ","))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Kind, "kind", "features", "dataset kind: features")
+	f.StringVar(&o.Key, "key", "", "key column (customer id) (required)")
+	f.StringVar(&columns, "columns", "", "numeric columns to import, comma separated (default: every numeric column)")
+	f.IntVar(&o.Shards, "shards", 64, "number of shards")
+	f.StringVar(&delim, "delimiter", ",", "field delimiter")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func colNames(cs []proto.ColumnStats) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func newDatasetList() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List datasets with their latest version",
+		Example: "  mathcrm dataset list\n  mathcrm dataset list --output json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := callCtx(cmd)
+			defer cancel()
+			var list []proto.Dataset
+			if err := c.Call(ctx, proto.APIDatasetList, nil, &list); err != nil {
+				return err
+			}
+			if jsonOut() {
+				out := make([]map[string]any, 0, len(list))
+				for _, ds := range list {
+					v := ds.Latest()
+					out = append(out, map[string]any{"name": ds.Name, "kind": ds.Kind, "versions": len(ds.Versions),
+						"latest": v.Version, "rows": v.Rows, "shards": len(v.Shards), "created": v.Created})
+				}
+				return printJSON(os.Stdout, out)
+			}
+			tw := table(os.Stdout)
+			fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tROWS\tSHARDS\tCOLUMNS\tCREATED")
+			for _, ds := range list {
+				v := ds.Latest()
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", ds.Name, ds.Kind, v.Version, v.Rows, len(v.Shards),
+					len(v.Columns), v.Created.Format("2006-01-02 15:04:05"))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newDatasetShow() *cobra.Command {
+	var version int
+	cmd := &cobra.Command{
+		Use:     "show NAME [--version N]",
+		Short:   "Show a dataset version: rows, shards and every column's statistics",
+		Example: "  mathcrm dataset show telco\n  mathcrm dataset show telco --version 1 --output json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := callCtx(cmd)
+			defer cancel()
+			var ds proto.Dataset
+			if err := c.Call(ctx, proto.APIDatasetShow, proto.Named{Name: args[0]}, &ds); err != nil {
+				return err
+			}
+			v := ds.Latest()
+			if version != 0 {
+				if version < 1 || version > len(ds.Versions) {
+					return fmt.Errorf("dataset %s has no version %d (it has 1..%d)", ds.Name, version, len(ds.Versions))
+				}
+				v = &ds.Versions[version-1]
+			}
+			if jsonOut() {
+				return printJSON(os.Stdout, map[string]any{"name": ds.Name, "kind": ds.Kind, "version": v.Version,
+					"versions": len(ds.Versions), "rows": v.Rows, "key": v.Key, "source": v.Source, "created": v.Created,
+					"shards": v.Shards, "columns": v.Columns})
+			}
+			fmt.Printf("dataset %s (%s), version %d of %d, from %s, %s\n", ds.Name, ds.Kind, v.Version, len(ds.Versions),
+				v.Source, v.Created.Format("2006-01-02 15:04:05"))
+			fmt.Printf("rows %d, shards %d, key %s\n\n", v.Rows, len(v.Shards), v.Key)
+			tw := table(os.Stdout)
+			fmt.Fprintln(tw, "COLUMN\tCOUNT\tMISSING\tMIN\tMEAN\tMAX\tSTD")
+			for _, cs := range v.Columns {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%.6g\t%.6g\t%.6g\t%.6g\n", cs.Name, cs.Count, cs.Missing, cs.Min, cs.Mean, cs.Max, cs.Std)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVar(&version, "version", 0, "version to show (default latest)")
+	return cmd
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/spf13/cobra"
+)
+
+func newJob() *cobra.Command {
+	cmd := &cobra.Command{Use: "job", Short: "List, inspect, watch and cancel jobs"}
+	cmd.AddCommand(newJobList(), newJobStatus(), newJobWatch(), newJobCancel())
+	return cmd
+}
+
+func withClient(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client) error) error {
+	c, err := dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := callCtx(cmd)
+	defer cancel()
+	return fn(ctx, c)
+}
+
+func newJobList() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List jobs, oldest first",
+		Example: "  mathcrm job list\n  mathcrm job list --output json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var jobs []proto.Job
+				if err := c.Call(ctx, proto.APIJobList, nil, &jobs); err != nil {
+					return err
+				}
+				if jsonOut() {
+					return printJSON(os.Stdout, jobs)
+				}
+				tw := table(os.Stdout)
+				fmt.Fprintln(tw, "ID\tALGO\tDATASET\tSTATE\tITER\tOBJECTIVE\tMODEL\tCREATED")
+				for _, j := range jobs {
+					fmt.Fprintf(tw, "%s\t%s\t%s@%d\t%s\t%d\t%.6g\t%s\t%s\n", j.ID, j.Spec.Algo, j.Spec.Dataset, j.Spec.DatasetVersion,
+						j.State, j.Iteration, j.Objective, dash(j.Model), j.Created.Format("2006-01-02 15:04:05"))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newJobStatus() *cobra.Command {
+	return &cobra.Command{
+		Use:     "status ID",
+		Short:   "Show a job: spec, state and every committed pass",
+		Example: "  mathcrm job status job-1\n  mathcrm job status job-1 --output json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var j proto.Job
+				if err := c.Call(ctx, proto.APIJobStatus, proto.Named{Name: args[0]}, &j); err != nil {
+					return err
+				}
+				if jsonOut() {
+					return printJSON(os.Stdout, j)
+				}
+				printJob(&j)
+				return nil
+			})
+		},
+	}
+}
+
+func printJob(j *proto.Job) {
+	fmt.Printf("job %s: %s on %s version %d, seed %d\n", j.ID, j.Spec.Algo, j.Spec.Dataset, j.Spec.DatasetVersion, j.Spec.Seed)
+	if km := j.Spec.KMeans; km != nil {
+		fmt.Printf("  k=%d columns=%s standardize=%v init=%s max-iter=%d tol=%g\n", km.K, strings.Join(km.Columns, ","),
+			km.Standardize, km.Init, km.MaxIter, km.Tol)
+	}
+	fmt.Printf("  state %s", j.State)
+	if j.Reason != "" {
+		fmt.Printf(" (%s)", j.Reason)
+	}
+	if j.Model != "" {
+		fmt.Printf(", model %s", j.Model)
+	}
+	fmt.Printf(", iteration %d, objective %.10g\n", j.Iteration, j.Objective)
+	if !j.Finished.IsZero() && !j.Started.IsZero() {
+		fmt.Printf("  ran %.2fs\n", j.Finished.Sub(j.Started).Seconds())
+	}
+	if len(j.History) > 0 {
+		tw := table(os.Stdout)
+		fmt.Fprintln(tw, "  PASS\tPHASE\tITER\tOBJECTIVE\tSHIFT\tSECONDS\tRETRIES")
+		for _, p := range j.History {
+			fmt.Fprintf(tw, "  %d\t%s\t%d\t%.10g\t%.4g\t%.3f\t%d\n", p.Pass, p.Phase, p.Iteration, p.Objective, p.Shift, p.Seconds, p.Retries)
+		}
+		tw.Flush()
+	}
+}
+
+func newJobWatch() *cobra.Command {
+	return &cobra.Command{
+		Use:     "watch ID",
+		Short:   "Follow a job's progress until it ends (a bar on a terminal, plain lines otherwise)",
+		Example: "  mathcrm job watch job-1",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return waitJob(cmd, c, args[0])
+		},
+	}
+}
+
+func newJobCancel() *cobra.Command {
+	return &cobra.Command{
+		Use:     "cancel ID",
+		Short:   "Cancel a queued or running job",
+		Example: "  mathcrm job cancel job-3",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var j proto.Job
+				if err := c.Call(ctx, proto.APIJobCancel, proto.Named{Name: args[0]}, &j); err != nil {
+					return err
+				}
+				if jsonOut() {
+					return printJSON(os.Stdout, map[string]any{"job": j.ID, "state": j.State})
+				}
+				fmt.Printf("%s %s\n", j.ID, j.State)
+				return nil
+			})
+		},
+	}
+}
+
+// waitJob follows a job to its end, then prints its outcome. It exits 3 when
+// the job did not succeed.
+func waitJob(cmd *cobra.Command, c *client.Client, id string) error {
+	ctx, cancel := signalCtx()
+	defer cancel()
+	bar := !jsonOut() && isTerminal(os.Stderr)
+	lastPass := -1
+	start := time.Now()
+	j, err := c.Watch(ctx, id, func(ev proto.JobEvent) bool {
+		if jsonOut() {
+			return true
+		}
+		if bar {
+			fmt.Fprintf(os.Stderr, "\r\033[K%s", progressLine(ev, true))
+			return true
+		}
+		if ev.Pass != lastPass && ev.ShardsDone == ev.ShardsTotal && ev.State == proto.JobRunning {
+			lastPass = ev.Pass
+			fmt.Fprintln(os.Stderr, progressLine(ev, false))
+		}
+		return true
+	})
+	if bar {
+		fmt.Fprintln(os.Stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if jsonOut() {
+		if err := printJSON(os.Stdout, map[string]any{"job": j.ID, "model": j.Model, "state": j.State, "reason": j.Reason,
+			"iterations": j.Iteration, "objective": j.Objective}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Printf("job %s %s", j.ID, j.State)
+		if j.Reason != "" {
+			fmt.Printf(": %s", j.Reason)
+		}
+		if j.Model != "" {
+			fmt.Printf(": model %s, %d iterations, objective %.10g", j.Model, j.Iteration, j.Objective)
+		}
+		fmt.Printf(" (%.1fs)\n", time.Since(start).Seconds())
+	}
+	if j.State != proto.JobSucceeded {
+		return exitJobNotSucceeded
+	}
+	return nil
+}
+
+func progressLine(ev proto.JobEvent, withBar bool) string {
+	var b strings.Builder
+	if withBar && ev.MaxIter > 0 {
+		const width = 24
+		filled := min(width, ev.Iteration*width/ev.MaxIter)
+		fmt.Fprintf(&b, "[%s%s] ", strings.Repeat("#", filled), strings.Repeat(".", width-filled))
+	}
+	fmt.Fprintf(&b, "%s %s", ev.Job, ev.Phase)
+	if ev.Phase == "lloyd" || ev.Phase == "final" || ev.Iteration > 0 {
+		fmt.Fprintf(&b, " iteration %d/%d inertia %.6g shift %.3g", ev.Iteration, ev.MaxIter, ev.Objective, ev.Shift)
+	}
+	fmt.Fprintf(&b, " shards %d/%d", ev.ShardsDone, ev.ShardsTotal)
+	if ev.ETASeconds > 0 {
+		fmt.Fprintf(&b, " ETA %.1fs", ev.ETASeconds)
+	}
+	return b.String()
+}

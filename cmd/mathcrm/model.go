@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/spf13/cobra"
+)
+
+func newModel() *cobra.Command {
+	cmd := &cobra.Command{Use: "model", Short: "Show and export models"}
+	cmd.AddCommand(newModelShow(), newModelExport())
+	return cmd
+}
+
+func getModel(ctx context.Context, c *client.Client, id string) (*proto.ModelDetail, error) {
+	var d proto.ModelDetail
+	if err := c.Call(ctx, proto.APIModelShow, proto.Named{Name: id}, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func newModelShow() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a model: for k-means, centroids, segment sizes and the profile of every feature",
+		Example: `  mathcrm model show model-1
+  mathcrm model show model-1 --output json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := getModel(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				if jsonOut() {
+					return printJSON(os.Stdout, d)
+				}
+				if d.KMeans == nil {
+					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
+				}
+				printKMeans(os.Stdout, d)
+				return nil
+			})
+		},
+	}
+}
+
+func printKMeans(w io.Writer, d *proto.ModelDetail) {
+	m := d.KMeans
+	var total int64
+	for _, s := range m.Sizes {
+		total += s
+	}
+	fmt.Fprintf(w, "model %s: k-means, k=%d, from job %s on %s version %d\n", d.Model.ID, len(m.Sizes), d.Model.Job, m.Dataset, m.Version)
+	conv := "did not converge"
+	if m.Converged {
+		conv = "converged"
+	}
+	space := "original units"
+	if m.Standardize {
+		space = "standardised units"
+	}
+	fmt.Fprintf(w, "%d iterations (%s), inertia %.10g (%s), %d rows", m.Iterations, conv, m.Inertia, space, total)
+	if m.Skipped > 0 {
+		fmt.Fprintf(w, ", %d rows skipped for missing values", m.Skipped)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Centroids (original units):")
+	tw := table(w)
+	fmt.Fprintf(tw, "SEGMENT\t%s\n", strings.Join(m.Columns, "\t"))
+	for c, row := range m.Centroids {
+		fmt.Fprintf(tw, "%d\t%s\n", c, joinFloats(row))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Segments (size, share, mean of every feature):")
+	tw = table(w)
+	cols := []string{}
+	if m.Profile != nil {
+		cols = m.Profile.Columns
+	}
+	fmt.Fprintf(tw, "SEGMENT\tSIZE\tSHARE\t%s\n", strings.Join(cols, "\t"))
+	for c, size := range m.Sizes {
+		share := 0.0
+		if total > 0 {
+			share = 100 * float64(size) / float64(total)
+		}
+		means := ""
+		if m.Profile != nil {
+			means = joinFloats(m.Profile.Means[c])
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%.1f%%\t%s\n", c, size, share, means)
+	}
+	tw.Flush()
+}
+
+func joinFloats(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.4g", x)
+	}
+	return strings.Join(parts, "\t")
+}
+
+// kmeansExport is the exported k-means document.
+type kmeansExport struct {
+	Kind       string        `json:"kind"`
+	Columns    []string      `json:"columns"`
+	Centroids  [][]float64   `json:"centroids"`
+	Sizes      []int64       `json:"sizes"`
+	Inertia    float64       `json:"inertia"`
+	Iterations int           `json:"iterations"`
+	Converged  bool          `json:"converged"`
+	Spec       proto.JobSpec `json:"spec"`
+	Transform  any           `json:"transform,omitempty"`
+	Profile    any           `json:"profile,omitempty"`
+	Model      string        `json:"model"`
+	Dataset    string        `json:"dataset"`
+	Version    int           `json:"dataset_version"`
+}
+
+func newModelExport() *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "export ID --format json [--out FILE]",
+		Short: "Export a model as JSON (centroids in original units)",
+		Example: `  mathcrm model export model-1 --format json --out segments.json
+  mathcrm model export model-1 --format json | jq .centroids`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "json" {
+				return fmt.Errorf("--format %q is not supported (json)", format)
+			}
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := getModel(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				if d.KMeans == nil {
+					return fmt.Errorf("model %s is of kind %s, which this build cannot export", d.Model.ID, d.Model.Kind)
+				}
+				m := d.KMeans
+				doc := kmeansExport{Kind: "kmeans", Columns: m.Columns, Centroids: m.Centroids, Sizes: m.Sizes,
+					Inertia: m.Inertia, Iterations: m.Iterations, Converged: m.Converged, Spec: m.Spec,
+					Model: d.Model.ID, Dataset: m.Dataset, Version: m.Version}
+				if m.Standardize {
+					doc.Transform = map[string]any{"standardize": map[string]any{"mean": m.Mean, "scale": m.Scale}}
+				}
+				if m.Profile != nil {
+					doc.Profile = m.Profile
+				}
+				return writeOut(out, func(w io.Writer) error { return printJSON(w, doc) })
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "json", "export format: json")
+	cmd.Flags().StringVar(&out, "out", "", "output file (default standard output)")
+	return cmd
+}
+
+// writeOut writes to a file atomically (temp file, then rename) or to stdout.
+func writeOut(path string, fn func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return fn(os.Stdout)
+	}
+	f, err := os.CreateTemp(dirOf(path), ".mathcrm-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := fn(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/mathcrm/mathcrm/worker"
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+)
+
+func connectRole(name string) (*nats.Conn, *store.Store, error) {
+	nc, err := nats.Connect(g.natsURL, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot reach NATS at %s: %w", g.natsURL, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, nc, 1)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, st, nil
+}
+
+func newCoordinatorCmd() *cobra.Command {
+	cfg := coordinator.DefaultConfig()
+	var httpListen string
+	cmd := &cobra.Command{
+		Use:   "coordinator --id ID --raft-addr HOST:PORT --data-dir DIR [--bootstrap]",
+		Short: "Run a coordinator (a raft voter that holds the cluster state and drives jobs)",
+		Example: `  mathcrm coordinator --id c1 --raft-addr 10.0.0.1:7000 --data-dir /var/lib/mathcrm \
+      --nats nats://10.0.0.9:4222 --bootstrap`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			nc, st, err := connectRole("mathcrm-coordinator-" + cfg.ID)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			cfg.Logger = logger()
+			c, err := coordinator.New(cfg, nc, st)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if httpListen != "" {
+				hs, err := startHTTP(httpListen, c)
+				if err != nil {
+					return err
+				}
+				defer hs.Close()
+			}
+			fmt.Printf("mathcrm coordinator %s: raft %s, NATS %s\n", cfg.ID, c.RaftAddr(), g.natsURL)
+			ctx, cancel := signalCtx()
+			defer cancel()
+			<-ctx.Done()
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.ID, "id", envOr("MATHCRM_COORDINATOR_ID", cfg.ID), "raft server id")
+	f.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "raft TCP listen address")
+	f.StringVar(&cfg.DataDir, "data-dir", "", "directory for the raft log and snapshots (required)")
+	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this node as its first voter (ignored when state exists)")
+	f.DurationVar(&cfg.HeartbeatTTL, "heartbeat-ttl", cfg.HeartbeatTTL, "how long a silent worker counts as alive")
+	f.DurationVar(&cfg.StepTimeout, "step-timeout", cfg.StepTimeout, "how long one step may take before it is sent elsewhere")
+	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty)")
+	return cmd
+}
+
+func newWorkerCmd() *cobra.Command {
+	cfg := worker.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "worker [--id ID] [--capacity N] [--cache-bytes B]",
+		Short: "Run a worker; SIGTERM drains it (finishes its steps, hands back its shards) and exits 0",
+		Example: `  mathcrm worker --nats nats://10.0.0.9:4222 --capacity 8 --cache-bytes 8589934592
+  mathcrm worker drain dev-w2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			nc, st, err := connectRole("mathcrm-worker-" + cfg.ID)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			cfg.Logger = logger()
+			w, err := worker.New(cfg, nc, st)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("mathcrm worker %s: capacity %d, cache %d bytes, NATS %s\n", cfg.ID, cfg.Capacity, cfg.CacheBytes, g.natsURL)
+			ctx, cancel := signalCtx()
+			defer cancel()
+			select {
+			case <-ctx.Done():
+				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				defer dcancel()
+				return w.Drain(dctx)
+			case <-w.Drained():
+				return nil
+			}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.ID, "id", envOr("MATHCRM_WORKER_ID", cfg.ID), "worker id (default host-pid)")
+	f.IntVar(&cfg.Capacity, "capacity", cfg.Capacity, "steps run at once")
+	f.Int64Var(&cfg.CacheBytes, "cache-bytes", cfg.CacheBytes, "shard cache budget in bytes")
+	f.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "heartbeat interval")
+	cmd.AddCommand(&cobra.Command{
+		Use:     "drain ID",
+		Short:   "Ask a worker to finish its steps, give up its shards and exit",
+		Example: "  mathcrm worker drain dev-w2",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			msg, err := c.Conn().Request("mathcrm.worker."+args[0]+".control", []byte("drain"), g.timeout)
+			if err != nil {
+				return fmt.Errorf("worker %s: %w", args[0], err)
+			}
+			fmt.Fprintln(os.Stdout, string(msg.Data))
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,276 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/nats-io/nats.go"
+)
+
+// ErrInvalid reports a request that cannot be served as asked.
+var ErrInvalid = errors.New("coordinator: invalid request")
+
+type handler func(ctx context.Context, body json.RawMessage) (any, error)
+
+func (c *Coordinator) handlers() map[string]handler {
+	return map[string]handler{
+		proto.APIDatasetCommit: c.apiDatasetCommit,
+		proto.APIDatasetList:   c.apiDatasetList,
+		proto.APIDatasetShow:   c.apiDatasetShow,
+		proto.APIJobSubmit:     c.apiJobSubmit,
+		proto.APIJobList:       c.apiJobList,
+		proto.APIJobStatus:     c.apiJobStatus,
+		proto.APIJobCancel:     c.apiJobCancel,
+		proto.APIModelShow:     c.apiModelShow,
+		proto.APIClusterStatus: c.apiClusterStatus,
+	}
+}
+
+// handleAPI serves a client request, forwarding it to the leader when this
+// coordinator follows: every read and write is then served from the leader's
+// state, so a client never reads older state than a write it saw succeed.
+func (c *Coordinator) handleAPI(m *nats.Msg) {
+	verb := strings.TrimPrefix(m.Subject, proto.APIPrefix)
+	if c.IsLeader() {
+		go c.serve(m, verb)
+		return
+	}
+	go func() {
+		_, id := c.raft.LeaderWithID()
+		if id == "" {
+			c.reply(m, nil, fmt.Errorf("%w: election in progress, try again", ErrNotLeader))
+			return
+		}
+		resp, err := c.nc.Request(directPrefix(string(id))+verb, m.Data, 2*time.Minute)
+		if err != nil {
+			c.reply(m, nil, fmt.Errorf("%w: forward to %s: %v", ErrNotLeader, id, err))
+			return
+		}
+		_ = m.Respond(resp.Data)
+	}()
+}
+
+func (c *Coordinator) handleDirect(m *nats.Msg) {
+	go c.serve(m, strings.TrimPrefix(m.Subject, directPrefix(c.cfg.ID)))
+}
+
+func (c *Coordinator) serve(m *nats.Msg, verb string) {
+	var req proto.Request
+	if err := json.Unmarshal(m.Data, &req); err != nil {
+		c.reply(m, nil, fmt.Errorf("%w: %v", ErrInvalid, err))
+		return
+	}
+	if err := proto.Check(req.V); err != nil {
+		c.reply(m, nil, err)
+		return
+	}
+	h, ok := c.handlers()[verb]
+	if !ok {
+		c.reply(m, nil, fmt.Errorf("%w: unknown API %q", ErrInvalid, verb))
+		return
+	}
+	if !c.IsLeader() {
+		c.reply(m, nil, ErrNotLeader)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := h(ctx, req.Body)
+	c.reply(m, out, err)
+}
+
+func (c *Coordinator) reply(m *nats.Msg, out any, err error) {
+	resp := proto.Response{V: proto.Version}
+	if err != nil {
+		resp.Error, resp.Code = err.Error(), errorCode(err)
+	} else if out != nil {
+		b, merr := json.Marshal(out)
+		if merr != nil {
+			resp.Error, resp.Code = merr.Error(), "internal"
+		}
+		resp.Body = b
+	}
+	b, _ := json.Marshal(resp)
+	_ = m.Respond(b)
+}
+
+func errorCode(err error) string {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrConflict):
+		return "conflict"
+	case errors.Is(err, ErrInvalid):
+		return "invalid"
+	case errors.Is(err, ErrNotLeader):
+		return "not_leader"
+	case errors.Is(err, proto.ErrVersion):
+		return "version"
+	}
+	return "internal"
+}
+
+func parse[T any](body json.RawMessage) (T, error) {
+	var v T
+	if len(body) == 0 {
+		return v, fmt.Errorf("%w: empty body", ErrInvalid)
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return v, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return v, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// ValidName reports whether s can name a dataset.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage) (any, error) {
+	dc, err := parse[proto.DatasetCommit](body)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidName(dc.Name) {
+		return nil, fmt.Errorf("%w: dataset name %q (letters, digits, _ . -)", ErrInvalid, dc.Name)
+	}
+	if dc.Kind != "features" {
+		return nil, fmt.Errorf("%w: dataset kind %q is not supported (features)", ErrInvalid, dc.Kind)
+	}
+	if len(dc.Shards) == 0 {
+		return nil, fmt.Errorf("%w: no shards", ErrInvalid)
+	}
+	var rows int64
+	for i, s := range dc.Shards {
+		if s.Index != i {
+			return nil, fmt.Errorf("%w: shard %d listed at position %d", ErrInvalid, s.Index, i)
+		}
+		if err := c.store.Stat(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: s.Object, Size: s.Size, SHA256: s.SHA256}); err != nil {
+			return nil, fmt.Errorf("%w: shard %d: %v", ErrInvalid, i, err)
+		}
+		rows += s.Rows
+	}
+	if rows != dc.Rows {
+		return nil, fmt.Errorf("%w: shards hold %d rows, import says %d", ErrInvalid, rows, dc.Rows)
+	}
+	v, err := c.apply(msgDatasetCommit, entryDatasetCommit{DatasetCommit: dc, Time: time.Now().UTC()})
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("dataset version committed", "dataset", dc.Name, "version", v, "rows", dc.Rows, "shards", len(dc.Shards))
+	return c.fsm.Dataset(dc.Name)
+}
+
+func (c *Coordinator) apiDatasetList(context.Context, json.RawMessage) (any, error) {
+	return c.fsm.Datasets(), nil
+}
+
+func (c *Coordinator) apiDatasetShow(_ context.Context, body json.RawMessage) (any, error) {
+	n, err := parse[proto.Named](body)
+	if err != nil {
+		return nil, err
+	}
+	return c.fsm.Dataset(n.Name)
+}
+
+func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any, error) {
+	spec, err := parse[proto.JobSpec](body)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := c.fsm.Dataset(spec.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	if spec.DatasetVersion == 0 {
+		spec.DatasetVersion = ds.Latest().Version
+	}
+	if spec.DatasetVersion < 1 || spec.DatasetVersion > len(ds.Versions) {
+		return nil, fmt.Errorf("%w: dataset %s has no version %d", ErrNotFound, ds.Name, spec.DatasetVersion)
+	}
+	ver := ds.Versions[spec.DatasetVersion-1]
+	switch spec.Algo {
+	case "kmeans":
+		if err := checkKMeans(&spec, &ver); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
+	}
+	id, err := c.apply(msgJobSubmit, entryJobSubmit{Spec: spec, Time: time.Now().UTC()})
+	if err != nil {
+		return nil, err
+	}
+	return c.fsm.Job(id)
+}
+
+func (c *Coordinator) apiJobList(context.Context, json.RawMessage) (any, error) {
+	jobs := c.fsm.Jobs()
+	for _, j := range jobs {
+		j.History = nil
+	}
+	return jobs, nil
+}
+
+func (c *Coordinator) apiJobStatus(_ context.Context, body json.RawMessage) (any, error) {
+	n, err := parse[proto.Named](body)
+	if err != nil {
+		return nil, err
+	}
+	return c.fsm.Job(n.Name)
+}
+
+func (c *Coordinator) apiJobCancel(_ context.Context, body json.RawMessage) (any, error) {
+	n, err := parse[proto.Named](body)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.apply(msgJobCancel, entryJobCancel{ID: n.Name, Time: time.Now().UTC()}); err != nil {
+		return nil, err
+	}
+	return c.fsm.Job(n.Name)
+}
+
+func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (any, error) {
+	n, err := parse[proto.Named](body)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.fsm.Model(n.Name)
+	if err != nil {
+		return nil, err
+	}
+	detail := proto.ModelDetail{Model: *m}
+	switch m.Kind {
+	case "kmeans":
+		km, err := c.loadKMeansModel(ctx, m.Blob)
+		if err != nil {
+			return nil, err
+		}
+		detail.KMeans = km
+	}
+	return detail, nil
+}
+
+func (c *Coordinator) apiClusterStatus(context.Context, json.RawMessage) (any, error) {
+	st := proto.ClusterStatus{Workers: c.members.info()}
+	_, leader := c.raft.LeaderWithID()
+	st.Leader = string(leader)
+	f := c.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, err
+	}
+	for _, s := range f.Configuration().Servers {
+		if s.Suffrage == raft.Voter {
+			st.Voters = append(st.Voters, proto.Voter{ID: string(s.ID), Address: string(s.Address), Leader: s.ID == leader})
+		}
+	}
+	return st, nil
+}

@@ -1,0 +1,76 @@
+package coordinator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config configures one coordinator.
+type Config struct {
+	// ID is this coordinator's raft server id.
+	ID string
+	// RaftAddr is the TCP address raft listens on; "127.0.0.1:0" picks a port.
+	RaftAddr string
+	// DataDir holds the raft log, stable store and snapshots.
+	DataDir string
+	// Bootstrap makes this node the first voter of a new cluster when it has no state.
+	Bootstrap bool
+	// HeartbeatTTL is how long a silent worker counts as alive.
+	HeartbeatTTL time.Duration
+	// StepTimeout bounds one step on one worker before it is sent elsewhere.
+	StepTimeout time.Duration
+	// WorkerWait bounds how long a pass waits for any live worker.
+	WorkerWait time.Duration
+	// MaxRunningJobs bounds how many jobs the leader drives at once.
+	MaxRunningJobs int
+	// GCGrace is how old an unreferenced blob must be before it is collected.
+	GCGrace time.Duration
+	// Replicas of the object store buckets.
+	Replicas int
+	// RaftTimeouts shortens raft's timers for tests when set.
+	FastRaft bool
+	Logger   *slog.Logger
+}
+
+// DefaultConfig returns a configuration with production defaults.
+func DefaultConfig() Config {
+	return Config{
+		ID:             "coord-1",
+		RaftAddr:       "127.0.0.1:7000",
+		HeartbeatTTL:   3 * time.Second,
+		StepTimeout:    2 * time.Minute,
+		WorkerWait:     10 * time.Minute,
+		MaxRunningJobs: 4,
+		GCGrace:        time.Hour,
+		Replicas:       1,
+	}
+}
+
+// Validate says what is wrong with a configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.ID == "" {
+		errs = append(errs, errors.New("ID is required"))
+	}
+	if c.RaftAddr == "" {
+		errs = append(errs, errors.New("RaftAddr is required"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("DataDir is required"))
+	}
+	if c.HeartbeatTTL < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("HeartbeatTTL %v is too low (minimum 100ms)", c.HeartbeatTTL))
+	}
+	if c.StepTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("StepTimeout %v is too low (minimum 1s)", c.StepTimeout))
+	}
+	if c.MaxRunningJobs < 1 {
+		errs = append(errs, errors.New("MaxRunningJobs must be at least 1"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("coordinator: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}

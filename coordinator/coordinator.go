@@ -1,0 +1,324 @@
+// Package coordinator is a raft voter that holds the cluster's state — datasets,
+// jobs, models, workers — and, while it leads, drives jobs across the workers.
+//
+// Guarantees: a dataset version, a job's pass and a model become visible in one
+// raft commit each, after the blobs they name are stored; a job's passes are
+// committed in order exactly once, so a new leader resumes a job at its last
+// committed pass and reaches the same model bit for bit.
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/nats-io/nats.go"
+)
+
+// ErrNotLeader reports that no leader could take a write.
+var ErrNotLeader = errors.New("coordinator: no leader")
+
+// Coordinator is one coordinator process's state and goroutines.
+type Coordinator struct {
+	cfg     Config
+	log     *slog.Logger
+	nc      *nats.Conn
+	store   *store.Store
+	fsm     *FSM
+	raft    *raft.Raft
+	trans   *raft.NetworkTransport
+	logs    io.Closer
+	members *members
+
+	kick chan struct{} // wakes the job scheduler
+
+	mu      sync.Mutex
+	running map[string]context.CancelFunc // jobs this leader drives
+
+	subs []*nats.Subscription
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New starts a coordinator: raft on cfg.RaftAddr, API and heartbeat
+// subscriptions on nc.
+func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Coordinator{
+		cfg: cfg, log: cfg.Logger.With("coordinator", cfg.ID), nc: nc, store: st,
+		fsm: NewFSM(), members: newMembers(cfg.HeartbeatTTL),
+		kick: make(chan struct{}, 1), running: map[string]context.CancelFunc{}, stop: make(chan struct{}),
+	}
+	c.fsm.notify = c.onJobChange
+	r, trans, logs, err := openRaft(cfg, c.fsm)
+	if err != nil {
+		return nil, err
+	}
+	c.raft, c.trans, c.logs = r, trans, logs
+	if err := c.subscribe(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.wg.Add(2)
+	go c.leaderLoop()
+	go c.expireLoop()
+	return c, nil
+}
+
+// RaftAddr is the address raft listens on.
+func (c *Coordinator) RaftAddr() string { return string(c.trans.LocalAddr()) }
+
+// IsLeader reports whether this coordinator leads.
+func (c *Coordinator) IsLeader() bool { return c.raft.State() == raft.Leader }
+
+// WaitLeader blocks until the cluster has a leader.
+func (c *Coordinator) WaitLeader(ctx context.Context) error {
+	for {
+		if addr, _ := c.raft.LeaderWithID(); addr != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %v", ErrNotLeader, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// FSM exposes the state machine for reads.
+func (c *Coordinator) FSM() *FSM { return c.fsm }
+
+// Close stops the coordinator and its jobs; committed state stays on disk.
+func (c *Coordinator) Close() error {
+	select {
+	case <-c.stop:
+		return nil
+	default:
+	}
+	close(c.stop)
+	for _, s := range c.subs {
+		_ = s.Unsubscribe()
+	}
+	c.wg.Wait()
+	var err error
+	if c.raft != nil {
+		err = c.raft.Shutdown().Error()
+	}
+	if c.trans != nil {
+		_ = c.trans.Close()
+	}
+	if c.logs != nil {
+		err = errors.Join(err, c.logs.Close())
+	}
+	return err
+}
+
+// apply commits one entry; only the leader can.
+func (c *Coordinator) apply(t msgType, v any) (string, error) {
+	b, err := encodeEntry(t, v)
+	if err != nil {
+		return "", err
+	}
+	f := c.raft.Apply(b, 10*time.Second)
+	if err := f.Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+			return "", fmt.Errorf("%w: %v", ErrNotLeader, err)
+		}
+		return "", fmt.Errorf("coordinator: raft apply: %w", err)
+	}
+	res, _ := f.Response().(applyResult)
+	return res.ID, res.Err
+}
+
+func (c *Coordinator) onJobChange(id string) {
+	c.mu.Lock()
+	cancel := c.running[id]
+	c.mu.Unlock()
+	if cancel != nil {
+		// The driver re-reads the job; a cancelled job stops at once.
+		if j, err := c.fsm.Job(id); err == nil && j.State == proto.JobCancelled {
+			cancel()
+		}
+	}
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// leaderLoop runs the job scheduler while this node leads.
+func (c *Coordinator) leaderLoop() {
+	defer c.wg.Done()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	type term struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	var cur *term
+	stopLeading := func() {
+		if cur != nil {
+			cur.cancel()
+			<-cur.done
+			cur = nil
+		}
+	}
+	defer stopLeading()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+		}
+		leading := c.IsLeader()
+		switch {
+		case leading && cur == nil:
+			// Make sure every committed entry is applied before acting on state.
+			if err := c.raft.Barrier(5 * time.Second).Error(); err != nil {
+				continue
+			}
+			c.log.Info("leading")
+			ctx, cancel := context.WithCancel(context.Background())
+			cur = &term{cancel: cancel, done: make(chan struct{})}
+			go func(done chan struct{}) { defer close(done); c.schedule(ctx) }(cur.done)
+		case !leading && cur != nil:
+			c.log.Info("no longer leading")
+			stopLeading()
+		}
+	}
+}
+
+// schedule starts drivers for queued and running jobs, oldest first.
+func (c *Coordinator) schedule(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	gc := time.NewTicker(time.Minute)
+	defer gc.Stop()
+	for {
+		for _, j := range c.fsm.Jobs() {
+			if j.Terminal() {
+				continue
+			}
+			c.mu.Lock()
+			_, busy := c.running[j.ID]
+			n := len(c.running)
+			if busy || n >= c.cfg.MaxRunningJobs {
+				c.mu.Unlock()
+				continue
+			}
+			jctx, cancel := context.WithCancel(ctx)
+			c.running[j.ID] = cancel
+			c.mu.Unlock()
+			wg.Add(1)
+			go func(id string) {
+				defer wg.Done()
+				defer func() {
+					c.mu.Lock()
+					delete(c.running, id)
+					c.mu.Unlock()
+					cancel()
+					select {
+					case c.kick <- struct{}{}:
+					default:
+					}
+				}()
+				c.drive(jctx, id)
+			}(j.ID)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.kick:
+		case <-gc.C:
+			c.collect(ctx)
+		}
+	}
+}
+
+func (c *Coordinator) expireLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.HeartbeatTTL / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			for _, id := range c.members.expire() {
+				c.log.Warn("worker lost: heartbeats stopped", "worker", id)
+			}
+		}
+	}
+}
+
+// subscribe listens for API requests and worker heartbeats.
+func (c *Coordinator) subscribe() error {
+	hb := func(m *nats.Msg) {
+		var h proto.Hello
+		if err := json.Unmarshal(m.Data, &h); err != nil || proto.Check(h.V) != nil || h.ID == "" {
+			c.log.Warn("ignoring bad worker hello", "subject", m.Subject)
+			return
+		}
+		if c.members.seen(h) {
+			c.log.Info("worker joined", "worker", h.ID, "host", h.Host, "pid", h.PID, "capacity", h.Capacity)
+			if c.IsLeader() {
+				go c.apply(msgWorkerSeen, entryWorkerSeen{ID: h.ID, Host: h.Host, Time: time.Now().UTC()})
+			}
+		}
+	}
+	bye := func(m *nats.Msg) {
+		var h proto.Hello
+		if json.Unmarshal(m.Data, &h) == nil && h.ID != "" {
+			c.log.Info("worker left", "worker", h.ID)
+			c.members.gone(h.ID)
+		}
+	}
+	subs := []struct {
+		subj, queue string
+		h           nats.MsgHandler
+	}{
+		{proto.WorkerHello, "", hb},
+		{"mathcrm.worker.*.heartbeat", "", hb},
+		{proto.WorkerBye, "", bye},
+		{proto.APIPrefix + ">", proto.APIQueue, c.handleAPI},
+		{directPrefix(c.cfg.ID) + ">", "", c.handleDirect},
+	}
+	for _, s := range subs {
+		var sub *nats.Subscription
+		var err error
+		if s.queue != "" {
+			sub, err = c.nc.QueueSubscribe(s.subj, s.queue, s.h)
+		} else {
+			sub, err = c.nc.Subscribe(s.subj, s.h)
+		}
+		if err != nil {
+			return fmt.Errorf("coordinator: subscribe %s: %w", s.subj, err)
+		}
+		c.subs = append(c.subs, sub)
+	}
+	return c.nc.Flush()
+}
+
+// directPrefix is where a follower forwards API calls to the leader.
+func directPrefix(id string) string { return "mathcrm.coord." + id + ".api." }
+
+// WaitLeaderNow reports, without waiting, whether the cluster has a leader.
+func (c *Coordinator) WaitLeaderNow(context.Context) error {
+	if addr, _ := c.raft.LeaderWithID(); addr == "" {
+		return ErrNotLeader
+	}
+	return nil
+}

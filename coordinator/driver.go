@@ -1,0 +1,211 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+)
+
+// jobAlgo adapts one algorithm's state machine to the driver.
+type jobAlgo interface {
+	// Next returns the task for every shard, or done.
+	Next() (task any, done bool)
+	// Absorb takes one partial per shard, in shard order.
+	Absorb(parts []*proto.Partial) error
+	Progress() (phase string, iteration int, objective, shift float64)
+	Save() ([]byte, error)
+	Load(b []byte) error
+	// Model returns the final model blob and its kind.
+	Model() (kind string, b []byte, err error)
+	Prep() proto.Prep
+	MaxIter() int
+}
+
+func newJobAlgo(spec proto.JobSpec, ver *proto.DatasetVersion) (jobAlgo, error) {
+	switch spec.Algo {
+	case "kmeans":
+		return newKMeansJob(spec, ver)
+	}
+	return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
+}
+
+// drive runs one job to its end on this leader. It returns quietly when
+// leadership is lost or the job was cancelled: the state committed so far is
+// where the next leader resumes.
+func (c *Coordinator) drive(ctx context.Context, id string) {
+	err := c.runJob(ctx, id)
+	if err == nil || ctx.Err() != nil || errors.Is(err, ErrNotLeader) {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			c.log.Info("job paused", "job", id, "err", err)
+		}
+		return
+	}
+	c.log.Error("job failed", "job", id, "err", err)
+	if _, aerr := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobFailed, Reason: err.Error(), Time: time.Now().UTC()}); aerr != nil {
+		c.log.Warn("could not record job failure", "job", id, "err", aerr)
+		return
+	}
+	c.publish(proto.JobEvent{Job: id, State: proto.JobFailed, Reason: err.Error()})
+}
+
+func (c *Coordinator) runJob(ctx context.Context, id string) error {
+	j, err := c.fsm.Job(id)
+	if err != nil || j.Terminal() {
+		return err
+	}
+	ds, err := c.fsm.Dataset(j.Spec.Dataset)
+	if err != nil {
+		return err
+	}
+	if j.Spec.DatasetVersion < 1 || j.Spec.DatasetVersion > len(ds.Versions) {
+		return fmt.Errorf("%w: dataset %s version %d", ErrNotFound, ds.Name, j.Spec.DatasetVersion)
+	}
+	ver := &ds.Versions[j.Spec.DatasetVersion-1]
+	alg, err := newJobAlgo(j.Spec, ver)
+	if err != nil {
+		return err
+	}
+	if j.StateRef.Object != "" {
+		b, err := c.store.Get(ctx, j.StateRef)
+		if err != nil {
+			return fmt.Errorf("load state of pass %d: %w", j.Pass, err)
+		}
+		if err := alg.Load(b); err != nil {
+			return fmt.Errorf("load state of pass %d: %w", j.Pass, err)
+		}
+		c.log.Info("resuming job", "job", id, "pass", j.Pass, "iteration", j.Iteration)
+	}
+	if j.State == proto.JobQueued {
+		if _, err := c.apply(msgJobStart, entryJobStart{ID: id, Time: time.Now().UTC()}); err != nil {
+			return err
+		}
+	}
+	var lloydSeconds []float64
+	for pass := j.Pass + 1; ; pass++ {
+		task, done := alg.Next()
+		if done {
+			break
+		}
+		taskJSON, err := json.Marshal(task)
+		if err != nil {
+			return err
+		}
+		started := time.Now()
+		phase, iter, _, _ := alg.Progress()
+		pub := c.progressPublisher(id, alg, pass, lloydSeconds)
+		parts, retries, err := c.runPass(ctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
+			task: taskJSON, shards: ver.Shards, progress: pub})
+		if err != nil {
+			return err
+		}
+		if err := alg.Absorb(parts); err != nil {
+			return err
+		}
+		secs := time.Since(started).Seconds()
+		newPhase, newIter, obj, shift := alg.Progress()
+		if phase == "lloyd" && newIter > iter {
+			lloydSeconds = append(lloydSeconds, secs)
+		}
+		if err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
+			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries}, j.StateRef); err != nil {
+			return err
+		}
+		j.StateRef = proto.BlobRef{}
+		c.publish(proto.JobEvent{Job: id, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
+			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: len(ver.Shards),
+			ShardsTotal: len(ver.Shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter)})
+	}
+	return c.finishJob(ctx, id, alg)
+}
+
+func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg jobAlgo, rec proto.PassRecord, prev proto.BlobRef) error {
+	b, err := alg.Save()
+	if err != nil {
+		return err
+	}
+	ref, err := c.store.Put(ctx, proto.BucketModels, fmt.Sprintf("jobs/%s/state-%06d", id, pass), b)
+	if err != nil {
+		return err
+	}
+	rec.Committed = time.Now().UTC()
+	if _, err := c.apply(msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref}); err != nil {
+		return err
+	}
+	// The previous state is no longer referenced once this pass is committed.
+	if cur, err := c.fsm.Job(id); err == nil && cur.StateRef.Object == ref.Object && prev.Object != "" {
+		_ = c.store.Delete(ctx, prev.Bucket, prev.Object)
+	}
+	return nil
+}
+
+func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) error {
+	kind, b, err := alg.Model()
+	if err != nil {
+		return err
+	}
+	ref, err := c.store.Put(ctx, proto.BucketModels, "models/"+id, b)
+	if err != nil {
+		return err
+	}
+	model, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: kind, Time: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	_, iter, obj, _ := alg.Progress()
+	c.log.Info("job succeeded", "job", id, "model", model, "iterations", iter, "objective", obj)
+	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Iteration: iter, MaxIter: alg.MaxIter(),
+		Objective: finite(obj), Model: model})
+	return nil
+}
+
+// progressPublisher publishes shard progress within a pass, at most every 200ms.
+func (c *Coordinator) progressPublisher(id string, alg jobAlgo, pass int, lloydSeconds []float64) func(done, total int) {
+	var mu sync.Mutex
+	var last time.Time
+	phase, iter, obj, shift := alg.Progress()
+	return func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if done < total && time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		c.publish(proto.JobEvent{Job: id, State: proto.JobRunning, Phase: phase, Pass: pass, Iteration: iter,
+			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: done, ShardsTotal: total,
+			ETASeconds: eta(lloydSeconds, alg.MaxIter()-iter)})
+	}
+}
+
+func (c *Coordinator) publish(ev proto.JobEvent) {
+	ev.V = proto.Version
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	_ = c.nc.Publish(proto.JobEventSubject(ev.Job), b)
+}
+
+// eta estimates the time left from the mean Lloyd pass time.
+func eta(lloydSeconds []float64, remaining int) float64 {
+	if len(lloydSeconds) == 0 || remaining <= 0 {
+		return 0
+	}
+	var sum float64
+	for _, s := range lloydSeconds {
+		sum += s
+	}
+	return sum / float64(len(lloydSeconds)) * float64(remaining+1)
+}
+
+func finite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
+}

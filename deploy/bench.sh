@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# make bench: mathcrm against scikit-learn on this machine, one JSON line per
+# measurement. Installs Debian's scikit-learn when it is missing.
+set -euo pipefail
+SHARED=${SHARED:-../shared}
+DATA=${DATA:-/tmp/mathcrm-benchdata}
+PY=/usr/bin/python3
+if ! $PY -c 'import sklearn, pandas, threadpoolctl' 2>/dev/null; then
+  echo "installing python3-sklearn from Debian (for the reference)" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    python3-sklearn python3-numpy python3-scipy python3-pandas python3-threadpoolctl >&2
+fi
+mkdir -p "$DATA"
+F="$DATA/features_1m.csv"
+if [ ! -s "$F" ]; then
+  $PY "$SHARED/bench/gen.py" features --n 1000000 --d 16 --k 16 --seed 1 --out "$F" >&2
+fi
+go run ./cmd/mathcrm-bench --data "$F" --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 2
+go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
+  printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
+  for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
+  print "}" }'

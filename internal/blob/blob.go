@@ -1,0 +1,140 @@
+// Package blob encodes the self-describing, compressed, checksummed blobs that
+// carry partial results, algorithm state and models between processes.
+//
+// Layout (little endian):
+//
+//	magic "MCRB" | format u8 | len(kind) u8 | kind | rawLen u32 | crc32c u32 | zstd(gob(value))
+//
+// The checksum covers the compressed bytes and is verified before anything is
+// decompressed; rawLen bounds the decompressed size so a hostile blob cannot
+// make the reader allocate without limit.
+package blob
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Format is the blob format version written by this build.
+const Format = 1
+
+// MaxRaw bounds the decoded size of any blob.
+const MaxRaw = 1 << 30
+
+var (
+	// ErrCorrupt reports a blob whose bytes do not verify.
+	ErrCorrupt = errors.New("blob: corrupt")
+	// ErrKind reports a blob of another kind than the reader expects.
+	ErrKind = errors.New("blob: unexpected kind")
+	// ErrFormat reports a blob written in an unknown format version.
+	ErrFormat = errors.New("blob: unknown format version")
+)
+
+var magic = [4]byte{'M', 'C', 'R', 'B'}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+var (
+	encOnce sync.Once
+	enc     *zstd.Encoder
+	dec     *zstd.Decoder
+)
+
+func codecs() (*zstd.Encoder, *zstd.Decoder) {
+	encOnce.Do(func() {
+		var err error
+		enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			panic(err) // only bad options fail here
+		}
+		dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(MaxRaw))
+		if err != nil {
+			panic(err)
+		}
+	})
+	return enc, dec
+}
+
+// Encode writes v as a blob of the given kind.
+func Encode(kind string, v any) ([]byte, error) {
+	if len(kind) == 0 || len(kind) > 255 {
+		return nil, fmt.Errorf("blob: kind %q must be 1 to 255 bytes", kind)
+	}
+	var raw bytes.Buffer
+	if err := gob.NewEncoder(&raw).Encode(v); err != nil {
+		return nil, fmt.Errorf("blob: encode %s: %w", kind, err)
+	}
+	if raw.Len() > MaxRaw {
+		return nil, fmt.Errorf("blob: %s is %d bytes, more than %d", kind, raw.Len(), MaxRaw)
+	}
+	e, _ := codecs()
+	head := make([]byte, 0, 16+len(kind))
+	head = append(head, magic[:]...)
+	head = append(head, Format, byte(len(kind)))
+	head = append(head, kind...)
+	head = binary.LittleEndian.AppendUint32(head, uint32(raw.Len()))
+	crcAt := len(head)
+	head = binary.LittleEndian.AppendUint32(head, 0)
+	out := e.EncodeAll(raw.Bytes(), head)
+	binary.LittleEndian.PutUint32(out[crcAt:], crc32.Checksum(out[crcAt+4:], castagnoli))
+	return out, nil
+}
+
+// Kind returns the kind of a blob without decoding it.
+func Kind(b []byte) (string, error) {
+	k, _, _, _, err := header(b)
+	return k, err
+}
+
+func header(b []byte) (kind string, rawLen int, crc uint32, body []byte, err error) {
+	if len(b) < 6 || !bytes.Equal(b[:4], magic[:]) {
+		return "", 0, 0, nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
+	}
+	if b[4] != Format {
+		return "", 0, 0, nil, fmt.Errorf("%w: %d (this build reads %d)", ErrFormat, b[4], Format)
+	}
+	n := int(b[5])
+	if len(b) < 6+n+8 {
+		return "", 0, 0, nil, fmt.Errorf("%w: short header", ErrCorrupt)
+	}
+	kind = string(b[6 : 6+n])
+	rawLen = int(binary.LittleEndian.Uint32(b[6+n:]))
+	crc = binary.LittleEndian.Uint32(b[10+n:])
+	return kind, rawLen, crc, b[14+n:], nil
+}
+
+// Decode verifies a blob of the given kind and decodes it into v.
+func Decode(b []byte, kind string, v any) error {
+	k, rawLen, crc, body, err := header(b)
+	if err != nil {
+		return err
+	}
+	if k != kind {
+		return fmt.Errorf("%w: got %q, want %q", ErrKind, k, kind)
+	}
+	if crc32.Checksum(body, castagnoli) != crc {
+		return fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	if rawLen > MaxRaw {
+		return fmt.Errorf("%w: declared size %d too large", ErrCorrupt, rawLen)
+	}
+	_, d := codecs()
+	raw, err := d.DecodeAll(body, make([]byte, 0, rawLen))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if len(raw) != rawLen {
+		return fmt.Errorf("%w: decoded %d bytes, header says %d", ErrCorrupt, len(raw), rawLen)
+	}
+	if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+// Package client is how the CLI talks to a cluster: API calls over NATS to
+// the coordinators, imports through the object store, job event streams.
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/mathcrm/mathcrm/partition"
+	"github.com/nats-io/nats.go"
+)
+
+// APIError is an error answered by a coordinator.
+type APIError struct {
+	Code string
+	Msg  string
+}
+
+func (e *APIError) Error() string { return e.Msg }
+
+// Client is a connection to a cluster.
+type Client struct {
+	nc *nats.Conn
+}
+
+// Dial connects to the cluster's NATS.
+func Dial(url string) (*Client, error) {
+	nc, err := nats.Connect(url, nats.Name("mathcrm-cli"), nats.Timeout(5*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach NATS at %s: %w", url, err)
+	}
+	return &Client{nc: nc}, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() { c.nc.Close() }
+
+// Conn is the underlying NATS connection.
+func (c *Client) Conn() *nats.Conn { return c.nc }
+
+// Call sends one API request and decodes the answer into out. It retries
+// while the cluster is electing a leader.
+func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
+	req := proto.Request{V: proto.Version}
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		req.Body = b
+	}
+	data, _ := json.Marshal(req)
+	for {
+		msg, err := c.nc.RequestWithContext(ctx, proto.APIPrefix+verb, data)
+		var resp proto.Response
+		if err == nil {
+			if err = json.Unmarshal(msg.Data, &resp); err == nil {
+				err = proto.Check(resp.V)
+			}
+		}
+		if errors.Is(err, nats.ErrNoResponders) {
+			err = errors.New("no coordinator is answering (is the cluster running?)")
+		}
+		retry := err == nil && resp.Code == "not_leader" || errors.Is(err, nats.ErrNoResponders)
+		if !retry {
+			if err != nil {
+				return err
+			}
+			if resp.Error != "" {
+				return &APIError{Code: resp.Code, Msg: resp.Error}
+			}
+			if out != nil && len(resp.Body) > 0 {
+				return json.Unmarshal(resp.Body, out)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = &APIError{Code: resp.Code, Msg: resp.Error}
+			}
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// ImportOptions configures an import.
+type ImportOptions struct {
+	partition.Options
+	Kind string
+	// Progress, if set, is told what the import is doing.
+	Progress func(format string, args ...any)
+}
+
+// Import splits a local CSV file into shards, stores them and commits the new
+// version. Nothing becomes visible unless every shard is stored and verified;
+// on failure the shards already stored are deleted (and any the process could
+// not delete, the leader collects later).
+func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions) (*proto.Dataset, error) {
+	say := o.Progress
+	if say == nil {
+		say = func(string, ...any) {}
+	}
+	tmp, err := os.MkdirTemp(o.TempDir, "mathcrm-import-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	o.Options.TempDir = tmp
+	start := time.Now()
+	res, err := partition.Split(ctx, path, o.Options)
+	if err != nil {
+		return nil, err
+	}
+	say("read %d rows into %d shards in %.1fs", res.Rows, len(res.Shards), time.Since(start).Seconds())
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return nil, err
+	}
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	importID := hex.EncodeToString(idb[:])
+	var stored []string
+	cleanup := func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, obj := range stored {
+			_ = st.Delete(dctx, proto.BucketShards, obj)
+		}
+	}
+	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Key: res.Key, Source: filepath.Base(path), Rows: res.Rows, ImportID: importID}
+	for _, cs := range res.Columns {
+		commit.Columns = append(commit.Columns, proto.ColumnStats(cs))
+	}
+	for _, sf := range res.Shards {
+		obj := fmt.Sprintf("datasets/%s/%s/shard-%04d.parquet", name, importID, sf.Index)
+		ref, err := st.PutFile(ctx, proto.BucketShards, obj, sf.Path)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		stored = append(stored, obj)
+		if ref.SHA256 != sf.SHA256 || ref.Size != sf.Size {
+			cleanup()
+			return nil, fmt.Errorf("shard %d changed while it was stored", sf.Index)
+		}
+		commit.Shards = append(commit.Shards, proto.ShardRef{Index: sf.Index, Object: obj, Size: sf.Size, SHA256: sf.SHA256, Rows: sf.Rows})
+	}
+	say("stored %d shards", len(stored))
+	var ds proto.Dataset
+	if err := c.Call(ctx, proto.APIDatasetCommit, commit, &ds); err != nil {
+		cleanup()
+		return nil, err
+	}
+	return &ds, nil
+}
+
+// Watch calls fn with every event of a job until fn returns false, the job
+// ends, or ctx ends. It first reports the job's current state, so a watcher
+// that starts late still sees where the job is.
+func (c *Client) Watch(ctx context.Context, id string, fn func(proto.JobEvent) bool) (*proto.Job, error) {
+	ch := make(chan *nats.Msg, 256)
+	sub, err := c.nc.ChanSubscribe(proto.JobEventSubject(id), ch)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe()
+	status := func() (*proto.Job, error) {
+		var j proto.Job
+		err := c.Call(ctx, proto.APIJobStatus, proto.Named{Name: id}, &j)
+		return &j, err
+	}
+	j, err := status()
+	if err != nil {
+		return nil, err
+	}
+	if j.Terminal() {
+		return j, nil
+	}
+	poll := time.NewTicker(2 * time.Second)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case m := <-ch:
+			var ev proto.JobEvent
+			if json.Unmarshal(m.Data, &ev) != nil || proto.Check(ev.V) != nil {
+				continue
+			}
+			if !fn(ev) {
+				return j, nil
+			}
+			if ev.State != proto.JobRunning && ev.State != proto.JobQueued {
+				return status()
+			}
+		case <-poll.C:
+			// Events are best effort; the committed state is the truth.
+			if j, err = status(); err != nil || j.Terminal() {
+				return j, err
+			}
+		}
+	}
+}

@@ -1,0 +1,474 @@
+package devcluster_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/devcluster"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/mathcrm/mathcrm/partition"
+	"github.com/mathcrm/mathcrm/worker"
+	"github.com/nats-io/nats.go"
+)
+
+// TestMain doubles as a worker process: the fault tests start this test
+// binary as real worker processes and kill them for real.
+func TestMain(m *testing.M) {
+	if url := os.Getenv("MATHCRM_TEST_WORKER_URL"); url != "" {
+		runWorkerProcess(url, os.Getenv("MATHCRM_TEST_WORKER_ID"))
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func runWorkerProcess(url, id string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	st, err := store.Open(context.Background(), nc, 1)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cfg := worker.DefaultConfig()
+	cfg.ID, cfg.Capacity, cfg.Heartbeat = id, 1, 100*time.Millisecond
+	w, err := worker.New(cfg, nc, st)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	<-sig
+	_ = w.Drain(context.Background())
+	os.Exit(0)
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func startCluster(t *testing.T, dir string, workers int) *devcluster.Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := devcluster.Start(ctx, devcluster.Config{
+		DataDir: dir, Workers: workers, NATSListen: "127.0.0.1:0", Logger: testLogger(t),
+		Coordinator: func(cfg *coordinator.Config) {
+			cfg.FastRaft, cfg.HeartbeatTTL, cfg.StepTimeout = true, time.Second, 30*time.Second
+		},
+		Worker: func(cfg *worker.Config) { cfg.Heartbeat = 100 * time.Millisecond },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func dial(t *testing.T, c *devcluster.Cluster) *client.Client {
+	t.Helper()
+	cl, err := client.Dial(c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// genCSV writes n customers drawn from planted clusters, with a few missing
+// values in a training column and in a profile-only column.
+func genCSV(t *testing.T, path string, n int, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	centres := [][3]float64{{2, 20, 100}, {30, 80, 2500}, {60, 100, 6000}, {12, 50, 700}}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintln(f, "customer_id,tenure,monthly,total,age")
+	for i := 0; i < n; i++ {
+		c := centres[r.IntN(len(centres))]
+		total := fmt.Sprintf("%.2f", c[2]+r.NormFloat64()*c[2]/10)
+		if i%997 == 5 {
+			total = ""
+		}
+		age := fmt.Sprintf("%d", 18+r.IntN(60))
+		if i%101 == 3 {
+			age = ""
+		}
+		fmt.Fprintf(f, "C%07d,%.0f,%.2f,%s,%s\n", i, math.Max(0, c[0]+r.NormFloat64()*3), c[1]+r.NormFloat64()*5, total, age)
+	}
+}
+
+func importCSV(t *testing.T, cl *client.Client, name, path string, shards int) *proto.Dataset {
+	t.Helper()
+	ds, err := cl.Import(context.Background(), name, path, client.ImportOptions{
+		Kind: "features", Options: partition.Options{Key: "customer_id", Shards: shards, TempDir: t.TempDir()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func kmeansSpec(dataset string, init string, maxIter int) proto.JobSpec {
+	return proto.JobSpec{Algo: "kmeans", Dataset: dataset, Seed: 11, KMeans: &proto.KMeansSpec{
+		K: 4, Columns: []string{"tenure", "monthly", "total"}, Standardize: true, Init: init, MaxIter: maxIter, Tol: 0,
+	}}
+}
+
+func submit(t *testing.T, cl *client.Client, spec proto.JobSpec) string {
+	t.Helper()
+	var j proto.Job
+	if err := cl.Call(context.Background(), proto.APIJobSubmit, spec, &j); err != nil {
+		t.Fatal(err)
+	}
+	return j.ID
+}
+
+func jobStatus(t *testing.T, cl *client.Client, id string) *proto.Job {
+	t.Helper()
+	var j proto.Job
+	if err := cl.Call(context.Background(), proto.APIJobStatus, proto.Named{Name: id}, &j); err != nil {
+		t.Fatal(err)
+	}
+	return &j
+}
+
+func waitJob(t *testing.T, cl *client.Client, id string) *proto.Job {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		if j := jobStatus(t, cl, id); j.Terminal() {
+			if j.State != proto.JobSucceeded {
+				t.Fatalf("job %s %s: %s", id, j.State, j.Reason)
+			}
+			return j
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("job %s did not end", id)
+	return nil
+}
+
+func model(t *testing.T, cl *client.Client, id string) *proto.KMeansModel {
+	t.Helper()
+	var d proto.ModelDetail
+	if err := cl.Call(context.Background(), proto.APIModelShow, proto.Named{Name: id}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.KMeans == nil {
+		t.Fatalf("model %s has no k-means part", id)
+	}
+	return d.KMeans
+}
+
+func train(t *testing.T, cl *client.Client, spec proto.JobSpec) (*proto.Job, *proto.KMeansModel) {
+	t.Helper()
+	j := waitJob(t, cl, submit(t, cl, spec))
+	return j, model(t, cl, j.Model)
+}
+
+func sameBits(t *testing.T, what string, a, b []float64) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d values vs %d", what, len(a), len(b))
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			t.Fatalf("%s[%d]: %v vs %v (not bit-identical)", what, i, a[i], b[i])
+		}
+	}
+}
+
+func flat(m [][]float64) []float64 {
+	var out []float64
+	for _, r := range m {
+		out = append(out, r...)
+	}
+	return out
+}
+
+func sameModel(t *testing.T, a, b *proto.KMeansModel) {
+	t.Helper()
+	sameBits(t, "training centroids", flat(a.TrainingCentroids), flat(b.TrainingCentroids))
+	sameBits(t, "centroids", flat(a.Centroids), flat(b.Centroids))
+	sameBits(t, "inertia", []float64{a.Inertia}, []float64{b.Inertia})
+	if fmt.Sprint(a.Sizes) != fmt.Sprint(b.Sizes) || a.Iterations != b.Iterations {
+		t.Fatalf("sizes %v/%v iterations %d/%d", a.Sizes, b.Sizes, a.Iterations, b.Iterations)
+	}
+	if a.Profile != nil || b.Profile != nil {
+		sameBits(t, "profile", flat(a.Profile.Means), flat(b.Profile.Means))
+	}
+}
+
+// reference computes the model with algo's single-process reference on the
+// same shards, prepared as a worker prepares them.
+func reference(t *testing.T, csv string, shards int, ds *proto.DatasetVersion, spec proto.JobSpec) *kmeans.Model {
+	t.Helper()
+	res, err := partition.Split(context.Background(), csv, partition.Options{Key: "customer_id", Shards: shards, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep := proto.Prep{Columns: spec.KMeans.Columns}
+	for _, c := range ds.Columns {
+		prep.Profile = append(prep.Profile, c.Name)
+	}
+	for _, name := range spec.KMeans.Columns {
+		for _, c := range ds.Columns {
+			if c.Name == name {
+				prep.Mean, prep.Scale = append(prep.Mean, c.Mean), append(prep.Scale, c.Std)
+			}
+		}
+	}
+	var xs, profs [][]float64
+	for _, sf := range res.Shards {
+		f, err := os.Open(sf.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh, err := partition.ReadShard(f, sf.Size)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := worker.BuildMatrix(sh, prep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, profs = append(xs, m.X), append(profs, m.Prof)
+	}
+	km := spec.KMeans
+	ref, err := kmeans.Reference(kmeans.Config{K: km.K, Init: km.Init, MaxIter: km.MaxIter, Tol: km.Tol, Seed: spec.Seed, NProfile: len(prep.Profile)},
+		xs, len(km.Columns), profs, len(prep.Profile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+func TestDistributedKMeansMatchesReference(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "customers.csv")
+	genCSV(t, csv, 6000, 1)
+	c := startCluster(t, filepath.Join(dir, "cluster"), 2)
+	defer c.Close()
+	cl := dial(t, c)
+	ds := importCSV(t, cl, "customers", csv, 16)
+	for _, init := range []string{"kmeans||", "random"} {
+		spec := kmeansSpec("customers", init, 15)
+		_, got := train(t, cl, spec)
+		want := reference(t, csv, 16, ds.Latest(), spec)
+		sameBits(t, init+" centroids", flat(got.TrainingCentroids), want.Centroids)
+		sameBits(t, init+" inertia", []float64{got.Inertia}, []float64{want.Inertia})
+		if fmt.Sprint(got.Sizes) != fmt.Sprint(want.Sizes) {
+			t.Fatalf("%s sizes %v, reference %v", init, got.Sizes, want.Sizes)
+		}
+		if got.Skipped == 0 {
+			t.Fatalf("rows with a missing total were not counted as skipped")
+		}
+	}
+}
+
+func TestBitIdenticalAcrossWorkerCounts(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "customers.csv")
+	genCSV(t, csv, 8000, 2)
+	var first *proto.KMeansModel
+	for _, n := range []int{1, 2, 4} {
+		c := startCluster(t, filepath.Join(dir, fmt.Sprintf("cluster-%d", n)), n)
+		cl := dial(t, c)
+		importCSV(t, cl, "customers", csv, 32)
+		_, m := train(t, cl, kmeansSpec("customers", "kmeans||", 12))
+		c.Close()
+		if first == nil {
+			first = m
+			continue
+		}
+		sameModel(t, first, m)
+	}
+}
+
+// startWorkerProcess starts this test binary as a worker process.
+func startWorkerProcess(t *testing.T, url, id string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MATHCRM_TEST_WORKER_URL="+url, "MATHCRM_TEST_WORKER_ID="+id)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+func waitWorkers(t *testing.T, cl *client.Client, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var st proto.ClusterStatus
+		if err := cl.Call(context.Background(), proto.APIClusterStatus, nil, &st); err == nil && len(st.Workers) == n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("cluster never had %d workers", n)
+}
+
+func TestWorkerKilledMidJob(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "customers.csv")
+	genCSV(t, csv, 40000, 3)
+	spec := kmeansSpec("customers", "kmeans||", 40)
+
+	// The undisturbed run.
+	c := startCluster(t, filepath.Join(dir, "calm"), 2)
+	cl := dial(t, c)
+	importCSV(t, cl, "customers", csv, 32)
+	_, calm := train(t, cl, spec)
+	c.Close()
+
+	// The same job on three worker processes, one killed with SIGKILL mid-job.
+	c = startCluster(t, filepath.Join(dir, "faulty"), 0)
+	defer c.Close()
+	cl = dial(t, c)
+	importCSV(t, cl, "customers", csv, 32)
+	procs := []*exec.Cmd{}
+	for i := 0; i < 3; i++ {
+		procs = append(procs, startWorkerProcess(t, c.URL, fmt.Sprintf("proc-w%d", i)))
+	}
+	waitWorkers(t, cl, 3)
+	id := submit(t, cl, spec)
+	for {
+		j := jobStatus(t, cl, id)
+		if j.Terminal() {
+			t.Fatalf("job ended (%s) before the worker was killed; make it longer", j.State)
+		}
+		if j.Pass >= 8 {
+			t.Logf("killing worker process %d at pass %d", procs[1].Process.Pid, j.Pass)
+			if err := procs[1].Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	j := waitJob(t, cl, id)
+	sameModel(t, calm, model(t, cl, j.Model))
+	waitWorkers(t, cl, 2)
+}
+
+func TestRestartKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "customers.csv")
+	genCSV(t, csv, 3000, 4)
+	data := filepath.Join(dir, "cluster")
+	c := startCluster(t, data, 2)
+	cl := dial(t, c)
+	importCSV(t, cl, "customers", csv, 8)
+	j, before := train(t, cl, kmeansSpec("customers", "kmeans||", 10))
+	cl.Close()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	c = startCluster(t, data, 1)
+	defer c.Close()
+	cl = dial(t, c)
+	var list []proto.Dataset
+	if err := cl.Call(context.Background(), proto.APIDatasetList, nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Name != "customers" || list[0].Latest().Rows != 3000 {
+		t.Fatalf("datasets after restart: %+v", list)
+	}
+	again := jobStatus(t, cl, j.ID)
+	if again.State != proto.JobSucceeded || again.Model != j.Model || len(again.History) != len(j.History) {
+		t.Fatalf("job after restart: %+v", again)
+	}
+	sameModel(t, before, model(t, cl, j.Model))
+	// The restarted cluster still trains on the old data, to the same model.
+	_, m := train(t, cl, kmeansSpec("customers", "kmeans||", 10))
+	sameModel(t, before, m)
+}
+
+func TestFailedImportLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	c := startCluster(t, filepath.Join(dir, "cluster"), 1)
+	defer c.Close()
+	cl := dial(t, c)
+	cases := map[string]string{
+		"not-numeric.csv": "customer_id,tenure\nA,1\nB,x\n",
+		"duplicate.csv":   "customer_id,tenure\nA,1\nB,2\nA,3\n",
+		"no-key.csv":      "id,tenure\nA,1\n",
+		"empty.csv":       "",
+		"ragged.csv":      "customer_id,tenure\nA,1\nB,2,3\n",
+	}
+	for name, body := range cases {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := cl.Import(context.Background(), "bad", path, client.ImportOptions{
+			Kind: "features", Options: partition.Options{Key: "customer_id", Columns: []string{"tenure"}, Shards: 4, TempDir: dir},
+		})
+		if err == nil {
+			t.Fatalf("%s imported", name)
+		}
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: error does not name the file: %v", name, err)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+	var list []proto.Dataset
+	if err := cl.Call(context.Background(), proto.APIDatasetList, nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 0 {
+		t.Fatalf("a failed import became visible: %+v", list)
+	}
+	nc, err := nats.Connect(c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	st, err := store.Open(context.Background(), nc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if objs, err := st.List(context.Background(), proto.BucketShards); err != nil || len(objs) != 0 {
+		t.Fatalf("failed imports left %d shard blobs (%v)", len(objs), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "mathcrm-import-") {
+			t.Fatalf("temporary files left: %s", e.Name())
+		}
+	}
+}
+

@@ -1,0 +1,350 @@
+// Package proto holds the messages that travel over NATS between the CLI,
+// coordinators and workers, and the subjects they travel on.
+//
+// Every message carries V, the protocol version; a receiver rejects a message
+// of another version with ErrVersion so that a mixed-version cluster fails
+// loudly instead of subtly.
+package proto
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+)
+
+// Version is the protocol version spoken by this build.
+const Version = 1
+
+// ErrVersion is returned for a message from another protocol version.
+var ErrVersion = errors.New("proto: protocol version mismatch")
+
+// Subjects and buckets.
+const (
+	APIPrefix      = "mathcrm.api."
+	APIQueue       = "mathcrm-coordinators"
+	WorkerHello    = "mathcrm.worker.hello"
+	WorkerBye      = "mathcrm.worker.bye"
+	EventsJob      = "mathcrm.events.job."
+	BucketShards   = "mathcrm-shards"
+	BucketModels   = "mathcrm-models"
+	HeaderError    = "Mathcrm-Error"
+	HeaderErrorKey = "Mathcrm-Error-Code"
+)
+
+// API subjects, "mathcrm.api.<noun>.<verb>".
+const (
+	APIDatasetCommit = "dataset.commit"
+	APIDatasetList   = "dataset.list"
+	APIDatasetShow   = "dataset.show"
+	APIJobSubmit     = "job.submit"
+	APIJobList       = "job.list"
+	APIJobStatus     = "job.status"
+	APIJobCancel     = "job.cancel"
+	APIModelShow     = "model.show"
+	APIClusterStatus = "cluster.status"
+)
+
+// WorkerStepSubject is where the leader sends one worker its steps.
+func WorkerStepSubject(id string) string { return "mathcrm.worker." + id + ".step" }
+
+// WorkerHeartbeatSubject is where a worker reports that it is alive.
+func WorkerHeartbeatSubject(id string) string { return "mathcrm.worker." + id + ".heartbeat" }
+
+// WorkerControlSubject is where a worker takes control requests (drain).
+func WorkerControlSubject(id string) string { return "mathcrm.worker." + id + ".control" }
+
+// JobEventSubject is where the leader publishes a job's progress.
+func JobEventSubject(id string) string { return EventsJob + id }
+
+// Hello announces a worker; it is also its heartbeat.
+type Hello struct {
+	V        int    `json:"v"`
+	ID       string `json:"id"`
+	Host     string `json:"host"`
+	PID      int    `json:"pid"`
+	Capacity int    `json:"capacity"`
+	// CacheBytes is how much of its shard cache budget is in use.
+	CacheBytes int64 `json:"cache_bytes"`
+	// Shards are the shard objects it holds in its cache.
+	Shards int `json:"shards"`
+}
+
+// Prep says how a worker turns a shard's columns into the training matrix.
+type Prep struct {
+	Columns []string `json:"columns"`
+	// Mean and Scale standardise: x' = (x - Mean) / Scale. Empty means raw.
+	Mean  []float64 `json:"mean,omitempty"`
+	Scale []float64 `json:"scale,omitempty"`
+	// Profile columns are returned in original units by profiling tasks.
+	Profile []string `json:"profile,omitempty"`
+}
+
+// ShardRef names one shard blob and how to verify it.
+type ShardRef struct {
+	Index  int    `json:"index"`
+	Object string `json:"object"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Rows   int64  `json:"rows"`
+}
+
+// Step asks a worker for one partial over one shard.
+type Step struct {
+	V       int             `json:"v"`
+	Job     string          `json:"job"`
+	Pass    int             `json:"pass"`
+	Attempt int             `json:"attempt"`
+	Algo    string          `json:"algo"`
+	Shard   ShardRef        `json:"shard"`
+	Prep    Prep            `json:"prep"`
+	Task    json.RawMessage `json:"task"`
+}
+
+// Request is the envelope of every API call.
+type Request struct {
+	V    int             `json:"v"`
+	Body json.RawMessage `json:"body,omitempty"`
+}
+
+// Response is the envelope of every API answer.
+type Response struct {
+	V     int             `json:"v"`
+	Error string          `json:"error,omitempty"`
+	Code  string          `json:"code,omitempty"`
+	Body  json.RawMessage `json:"body,omitempty"`
+}
+
+// Check verifies a message's version.
+func Check(v int) error {
+	if v != Version {
+		return fmt.Errorf("%w: got %d, this build speaks %d", ErrVersion, v, Version)
+	}
+	return nil
+}
+
+// ColumnStats describes one numeric column of a dataset version.
+type ColumnStats struct {
+	Name    string  `json:"name"`
+	Count   int64   `json:"count"`
+	Missing int64   `json:"missing"`
+	Min     float64 `json:"min"`
+	Max     float64 `json:"max"`
+	Mean    float64 `json:"mean"`
+	Std     float64 `json:"std"`
+}
+
+// DatasetCommit makes an imported version visible.
+type DatasetCommit struct {
+	Name     string        `json:"name"`
+	Kind     string        `json:"kind"`
+	Key      string        `json:"key"`
+	Source   string        `json:"source"`
+	Rows     int64         `json:"rows"`
+	Columns  []ColumnStats `json:"columns"`
+	Shards   []ShardRef    `json:"shards"`
+	ImportID string        `json:"import_id"`
+}
+
+// DatasetVersion is one immutable version of a dataset.
+type DatasetVersion struct {
+	Version int           `json:"version"`
+	Created time.Time     `json:"created"`
+	Source  string        `json:"source"`
+	Rows    int64         `json:"rows"`
+	Key     string        `json:"key"`
+	Columns []ColumnStats `json:"columns"`
+	Shards  []ShardRef    `json:"shards"`
+}
+
+// Dataset is a named, versioned dataset.
+type Dataset struct {
+	Name     string           `json:"name"`
+	Kind     string           `json:"kind"`
+	Versions []DatasetVersion `json:"versions"`
+}
+
+// Latest returns the newest version.
+func (d *Dataset) Latest() *DatasetVersion {
+	if len(d.Versions) == 0 {
+		return nil
+	}
+	return &d.Versions[len(d.Versions)-1]
+}
+
+// Named asks for one thing by name or id.
+type Named struct {
+	Name string `json:"name"`
+}
+
+// KMeansSpec is the k-means part of a job spec.
+type KMeansSpec struct {
+	K           int       `json:"k"`
+	Columns     []string  `json:"columns"`
+	Standardize bool      `json:"standardize"`
+	Init        string    `json:"init"`
+	Given       []float64 `json:"given,omitempty"`
+	MaxIter     int       `json:"max_iter"`
+	Tol         float64   `json:"tol"`
+}
+
+// JobSpec is what a user submits.
+type JobSpec struct {
+	Algo           string      `json:"algo"`
+	Dataset        string      `json:"dataset"`
+	DatasetVersion int         `json:"dataset_version"`
+	Seed           uint64      `json:"seed"`
+	KMeans         *KMeansSpec `json:"kmeans,omitempty"`
+}
+
+// Job states.
+const (
+	JobQueued    = "queued"
+	JobRunning   = "running"
+	JobSucceeded = "succeeded"
+	JobFailed    = "failed"
+	JobCancelled = "cancelled"
+)
+
+// PassRecord is one committed pass of a job.
+type PassRecord struct {
+	Pass      int       `json:"pass"`
+	Phase     string    `json:"phase"`
+	Iteration int       `json:"iteration"`
+	Objective float64   `json:"objective"`
+	Shift     float64   `json:"shift"`
+	Seconds   float64   `json:"seconds"`
+	Retries   int       `json:"retries"`
+	Committed time.Time `json:"committed"`
+}
+
+// Job is a job and its state.
+type Job struct {
+	ID        string       `json:"id"`
+	Spec      JobSpec      `json:"spec"`
+	State     string       `json:"state"`
+	Reason    string       `json:"reason,omitempty"`
+	Created   time.Time    `json:"created"`
+	Started   time.Time    `json:"started,omitzero"`
+	Finished  time.Time    `json:"finished,omitzero"`
+	Pass      int          `json:"pass"`
+	Iteration int          `json:"iteration"`
+	Objective float64      `json:"objective"`
+	StateRef  BlobRef      `json:"state_ref,omitzero"`
+	Model     string       `json:"model,omitempty"`
+	History   []PassRecord `json:"history,omitempty"`
+}
+
+// Terminal reports whether the job has ended.
+func (j *Job) Terminal() bool {
+	return j.State == JobSucceeded || j.State == JobFailed || j.State == JobCancelled
+}
+
+// BlobRef names a blob in the object store and how to verify it.
+type BlobRef struct {
+	Bucket string `json:"bucket"`
+	Object string `json:"object"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Model is a committed model.
+type Model struct {
+	ID      string    `json:"id"`
+	Job     string    `json:"job"`
+	Kind    string    `json:"kind"`
+	Created time.Time `json:"created"`
+	Blob    BlobRef   `json:"blob"`
+}
+
+// KMeansModel is the exported form of a k-means model, in original units.
+type KMeansModel struct {
+	Kind        string      `json:"kind"`
+	Columns     []string    `json:"columns"`
+	Centroids   [][]float64 `json:"centroids"`
+	Sizes       []int64     `json:"sizes"`
+	Inertia     float64     `json:"inertia"`
+	Iterations  int         `json:"iterations"`
+	Converged   bool        `json:"converged"`
+	Standardize bool        `json:"standardize"`
+	// Mean and Scale are the standardisation used in training, if any.
+	Mean    []float64 `json:"mean,omitempty"`
+	Scale   []float64 `json:"scale,omitempty"`
+	Profile *Profile  `json:"profile,omitempty"`
+	Skipped int64     `json:"rows_skipped"`
+	Spec    JobSpec   `json:"spec"`
+	Dataset string    `json:"dataset"`
+	Version int       `json:"dataset_version"`
+	// TrainingCentroids are in the space the model was trained in.
+	TrainingCentroids [][]float64 `json:"training_centroids,omitempty"`
+}
+
+// Profile is the per-segment mean of every numeric feature, in original units.
+type Profile struct {
+	Columns []string    `json:"columns"`
+	Means   [][]float64 `json:"means"`
+}
+
+// ModelDetail answers model.show.
+type ModelDetail struct {
+	Model  Model        `json:"model"`
+	KMeans *KMeansModel `json:"kmeans,omitempty"`
+}
+
+// JobEvent is published on the job's event subject after every pass.
+type JobEvent struct {
+	V           int     `json:"v"`
+	Job         string  `json:"job"`
+	State       string  `json:"state"`
+	Phase       string  `json:"phase"`
+	Pass        int     `json:"pass"`
+	Iteration   int     `json:"iteration"`
+	MaxIter     int     `json:"max_iter"`
+	Objective   float64 `json:"objective"`
+	Shift       float64 `json:"shift"`
+	ShardsDone  int     `json:"shards_done"`
+	ShardsTotal int     `json:"shards_total"`
+	ETASeconds  float64 `json:"eta_seconds"`
+	Reason      string  `json:"reason,omitempty"`
+	Model       string  `json:"model,omitempty"`
+}
+
+// WorkerInfo describes a live worker.
+type WorkerInfo struct {
+	ID           string  `json:"id"`
+	Host         string  `json:"host"`
+	PID          int     `json:"pid"`
+	Capacity     int     `json:"capacity"`
+	HeartbeatAge float64 `json:"heartbeat_age_seconds"`
+	Shards       int     `json:"shards"`
+	CacheBytes   int64   `json:"cache_bytes"`
+}
+
+// ClusterStatus answers cluster.status.
+type ClusterStatus struct {
+	Leader  string       `json:"leader"`
+	Voters  []Voter      `json:"voters"`
+	Workers []WorkerInfo `json:"workers"`
+}
+
+// Voter is one raft voter.
+type Voter struct {
+	ID      string `json:"id"`
+	Address string `json:"address"`
+	Leader  bool   `json:"leader"`
+}
+
+// PartialKind is the blob kind of a worker's reply to a step.
+const PartialKind = "partial"
+
+// Partial is one shard's result for one pass.
+type Partial struct {
+	Job     string
+	Pass    int
+	Shard   int
+	Rows    int64
+	Skipped int64
+	KMeans  *kmeans.Result
+}

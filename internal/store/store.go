@@ -1,0 +1,191 @@
+// Package store keeps shard files, model blobs and algorithm state in the
+// NATS JetStream object store, and verifies every blob where it is read.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var (
+	// ErrChecksum reports a blob whose bytes do not match the recorded checksum.
+	ErrChecksum = errors.New("store: checksum mismatch")
+	// ErrNotFound reports a missing blob.
+	ErrNotFound = errors.New("store: blob not found")
+)
+
+// Store is the object store of one cluster.
+type Store struct {
+	js      jetstream.JetStream
+	buckets map[string]jetstream.ObjectStore
+}
+
+// Open binds the cluster's buckets, creating them when absent.
+func Open(ctx context.Context, nc *nats.Conn, replicas int) (*Store, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("store: jetstream: %w", err)
+	}
+	if replicas < 1 {
+		replicas = 1
+	}
+	s := &Store{js: js, buckets: map[string]jetstream.ObjectStore{}}
+	for _, b := range []string{proto.BucketShards, proto.BucketModels} {
+		os, err := js.ObjectStore(ctx, b)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			os, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+				Bucket: b, Storage: jetstream.FileStorage, Replicas: replicas,
+			})
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				os, err = js.ObjectStore(ctx, b)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: bucket %s: %w", b, err)
+		}
+		s.buckets[b] = os
+	}
+	return s, nil
+}
+
+func (s *Store) bucket(name string) (jetstream.ObjectStore, error) {
+	b, ok := s.buckets[name]
+	if !ok {
+		return nil, fmt.Errorf("store: unknown bucket %q", name)
+	}
+	return b, nil
+}
+
+// Put stores data under name and returns its reference.
+func (s *Store) Put(ctx context.Context, bucket, name string, data []byte) (proto.BlobRef, error) {
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return proto.BlobRef{}, err
+	}
+	if _, err := b.PutBytes(ctx, name, data); err != nil {
+		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
+	}
+	sum := sha256.Sum256(data)
+	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// PutFile streams a local file into the store under name.
+func (s *Store) PutFile(ctx context.Context, bucket, name, path string) (proto.BlobRef, error) {
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return proto.BlobRef{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return proto.BlobRef{}, fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	info, err := b.Put(ctx, jetstream.ObjectMeta{Name: name}, io.TeeReader(f, h))
+	if err != nil {
+		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
+	}
+	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(info.Size), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// Get reads a blob and verifies its size and checksum.
+func (s *Store) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
+	b, err := s.bucket(ref.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	data, err := b.GetBytes(ctx, ref.Object)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get %s/%s: %w", ref.Bucket, ref.Object, err)
+	}
+	if err := Verify(ref, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// Verify checks data against a reference.
+func Verify(ref proto.BlobRef, data []byte) error {
+	sum := sha256.Sum256(data)
+	if int64(len(data)) != ref.Size || hex.EncodeToString(sum[:]) != ref.SHA256 {
+		return fmt.Errorf("%w: %s/%s (%d bytes, want %d)", ErrChecksum, ref.Bucket, ref.Object, len(data), ref.Size)
+	}
+	return nil
+}
+
+// Delete removes a blob; a missing blob is not an error.
+func (s *Store) Delete(ctx context.Context, bucket, name string) error {
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	if err := b.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	}
+	return nil
+}
+
+// Object is a listed blob.
+type Object struct {
+	Name string
+	Size int64
+	// Age is how long ago it was last written, from the server's clock.
+	ModTime int64
+}
+
+// List names the live objects in a bucket.
+func (s *Store) List(ctx context.Context, bucket string) ([]Object, error) {
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := b.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: list %s: %w", bucket, err)
+	}
+	out := make([]Object, 0, len(infos))
+	for _, in := range infos {
+		if in.Deleted {
+			continue
+		}
+		out = append(out, Object{Name: in.Name, Size: int64(in.Size), ModTime: in.ModTime.UnixNano()})
+	}
+	return out, nil
+}
+
+// Stat checks that a stored blob has the recorded size and digest without
+// reading it (the digest is the one recorded when it was written).
+func (s *Store) Stat(ctx context.Context, ref proto.BlobRef) error {
+	b, err := s.bucket(ref.Bucket)
+	if err != nil {
+		return err
+	}
+	info, err := b.GetInfo(ctx, ref.Object)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
+	}
+	if err != nil {
+		return fmt.Errorf("store: stat %s/%s: %w", ref.Bucket, ref.Object, err)
+	}
+	sum, err := hex.DecodeString(ref.SHA256)
+	if err != nil || int64(info.Size) != ref.Size || info.Digest != "SHA-256="+base64.URLEncoding.EncodeToString(sum) {
+		return fmt.Errorf("%w: %s/%s", ErrChecksum, ref.Bucket, ref.Object)
+	}
+	return nil
+}

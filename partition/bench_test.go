@@ -1,0 +1,115 @@
+package partition
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Sinks keep the compiler from discarding benchmark results.
+var (
+	resultSink *Result
+	shardSink  *Shard
+)
+
+// benchCSV writes a rows×cols numeric CSV (plus key) and returns its path:
+// values with 6 significant digits, 5% blank.
+func benchCSV(b *testing.B, rows, cols int) string {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(uint64(rows), uint64(cols)))
+	var sb strings.Builder
+	sb.WriteString("id")
+	for j := range cols {
+		fmt.Fprintf(&sb, ",f%d", j)
+	}
+	sb.WriteByte('\n')
+	buf := make([]byte, 0, 32)
+	for i := range rows {
+		fmt.Fprintf(&sb, "C%08d", i)
+		for range cols {
+			sb.WriteByte(',')
+			if rng.IntN(20) != 0 {
+				buf = strconv.AppendFloat(buf[:0], rng.NormFloat64()*100, 'g', 6, 64)
+				sb.Write(buf)
+			}
+		}
+		sb.WriteByte('\n')
+	}
+	path := filepath.Join(b.TempDir(), "bench.csv")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// benchSplit measures Split of a rows×cols CSV into the default 64 shards.
+func benchSplit(b *testing.B, rows, cols int) {
+	path := benchCSV(b, rows, cols)
+	if fi, err := os.Stat(path); err == nil {
+		b.SetBytes(fi.Size())
+	}
+	base := b.TempDir()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		dir := filepath.Join(base, strconv.Itoa(i))
+		i++
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		res, err := Split(context.Background(), path, Options{Key: "id", TempDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		resultSink = res
+		b.StopTimer()
+		os.RemoveAll(dir)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// benchReadShard measures ReadShard of one shard holding all rows×cols.
+func benchReadShard(b *testing.B, rows, cols int) {
+	path := benchCSV(b, rows, cols)
+	res, err := Split(context.Background(), path, Options{Key: "id", Shards: 1, TempDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(res.Shards[0].Path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := ReadShard(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		shardSink = s
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkSplit(b *testing.B) {
+	for _, size := range []struct{ rows, cols int }{{10_000, 16}, {200_000, 16}} {
+		b.Run(fmt.Sprintf("%dx%d", size.rows, size.cols), func(b *testing.B) {
+			benchSplit(b, size.rows, size.cols)
+		})
+	}
+}
+
+func BenchmarkReadShard(b *testing.B) {
+	for _, size := range []struct{ rows, cols int }{{10_000, 16}, {200_000, 16}} {
+		b.Run(fmt.Sprintf("%dx%d", size.rows, size.cols), func(b *testing.B) {
+			benchReadShard(b, size.rows, size.cols)
+		})
+	}
+}

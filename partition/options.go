@@ -1,0 +1,105 @@
+package partition
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// Defaults applied to zero-valued [Options] fields.
+const (
+	DefaultShards       = 64
+	DefaultDelimiter    = ','
+	DefaultSniffRows    = 1000
+	DefaultRowGroupRows = 64 * 1024
+)
+
+// MaxShards bounds Options.Shards: Split keeps a spill file and its write
+// buffer open per shard while it reads the CSV.
+const MaxShards = 4096
+
+// Options configures [Split]. Zero values of Shards, Delimiter, SniffRows and
+// RowGroupRows select the defaults above.
+type Options struct {
+	// Key is the key column (customer id); required.
+	Key string
+	// Columns lists the numeric columns to import, in the order they are
+	// stored. Empty means every column except the key whose values in the
+	// first SniffRows data rows all parse as numbers (empty fields allowed),
+	// in header order; a column with an empty name is never picked. Columns
+	// not imported are reported in Result.Ignored.
+	Columns []string
+	// Shards is the number of shards (default 64, at most MaxShards).
+	Shards int
+	// Delimiter separates fields (default ',').
+	Delimiter rune
+	// SniffRows is how many data rows decide which columns are numeric when
+	// Columns is empty (default 1000).
+	SniffRows int
+	// TempDir is the existing directory the shard files (and, while Split
+	// runs, its spill files) are written to; required.
+	TempDir string
+	// RowGroupRows is the number of rows per Parquet row group (default 64Ki).
+	// A writer holds a row group in memory until it is complete, and Split
+	// runs up to GOMAXPROCS writers, so this bounds memory.
+	RowGroupRows int
+}
+
+// Validate reports what is wrong with o, if anything. Zero values are valid
+// and stand for the defaults.
+func (o Options) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case o.Key == "":
+		return bad("Key is required")
+	case o.TempDir == "":
+		return bad("TempDir is required")
+	case o.Shards < 0:
+		return bad("Shards is negative (%d)", o.Shards)
+	case o.Shards > MaxShards:
+		return bad("Shards is too high (%d > %d)", o.Shards, MaxShards)
+	case o.SniffRows < 0:
+		return bad("SniffRows is negative (%d)", o.SniffRows)
+	case o.RowGroupRows < 0:
+		return bad("RowGroupRows is negative (%d)", o.RowGroupRows)
+	case o.Delimiter != 0 && !validDelimiter(o.Delimiter):
+		return bad("Delimiter %q cannot separate CSV fields", o.Delimiter)
+	}
+	seen := make(map[string]bool, len(o.Columns))
+	for _, c := range o.Columns {
+		switch {
+		case c == "":
+			return bad("Columns contains an empty name")
+		case c == o.Key:
+			return bad("Columns contains the key column %q", c)
+		case seen[c]:
+			return bad("Columns names %q twice", c)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
+// validDelimiter mirrors encoding/csv's rules for Reader.Comma.
+func validDelimiter(r rune) bool {
+	return r != 0 && r != '"' && r != '\r' && r != '\n' &&
+		utf8.ValidRune(r) && r != utf8.RuneError
+}
+
+// withDefaults returns o with zero fields replaced by their defaults.
+func (o Options) withDefaults() Options {
+	if o.Shards == 0 {
+		o.Shards = DefaultShards
+	}
+	if o.Delimiter == 0 {
+		o.Delimiter = DefaultDelimiter
+	}
+	if o.SniffRows == 0 {
+		o.SniffRows = DefaultSniffRows
+	}
+	if o.RowGroupRows == 0 {
+		o.RowGroupRows = DefaultRowGroupRows
+	}
+	return o
+}

@@ -1,0 +1,123 @@
+package partition
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Split writes each shard's rows to a spill file while it reads the CSV and
+// converts the spill files to Parquet afterwards, one shard per goroutine at
+// a time. A Parquet writer must hold a whole row group in memory; with the
+// spill, Split holds one row group per converting goroutine instead of one
+// per shard, and its memory no longer depends on the number of shards.
+//
+// A spill record is the key's length (uvarint), the key's bytes, then one
+// little-endian float64 per numeric column, NaN for missing.
+
+// spillBufferSize is the write buffer of each spill file.
+const spillBufferSize = 32 << 10
+
+// maxSpillKey bounds a key length read back from a spill file; the CSV reader
+// cannot produce a longer field than the input, but a damaged spill could
+// claim anything.
+const maxSpillKey = 1 << 30
+
+// spillFile holds the rows of one shard between the two passes of Split.
+type spillFile struct {
+	path    string
+	f       *os.File
+	bw      *bufio.Writer
+	scratch []byte
+	rows    int64
+}
+
+// createSpill creates the spill file for shard i of n. It never overwrites an
+// existing file.
+func createSpill(dir string, i, n int) (*spillFile, error) {
+	path := filepath.Join(dir, fmt.Sprintf(".shard-%05d-of-%05d.spill", i, n))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("partition: creating spill file: %w", err)
+	}
+	return &spillFile{path: path, f: f, bw: bufio.NewWriterSize(f, spillBufferSize)}, nil
+}
+
+// add appends one row; values holds NaN for missing.
+func (s *spillFile) add(key string, values []float64) error {
+	b := binary.AppendUvarint(s.scratch[:0], uint64(len(key)))
+	b = append(b, key...)
+	for _, v := range values {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	s.scratch = b
+	if _, err := s.bw.Write(b); err != nil {
+		return fmt.Errorf("partition: writing spill file: %w", err)
+	}
+	s.rows++
+	return nil
+}
+
+// rewind flushes the spill and returns a reader of its rows from the start.
+func (s *spillFile) rewind(width int) (*spillReader, error) {
+	if err := s.bw.Flush(); err != nil {
+		return nil, fmt.Errorf("partition: writing spill file: %w", err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("partition: rewinding spill file: %w", err)
+	}
+	return &spillReader{br: bufio.NewReaderSize(s.f, spillBufferSize), width: width}, nil
+}
+
+// remove closes and deletes the spill file.
+func (s *spillFile) remove() {
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
+	}
+	os.Remove(s.path)
+}
+
+// spillReader decodes the records of a spill file.
+type spillReader struct {
+	br    *bufio.Reader
+	width int
+	word  [8]byte
+}
+
+// next appends the next row's key to arena and its values to values. It
+// returns io.EOF after the last row.
+func (r *spillReader) next(arena []byte, values []float64) ([]byte, []float64, error) {
+	n, err := binary.ReadUvarint(r.br)
+	if err != nil {
+		return arena, values, err // io.EOF at a record boundary
+	}
+	if n > maxSpillKey {
+		return arena, values, errors.New("partition: damaged spill file")
+	}
+	start := len(arena)
+	arena = slices.Grow(arena, int(n))[:start+int(n)]
+	if _, err := io.ReadFull(r.br, arena[start:]); err != nil {
+		return arena, values, spillErr(err)
+	}
+	for range r.width {
+		if _, err := io.ReadFull(r.br, r.word[:]); err != nil {
+			return arena, values, spillErr(err)
+		}
+		values = append(values, math.Float64frombits(binary.LittleEndian.Uint64(r.word[:])))
+	}
+	return arena, values, nil
+}
+
+func spillErr(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("partition: reading spill file: %w", err)
+}

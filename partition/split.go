@@ -1,0 +1,310 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf8"
+)
+
+// ctxCheckRows is how often (in rows) Split polls its context.
+const ctxCheckRows = 4096
+
+// Result describes a completed Split.
+type Result struct {
+	Key     string
+	Rows    int64         // data rows read, = the sum of Shards[i].Rows
+	Columns []ColumnStats // imported columns, in storage order
+	Shards  []ShardFile   // one per shard, by index
+	Ignored []string      // header columns neither key nor imported, in header order
+}
+
+// Split streams the CSV file at path (plain, or gzip when the name ends in
+// ".gz" or the bytes start with the gzip magic) and writes one Parquet file
+// per shard into opts.TempDir; every shard file exists, even with 0 rows.
+// Files are named shard-IIIII-of-NNNNN.parquet and are never overwritten: an
+// existing file of that name is an error. While it runs, Split also keeps
+// hidden .shard-IIIII-of-NNNNN.spill files there (see the package comment);
+// they are gone when it returns.
+//
+// On any error Split removes every file it wrote and returns the error. Data
+// errors are *InputError values wrapping ErrMalformed, ErrNotNumeric,
+// ErrNoKeyColumn, ErrNoColumn, ErrDuplicateKey, ErrEmpty, ErrMissingKey or
+// ErrDuplicateColumn; an error always reports the first problem in file order.
+func Split(ctx context.Context, path string, opts Options) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("partition: %w", err)
+	}
+	defer f.Close()
+	return SplitReader(ctx, path, f, opts)
+}
+
+// SplitReader is Split on a stream; name is used in errors and, when it ends
+// in ".gz", to force gzip decoding.
+func SplitReader(ctx context.Context, name string, r io.Reader, opts Options) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	in, closer, err := decodeInput(name, r)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	rr := newRecordReader(name, in, opts.Delimiter)
+	sp, err := newSplitter(rr, opts)
+	if err != nil {
+		return nil, err
+	}
+	res, err := sp.run(ctx)
+	if err != nil {
+		sp.abort()
+		return nil, err
+	}
+	return res, nil
+}
+
+// splitter carries one Split from the header to the last shard footer.
+type splitter struct {
+	rr      *recordReader
+	opts    Options
+	header  []string
+	keyIdx  int
+	columns []string // imported columns, storage order
+	colIdx  []int    // header index of each imported column
+	stats   []welford
+	keys    *keyIndex
+	set     *shardSet
+	created []string     // shard files reserved, to remove on error
+	spills  []*spillFile // by shard
+	values  []float64    // scratch: one parsed row
+	rows    int64
+}
+
+// newSplitter reads and checks the header and resolves Key and Columns.
+func newSplitter(rr *recordReader, opts Options) (*splitter, error) {
+	rec, line, err := rr.read()
+	if err == io.EOF {
+		return nil, &InputError{File: rr.name, Line: 1, Err: fmt.Errorf("%w: no header row", ErrEmpty)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	sp := &splitter{rr: rr, opts: opts, header: append([]string(nil), rec...), keys: newKeyIndex()}
+	pos := make(map[string]int, len(rec))
+	for i, name := range sp.header {
+		if !utf8.ValidString(name) {
+			return nil, &InputError{File: rr.name, Line: line, Err: fmt.Errorf("%w: column name %q is not valid UTF-8", ErrMalformed, name)}
+		}
+		if _, dup := pos[name]; dup {
+			return nil, &InputError{File: rr.name, Line: line, Column: name, Err: ErrDuplicateColumn}
+		}
+		pos[name] = i
+	}
+	var ok bool
+	if sp.keyIdx, ok = pos[opts.Key]; !ok {
+		return nil, &InputError{File: rr.name, Line: line, Column: opts.Key, Err: ErrNoKeyColumn}
+	}
+	for _, c := range opts.Columns {
+		i, ok := pos[c]
+		if !ok {
+			return nil, &InputError{File: rr.name, Line: line, Column: c, Err: ErrNoColumn}
+		}
+		sp.colIdx = append(sp.colIdx, i)
+	}
+	return sp, nil
+}
+
+// run streams the data rows. It returns the first error in file order.
+func (sp *splitter) run(ctx context.Context) (*Result, error) {
+	var pending [][]string
+	var pendingLines []int
+	var readErr error
+	if len(sp.opts.Columns) == 0 {
+		pending, pendingLines, readErr = sp.sniff()
+	} else {
+		sp.setColumns(sp.colIdx)
+	}
+	if err := sp.createFiles(); err != nil {
+		return nil, err
+	}
+	for i, rec := range pending {
+		if err := sp.add(ctx, rec, pendingLines[i]); err != nil {
+			return nil, err
+		}
+	}
+	if readErr == io.EOF {
+		return sp.finish(ctx)
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	for {
+		rec, line, err := sp.rr.read()
+		if err == io.EOF {
+			return sp.finish(ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := sp.add(ctx, rec, line); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// sniff buffers up to SniffRows records and picks the numeric columns from
+// them. A read error (io.EOF included) stops the buffering and is returned
+// for run to report after the buffered rows, keeping errors in file order.
+func (sp *splitter) sniff() (recs [][]string, lines []int, readErr error) {
+	for len(recs) < sp.opts.SniffRows {
+		rec, line, err := sp.rr.read()
+		if err != nil {
+			readErr = err
+			break
+		}
+		recs = append(recs, append([]string(nil), rec...))
+		lines = append(lines, line)
+	}
+	var numeric []int
+	for i := range sp.header {
+		if i != sp.keyIdx && sp.header[i] != "" && columnIsNumeric(recs, i) {
+			numeric = append(numeric, i)
+		}
+	}
+	sp.setColumns(numeric)
+	return recs, lines, readErr
+}
+
+func columnIsNumeric(recs [][]string, i int) bool {
+	for _, rec := range recs {
+		if i < len(rec) {
+			if _, ok := parseNumber(rec[i]); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// setColumns fixes the imported columns by header index.
+func (sp *splitter) setColumns(idx []int) {
+	sp.colIdx = idx
+	sp.columns = make([]string, len(idx))
+	for j, i := range idx {
+		sp.columns[j] = sp.header[i]
+	}
+	sp.stats = make([]welford, len(idx))
+	sp.values = make([]float64, len(idx))
+}
+
+// createFiles reserves the shard files and creates the spill files.
+func (sp *splitter) createFiles() error {
+	sp.set = newShardSet(sp.opts.TempDir, sp.opts.Shards, sp.header[sp.keyIdx], sp.columns, sp.opts.RowGroupRows)
+	var err error
+	if sp.created, err = sp.set.reserve(); err != nil {
+		return err
+	}
+	for i := range sp.opts.Shards {
+		spill, err := createSpill(sp.opts.TempDir, i, sp.opts.Shards)
+		if err != nil {
+			return err
+		}
+		sp.spills = append(sp.spills, spill)
+	}
+	return nil
+}
+
+// add checks one data record and routes it to its shard.
+func (sp *splitter) add(ctx context.Context, rec []string, line int) error {
+	if sp.rows%ctxCheckRows == 0 && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	key := rec[sp.keyIdx]
+	keyName := sp.header[sp.keyIdx]
+	if err := checkKey(key); err != nil {
+		return &InputError{File: sp.rr.name, Line: line, Column: keyName, Err: err}
+	}
+	if first, fresh := sp.keys.insert(key, int64(line)); !fresh {
+		err := fmt.Errorf("%w %q also on line %d", ErrDuplicateKey, key, first)
+		return &InputError{File: sp.rr.name, Line: line, Column: keyName, Err: err}
+	}
+	for j, i := range sp.colIdx {
+		v, ok := parseNumber(rec[i])
+		if !ok {
+			err := fmt.Errorf("%w: %q", ErrNotNumeric, rec[i])
+			return &InputError{File: sp.rr.name, Line: line, Column: sp.columns[j], Err: err}
+		}
+		sp.values[j] = v
+	}
+	for j, v := range sp.values {
+		sp.stats[j].add(v)
+	}
+	sp.rows++
+	return sp.spills[ShardOf(key, len(sp.spills))].add(key, sp.values)
+}
+
+func checkKey(key string) error {
+	blank := true
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c != ' ' && c != '\t' {
+			blank = false
+			break
+		}
+	}
+	switch {
+	case blank:
+		return ErrMissingKey
+	case !utf8.ValidString(key):
+		return fmt.Errorf("%w: key %q is not valid UTF-8", ErrMalformed, key)
+	}
+	return nil
+}
+
+// finish closes every shard and assembles the Result.
+func (sp *splitter) finish(ctx context.Context) (*Result, error) {
+	if sp.rows == 0 {
+		return nil, &InputError{File: sp.rr.name, Line: 1, Err: fmt.Errorf("%w: no data rows", ErrEmpty)}
+	}
+	res := &Result{Key: sp.header[sp.keyIdx], Rows: sp.rows}
+	for j, name := range sp.columns {
+		res.Columns = append(res.Columns, sp.stats[j].stats(name))
+	}
+	imported := make(map[int]bool, len(sp.colIdx))
+	for _, i := range sp.colIdx {
+		imported[i] = true
+	}
+	for i, name := range sp.header {
+		if i != sp.keyIdx && !imported[i] {
+			res.Ignored = append(res.Ignored, name)
+		}
+	}
+	files, err := sp.set.writeAll(ctx, sp.spills)
+	if err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, sf := range files {
+		total += sf.Rows
+	}
+	res.Shards = files
+	if total != sp.rows {
+		return nil, fmt.Errorf("partition: internal error: %d rows read, %d written", sp.rows, total)
+	}
+	return res, nil
+}
+
+// abort removes every file this split created.
+func (sp *splitter) abort() {
+	for _, spill := range sp.spills {
+		spill.remove()
+	}
+	for _, path := range sp.created {
+		os.Remove(path)
+	}
+}

@@ -1,0 +1,74 @@
+package worker
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/partition"
+)
+
+// Matrix is a shard turned into what an algorithm reads: the training
+// columns row-major (standardised if asked) and the profile columns in
+// original units, for the rows that have every training value, in shard order.
+type Matrix struct {
+	X       []float64 // N×D
+	N, D    int
+	Prof    []float64 // N×P
+	P       int
+	Skipped int64 // rows left out for a missing training value
+}
+
+func (m *Matrix) size() int64 { return int64(len(m.X)+len(m.Prof)) * 8 }
+
+func prepKey(object string, p proto.Prep) string {
+	return fmt.Sprintf("%s|%s|%v|%v|%s", object, strings.Join(p.Columns, ","), p.Mean, p.Scale, strings.Join(p.Profile, ","))
+}
+
+// BuildMatrix prepares a shard as the recipe p says.
+func BuildMatrix(s *partition.Shard, p proto.Prep) (*Matrix, error) {
+	d := len(p.Columns)
+	if len(p.Mean) != 0 && (len(p.Mean) != d || len(p.Scale) != d) {
+		return nil, fmt.Errorf("worker: standardisation has %d means and %d scales for %d columns", len(p.Mean), len(p.Scale), d)
+	}
+	cols := make([][]float64, d)
+	for j, name := range p.Columns {
+		c, ok := s.Column(name)
+		if !ok {
+			return nil, fmt.Errorf("worker: shard has no column %q", name)
+		}
+		cols[j] = c
+	}
+	profs := make([][]float64, len(p.Profile))
+	for j, name := range p.Profile {
+		c, ok := s.Column(name)
+		if !ok {
+			return nil, fmt.Errorf("worker: shard has no column %q", name)
+		}
+		profs[j] = c
+	}
+	rows := s.Rows()
+	m := &Matrix{D: d, P: len(profs), X: make([]float64, 0, rows*d), Prof: make([]float64, 0, rows*len(profs))}
+rowLoop:
+	for i := 0; i < rows; i++ {
+		for j := 0; j < d; j++ {
+			if math.IsNaN(cols[j][i]) {
+				m.Skipped++
+				continue rowLoop
+			}
+		}
+		for j := 0; j < d; j++ {
+			v := cols[j][i]
+			if len(p.Mean) != 0 {
+				v = (v - p.Mean[j]) / p.Scale[j]
+			}
+			m.X = append(m.X, v)
+		}
+		for j := range profs {
+			m.Prof = append(m.Prof, profs[j][i])
+		}
+		m.N++
+	}
+	return m, nil
+}

@@ -1,0 +1,319 @@
+// Package worker runs steps for the coordinator: it loads the shards it is
+// given from the object store (verifying their checksums), keeps them in a
+// byte-budgeted cache, computes one partial per step and replies with a
+// compressed, checksummed blob. A worker holds no state that matters: killing
+// it at any moment loses nothing, its steps are sent elsewhere.
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/internal/blob"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/mathcrm/mathcrm/partition"
+	"github.com/nats-io/nats.go"
+)
+
+// Config configures a worker.
+type Config struct {
+	// ID names the worker; it decides which shards it owns.
+	ID string
+	// Capacity is how many steps it runs at once.
+	Capacity int
+	// CacheBytes is the shard cache budget.
+	CacheBytes int64
+	// Heartbeat is how often it tells the coordinators it is alive.
+	Heartbeat time.Duration
+	Logger    *slog.Logger
+}
+
+// DefaultConfig returns a configuration sized to this machine.
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	return Config{
+		ID:         fmt.Sprintf("%s-%d", host, os.Getpid()),
+		Capacity:   runtime.GOMAXPROCS(0),
+		CacheBytes: 2 << 30,
+		Heartbeat:  time.Second,
+	}
+}
+
+// Validate says what is wrong with a configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.ID == "":
+		return errors.New("worker: ID is required")
+	case c.Capacity < 1:
+		return errors.New("worker: Capacity must be at least 1")
+	case c.CacheBytes < 1<<20:
+		return fmt.Errorf("worker: CacheBytes %d is too low (minimum 1 MiB)", c.CacheBytes)
+	case c.Heartbeat < 10*time.Millisecond:
+		return fmt.Errorf("worker: Heartbeat %v is too low", c.Heartbeat)
+	}
+	return nil
+}
+
+// Worker is a running worker.
+type Worker struct {
+	cfg   Config
+	log   *slog.Logger
+	nc    *nats.Conn
+	store *store.Store
+	cache *cache
+	slots chan struct{}
+
+	// loading deduplicates concurrent loads of one shard.
+	loadMu  sync.Mutex
+	loading map[string]*load
+
+	sub      *nats.Subscription
+	ctrl     *nats.Subscription
+	inflight sync.WaitGroup
+	stop     chan struct{}
+	drained  chan struct{}
+	once     sync.Once
+	wg       sync.WaitGroup
+}
+
+type load struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+// New starts a worker on nc: it subscribes to its step subject and announces itself.
+func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := &Worker{
+		cfg: cfg, log: cfg.Logger.With("worker", cfg.ID), nc: nc, store: st,
+		cache: newCache(cfg.CacheBytes), slots: make(chan struct{}, cfg.Capacity),
+		loading: map[string]*load{}, stop: make(chan struct{}), drained: make(chan struct{}),
+	}
+	var err error
+	if w.sub, err = nc.Subscribe(proto.WorkerStepSubject(cfg.ID), w.onStep); err != nil {
+		return nil, fmt.Errorf("worker: subscribe: %w", err)
+	}
+	if w.ctrl, err = nc.Subscribe(proto.WorkerControlSubject(cfg.ID), w.onControl); err != nil {
+		_ = w.sub.Unsubscribe()
+		return nil, fmt.Errorf("worker: subscribe: %w", err)
+	}
+	if err := nc.Flush(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	w.announce(proto.WorkerHello)
+	w.wg.Add(1)
+	go w.heartbeat()
+	return w, nil
+}
+
+// ID is the worker's id.
+func (w *Worker) ID() string { return w.cfg.ID }
+
+// Drained is closed once a drain has finished.
+func (w *Worker) Drained() <-chan struct{} { return w.drained }
+
+func (w *Worker) hello() proto.Hello {
+	host, _ := os.Hostname()
+	used, n := w.cache.stats()
+	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n}
+}
+
+func (w *Worker) announce(subject string) {
+	b, _ := json.Marshal(w.hello())
+	_ = w.nc.Publish(subject, b)
+}
+
+func (w *Worker) heartbeat() {
+	defer w.wg.Done()
+	t := time.NewTicker(w.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			w.announce(proto.WorkerHeartbeatSubject(w.cfg.ID))
+		}
+	}
+}
+
+func (w *Worker) onControl(m *nats.Msg) {
+	if string(m.Data) == "drain" {
+		go func() {
+			err := w.Drain(context.Background())
+			msg := "drained"
+			if err != nil {
+				msg = err.Error()
+			}
+			_ = m.Respond([]byte(msg))
+		}()
+	}
+}
+
+// Drain stops taking steps, finishes the ones in flight, says goodbye and
+// stops heartbeating. The coordinators move its shards elsewhere at once.
+func (w *Worker) Drain(ctx context.Context) error {
+	var err error
+	w.once.Do(func() {
+		_ = w.sub.Drain()
+		done := make(chan struct{})
+		go func() { w.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		w.announce(proto.WorkerBye)
+		_ = w.nc.Flush()
+		close(w.stop)
+		w.wg.Wait()
+		_ = w.ctrl.Unsubscribe()
+		close(w.drained)
+	})
+	return err
+}
+
+// Close stops the worker without waiting for steps in flight.
+func (w *Worker) Close() {
+	w.once.Do(func() {
+		_ = w.sub.Unsubscribe()
+		_ = w.ctrl.Unsubscribe()
+		close(w.stop)
+		w.wg.Wait()
+		close(w.drained)
+	})
+}
+
+func (w *Worker) onStep(m *nats.Msg) {
+	w.inflight.Add(1)
+	go func() {
+		defer w.inflight.Done()
+		w.slots <- struct{}{}
+		defer func() { <-w.slots }()
+		out, err := w.step(m.Data)
+		resp := nats.NewMsg(m.Reply)
+		if err != nil {
+			w.log.Warn("step failed", "err", err)
+			resp.Header.Set(proto.HeaderError, err.Error())
+		} else {
+			resp.Data = out
+		}
+		_ = m.RespondMsg(resp)
+	}()
+}
+
+func (w *Worker) step(data []byte) ([]byte, error) {
+	var st proto.Step
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("worker: bad step: %w", err)
+	}
+	if err := proto.Check(st.V); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	mx, err := w.matrix(ctx, st.Shard, st.Prep)
+	if err != nil {
+		return nil, err
+	}
+	p := proto.Partial{Job: st.Job, Pass: st.Pass, Shard: st.Shard.Index, Rows: int64(mx.N), Skipped: mx.Skipped}
+	switch st.Algo {
+	case "kmeans":
+		var t kmeans.Task
+		if err := json.Unmarshal(st.Task, &t); err != nil {
+			return nil, fmt.Errorf("worker: bad k-means task: %w", err)
+		}
+		p.KMeans, err = kmeans.RunTask(nil, &t, mx.X, mx.N, mx.D, mx.Prof, mx.P, st.Shard.Index)
+		if err != nil {
+			return nil, fmt.Errorf("worker: shard %d: %w", st.Shard.Index, err)
+		}
+	default:
+		return nil, fmt.Errorf("worker: unknown algorithm %q", st.Algo)
+	}
+	return blob.Encode(proto.PartialKind, p)
+}
+
+// matrix returns the shard's prepared matrix, from the cache when it can.
+func (w *Worker) matrix(ctx context.Context, ref proto.ShardRef, prep proto.Prep) (*Matrix, error) {
+	key := prepKey(ref.Object+"@"+ref.SHA256, prep)
+	v, err := w.loadOnce(key, func() (any, int64, error) {
+		sh, err := w.shard(ctx, ref)
+		if err != nil {
+			return nil, 0, err
+		}
+		m, err := BuildMatrix(sh, prep)
+		if err != nil {
+			return nil, 0, err
+		}
+		return m, m.size(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Matrix), nil
+}
+
+// shard loads and verifies one shard, from the cache when it can.
+func (w *Worker) shard(ctx context.Context, ref proto.ShardRef) (*partition.Shard, error) {
+	v, err := w.loadOnce(ref.Object+"@"+ref.SHA256, func() (any, int64, error) {
+		b, err := w.store.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+		if err != nil {
+			return nil, 0, err
+		}
+		sh, err := partition.ReadShard(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, 0, fmt.Errorf("worker: shard %s: %w", ref.Object, err)
+		}
+		if int64(sh.Rows()) != ref.Rows {
+			return nil, 0, fmt.Errorf("worker: shard %s has %d rows, recorded %d", ref.Object, sh.Rows(), ref.Rows)
+		}
+		return sh, sh.SizeBytes(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*partition.Shard), nil
+}
+
+// loadOnce returns the cached value for key or computes it once, however many
+// steps ask at the same time.
+func (w *Worker) loadOnce(key string, fn func() (any, int64, error)) (any, error) {
+	if v, ok := w.cache.get(key); ok {
+		return v, nil
+	}
+	w.loadMu.Lock()
+	if l, ok := w.loading[key]; ok {
+		w.loadMu.Unlock()
+		<-l.done
+		return l.val, l.err
+	}
+	l := &load{done: make(chan struct{})}
+	w.loading[key] = l
+	w.loadMu.Unlock()
+	var size int64
+	l.val, size, l.err = fn()
+	if l.err == nil {
+		w.cache.put(key, l.val, size)
+	}
+	w.loadMu.Lock()
+	delete(w.loading, key)
+	w.loadMu.Unlock()
+	close(l.done)
+	return l.val, l.err
+}
