@@ -471,4 +471,3 @@ func TestFailedImportLeavesNothing(t *testing.T) {
 		}
 	}
 }
-
