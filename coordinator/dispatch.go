@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/blob"
@@ -53,6 +54,10 @@ func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partia
 	attempts := make([]int, n)
 	tried := make([]map[string]bool, n)
 	out := make(chan outcome, n)
+	body, err := json.Marshal(proto.StepBody{V: proto.Version, Job: ps.job, Pass: ps.pass, Algo: ps.algo, Prep: ps.prep, Task: ps.task})
+	if err != nil {
+		return nil, 0, err
+	}
 	inflight := 0
 	launch := func(s int) error {
 		w, err := c.pickWorker(ctx, s, tried[s])
@@ -64,13 +69,11 @@ func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partia
 		}
 		tried[s][w] = true
 		attempts[s]++
-		step := proto.Step{V: proto.Version, Job: ps.job, Pass: ps.pass, Attempt: attempts[s], Algo: ps.algo,
-			Shard: ps.shards[s], Prep: ps.prep, Task: ps.task}
 		inflight++
-		go func() {
-			p, err := c.sendStep(ctx, w, step)
+		go func(attempt int) {
+			p, err := c.sendStep(ctx, w, ps, body, ps.shards[s], attempt)
 			out <- outcome{shard: s, worker: w, part: p, err: err}
-		}()
+		}(attempts[s])
 		return nil
 	}
 	for s := 0; s < n; s++ {
@@ -144,7 +147,7 @@ func (c *Coordinator) pickWorker(ctx context.Context, shard int, tried map[strin
 
 // sendStep runs one step on one worker. It gives up when the step times out,
 // the worker is declared dead, or ctx ends.
-func (c *Coordinator) sendStep(ctx context.Context, worker string, step proto.Step) (*proto.Partial, error) {
+func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, body []byte, shard proto.ShardRef, attempt int) (*proto.Partial, error) {
 	m, ok := c.members.get(worker)
 	if !ok {
 		return nil, errWorkerGone
@@ -161,12 +164,14 @@ func (c *Coordinator) sendStep(ctx context.Context, worker string, step proto.St
 	defer cancel()
 	stopAfter := context.AfterFunc(m.ctx, cancel)
 	defer stopAfter()
-	data, err := json.Marshal(step)
+	ref, err := json.Marshal(shard)
 	if err != nil {
 		return nil, err
 	}
 	msg := nats.NewMsg(proto.WorkerStepSubject(worker))
-	msg.Data = data
+	msg.Data = body
+	msg.Header.Set(proto.HeaderShard, string(ref))
+	msg.Header.Set(proto.HeaderAttempt, strconv.Itoa(attempt))
 	resp, err := c.nc.RequestMsgWithContext(rctx, msg)
 	if err != nil {
 		if m.ctx.Err() != nil {
@@ -181,9 +186,9 @@ func (c *Coordinator) sendStep(ctx context.Context, worker string, step proto.St
 	if err := blob.Decode(resp.Data, proto.PartialKind, &p); err != nil {
 		return nil, fmt.Errorf("partial from %s: %w", worker, err)
 	}
-	if p.Shard != step.Shard.Index || p.Pass != step.Pass || p.Job != step.Job {
+	if p.Shard != shard.Index || p.Pass != ps.pass || p.Job != ps.job {
 		return nil, fmt.Errorf("partial from %s answers job %s pass %d shard %d, asked %s pass %d shard %d",
-			worker, p.Job, p.Pass, p.Shard, step.Job, step.Pass, step.Shard.Index)
+			worker, p.Job, p.Pass, p.Shard, ps.job, ps.pass, shard.Index)
 	}
 	return &p, nil
 }

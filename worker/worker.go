@@ -8,6 +8,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,12 +71,10 @@ type Worker struct {
 	log   *slog.Logger
 	nc    *nats.Conn
 	store *store.Store
-	cache *cache
-	slots chan struct{}
-
-	// loading deduplicates concurrent loads of one shard.
-	loadMu  sync.Mutex
-	loading map[string]*load
+	// data holds shards and prepared matrices; bodies holds decoded step bodies.
+	data   *onceCache
+	bodies *onceCache
+	slots  chan struct{}
 
 	sub      *nats.Subscription
 	ctrl     *nats.Subscription
@@ -102,8 +101,8 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
 	}
 	w := &Worker{
 		cfg: cfg, log: cfg.Logger.With("worker", cfg.ID), nc: nc, store: st,
-		cache: newCache(cfg.CacheBytes), slots: make(chan struct{}, cfg.Capacity),
-		loading: map[string]*load{}, stop: make(chan struct{}), drained: make(chan struct{}),
+		data: newOnceCache(cfg.CacheBytes), bodies: newOnceCache(4 << 20), slots: make(chan struct{}, cfg.Capacity),
+		stop: make(chan struct{}), drained: make(chan struct{}),
 	}
 	var err error
 	if w.sub, err = nc.Subscribe(proto.WorkerStepSubject(cfg.ID), w.onStep); err != nil {
@@ -130,7 +129,7 @@ func (w *Worker) Drained() <-chan struct{} { return w.drained }
 
 func (w *Worker) hello() proto.Hello {
 	host, _ := os.Hostname()
-	used, n := w.cache.stats()
+	used, n := w.data.stats()
 	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n}
 }
 
@@ -206,7 +205,7 @@ func (w *Worker) onStep(m *nats.Msg) {
 		defer w.inflight.Done()
 		w.slots <- struct{}{}
 		defer func() { <-w.slots }()
-		out, err := w.step(m.Data)
+		out, err := w.step(m)
 		resp := nats.NewMsg(m.Reply)
 		if err != nil {
 			w.log.Warn("step failed", "err", err)
@@ -218,41 +217,71 @@ func (w *Worker) onStep(m *nats.Msg) {
 	}()
 }
 
-func (w *Worker) step(data []byte) ([]byte, error) {
-	var st proto.Step
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("worker: bad step: %w", err)
+func (w *Worker) step(m *nats.Msg) ([]byte, error) {
+	var ref proto.ShardRef
+	if err := json.Unmarshal([]byte(m.Header.Get(proto.HeaderShard)), &ref); err != nil {
+		return nil, fmt.Errorf("worker: bad step shard header: %w", err)
 	}
-	if err := proto.Check(st.V); err != nil {
+	body, err := w.stepBody(m.Data)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	mx, err := w.matrix(ctx, st.Shard, st.Prep)
+	mx, err := w.matrix(ctx, ref, body.Prep)
 	if err != nil {
 		return nil, err
 	}
-	p := proto.Partial{Job: st.Job, Pass: st.Pass, Shard: st.Shard.Index, Rows: int64(mx.N), Skipped: mx.Skipped}
-	switch st.Algo {
+	p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index, Rows: int64(mx.N), Skipped: mx.Skipped}
+	switch body.Algo {
 	case "kmeans":
-		var t kmeans.Task
-		if err := json.Unmarshal(st.Task, &t); err != nil {
-			return nil, fmt.Errorf("worker: bad k-means task: %w", err)
-		}
-		p.KMeans, err = kmeans.RunTask(nil, &t, mx.X, mx.N, mx.D, mx.Prof, mx.P, st.Shard.Index)
+		p.KMeans, err = kmeans.RunTask(nil, body.kmeans, mx.X, mx.N, mx.D, mx.Prof, mx.P, ref.Index)
 		if err != nil {
-			return nil, fmt.Errorf("worker: shard %d: %w", st.Shard.Index, err)
+			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
 		}
 	default:
-		return nil, fmt.Errorf("worker: unknown algorithm %q", st.Algo)
+		return nil, fmt.Errorf("worker: unknown algorithm %q", body.Algo)
 	}
 	return blob.Encode(proto.PartialKind, p)
+}
+
+// decodedBody is a step body with its task decoded; tasks are read-only.
+type decodedBody struct {
+	proto.StepBody
+	kmeans *kmeans.Task
+}
+
+// stepBody decodes a pass's step body once, however many of its shards this
+// worker runs: the body is the same for every shard of a pass.
+func (w *Worker) stepBody(data []byte) (*decodedBody, error) {
+	sum := sha256.Sum256(data)
+	key := string(sum[:])
+	v, err := w.bodies.loadOnce(key, func() (any, int64, error) {
+		var b decodedBody
+		if err := json.Unmarshal(data, &b.StepBody); err != nil {
+			return nil, 0, fmt.Errorf("worker: bad step: %w", err)
+		}
+		if err := proto.Check(b.V); err != nil {
+			return nil, 0, err
+		}
+		if b.Algo == "kmeans" {
+			b.kmeans = new(kmeans.Task)
+			if err := json.Unmarshal(b.Task, b.kmeans); err != nil {
+				return nil, 0, fmt.Errorf("worker: bad k-means task: %w", err)
+			}
+		}
+		return &b, int64(len(data)), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*decodedBody), nil
 }
 
 // matrix returns the shard's prepared matrix, from the cache when it can.
 func (w *Worker) matrix(ctx context.Context, ref proto.ShardRef, prep proto.Prep) (*Matrix, error) {
 	key := prepKey(ref.Object+"@"+ref.SHA256, prep)
-	v, err := w.loadOnce(key, func() (any, int64, error) {
+	v, err := w.data.loadOnce(key, func() (any, int64, error) {
 		sh, err := w.shard(ctx, ref)
 		if err != nil {
 			return nil, 0, err
@@ -271,7 +300,7 @@ func (w *Worker) matrix(ctx context.Context, ref proto.ShardRef, prep proto.Prep
 
 // shard loads and verifies one shard, from the cache when it can.
 func (w *Worker) shard(ctx context.Context, ref proto.ShardRef) (*partition.Shard, error) {
-	v, err := w.loadOnce(ref.Object+"@"+ref.SHA256, func() (any, int64, error) {
+	v, err := w.data.loadOnce(ref.Object+"@"+ref.SHA256, func() (any, int64, error) {
 		b, err := w.store.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
 		if err != nil {
 			return nil, 0, err
@@ -291,29 +320,39 @@ func (w *Worker) shard(ctx context.Context, ref proto.ShardRef) (*partition.Shar
 	return v.(*partition.Shard), nil
 }
 
-// loadOnce returns the cached value for key or computes it once, however many
-// steps ask at the same time.
-func (w *Worker) loadOnce(key string, fn func() (any, int64, error)) (any, error) {
-	if v, ok := w.cache.get(key); ok {
+// onceCache is a byte-budgeted cache whose misses are computed once, however
+// many steps ask for the same key at the same time.
+type onceCache struct {
+	*cache
+	mu      sync.Mutex
+	loading map[string]*load
+}
+
+func newOnceCache(budget int64) *onceCache {
+	return &onceCache{cache: newCache(budget), loading: map[string]*load{}}
+}
+
+func (c *onceCache) loadOnce(key string, fn func() (any, int64, error)) (any, error) {
+	if v, ok := c.get(key); ok {
 		return v, nil
 	}
-	w.loadMu.Lock()
-	if l, ok := w.loading[key]; ok {
-		w.loadMu.Unlock()
+	c.mu.Lock()
+	if l, ok := c.loading[key]; ok {
+		c.mu.Unlock()
 		<-l.done
 		return l.val, l.err
 	}
 	l := &load{done: make(chan struct{})}
-	w.loading[key] = l
-	w.loadMu.Unlock()
+	c.loading[key] = l
+	c.mu.Unlock()
 	var size int64
 	l.val, size, l.err = fn()
 	if l.err == nil {
-		w.cache.put(key, l.val, size)
+		c.put(key, l.val, size)
 	}
-	w.loadMu.Lock()
-	delete(w.loading, key)
-	w.loadMu.Unlock()
+	c.mu.Lock()
+	delete(c.loading, key)
+	c.mu.Unlock()
 	close(l.done)
 	return l.val, l.err
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,12 +33,17 @@ func main() {
 	iters := flag.Int("iters", 20, "Lloyd iterations per run")
 	workers := flag.Int("workers", 2, "workers in the dev cluster")
 	rounds := flag.Int("rounds", 2, "interleaved rounds of mathcrm and reference")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured runs to this file")
 	flag.Parse()
+	profile = *cpuprofile
 	if err := run(*data, *anchors, *python, *k, *iters, *workers, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "mathcrm-bench:", err)
 		os.Exit(1)
 	}
 }
+
+// profile names the CPU profile file, if any.
+var profile string
 
 func emit(v map[string]any) {
 	b, _ := json.Marshal(v)
@@ -87,6 +93,17 @@ func run(data, anchors, python string, k, iters, workers, rounds int) error {
 	}
 	var ours, theirs []float64
 	var inertia float64
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for r := 0; r < rounds; r++ {
 		j, err := trainJob(ctx, cl, spec)
 		if err != nil {

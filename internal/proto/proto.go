@@ -91,17 +91,31 @@ type ShardRef struct {
 	Rows   int64  `json:"rows"`
 }
 
-// Step asks a worker for one partial over one shard.
+// Step asks a worker for one partial over one shard. On the wire the body is
+// a StepBody, the same for every shard of a pass (so it is encoded once and a
+// worker decodes it once per pass), and the shard and attempt travel in
+// headers.
 type Step struct {
-	V       int             `json:"v"`
-	Job     string          `json:"job"`
-	Pass    int             `json:"pass"`
-	Attempt int             `json:"attempt"`
-	Algo    string          `json:"algo"`
-	Shard   ShardRef        `json:"shard"`
-	Prep    Prep            `json:"prep"`
-	Task    json.RawMessage `json:"task"`
+	StepBody
+	Attempt int
+	Shard   ShardRef
 }
+
+// StepBody is the part of a step common to every shard of a pass.
+type StepBody struct {
+	V    int             `json:"v"`
+	Job  string          `json:"job"`
+	Pass int             `json:"pass"`
+	Algo string          `json:"algo"`
+	Prep Prep            `json:"prep"`
+	Task json.RawMessage `json:"task"`
+}
+
+// Step headers.
+const (
+	HeaderShard   = "Mathcrm-Shard"
+	HeaderAttempt = "Mathcrm-Attempt"
+)
 
 // Request is the envelope of every API call.
 type Request struct {
