@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mathcrm-cli-test-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "mathcrm")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type devProc struct {
+	cmd *exec.Cmd
+	url string
+	log *bytes.Buffer
+}
+
+func startDev(t *testing.T, dir string) *devProc {
+	t.Helper()
+	_ = os.Remove(filepath.Join(dir, "nats.url"))
+	var log bytes.Buffer
+	cmd := exec.Command(bin, "dev", "--data-dir", dir, "--workers", "3", "--nats-listen", "127.0.0.1:0")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(filepath.Join(dir, "nats.url")); err == nil && len(b) > 0 {
+			return &devProc{cmd: cmd, url: strings.TrimSpace(string(b)), log: &log}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("mathcrm dev did not start: %s", log.String())
+	return nil
+}
+
+func (d *devProc) stop(t *testing.T) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("mathcrm dev exited with %v: %s", err, d.log.String())
+	}
+}
+
+// run runs the CLI and returns stdout, stderr and the exit code.
+func run(t *testing.T, url string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "MATHCRM_NATS_URL="+url)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func runJSON(t *testing.T, url string, v any, args ...string) {
+	t.Helper()
+	out, errs, code := run(t, url, append(args, "--output", "json")...)
+	if code != 0 {
+		t.Fatalf("mathcrm %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("mathcrm %s --output json printed no JSON document: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func TestCLIEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	dev := startDev(t, filepath.Join(dir, "cluster"))
+	url := dev.url
+	telco := "../../testdata/telco/Telco-Customer-Churn.csv"
+
+	var imp struct {
+		Name    string `json:"name"`
+		Version int    `json:"version"`
+		Rows    int64  `json:"rows"`
+		Shards  int    `json:"shards"`
+	}
+	runJSON(t, url, &imp, "dataset", "import", "telco", telco, "--kind", "features", "--key", "customerID",
+		"--columns", "tenure,MonthlyCharges,TotalCharges", "--shards", "8")
+	if imp.Rows != 7043 || imp.Shards != 8 || imp.Version != 1 {
+		t.Fatalf("import: %+v", imp)
+	}
+	var show struct {
+		Columns []struct {
+			Name    string  `json:"name"`
+			Missing int64   `json:"missing"`
+			Max     float64 `json:"max"`
+		} `json:"columns"`
+	}
+	runJSON(t, url, &show, "dataset", "show", "telco")
+	if len(show.Columns) != 3 || show.Columns[2].Name != "TotalCharges" || show.Columns[2].Missing != 11 || show.Columns[0].Max != 72 {
+		t.Fatalf("dataset show: %+v", show)
+	}
+
+	// Bad input: a clear error naming file, line and column, exit non-zero, nothing visible.
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("customerID,tenure\nA,1\nB,ten\n"), 0o644)
+	_, errs, code := run(t, url, "dataset", "import", "broken", bad, "--key", "customerID", "--columns", "tenure")
+	if code == 0 || !strings.Contains(errs, "bad.csv:3") || !strings.Contains(errs, `"tenure"`) {
+		t.Fatalf("bad import: exit %d, %q", code, errs)
+	}
+	var list []map[string]any
+	runJSON(t, url, &list, "dataset", "list")
+	if len(list) != 1 {
+		t.Fatalf("a failed import is visible: %v", list)
+	}
+
+	var res struct {
+		Job        string  `json:"job"`
+		Model      string  `json:"model"`
+		State      string  `json:"state"`
+		Iterations int     `json:"iterations"`
+		Objective  float64 `json:"objective"`
+	}
+	runJSON(t, url, &res, "train", "kmeans", "--dataset", "telco", "--k", "4", "--standardize", "--seed", "42", "--wait")
+	if res.State != "succeeded" || res.Model == "" || res.Iterations < 1 || res.Objective <= 0 {
+		t.Fatalf("train --wait: %+v", res)
+	}
+	var exp struct {
+		Kind       string      `json:"kind"`
+		Columns    []string    `json:"columns"`
+		Centroids  [][]float64 `json:"centroids"`
+		Sizes      []int64     `json:"sizes"`
+		Inertia    float64     `json:"inertia"`
+		Iterations int         `json:"iterations"`
+		Spec       struct {
+			Seed uint64 `json:"seed"`
+		} `json:"spec"`
+	}
+	runJSON(t, url, &exp, "model", "export", res.Model, "--format", "json")
+	var total int64
+	for _, s := range exp.Sizes {
+		total += s
+	}
+	if exp.Kind != "kmeans" || len(exp.Centroids) != 4 || len(exp.Columns) != 3 || total != 7032 || exp.Spec.Seed != 42 {
+		t.Fatalf("export: %+v", exp)
+	}
+	// Centroids are in original units: tenure means lie within 0..72 months.
+	for _, c := range exp.Centroids {
+		if c[0] < 0 || c[0] > 72 {
+			t.Fatalf("centroid tenure %v is not in original units", c[0])
+		}
+	}
+	out, _, code := run(t, url, "model", "show", res.Model)
+	if code != 0 || !strings.Contains(out, "SHARE") || !strings.Contains(out, "MonthlyCharges") {
+		t.Fatalf("model show: %s", out)
+	}
+
+	// Given starting centroids from a CSV file, in original units.
+	starts := filepath.Join(dir, "starts.csv")
+	os.WriteFile(starts, []byte("tenure,MonthlyCharges\n5,30\n60,100\n"), 0o644)
+	runJSON(t, url, &res, "train", "kmeans", "--dataset", "telco", "--init", starts, "--max-iter", "5", "--wait")
+	if res.State != "succeeded" {
+		t.Fatalf("given init: %+v", res)
+	}
+	var st struct {
+		Spec struct {
+			KMeans struct {
+				Init    string   `json:"init"`
+				K       int      `json:"k"`
+				Columns []string `json:"columns"`
+			} `json:"kmeans"`
+		} `json:"spec"`
+		History []map[string]any `json:"history"`
+	}
+	runJSON(t, url, &st, "job", "status", res.Job)
+	if st.Spec.KMeans.Init != "given" || st.Spec.KMeans.K != 2 || len(st.History) == 0 {
+		t.Fatalf("job status: %+v", st)
+	}
+
+	// A job on a missing column is refused before it runs.
+	_, errs, code = run(t, url, "train", "kmeans", "--dataset", "telco", "--k", "2", "--columns", "nope")
+	if code == 0 || !strings.Contains(errs, `"nope"`) {
+		t.Fatalf("missing column: exit %d %q", code, errs)
+	}
+
+	// Restart the dev process on the same directory: everything is still there.
+	dev.stop(t)
+	dev = startDev(t, filepath.Join(dir, "cluster"))
+	var jobs []struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+		Model string `json:"model"`
+	}
+	runJSON(t, dev.url, &jobs, "job", "list")
+	if len(jobs) != 2 || jobs[0].State != "succeeded" || jobs[0].Model == "" {
+		t.Fatalf("jobs after restart: %+v", jobs)
+	}
+	var again struct {
+		Centroids [][]float64 `json:"centroids"`
+	}
+	runJSON(t, dev.url, &again, "model", "export", jobs[0].Model)
+	if len(again.Centroids) != 4 || again.Centroids[0][0] != exp.Centroids[0][0] {
+		t.Fatalf("model after restart: %+v", again)
+	}
+	dev.stop(t)
+}
