@@ -30,6 +30,8 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIJobCancel:     c.apiJobCancel,
 		proto.APIModelShow:     c.apiModelShow,
 		proto.APIClusterStatus: c.apiClusterStatus,
+		proto.APIAddVoter:      c.apiAddVoter,
+		proto.APIRemoveVoter:   c.apiRemoveVoter,
 	}
 }
 
@@ -48,7 +50,7 @@ func (c *Coordinator) handleAPI(m *nats.Msg) {
 			c.reply(m, nil, fmt.Errorf("%w: election in progress, try again", ErrNotLeader))
 			return
 		}
-		resp, err := c.nc.Request(directPrefix(string(id))+verb, m.Data, 2*time.Minute)
+		resp, err := c.nc.Request(directPrefix(string(id))+verb, m.Data, 30*time.Second)
 		if err != nil {
 			c.reply(m, nil, fmt.Errorf("%w: forward to %s: %v", ErrNotLeader, id, err))
 			return
@@ -259,7 +261,7 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 	return detail, nil
 }
 
-func (c *Coordinator) apiClusterStatus(context.Context, json.RawMessage) (any, error) {
+func (c *Coordinator) apiClusterStatus(ctx context.Context, _ json.RawMessage) (any, error) {
 	st := proto.ClusterStatus{Workers: c.members.info()}
 	_, leader := c.raft.LeaderWithID()
 	st.Leader = string(leader)
@@ -268,9 +270,69 @@ func (c *Coordinator) apiClusterStatus(context.Context, json.RawMessage) (any, e
 		return nil, err
 	}
 	for _, s := range f.Configuration().Servers {
-		if s.Suffrage == raft.Voter {
-			st.Voters = append(st.Voters, proto.Voter{ID: string(s.ID), Address: string(s.Address), Leader: s.ID == leader})
+		if s.Suffrage != raft.Voter {
+			continue
 		}
+		v := proto.Voter{ID: string(s.ID), Address: string(s.Address), Leader: s.ID == leader}
+		if info, err := c.coordInfo(ctx, string(s.ID)); err == nil {
+			v.Reachable, v.State, v.Term, v.CommitIndex, v.LastContact = true, info.State, info.Term, info.CommitIndex, info.LastContact
+		}
+		st.Voters = append(st.Voters, v)
 	}
 	return st, nil
+}
+
+func (c *Coordinator) coordInfo(ctx context.Context, id string) (*proto.CoordInfo, error) {
+	if id == c.cfg.ID {
+		info := c.info()
+		return &info, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	m, err := c.nc.RequestWithContext(ctx, proto.CoordInfoSubject(id), nil)
+	if err != nil {
+		return nil, err
+	}
+	var info proto.CoordInfo
+	return &info, json.Unmarshal(m.Data, &info)
+}
+
+// info is this coordinator's own raft view.
+func (c *Coordinator) info() proto.CoordInfo {
+	st := c.raft.Stats()
+	info := proto.CoordInfo{ID: c.cfg.ID, State: st["state"], Term: st["term"], CommitIndex: st["commit_index"], AppliedIdx: st["applied_index"]}
+	if c.IsLeader() {
+		return info
+	}
+	if lc := c.raft.LastContact(); !lc.IsZero() {
+		info.LastContact = time.Since(lc).Seconds()
+	}
+	return info
+}
+
+func (c *Coordinator) apiAddVoter(_ context.Context, body json.RawMessage) (any, error) {
+	v, err := parse[proto.VoterChange](body)
+	if err != nil {
+		return nil, err
+	}
+	if v.ID == "" || v.Address == "" {
+		return nil, fmt.Errorf("%w: a voter needs an id and a raft address", ErrInvalid)
+	}
+	if err := c.raft.AddVoter(raft.ServerID(v.ID), raft.ServerAddress(v.Address), 0, 30*time.Second).Error(); err != nil {
+		return nil, fmt.Errorf("coordinator: add voter %s at %s: %w", v.ID, v.Address, err)
+	}
+	c.log.Info("voter added", "voter", v.ID, "address", v.Address)
+	return c.apiClusterStatus(context.Background(), nil)
+}
+
+func (c *Coordinator) apiRemoveVoter(_ context.Context, body json.RawMessage) (any, error) {
+	v, err := parse[proto.VoterChange](body)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.raft.RemoveServer(raft.ServerID(v.ID), 0, 30*time.Second).Error(); err != nil {
+		return nil, fmt.Errorf("coordinator: remove voter %s: %w", v.ID, err)
+	}
+	c.log.Info("voter removed", "voter", v.ID)
+	return c.apiClusterStatus(context.Background(), nil)
 }

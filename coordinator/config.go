@@ -17,6 +17,13 @@ type Config struct {
 	DataDir string
 	// Bootstrap makes this node the first voter of a new cluster when it has no state.
 	Bootstrap bool
+	// Join, when set, makes a node without state ask the cluster's leader to
+	// add it as a voter; the value names the cluster for the logs (an existing
+	// voter's raft address).
+	Join string
+	// RaftHeartbeatTimeout and RaftElectionTimeout override raft's defaults (1s).
+	RaftHeartbeatTimeout time.Duration
+	RaftElectionTimeout  time.Duration
 	// HeartbeatTTL is how long a silent worker counts as alive.
 	HeartbeatTTL time.Duration
 	// StepTimeout bounds one step on one worker before it is sent elsewhere.
@@ -65,6 +72,9 @@ func (c Config) Validate() error {
 	}
 	if c.StepTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("StepTimeout %v is too low (minimum 1s)", c.StepTimeout))
+	}
+	if c.Bootstrap && c.Join != "" {
+		errs = append(errs, errors.New("Bootstrap and Join exclude each other"))
 	}
 	if c.MaxRunningJobs < 1 {
 		errs = append(errs, errors.New("MaxRunningJobs must be at least 1"))

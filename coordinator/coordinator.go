@@ -75,6 +75,10 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
 	c.wg.Add(2)
 	go c.leaderLoop()
 	go c.expireLoop()
+	if cfg.Join != "" {
+		c.wg.Add(1)
+		go c.joinLoop()
+	}
 	return c, nil
 }
 
@@ -295,6 +299,10 @@ func (c *Coordinator) subscribe() error {
 		{proto.WorkerBye, "", bye},
 		{proto.APIPrefix + ">", proto.APIQueue, c.handleAPI},
 		{directPrefix(c.cfg.ID) + ">", "", c.handleDirect},
+		{proto.CoordInfoSubject(c.cfg.ID), "", func(m *nats.Msg) {
+			b, _ := json.Marshal(c.info())
+			_ = m.Respond(b)
+		}},
 	}
 	for _, s := range subs {
 		var sub *nats.Subscription
@@ -310,6 +318,46 @@ func (c *Coordinator) subscribe() error {
 		c.subs = append(c.subs, sub)
 	}
 	return c.nc.Flush()
+}
+
+// joinLoop asks the cluster's leader, over NATS, to add this coordinator as a
+// voter, until the configuration this node replicates contains it.
+func (c *Coordinator) joinLoop() {
+	defer c.wg.Done()
+	body, _ := json.Marshal(proto.VoterChange{ID: c.cfg.ID, Address: c.RaftAddr()})
+	req, _ := json.Marshal(proto.Request{V: proto.Version, Body: body})
+	for attempt := 0; ; attempt++ {
+		if c.isVoter() {
+			c.log.Info("joined the cluster", "via", c.cfg.Join)
+			return
+		}
+		if attempt%10 == 0 {
+			if m, err := c.nc.Request(proto.APIPrefix+proto.APIAddVoter, req, 35*time.Second); err == nil {
+				var resp proto.Response
+				if json.Unmarshal(m.Data, &resp) == nil && resp.Error != "" {
+					c.log.Warn("join refused", "err", resp.Error)
+				}
+			}
+		}
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Coordinator) isVoter() bool {
+	f := c.raft.GetConfiguration()
+	if f.Error() != nil {
+		return false
+	}
+	for _, s := range f.Configuration().Servers {
+		if s.ID == raft.ServerID(c.cfg.ID) && s.Suffrage == raft.Voter {
+			return true
+		}
+	}
+	return false
 }
 
 // directPrefix is where a follower forwards API calls to the leader.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -19,10 +18,23 @@ var (
 	// ErrStepFailed reports a shard that failed on every attempt.
 	ErrStepFailed = errors.New("coordinator: step failed")
 	errWorkerGone = errors.New("coordinator: worker gone")
+	// errNotDelivered reports a step that never reached its worker: the
+	// worker had left, was leaving, or nobody listened on its step subject.
+	// Such a step is placed elsewhere without counting as a retry: no work
+	// was lost or done twice.
+	errNotDelivered = errors.New("coordinator: step not delivered")
 )
 
-// maxAttempts bounds how often one shard's step is tried in one pass.
-const maxAttempts = 6
+const (
+	// maxAttempts bounds how often one shard's step may fail after it was
+	// delivered, in one pass.
+	maxAttempts = 6
+	// maxMisses bounds how often one shard's step may go undelivered in one
+	// pass. Re-sending to a worker that already missed waits a quarter of the
+	// base TTL, so 64 misses outlast the longest effective TTL: a worker that
+	// vanished is expired before its shards run out of misses.
+	maxMisses = 64
+)
 
 type passSpec struct {
 	job    string
@@ -35,131 +47,51 @@ type passSpec struct {
 	progress func(done, total int)
 }
 
-type outcome struct {
-	shard  int
-	worker string
-	part   *proto.Partial
-	err    error
-}
-
 // runPass sends one step per shard to the shard's owner among the live
-// workers and returns exactly one partial per shard, in shard order. A step
-// that fails, times out or whose worker dies is sent to the next worker in the
-// shard's rendezvous order; a late duplicate is dropped.
+// workers and returns exactly one partial per shard, in shard order, and the
+// number of retries (re-sent failed steps plus speculative copies); see
+// passRun for the rules.
 func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partial, int, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	n := len(ps.shards)
-	parts := make([]*proto.Partial, n)
-	attempts := make([]int, n)
-	tried := make([]map[string]bool, n)
-	out := make(chan outcome, n)
 	body, err := json.Marshal(proto.StepBody{V: proto.Version, Job: ps.job, Pass: ps.pass, Algo: ps.algo, Prep: ps.prep, Task: ps.task})
 	if err != nil {
 		return nil, 0, err
 	}
-	inflight := 0
-	launch := func(s int) error {
-		w, err := c.pickWorker(ctx, s, tried[s])
-		if err != nil {
-			return err
-		}
-		if tried[s] == nil {
-			tried[s] = map[string]bool{}
-		}
-		tried[s][w] = true
-		attempts[s]++
-		inflight++
-		go func(attempt int) {
-			p, err := c.sendStep(ctx, w, ps, body, ps.shards[s], attempt)
-			out <- outcome{shard: s, worker: w, part: p, err: err}
-		}(attempts[s])
-		return nil
+	r := &passRun{
+		job: ps.job, pass: ps.pass, shards: len(ps.shards), progress: ps.progress,
+		live: c.members.live,
+		send: func(ctx context.Context, worker string, shard, attempt int, sent func()) (*proto.Partial, error) {
+			return c.sendStep(ctx, worker, ps, body, ps.shards[shard], attempt, sent)
+		},
+		spec: defaultSpeculation, wait: c.cfg.WorkerWait, backoff: c.cfg.HeartbeatTTL / 4, log: c.log,
 	}
-	for s := 0; s < n; s++ {
-		if err := launch(s); err != nil {
-			return nil, 0, err
-		}
-	}
-	done, retries := 0, 0
-	var lastErr error
-	for done < n {
-		var o outcome
-		select {
-		case <-ctx.Done():
-			return nil, retries, ctx.Err()
-		case o = <-out:
-		}
-		inflight--
-		if o.err == nil {
-			if parts[o.shard] == nil {
-				parts[o.shard] = o.part
-				done++
-				if ps.progress != nil {
-					ps.progress(done, n)
-				}
-			}
-			continue
-		}
-		if ctx.Err() != nil {
-			return nil, retries, ctx.Err()
-		}
-		lastErr = o.err
-		c.log.Warn("step failed; sending it elsewhere", "job", ps.job, "pass", ps.pass, "shard", o.shard,
-			"worker", o.worker, "attempt", attempts[o.shard], "err", o.err)
-		if attempts[o.shard] >= maxAttempts {
-			return nil, retries, fmt.Errorf("%w: shard %d after %d attempts: %v", ErrStepFailed, o.shard, attempts[o.shard], lastErr)
-		}
-		retries++
-		if err := launch(o.shard); err != nil {
-			return nil, retries, err
-		}
-	}
-	return parts, retries, nil
+	return r.run(ctx)
 }
 
-// pickWorker returns the first live worker in the shard's rendezvous order
-// that has not failed it yet in this pass (all of them again once every one
-// has), waiting for a worker to appear up to cfg.WorkerWait.
-func (c *Coordinator) pickWorker(ctx context.Context, shard int, tried map[string]bool) (string, error) {
-	deadline := time.Now().Add(c.cfg.WorkerWait)
-	for {
-		live := c.members.live()
-		if len(live) > 0 {
-			ranked := Rank(shard, live)
-			for _, m := range ranked {
-				if !tried[m.ID] {
-					return m.ID, nil
-				}
-			}
-			return ranked[0].ID, nil
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("%w for %v", ErrNoWorkers, c.cfg.WorkerWait)
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// sendStep runs one step on one worker. It gives up when the step times out,
-// the worker is declared dead, or ctx ends.
-func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, body []byte, shard proto.ShardRef, attempt int) (*proto.Partial, error) {
+// sendStep runs one step on one worker; sent is called as the step goes out.
+// It gives up when the step times out, the worker is declared dead, or ctx
+// ends. A step that never went out, or that nobody received, fails with
+// errNotDelivered.
+func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, body []byte, shard proto.ShardRef, attempt int, sent func()) (*proto.Partial, error) {
 	m, ok := c.members.get(worker)
 	if !ok {
-		return nil, errWorkerGone
+		return nil, fmt.Errorf("%w: worker %s is gone", errNotDelivered, worker)
 	}
 	select {
 	case m.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-m.ctx.Done():
-		return nil, errWorkerGone
+		return nil, fmt.Errorf("%w: worker %s is gone", errNotDelivered, worker)
+	case <-m.leaving:
+		return nil, fmt.Errorf("%w: worker %s is leaving", errNotDelivered, worker)
 	}
 	defer func() { <-m.slots }()
+	// A slot may have come free just as the worker began to leave.
+	select {
+	case <-m.leaving:
+		return nil, fmt.Errorf("%w: worker %s is leaving", errNotDelivered, worker)
+	default:
+	}
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.StepTimeout)
 	defer cancel()
 	stopAfter := context.AfterFunc(m.ctx, cancel)
@@ -172,9 +104,13 @@ func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, 
 	msg.Data = body
 	msg.Header.Set(proto.HeaderShard, string(ref))
 	msg.Header.Set(proto.HeaderAttempt, strconv.Itoa(attempt))
+	sent()
 	resp, err := c.nc.RequestMsgWithContext(rctx, msg)
 	if err != nil {
-		if m.ctx.Err() != nil {
+		if errors.Is(err, nats.ErrNoResponders) {
+			return nil, fmt.Errorf("%w: nobody listens for worker %s's steps", errNotDelivered, worker)
+		}
+		if m.ctx.Err() != nil && ctx.Err() == nil {
 			return nil, errWorkerGone
 		}
 		return nil, fmt.Errorf("step on %s: %w", worker, err)

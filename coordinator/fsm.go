@@ -96,6 +96,10 @@ type state struct {
 	Jobs     map[string]*proto.Job     `json:"jobs"`
 	Models   map[string]*proto.Model   `json:"models"`
 	Workers  map[string]WorkerSeen     `json:"workers"`
+	// Requests maps a submit's request id to the job it created.
+	Requests map[string]string         `json:"requests"`
+	// Imports maps an import id to the dataset version it created.
+	Imports  map[string]string         `json:"imports"`
 	NextJob  int                       `json:"next_job"`
 	NextMdl  int                       `json:"next_model"`
 }
@@ -113,6 +117,8 @@ func newState() *state {
 		Jobs:     map[string]*proto.Job{},
 		Models:   map[string]*proto.Model{},
 		Workers:  map[string]WorkerSeen{},
+		Requests: map[string]string{},
+		Imports:  map[string]string{},
 		NextJob:  1,
 		NextMdl:  1,
 	}
@@ -191,6 +197,11 @@ func (f *FSM) applyDatasetCommit(buf []byte) applyResult {
 	if err != nil {
 		return applyResult{Err: err}
 	}
+	if e.ImportID != "" {
+		if v, ok := f.st.Imports[e.ImportID]; ok {
+			return applyResult{ID: v} // a retried commit of the same import
+		}
+	}
 	ds := f.st.Datasets[e.Name]
 	if ds == nil {
 		ds = &proto.Dataset{Name: e.Name, Kind: e.Kind}
@@ -203,6 +214,9 @@ func (f *FSM) applyDatasetCommit(buf []byte) applyResult {
 		Key: e.Key, Columns: e.Columns, Shards: e.Shards,
 	}
 	ds.Versions = append(ds.Versions, v)
+	if e.ImportID != "" {
+		f.st.Imports[e.ImportID] = strconv.Itoa(v.Version)
+	}
 	return applyResult{ID: strconv.Itoa(v.Version)}
 }
 
@@ -211,9 +225,17 @@ func (f *FSM) applyJobSubmit(buf []byte) applyResult {
 	if err != nil {
 		return applyResult{Err: err}
 	}
+	if r := e.Spec.RequestID; r != "" {
+		if id, ok := f.st.Requests[r]; ok {
+			return applyResult{ID: id} // a retried submit
+		}
+	}
 	id := "job-" + strconv.Itoa(f.st.NextJob)
 	f.st.NextJob++
 	f.st.Jobs[id] = &proto.Job{ID: id, Spec: e.Spec, State: proto.JobQueued, Created: e.Time}
+	if r := e.Spec.RequestID; r != "" {
+		f.st.Requests[r] = id
+	}
 	return applyResult{ID: id}
 }
 
@@ -301,6 +323,9 @@ func (f *FSM) applyJobCancel(buf []byte) (applyResult, string) {
 	j, err := f.job(e.ID)
 	if err != nil {
 		return applyResult{Err: err}, ""
+	}
+	if j.State == proto.JobCancelled {
+		return applyResult{ID: e.ID}, "" // cancelling twice is cancelling once
 	}
 	if j.Terminal() {
 		return applyResult{Err: fmt.Errorf("%w: job %s is already %s", ErrConflict, e.ID, j.State)}, ""
@@ -436,6 +461,12 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	st := newState()
 	if err := json.NewDecoder(rc).Decode(st); err != nil {
 		return fmt.Errorf("coordinator: restore snapshot: %w", err)
+	}
+	if st.Requests == nil {
+		st.Requests = map[string]string{}
+	}
+	if st.Imports == nil {
+		st.Imports = map[string]string{}
 	}
 	f.mu.Lock()
 	f.st = st

@@ -163,3 +163,27 @@ type memSink struct{ bytes.Buffer }
 func (s *memSink) ID() string    { return "mem" }
 func (s *memSink) Cancel() error { return nil }
 func (s *memSink) Close() error  { return nil }
+
+func TestFSMIdempotentWrites(t *testing.T) {
+	f := NewFSM()
+	dc := entryDatasetCommit{Time: t0, DatasetCommit: proto.DatasetCommit{Name: "d", Kind: "features", ImportID: "imp-1",
+		Shards: []proto.ShardRef{{Index: 0, Object: "o"}}}}
+	first := apply(t, f, msgDatasetCommit, dc)
+	again := apply(t, f, msgDatasetCommit, dc)
+	if first.Err != nil || again.Err != nil || first.ID != again.ID {
+		t.Fatalf("retried import commit: %+v then %+v", first, again)
+	}
+	if ds, _ := f.Dataset("d"); len(ds.Versions) != 1 {
+		t.Fatalf("a retried commit made %d versions", len(ds.Versions))
+	}
+	sub := entryJobSubmit{Spec: proto.JobSpec{RequestID: "r-1", Dataset: "d"}, Time: t0}
+	a, b := apply(t, f, msgJobSubmit, sub), apply(t, f, msgJobSubmit, sub)
+	if a.ID != "job-1" || b.ID != "job-1" || len(f.Jobs()) != 1 {
+		t.Fatalf("retried submit: %+v %+v, %d jobs", a, b, len(f.Jobs()))
+	}
+	for i := 0; i < 2; i++ {
+		if r := apply(t, f, msgJobCancel, entryJobCancel{ID: "job-1", Time: t0}); r.Err != nil {
+			t.Fatalf("cancel %d: %v", i, r.Err)
+		}
+	}
+}

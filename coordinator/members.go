@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -9,12 +10,26 @@ import (
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
+// maxTTLFactor caps how far the heartbeat TTL grows with the number of
+// workers, so that a lost worker is still noticed within 8 base TTLs.
+const maxTTLFactor = 8
+
 // members tracks live workers from their heartbeats. It is soft state: every
 // coordinator keeps its own, and a new leader learns the workers within one
 // heartbeat interval.
+//
+// A worker counts as alive while its last heartbeat is younger than the
+// effective TTL, ttlFor(n): the base TTL times max(1, log2 n) for n known
+// workers, capped at maxTTLFactor times the base. The more workers there are,
+// the more heartbeats the coordinators and NATS handle per second and the
+// likelier one of them is delayed by a burst or a pause; and the less one
+// worker's shards weigh in a pass, so a slower verdict costs little while a
+// false one (every step in flight to a busy worker re-sent) costs a lot.
+// Stragglers are covered by speculative copies (see runPass), not by a
+// tighter TTL.
 type members struct {
 	mu   sync.Mutex
-	ttl  time.Duration
+	base time.Duration
 	byID map[string]*member
 	now  func() time.Time
 }
@@ -22,15 +37,33 @@ type members struct {
 type member struct {
 	hello    proto.Hello
 	lastSeen time.Time
-	// ctx is cancelled when the worker is declared dead or says goodbye, which
-	// aborts every step in flight to it.
+	// ctx is cancelled when the worker is declared dead or, a grace period
+	// after it said goodbye, which aborts every step in flight to it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	slots  chan struct{}
+	// leaving is closed once the worker said it is draining or said goodbye:
+	// no step is sent to it from then on, and steps waiting for one of its
+	// slots are placed elsewhere.
+	leaving   chan struct{}
+	isLeaving bool
+	slots     chan struct{}
 }
 
 func newMembers(ttl time.Duration) *members {
-	return &members{ttl: ttl, byID: map[string]*member{}, now: time.Now}
+	return &members{base: ttl, byID: map[string]*member{}, now: time.Now}
+}
+
+// ttlFor is the effective heartbeat TTL with n known workers.
+func (m *members) ttlFor(n int) time.Duration {
+	f := max(1, min(math.Log2(float64(n)), maxTTLFactor))
+	return time.Duration(float64(m.base) * f)
+}
+
+// ttl is the effective heartbeat TTL now.
+func (m *members) ttl() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ttlFor(len(m.byID))
 }
 
 // seen records a heartbeat; it reports whether the worker is new.
@@ -39,21 +72,42 @@ func (m *members) seen(h proto.Hello) bool {
 	defer m.mu.Unlock()
 	if cur, ok := m.byID[h.ID]; ok {
 		cur.hello, cur.lastSeen = h, m.now()
+		if h.Draining {
+			cur.leave()
+		}
 		return false
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	capacity := max(h.Capacity, 1)
-	m.byID[h.ID] = &member{hello: h, lastSeen: m.now(), ctx: ctx, cancel: cancel, slots: make(chan struct{}, 2*capacity)}
+	cur := &member{hello: h, lastSeen: m.now(), ctx: ctx, cancel: cancel,
+		leaving: make(chan struct{}), slots: make(chan struct{}, 2*capacity)}
+	if h.Draining {
+		cur.leave()
+	}
+	m.byID[h.ID] = cur
 	return true
 }
 
-// gone removes a worker at once (it said goodbye or was drained).
+// leave marks the member as leaving; the caller holds members.mu.
+func (cur *member) leave() {
+	if !cur.isLeaving {
+		cur.isLeaving = true
+		close(cur.leaving)
+	}
+}
+
+// gone removes a worker that said goodbye. A worker says goodbye only after
+// it has answered every step it took, so nothing in flight to it is lost; but
+// its last replies may still be on their way through this process when the
+// goodbye is handled, so the steps waiting on it are aborted only after one
+// base TTL.
 func (m *members) gone(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur, ok := m.byID[id]; ok {
-		cur.cancel()
+		cur.leave()
 		delete(m.byID, id)
+		time.AfterFunc(m.base, cur.cancel)
 	}
 }
 
@@ -63,8 +117,9 @@ func (m *members) expire() []string {
 	defer m.mu.Unlock()
 	var dead []string
 	now := m.now()
+	ttl := m.ttlFor(len(m.byID))
 	for id, cur := range m.byID {
-		if now.Sub(cur.lastSeen) > m.ttl {
+		if now.Sub(cur.lastSeen) > ttl {
 			cur.cancel()
 			delete(m.byID, id)
 			dead = append(dead, id)
@@ -74,19 +129,23 @@ func (m *members) expire() []string {
 	return dead
 }
 
-// live returns the live workers sorted by id.
+// live returns the workers that take steps, sorted by id: those that are
+// neither expired nor leaving.
 func (m *members) live() []Member {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Member, 0, len(m.byID))
 	for id, cur := range m.byID {
+		if cur.isLeaving {
+			continue
+		}
 		out = append(out, Member{ID: id, Capacity: max(cur.hello.Capacity, 1)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
-// get returns the live worker with this id.
+// get returns the known worker with this id, leaving or not.
 func (m *members) get(id string) (*member, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -104,6 +163,7 @@ func (m *members) info() []proto.WorkerInfo {
 		out = append(out, proto.WorkerInfo{
 			ID: h.ID, Host: h.Host, PID: h.PID, Capacity: h.Capacity,
 			HeartbeatAge: now.Sub(cur.lastSeen).Seconds(), Shards: h.Shards, CacheBytes: h.CacheBytes,
+			Steps: h.Steps, Draining: cur.isLeaving,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

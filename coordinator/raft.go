@@ -53,6 +53,13 @@ func openRaft(cfg Config, fsm raft.FSM) (*raft.Raft, *raft.NetworkTransport, io.
 	rc.Logger = hl
 	rc.SnapshotThreshold = 1024
 	rc.SnapshotInterval = 30 * time.Second
+	if cfg.RaftHeartbeatTimeout > 0 {
+		rc.HeartbeatTimeout = cfg.RaftHeartbeatTimeout
+		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, cfg.RaftHeartbeatTimeout)
+	}
+	if cfg.RaftElectionTimeout > 0 {
+		rc.ElectionTimeout = cfg.RaftElectionTimeout
+	}
 	if cfg.FastRaft {
 		rc.HeartbeatTimeout = 300 * time.Millisecond
 		rc.ElectionTimeout = 300 * time.Millisecond

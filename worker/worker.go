@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/kmeans"
@@ -76,9 +77,14 @@ type Worker struct {
 	bodies *onceCache
 	slots  chan struct{}
 
-	sub      *nats.Subscription
-	ctrl     *nats.Subscription
+	sub  *nats.Subscription
+	ctrl *nats.Subscription
+	// subDone is closed once the step subscription has delivered its last
+	// message: from then on nothing adds to inflight.
+	subDone  chan struct{}
 	inflight sync.WaitGroup
+	steps    atomic.Int64 // steps answered with a partial
+	draining atomic.Bool
 	stop     chan struct{}
 	drained  chan struct{}
 	once     sync.Once
@@ -102,12 +108,14 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
 	w := &Worker{
 		cfg: cfg, log: cfg.Logger.With("worker", cfg.ID), nc: nc, store: st,
 		data: newOnceCache(cfg.CacheBytes), bodies: newOnceCache(4 << 20), slots: make(chan struct{}, cfg.Capacity),
-		stop: make(chan struct{}), drained: make(chan struct{}),
+		stop: make(chan struct{}), drained: make(chan struct{}), subDone: make(chan struct{}),
 	}
 	var err error
 	if w.sub, err = nc.Subscribe(proto.WorkerStepSubject(cfg.ID), w.onStep); err != nil {
 		return nil, fmt.Errorf("worker: subscribe: %w", err)
 	}
+	var subOnce sync.Once
+	w.sub.SetClosedHandler(func(string) { subOnce.Do(func() { close(w.subDone) }) })
 	if w.ctrl, err = nc.Subscribe(proto.WorkerControlSubject(cfg.ID), w.onControl); err != nil {
 		_ = w.sub.Unsubscribe()
 		return nil, fmt.Errorf("worker: subscribe: %w", err)
@@ -130,7 +138,8 @@ func (w *Worker) Drained() <-chan struct{} { return w.drained }
 func (w *Worker) hello() proto.Hello {
 	host, _ := os.Hostname()
 	used, n := w.data.stats()
-	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n}
+	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n,
+		Steps: w.steps.Load(), Draining: w.draining.Load()}
 }
 
 func (w *Worker) announce(subject string) {
@@ -165,23 +174,34 @@ func (w *Worker) onControl(m *nats.Msg) {
 	}
 }
 
-// Drain stops taking steps, finishes the ones in flight, says goodbye and
-// stops heartbeating. The coordinators move its shards elsewhere at once.
+// Drain leaves the cluster without losing or repeating work. In order: it
+// tells the coordinators it is draining (they send it no new step and place
+// its shards elsewhere), stops taking steps, answers every step it already
+// took, stops heartbeating and only then says goodbye, so that the goodbye
+// reaches the coordinators after its last reply. When ctx ends first, it
+// says goodbye at once and the coordinators re-send what it did not answer.
 func (w *Worker) Drain(ctx context.Context) error {
 	var err error
 	w.once.Do(func() {
+		w.draining.Store(true)
+		w.announce(proto.WorkerHeartbeatSubject(w.cfg.ID))
 		_ = w.sub.Drain()
-		done := make(chan struct{})
-		go func() { w.inflight.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-w.subDone:
+			done := make(chan struct{})
+			go func() { w.inflight.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
-		w.announce(proto.WorkerBye)
-		_ = w.nc.Flush()
 		close(w.stop)
 		w.wg.Wait()
+		w.announce(proto.WorkerBye)
+		_ = w.nc.Flush()
 		_ = w.ctrl.Unsubscribe()
 		close(w.drained)
 	})
@@ -212,6 +232,7 @@ func (w *Worker) onStep(m *nats.Msg) {
 			resp.Header.Set(proto.HeaderError, err.Error())
 		} else {
 			resp.Data = out
+			w.steps.Add(1)
 		}
 		_ = m.RespondMsg(resp)
 	}()

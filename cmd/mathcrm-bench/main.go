@@ -148,10 +148,11 @@ func run(data, anchors, python string, k, iters, workers, rounds int) error {
 }
 
 func trainJob(ctx context.Context, cl *client.Client, spec proto.JobSpec) (*proto.Job, error) {
-	var j proto.Job
-	if err := cl.Call(ctx, proto.APIJobSubmit, spec, &j); err != nil {
+	sub, err := cl.Submit(ctx, spec)
+	if err != nil {
 		return nil, err
 	}
+	j := *sub
 	for {
 		if err := cl.Call(ctx, proto.APIJobStatus, proto.Named{Name: j.ID}, &j); err != nil {
 			return nil, err

@@ -32,10 +32,10 @@ func newCoordinatorCmd() *cobra.Command {
 	cfg := coordinator.DefaultConfig()
 	var httpListen string
 	cmd := &cobra.Command{
-		Use:   "coordinator --id ID --raft-addr HOST:PORT --data-dir DIR [--bootstrap]",
+		Use:   "coordinator --id ID --raft-addr HOST:PORT --data-dir DIR [--bootstrap | --join ADDR]",
 		Short: "Run a coordinator (a raft voter that holds the cluster state and drives jobs)",
-		Example: `  mathcrm coordinator --id c1 --raft-addr 10.0.0.1:7000 --data-dir /var/lib/mathcrm \
-      --nats nats://10.0.0.9:4222 --bootstrap`,
+		Example: `  mathcrm coordinator --id c1 --raft-addr 10.0.0.1:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --bootstrap
+  mathcrm coordinator --id c2 --raft-addr 10.0.0.2:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --join 10.0.0.1:7000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			nc, st, err := connectRole("mathcrm-coordinator-" + cfg.ID)
@@ -68,6 +68,9 @@ func newCoordinatorCmd() *cobra.Command {
 	f.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "raft TCP listen address")
 	f.StringVar(&cfg.DataDir, "data-dir", "", "directory for the raft log and snapshots (required)")
 	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this node as its first voter (ignored when state exists)")
+	f.StringVar(&cfg.Join, "join", "", "join an existing cluster: ask its leader (over NATS) to add this node as a voter; ADDR is an existing voter's raft address")
+	f.DurationVar(&cfg.RaftHeartbeatTimeout, "raft-heartbeat-timeout", 0, "raft heartbeat timeout (default 1s)")
+	f.DurationVar(&cfg.RaftElectionTimeout, "raft-election-timeout", 0, "raft election timeout (default 1s)")
 	f.DurationVar(&cfg.HeartbeatTTL, "heartbeat-ttl", cfg.HeartbeatTTL, "how long a silent worker counts as alive")
 	f.DurationVar(&cfg.StepTimeout, "step-timeout", cfg.StepTimeout, "how long one step may take before it is sent elsewhere")
 	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty)")

@@ -66,8 +66,8 @@ iteration, or --max-iter iterations.`,
 			defer c.Close()
 			ctx, cancel := callCtx(cmd)
 			defer cancel()
-			var job proto.Job
-			if err := c.Call(ctx, proto.APIJobSubmit, spec, &job); err != nil {
+			job, err := c.Submit(ctx, spec)
+			if err != nil {
 				return err
 			}
 			if !wait {

@@ -47,8 +47,14 @@ func (c *Client) Close() { c.nc.Close() }
 // Conn is the underlying NATS connection.
 func (c *Client) Conn() *nats.Conn { return c.nc }
 
+// AttemptTimeout bounds one attempt of an API call. A request can be lost
+// when the coordinator holding it dies; Call then tries again, which is safe
+// because every write is idempotent (a submit carries a request id, a dataset
+// commit its import id, cancelling twice is cancelling once).
+var AttemptTimeout = 10 * time.Second
+
 // Call sends one API request and decodes the answer into out. It retries
-// while the cluster is electing a leader.
+// while the cluster is electing a leader or an attempt gets no answer.
 func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
 	req := proto.Request{V: proto.Version}
 	if in != nil {
@@ -60,17 +66,8 @@ func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
 	}
 	data, _ := json.Marshal(req)
 	for {
-		msg, err := c.nc.RequestWithContext(ctx, proto.APIPrefix+verb, data)
-		var resp proto.Response
-		if err == nil {
-			if err = json.Unmarshal(msg.Data, &resp); err == nil {
-				err = proto.Check(resp.V)
-			}
-		}
-		if errors.Is(err, nats.ErrNoResponders) {
-			err = errors.New("no coordinator is answering (is the cluster running?)")
-		}
-		retry := err == nil && resp.Code == "not_leader" || errors.Is(err, nats.ErrNoResponders)
+		resp, err := c.attempt(ctx, verb, data)
+		retry := errors.Is(err, nats.ErrNoResponders) || errors.Is(err, errNoAnswer) || err == nil && resp.Code == "not_leader"
 		if !retry {
 			if err != nil {
 				return err
@@ -85,13 +82,42 @@ func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
 		}
 		select {
 		case <-ctx.Done():
-			if err == nil {
-				err = &APIError{Code: resp.Code, Msg: resp.Error}
+			switch {
+			case errors.Is(err, nats.ErrNoResponders):
+				return errors.New("no coordinator is answering (is the cluster running?)")
+			case err == nil:
+				return &APIError{Code: resp.Code, Msg: resp.Error}
 			}
-			return err
+			return fmt.Errorf("%s: %w", verb, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+var errNoAnswer = errors.New("no answer")
+
+func (c *Client) attempt(ctx context.Context, verb string, data []byte) (*proto.Response, error) {
+	actx, cancel := context.WithTimeout(ctx, AttemptTimeout)
+	defer cancel()
+	msg, err := c.nc.RequestWithContext(actx, proto.APIPrefix+verb, data)
+	if err != nil {
+		if ctx.Err() == nil && actx.Err() != nil {
+			return nil, errNoAnswer
+		}
+		return nil, err
+	}
+	var resp proto.Response
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, proto.Check(resp.V)
+}
+
+// NewRequestID returns a random id for an idempotent write.
+func NewRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // ImportOptions configures an import.
@@ -127,9 +153,7 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	if err != nil {
 		return nil, err
 	}
-	var idb [8]byte
-	_, _ = rand.Read(idb[:])
-	importID := hex.EncodeToString(idb[:])
+	importID := NewRequestID()
 	var stored []string
 	cleanup := func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -211,4 +235,17 @@ func (c *Client) Watch(ctx context.Context, id string, fn func(proto.JobEvent) b
 			}
 		}
 	}
+}
+
+// Submit submits a job. It gives the spec a request id first, so that a
+// submit retried across a leader change creates one job, not two.
+func (c *Client) Submit(ctx context.Context, spec proto.JobSpec) (*proto.Job, error) {
+	if spec.RequestID == "" {
+		spec.RequestID = NewRequestID()
+	}
+	var j proto.Job
+	if err := c.Call(ctx, proto.APIJobSubmit, spec, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
 }

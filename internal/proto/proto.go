@@ -45,7 +45,28 @@ const (
 	APIJobCancel     = "job.cancel"
 	APIModelShow     = "model.show"
 	APIClusterStatus = "cluster.status"
+	APIAddVoter      = "cluster.add-voter"
+	APIRemoveVoter   = "cluster.remove-voter"
 )
+
+// CoordInfoSubject is where one coordinator answers with its own raft view.
+func CoordInfoSubject(id string) string { return "mathcrm.coord." + id + ".info" }
+
+// VoterChange asks the leader to add or remove a raft voter.
+type VoterChange struct {
+	ID      string `json:"id"`
+	Address string `json:"address,omitempty"`
+}
+
+// CoordInfo is one coordinator's own view of raft.
+type CoordInfo struct {
+	ID          string  `json:"id"`
+	State       string  `json:"state"`
+	Term        string  `json:"term"`
+	CommitIndex string  `json:"commit_index"`
+	AppliedIdx  string  `json:"applied_index"`
+	LastContact float64 `json:"last_contact_seconds"`
+}
 
 // WorkerStepSubject is where the leader sends one worker its steps.
 func WorkerStepSubject(id string) string { return "mathcrm.worker." + id + ".step" }
@@ -70,6 +91,10 @@ type Hello struct {
 	CacheBytes int64 `json:"cache_bytes"`
 	// Shards are the shard objects it holds in its cache.
 	Shards int `json:"shards"`
+	// Steps counts the steps it has answered with a partial since it started.
+	Steps int64 `json:"steps,omitempty"`
+	// Draining says it is finishing its steps before leaving: it takes no new ones.
+	Draining bool `json:"draining,omitempty"`
 }
 
 // Prep says how a worker turns a shard's columns into the training matrix.
@@ -206,6 +231,9 @@ type KMeansSpec struct {
 
 // JobSpec is what a user submits.
 type JobSpec struct {
+	// RequestID makes a submit idempotent: a retried submit with the same id
+	// returns the job the first one created.
+	RequestID      string      `json:"request_id,omitempty"`
 	Algo           string      `json:"algo"`
 	Dataset        string      `json:"dataset"`
 	DatasetVersion int         `json:"dataset_version"`
@@ -334,6 +362,8 @@ type WorkerInfo struct {
 	HeartbeatAge float64 `json:"heartbeat_age_seconds"`
 	Shards       int     `json:"shards"`
 	CacheBytes   int64   `json:"cache_bytes"`
+	Steps        int64   `json:"steps"`
+	Draining     bool    `json:"draining,omitempty"`
 }
 
 // ClusterStatus answers cluster.status.
@@ -348,6 +378,13 @@ type Voter struct {
 	ID      string `json:"id"`
 	Address string `json:"address"`
 	Leader  bool   `json:"leader"`
+	// State, term and indexes are the voter's own answer; Reachable is false
+	// when it did not answer.
+	Reachable   bool    `json:"reachable"`
+	State       string  `json:"state,omitempty"`
+	Term        string  `json:"term,omitempty"`
+	CommitIndex string  `json:"commit_index,omitempty"`
+	LastContact float64 `json:"last_contact_seconds"`
 }
 
 // PartialKind is the blob kind of a worker's reply to a step.

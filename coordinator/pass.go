@@ -1,0 +1,304 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+)
+
+// speculation says when a pass sends a straggling shard's step to a second
+// worker while the first keeps running (a "backup task").
+type speculation struct {
+	// After is the fraction of the pass's shards that must be done first:
+	// until then the median step time means little, and every worker is
+	// busy with its own shards anyway.
+	After float64
+	// A step straggles once it has run for longer than Factor times the
+	// median step time of the pass so far, and never before Floor.
+	Factor float64
+	Floor  time.Duration
+}
+
+// defaultSpeculation is the rule runPass follows.
+var defaultSpeculation = speculation{After: 0.75, Factor: 3, Floor: 500 * time.Millisecond}
+
+// check is how often a pass looks for stragglers.
+func (s speculation) check() time.Duration { return max(s.Floor/5, 5*time.Millisecond) }
+
+// stepSender runs one step of the pass (its shard index and attempt number)
+// on one worker and calls sent as the step goes out to it; a step waiting
+// for room on a busy worker is not running yet.
+type stepSender func(ctx context.Context, worker string, shard, attempt int, sent func()) (*proto.Partial, error)
+
+// passRun is the bookkeeping of one pass: where each shard's step goes,
+// which partial is kept, what is re-sent. It knows neither NATS nor raft:
+// live and send are given.
+//
+// The rules:
+//   - A shard's step goes to the first live worker in the shard's rendezvous
+//     order (Rank) that has not had it in this pass (or to its owner again,
+//     after a pause, once every live worker has had it).
+//   - A step that fails, times out or whose worker dies is sent to the next
+//     worker, up to maxAttempts times; one that was never delivered (its
+//     worker left or is leaving) is placed elsewhere up to maxMisses times and
+//     is not a retry.
+//   - Once After of the shards are done, a step running for longer than
+//     max(Floor, Factor × the pass's median step time) gets one speculative
+//     copy on the next worker in the shard's rendezvous order, while the first
+//     keeps running.
+//   - The first partial of a shard to arrive is kept and every other copy is
+//     cancelled or dropped. Per-shard work is deterministic, so any copy's
+//     partial is bit for bit the same: which one wins does not change the
+//     model.
+//   - Retries counts re-sent failed steps plus speculative copies.
+type passRun struct {
+	job      string
+	pass     int
+	shards   int
+	live     func() []Member
+	send     stepSender
+	spec     speculation
+	wait     time.Duration // how long to wait for any live worker
+	backoff  time.Duration // pause before re-sending to a worker that had the step
+	log      *slog.Logger
+	progress func(done, total int)
+
+	// Filled in by run.
+	specSent, specWon int
+}
+
+// attempt is one copy of a shard's step.
+type attempt struct {
+	shard  int
+	worker string
+	spec   bool
+	sentAt atomic.Int64 // unix nanoseconds when it went out; 0 before
+	cancel context.CancelFunc
+}
+
+type outcome struct {
+	a    *attempt
+	part *proto.Partial
+	err  error
+	at   time.Time
+}
+
+// shardState is what a pass knows about one shard.
+type shardState struct {
+	running  []*attempt
+	tried    map[string]bool
+	sends    int
+	failures int
+	misses   int
+	specced  bool
+}
+
+func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	n := r.shards
+	parts := make([]*proto.Partial, n)
+	st := make([]shardState, n)
+	// At most two copies of a shard's step run at once, so sends never block.
+	out := make(chan outcome, 2*n)
+	launch := func(s int, w string, spec bool, delay time.Duration) {
+		sh := &st[s]
+		sh.sends++
+		if sh.tried == nil {
+			sh.tried = map[string]bool{}
+		}
+		sh.tried[w] = true
+		actx, acancel := context.WithCancel(ctx)
+		a := &attempt{shard: s, worker: w, spec: spec, cancel: acancel}
+		sh.running = append(sh.running, a)
+		wg.Add(1)
+		go func(num int) {
+			defer wg.Done()
+			if delay > 0 {
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+				case <-actx.Done():
+				}
+				t.Stop()
+			}
+			p, err := r.send(actx, w, s, num, func() { a.sentAt.Store(time.Now().UnixNano()) })
+			out <- outcome{a: a, part: p, err: err, at: time.Now()}
+		}(sh.sends)
+	}
+	place := func(s int) error {
+		w, fresh, err := r.pick(ctx, s, st[s].tried)
+		if err != nil {
+			return err
+		}
+		var delay time.Duration
+		if !fresh {
+			delay = r.backoff
+		}
+		launch(s, w, false, delay)
+		return nil
+	}
+	for s := 0; s < n; s++ {
+		if err := place(s); err != nil {
+			return nil, 0, err
+		}
+	}
+	tick := time.NewTicker(r.spec.check())
+	defer tick.Stop()
+	var durations []time.Duration
+	done, retries := 0, 0
+	for done < n {
+		var o outcome
+		select {
+		case <-ctx.Done():
+			return nil, retries, ctx.Err()
+		case <-tick.C:
+			k := r.speculate(time.Now(), parts, st, done, durations, launch)
+			retries += k
+			continue
+		case o = <-out:
+		}
+		s, sh := o.a.shard, &st[o.a.shard]
+		sh.running = slices.DeleteFunc(sh.running, func(a *attempt) bool { return a == o.a })
+		o.a.cancel()
+		if parts[s] != nil {
+			continue // a late copy: the shard's first partial won
+		}
+		if o.err == nil {
+			parts[s] = o.part
+			done++
+			if at := o.a.sentAt.Load(); at != 0 {
+				durations = append(durations, o.at.Sub(time.Unix(0, at)))
+			}
+			if o.a.spec {
+				r.specWon++
+			}
+			for _, a := range sh.running {
+				a.cancel()
+			}
+			if r.progress != nil {
+				r.progress(done, n)
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, retries, ctx.Err()
+		}
+		if errors.Is(o.err, errNotDelivered) {
+			sh.misses++
+			r.log.Info("step not delivered; placing it elsewhere", "job", r.job, "pass", r.pass, "shard", s,
+				"worker", o.a.worker, "err", o.err)
+			if sh.misses > maxMisses {
+				return nil, retries, fmt.Errorf("%w: shard %d not delivered after %d tries: %v", ErrStepFailed, s, sh.misses, o.err)
+			}
+		} else {
+			sh.failures++
+			r.log.Warn("step failed; sending it elsewhere", "job", r.job, "pass", r.pass, "shard", s,
+				"worker", o.a.worker, "attempt", sh.failures, "speculative", o.a.spec, "err", o.err)
+			if sh.failures >= maxAttempts {
+				return nil, retries, fmt.Errorf("%w: shard %d after %d attempts: %v", ErrStepFailed, s, sh.failures, o.err)
+			}
+		}
+		if len(sh.running) > 0 {
+			continue // the other copy may still answer
+		}
+		if !errors.Is(o.err, errNotDelivered) {
+			retries++
+		}
+		if err := place(s); err != nil {
+			return nil, retries, err
+		}
+	}
+	if r.specSent > 0 {
+		r.log.Info("pass had stragglers", "job", r.job, "pass", r.pass, "speculative_copies", r.specSent, "copies_won", r.specWon)
+	}
+	return parts, retries, nil
+}
+
+// speculate sends one speculative copy of every straggling step, once enough
+// of the pass is done; it returns how many it sent.
+func (r *passRun) speculate(now time.Time, parts []*proto.Partial, st []shardState, done int, durations []time.Duration,
+	launch func(s int, w string, spec bool, delay time.Duration)) int {
+	if float64(done) < r.spec.After*float64(len(parts)) {
+		return 0
+	}
+	threshold := max(r.spec.Floor, time.Duration(r.spec.Factor*float64(median(durations))))
+	var live []Member
+	sent := 0
+	for s := range parts {
+		sh := &st[s]
+		if parts[s] != nil || sh.specced || len(sh.running) != 1 {
+			continue
+		}
+		a := sh.running[0]
+		at := a.sentAt.Load()
+		if at == 0 || now.Sub(time.Unix(0, at)) <= threshold {
+			continue
+		}
+		if live == nil {
+			live = r.live()
+		}
+		to := ""
+		for _, m := range Rank(s, live) {
+			if !sh.tried[m.ID] {
+				to = m.ID
+				break
+			}
+		}
+		if to == "" {
+			continue // no other worker to try yet
+		}
+		sh.specced = true
+		r.specSent++
+		sent++
+		r.log.Info("straggler: sending a speculative copy", "job", r.job, "pass", r.pass, "shard", s,
+			"worker", a.worker, "to", to, "running", now.Sub(time.Unix(0, at)).Round(time.Millisecond), "threshold", threshold)
+		launch(s, to, true, 0)
+	}
+	return sent
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	c := slices.Clone(d)
+	slices.Sort(c)
+	return c[len(c)/2]
+}
+
+// pick returns the first live worker in the shard's rendezvous order that
+// has not had its step yet in this pass, or, when every one has, the owner
+// again with fresh false; it waits up to r.wait for a worker to appear.
+func (r *passRun) pick(ctx context.Context, shard int, tried map[string]bool) (string, bool, error) {
+	deadline := time.Now().Add(r.wait)
+	for {
+		live := r.live()
+		if len(live) > 0 {
+			ranked := Rank(shard, live)
+			for _, m := range ranked {
+				if !tried[m.ID] {
+					return m.ID, true, nil
+				}
+			}
+			return ranked[0].ID, false, nil
+		}
+		if time.Now().After(deadline) {
+			return "", false, fmt.Errorf("%w for %v", ErrNoWorkers, r.wait)
+		}
+		select {
+		case <-ctx.Done():
+			return "", false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

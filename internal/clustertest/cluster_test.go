@@ -1,0 +1,269 @@
+// Package clustertest runs whole clusters of real mathcrm processes — three
+// raft coordinators and several workers against a real nats-server — and
+// kills them for real.
+package clustertest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/natsembed"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/partition"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "mathcrm-clustertest-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "mathcrm")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mathcrm").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is one mathcrm process.
+type proc struct {
+	name string
+	args []string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  strings.Builder
+	done chan struct{}
+}
+
+func (p *proc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+type cluster struct {
+	t      *testing.T
+	dir    string
+	ns     *server.Server
+	url    string
+	mu     sync.Mutex
+	coords map[string]*proc
+	raft   map[string]string // coordinator id -> raft address
+	procs  []*proc
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, dir: dir, ns: ns, url: ns.ClientURL(), coords: map[string]*proc{}, raft: map[string]string{}}
+	t.Cleanup(func() {
+		for _, p := range c.procs {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		ns.Shutdown()
+		if t.Failed() {
+			for _, p := range c.procs {
+				t.Logf("--- %s %v\n%s", p.name, p.args, p.log())
+			}
+		}
+	})
+	return c
+}
+
+func (c *cluster) start(name string, args ...string) *proc {
+	c.t.Helper()
+	p := &proc{name: name, args: args, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append(args, "--nats", c.url)...)
+	r, w := io.Pipe()
+	p.cmd.Stdout, p.cmd.Stderr = w, w
+	if err := p.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.out.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+		}
+	}()
+	go func() { _ = p.cmd.Wait(); w.Close(); close(p.done) }()
+	c.mu.Lock()
+	c.procs = append(c.procs, p)
+	c.mu.Unlock()
+	return p
+}
+
+// startCoordinator starts coordinator id; the first one bootstraps.
+func (c *cluster) startCoordinator(id string, bootstrap bool) *proc {
+	c.t.Helper()
+	addr, ok := c.raft[id]
+	if !ok {
+		addr = freeAddr(c.t)
+		c.raft[id] = addr
+	}
+	args := []string{"coordinator", "--id", id, "--raft-addr", addr, "--data-dir", filepath.Join(c.dir, id),
+		"--raft-heartbeat-timeout", "400ms", "--raft-election-timeout", "400ms", "--heartbeat-ttl", "1s", "-v"}
+	if bootstrap {
+		args = append(args, "--bootstrap")
+	} else {
+		for other, a := range c.raft {
+			if other != id {
+				args = append(args, "--join", a)
+				break
+			}
+		}
+	}
+	p := c.start(id, args...)
+	c.coords[id] = p
+	return p
+}
+
+func (c *cluster) startWorker(id string) *proc {
+	return c.start(id, "worker", "--id", id, "--capacity", "1", "--heartbeat", "100ms")
+}
+
+func (c *cluster) client() *client.Client {
+	c.t.Helper()
+	cl, err := client.Dial(c.url)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(cl.Close)
+	return cl
+}
+
+func (c *cluster) status(cl *client.Client) (*proto.ClusterStatus, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var st proto.ClusterStatus
+	err := cl.Call(ctx, proto.APIClusterStatus, nil, &st)
+	return &st, err
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// waitHealthy waits for every voter to answer and for n workers.
+func (c *cluster) waitHealthy(cl *client.Client, voters, workers int) *proto.ClusterStatus {
+	c.t.Helper()
+	var st *proto.ClusterStatus
+	waitFor(c.t, fmt.Sprintf("%d voters and %d workers", voters, workers), time.Minute, func() bool {
+		var err error
+		st, err = c.status(cl)
+		if err != nil || st.Leader == "" || len(st.Voters) != voters || len(st.Workers) != workers {
+			return false
+		}
+		for _, v := range st.Voters {
+			if !v.Reachable {
+				return false
+			}
+		}
+		return true
+	})
+	return st
+}
+
+func (c *cluster) importCustomers(cl *client.Client, csv string, shards int) {
+	c.t.Helper()
+	_, err := cl.Import(context.Background(), "customers", csv, client.ImportOptions{Kind: "features",
+		Options: partition.Options{Key: "customer_id", Shards: shards, TempDir: c.t.TempDir()}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func call(t *testing.T, cl *client.Client, api string, in, out any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cl.Call(ctx, api, in, out); err != nil {
+		t.Fatalf("%s: %v", api, err)
+	}
+}
+
+func submit(t *testing.T, cl *client.Client, spec proto.JobSpec) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	j, err := cl.Submit(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j.ID
+}
+
+func job(t *testing.T, cl *client.Client, id string) *proto.Job {
+	t.Helper()
+	var j proto.Job
+	call(t, cl, proto.APIJobStatus, proto.Named{Name: id}, &j)
+	return &j
+}
+
+func waitJob(t *testing.T, cl *client.Client, id string) *proto.Job {
+	t.Helper()
+	var j *proto.Job
+	waitFor(t, "job "+id, 3*time.Minute, func() bool { j = job(t, cl, id); return j.Terminal() })
+	if j.State != proto.JobSucceeded {
+		t.Fatalf("job %s %s: %s", id, j.State, j.Reason)
+	}
+	return j
+}
+
+func kmeansModel(t *testing.T, cl *client.Client, id string) *proto.KMeansModel {
+	t.Helper()
+	var d proto.ModelDetail
+	call(t, cl, proto.APIModelShow, proto.Named{Name: id}, &d)
+	return d.KMeans
+}
+
+var raftAddrRE = regexp.MustCompile(`raft (\S+),`)
+
+func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
