@@ -53,6 +53,14 @@ func (c *Client) Conn() *nats.Conn { return c.nc }
 // commit its import id, cancelling twice is cancelling once).
 var AttemptTimeout = 10 * time.Second
 
+// ReadAttemptTimeout bounds one attempt of a read, which is cheap to repeat.
+var ReadAttemptTimeout = 3 * time.Second
+
+var reads = map[string]bool{
+	proto.APIDatasetList: true, proto.APIDatasetShow: true, proto.APIJobList: true,
+	proto.APIJobStatus: true, proto.APIModelShow: true, proto.APIClusterStatus: true,
+}
+
 // Call sends one API request and decodes the answer into out. It retries
 // while the cluster is electing a leader or an attempt gets no answer.
 func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
@@ -97,7 +105,11 @@ func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
 var errNoAnswer = errors.New("no answer")
 
 func (c *Client) attempt(ctx context.Context, verb string, data []byte) (*proto.Response, error) {
-	actx, cancel := context.WithTimeout(ctx, AttemptTimeout)
+	timeout := AttemptTimeout
+	if reads[verb] {
+		timeout = ReadAttemptTimeout
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	msg, err := c.nc.RequestWithContext(actx, proto.APIPrefix+verb, data)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,6 +60,8 @@ func (p *proc) log() string {
 
 type cluster struct {
 	t      *testing.T
+	lab    *netlab // when set, hosts in namespaces reach NATS at the lab's gateway
+	port   int
 	dir    string
 	ns     *server.Server
 	url    string
@@ -80,14 +81,24 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T) *cluster { return newLabCluster(t, nil) }
+
+// newLabCluster runs NATS on every interface of this namespace, so that the
+// lab's hosts reach it at the lab gateway.
+func newLabCluster(t *testing.T, lab *netlab) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), Name: "test"})
+	listen := "127.0.0.1:0"
+	if lab != nil {
+		listen = "0.0.0.0:0"
+	}
+	ns, err := natsembed.Start(natsembed.Options{Listen: listen, StoreDir: filepath.Join(dir, "nats"), Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, dir: dir, ns: ns, url: ns.ClientURL(), coords: map[string]*proc{}, raft: map[string]string{}}
+	port := ns.Addr().(*net.TCPAddr).Port
+	c := &cluster{t: t, lab: lab, port: port, dir: dir, ns: ns, url: fmt.Sprintf("nats://127.0.0.1:%d", port),
+		coords: map[string]*proc{}, raft: map[string]string{}}
 	t.Cleanup(func() {
 		for _, p := range c.procs {
 			_ = p.cmd.Process.Kill()
@@ -106,7 +117,12 @@ func newCluster(t *testing.T) *cluster {
 func (c *cluster) start(name string, args ...string) *proc {
 	c.t.Helper()
 	p := &proc{name: name, args: args, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append(args, "--nats", c.url)...)
+	if c.lab != nil && c.lab.hosts[name] != 0 {
+		url := fmt.Sprintf("nats://%s:%d", c.lab.gateway(), c.port)
+		p.cmd = c.lab.command(name, bin, append(args, "--nats", url)...)
+	} else {
+		p.cmd = exec.Command(bin, append(args, "--nats", c.url)...)
+	}
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {
@@ -132,7 +148,11 @@ func (c *cluster) startCoordinator(id string, bootstrap bool) *proc {
 	c.t.Helper()
 	addr, ok := c.raft[id]
 	if !ok {
-		addr = freeAddr(c.t)
+		if c.lab != nil && c.lab.hosts[id] != 0 {
+			addr = c.lab.IP(id) + ":7000"
+		} else {
+			addr = freeAddr(c.t)
+		}
 		c.raft[id] = addr
 	}
 	args := []string{"coordinator", "--id", id, "--raft-addr", addr, "--data-dir", filepath.Join(c.dir, id),
@@ -258,8 +278,6 @@ func kmeansModel(t *testing.T, cl *client.Client, id string) *proto.KMeansModel 
 	call(t, cl, proto.APIModelShow, proto.Named{Name: id}, &d)
 	return d.KMeans
 }
-
-var raftAddrRE = regexp.MustCompile(`raft (\S+),`)
 
 func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()

@@ -40,6 +40,9 @@ func Start(o Options) (*server.Server, error) {
 	opts := &server.Options{
 		ServerName: o.Name, Host: host, Port: port, JetStream: true, StoreDir: o.StoreDir,
 		NoLog: true, NoSigs: true, MaxPayload: 8 << 20,
+		// A peer cut off by the network is dropped within seconds, so that
+		// requests stop going to a coordinator that cannot answer them.
+		PingInterval: 2 * time.Second, MaxPingsOut: 3,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -84,3 +84,29 @@ func SameKMeans(t testing.TB, a, b *proto.KMeansModel) {
 		SameBits(t, "profile", Flat(a.Profile.Means), Flat(b.Profile.Means))
 	}
 }
+
+// KMeansDiff says how two k-means models differ, or nil when they are
+// bit-identical.
+func KMeansDiff(a, b *proto.KMeansModel) error {
+	pairs := []struct {
+		what string
+		x, y []float64
+	}{
+		{"training centroids", Flat(a.TrainingCentroids), Flat(b.TrainingCentroids)},
+		{"inertia", []float64{a.Inertia}, []float64{b.Inertia}},
+	}
+	for _, p := range pairs {
+		if len(p.x) != len(p.y) {
+			return fmt.Errorf("%s: %d values vs %d", p.what, len(p.x), len(p.y))
+		}
+		for i := range p.x {
+			if math.Float64bits(p.x[i]) != math.Float64bits(p.y[i]) {
+				return fmt.Errorf("%s[%d]: %v vs %v", p.what, i, p.x[i], p.y[i])
+			}
+		}
+	}
+	if fmt.Sprint(a.Sizes) != fmt.Sprint(b.Sizes) {
+		return fmt.Errorf("sizes %v vs %v", a.Sizes, b.Sizes)
+	}
+	return nil
+}
