@@ -24,9 +24,16 @@ test: ## the whole test suite (race detector on)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 12m $(PKGS)
 
+.PHONY: chaos
+chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers) over many jobs; prints a table (CHAOS_JOBS=40)
+	MATHCRM_CHAOS_JOBS=$${CHAOS_JOBS:-40} $(GO) test ./internal/clustertest -run '^TestChaos$$' -count=1 -v -timeout 60m \
+		| grep -v 'level=' | sed -n '/^chaos (seed/,/models identical/p;/^--- /p;/^ok/p;/^FAIL/p'
+
 .PHONY: fuzz
 fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./internal/blob -run '^$$' -fuzz FuzzDecode -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzPartial -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./coordinator -run '^$$' -fuzz FuzzFSMApply -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzSplit -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzReadShard -fuzztime $${FUZZTIME:-30s}
 

@@ -42,6 +42,8 @@ type Coordinator struct {
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc // jobs this leader drives
+	// transients counts each job's transient failures in a row.
+	transients map[string]int
 
 	subs []*nats.Subscription
 	stop chan struct{}
@@ -60,7 +62,7 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
 	c := &Coordinator{
 		cfg: cfg, log: cfg.Logger.With("coordinator", cfg.ID), nc: nc, store: st,
 		fsm: NewFSM(), members: newMembers(cfg.HeartbeatTTL),
-		kick: make(chan struct{}, 1), running: map[string]context.CancelFunc{}, stop: make(chan struct{}),
+		kick: make(chan struct{}, 1), running: map[string]context.CancelFunc{}, transients: map[string]int{}, stop: make(chan struct{}),
 	}
 	c.fsm.notify = c.onJobChange
 	r, trans, logs, err := openRaft(cfg, c.fsm)

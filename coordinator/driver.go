@@ -2,6 +2,8 @@ package coordinator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/store"
 )
 
 // jobAlgo adapts one algorithm's state machine to the driver.
@@ -46,12 +49,65 @@ func (c *Coordinator) drive(ctx context.Context, id string) {
 		}
 		return
 	}
+	var te *transientError
+	if errors.As(err, &te) {
+		n := c.transientFailure(id)
+		if n < maxTransient {
+			wait := min(30*time.Second, (100*time.Millisecond)<<n)
+			c.log.Warn("job hit a transient failure; retrying", "job", id, "attempt", n, "in", wait, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			return // the scheduler starts the job again from its last committed pass
+		}
+		err = fmt.Errorf("gave up after %d transient failures in a row: %w", n, te.err)
+	}
 	c.log.Error("job failed", "job", id, "err", err)
 	if _, aerr := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobFailed, Reason: err.Error(), Time: time.Now().UTC()}); aerr != nil {
 		c.log.Warn("could not record job failure", "job", id, "err", aerr)
 		return
 	}
 	c.publish(proto.JobEvent{Job: id, State: proto.JobFailed, Reason: err.Error()})
+}
+
+// maxTransient bounds how often in a row a job may hit a transient failure
+// (the object store or raft not answering) before it fails for good.
+const maxTransient = 12
+
+// transientError marks a failure that may pass when the job is tried again.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+func transient(err error) error {
+	if err == nil || errors.Is(err, ErrNotLeader) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &transientError{err}
+}
+
+// transientFailure counts a job's transient failures in a row.
+func (c *Coordinator) transientFailure(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.transients[id]++
+	return c.transients[id]
+}
+
+func (c *Coordinator) progressed(id string) {
+	c.mu.Lock()
+	delete(c.transients, id)
+	c.mu.Unlock()
+}
+
+// blobName names a blob uniquely: a leader never overwrites a blob another
+// (perhaps deposed) leader wrote or a reader is reading.
+func blobName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
 }
 
 func (c *Coordinator) runJob(ctx context.Context, id string) error {
@@ -73,8 +129,11 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 	}
 	if j.StateRef.Object != "" {
 		b, err := c.store.Get(ctx, j.StateRef)
-		if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrChecksum) {
 			return fmt.Errorf("load state of pass %d: %w", j.Pass, err)
+		}
+		if err != nil {
+			return transient(fmt.Errorf("load state of pass %d: %w", j.Pass, err))
 		}
 		if err := alg.Load(b); err != nil {
 			return fmt.Errorf("load state of pass %d: %w", j.Pass, err)
@@ -83,7 +142,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 	}
 	if j.State == proto.JobQueued {
 		if _, err := c.apply(msgJobStart, entryJobStart{ID: id, Time: time.Now().UTC()}); err != nil {
-			return err
+			return transient(err)
 		}
 	}
 	var lloydSeconds []float64
@@ -112,11 +171,12 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		if phase == "lloyd" && newIter > iter {
 			lloydSeconds = append(lloydSeconds, secs)
 		}
-		if err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
-			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries}, j.StateRef); err != nil {
+		ref, err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
+			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries}, j.StateRef)
+		if err != nil {
 			return err
 		}
-		j.StateRef = proto.BlobRef{}
+		j.StateRef = ref
 		c.publish(proto.JobEvent{Job: id, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
 			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: len(ver.Shards),
 			ShardsTotal: len(ver.Shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter)})
@@ -124,24 +184,30 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 	return c.finishJob(ctx, id, alg)
 }
 
-func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg jobAlgo, rec proto.PassRecord, prev proto.BlobRef) error {
+// commitPass stores the state after a pass and commits the pass; the state
+// of the pass before, no longer referenced, is deleted.
+func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg jobAlgo, rec proto.PassRecord, prev proto.BlobRef) (proto.BlobRef, error) {
 	b, err := alg.Save()
 	if err != nil {
-		return err
+		return proto.BlobRef{}, err
 	}
-	ref, err := c.store.Put(ctx, proto.BucketModels, fmt.Sprintf("jobs/%s/state-%06d", id, pass), b)
+	ref, err := c.store.Put(ctx, proto.BucketModels, blobName(fmt.Sprintf("jobs/%s/state-%06d", id, pass)), b)
 	if err != nil {
-		return err
+		return ref, transient(err)
 	}
 	rec.Committed = time.Now().UTC()
 	if _, err := c.apply(msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref}); err != nil {
-		return err
+		if errors.Is(err, ErrConflict) {
+			return ref, err
+		}
+		return ref, transient(err)
 	}
+	c.progressed(id)
 	// The previous state is no longer referenced once this pass is committed.
 	if cur, err := c.fsm.Job(id); err == nil && cur.StateRef.Object == ref.Object && prev.Object != "" {
 		_ = c.store.Delete(ctx, prev.Bucket, prev.Object)
 	}
-	return nil
+	return ref, nil
 }
 
 func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) error {
@@ -149,13 +215,16 @@ func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) err
 	if err != nil {
 		return err
 	}
-	ref, err := c.store.Put(ctx, proto.BucketModels, "models/"+id, b)
+	ref, err := c.store.Put(ctx, proto.BucketModels, blobName("models/"+id), b)
 	if err != nil {
-		return err
+		return transient(err)
 	}
 	model, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: kind, Time: time.Now().UTC()})
 	if err != nil {
-		return err
+		if errors.Is(err, ErrConflict) {
+			return err
+		}
+		return transient(err)
 	}
 	_, iter, obj, _ := alg.Progress()
 	c.log.Info("job succeeded", "job", id, "model", model, "iterations", iter, "objective", obj)

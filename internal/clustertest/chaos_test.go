@@ -27,6 +27,11 @@ func TestChaos(t *testing.T) {
 	t.Logf("chaos: %d jobs, seed %d (MATHCRM_CHAOS_SEED=%d reproduces the fault schedule)", jobs, seed, seed)
 
 	lab := maybeNetlab(t)
+	if lab != nil {
+		for _, h := range []string{"c1", "c2", "c3"} {
+			lab.addHost(h)
+		}
+	}
 	c := newLabCluster(t, lab)
 	startThree(t, c, 0)
 	workers := map[string]*proc{}
@@ -144,7 +149,7 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 		c.coords[leader].signal(t, syscall.SIGKILL)
 		<-c.coords[leader].done
 		return "kill leader"
-	case k == 5 && leader != "" && lab != nil:
+	case k == 5 && leader != "" && lab != nil && lab.hosts[leader] != 0:
 		lab.cut(leader)
 		time.AfterFunc(time.Duration(1000+rng.IntN(2000))*time.Millisecond, func() { _ = lab.run("ip", "link", "set", lab.veth(leader), "up") })
 		return "cut leader"
