@@ -97,11 +97,11 @@ type state struct {
 	Models   map[string]*proto.Model   `json:"models"`
 	Workers  map[string]WorkerSeen     `json:"workers"`
 	// Requests maps a submit's request id to the job it created.
-	Requests map[string]string         `json:"requests"`
+	Requests map[string]string `json:"requests"`
 	// Imports maps an import id to the dataset version it created.
-	Imports  map[string]string         `json:"imports"`
-	NextJob  int                       `json:"next_job"`
-	NextMdl  int                       `json:"next_model"`
+	Imports map[string]string `json:"imports"`
+	NextJob int               `json:"next_job"`
+	NextMdl int               `json:"next_model"`
 }
 
 // WorkerSeen records a worker the cluster has ever seen.
