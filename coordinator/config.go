@@ -36,7 +36,11 @@ type Config struct {
 	GCGrace time.Duration
 	// Replicas of the object store buckets.
 	Replicas int
-	// RaftTimeouts shortens raft's timers for tests when set.
+	// SnapshotThreshold and SnapshotInterval say how often raft snapshots the
+	// FSM and truncates its log (defaults 1024 entries, 30s).
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	// FastRaft shortens raft's timers, for tests.
 	FastRaft bool
 	Logger   *slog.Logger
 }

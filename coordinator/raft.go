@@ -53,6 +53,13 @@ func openRaft(cfg Config, fsm raft.FSM) (*raft.Raft, *raft.NetworkTransport, io.
 	rc.Logger = hl
 	rc.SnapshotThreshold = 1024
 	rc.SnapshotInterval = 30 * time.Second
+	if cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = cfg.SnapshotThreshold
+		rc.TrailingLogs = min(rc.TrailingLogs, cfg.SnapshotThreshold)
+	}
+	if cfg.SnapshotInterval > 0 {
+		rc.SnapshotInterval = cfg.SnapshotInterval
+	}
 	if cfg.RaftHeartbeatTimeout > 0 {
 		rc.HeartbeatTimeout = cfg.RaftHeartbeatTimeout
 		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, cfg.RaftHeartbeatTimeout)

@@ -80,6 +80,8 @@ func startCluster(t *testing.T, dir string, workers int) *devcluster.Cluster {
 		DataDir: dir, Workers: workers, NATSListen: "127.0.0.1:0", Logger: testLogger(t),
 		Coordinator: func(cfg *coordinator.Config) {
 			cfg.FastRaft, cfg.HeartbeatTTL, cfg.StepTimeout = true, time.Second, 30*time.Second
+			// Snapshot often, so restarts restore from snapshots, not only the log.
+			cfg.SnapshotThreshold, cfg.SnapshotInterval = 8, 100*time.Millisecond
 		},
 		Worker: func(cfg *worker.Config) { cfg.Heartbeat = 100 * time.Millisecond },
 	})
@@ -393,6 +395,14 @@ func TestRestartKeepsEverything(t *testing.T) {
 	importCSV(t, cl, "customers", csv, 8)
 	j, before := train(t, cl, kmeansSpec("customers", "kmeans||", 10))
 	cl.Close()
+	// Let raft take a snapshot of the state so far, then stop.
+	deadline := time.Now().Add(10 * time.Second)
+	for !hasSnapshot(data) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !hasSnapshot(data) {
+		t.Fatal("raft never took a snapshot")
+	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -470,4 +480,9 @@ func TestFailedImportLeavesNothing(t *testing.T) {
 			t.Fatalf("temporary files left: %s", e.Name())
 		}
 	}
+}
+
+func hasSnapshot(dir string) bool {
+	m, _ := filepath.Glob(filepath.Join(dir, "raft", "snapshots", "*", "state.bin"))
+	return len(m) > 0
 }
