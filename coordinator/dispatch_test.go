@@ -143,6 +143,18 @@ func TestDrainingWorkerTakesNoStepsAndLeavesGracefully(t *testing.T) {
 	if live := m.live(); len(live) != 1 {
 		t.Fatalf("live %v after a stale heartbeat", live)
 	}
+	// A new process under the same id, before the old one's goodbye, is a
+	// new worker.
+	m.seen(hello("w0"))
+	h = hello("w0")
+	h.Draining = true
+	m.seen(h)
+	old, _ := m.get("w0")
+	h = hello("w0")
+	h.PID = 4242
+	if !m.seen(h) || len(m.live()) != 1 || old.ctx.Err() == nil {
+		t.Fatalf("a restarted worker stays leaving: live %v", m.live())
+	}
 	m.gone("w1")
 	if _, ok := m.get("w1"); ok {
 		t.Fatal("w1 still known after its goodbye")

@@ -25,7 +25,7 @@ const maxTTLFactor = 8
 // likelier one of them is delayed by a burst or a pause; and the less one
 // worker's shards weigh in a pass, so a slower verdict costs little while a
 // false one (every step in flight to a busy worker re-sent) costs a lot.
-// Stragglers are covered by speculative copies (see runPass), not by a
+// Stragglers are covered by speculative copies (see passRun), not by a
 // tighter TTL.
 type members struct {
 	mu   sync.Mutex
@@ -59,17 +59,16 @@ func (m *members) ttlFor(n int) time.Duration {
 	return time.Duration(float64(m.base) * f)
 }
 
-// ttl is the effective heartbeat TTL now.
-func (m *members) ttl() time.Duration {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.ttlFor(len(m.byID))
-}
-
 // seen records a heartbeat; it reports whether the worker is new.
 func (m *members) seen(h proto.Hello) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if cur, ok := m.byID[h.ID]; ok && cur.isLeaving && !h.Draining && (h.PID != cur.hello.PID || h.Host != cur.hello.Host) {
+		// A new process under the id of one that was leaving but whose
+		// goodbye was lost: whatever the old one had in flight is gone.
+		cur.cancel()
+		delete(m.byID, h.ID)
+	}
 	if cur, ok := m.byID[h.ID]; ok {
 		cur.hello, cur.lastSeen = h, m.now()
 		if h.Draining {

@@ -100,143 +100,157 @@ type shardState struct {
 	specced  bool
 }
 
+// passState is one run of a pass, owned by run's goroutine.
+type passState struct {
+	*passRun
+	ctx       context.Context
+	wg        sync.WaitGroup
+	out       chan outcome
+	parts     []*proto.Partial
+	st        []shardState
+	durations []time.Duration // step times of the shards done so far
+	done      int
+	retries   int
+}
+
 func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	p := &passState{passRun: r, ctx: ctx, parts: make([]*proto.Partial, r.shards), st: make([]shardState, r.shards),
+		// At most two copies of a shard's step run at once, so sends never block.
+		out: make(chan outcome, 2*r.shards)}
+	defer p.wg.Wait()
 	defer cancel()
-	n := r.shards
-	parts := make([]*proto.Partial, n)
-	st := make([]shardState, n)
-	// At most two copies of a shard's step run at once, so sends never block.
-	out := make(chan outcome, 2*n)
-	launch := func(s int, w string, spec bool, delay time.Duration) {
-		sh := &st[s]
-		sh.sends++
-		if sh.tried == nil {
-			sh.tried = map[string]bool{}
-		}
-		sh.tried[w] = true
-		actx, acancel := context.WithCancel(ctx)
-		a := &attempt{shard: s, worker: w, spec: spec, cancel: acancel}
-		sh.running = append(sh.running, a)
-		wg.Add(1)
-		go func(num int) {
-			defer wg.Done()
-			if delay > 0 {
-				t := time.NewTimer(delay)
-				select {
-				case <-t.C:
-				case <-actx.Done():
-				}
-				t.Stop()
-			}
-			p, err := r.send(actx, w, s, num, func() { a.sentAt.Store(time.Now().UnixNano()) })
-			out <- outcome{a: a, part: p, err: err, at: time.Now()}
-		}(sh.sends)
-	}
-	place := func(s int) error {
-		w, fresh, err := r.pick(ctx, s, st[s].tried)
-		if err != nil {
-			return err
-		}
-		var delay time.Duration
-		if !fresh {
-			delay = r.backoff
-		}
-		launch(s, w, false, delay)
-		return nil
-	}
-	for s := 0; s < n; s++ {
-		if err := place(s); err != nil {
+	for s := range p.parts {
+		if err := p.place(s); err != nil {
 			return nil, 0, err
 		}
 	}
 	tick := time.NewTicker(r.spec.check())
 	defer tick.Stop()
-	var durations []time.Duration
-	done, retries := 0, 0
-	for done < n {
-		var o outcome
+	for p.done < r.shards {
 		select {
 		case <-ctx.Done():
-			return nil, retries, ctx.Err()
-		case <-tick.C:
-			k := r.speculate(time.Now(), parts, st, done, durations, launch)
-			retries += k
-			continue
-		case o = <-out:
-		}
-		s, sh := o.a.shard, &st[o.a.shard]
-		sh.running = slices.DeleteFunc(sh.running, func(a *attempt) bool { return a == o.a })
-		o.a.cancel()
-		if parts[s] != nil {
-			continue // a late copy: the shard's first partial won
-		}
-		if o.err == nil {
-			parts[s] = o.part
-			done++
-			if at := o.a.sentAt.Load(); at != 0 {
-				durations = append(durations, o.at.Sub(time.Unix(0, at)))
+			return nil, p.retries, ctx.Err()
+		case now := <-tick.C:
+			p.speculate(now)
+		case o := <-p.out:
+			if err := p.settle(o); err != nil {
+				return nil, p.retries, err
 			}
-			if o.a.spec {
-				r.specWon++
-			}
-			for _, a := range sh.running {
-				a.cancel()
-			}
-			if r.progress != nil {
-				r.progress(done, n)
-			}
-			continue
-		}
-		if ctx.Err() != nil {
-			return nil, retries, ctx.Err()
-		}
-		if errors.Is(o.err, errNotDelivered) {
-			sh.misses++
-			r.log.Info("step not delivered; placing it elsewhere", "job", r.job, "pass", r.pass, "shard", s,
-				"worker", o.a.worker, "err", o.err)
-			if sh.misses > maxMisses {
-				return nil, retries, fmt.Errorf("%w: shard %d not delivered after %d tries: %v", ErrStepFailed, s, sh.misses, o.err)
-			}
-		} else {
-			sh.failures++
-			r.log.Warn("step failed; sending it elsewhere", "job", r.job, "pass", r.pass, "shard", s,
-				"worker", o.a.worker, "attempt", sh.failures, "speculative", o.a.spec, "err", o.err)
-			if sh.failures >= maxAttempts {
-				return nil, retries, fmt.Errorf("%w: shard %d after %d attempts: %v", ErrStepFailed, s, sh.failures, o.err)
-			}
-		}
-		if len(sh.running) > 0 {
-			continue // the other copy may still answer
-		}
-		if !errors.Is(o.err, errNotDelivered) {
-			retries++
-		}
-		if err := place(s); err != nil {
-			return nil, retries, err
 		}
 	}
 	if r.specSent > 0 {
 		r.log.Info("pass had stragglers", "job", r.job, "pass", r.pass, "speculative_copies", r.specSent, "copies_won", r.specWon)
 	}
-	return parts, retries, nil
+	return p.parts, p.retries, nil
+}
+
+// launch sends shard s's step to worker w after delay.
+func (p *passState) launch(s int, w string, spec bool, delay time.Duration) {
+	sh := &p.st[s]
+	sh.sends++
+	if sh.tried == nil {
+		sh.tried = map[string]bool{}
+	}
+	sh.tried[w] = true
+	actx, acancel := context.WithCancel(p.ctx)
+	a := &attempt{shard: s, worker: w, spec: spec, cancel: acancel}
+	sh.running = append(sh.running, a)
+	p.wg.Add(1)
+	go func(num int) {
+		defer p.wg.Done()
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-actx.Done():
+			}
+			t.Stop()
+		}
+		part, err := p.send(actx, w, s, num, func() { a.sentAt.Store(time.Now().UnixNano()) })
+		p.out <- outcome{a: a, part: part, err: err, at: time.Now()}
+	}(sh.sends)
+}
+
+// place sends shard s's step to the next worker for it.
+func (p *passState) place(s int) error {
+	w, fresh, err := p.pick(p.ctx, s, p.st[s].tried)
+	if err != nil {
+		return err
+	}
+	var delay time.Duration
+	if !fresh {
+		delay = p.backoff
+	}
+	p.launch(s, w, false, delay)
+	return nil
+}
+
+// settle takes one copy's outcome: it keeps the shard's first partial and
+// re-sends a failed step when no other copy of it is running.
+func (p *passState) settle(o outcome) error {
+	s, sh := o.a.shard, &p.st[o.a.shard]
+	sh.running = slices.DeleteFunc(sh.running, func(a *attempt) bool { return a == o.a })
+	o.a.cancel()
+	if p.parts[s] != nil {
+		return nil // a late copy: the shard's first partial won
+	}
+	if o.err == nil {
+		p.parts[s] = o.part
+		p.done++
+		if at := o.a.sentAt.Load(); at != 0 {
+			p.durations = append(p.durations, o.at.Sub(time.Unix(0, at)))
+		}
+		if o.a.spec {
+			p.specWon++
+		}
+		for _, a := range sh.running {
+			a.cancel()
+		}
+		if p.progress != nil {
+			p.progress(p.done, p.shards)
+		}
+		return nil
+	}
+	if p.ctx.Err() != nil {
+		return p.ctx.Err()
+	}
+	undelivered := errors.Is(o.err, errNotDelivered)
+	if undelivered {
+		sh.misses++
+		p.log.Info("step not delivered; placing it elsewhere", "job", p.job, "pass", p.pass, "shard", s,
+			"worker", o.a.worker, "err", o.err)
+		if sh.misses > maxMisses {
+			return fmt.Errorf("%w: shard %d not delivered after %d tries: %v", ErrStepFailed, s, sh.misses, o.err)
+		}
+	} else {
+		sh.failures++
+		p.log.Warn("step failed; sending it elsewhere", "job", p.job, "pass", p.pass, "shard", s,
+			"worker", o.a.worker, "attempt", sh.failures, "speculative", o.a.spec, "err", o.err)
+		if sh.failures >= maxAttempts {
+			return fmt.Errorf("%w: shard %d after %d attempts: %v", ErrStepFailed, s, sh.failures, o.err)
+		}
+	}
+	if len(sh.running) > 0 {
+		return nil // the other copy may still answer
+	}
+	if !undelivered {
+		p.retries++
+	}
+	return p.place(s)
 }
 
 // speculate sends one speculative copy of every straggling step, once enough
-// of the pass is done; it returns how many it sent.
-func (r *passRun) speculate(now time.Time, parts []*proto.Partial, st []shardState, done int, durations []time.Duration,
-	launch func(s int, w string, spec bool, delay time.Duration)) int {
-	if float64(done) < r.spec.After*float64(len(parts)) {
-		return 0
+// of the pass is done.
+func (p *passState) speculate(now time.Time) {
+	if float64(p.done) < p.spec.After*float64(p.shards) {
+		return
 	}
-	threshold := max(r.spec.Floor, time.Duration(r.spec.Factor*float64(median(durations))))
+	threshold := max(p.spec.Floor, time.Duration(p.spec.Factor*float64(median(p.durations))))
 	var live []Member
-	sent := 0
-	for s := range parts {
-		sh := &st[s]
-		if parts[s] != nil || sh.specced || len(sh.running) != 1 {
+	for s := range p.parts {
+		sh := &p.st[s]
+		if p.parts[s] != nil || sh.specced || len(sh.running) != 1 {
 			continue
 		}
 		a := sh.running[0]
@@ -245,7 +259,7 @@ func (r *passRun) speculate(now time.Time, parts []*proto.Partial, st []shardSta
 			continue
 		}
 		if live == nil {
-			live = r.live()
+			live = p.live()
 		}
 		to := ""
 		for _, m := range Rank(s, live) {
@@ -258,13 +272,12 @@ func (r *passRun) speculate(now time.Time, parts []*proto.Partial, st []shardSta
 			continue // no other worker to try yet
 		}
 		sh.specced = true
-		r.specSent++
-		sent++
-		r.log.Info("straggler: sending a speculative copy", "job", r.job, "pass", r.pass, "shard", s,
+		p.specSent++
+		p.retries++
+		p.log.Info("straggler: sending a speculative copy", "job", p.job, "pass", p.pass, "shard", s,
 			"worker", a.worker, "to", to, "running", now.Sub(time.Unix(0, at)).Round(time.Millisecond), "threshold", threshold)
-		launch(s, to, true, 0)
+		p.launch(s, to, true, 0)
 	}
-	return sent
 }
 
 func median(d []time.Duration) time.Duration {
