@@ -15,6 +15,11 @@ help: ## list the targets
 build: ## build bin/mathcrm
 	$(GO) build -o $(BIN) ./cmd/mathcrm
 
+.PHONY: image
+image: ## build the container image mathcrm:dev (FROM scratch, static binary)
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o bin/mathcrm-linux-amd64 ./cmd/mathcrm
+	docker build -f deploy/Dockerfile -t mathcrm:dev .
+
 .PHONY: demo
 demo: build ## run mathcrm dev on the bundled Telco data and print its customer segments
 	@bash deploy/demo.sh $(BIN)
