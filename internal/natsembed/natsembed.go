@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -48,10 +49,43 @@ func Start(o Options) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: %w", err)
 	}
+	errs := &errorLog{}
+	s.SetLoggerV2(errs, false, false, false)
 	go s.Start()
 	if !s.ReadyForConnections(30 * time.Second) {
 		s.Shutdown()
-		return nil, fmt.Errorf("natsembed: server on %s not ready", o.Listen)
+		return nil, fmt.Errorf("natsembed: server on %s not ready: %s", o.Listen, errs.last())
 	}
 	return s, nil
 }
+
+// errorLog keeps the server's errors, so that a failed start can say why;
+// everything else the server logs is dropped.
+type errorLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (l *errorLog) add(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.errs) < 100 {
+		l.errs = append(l.errs, fmt.Sprintf(format, v...))
+	}
+}
+
+func (l *errorLog) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.errs) == 0 {
+		return "no error logged"
+	}
+	return l.errs[len(l.errs)-1]
+}
+
+func (l *errorLog) Noticef(string, ...any)         {}
+func (l *errorLog) Warnf(string, ...any)           {}
+func (l *errorLog) Debugf(string, ...any)          {}
+func (l *errorLog) Tracef(string, ...any)          {}
+func (l *errorLog) Fatalf(format string, v ...any) { l.add(format, v...) }
+func (l *errorLog) Errorf(format string, v ...any) { l.add(format, v...) }
