@@ -24,7 +24,8 @@ type Config struct {
 	// RaftHeartbeatTimeout and RaftElectionTimeout override raft's defaults (1s).
 	RaftHeartbeatTimeout time.Duration
 	RaftElectionTimeout  time.Duration
-	// HeartbeatTTL is how long a silent worker counts as alive.
+	// HeartbeatTTL is the base of how long a silent worker counts as alive;
+	// the effective TTL grows with the number of workers (see members.go).
 	HeartbeatTTL time.Duration
 	// StepTimeout bounds one step on one worker before it is sent elsewhere.
 	StepTimeout time.Duration

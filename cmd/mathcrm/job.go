@@ -207,9 +207,11 @@ func progressLine(ev proto.JobEvent, withBar bool) string {
 		filled := min(width, ev.Iteration*width/ev.MaxIter)
 		fmt.Fprintf(&b, "[%s%s] ", strings.Repeat("#", filled), strings.Repeat(".", width-filled))
 	}
-	fmt.Fprintf(&b, "%s %s", ev.Job, ev.Phase)
-	if ev.Phase == "lloyd" || ev.Phase == "final" || ev.Iteration > 0 {
-		fmt.Fprintf(&b, " iteration %d/%d inertia %.6g shift %.3g", ev.Iteration, ev.MaxIter, ev.Objective, ev.Shift)
+	switch {
+	case ev.Phase == "init" || ev.Iteration == 0:
+		fmt.Fprintf(&b, "%s initialising (pass %d)", ev.Job, ev.Pass)
+	default:
+		fmt.Fprintf(&b, "%s %s iteration %d/%d inertia %.6g shift %.3g", ev.Job, ev.Phase, ev.Iteration, ev.MaxIter, ev.Objective, ev.Shift)
 	}
 	fmt.Fprintf(&b, " shards %d/%d", ev.ShardsDone, ev.ShardsTotal)
 	if ev.ETASeconds > 0 {
