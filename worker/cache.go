@@ -2,6 +2,7 @@ package worker
 
 import (
 	"container/list"
+	"strings"
 	"sync"
 )
 
@@ -57,9 +58,16 @@ func (c *cache) put(key string, val any, size int64) {
 	}
 }
 
-// stats returns the bytes in use and the number of entries.
-func (c *cache) stats() (int64, int) {
+// stats returns the bytes in use and the number of entries whose key has
+// the given prefix.
+func (c *cache) stats(prefix string) (int64, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.used, len(c.items)
+	n := 0
+	for k := range c.items {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return c.used, n
 }

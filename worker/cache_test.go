@@ -18,14 +18,14 @@ func TestCacheBudget(t *testing.T) {
 			t.Fatalf("%s evicted", k)
 		}
 	}
-	if used, n := c.stats(); used != 80 || n != 2 {
+	if used, n := c.stats(""); used != 80 || n != 2 {
 		t.Fatalf("used %d in %d entries", used, n)
 	}
 	c.put("huge", 4, 101)
 	if _, ok := c.get("huge"); ok {
 		t.Fatal("an entry over budget was kept")
 	}
-	if used, _ := c.stats(); used > 100 {
+	if used, _ := c.stats(""); used > 100 {
 		t.Fatalf("over budget: %d", used)
 	}
 }

@@ -137,7 +137,7 @@ func (w *Worker) Drained() <-chan struct{} { return w.drained }
 
 func (w *Worker) hello() proto.Hello {
 	host, _ := os.Hostname()
-	used, n := w.data.stats()
+	used, n := w.data.stats(shardKeyPrefix)
 	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n,
 		Steps: w.steps.Load(), Draining: w.draining.Load()}
 }
@@ -319,9 +319,12 @@ func (w *Worker) matrix(ctx context.Context, ref proto.ShardRef, prep proto.Prep
 	return v.(*Matrix), nil
 }
 
+// shardKeyPrefix marks the cache entries that are whole shards.
+const shardKeyPrefix = "shard|"
+
 // shard loads and verifies one shard, from the cache when it can.
 func (w *Worker) shard(ctx context.Context, ref proto.ShardRef) (*partition.Shard, error) {
-	v, err := w.data.loadOnce(ref.Object+"@"+ref.SHA256, func() (any, int64, error) {
+	v, err := w.data.loadOnce(shardKeyPrefix+ref.Object+"@"+ref.SHA256, func() (any, int64, error) {
 		b, err := w.store.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
 		if err != nil {
 			return nil, 0, err

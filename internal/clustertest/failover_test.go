@@ -144,3 +144,21 @@ func TestWholeClusterRestartResumesJob(t *testing.T) {
 	j := waitJob(t, cl, id)
 	testutil.SameKMeans(t, calm, kmeansModel(t, cl, j.Model))
 }
+
+func TestRemoveAndAddVoter(t *testing.T) {
+	c := newCluster(t)
+	startThree(t, c, 1)
+	cl := c.client()
+	var st proto.ClusterStatus
+	call(t, cl, proto.APIRemoveVoter, proto.VoterChange{ID: "c3"}, &st)
+	if len(st.Voters) != 2 {
+		t.Fatalf("voters after removing c3: %+v", st.Voters)
+	}
+	call(t, cl, proto.APIAddVoter, proto.VoterChange{ID: "c3", Address: c.raft["c3"]}, &st)
+	c.waitHealthy(cl, 3, 1)
+	// The cluster still commits: a job runs to the end.
+	csv := filepath.Join(c.dir, "customers.csv")
+	testutil.GenCustomers(t, csv, 2000, 3)
+	c.importCustomers(cl, csv, 4)
+	waitJob(t, cl, submit(t, cl, testutil.KMeansSpec("customers", "kmeans||", 5)))
+}
