@@ -23,20 +23,16 @@ func checkKMeans(spec *proto.JobSpec, ver *proto.DatasetVersion) error {
 		return fmt.Errorf("%w: kmeans parameters missing", ErrInvalid)
 	}
 	if len(km.Columns) == 0 {
-		for _, c := range ver.Columns {
-			km.Columns = append(km.Columns, c.Name)
-		}
+		km.Columns = columnNames(ver)
 	}
-	seen := map[string]bool{}
-	for _, name := range km.Columns {
-		if seen[name] {
-			return fmt.Errorf("%w: column %q named twice", ErrInvalid, name)
-		}
-		seen[name] = true
-		if columnStats(ver, name) == nil {
-			return fmt.Errorf("%w: dataset has no numeric column %q (it has %s)", ErrInvalid, name, columnNames(ver))
-		}
+	cols, err := expandColumns(ver, km.Columns)
+	if err != nil {
+		return err
 	}
+	if km.Init == "given" && len(cols) != len(km.Columns) {
+		return fmt.Errorf("%w: starting centroids must name one-hot columns (col=value), not a categorical column", ErrInvalid)
+	}
+	km.Columns = cols
 	if km.Init == "" {
 		km.Init = "kmeans||"
 	}
@@ -83,18 +79,18 @@ func columnNames(ver *proto.DatasetVersion) []string {
 // standardised with the version's statistics when asked, and every numeric
 // column for the segment profile.
 func kmeansPrep(km *proto.KMeansSpec, ver *proto.DatasetVersion) proto.Prep {
-	p := proto.Prep{Columns: km.Columns, Profile: columnNames(ver)}
+	p := proto.Prep{Columns: km.Columns, Profile: allFeatures(ver)}
 	if km.Standardize {
 		for _, name := range km.Columns {
-			st := columnStats(ver, name)
-			scale := st.Std
+			mean, scale := featureStats(ver, name)
 			if scale == 0 {
 				scale = 1 // a constant column stays constant
 			}
-			p.Mean = append(p.Mean, st.Mean)
+			p.Mean = append(p.Mean, mean)
 			p.Scale = append(p.Scale, scale)
 		}
 	}
+	p.Categories = categories(ver, p.Columns, p.Profile)
 	return p
 }
 

@@ -26,11 +26,13 @@ head -1 "$LOG"
 
 echo
 echo "== import $DATA (7,043 Telco customers)"
-"$BIN" dataset import telco "$DATA" --kind features --key customerID --shards 16
+"$BIN" dataset import telco "$DATA" --kind features --key customerID --shards 16 \
+  --categorical Contract,InternetService,PaymentMethod,Churn
 "$BIN" dataset show telco
 
 echo
-echo "== k-means, k=4, on tenure, MonthlyCharges, TotalCharges (standardised)"
+echo "== k-means, k=4, on tenure, MonthlyCharges, TotalCharges (standardised);"
+echo "   every feature profiled per segment: Churn=Yes is the segment's churn rate"
 "$BIN" train kmeans --dataset telco --k 4 --columns tenure,MonthlyCharges,TotalCharges \
   --standardize --seed 42 --max-iter 50 --wait
 MODEL=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)

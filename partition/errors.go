@@ -69,3 +69,6 @@ func (e *InputError) Error() string {
 
 // Unwrap returns the underlying error, which wraps one of the ErrX values.
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ErrTooManyLevels reports a categorical column with more than MaxLevels values.
+var ErrTooManyLevels = errors.New("partition: too many distinct values for a categorical column")

@@ -13,6 +13,9 @@ const (
 	DefaultRowGroupRows = 64 * 1024
 )
 
+// MaxLevels bounds the distinct values of one categorical column.
+const MaxLevels = 10000
+
 // MaxShards bounds Options.Shards: Split keeps a spill file and its write
 // buffer open per shard while it reads the CSV.
 const MaxShards = 4096
@@ -28,6 +31,12 @@ type Options struct {
 	// in header order; a column with an empty name is never picked. Columns
 	// not imported are reported in Result.Ignored.
 	Columns []string
+	// Categorical lists text columns imported as categories: each distinct
+	// value gets a code (0, 1, ... in order of first appearance in the file),
+	// stored as a number; the dictionary is in Result.Columns[i].Levels and in
+	// every shard file's "mathcrm.categories" metadata. An empty field is
+	// missing. At most MaxLevels distinct values per column.
+	Categorical []string
 	// Shards is the number of shards (default 64, at most MaxShards).
 	Shards int
 	// Delimiter separates fields (default ',').
@@ -66,8 +75,8 @@ func (o Options) Validate() error {
 	case o.Delimiter != 0 && !validDelimiter(o.Delimiter):
 		return bad("Delimiter %q cannot separate CSV fields", o.Delimiter)
 	}
-	seen := make(map[string]bool, len(o.Columns))
-	for _, c := range o.Columns {
+	seen := make(map[string]bool, len(o.Columns)+len(o.Categorical))
+	for _, c := range append(append([]string(nil), o.Columns...), o.Categorical...) {
 		switch {
 		case c == "":
 			return bad("Columns contains an empty name")

@@ -23,7 +23,10 @@ import (
 const (
 	metaKey     = "mathcrm.key"
 	metaColumns = "mathcrm.columns"
-	metaShard   = "mathcrm.shard"
+	// metaCategories holds the dictionaries of categorical columns (JSON:
+	// column -> values in code order).
+	metaCategories = "mathcrm.categories"
+	metaShard      = "mathcrm.shard"
 )
 
 // shardCodec compresses every shard. zstd's default level takes about a
@@ -190,6 +193,7 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile) (ShardFil
 		parquet.KeyValueMetadata(metaKey, s.meta[metaKey]),
 		parquet.KeyValueMetadata(metaColumns, s.meta[metaColumns]),
 		parquet.KeyValueMetadata(metaShard, strconv.Itoa(i)+"/"+strconv.Itoa(s.count)),
+		parquet.KeyValueMetadata(metaCategories, s.meta[metaCategories]),
 	)
 	rows, err := copyRows(ctx, pw, in, len(s.columns))
 	if err == nil && rows != spill.rows {

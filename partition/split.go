@@ -2,9 +2,12 @@ package partition
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -78,6 +81,7 @@ type splitter struct {
 	columns []string // imported columns, storage order
 	colIdx  []int    // header index of each imported column
 	stats   []welford
+	cats    []*levels // by imported column; nil for a numeric one
 	keys    *keyIndex
 	set     *shardSet
 	created []string     // shard files reserved, to remove on error
@@ -110,14 +114,43 @@ func newSplitter(rr *recordReader, opts Options) (*splitter, error) {
 	if sp.keyIdx, ok = pos[opts.Key]; !ok {
 		return nil, &InputError{File: rr.name, Line: line, Column: opts.Key, Err: ErrNoKeyColumn}
 	}
-	for _, c := range opts.Columns {
+	for _, c := range append(append([]string(nil), opts.Columns...), opts.Categorical...) {
 		i, ok := pos[c]
 		if !ok {
 			return nil, &InputError{File: rr.name, Line: line, Column: c, Err: ErrNoColumn}
 		}
+		if c == opts.Key {
+			return nil, &InputError{File: rr.name, Line: line, Column: c, Err: fmt.Errorf("%w: the key column cannot be imported as a value", ErrInvalidOptions)}
+		}
 		sp.colIdx = append(sp.colIdx, i)
 	}
 	return sp, nil
+}
+
+// levels is the dictionary of one categorical column.
+type levels struct {
+	code   map[string]int
+	names  []string
+	counts []int64
+}
+
+// codeOf returns the code of v, adding it when new.
+func (l *levels) codeOf(v string) (int, error) {
+	if c, ok := l.code[v]; ok {
+		l.counts[c]++
+		return c, nil
+	}
+	if len(l.names) >= MaxLevels {
+		return 0, fmt.Errorf("%w: more than %d", ErrTooManyLevels, MaxLevels)
+	}
+	if !utf8.ValidString(v) {
+		return 0, fmt.Errorf("%w: value %q is not valid UTF-8", ErrMalformed, v)
+	}
+	c := len(l.names)
+	l.code[v] = c
+	l.names = append(l.names, v)
+	l.counts = append(l.counts, 1)
+	return c, nil
 }
 
 // run streams the data rows. It returns the first error in file order.
@@ -171,13 +204,17 @@ func (sp *splitter) sniff() (recs [][]string, lines []int, readErr error) {
 		recs = append(recs, append([]string(nil), rec...))
 		lines = append(lines, line)
 	}
+	categorical := make(map[int]bool, len(sp.colIdx))
+	for _, i := range sp.colIdx { // only categorical columns are named here
+		categorical[i] = true
+	}
 	var numeric []int
 	for i := range sp.header {
-		if i != sp.keyIdx && sp.header[i] != "" && columnIsNumeric(recs, i) {
+		if i != sp.keyIdx && sp.header[i] != "" && !categorical[i] && columnIsNumeric(recs, i) {
 			numeric = append(numeric, i)
 		}
 	}
-	sp.setColumns(numeric)
+	sp.setColumns(append(numeric, sp.colIdx...))
 	return recs, lines, readErr
 }
 
@@ -201,6 +238,14 @@ func (sp *splitter) setColumns(idx []int) {
 	}
 	sp.stats = make([]welford, len(idx))
 	sp.values = make([]float64, len(idx))
+	sp.cats = make([]*levels, len(idx))
+	for j, name := range sp.columns {
+		for _, c := range sp.opts.Categorical {
+			if c == name {
+				sp.cats[j] = &levels{code: map[string]int{}}
+			}
+		}
+	}
 }
 
 // createFiles reserves the shard files and creates the spill files.
@@ -235,6 +280,17 @@ func (sp *splitter) add(ctx context.Context, rec []string, line int) error {
 		return &InputError{File: sp.rr.name, Line: line, Column: keyName, Err: err}
 	}
 	for j, i := range sp.colIdx {
+		if l := sp.cats[j]; l != nil {
+			sp.values[j] = math.NaN()
+			if f := strings.TrimSpace(rec[i]); f != "" {
+				c, err := l.codeOf(f)
+				if err != nil {
+					return &InputError{File: sp.rr.name, Line: line, Column: sp.columns[j], Err: err}
+				}
+				sp.values[j] = float64(c)
+			}
+			continue
+		}
 		v, ok := parseNumber(rec[i])
 		if !ok {
 			err := fmt.Errorf("%w: %q", ErrNotNumeric, rec[i])
@@ -272,8 +328,19 @@ func (sp *splitter) finish(ctx context.Context) (*Result, error) {
 		return nil, &InputError{File: sp.rr.name, Line: 1, Err: fmt.Errorf("%w: no data rows", ErrEmpty)}
 	}
 	res := &Result{Key: sp.header[sp.keyIdx], Rows: sp.rows}
+	dicts := map[string][]string{}
 	for j, name := range sp.columns {
-		res.Columns = append(res.Columns, sp.stats[j].stats(name))
+		cs := sp.stats[j].stats(name)
+		if l := sp.cats[j]; l != nil {
+			cs.Min, cs.Max, cs.Mean, cs.Std = 0, 0, 0, 0
+			cs.Levels, cs.LevelCounts = l.names, l.counts
+			dicts[name] = l.names
+		}
+		res.Columns = append(res.Columns, cs)
+	}
+	if len(dicts) > 0 {
+		b, _ := json.Marshal(dicts) // cannot fail for strings
+		sp.set.meta[metaCategories] = string(b)
 	}
 	imported := make(map[int]bool, len(sp.colIdx))
 	for _, i := range sp.colIdx {

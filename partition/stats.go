@@ -15,6 +15,10 @@ type ColumnStats struct {
 	Count, Missing int64
 	Min, Max       float64
 	Mean, Std      float64
+	// Levels and LevelCounts describe a categorical column: its values in
+	// code order and how many rows have each. Min, Max, Mean and Std are 0.
+	Levels      []string
+	LevelCounts []int64
 }
 
 // welford accumulates ColumnStats in one pass. To keep M2 finite for values

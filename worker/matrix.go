@@ -34,17 +34,17 @@ func BuildMatrix(s *partition.Shard, p proto.Prep) (*Matrix, error) {
 	}
 	cols := make([][]float64, d)
 	for j, name := range p.Columns {
-		c, ok := s.Column(name)
-		if !ok {
-			return nil, fmt.Errorf("worker: shard has no column %q", name)
+		c, err := feature(s, p, name)
+		if err != nil {
+			return nil, err
 		}
 		cols[j] = c
 	}
 	profs := make([][]float64, len(p.Profile))
 	for j, name := range p.Profile {
-		c, ok := s.Column(name)
-		if !ok {
-			return nil, fmt.Errorf("worker: shard has no column %q", name)
+		c, err := feature(s, p, name)
+		if err != nil {
+			return nil, err
 		}
 		profs[j] = c
 	}
@@ -71,4 +71,37 @@ rowLoop:
 		m.N++
 	}
 	return m, nil
+}
+
+// feature returns one feature column of a shard: a stored column, or the
+// one-hot column "c=v" of a categorical column c (1 where the row's value is
+// v, 0 elsewhere, NaN where it is missing).
+func feature(s *partition.Shard, p proto.Prep, name string) ([]float64, error) {
+	if c, ok := s.Column(name); ok {
+		return c, nil
+	}
+	col, val, ok := strings.Cut(name, "=")
+	codes, found := s.Column(col)
+	if !ok || !found {
+		return nil, fmt.Errorf("worker: shard has no column %q", name)
+	}
+	code := -1
+	for i, v := range p.Categories[col] {
+		if v == val {
+			code = i
+		}
+	}
+	if code < 0 {
+		return nil, fmt.Errorf("worker: column %q has no value %q in the step's dictionary", col, val)
+	}
+	out := make([]float64, len(codes))
+	for i, c := range codes {
+		switch {
+		case math.IsNaN(c):
+			out[i] = math.NaN()
+		case int(c) == code:
+			out[i] = 1
+		}
+	}
+	return out, nil
 }

@@ -175,7 +175,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		}
 	}
 	out, _, code := run(t, url, "model", "show", res.Model)
-	if code != 0 || !strings.Contains(out, "SHARE") || !strings.Contains(out, "MonthlyCharges") {
+	if code != 0 || !strings.Contains(out, "share") || !strings.Contains(out, "MonthlyCharges") {
 		t.Fatalf("model show: %s", out)
 	}
 
@@ -225,6 +225,79 @@ func TestCLIEndToEnd(t *testing.T) {
 	runJSON(t, dev.url, &again, "model", "export", jobs[0].Model)
 	if len(again.Centroids) != 4 || again.Centroids[0][0] != exp.Centroids[0][0] {
 		t.Fatalf("model after restart: %+v", again)
+	}
+	dev.stop(t)
+}
+
+func TestCLICategorical(t *testing.T) {
+	dir := t.TempDir()
+	dev := startDev(t, filepath.Join(dir, "cluster"))
+	url := dev.url
+	var imp map[string]any
+	runJSON(t, url, &imp, "dataset", "import", "telco", "../../testdata/telco/Telco-Customer-Churn.csv", "--key", "customerID",
+		"--columns", "tenure,MonthlyCharges", "--categorical", "Contract,Churn", "--shards", "8")
+	var show struct {
+		Columns []struct {
+			Name        string   `json:"name"`
+			Levels      []string `json:"levels"`
+			LevelCounts []int64  `json:"level_counts"`
+		} `json:"columns"`
+	}
+	runJSON(t, url, &show, "dataset", "show", "telco")
+	churned := int64(0)
+	for _, c := range show.Columns {
+		if c.Name == "Churn" {
+			for i, v := range c.Levels {
+				if v == "Yes" {
+					churned = c.LevelCounts[i]
+				}
+			}
+		}
+	}
+	if churned != 1869 {
+		t.Fatalf("Churn=Yes count %d, want 1869 (%+v)", churned, show.Columns)
+	}
+	// Contract (categorical) is used one-hot in training.
+	var res struct {
+		Model string `json:"model"`
+		State string `json:"state"`
+	}
+	runJSON(t, url, &res, "train", "kmeans", "--dataset", "telco", "--k", "3", "--columns", "tenure,MonthlyCharges,Contract",
+		"--standardize", "--wait")
+	var m struct {
+		KMeans struct {
+			Columns []string `json:"columns"`
+			Sizes   []int64  `json:"sizes"`
+			Profile struct {
+				Columns []string    `json:"columns"`
+				Means   [][]float64 `json:"means"`
+			} `json:"profile"`
+		} `json:"kmeans"`
+	}
+	runJSON(t, url, &m, "model", "show", res.Model)
+	if strings.Join(m.KMeans.Columns, ",") != "tenure,MonthlyCharges,Contract=Month-to-month,Contract=One year,Contract=Two year" {
+		t.Fatalf("training columns: %v", m.KMeans.Columns)
+	}
+	// Segment shares of Churn=Yes, weighted by segment size, give back the count.
+	col := -1
+	for j, c := range m.KMeans.Profile.Columns {
+		if c == "Churn=Yes" {
+			col = j
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no Churn=Yes in the profile: %v", m.KMeans.Profile.Columns)
+	}
+	var sum float64
+	for c, size := range m.KMeans.Sizes {
+		sum += m.KMeans.Profile.Means[c][col] * float64(size)
+	}
+	if d := sum - 1869; d > 1e-6 || d < -1e-6 {
+		t.Fatalf("segments hold %.6f churners, want 1869", sum)
+	}
+	_, errs, code := run(t, url, "train", "kmeans", "--dataset", "telco", "--k", "2", "--columns", "Contract=Monthly")
+	if code == 0 || !strings.Contains(errs, `no value "Monthly"`) {
+		t.Fatalf("unknown category value: exit %d %q", code, errs)
 	}
 	dev.stop(t)
 }

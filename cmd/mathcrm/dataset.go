@@ -18,20 +18,22 @@ func newDataset() *cobra.Command {
 
 func newDatasetImport() *cobra.Command {
 	var o client.ImportOptions
-	var columns, delim string
+	var columns, categorical, delim string
 	cmd := &cobra.Command{
 		Use:   "import NAME FILE --kind features --key COLUMN [--columns a,b,..] [--shards S]",
 		Short: "Import a CSV file (plain or .gz) as a new version of a dataset",
 		Long: `import streams a CSV file, hashes each row's key into S shards, stores each
 shard as a Parquet file (zstd) with its checksum and makes the version visible in
 one raft commit. Without --columns every numeric column is imported; text
-columns are listed as ignored. An empty numeric field is a missing value.
+columns are listed as ignored unless named in --categorical, which imports them
+as categories (the dictionary is stored with the dataset; models use them one-hot
+encoded, as "col=value" columns). An empty field is a missing value.
 
 Bad input — a malformed row, a non-numeric value in a numeric column, a
 missing key column, an empty or duplicate key, an empty file — stops the import
 with the file, line and column named, and no version becomes visible.`,
 		Example: `  mathcrm dataset import telco testdata/telco/Telco-Customer-Churn.csv \
-      --kind features --key customerID --columns tenure,MonthlyCharges,TotalCharges
+      --kind features --key customerID --columns tenure,MonthlyCharges,TotalCharges --categorical Contract,Churn
   mathcrm dataset import bank bank.csv.gz --kind features --key id --delimiter ';'`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,6 +42,9 @@ with the file, line and column named, and no version becomes visible.`,
 			}
 			if columns != "" {
 				o.Columns = splitList(columns)
+			}
+			if categorical != "" {
+				o.Categorical = splitList(categorical)
 			}
 			if r := []rune(delim); len(r) == 1 {
 				o.Delimiter = r[0]
@@ -74,6 +79,7 @@ with the file, line and column named, and no version becomes visible.`,
 	f.StringVar(&o.Kind, "kind", "features", "dataset kind: features")
 	f.StringVar(&o.Key, "key", "", "key column (customer id) (required)")
 	f.StringVar(&columns, "columns", "", "numeric columns to import, comma separated (default: every numeric column)")
+	f.StringVar(&categorical, "categorical", "", "text columns to import as categories, comma separated (one-hot encoded as col=value when used)")
 	f.IntVar(&o.Shards, "shards", 64, "number of shards")
 	f.StringVar(&delim, "delimiter", ",", "field delimiter")
 	_ = cmd.MarkFlagRequired("key")
@@ -174,6 +180,10 @@ func newDatasetShow() *cobra.Command {
 			tw := table(os.Stdout)
 			fmt.Fprintln(tw, "COLUMN\tCOUNT\tMISSING\tMIN\tMEAN\tMAX\tSTD")
 			for _, cs := range v.Columns {
+				if cs.Categorical() {
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", cs.Name, cs.Count, cs.Missing, levelSummary(&cs))
+					continue
+				}
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%.6g\t%.6g\t%.6g\t%.6g\n", cs.Name, cs.Count, cs.Missing, cs.Min, cs.Mean, cs.Max, cs.Std)
 			}
 			return tw.Flush()
@@ -181,4 +191,17 @@ func newDatasetShow() *cobra.Command {
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "version to show (default latest)")
 	return cmd
+}
+
+// levelSummary describes a categorical column: its values with their shares.
+func levelSummary(cs *proto.ColumnStats) string {
+	parts := make([]string, 0, len(cs.Levels))
+	for i, v := range cs.Levels {
+		if i == 6 {
+			parts = append(parts, fmt.Sprintf("... %d values", len(cs.Levels)))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.1f%%", v, 100*float64(cs.LevelCounts[i])/float64(max(cs.Count, 1))))
+	}
+	return "categorical: " + strings.Join(parts, ", ")
 }

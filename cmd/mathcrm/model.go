@@ -81,25 +81,42 @@ func printKMeans(w io.Writer, d *proto.ModelDetail) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Segments (size, share, mean of every feature):")
+	fmt.Fprintln(w, "Segments: size, share, and the mean of every feature (for a category, the share with that value):")
 	tw = table(w)
-	cols := []string{}
-	if m.Profile != nil {
-		cols = m.Profile.Columns
+	fmt.Fprint(tw, "\t")
+	for c := range m.Sizes {
+		fmt.Fprintf(tw, "SEGMENT %d\t", c)
 	}
-	fmt.Fprintf(tw, "SEGMENT\tSIZE\tSHARE\t%s\n", strings.Join(cols, "\t"))
-	for c, size := range m.Sizes {
-		share := 0.0
-		if total > 0 {
-			share = 100 * float64(size) / float64(total)
+	fmt.Fprintln(tw)
+	fmt.Fprint(tw, "size\t")
+	for _, size := range m.Sizes {
+		fmt.Fprintf(tw, "%d\t", size)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprint(tw, "share\t")
+	for _, size := range m.Sizes {
+		fmt.Fprintf(tw, "%.1f%%\t", 100*float64(size)/float64(max(total, 1)))
+	}
+	fmt.Fprintln(tw)
+	if m.Profile != nil {
+		for j, col := range m.Profile.Columns {
+			fmt.Fprintf(tw, "%s\t", col)
+			for c := range m.Sizes {
+				fmt.Fprintf(tw, "%s\t", profileCell(col, m.Profile.Means[c][j]))
+			}
+			fmt.Fprintln(tw)
 		}
-		means := ""
-		if m.Profile != nil {
-			means = joinFloats(m.Profile.Means[c])
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%.1f%%\t%s\n", c, size, share, means)
 	}
 	tw.Flush()
+}
+
+// profileCell prints a segment's mean of a feature; a one-hot column's mean
+// is the share of the segment with that value, shown as a percentage.
+func profileCell(col string, x float64) string {
+	if strings.Contains(col, "=") {
+		return fmt.Sprintf("%.1f%%", 100*x)
+	}
+	return fmt.Sprintf("%.4g", x)
 }
 
 func joinFloats(xs []float64) string {

@@ -105,6 +105,9 @@ type Prep struct {
 	Scale []float64 `json:"scale,omitempty"`
 	// Profile columns are returned in original units by profiling tasks.
 	Profile []string `json:"profile,omitempty"`
+	// Categories holds the dictionary of every categorical column that a
+	// one-hot column "name=value" above refers to.
+	Categories map[string][]string `json:"categories,omitempty"`
 }
 
 // ShardRef names one shard blob and how to verify it.
@@ -173,7 +176,14 @@ type ColumnStats struct {
 	Max     float64 `json:"max"`
 	Mean    float64 `json:"mean"`
 	Std     float64 `json:"std"`
+	// Levels and LevelCounts describe a categorical column: its values in
+	// code order and how many rows have each.
+	Levels      []string `json:"levels,omitempty"`
+	LevelCounts []int64  `json:"level_counts,omitempty"`
 }
+
+// Categorical reports whether the column holds categories.
+func (c *ColumnStats) Categorical() bool { return c.Levels != nil }
 
 // DatasetCommit makes an imported version visible.
 type DatasetCommit struct {
