@@ -1,9 +1,9 @@
 package partition
 
 import (
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,4 +81,3 @@ func TestTooManyLevels(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-

@@ -301,3 +301,40 @@ func TestCLICategorical(t *testing.T) {
 	}
 	dev.stop(t)
 }
+
+func TestCLIDatasetExport(t *testing.T) {
+	dir := t.TempDir()
+	dev := startDev(t, filepath.Join(dir, "cluster"))
+	url := dev.url
+	telco := "../../testdata/telco/Telco-Customer-Churn.csv"
+	var imp map[string]any
+	runJSON(t, url, &imp, "dataset", "import", "telco", telco, "--key", "customerID", "--columns", "tenure,TotalCharges",
+		"--categorical", "Contract", "--shards", "8")
+	out := filepath.Join(dir, "telco-export.csv")
+	var res struct {
+		Rows int64 `json:"rows"`
+	}
+	runJSON(t, url, &res, "dataset", "export", "telco", "--format", "csv", "--out", out)
+	if res.Rows != 7043 {
+		t.Fatalf("exported %d rows", res.Rows)
+	}
+	// The export imports again to the same statistics.
+	runJSON(t, url, &imp, "dataset", "import", "again", out, "--key", "customerID", "--categorical", "Contract", "--shards", "3")
+	var a, b struct {
+		Columns []map[string]any `json:"columns"`
+	}
+	runJSON(t, url, &a, "dataset", "show", "telco")
+	runJSON(t, url, &b, "dataset", "show", "again")
+	for i := range a.Columns {
+		if a.Columns[i]["name"] != b.Columns[i]["name"] || a.Columns[i]["missing"] != b.Columns[i]["missing"] ||
+			a.Columns[i]["max"] != b.Columns[i]["max"] || a.Columns[i]["min"] != b.Columns[i]["min"] {
+			t.Fatalf("column %d differs after export and import: %v vs %v", i, a.Columns[i], b.Columns[i])
+		}
+	}
+	pq := filepath.Join(dir, "telco.parquet")
+	runJSON(t, url, &res, "dataset", "export", "telco", "--format", "parquet", "--out", pq)
+	if fi, err := os.Stat(pq); err != nil || fi.Size() == 0 || res.Rows != 7043 {
+		t.Fatalf("parquet export: %v %+v", err, res)
+	}
+	dev.stop(t)
+}

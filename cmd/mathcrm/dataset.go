@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -12,7 +13,7 @@ import (
 
 func newDataset() *cobra.Command {
 	cmd := &cobra.Command{Use: "dataset", Short: "Import, list and inspect datasets"}
-	cmd.AddCommand(newDatasetImport(), newDatasetList(), newDatasetShow())
+	cmd.AddCommand(newDatasetImport(), newDatasetList(), newDatasetShow(), newDatasetExport())
 	return cmd
 }
 
@@ -204,4 +205,50 @@ func levelSummary(cs *proto.ColumnStats) string {
 		parts = append(parts, fmt.Sprintf("%s %.1f%%", v, 100*float64(cs.LevelCounts[i])/float64(max(cs.Count, 1))))
 	}
 	return "categorical: " + strings.Join(parts, ", ")
+}
+
+func newDatasetExport() *cobra.Command {
+	var format, out string
+	var version int
+	cmd := &cobra.Command{
+		Use:   "export NAME --format csv|parquet --out FILE [--version N]",
+		Short: "Stream a dataset version out as CSV or Parquet (categories as their values)",
+		Long: `export streams every shard of a dataset version, in shard order and verified
+against its checksum, into one CSV or Parquet file: the key column, then every
+column, categorical columns as their values, missing values empty (CSV) or null
+(Parquet). Numbers are written so that they read back as the same float64.
+The file appears only when it is complete.`,
+		Example: `  mathcrm dataset export telco --format csv --out telco.csv
+  mathcrm dataset export telco --format parquet --out telco.parquet --version 1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := signalCtx()
+			defer cancel()
+			var rows int64
+			err = writeOut(out, func(w io.Writer) error {
+				var err error
+				rows, err = c.ExportDataset(ctx, args[0], version, format, w)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if out != "" && out != "-" {
+				if jsonOut() {
+					return printJSON(os.Stdout, map[string]any{"dataset": args[0], "rows": rows, "format": format, "out": out})
+				}
+				fmt.Fprintf(os.Stderr, "wrote %d rows to %s\n", rows, out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "csv", "csv or parquet")
+	cmd.Flags().StringVar(&out, "out", "", "output file (default standard output)")
+	cmd.Flags().IntVar(&version, "version", 0, "dataset version (default latest)")
+	return cmd
 }

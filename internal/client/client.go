@@ -3,12 +3,14 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -260,4 +262,61 @@ func (c *Client) Submit(ctx context.Context, spec proto.JobSpec) (*proto.Job, er
 		return nil, err
 	}
 	return &j, nil
+}
+
+// ExportDataset streams one version of a dataset (0: the latest) to w as
+// "csv" or "parquet": shard by shard in shard order, each verified against
+// its checksum, one shard in memory at a time. It returns the rows written.
+func (c *Client) ExportDataset(ctx context.Context, name string, version int, format string, w io.Writer) (int64, error) {
+	var ds proto.Dataset
+	if err := c.Call(ctx, proto.APIDatasetShow, proto.Named{Name: name}, &ds); err != nil {
+		return 0, err
+	}
+	v := ds.Latest()
+	if version != 0 {
+		if version < 1 || version > len(ds.Versions) {
+			return 0, fmt.Errorf("dataset %s has no version %d (it has 1..%d)", name, version, len(ds.Versions))
+		}
+		v = &ds.Versions[version-1]
+	}
+	cols := make([]partition.ExportColumn, len(v.Columns))
+	for i, cs := range v.Columns {
+		cols[i] = partition.ExportColumn{Name: cs.Name, Levels: cs.Levels}
+	}
+	e, err := partition.NewExporter(format, w, v.Key, cols)
+	if err != nil {
+		return 0, err
+	}
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return 0, err
+	}
+	var rows int64
+	row := make([]float64, len(cols))
+	for _, ref := range v.Shards {
+		b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+		if err != nil {
+			return rows, err
+		}
+		sh, err := partition.ReadShard(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return rows, fmt.Errorf("shard %d: %w", ref.Index, err)
+		}
+		src := make([][]float64, len(cols))
+		for j, cs := range v.Columns {
+			if src[j], _ = sh.Column(cs.Name); src[j] == nil {
+				return rows, fmt.Errorf("shard %d has no column %q", ref.Index, cs.Name)
+			}
+		}
+		for i, key := range sh.Keys {
+			for j := range row {
+				row[j] = src[j][i]
+			}
+			if err := e.Write(key, row); err != nil {
+				return rows, err
+			}
+			rows++
+		}
+	}
+	return rows, e.Close()
 }
