@@ -1,0 +1,91 @@
+// Package logistic implements L2-regularised logistic regression as a
+// deterministic state machine over a dataset split into shards, for a
+// leader that cannot hold the data.
+//
+// # Protocol
+//
+// The leader owns a [State]. [State.Next] names the [Task] every shard must
+// run next; each shard runs it with [RunTask] on its own rows and returns a
+// small [Result]; the leader hands all Results, indexed by shard, to
+// [State.Absorb], which advances the state. When Next reports done,
+// [State.Model] is final. [Reference] runs the same machine in one process.
+// A job runs:
+//
+//   - one count pass: every row's features are checked, and rows counted
+//     by set (training or held out) and class. The leader fails a job whose
+//     training rows hold one class (ErrOneClass), fixes the class weights,
+//     and starts at β = 0 with the intercept optimal for it.
+//   - loss passes: at the point θ = (β, b) the leader sends, every shard
+//     returns Σw·ℓ, the gradient Σw(p−y)(x, 1) and, for the Newton solver,
+//     the Hessian Σw·p(1−p)(x, 1)(x, 1)ᵀ (packed upper triangle of order
+//     D+1), over its training rows; w is the sample weight times the class
+//     weight. For the L-BFGS solver the partial is the loss and gradient
+//     only, D+2 numbers, for wide data (D > NewtonMaxD under "auto").
+//   - one eval pass at the final θ: per row set, the log-loss sum, a
+//     calibration table of ten bins, and for the AUC either every row's
+//     (score, label, weight), when the set has at most ExactAUCMaxRows
+//     (10⁶) rows, or two histograms of HistBins (2¹⁶) score bins per class.
+//     The model says which ("exact" or "histogram"); a histogram AUC treats
+//     scores within one bin as tied.
+//
+// # Objective
+//
+// The job minimises F(β, b) = Σᵢ wᵢ·ℓᵢ + ½λ‖β‖², ℓᵢ = log(1 + e^ηᵢ) − yᵢηᵢ
+// and ηᵢ = b + xᵢ·β, with λ = 1/C and the intercept unpenalised. This is
+// scikit-learn's LogisticRegression(C=C, penalty="l2") objective
+// C·Σwᵢℓᵢ + ½‖β‖² divided by C, so the minimiser is the same; every
+// coefficient is penalised equally, as there (a one-hot column set that
+// spans the intercept is identified by the penalty alone). Penalty "none"
+// is λ = 0. Class weight "balanced" is n/(2·n_c) over the training rows'
+// counts, as scikit-learn's.
+//
+// # Iteration
+//
+// The state owns the iteration, so a new leader resumes it exactly. Newton
+// (IRLS) solves (H + λ·diag(1, …, 1, 0))·Δ = −∇F with linear.FactorSym
+// (equilibrated Cholesky, pseudo-inverse with a warning when singular or
+// ill-conditioned). L-BFGS keeps Memory correction pairs in the state and
+// runs the two-loop recursion. Both take their step through a backtracking
+// line search, one pass per trial: a trial is accepted on Armijo's
+// sufficient decrease (c₁ = 1e-4) or, once F is within rounding noise of
+// the base (16ε relative), on a smaller gradient, as scikit-learn's
+// NewtonSolver does; it is halved otherwise. The fit has converged when an
+// accepted step changes no coefficient by more than Tol, or the objective
+// by more than Tol relative (counted only for a decrease F resolves), or
+// the gradient's largest entry is at most Tol, or two steps in a row
+// changed F by rounding noise only. MaxIter bounds the accepted steps, and
+// a fit that stops there says so in Model.Warning.
+//
+// # Invariants
+//
+//   - Determinism: the model is a pure function of the Config, the shard
+//     contents and the shard order. It does not depend on the number of
+//     workers, on the order in which Results arrive, or on GOMAXPROCS.
+//     Pinned model digests are checked equal under GOAMD64 v1, v3 and v4.
+//   - Every sum accumulates in row order within a shard and in shard order
+//     across shards; products that feed a sum use math.FMA and others are
+//     rounded by explicit conversions. The log-loss uses this package's own
+//     exp and log1p (the FreeBSD msun algorithms with explicit rounding),
+//     because the standard library's give different bits on CPUs with and
+//     without FMA (math.Exp on amd64) and under different GOAMD64 levels.
+//   - A Result's size depends on D, never on the shard's row count, except
+//     for an exact-AUC eval pass, which lists at most ExactAUCMaxRows rows
+//     per set over all shards.
+//   - A State holds only exported fields, never NaN or ±Inf, and survives a
+//     round trip through encoding/json bit for bit. A failed Absorb leaves
+//     the State unchanged. A trial point whose sums overflow is reported by
+//     the shards (Result.Overflow), and the leader halves the step.
+//   - The held-out split is linear.IsHoldout of each row's key.
+//
+// # References
+//
+//   - J. Nocedal, S. J. Wright. Numerical Optimization, 2nd ed. Springer
+//     2006: algorithms 3.1 (backtracking) and 7.4 (L-BFGS two-loop).
+//   - P. McCullagh, J. A. Nelder. Generalized Linear Models, 2nd ed., 1989
+//     (IRLS).
+//   - scikit-learn, sklearn/linear_model/_logistic.py and
+//     _glm/_newton_solver.py (objective, class weights, line search);
+//     sklearn/metrics/_ranking.py (roc_auc_score); sklearn/calibration.py
+//     (calibration_curve, uniform bins).
+//   - FreeBSD msun e_exp.c and s_log1p.c, as ported in Go's math package.
+package logistic
