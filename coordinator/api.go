@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nats.go"
 )
@@ -203,6 +204,10 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		if err := checkKMeans(&spec, &ver); err != nil {
 			return nil, err
 		}
+	case "linear", "logistic":
+		if err := checkRegression(&spec, &ver); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
 	}
@@ -257,6 +262,20 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 			return nil, err
 		}
 		detail.KMeans = km
+	case "linear", "logistic":
+		b, err := c.store.Get(ctx, m.Blob)
+		if err != nil {
+			return nil, err
+		}
+		var sm proto.SupervisedModel
+		if err := blob.Decode(b, supervisedModelKind, &sm); err != nil {
+			return nil, err
+		}
+		if m.Kind == "linear" {
+			detail.Linear = &sm
+		} else {
+			detail.Logistic = &sm
+		}
 	}
 	return detail, nil
 }

@@ -34,6 +34,8 @@ func newJobAlgo(spec proto.JobSpec, ver *proto.DatasetVersion) (jobAlgo, error) 
 	switch spec.Algo {
 	case "kmeans":
 		return newKMeansJob(spec, ver)
+	case "linear", "logistic":
+		return newRegressionJob(spec, ver)
 	}
 	return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
 }

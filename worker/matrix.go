@@ -18,9 +18,13 @@ type Matrix struct {
 	Prof    []float64 // N×P
 	P       int
 	Skipped int64 // rows left out for a missing training value
+	// Y holds the target of each kept row and Keys its key, for
+	// supervised models.
+	Y    []float64
+	Keys []string
 }
 
-func (m *Matrix) size() int64 { return int64(len(m.X)+len(m.Prof)) * 8 }
+func (m *Matrix) size() int64 { return int64(len(m.X)+len(m.Prof)+len(m.Y)+2*len(m.Keys)) * 8 }
 
 func prepKey(object string, p proto.Prep) string {
 	return fmt.Sprintf("%s|%s|%v|%v|%s", object, strings.Join(p.Columns, ","), p.Mean, p.Scale, strings.Join(p.Profile, ","))
@@ -48,10 +52,21 @@ func BuildMatrix(s *partition.Shard, p proto.Prep) (*Matrix, error) {
 		}
 		profs[j] = c
 	}
+	var target []float64
+	if p.Target != "" {
+		var err error
+		if target, err = feature(s, p, p.Target); err != nil {
+			return nil, err
+		}
+	}
 	rows := s.Rows()
 	m := &Matrix{D: d, P: len(profs), X: make([]float64, 0, rows*d), Prof: make([]float64, 0, rows*len(profs))}
 rowLoop:
 	for i := 0; i < rows; i++ {
+		if target != nil && math.IsNaN(target[i]) {
+			m.Skipped++
+			continue
+		}
 		for j := 0; j < d; j++ {
 			if math.IsNaN(cols[j][i]) {
 				m.Skipped++
@@ -67,6 +82,10 @@ rowLoop:
 		}
 		for j := range profs {
 			m.Prof = append(m.Prof, profs[j][i])
+		}
+		if target != nil {
+			m.Y = append(m.Y, target[i])
+			m.Keys = append(m.Keys, s.Keys[i])
 		}
 		m.N++
 	}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/linear"
+	"github.com/mathcrm/mathcrm/algo/logistic"
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
@@ -260,8 +262,15 @@ func (w *Worker) step(m *nats.Msg) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
 		}
+	case "linear":
+		p.Linear, err = linear.RunTask(nil, body.linear, mx.X, mx.N, mx.D, mx.Y, nil, mx.Keys, ref.Index)
+	case "logistic":
+		p.Logistic, err = logistic.RunTask(nil, body.logistic, mx.X, mx.N, mx.D, mx.Y, nil, mx.Keys, ref.Index)
 	default:
 		return nil, fmt.Errorf("worker: unknown algorithm %q", body.Algo)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
 	}
 	return blob.Encode(proto.PartialKind, p)
 }
@@ -269,7 +278,9 @@ func (w *Worker) step(m *nats.Msg) ([]byte, error) {
 // decodedBody is a step body with its task decoded; tasks are read-only.
 type decodedBody struct {
 	proto.StepBody
-	kmeans *kmeans.Task
+	kmeans   *kmeans.Task
+	linear   *linear.Task
+	logistic *logistic.Task
 }
 
 // stepBody decodes a pass's step body once, however many of its shards this
@@ -285,11 +296,22 @@ func (w *Worker) stepBody(data []byte) (*decodedBody, error) {
 		if err := proto.Check(b.V); err != nil {
 			return nil, 0, err
 		}
-		if b.Algo == "kmeans" {
+		var task any
+		switch b.Algo {
+		case "kmeans":
 			b.kmeans = new(kmeans.Task)
-			if err := json.Unmarshal(b.Task, b.kmeans); err != nil {
-				return nil, 0, fmt.Errorf("worker: bad k-means task: %w", err)
-			}
+			task = b.kmeans
+		case "linear":
+			b.linear = new(linear.Task)
+			task = b.linear
+		case "logistic":
+			b.logistic = new(logistic.Task)
+			task = b.logistic
+		default:
+			return nil, 0, fmt.Errorf("worker: unknown algorithm %q", b.Algo)
+		}
+		if err := json.Unmarshal(b.Task, task); err != nil {
+			return nil, 0, fmt.Errorf("worker: bad %s task: %w", b.Algo, err)
 		}
 		return &b, int64(len(data)), nil
 	})

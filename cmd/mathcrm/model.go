@@ -42,10 +42,14 @@ func newModelShow() *cobra.Command {
 				if jsonOut() {
 					return printJSON(os.Stdout, d)
 				}
-				if d.KMeans == nil {
+				switch {
+				case d.KMeans != nil:
+					printKMeans(os.Stdout, d)
+				case d.Linear != nil || d.Logistic != nil:
+					printSupervised(os.Stdout, d)
+				default:
 					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
 				}
-				printKMeans(os.Stdout, d)
 				return nil
 			})
 		},
@@ -148,7 +152,7 @@ func newModelExport() *cobra.Command {
 	var format, out string
 	cmd := &cobra.Command{
 		Use:   "export ID --format json [--out FILE]",
-		Short: "Export a model as JSON (centroids in original units)",
+		Short: "Export a model as JSON (k-means centroids in original units; coefficients in input units)",
 		Example: `  mathcrm model export model-1 --format json --out segments.json
   mathcrm model export model-1 --format json | jq .centroids`,
 		Args: cobra.ExactArgs(1),
@@ -160,6 +164,9 @@ func newModelExport() *cobra.Command {
 				d, err := getModel(ctx, c, args[0])
 				if err != nil {
 					return err
+				}
+				if sm := supervised(d); sm != nil {
+					return writeOut(out, func(w io.Writer) error { return printJSON(w, supervisedExport(d.Model.ID, sm)) })
 				}
 				if d.KMeans == nil {
 					return fmt.Errorf("model %s is of kind %s, which this build cannot export", d.Model.ID, d.Model.Kind)
@@ -208,4 +215,32 @@ func dirOf(path string) string {
 		return path[:i+1]
 	}
 	return "."
+}
+
+func supervised(d *proto.ModelDetail) *proto.SupervisedModel {
+	if d.Linear != nil {
+		return d.Linear
+	}
+	return d.Logistic
+}
+
+// supervisedExport is the exported linear or logistic model: coefficients in
+// the units of the input columns (a one-hot column is named col=value), and
+// the transform that turns a row of the dataset into the features.
+func supervisedExport(id string, m *proto.SupervisedModel) map[string]any {
+	doc := map[string]any{"kind": m.Kind, "model": id, "target": m.Target, "features": m.Features,
+		"dataset": m.Dataset, "dataset_version": m.Version, "spec": m.Spec,
+		"transform": map[string]any{"one_hot": m.Categories}}
+	if l := m.Linear; l != nil {
+		doc["coefficients"], doc["intercept"] = l.Coefficients, l.Intercept
+		doc["metrics"] = map[string]any{"r2": l.R2, "rmse": l.RMSE, "holdout_r2": l.HoldoutR2, "holdout_rmse": l.HoldoutRMSE}
+		if l.StdErrors != nil {
+			doc["std_errors"] = l.StdErrors
+		}
+	}
+	if g := m.Logistic; g != nil {
+		doc["coefficients"], doc["intercept"] = g.Coefficients, g.Intercept
+		doc["metrics"] = map[string]any{"train": g.Train, "holdout": g.Holdout}
+	}
+	return doc
 }

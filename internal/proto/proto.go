@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/linear"
+	"github.com/mathcrm/mathcrm/algo/logistic"
 )
 
 // Version is the protocol version spoken by this build.
@@ -108,6 +110,9 @@ type Prep struct {
 	// Categories holds the dictionary of every categorical column that a
 	// one-hot column "name=value" above refers to.
 	Categories map[string][]string `json:"categories,omitempty"`
+	// Target is the target column of a supervised model; rows where it is
+	// missing are left out like rows with a missing feature.
+	Target string `json:"target,omitempty"`
 }
 
 // ShardRef names one shard blob and how to verify it.
@@ -239,16 +244,34 @@ type KMeansSpec struct {
 	Tol         float64   `json:"tol"`
 }
 
+// RegressionSpec is the part of a job spec for linear and logistic regression.
+type RegressionSpec struct {
+	Target   string   `json:"target"`
+	Features []string `json:"features"`
+	// L2 is the ridge penalty λ for linear regression; for logistic
+	// regression the penalty is 1/C with C as in scikit-learn.
+	L2          float64 `json:"l2"`
+	C           float64 `json:"c,omitempty"`
+	Holdout     float64 `json:"holdout"`
+	ClassWeight string  `json:"class_weight,omitempty"`
+	Penalty     string  `json:"penalty,omitempty"`
+	Solver      string  `json:"solver,omitempty"`
+	MaxIter     int     `json:"max_iter,omitempty"`
+	Tol         float64 `json:"tol,omitempty"`
+}
+
 // JobSpec is what a user submits.
 type JobSpec struct {
 	// RequestID makes a submit idempotent: a retried submit with the same id
 	// returns the job the first one created.
-	RequestID      string      `json:"request_id,omitempty"`
-	Algo           string      `json:"algo"`
-	Dataset        string      `json:"dataset"`
-	DatasetVersion int         `json:"dataset_version"`
-	Seed           uint64      `json:"seed"`
-	KMeans         *KMeansSpec `json:"kmeans,omitempty"`
+	RequestID      string          `json:"request_id,omitempty"`
+	Algo           string          `json:"algo"`
+	Dataset        string          `json:"dataset"`
+	DatasetVersion int             `json:"dataset_version"`
+	Seed           uint64          `json:"seed"`
+	KMeans         *KMeansSpec     `json:"kmeans,omitempty"`
+	Linear         *RegressionSpec `json:"linear,omitempty"`
+	Logistic       *RegressionSpec `json:"logistic,omitempty"`
 }
 
 // Job states.
@@ -341,8 +364,26 @@ type Profile struct {
 
 // ModelDetail answers model.show.
 type ModelDetail struct {
-	Model  Model        `json:"model"`
-	KMeans *KMeansModel `json:"kmeans,omitempty"`
+	Model    Model            `json:"model"`
+	KMeans   *KMeansModel     `json:"kmeans,omitempty"`
+	Linear   *SupervisedModel `json:"linear,omitempty"`
+	Logistic *SupervisedModel `json:"logistic,omitempty"`
+}
+
+// SupervisedModel is a linear or logistic regression model with what is
+// needed to score new rows: the features (one-hot columns named col=value)
+// and the dictionaries of the categorical columns they come from.
+type SupervisedModel struct {
+	Kind       string              `json:"kind"`
+	Target     string              `json:"target"`
+	Features   []string            `json:"features"`
+	Categories map[string][]string `json:"categories,omitempty"`
+	Skipped    int64               `json:"rows_skipped"`
+	Spec       JobSpec             `json:"spec"`
+	Dataset    string              `json:"dataset"`
+	Version    int                 `json:"dataset_version"`
+	Linear     *linear.Model       `json:"linear,omitempty"`
+	Logistic   *logistic.Model     `json:"logistic,omitempty"`
 }
 
 // JobEvent is published on the job's event subject after every pass.
@@ -402,10 +443,12 @@ const PartialKind = "partial"
 
 // Partial is one shard's result for one pass.
 type Partial struct {
-	Job     string
-	Pass    int
-	Shard   int
-	Rows    int64
-	Skipped int64
-	KMeans  *kmeans.Result
+	Job      string
+	Pass     int
+	Shard    int
+	Rows     int64
+	Skipped  int64
+	KMeans   *kmeans.Result
+	Linear   *linear.Result
+	Logistic *logistic.Result
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCLIRegressionAgainstScikitLearn trains linear and logistic regression
+// through the whole cluster and compares them with scikit-learn 1.2.1's
+// answers (testdata/golden, made by make_golden.py).
+func TestCLIRegressionAgainstScikitLearn(t *testing.T) {
+	dir := t.TempDir()
+	dev := startDev(t, filepath.Join(dir, "cluster"))
+	url := dev.url
+
+	// Diabetes, ordinary least squares: coefficients within 1e-8 relative.
+	raw, err := os.ReadFile("../../testdata/golden/diabetes_unscaled.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	var b strings.Builder
+	b.WriteString("row," + lines[0] + "\n")
+	for i, l := range lines[1:] {
+		fmt.Fprintf(&b, "%d,%s\n", i, l)
+	}
+	csv := filepath.Join(dir, "diabetes.csv")
+	os.WriteFile(csv, []byte(b.String()), 0o644)
+	var imp map[string]any
+	runJSON(t, url, &imp, "dataset", "import", "diabetes", csv, "--key", "row", "--shards", "4")
+	var res struct {
+		Model string `json:"model"`
+		State string `json:"state"`
+	}
+	runJSON(t, url, &res, "train", "linear", "--dataset", "diabetes", "--target", "target", "--wait")
+	var lin struct {
+		Coefficients []float64 `json:"coefficients"`
+		Intercept    float64   `json:"intercept"`
+		Features     []string  `json:"features"`
+		StdErrors    []float64 `json:"std_errors"`
+	}
+	runJSON(t, url, &lin, "model", "export", res.Model, "--format", "json")
+	var gl struct {
+		Features []string `json:"features"`
+		Cases    []struct {
+			Name         string    `json:"name"`
+			Coefficients []float64 `json:"coefficients"`
+			Intercept    float64   `json:"intercept"`
+		} `json:"cases"`
+	}
+	readGolden(t, "linear_diabetes.json", &gl)
+	if strings.Join(lin.Features, ",") != strings.Join(gl.Features, ",") {
+		t.Fatalf("features %v, golden %v", lin.Features, gl.Features)
+	}
+	for i, want := range gl.Cases[0].Coefficients {
+		if rel(lin.Coefficients[i], want) > 1e-8 {
+			t.Fatalf("coefficient %s = %v, scikit-learn %v", lin.Features[i], lin.Coefficients[i], want)
+		}
+	}
+	if rel(lin.Intercept, gl.Cases[0].Intercept) > 1e-8 || len(lin.StdErrors) != len(gl.Features) {
+		t.Fatalf("intercept %v vs %v, %d standard errors", lin.Intercept, gl.Cases[0].Intercept, len(lin.StdErrors))
+	}
+
+	// Telco churn, unpenalised: log-loss within 1e-6 and AUC within 1e-4.
+	runJSON(t, url, &imp, "dataset", "import", "telco", "../../testdata/telco/Telco-Customer-Churn.csv", "--key", "customerID",
+		"--columns", "tenure,MonthlyCharges,SeniorCitizen", "--categorical", "Contract,Churn", "--shards", "8")
+	runJSON(t, url, &res, "train", "logistic", "--dataset", "telco", "--target", "Churn=Yes",
+		"--features", "tenure,MonthlyCharges,SeniorCitizen", "--penalty", "none", "--wait")
+	var lg struct {
+		Metrics struct {
+			Train struct {
+				LogLoss float64 `json:"log_loss"`
+				AUC     float64 `json:"auc"`
+				N       int64   `json:"n"`
+			} `json:"train"`
+		} `json:"metrics"`
+	}
+	runJSON(t, url, &lg, "model", "export", res.Model, "--format", "json")
+	var gg struct {
+		Cases []struct {
+			Name    string `json:"name"`
+			Metrics struct {
+				LogLoss float64 `json:"log_loss"`
+				AUC     float64 `json:"auc"`
+			} `json:"train_metrics"`
+		} `json:"cases"`
+	}
+	readGolden(t, "logistic_telco.json", &gg)
+	for _, c := range gg.Cases {
+		if c.Name != "none_numeric" {
+			continue
+		}
+		if math.Abs(lg.Metrics.Train.LogLoss-c.Metrics.LogLoss) > 1e-6 || math.Abs(lg.Metrics.Train.AUC-c.Metrics.AUC) > 1e-4 {
+			t.Fatalf("log-loss %v AUC %v, scikit-learn %v %v", lg.Metrics.Train.LogLoss, lg.Metrics.Train.AUC, c.Metrics.LogLoss, c.Metrics.AUC)
+		}
+		t.Logf("telco churn: log-loss %.9f (scikit-learn %.9f), AUC %.6f (%.6f), %d rows", lg.Metrics.Train.LogLoss,
+			c.Metrics.LogLoss, lg.Metrics.Train.AUC, c.Metrics.AUC, lg.Metrics.Train.N)
+	}
+	out, _, code := run(t, url, "model", "show", res.Model)
+	if code != 0 || !strings.Contains(out, "Calibration") || !strings.Contains(out, "ODDS RATIO") {
+		t.Fatalf("model show: %s", out)
+	}
+	dev.stop(t)
+}
+
+func readGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../../testdata/golden", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rel(a, b float64) float64 {
+	return math.Abs(a-b) / math.Max(math.Abs(b), 1e-300)
+}
