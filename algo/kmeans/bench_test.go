@@ -49,7 +49,7 @@ var benchSizes = []struct{ n, d, k int }{
 
 // benchTask times one shard's task of the given kind over n rows.
 func benchTask(b *testing.B, kind TaskKind, n, d, k int) {
-	if !fmaNative {
+	if !fmaNative && !simdEnabled {
 		b.Log("GOAMD64 < v3: every math.FMA tests a CPU flag; build with GOAMD64=v3 for full speed")
 	}
 	in := benchData(n, d, k)

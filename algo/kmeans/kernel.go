@@ -2,21 +2,45 @@ package kmeans
 
 import "math"
 
-// The assignment kernel. Rows go through it in blocks of four and centres in
-// pairs, so eight independent FMA chains are in flight, all in registers; the
-// chain for one (row, centre) pair always runs over j = 0..d-1 in order from
-// zero, so the blocked, tail and single-row paths (and Nearest) produce the
-// same bits. Dot products go to a small score buffer and the argmin runs
-// after all pairs, with a float compare feeding an integer conditional move
-// and min for the running best, so it does not branch on data.
+// The assignment kernel. It has two implementations that give the same bits
+// on every input: the portable one in this file, and a SIMD one
+// (kernel_vec.go), built with GOEXPERIMENT=simd on amd64 and used when the
+// CPU has AVX-512. The definitions below are what both compute; they are the
+// ones the kernel has always used, so models keep their bits.
 //
-// Centres stay row-major. A transposed D×K layout with the inner loop over
-// clusters needs K accumulators per row, which live in memory in Go; it
-// measured slower than this register-blocked loop over j.
+//   - Score: s_k = fma(x[d-1], c_k[d-1], … fma(x[0], c_k[0], 0)), one FMA
+//     chain over j in order from zero, and score_k = ½‖c_k‖² − s_k, with
+//     ½‖c‖² from halfNorm.
+//   - Label: the first k with the smallest score, by a strict < scan in
+//     centre order from +Inf (better). A NaN score makes the running
+//     minimum NaN, and no later centre is taken. For scores without NaN
+//     this is the same as the first index whose score equals the minimum.
+//   - Distance: the exact Σ(x−c)² to the labelled centre as one FMA chain
+//     over j in order from zero (sqDist).
+//   - Sums: each row added to its cluster's sum, coordinate by coordinate,
+//     in row order (a vector add is the scalar adds, lane by lane).
+//
+// The SIMD path keeps one row per lane and runs each lane's chains in the
+// same order as the scalar code; rows whose scores hold a NaN it hands to
+// the portable scan. TestPathsAgree checks the two paths against each other.
+//
+// The portable path runs rows in blocks of four and centres in pairs, so
+// eight independent FMA chains are in flight, all in registers. Dot products
+// go to a small score buffer and the argmin runs after all pairs, with a
+// float compare feeding an integer conditional move and min for the running
+// best, so it does not branch on data. Centres stay row-major: a transposed
+// D×K layout with the inner loop over clusters needs K accumulators per row,
+// which live in memory in Go; it measured slower than this register-blocked
+// loop over j.
 //
 // math.FMA compiles to one instruction when built with GOAMD64=v3 or later;
 // with the default GOAMD64=v1 every call also tests a CPU feature flag, which
-// roughly halves the kernel's speed (the bits are the same either way).
+// roughly halves the portable kernel's speed (the bits are the same either
+// way).
+
+// simdEnabled selects the SIMD path where the build has one and the CPU
+// supports it. Tests switch it off to compare the two paths.
+var simdEnabled = vecSupported()
 
 // chunkRows is how many rows are labelled before the caller consumes them.
 const chunkRows = 256
@@ -27,9 +51,12 @@ type kernel struct {
 	c    []float64 // k*d centres, row-major
 	half []float64 // ½‖c_k‖²
 	lab  []int     // chunkRows labels
+	dist []float64 // chunkRows squared distances
 	// scores holds the dot products of four rows with every centre,
 	// interleaved by row.
 	scores []float64
+	fast   bool      // use vec
+	vec    vecKernel // the SIMD path's state; empty without one
 }
 
 func (kn *kernel) reset(c []float64, k, d int) {
@@ -42,7 +69,9 @@ func (kn *kernel) reset(c []float64, k, d int) {
 		kn.lab = make([]int, chunkRows)
 	}
 	kn.lab = kn.lab[:chunkRows]
+	kn.dist = grow(kn.dist, chunkRows)
 	kn.scores = grow(kn.scores, 4*k)
+	kn.fast = simdEnabled && kn.vec.reset(kn)
 }
 
 func halfNorm(c []float64) float64 {
@@ -65,13 +94,69 @@ func sqDist(x, c []float64) float64 {
 }
 
 // scan labels the n rows of x chunk by chunk and calls visit with the first
-// row index of each chunk and its labels.
-func (kn *kernel) scan(x []float64, n int, visit func(lo int, lab []int)) {
+// row index of each chunk, its labels and, when withDist is set, the exact
+// squared distances to the labelled centres (nil otherwise). Unless sums is
+// nil, scan also adds every row to the sum of its cluster (sums holds k*d),
+// in row order.
+func (kn *kernel) scan(x []float64, n int, withDist bool, sums []float64, visit func(lo int, lab []int, dist []float64)) {
 	for lo := 0; lo < n; lo += chunkRows {
 		m := min(chunkRows, n-lo)
 		lab := kn.lab[:m]
-		kn.labels(lab, x[lo*kn.d:(lo+m)*kn.d])
-		visit(lo, lab)
+		var dist []float64
+		if withDist {
+			dist = kn.dist[:m]
+		}
+		kn.assign(lab, dist, sums, x[lo*kn.d:(lo+m)*kn.d])
+		visit(lo, lab, dist)
+	}
+}
+
+// assign writes the nearest centre of each row of x into lab and, unless
+// dist is nil, the exact squared distance to it into dist. Unless sums is
+// nil, it adds each row to the sum of its cluster, in row order.
+func (kn *kernel) assign(lab []int, dist, sums, x []float64) {
+	if kn.fast {
+		kn.vec.assign(kn, lab, dist, sums, x)
+		return
+	}
+	kn.assignGo(lab, dist, sums, x)
+}
+
+// assignGo is the portable assign.
+func (kn *kernel) assignGo(lab []int, dist, sums, x []float64) {
+	kn.labels(lab, x)
+	d := kn.d
+	switch {
+	case dist != nil && sums != nil:
+		// sqDist and addRowsGo in one pass over the row.
+		for i, l := range lab {
+			row := x[i*d : (i+1)*d]
+			c := kn.c[l*d : (l+1)*d][:len(row)]
+			s := sums[l*d : (l+1)*d][:len(row)]
+			d2 := 0.0
+			for j, v := range row {
+				t := v - c[j]
+				d2 = math.FMA(t, t, d2)
+				s[j] += v
+			}
+			dist[i] = d2
+		}
+	case dist != nil:
+		for i, l := range lab {
+			dist[i] = sqDist(x[i*d:(i+1)*d], kn.c[l*d:(l+1)*d])
+		}
+	case sums != nil:
+		addRowsGo(sums, lab, x, d)
+	}
+}
+
+func addRowsGo(sums []float64, lab []int, x []float64, d int) {
+	for i, l := range lab {
+		row := x[i*d : (i+1)*d]
+		s := sums[l*d : (l+1)*d][:len(row)]
+		for j, v := range row {
+			s[j] += v
+		}
 	}
 }
 
@@ -203,10 +288,7 @@ func Assign(labels []int, dist []float64, c []float64, k, d int, x []float64) ([
 	dist = grow(dist, n)
 	var kn kernel
 	kn.reset(c, k, d)
-	kn.labels(labels, x)
-	for i, l := range labels {
-		dist[i] = sqDist(x[i*d:(i+1)*d], c[l*d:(l+1)*d])
-	}
+	kn.assign(labels, dist, nil, x)
 	return labels, dist
 }
 

@@ -133,3 +133,38 @@ func TestUniformRange(t *testing.T) {
 		t.Fatal("stream keys collide")
 	}
 }
+
+// offerDist must keep exactly what offer(−dist[i], lo+i) keeps, row by row,
+// with ties, signed zeros and NaN among the distances.
+func TestOfferDistMatchesOffer(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	vals := []float64{0, math.Copysign(0, -1), 1, 1, 2, 3, math.NaN(), math.Inf(1)}
+	for _, m := range []int{0, 1, 3, 16, 100} {
+		for trial := range 50 {
+			dist := make([]float64, r.IntN(300))
+			for i := range dist {
+				dist[i] = vals[r.IntN(len(vals))]
+				if trial%2 == 0 {
+					dist[i] = r.Float64()
+				}
+			}
+			a, b := topM{m: m}, topM{m: m}
+			for lo := 0; lo < len(dist); lo += 37 {
+				chunk := dist[lo:min(lo+37, len(dist))]
+				for i, v := range chunk {
+					a.offer(-v, lo+i)
+				}
+				b.offerDist(chunk, lo)
+			}
+			ga, gb := a.sorted(), b.sorted()
+			if len(ga) != len(gb) {
+				t.Fatalf("m=%d: offer kept %d, offerDist %d", m, len(ga), len(gb))
+			}
+			for i := range ga {
+				if ga[i].row != gb[i].row || !sameBits(ga[i].key, gb[i].key) {
+					t.Fatalf("m=%d entry %d: offer %+v, offerDist %+v", m, i, ga[i], gb[i])
+				}
+			}
+		}
+	}
+}

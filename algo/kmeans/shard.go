@@ -13,6 +13,16 @@ var errNonFinite = errors.New("the shard's rows contain NaN or ±Inf, or a sum o
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// sum returns s0 + v[0] + v[1] + … added in order. The running sum lives in
+// a register here; a closure that adds to a captured variable keeps it in
+// memory, which puts a store and a load on every add.
+func sum(s0 float64, v []float64) float64 {
+	for _, x := range v {
+		s0 += x
+	}
+	return s0
+}
+
 func allFinite(s []float64) bool {
 	for _, v := range s {
 		if !finite(v) {
@@ -48,10 +58,8 @@ func runCost(r *Result, t *Task, x []float64, n int) error {
 	var kn kernel
 	kn.reset(c, t.K, d)
 	cost := 0.0
-	kn.scan(x, n, func(lo int, lab []int) {
-		for i, l := range lab {
-			cost += sqDist(x[(lo+i)*d:(lo+i+1)*d], c[l*d:(l+1)*d])
-		}
+	kn.scan(x, n, true, nil, func(_ int, _ []int, dist []float64) {
+		cost = sum(cost, dist)
 	})
 	if !finite(cost) {
 		return errNonFinite
@@ -63,15 +71,14 @@ func runCost(r *Result, t *Task, x []float64, n int) error {
 // runSample keeps each row independently with probability
 // min(1, ℓ·d²(x,C)/φ), deciding with the row's own uniform for the round.
 func runSample(r *Result, t *Task, x []float64, n, shard int) error {
-	d, c := t.D, t.C
+	d := t.D
 	key := streamKey(t.Seed, purposeSample, t.Round, shard)
 	var kn kernel
-	kn.reset(c, t.K, d)
+	kn.reset(t.C, t.K, d)
 	bad := false
-	kn.scan(x, n, func(lo int, lab []int) {
-		for i, l := range lab {
+	kn.scan(x, n, true, nil, func(lo int, _ []int, dist []float64) {
+		for i, d2 := range dist {
 			row := x[(lo+i)*d : (lo+i+1)*d]
-			d2 := sqDist(row, c[l*d:(l+1)*d])
 			if !finite(d2) {
 				bad = true
 				return
@@ -94,7 +101,7 @@ func runCounts(r *Result, t *Task, x []float64, n int) {
 	clear(r.Counts)
 	var kn kernel
 	kn.reset(t.C, t.K, t.D)
-	kn.scan(x, n, func(_ int, lab []int) {
+	kn.scan(x, n, false, nil, func(_ int, lab []int, _ []float64) {
 		for _, l := range lab {
 			r.Counts[l]++
 		}
@@ -114,21 +121,12 @@ func runLloyd(r *Result, t *Task, x []float64, n int) error {
 	inertia := 0.0
 	var kn kernel
 	kn.reset(c, k, d)
-	kn.scan(x, n, func(lo int, lab []int) {
-		for i, l := range lab {
-			row := x[(lo+i)*d : (lo+i+1)*d]
-			cl := c[l*d : (l+1)*d][:len(row)]
-			s := sums[l*d : (l+1)*d][:len(row)]
-			dist := 0.0 // sqDist, fused with the sum update
-			for j, v := range row {
-				t := v - cl[j]
-				dist = math.FMA(t, t, dist)
-				s[j] += v
-			}
-			inertia += dist
+	kn.scan(x, n, true, sums, func(lo int, lab []int, dist []float64) {
+		for _, l := range lab {
 			counts[l]++
-			far.offer(-dist, lo+i)
 		}
+		inertia = sum(inertia, dist)
+		far.offerDist(dist, lo)
 	})
 	if !finite(inertia) || !allFinite(sums) {
 		return errNonFinite
@@ -157,10 +155,9 @@ func runFinal(r *Result, t *Task, x []float64, n int, prof []float64, p int) err
 	inertia := 0.0
 	var kn kernel
 	kn.reset(c, k, d)
-	kn.scan(x, n, func(lo int, lab []int) {
+	kn.scan(x, n, true, nil, func(lo int, lab []int, dist []float64) {
+		inertia = sum(inertia, dist)
 		for i, l := range lab {
-			row := x[(lo+i)*d : (lo+i+1)*d]
-			inertia += sqDist(row, c[l*d:(l+1)*d])
 			r.Counts[l]++
 			if p == 0 {
 				continue
@@ -206,6 +203,26 @@ func (t *topM) offer(key float64, row int) {
 		return
 	}
 	t.insert(entry{key, row})
+}
+
+// offerDist is offer(−dist[i], lo+i) for every i in order, keeping the
+// rows farthest from their centres. Once the heap is full, offer keeps −v
+// only if −v < root, that is v > −root, so most rows cost one compare.
+func (t *topM) offerDist(dist []float64, lo int) {
+	i := 0
+	for ; i < len(dist) && len(t.h) < t.m; i++ {
+		t.insert(entry{-dist[i], lo + i})
+	}
+	if len(t.h) == 0 {
+		return
+	}
+	thr := -t.h[0].key
+	for ; i < len(dist); i++ {
+		if v := dist[i]; v > thr {
+			t.insert(entry{-v, lo + i})
+			thr = -t.h[0].key
+		}
+	}
 }
 
 func (t *topM) insert(e entry) {
