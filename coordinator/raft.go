@@ -1,7 +1,6 @@
 package coordinator
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,26 +11,25 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	wal "github.com/hashicorp/raft-wal"
-	"github.com/hashicorp/raft-wal/metadb"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 // openRaft starts the raft node: a write-ahead log for entries and stable
 // state, file snapshots and a TCP transport, all under cfg.DataDir.
 func openRaft(cfg Config, fsm raft.FSM) (*raft.Raft, *raft.NetworkTransport, io.Closer, error) {
 	dir := filepath.Join(cfg.DataDir, "raft")
-	if err := os.MkdirAll(filepath.Join(dir, "wal"), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, nil, fmt.Errorf("coordinator: %w", err)
 	}
-	// raft-wal's Close leaves its meta database open (and locked), so the
-	// coordinator owns that database and closes it itself.
-	meta := &metadb.BoltMetaDB{}
-	w, err := wal.Open(filepath.Join(dir, "wal"), wal.WithMetaStore(meta))
+	// The log and stable store is a bbolt database: every append is one
+	// fsynced transaction, so a process killed at any moment leaves a log
+	// that opens again. (raft-wal v0.4.0 can leave a sealed segment without
+	// its index after a tail truncation and then panics on open: its bug #31.)
+	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
 	if err != nil {
-		_ = meta.Close()
 		return nil, nil, nil, fmt.Errorf("coordinator: open raft log: %w", err)
 	}
-	logs := &walStore{WAL: w, meta: meta}
+	logs := bolt
 	hl := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{cfg.Logger}})
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hl)
 	if err != nil {
@@ -89,23 +87,19 @@ func openRaft(cfg Config, fsm raft.FSM) (*raft.Raft, *raft.NetworkTransport, io.
 			}
 		}
 	}
-	r, err := raft.NewRaft(rc, fsm, logs, logs, snaps, trans)
+	cached, err := raft.NewLogCache(512, logs)
+	if err != nil {
+		logs.Close()
+		trans.Close()
+		return nil, nil, nil, fmt.Errorf("coordinator: %w", err)
+	}
+	r, err := raft.NewRaft(rc, fsm, cached, logs, snaps, trans)
 	if err != nil {
 		logs.Close()
 		trans.Close()
 		return nil, nil, nil, fmt.Errorf("coordinator: start raft: %w", err)
 	}
 	return r, trans, logs, nil
-}
-
-// walStore is the write-ahead log together with the meta database it needs closed.
-type walStore struct {
-	*wal.WAL
-	meta *metadb.BoltMetaDB
-}
-
-func (s *walStore) Close() error {
-	return errors.Join(s.WAL.Close(), s.meta.Close())
 }
 
 // slogWriter sends hclog's text lines to slog.
