@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -49,28 +48,7 @@ calibration table on the training and held-out rows.`
 			if features != "" {
 				rs.Features = splitList(features)
 			}
-			c, err := dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := callCtx(cmd)
-			defer cancel()
-			job, err := c.Submit(ctx, spec)
-			if err != nil {
-				return err
-			}
-			if !wait {
-				if jsonOut() {
-					return printJSON(os.Stdout, map[string]any{"job": job.ID, "state": job.State})
-				}
-				fmt.Println(job.ID)
-				return nil
-			}
-			if !jsonOut() {
-				fmt.Fprintf(os.Stderr, "submitted %s\n", job.ID)
-			}
-			return waitJob(cmd, c, job.ID)
+			return submitJob(cmd, spec, wait)
 		},
 	}
 	f := cmd.Flags()

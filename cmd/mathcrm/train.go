@@ -59,28 +59,7 @@ iteration, or --max-iter iterations.`,
 			if km.K < 1 {
 				return fmt.Errorf("--k must be at least 1")
 			}
-			c, err := dial()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := callCtx(cmd)
-			defer cancel()
-			job, err := c.Submit(ctx, spec)
-			if err != nil {
-				return err
-			}
-			if !wait {
-				if jsonOut() {
-					return printJSON(os.Stdout, map[string]any{"job": job.ID, "state": job.State})
-				}
-				fmt.Println(job.ID)
-				return nil
-			}
-			if !jsonOut() {
-				fmt.Fprintf(os.Stderr, "submitted %s\n", job.ID)
-			}
-			return waitJob(cmd, c, job.ID)
+			return submitJob(cmd, spec, wait)
 		},
 	}
 	f := cmd.Flags()
@@ -153,4 +132,31 @@ func readCentroids(path string, columns []string) ([]string, []float64, int, err
 		return nil, nil, 0, fmt.Errorf("%s: no centroid rows", path)
 	}
 	return columns, out, k, nil
+}
+
+// submitJob submits a job and prints its id, or with wait follows it to its
+// end and prints its outcome.
+func submitJob(cmd *cobra.Command, spec proto.JobSpec, wait bool) error {
+	c, err := dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := callCtx(cmd)
+	defer cancel()
+	job, err := c.Submit(ctx, spec)
+	if err != nil {
+		return err
+	}
+	if !wait {
+		if jsonOut() {
+			return printJSON(os.Stdout, map[string]any{"job": job.ID, "state": job.State})
+		}
+		fmt.Println(job.ID)
+		return nil
+	}
+	if !jsonOut() {
+		fmt.Fprintf(os.Stderr, "submitted %s\n", job.ID)
+	}
+	return waitJob(cmd, c, job.ID)
 }

@@ -2,6 +2,7 @@ package devcluster_test
 
 import (
 	"context"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,12 +15,12 @@ import (
 func TestCancelStopsAJob(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
-	genCSV(t, csv, 20000, 12)
+	testutil.GenCustomers(t, csv, 20000, 12)
 	c := startCluster(t, filepath.Join(dir, "cluster"), 2)
 	defer c.Close()
 	cl := dial(t, c)
 	importCSV(t, cl, "customers", csv, 16)
-	id := submit(t, cl, kmeansSpec("customers", "kmeans||", 100000))
+	id := submit(t, cl, testutil.KMeansSpec("customers", "kmeans||", 100000))
 	deadline := time.Now().Add(time.Minute)
 	for jobStatus(t, cl, id).Pass < 5 {
 		if time.Now().After(deadline) {
@@ -44,7 +45,7 @@ func TestCancelStopsAJob(t *testing.T) {
 	if err := cl.Call(context.Background(), proto.APIJobCancel, proto.Named{Name: id}, &j); err != nil {
 		t.Fatalf("second cancel: %v", err)
 	}
-	done := waitJob(t, cl, submit(t, cl, kmeansSpec("customers", "kmeans||", 3)))
+	done := waitJob(t, cl, submit(t, cl, testutil.KMeansSpec("customers", "kmeans||", 3)))
 	if err := cl.Call(context.Background(), proto.APIJobCancel, proto.Named{Name: done.ID}, &j); err == nil {
 		t.Fatal("a succeeded job was cancelled")
 	}

@@ -3,9 +3,8 @@ package devcluster_test
 import (
 	"context"
 	"fmt"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 	"log/slog"
-	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -101,32 +100,6 @@ func dial(t *testing.T, c *devcluster.Cluster) *client.Client {
 	return cl
 }
 
-// genCSV writes n customers drawn from planted clusters, with a few missing
-// values in a training column and in a profile-only column.
-func genCSV(t *testing.T, path string, n int, seed uint64) {
-	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 7))
-	centres := [][3]float64{{2, 20, 100}, {30, 80, 2500}, {60, 100, 6000}, {12, 50, 700}}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fmt.Fprintln(f, "customer_id,tenure,monthly,total,age")
-	for i := 0; i < n; i++ {
-		c := centres[r.IntN(len(centres))]
-		total := fmt.Sprintf("%.2f", c[2]+r.NormFloat64()*c[2]/10)
-		if i%997 == 5 {
-			total = ""
-		}
-		age := fmt.Sprintf("%d", 18+r.IntN(60))
-		if i%101 == 3 {
-			age = ""
-		}
-		fmt.Fprintf(f, "C%07d,%.0f,%.2f,%s,%s\n", i, math.Max(0, c[0]+r.NormFloat64()*3), c[1]+r.NormFloat64()*5, total, age)
-	}
-}
-
 func importCSV(t *testing.T, cl *client.Client, name, path string, shards int) *proto.Dataset {
 	t.Helper()
 	ds, err := cl.Import(context.Background(), name, path, client.ImportOptions{
@@ -136,12 +109,6 @@ func importCSV(t *testing.T, cl *client.Client, name, path string, shards int) *
 		t.Fatal(err)
 	}
 	return ds
-}
-
-func kmeansSpec(dataset string, init string, maxIter int) proto.JobSpec {
-	return proto.JobSpec{Algo: "kmeans", Dataset: dataset, Seed: 11, KMeans: &proto.KMeansSpec{
-		K: 4, Columns: []string{"tenure", "monthly", "total"}, Standardize: true, Init: init, MaxIter: maxIter, Tol: 0,
-	}}
 }
 
 func submit(t *testing.T, cl *client.Client, spec proto.JobSpec) string {
@@ -196,39 +163,6 @@ func train(t *testing.T, cl *client.Client, spec proto.JobSpec) (*proto.Job, *pr
 	return j, model(t, cl, j.Model)
 }
 
-func sameBits(t *testing.T, what string, a, b []float64) {
-	t.Helper()
-	if len(a) != len(b) {
-		t.Fatalf("%s: %d values vs %d", what, len(a), len(b))
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			t.Fatalf("%s[%d]: %v vs %v (not bit-identical)", what, i, a[i], b[i])
-		}
-	}
-}
-
-func flat(m [][]float64) []float64 {
-	var out []float64
-	for _, r := range m {
-		out = append(out, r...)
-	}
-	return out
-}
-
-func sameModel(t *testing.T, a, b *proto.KMeansModel) {
-	t.Helper()
-	sameBits(t, "training centroids", flat(a.TrainingCentroids), flat(b.TrainingCentroids))
-	sameBits(t, "centroids", flat(a.Centroids), flat(b.Centroids))
-	sameBits(t, "inertia", []float64{a.Inertia}, []float64{b.Inertia})
-	if fmt.Sprint(a.Sizes) != fmt.Sprint(b.Sizes) || a.Iterations != b.Iterations {
-		t.Fatalf("sizes %v/%v iterations %d/%d", a.Sizes, b.Sizes, a.Iterations, b.Iterations)
-	}
-	if a.Profile != nil || b.Profile != nil {
-		sameBits(t, "profile", flat(a.Profile.Means), flat(b.Profile.Means))
-	}
-}
-
 // reference computes the model with algo's single-process reference on the
 // same shards, prepared as a worker prepares them.
 func reference(t *testing.T, csv string, shards int, ds *proto.DatasetVersion, spec proto.JobSpec) *kmeans.Model {
@@ -277,17 +211,17 @@ func reference(t *testing.T, csv string, shards int, ds *proto.DatasetVersion, s
 func TestDistributedKMeansMatchesReference(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
-	genCSV(t, csv, 6000, 1)
+	testutil.GenCustomers(t, csv, 6000, 1)
 	c := startCluster(t, filepath.Join(dir, "cluster"), 2)
 	defer c.Close()
 	cl := dial(t, c)
 	ds := importCSV(t, cl, "customers", csv, 16)
 	for _, init := range []string{"kmeans||", "random"} {
-		spec := kmeansSpec("customers", init, 15)
+		spec := testutil.KMeansSpec("customers", init, 15)
 		_, got := train(t, cl, spec)
 		want := reference(t, csv, 16, ds.Latest(), spec)
-		sameBits(t, init+" centroids", flat(got.TrainingCentroids), want.Centroids)
-		sameBits(t, init+" inertia", []float64{got.Inertia}, []float64{want.Inertia})
+		testutil.SameBits(t, init+" centroids", testutil.Flat(got.TrainingCentroids), want.Centroids)
+		testutil.SameBits(t, init+" inertia", []float64{got.Inertia}, []float64{want.Inertia})
 		if fmt.Sprint(got.Sizes) != fmt.Sprint(want.Sizes) {
 			t.Fatalf("%s sizes %v, reference %v", init, got.Sizes, want.Sizes)
 		}
@@ -300,19 +234,19 @@ func TestDistributedKMeansMatchesReference(t *testing.T) {
 func TestBitIdenticalAcrossWorkerCounts(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
-	genCSV(t, csv, 8000, 2)
+	testutil.GenCustomers(t, csv, 8000, 2)
 	var first *proto.KMeansModel
 	for _, n := range []int{1, 2, 4} {
 		c := startCluster(t, filepath.Join(dir, fmt.Sprintf("cluster-%d", n)), n)
 		cl := dial(t, c)
 		importCSV(t, cl, "customers", csv, 32)
-		_, m := train(t, cl, kmeansSpec("customers", "kmeans||", 12))
+		_, m := train(t, cl, testutil.KMeansSpec("customers", "kmeans||", 12))
 		c.Close()
 		if first == nil {
 			first = m
 			continue
 		}
-		sameModel(t, first, m)
+		testutil.SameKMeans(t, first, m)
 	}
 }
 
@@ -345,8 +279,8 @@ func waitWorkers(t *testing.T, cl *client.Client, n int) {
 func TestWorkerKilledMidJob(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
-	genCSV(t, csv, 40000, 3)
-	spec := kmeansSpec("customers", "kmeans||", 40)
+	testutil.GenCustomers(t, csv, 40000, 3)
+	spec := testutil.KMeansSpec("customers", "kmeans||", 40)
 
 	// The undisturbed run.
 	c := startCluster(t, filepath.Join(dir, "calm"), 2)
@@ -381,19 +315,19 @@ func TestWorkerKilledMidJob(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	j := waitJob(t, cl, id)
-	sameModel(t, calm, model(t, cl, j.Model))
+	testutil.SameKMeans(t, calm, model(t, cl, j.Model))
 	waitWorkers(t, cl, 2)
 }
 
 func TestRestartKeepsEverything(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
-	genCSV(t, csv, 3000, 4)
+	testutil.GenCustomers(t, csv, 3000, 4)
 	data := filepath.Join(dir, "cluster")
 	c := startCluster(t, data, 2)
 	cl := dial(t, c)
 	importCSV(t, cl, "customers", csv, 8)
-	j, before := train(t, cl, kmeansSpec("customers", "kmeans||", 10))
+	j, before := train(t, cl, testutil.KMeansSpec("customers", "kmeans||", 10))
 	cl.Close()
 	// Let raft take a snapshot of the state so far, then stop.
 	deadline := time.Now().Add(10 * time.Second)
@@ -421,10 +355,10 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if again.State != proto.JobSucceeded || again.Model != j.Model || len(again.History) != len(j.History) {
 		t.Fatalf("job after restart: %+v", again)
 	}
-	sameModel(t, before, model(t, cl, j.Model))
+	testutil.SameKMeans(t, before, model(t, cl, j.Model))
 	// The restarted cluster still trains on the old data, to the same model.
-	_, m := train(t, cl, kmeansSpec("customers", "kmeans||", 10))
-	sameModel(t, before, m)
+	_, m := train(t, cl, testutil.KMeansSpec("customers", "kmeans||", 10))
+	testutil.SameKMeans(t, before, m)
 }
 
 func TestFailedImportLeavesNothing(t *testing.T) {

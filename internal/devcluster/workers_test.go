@@ -7,6 +7,7 @@ package devcluster_test
 import (
 	"context"
 	"fmt"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -34,7 +35,7 @@ const (
 	faultPass = 8
 )
 
-func churnSpec() proto.JobSpec { return kmeansSpec("customers", "kmeans||", churnIters) }
+func churnSpec() proto.JobSpec { return testutil.KMeansSpec("customers", "kmeans||", churnIters) }
 
 // logRecord is one log line of the coordinator.
 type logRecord struct {
@@ -117,7 +118,7 @@ func startChurnCluster(t *testing.T) *churnCluster {
 	t.Helper()
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
-	genCSV(t, csv, churnRows, 3)
+	testutil.GenCustomers(t, csv, churnRows, 3)
 	rec := &logRecorder{}
 	logger := slog.New(recHandler{r: rec, next: slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -317,7 +318,7 @@ func TestWorkersJoiningMidJobTakePart(t *testing.T) {
 		t.Logf("two workers joined at pass %d", j.Pass)
 	}
 	j := waitJob(t, h.cl, id)
-	sameModel(t, want, model(t, h.cl, j.Model))
+	testutil.SameKMeans(t, want, model(t, h.cl, j.Model))
 	for _, w := range joined {
 		info := h.waitWorker(t, w, 10*time.Second, func(w proto.WorkerInfo) bool { return w.Steps > 0 })
 		t.Logf("%s joined mid-job and answered %d steps", w, info.Steps)
@@ -330,7 +331,7 @@ func TestWorkerKilledCost(t *testing.T) {
 	killed := procs[1].signal(t, syscall.SIGKILL)
 	lost := h.log.waitFor(t, "worker lost", "worker", procs[1].id, 30*time.Second)
 	j := waitJob(t, h.cl, id)
-	sameModel(t, want, model(t, h.cl, j.Model))
+	testutil.SameKMeans(t, want, model(t, h.cl, j.Model))
 	waitWorkers(t, h.cl, 2)
 	t.Logf("SIGKILL -> coordinator logs \"worker lost\": %v (base heartbeat TTL 1s, 3 workers, heartbeats every 100ms)",
 		lost.at.Sub(killed).Round(time.Millisecond))
@@ -345,7 +346,7 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 	lost := h.log.waitFor(t, "worker lost", "worker", hung.id, 30*time.Second)
 	t.Logf("SIGSTOP -> coordinator logs \"worker lost\": %v", lost.at.Sub(stopped).Round(time.Millisecond))
 	j := waitJob(t, h.cl, id)
-	sameModel(t, want, model(t, h.cl, j.Model))
+	testutil.SameKMeans(t, want, model(t, h.cl, j.Model))
 	logCost(t, "SIGSTOP", calmWall, j)
 	t.Logf("speculative copies: %d", len(h.log.find("straggler", "", "")))
 
@@ -361,7 +362,7 @@ func TestWorkerStoppedMidJob(t *testing.T) {
 	// are not enough to pass the check.)
 	before := info.Steps
 	j2, m2 := train(t, h.cl, churnSpec())
-	sameModel(t, want, m2)
+	testutil.SameKMeans(t, want, m2)
 	after := h.waitWorker(t, hung.id, 10*time.Second, func(w proto.WorkerInfo) bool { return w.Steps >= before+churnShards })
 	t.Logf("after SIGCONT %s rejoined and answered %d steps of the next job (%d retries)", hung.id, after.Steps-before, retries(j2))
 	if st := h.status(t); len(st.Workers) != 3 {
@@ -383,7 +384,7 @@ func TestWorkerDrainedMidJob(t *testing.T) {
 		t.Fatalf("%s exited with %v after SIGTERM, want exit code 0", leaving.id, leaving.err)
 	}
 	j := waitJob(t, h.cl, id)
-	sameModel(t, want, model(t, h.cl, j.Model))
+	testutil.SameKMeans(t, want, model(t, h.cl, j.Model))
 	h.log.waitFor(t, "worker left", "worker", leaving.id, 10*time.Second)
 	for _, msg := range []string{"worker lost", "step failed", "straggler"} {
 		if recs := h.log.find(msg, "worker", leaving.id); len(recs) > 0 {
