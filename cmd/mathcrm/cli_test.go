@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,15 +36,33 @@ func TestMain(m *testing.M) {
 type devProc struct {
 	cmd *exec.Cmd
 	url string
-	log *bytes.Buffer
+	log *syncBuffer
 }
 
-func startDev(t *testing.T, dir string) *devProc {
+// syncBuffer is a buffer a process writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startDev(t *testing.T, dir string, extra ...string) *devProc {
 	t.Helper()
 	_ = os.Remove(filepath.Join(dir, "nats.url"))
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "dev", "--data-dir", dir, "--workers", "3", "--nats-listen", "127.0.0.1:0")
-	cmd.Stdout, cmd.Stderr = &log, &log
+	log := &syncBuffer{}
+	cmd := exec.Command(bin, append([]string{"dev", "--data-dir", dir, "--workers", "3", "--nats-listen", "127.0.0.1:0"}, extra...)...)
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +70,7 @@ func startDev(t *testing.T, dir string) *devProc {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(filepath.Join(dir, "nats.url")); err == nil && len(b) > 0 {
-			return &devProc{cmd: cmd, url: strings.TrimSpace(string(b)), log: &log}
+			return &devProc{cmd: cmd, url: strings.TrimSpace(string(b)), log: log}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -335,6 +356,31 @@ func TestCLIDatasetExport(t *testing.T) {
 	runJSON(t, url, &res, "dataset", "export", "telco", "--format", "parquet", "--out", pq)
 	if fi, err := os.Stat(pq); err != nil || fi.Size() == 0 || res.Rows != 7043 {
 		t.Fatalf("parquet export: %v %+v", err, res)
+	}
+	dev.stop(t)
+}
+
+func TestDevHTTP(t *testing.T) {
+	dev := startDev(t, t.TempDir(), "--http-listen", "127.0.0.1:0")
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if i := strings.Index(dev.log.String(), "HTTP http://"); i >= 0 {
+			addr = strings.Fields(dev.log.String()[i+len("HTTP "):])[0]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no HTTP address printed: %s", dev.log.String())
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/v1/status": `"leader":true`} {
+		resp, err := http.Get(addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
+		}
 	}
 	dev.stop(t)
 }
