@@ -1,0 +1,64 @@
+package devcluster_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/testutil"
+	"github.com/mathcrm/mathcrm/partition"
+)
+
+// TestRegressionBitIdenticalAcrossWorkerCounts trains linear and logistic
+// regression on the Telco customers with 1, 2 and 4 workers: the models are
+// the same bit for bit.
+func TestRegressionBitIdenticalAcrossWorkerCounts(t *testing.T) {
+	dir := t.TempDir()
+	telco := "../../testdata/telco/Telco-Customer-Churn.csv"
+	specs := []proto.JobSpec{
+		{Algo: "linear", Dataset: "telco", Seed: 3, Linear: &proto.RegressionSpec{
+			Target: "TotalCharges", Features: []string{"tenure", "MonthlyCharges", "Contract"}, L2: 0.5, Holdout: 0.2}},
+		{Algo: "logistic", Dataset: "telco", Seed: 3, Logistic: &proto.RegressionSpec{
+			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "SeniorCitizen", "Contract"}, C: 1, Holdout: 0.25,
+			ClassWeight: "balanced"}},
+	}
+	var first []*proto.ModelDetail
+	for _, n := range []int{1, 2, 4} {
+		c := startCluster(t, filepath.Join(dir, fmt.Sprintf("cluster-%d", n)), n)
+		cl := dial(t, c)
+		_, err := cl.Import(context.Background(), "telco", telco, client.ImportOptions{Kind: "features", Options: partition.Options{
+			Key: "customerID", Columns: []string{"tenure", "MonthlyCharges", "TotalCharges", "SeniorCitizen"},
+			Categorical: []string{"Contract", "Churn"}, Shards: 12, TempDir: t.TempDir()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []*proto.ModelDetail
+		for _, spec := range specs {
+			j := waitJob(t, cl, submit(t, cl, spec))
+			var d proto.ModelDetail
+			if err := cl.Call(context.Background(), proto.APIModelShow, proto.Named{Name: j.Model}, &d); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, &d)
+		}
+		c.Close()
+		if first == nil {
+			first = got
+			l, g := got[0].Linear.Linear, got[1].Logistic.Logistic
+			t.Logf("linear: holdout R² %.4f on %d rows; logistic: holdout AUC %.4f, log-loss %.4f on %d rows",
+				l.HoldoutR2, l.NHoldout, g.Holdout.AUC, g.Holdout.LogLoss, g.Holdout.N)
+			if l.NHoldout == 0 || g.Holdout.N == 0 {
+				t.Fatal("no held-out rows")
+			}
+			continue
+		}
+		a, b := first[0].Linear.Linear, got[0].Linear.Linear
+		testutil.SameBits(t, fmt.Sprintf("linear coefficients, %d workers", n), append(a.Coefficients, a.Intercept, a.HoldoutR2), append(b.Coefficients, b.Intercept, b.HoldoutR2))
+		x, y := first[1].Logistic.Logistic, got[1].Logistic.Logistic
+		testutil.SameBits(t, fmt.Sprintf("logistic coefficients, %d workers", n), append(x.Coefficients, x.Intercept, x.Holdout.AUC, x.Holdout.LogLoss),
+			append(y.Coefficients, y.Intercept, y.Holdout.AUC, y.Holdout.LogLoss))
+	}
+}
