@@ -40,7 +40,7 @@ func TestExpNegLog1pUnit(t *testing.T) {
 	if worstExp > 2 || worstLog > 1 {
 		t.Errorf("worst error against the standard library: exp %v ulp, log1p %v ulp", worstExp, worstLog)
 	}
-	for _, x := range []float64{0, -0.0, -1e-300, -746, math.Inf(-1)} {
+	for _, x := range []float64{0, math.Copysign(0, -1), -1e-300, -746, math.Inf(-1)} {
 		if got, want := expNeg(x), math.Exp(x); got != want {
 			t.Errorf("expNeg(%v) = %v, want %v", x, got, want)
 		}
