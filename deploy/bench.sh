@@ -15,7 +15,11 @@ F="$DATA/features_1m.csv"
 if [ ! -s "$F" ]; then
   $PY "$SHARED/bench/gen.py" features --n 1000000 --d 16 --k 16 --seed 1 --out "$F" >&2
 fi
-go run ./cmd/mathcrm-bench --data "$F" --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3
+L="$DATA/labels_1m.csv"
+if [ ! -s "$L" ]; then
+  $PY "$SHARED/bench/gen.py" features --n 1000000 --d 32 --k 8 --seed 2 --labels --out "$L" >&2
+fi
+go run ./cmd/mathcrm-bench --data "$F" --labels "$L" --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3
 go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
   printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
   for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i

@@ -27,6 +27,7 @@ import (
 
 func main() {
 	data := flag.String("data", "", "features CSV from ../shared/bench/gen.py (customer_id,f0..)")
+	labels := flag.String("labels", "", "labels CSV from gen.py --labels, for the regression benchmarks (optional)")
 	anchors := flag.String("anchors", "", "path of ../shared/bench/anchors.py; empty skips the reference")
 	python := flag.String("python", "/usr/bin/python3", "python with scikit-learn")
 	k := flag.Int("k", 16, "clusters")
@@ -37,7 +38,7 @@ func main() {
 	flag.DurationVar(&settle, "settle", 10*time.Second, "pause between the warm-up jobs and the measured ones")
 	flag.Parse()
 	profile = *cpuprofile
-	if err := run(*data, *anchors, *python, *k, *iters, *workers, *rounds); err != nil {
+	if err := run(*data, *labels, *anchors, *python, *k, *iters, *workers, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "mathcrm-bench:", err)
 		os.Exit(1)
 	}
@@ -54,7 +55,7 @@ func emit(v map[string]any) {
 	fmt.Println(string(b))
 }
 
-func run(data, anchors, python string, k, iters, workers, rounds int) error {
+func run(data, labels, anchors, python string, k, iters, workers, rounds int) error {
 	if data == "" {
 		return fmt.Errorf("--data is required")
 	}
@@ -149,6 +150,14 @@ func run(data, anchors, python string, k, iters, workers, rounds int) error {
 			emit(map[string]any{"bench": "kmeans_lloyd_iter", "impl": "scikit-learn KMeans(lloyd), 2 threads", "n": v.Rows,
 				"d": len(cols), "k": k, "per_iter_s": ref, "inertia": refInertia,
 				"inertia_rel_diff": round((inertia-refInertia)/refInertia, 12)})
+		}
+	}
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
+	if labels != "" {
+		if err := benchRegression(ctx, cl, labels, python, anchors, dir); err != nil {
+			return err
 		}
 	}
 	if len(theirs) > 0 {
