@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 	"io"
 	"net/http"
 	"os"
@@ -18,20 +19,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mathcrm-cli-test-")
-	if err != nil {
-		panic(err)
-	}
-	bin = filepath.Join(dir, "mathcrm")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.RunWithBinary(m, ".", &bin) }
 
 type devProc struct {
 	cmd *exec.Cmd

@@ -7,9 +7,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,20 +27,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mathcrm-clustertest-")
-	if err != nil {
-		panic(err)
-	}
-	bin = filepath.Join(dir, "mathcrm")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mathcrm").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.RunWithBinary(m, "../../cmd/mathcrm", &bin) }
 
 // proc is one mathcrm process.
 type proc struct {

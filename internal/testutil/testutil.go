@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -109,4 +111,23 @@ func KMeansDiff(a, b *proto.KMeansModel) error {
 		return fmt.Errorf("sizes %v vs %v", a.Sizes, b.Sizes)
 	}
 	return nil
+}
+
+// RunWithBinary builds the mathcrm command from pkg (a package path relative
+// to the calling test's directory) into a temporary directory, sets *bin to
+// it, runs the tests and exits. It is for TestMain in packages that start
+// real mathcrm processes.
+func RunWithBinary(m *testing.M, pkg string, bin *string) {
+	dir, err := os.MkdirTemp("", "mathcrm-test-bin-")
+	if err != nil {
+		panic(err)
+	}
+	*bin = filepath.Join(dir, "mathcrm")
+	if out, err := exec.Command("go", "build", "-o", *bin, pkg).CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
