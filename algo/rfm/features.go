@@ -1,0 +1,165 @@
+package rfm
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Column indexes of a Table, in ColumnNames order.
+const (
+	ColRecency = iota
+	ColFrequency
+	ColMonetarySum
+	ColMonetaryMean
+	ColTenure
+	ColRScore
+	ColFScore
+	ColMScore
+	NumColumns
+)
+
+// ColumnNames returns the names of a Table's columns, in order.
+func ColumnNames() []string {
+	return []string{"recency_days", "frequency", "monetary_sum", "monetary_mean", "tenure_days", "r_score", "f_score", "m_score"}
+}
+
+// Table holds the RFM features of a set of customers.
+type Table struct {
+	// Keys are the customers with a purchase before as-of, ascending.
+	Keys []string `json:"keys"`
+	// Columns are ColumnNames().
+	Columns []string `json:"columns"`
+	// Values holds one slice per column, each with one value per key.
+	Values [][]float64 `json:"values"`
+	// Dropped counts the customers and rows left out.
+	Dropped Dropped `json:"dropped"`
+}
+
+// Rows returns the number of customers in t.
+func (t *Table) Rows() int { return len(t.Keys) }
+
+func newTable(capacity int) *Table {
+	t := &Table{Columns: ColumnNames(), Values: make([][]float64, NumColumns)}
+	for j := range t.Values {
+		t.Values[j] = make([]float64, 0, capacity)
+	}
+	return t
+}
+
+func (t *Table) append(key string, v values, cuts *Cuts) {
+	t.Keys = append(t.Keys, key)
+	row := [NumColumns]float64{
+		ColRecency:      v.recency,
+		ColFrequency:    v.frequency,
+		ColMonetarySum:  v.sum,
+		ColMonetaryMean: v.sum / v.frequency,
+		ColTenure:       v.tenure,
+		ColRScore:       float64(cuts.RScore(v.recency)),
+		ColFScore:       float64(cuts.FScore(v.frequency)),
+		ColMScore:       float64(cuts.MScore(v.sum)),
+	}
+	for j, x := range row {
+		t.Values[j] = append(t.Values[j], x)
+	}
+}
+
+// Features computes the final rows of one shard: one per customer with a
+// purchase before cfg.AsOf, in key order, scored by cuts (the State's
+// final Cuts, or Reference's). cuts must be for cfg.AsOf.
+func Features(cfg Config, cuts Cuts, tx *Tx) (*Table, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cuts.Validate(); err != nil {
+		return nil, err
+	}
+	if cuts.AsOf != cfg.AsOf {
+		return nil, errorf(ErrBadCuts, "cuts are for as-of %d, the config's is %d", cuts.AsOf, cfg.AsOf)
+	}
+	if err := tx.check(); err != nil {
+		return nil, err
+	}
+	t := newTable(len(tx.Keys))
+	sc := scanner{asOf: cfg.AsOf}
+	for c, k := range tx.Keys {
+		v, ok, after, err := sc.customer(tx, c)
+		if err != nil {
+			return nil, err
+		}
+		t.Dropped.AfterAsOf += after
+		if !ok {
+			t.Dropped.NoPurchase++
+			continue
+		}
+		t.append(k, v, &cuts)
+	}
+	return t, nil
+}
+
+// Reference computes the features of every customer of the given shards in
+// one process, the cuts by sorting, and returns the Table of all customers
+// in key order. It is the plain implementation the distributed one is
+// tested against. A customer whose rows are in two shards is ErrBadTx.
+func Reference(cfg Config, shards ...*Tx) (*Table, Cuts, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, Cuts{}, err
+	}
+	type cust struct {
+		key string
+		v   values
+	}
+	var all []cust
+	var dropped Dropped
+	sc := scanner{asOf: cfg.AsOf}
+	for i, tx := range shards {
+		if err := tx.check(); err != nil {
+			return nil, Cuts{}, wrapShard(err, i)
+		}
+		for c, k := range tx.Keys {
+			v, ok, after, err := sc.customer(tx, c)
+			if err != nil {
+				return nil, Cuts{}, wrapShard(err, i)
+			}
+			dropped.AfterAsOf += after
+			if !ok {
+				dropped.NoPurchase++
+				continue
+			}
+			all = append(all, cust{k, v})
+		}
+	}
+	if len(all) == 0 {
+		return nil, Cuts{}, errorf(ErrNoCustomers, "no customer with a purchase before as-of %d", cfg.AsOf)
+	}
+	slices.SortFunc(all, func(a, b cust) int { return strings.Compare(a.key, b.key) })
+	for i := 1; i < len(all); i++ {
+		if all[i].key == all[i-1].key {
+			return nil, Cuts{}, errorf(ErrBadTx, "customer %q has purchases in two shards", all[i].key)
+		}
+	}
+	cuts := Cuts{AsOf: cfg.AsOf, N: int64(len(all))}
+	g := make([]float64, len(all))
+	for f := range Feature(NumFeatures) {
+		for i, c := range all {
+			g[i] = goodness(f, [NumFeatures]float64{c.v.recency, c.v.frequency, c.v.sum}[f])
+		}
+		slices.Sort(g)
+		for j := 1; j <= 4; j++ {
+			cuts.of(f)[j-1] = fromGoodness(f, g[rank(j, cuts.N)-1])
+		}
+	}
+	t := newTable(len(all))
+	t.Dropped = dropped
+	for _, c := range all {
+		t.append(c.key, c.v, &cuts)
+	}
+	return t, cuts, nil
+}
+
+func wrapShard(err error, shard int) error {
+	if w, ok := err.(*wrapped); ok {
+		return &wrapped{msg: "rfm: shard " + strconv.Itoa(shard) + ": " + w.msg[len("rfm: "):], err: w.err}
+	}
+	return err
+}
