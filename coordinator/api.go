@@ -144,24 +144,8 @@ func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage
 	if !ValidName(dc.Name) {
 		return nil, fmt.Errorf("%w: dataset name %q (letters, digits, _ . -)", ErrInvalid, dc.Name)
 	}
-	if dc.Kind != "features" {
-		return nil, fmt.Errorf("%w: dataset kind %q is not supported (features)", ErrInvalid, dc.Kind)
-	}
-	if len(dc.Shards) == 0 {
-		return nil, fmt.Errorf("%w: no shards", ErrInvalid)
-	}
-	var rows int64
-	for i, s := range dc.Shards {
-		if s.Index != i {
-			return nil, fmt.Errorf("%w: shard %d listed at position %d", ErrInvalid, s.Index, i)
-		}
-		if err := c.store.Stat(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: s.Object, Size: s.Size, SHA256: s.SHA256}); err != nil {
-			return nil, fmt.Errorf("%w: shard %d: %v", ErrInvalid, i, err)
-		}
-		rows += s.Rows
-	}
-	if rows != dc.Rows {
-		return nil, fmt.Errorf("%w: shards hold %d rows, import says %d", ErrInvalid, rows, dc.Rows)
+	if err := c.checkDatasetCommit(ctx, &dc); err != nil {
+		return nil, err
 	}
 	v, err := c.apply(msgDatasetCommit, entryDatasetCommit{DatasetCommit: dc, Time: time.Now().UTC()})
 	if err != nil {
@@ -169,6 +153,47 @@ func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage
 	}
 	c.log.Info("dataset version committed", "dataset", dc.Name, "version", v, "rows", dc.Rows, "shards", len(dc.Shards))
 	return c.fsm.Dataset(dc.Name)
+}
+
+// checkDatasetCommit checks that a new version is whole: of a known kind
+// with what that kind needs, every shard stored with its checksum, and the
+// rows adding up.
+func (c *Coordinator) checkDatasetCommit(ctx context.Context, dc *proto.DatasetCommit) error {
+	switch dc.Kind {
+	case proto.KindFeatures:
+	case proto.KindInteractions:
+		if dc.Interactions == nil || len(dc.ItemShards) != len(dc.Shards) {
+			return fmt.Errorf("%w: an interactions dataset needs its by-item layout, with as many shards as by user", ErrInvalid)
+		}
+	case proto.KindTransactions:
+		if dc.Transactions == nil {
+			return fmt.Errorf("%w: a transactions dataset needs its description", ErrInvalid)
+		}
+	default:
+		return fmt.Errorf("%w: dataset kind %q is not supported (features, interactions, transactions)", ErrInvalid, dc.Kind)
+	}
+	if len(dc.Shards) == 0 {
+		return fmt.Errorf("%w: no shards", ErrInvalid)
+	}
+	for _, layout := range [][]proto.ShardRef{dc.Shards, dc.ItemShards} {
+		if layout == nil {
+			continue
+		}
+		var rows int64
+		for i, s := range layout {
+			if s.Index != i {
+				return fmt.Errorf("%w: shard %d listed at position %d", ErrInvalid, s.Index, i)
+			}
+			if err := c.store.Stat(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: s.Object, Size: s.Size, SHA256: s.SHA256}); err != nil {
+				return fmt.Errorf("%w: shard %d: %v", ErrInvalid, i, err)
+			}
+			rows += s.Rows
+		}
+		if rows != dc.Rows {
+			return fmt.Errorf("%w: shards hold %d rows, import says %d", ErrInvalid, rows, dc.Rows)
+		}
+	}
+	return nil
 }
 
 func (c *Coordinator) apiDatasetList(context.Context, json.RawMessage) (any, error) {

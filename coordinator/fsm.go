@@ -68,6 +68,8 @@ type entryJobPass struct {
 	ID       string           `json:"id"`
 	Record   proto.PassRecord `json:"record"`
 	StateRef proto.BlobRef    `json:"state_ref"`
+	// Refs are the further blobs the state refers to.
+	Refs []proto.BlobRef `json:"refs,omitempty"`
 }
 
 type entryJobFinish struct {
@@ -76,7 +78,12 @@ type entryJobFinish struct {
 	Reason string         `json:"reason,omitempty"`
 	Model  *proto.BlobRef `json:"model,omitempty"`
 	Kind   string         `json:"kind,omitempty"`
-	Time   time.Time      `json:"time"`
+	// ModelRefs are the further blobs the model is made of.
+	ModelRefs []proto.BlobRef `json:"model_refs,omitempty"`
+	// Output is the dataset version a succeeded job creates instead of a
+	// model; it becomes visible in this same entry.
+	Output *proto.DatasetCommit `json:"output,omitempty"`
+	Time   time.Time            `json:"time"`
 }
 
 type entryJobCancel struct {
@@ -202,22 +209,33 @@ func (f *FSM) applyDatasetCommit(buf []byte) applyResult {
 			return applyResult{ID: v} // a retried commit of the same import
 		}
 	}
+	v, err := f.addVersion(e.DatasetCommit, e.Time)
+	if err != nil {
+		return applyResult{Err: err}
+	}
+	if e.ImportID != "" {
+		f.st.Imports[e.ImportID] = strconv.Itoa(v.Version)
+	}
+	return applyResult{ID: strconv.Itoa(v.Version)}
+}
+
+// addVersion appends a new version to a dataset, creating the dataset when
+// it is new.
+func (f *FSM) addVersion(e proto.DatasetCommit, at time.Time) (*proto.DatasetVersion, error) {
 	ds := f.st.Datasets[e.Name]
 	if ds == nil {
 		ds = &proto.Dataset{Name: e.Name, Kind: e.Kind}
 		f.st.Datasets[e.Name] = ds
 	} else if ds.Kind != e.Kind {
-		return applyResult{Err: fmt.Errorf("%w: dataset %q is of kind %s, not %s", ErrConflict, e.Name, ds.Kind, e.Kind)}
+		return nil, fmt.Errorf("%w: dataset %q is of kind %s, not %s", ErrConflict, e.Name, ds.Kind, e.Kind)
 	}
 	v := proto.DatasetVersion{
-		Version: len(ds.Versions) + 1, Created: e.Time, Source: e.Source, Rows: e.Rows,
-		Key: e.Key, Columns: e.Columns, Shards: e.Shards,
+		Version: len(ds.Versions) + 1, Created: at, Source: e.Source, Rows: e.Rows,
+		Key: e.Key, Columns: e.Columns, Shards: e.Shards, ItemShards: e.ItemShards,
+		Interactions: e.Interactions, Transactions: e.Transactions,
 	}
 	ds.Versions = append(ds.Versions, v)
-	if e.ImportID != "" {
-		f.st.Imports[e.ImportID] = strconv.Itoa(v.Version)
-	}
-	return applyResult{ID: strconv.Itoa(v.Version)}
+	return &ds.Versions[len(ds.Versions)-1], nil
 }
 
 func (f *FSM) applyJobSubmit(buf []byte) applyResult {
@@ -281,7 +299,7 @@ func (f *FSM) applyJobPass(buf []byte) (applyResult, string) {
 		return applyResult{Err: fmt.Errorf("%w: job %s pass %d after %d", ErrConflict, e.ID, e.Record.Pass, j.Pass)}, ""
 	}
 	j.Pass, j.Iteration, j.Objective = e.Record.Pass, e.Record.Iteration, e.Record.Objective
-	j.StateRef = e.StateRef
+	j.StateRef, j.Refs = e.StateRef, e.Refs
 	j.History = append(j.History, e.Record)
 	return applyResult{ID: e.ID}, e.ID
 }
@@ -300,18 +318,30 @@ func (f *FSM) applyJobFinish(buf []byte) (applyResult, string) {
 	}
 	switch e.State {
 	case proto.JobSucceeded:
-		if e.Model == nil {
+		switch {
+		case e.Output != nil:
+			v, err := f.addVersion(*e.Output, e.Time)
+			if err != nil {
+				return applyResult{Err: err}, ""
+			}
+			j.Output = e.Output.Name + ":" + strconv.Itoa(v.Version)
+		case e.Model != nil:
+			mid := "model-" + strconv.Itoa(f.st.NextMdl)
+			f.st.NextMdl++
+			f.st.Models[mid] = &proto.Model{ID: mid, Job: j.ID, Kind: e.Kind, Created: e.Time, Blob: *e.Model, Refs: e.ModelRefs}
+			j.Model = mid
+		default:
 			return applyResult{Err: fmt.Errorf("%w: job %s succeeded without a model", ErrConflict, e.ID)}, ""
 		}
-		mid := "model-" + strconv.Itoa(f.st.NextMdl)
-		f.st.NextMdl++
-		f.st.Models[mid] = &proto.Model{ID: mid, Job: j.ID, Kind: e.Kind, Created: e.Time, Blob: *e.Model}
-		j.Model = mid
 	case proto.JobFailed, proto.JobCancelled:
 	default:
 		return applyResult{Err: fmt.Errorf("%w: job %s cannot finish as %q", ErrConflict, e.ID, e.State)}, ""
 	}
 	j.State, j.Reason, j.Finished = e.State, e.Reason, e.Time
+	j.Refs = nil // a succeeded model holds its own refs
+	if j.Output != "" {
+		return applyResult{ID: j.Output}, e.ID
+	}
 	return applyResult{ID: j.Model}, e.ID
 }
 
@@ -331,6 +361,7 @@ func (f *FSM) applyJobCancel(buf []byte) (applyResult, string) {
 		return applyResult{Err: fmt.Errorf("%w: job %s is already %s", ErrConflict, e.ID, j.State)}, ""
 	}
 	j.State, j.Reason, j.Finished = proto.JobCancelled, "cancelled by user", e.Time
+	j.Refs = nil
 	return applyResult{ID: e.ID}, e.ID
 }
 
@@ -431,15 +462,24 @@ func (f *FSM) Referenced() map[string]map[string]bool {
 			for _, s := range v.Shards {
 				out[proto.BucketShards][s.Object] = true
 			}
+			for _, s := range v.ItemShards {
+				out[proto.BucketShards][s.Object] = true
+			}
 		}
 	}
 	for _, j := range f.st.Jobs {
 		if j.StateRef.Object != "" {
 			out[j.StateRef.Bucket][j.StateRef.Object] = true
 		}
+		for _, r := range j.Refs {
+			out[r.Bucket][r.Object] = true
+		}
 	}
 	for _, m := range f.st.Models {
 		out[m.Blob.Bucket][m.Blob.Object] = true
+		for _, r := range m.Refs {
+			out[r.Bucket][r.Object] = true
+		}
 	}
 	return out
 }

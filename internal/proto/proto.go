@@ -190,16 +190,49 @@ type ColumnStats struct {
 // Categorical reports whether the column holds categories.
 func (c *ColumnStats) Categorical() bool { return c.Levels != nil }
 
+// Dataset kinds.
+const (
+	KindFeatures     = "features"
+	KindInteractions = "interactions"
+	KindTransactions = "transactions"
+)
+
+// InteractionsInfo describes an interactions version: Shards holds its
+// by-user layout and ItemShards its by-item layout.
+type InteractionsInfo struct {
+	User  string `json:"user"`
+	Item  string `json:"item"`
+	Value string `json:"value,omitempty"` // "" when every interaction counts 1
+	Users int64  `json:"users"`
+	Items int64  `json:"items"`
+}
+
+// TransactionsInfo describes a transactions version, sharded by customer.
+type TransactionsInfo struct {
+	Key               string    `json:"key"`
+	Time              string    `json:"time"`
+	Amount            string    `json:"amount"` // the amount column, or "quantity*price"
+	Invoice           string    `json:"invoice,omitempty"`
+	Customers         int64     `json:"customers"`
+	Returns           int64     `json:"returns"`
+	SkippedMissingKey int64     `json:"skipped_missing_key"`
+	First             time.Time `json:"first"`
+	Last              time.Time `json:"last"`
+}
+
 // DatasetCommit makes an imported version visible.
 type DatasetCommit struct {
-	Name     string        `json:"name"`
-	Kind     string        `json:"kind"`
-	Key      string        `json:"key"`
-	Source   string        `json:"source"`
-	Rows     int64         `json:"rows"`
-	Columns  []ColumnStats `json:"columns"`
-	Shards   []ShardRef    `json:"shards"`
-	ImportID string        `json:"import_id"`
+	Name         string            `json:"name"`
+	Kind         string            `json:"kind"`
+	Key          string            `json:"key"`
+	Source       string            `json:"source"`
+	Rows         int64             `json:"rows"`
+	Columns      []ColumnStats     `json:"columns"`
+	Shards       []ShardRef        `json:"shards"`
+	ItemShards   []ShardRef        `json:"item_shards,omitempty"`
+	Interactions *InteractionsInfo `json:"interactions,omitempty"`
+	Transactions *TransactionsInfo `json:"transactions,omitempty"`
+	ImportID     string            `json:"import_id"`
 }
 
 // DatasetVersion is one immutable version of a dataset.
@@ -211,6 +244,10 @@ type DatasetVersion struct {
 	Key     string        `json:"key"`
 	Columns []ColumnStats `json:"columns"`
 	Shards  []ShardRef    `json:"shards"`
+	// ItemShards is the by-item layout of an interactions version.
+	ItemShards   []ShardRef        `json:"item_shards,omitempty"`
+	Interactions *InteractionsInfo `json:"interactions,omitempty"`
+	Transactions *TransactionsInfo `json:"transactions,omitempty"`
 }
 
 // Dataset is a named, versioned dataset.
@@ -272,6 +309,26 @@ type JobSpec struct {
 	KMeans         *KMeansSpec     `json:"kmeans,omitempty"`
 	Linear         *RegressionSpec `json:"linear,omitempty"`
 	Logistic       *RegressionSpec `json:"logistic,omitempty"`
+	ALS            *ALSSpec        `json:"als,omitempty"`
+	RFM            *RFMSpec        `json:"rfm,omitempty"`
+}
+
+// ALSSpec is the ALS part of a job spec.
+type ALSSpec struct {
+	Rank       int     `json:"rank"`
+	Lambda     float64 `json:"lambda"`
+	Iterations int     `json:"iterations"`
+	Implicit   bool    `json:"implicit"`
+	Alpha      float64 `json:"alpha,omitempty"`
+	RegScaling string  `json:"reg_scaling,omitempty"`
+	Holdout    float64 `json:"holdout"`
+}
+
+// RFMSpec is the part of a job spec that computes RFM features from a
+// transactions dataset into a new features dataset.
+type RFMSpec struct {
+	As   string    `json:"as"`
+	AsOf time.Time `json:"as_of,omitzero"` // zero: the day after the last transaction
 }
 
 // Job states.
@@ -297,19 +354,24 @@ type PassRecord struct {
 
 // Job is a job and its state.
 type Job struct {
-	ID        string       `json:"id"`
-	Spec      JobSpec      `json:"spec"`
-	State     string       `json:"state"`
-	Reason    string       `json:"reason,omitempty"`
-	Created   time.Time    `json:"created"`
-	Started   time.Time    `json:"started,omitzero"`
-	Finished  time.Time    `json:"finished,omitzero"`
-	Pass      int          `json:"pass"`
-	Iteration int          `json:"iteration"`
-	Objective float64      `json:"objective"`
-	StateRef  BlobRef      `json:"state_ref,omitzero"`
-	Model     string       `json:"model,omitempty"`
-	History   []PassRecord `json:"history,omitempty"`
+	ID        string    `json:"id"`
+	Spec      JobSpec   `json:"spec"`
+	State     string    `json:"state"`
+	Reason    string    `json:"reason,omitempty"`
+	Created   time.Time `json:"created"`
+	Started   time.Time `json:"started,omitzero"`
+	Finished  time.Time `json:"finished,omitzero"`
+	Pass      int       `json:"pass"`
+	Iteration int       `json:"iteration"`
+	Objective float64   `json:"objective"`
+	StateRef  BlobRef   `json:"state_ref,omitzero"`
+	// Refs are the blobs the committed state refers to besides StateRef
+	// (ALS factor shards).
+	Refs  []BlobRef `json:"refs,omitempty"`
+	Model string    `json:"model,omitempty"`
+	// Output is the dataset version a job that writes a dataset created.
+	Output  string       `json:"output,omitempty"`
+	History []PassRecord `json:"history,omitempty"`
 }
 
 // Terminal reports whether the job has ended.
@@ -332,6 +394,8 @@ type Model struct {
 	Kind    string    `json:"kind"`
 	Created time.Time `json:"created"`
 	Blob    BlobRef   `json:"blob"`
+	// Refs are further blobs the model is made of (ALS factor shards).
+	Refs []BlobRef `json:"refs,omitempty"`
 }
 
 // KMeansModel is the exported form of a k-means model, in original units.
