@@ -27,6 +27,12 @@ var (
 	ErrMissingKey = errors.New("partition: key is empty")
 	// ErrDuplicateColumn reports a header that names a column twice.
 	ErrDuplicateColumn = errors.New("partition: duplicate column in header")
+	// ErrMissingValue reports an empty field in a column that must have a
+	// value (an interaction's value, a transaction's time or amount).
+	ErrMissingValue = errors.New("partition: value is missing")
+	// ErrBadTime reports a timestamp that does not parse with the layout in
+	// use, or whose layout cannot be told from the first value.
+	ErrBadTime = errors.New("partition: not a timestamp")
 )
 
 // ErrInvalidOptions is wrapped by the error [Options.Validate] returns.
@@ -72,3 +78,5 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // ErrTooManyLevels reports a categorical column with more than MaxLevels values.
 var ErrTooManyLevels = errors.New("partition: too many distinct values for a categorical column")
+
+var errNotYet = errors.New("partition: not implemented yet")

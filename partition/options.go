@@ -112,3 +112,25 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// badOptions formats an error wrapping ErrInvalidOptions.
+func badOptions(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
+}
+
+// validateCommon checks the options every kind of split shares.
+func validateCommon(tempDir string, shards, rowGroupRows int, delim rune) error {
+	switch {
+	case tempDir == "":
+		return badOptions("TempDir is required")
+	case shards < 0:
+		return badOptions("Shards is negative (%d)", shards)
+	case shards > MaxShards:
+		return badOptions("Shards is too high (%d > %d)", shards, MaxShards)
+	case rowGroupRows < 0:
+		return badOptions("RowGroupRows is negative (%d)", rowGroupRows)
+	case delim != 0 && !validDelimiter(delim):
+		return badOptions("Delimiter %q cannot separate CSV fields", delim)
+	}
+	return nil
+}
