@@ -146,6 +146,9 @@ func (s *State) Absorb(results []*Result) error {
 	}
 	if next.searchesDone() {
 		next.Final = next.cuts()
+		if err := next.Final.Validate(); err != nil { // only forged Results get here
+			return errorf(ErrBadResult, "the shards' values give impossible cuts: %v", err)
+		}
 	}
 	next.Step++
 	*s = next
