@@ -44,6 +44,7 @@ func TestHandReturns(t *testing.T) {
 		{key: "alice", t: at(9, 10), amount: -20}, // a return after the last purchase
 		{key: "bob", t: at(2, 0), amount: -10},    // only a return: dropped
 		{key: "carol", t: at(10, 15), amount: 0},  // a free item is a purchase
+		{key: "carol", t: at(11, 0), amount: 7},   // at as-of: ignored
 		{key: "dave", t: at(3, 0), amount: 40, ret: true},
 		{key: "dave", t: at(5, 0), amount: 10},
 		{key: "erin", t: at(8, 0), amount: 5},
@@ -76,7 +77,7 @@ func TestHandReturns(t *testing.T) {
 	checkColumn(t, tb, ColRScore, []float64{2, 4, 1, 2})
 	checkColumn(t, tb, ColFScore, []float64{4, 1, 1, 1})
 	checkColumn(t, tb, ColMScore, []float64{4, 2, 1, 3})
-	if tb.Dropped != (Dropped{NoPurchase: 1, AfterAsOf: 1}) {
+	if tb.Dropped != (Dropped{NoPurchase: 1, AfterAsOf: 2}) {
 		t.Errorf("dropped %+v", tb.Dropped)
 	}
 	// Without the Return column, dave's flagged row is a purchase.
