@@ -78,5 +78,3 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // ErrTooManyLevels reports a categorical column with more than MaxLevels values.
 var ErrTooManyLevels = errors.New("partition: too many distinct values for a categorical column")
-
-var errNotYet = errors.New("partition: not implemented yet")

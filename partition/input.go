@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -91,6 +92,40 @@ func (r *recordReader) read() ([]string, int, error) {
 		detail = fmt.Errorf("%w: %v (at column %d)", ErrMalformed, pe.Err, pe.Column)
 	}
 	return nil, 0, &InputError{File: r.name, Line: pe.StartLine, Err: detail}
+}
+
+// readHeader reads the header row and checks that its names are valid UTF-8
+// and distinct. It returns the names, each name's index and the header's
+// line.
+func (r *recordReader) readHeader() ([]string, map[string]int, int, error) {
+	rec, line, err := r.read()
+	if err == io.EOF {
+		return nil, nil, 0, &InputError{File: r.name, Line: 1, Err: fmt.Errorf("%w: no header row", ErrEmpty)}
+	}
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	header := append([]string(nil), rec...)
+	pos := make(map[string]int, len(header))
+	for i, name := range header {
+		if !utf8.ValidString(name) {
+			return nil, nil, 0, &InputError{File: r.name, Line: line, Err: fmt.Errorf("%w: column name %q is not valid UTF-8", ErrMalformed, name)}
+		}
+		if _, dup := pos[name]; dup {
+			return nil, nil, 0, &InputError{File: r.name, Line: line, Column: name, Err: ErrDuplicateColumn}
+		}
+		pos[name] = i
+	}
+	return header, pos, line, nil
+}
+
+// openInput decodes r (see decodeInput) and returns a record reader on it.
+func openInput(name string, r io.Reader, delim rune) (*recordReader, io.Closer, error) {
+	in, closer, err := decodeInput(name, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newRecordReader(name, in, delim), closer, nil
 }
 
 type nopCloser struct{}

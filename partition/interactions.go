@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 )
 
@@ -87,5 +88,183 @@ func SplitInteractionsReader(ctx context.Context, name string, r io.Reader, opts
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return nil, errNotYet
+	opts.Shards, opts.Delimiter, opts.RowGroupRows = commonDefaults(opts.Shards, opts.Delimiter, opts.RowGroupRows)
+	rr, closer, err := openInput(name, r, opts.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	sp := &interactionSplitter{rr: rr, opts: opts}
+	res, err := sp.run(ctx)
+	if err != nil {
+		sp.abort()
+		return nil, err
+	}
+	return res, nil
+}
+
+// Interactions spill records: the layout side's id, the other id, the value.
+
+// interactionSplitter carries one SplitInteractions.
+type interactionSplitter struct {
+	rr                         *recordReader
+	opts                       InteractionOptions
+	userIdx, itemIdx, valueIdx int // valueIdx < 0: no value column
+	cols                       interactionColumns
+	byUser, byItem             layout
+	created                    []string
+	stats                      welford
+	rows                       int64
+	scratch                    []byte
+}
+
+// interactionColumns names the columns of the shard files.
+type interactionColumns struct {
+	user, item, value string
+}
+
+func (sp *interactionSplitter) run(ctx context.Context) (*InteractionResult, error) {
+	if err := sp.readHeader(); err != nil {
+		return nil, err
+	}
+	sp.byUser = layout{dir: sp.opts.TempDir, prefix: "byuser-", count: sp.opts.Shards}
+	sp.byItem = layout{dir: sp.opts.TempDir, prefix: "byitem-", count: sp.opts.Shards}
+	if err := sp.byUser.create(&sp.created); err != nil {
+		return nil, err
+	}
+	if err := sp.byItem.create(&sp.created); err != nil {
+		return nil, err
+	}
+	for {
+		rec, line, err := sp.rr.read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := sp.add(ctx, rec, line); err != nil {
+			return nil, err
+		}
+	}
+	if sp.rows == 0 {
+		return nil, &InputError{File: sp.rr.name, Line: 1, Err: fmt.Errorf("%w: no data rows", ErrEmpty)}
+	}
+	return sp.finish(ctx)
+}
+
+func (sp *interactionSplitter) readHeader() error {
+	header, pos, line, err := sp.rr.readHeader()
+	if err != nil {
+		return err
+	}
+	if sp.userIdx, err = columnIndex(sp.rr, pos, line, sp.opts.User); err != nil {
+		return err
+	}
+	if sp.itemIdx, err = columnIndex(sp.rr, pos, line, sp.opts.Item); err != nil {
+		return err
+	}
+	sp.valueIdx = -1
+	sp.cols = interactionColumns{user: header[sp.userIdx], item: header[sp.itemIdx]}
+	if sp.opts.Value != "" {
+		if sp.valueIdx, err = columnIndex(sp.rr, pos, line, sp.opts.Value); err != nil {
+			return err
+		}
+		sp.cols.value = sp.opts.Value
+	} else {
+		sp.cols.value = uniqueName("value", sp.cols.user, sp.cols.item)
+	}
+	return nil
+}
+
+// add checks one data record and spills it to both layouts.
+func (sp *interactionSplitter) add(ctx context.Context, rec []string, line int) error {
+	if sp.rows%ctxCheckRows == 0 && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	user, item := rec[sp.userIdx], rec[sp.itemIdx]
+	if err := checkKey(user); err != nil {
+		return &InputError{File: sp.rr.name, Line: line, Column: sp.cols.user, Err: err}
+	}
+	if err := checkKey(item); err != nil {
+		return &InputError{File: sp.rr.name, Line: line, Column: sp.cols.item, Err: err}
+	}
+	v := 1.0
+	if sp.valueIdx >= 0 {
+		var err error
+		if v, err = requiredNumber(rec[sp.valueIdx]); err != nil {
+			return &InputError{File: sp.rr.name, Line: line, Column: sp.cols.value, Err: err}
+		}
+	}
+	sp.stats.add(v)
+	sp.rows++
+	if err := sp.spill(&sp.byUser, user, item, v); err != nil {
+		return err
+	}
+	return sp.spill(&sp.byItem, item, user, v)
+}
+
+func (sp *interactionSplitter) spill(l *layout, key, other string, v float64) error {
+	b := appendString(sp.scratch[:0], key)
+	b = appendString(b, other)
+	b = appendWord(b, math.Float64bits(v))
+	sp.scratch = b
+	return l.spills[ShardOf(key, l.count)].addRecord(b)
+}
+
+// requiredNumber parses a numeric field that must not be empty.
+func requiredNumber(field string) (float64, error) {
+	v, ok := parseNumber(field)
+	switch {
+	case !ok:
+		return 0, fmt.Errorf("%w: %q", ErrNotNumeric, field)
+	case math.IsNaN(v):
+		return 0, ErrMissingValue
+	}
+	return v, nil
+}
+
+// finish sorts and writes every shard of both layouts.
+func (sp *interactionSplitter) finish(ctx context.Context) (*InteractionResult, error) {
+	n := sp.opts.Shards
+	files := make([]ShardFile, 2*n)
+	distinct := make([]int64, 2*n)
+	err := runParallel(ctx, 2*n, func(ctx context.Context, k int) error {
+		l, cols, name := &sp.byUser, sp.cols, "by-user"
+		if k >= n {
+			l, cols, name = &sp.byItem, interactionColumns{user: sp.cols.item, item: sp.cols.user, value: sp.cols.value}, "by-item"
+		}
+		i := k % n
+		sf, keys, err := writeInteractionShard(ctx, l, i, cols, name, sp.opts.RowGroupRows)
+		if err != nil {
+			return err
+		}
+		files[k], distinct[k] = sf, keys
+		l.spills[i].remove()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &InteractionResult{Rows: sp.rows, Value: sp.stats.stats(sp.cols.value), ByUser: files[:n], ByItem: files[n:]}
+	var userRows, itemRows int64
+	for i := range n {
+		res.Users += distinct[i]
+		res.Items += distinct[n+i]
+		userRows += files[i].Rows
+		itemRows += files[n+i].Rows
+	}
+	if userRows != sp.rows || itemRows != sp.rows {
+		return nil, fmt.Errorf("partition: internal error: %d rows read, %d and %d written", sp.rows, userRows, itemRows)
+	}
+	return res, nil
+}
+
+// abort removes every file this split created.
+func (sp *interactionSplitter) abort() {
+	sp.byUser.removeSpills()
+	sp.byItem.removeSpills()
+	for _, path := range sp.created {
+		os.Remove(path)
+	}
 }

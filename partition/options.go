@@ -134,3 +134,18 @@ func validateCommon(tempDir string, shards, rowGroupRows int, delim rune) error 
 	}
 	return nil
 }
+
+// commonDefaults replaces zero Shards, Delimiter and RowGroupRows by their
+// defaults.
+func commonDefaults(shards int, delim rune, rowGroupRows int) (int, rune, int) {
+	if shards == 0 {
+		shards = DefaultShards
+	}
+	if delim == 0 {
+		delim = DefaultDelimiter
+	}
+	if rowGroupRows == 0 {
+		rowGroupRows = DefaultRowGroupRows
+	}
+	return shards, delim, rowGroupRows
+}

@@ -110,13 +110,23 @@ func shardFileName(i, n int) string {
 // CSV so that a name clash fails fast, and so that it never overwrites or
 // removes a file it did not create. It returns the paths it created.
 func (s *shardSet) reserve() ([]string, error) {
+	paths := make([]string, s.count)
+	for i := range paths {
+		paths[i] = s.path(i)
+	}
+	return reserveFiles(paths)
+}
+
+// reserveFiles creates each file, empty, failing if one exists. It returns
+// the paths it created, also on error.
+func reserveFiles(paths []string) ([]string, error) {
 	var created []string
-	for i := range s.count {
-		f, err := os.OpenFile(s.path(i), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	for _, path := range paths {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return created, fmt.Errorf("partition: creating shard file: %w", err)
 		}
-		created = append(created, s.path(i))
+		created = append(created, path)
 		if err := f.Close(); err != nil {
 			return created, fmt.Errorf("partition: creating shard file: %w", err)
 		}
@@ -128,27 +138,44 @@ func (s *shardSet) reserve() ([]string, error) {
 // goroutines, each holding one row group in memory at a time. Spills are
 // removed as they are converted. It returns the first error.
 func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile) ([]ShardFile, error) {
+	files := make([]ShardFile, len(spills))
+	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
+		sf, err := s.write(ctx, i, spills[i])
+		if err != nil {
+			return err
+		}
+		files[i] = sf
+		spills[i].remove()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// runParallel calls task(ctx, i) for every i in [0, n) on up to GOMAXPROCS
+// goroutines and waits for them. The first error cancels the tasks not yet
+// started and is returned; so is ctx's error.
+func runParallel(ctx context.Context, n int, task func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	files := make([]ShardFile, len(spills))
 	var (
 		next     atomic.Int64
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(spills)))
-	for range workers {
+	for range max(1, min(runtime.GOMAXPROCS(0), n)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(spills) || ctx.Err() != nil {
+				if i >= n || ctx.Err() != nil {
 					return
 				}
-				sf, err := s.write(ctx, i, spills[i])
-				if err != nil {
+				if err := task(ctx, i); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -157,19 +184,14 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile) ([]ShardFi
 					cancel()
 					return
 				}
-				files[i] = sf
-				spills[i].remove()
 			}
 		}()
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return firstErr
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return files, nil
+	return ctx.Err()
 }
 
 // write converts one spill into shard file i and describes the result.
@@ -184,16 +206,11 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile) (ShardFil
 	}
 	defer f.Close() // after a successful Close, a no-op
 	sink := &countingHash{w: f, h: sha256.New()}
-	pw := parquet.NewGenericWriter[any](sink,
-		s.schema,
-		parquet.Compression(shardCodec),
-		parquet.MaxRowsPerRowGroup(int64(s.rowGroupRows)),
-		parquet.PageBufferSize(pageBufferSize),
-		parquet.CreatedBy("mathcrm", "1", ""),
-		parquet.KeyValueMetadata(metaKey, s.meta[metaKey]),
-		parquet.KeyValueMetadata(metaColumns, s.meta[metaColumns]),
-		parquet.KeyValueMetadata(metaShard, strconv.Itoa(i)+"/"+strconv.Itoa(s.count)),
-		parquet.KeyValueMetadata(metaCategories, s.meta[metaCategories]),
+	pw := newShardWriter(sink, s.schema, s.rowGroupRows,
+		metaKey, s.meta[metaKey],
+		metaColumns, s.meta[metaColumns],
+		metaShard, shardMeta(i, s.count),
+		metaCategories, s.meta[metaCategories],
 	)
 	rows, err := copyRows(ctx, pw, in, len(s.columns))
 	if err == nil && rows != spill.rows {
@@ -212,6 +229,28 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile) (ShardFil
 		Index: i, Path: s.path(i), Rows: rows, Size: sink.size,
 		SHA256: hex.EncodeToString(sink.h.Sum(nil)),
 	}, nil
+}
+
+// newShardWriter returns the Parquet writer of every shard file: zstd, the
+// given row group size, and the key/value metadata given as name, value
+// pairs, in that order.
+func newShardWriter(w io.Writer, schema *parquet.Schema, rowGroupRows int, meta ...string) *parquet.GenericWriter[any] {
+	opts := []parquet.WriterOption{
+		schema,
+		parquet.Compression(shardCodec),
+		parquet.MaxRowsPerRowGroup(int64(rowGroupRows)),
+		parquet.PageBufferSize(pageBufferSize),
+		parquet.CreatedBy("mathcrm", "1", ""),
+	}
+	for k := 0; k+1 < len(meta); k += 2 {
+		opts = append(opts, parquet.KeyValueMetadata(meta[k], meta[k+1]))
+	}
+	return parquet.NewGenericWriter[any](w, opts...)
+}
+
+// shardMeta is the "mathcrm.shard" value of shard i of n.
+func shardMeta(i, n int) string {
+	return strconv.Itoa(i) + "/" + strconv.Itoa(n)
 }
 
 // copyRows writes every row of in to pw, rowsPerBatch at a time.

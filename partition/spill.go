@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"unsafe"
 )
 
 // Split writes each shard's rows to a spill file while it reads the CSV and
@@ -38,10 +39,10 @@ type spillFile struct {
 	rows    int64
 }
 
-// createSpill creates the spill file for shard i of n. It never overwrites an
-// existing file.
-func createSpill(dir string, i, n int) (*spillFile, error) {
-	path := filepath.Join(dir, fmt.Sprintf(".shard-%05d-of-%05d.spill", i, n))
+// createSpill creates the spill file for shard i of n of the layout whose
+// shard file names start with prefix. It never overwrites an existing file.
+func createSpill(dir, prefix string, i, n int) (*spillFile, error) {
+	path := filepath.Join(dir, fmt.Sprintf(".%sshard-%05d-of-%05d.spill", prefix, i, n))
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("partition: creating spill file: %w", err)
@@ -62,6 +63,31 @@ func (s *spillFile) add(key string, values []float64) error {
 	}
 	s.rows++
 	return nil
+}
+
+// addRecord appends one row encoded by a recEncoder.
+func (s *spillFile) addRecord(b []byte) error {
+	if _, err := s.bw.Write(b); err != nil {
+		return fmt.Errorf("partition: writing spill file: %w", err)
+	}
+	s.rows++
+	return nil
+}
+
+// contents flushes the spill and returns all of its bytes.
+func (s *spillFile) contents() ([]byte, error) {
+	if err := s.bw.Flush(); err != nil {
+		return nil, fmt.Errorf("partition: writing spill file: %w", err)
+	}
+	st, err := s.f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("partition: reading spill file: %w", err)
+	}
+	b := make([]byte, st.Size())
+	if _, err := s.f.ReadAt(b, 0); err != nil {
+		return nil, spillErr(err)
+	}
+	return b, nil
 }
 
 // rewind flushes the spill and returns a reader of its rows from the start.
@@ -120,4 +146,70 @@ func spillErr(err error) error {
 		err = io.ErrUnexpectedEOF
 	}
 	return fmt.Errorf("partition: reading spill file: %w", err)
+}
+
+// The sorted kinds (interactions, transactions) spill records of strings
+// (uvarint length, then the bytes), little-endian 64-bit words and flag
+// bytes, in an order each kind fixes, and read a whole shard's spill back at
+// once to sort it.
+
+// appendString appends a length-prefixed string to b.
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendWord appends a little-endian 64-bit word to b.
+func appendWord(b []byte, w uint64) []byte {
+	return binary.LittleEndian.AppendUint64(b, w)
+}
+
+// recDecoder reads the fields of spilled records from one buffer. Strings
+// it returns share the buffer's memory, which must not change afterwards.
+// After the first damaged field, err is set and every read returns zero.
+type recDecoder struct {
+	b   []byte
+	err error
+}
+
+var errDamagedSpill = errors.New("partition: damaged spill file")
+
+func (d *recDecoder) more() bool { return d.err == nil && len(d.b) > 0 }
+
+func (d *recDecoder) str() string {
+	n, k := binary.Uvarint(d.b)
+	if k <= 0 || n > uint64(len(d.b)-k) {
+		d.fail()
+		return ""
+	}
+	s := unsafe.String(unsafe.SliceData(d.b[k:]), int(n))
+	d.b = d.b[k+int(n):]
+	return s
+}
+
+func (d *recDecoder) word() uint64 {
+	if len(d.b) < 8 {
+		d.fail()
+		return 0
+	}
+	w := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return w
+}
+
+func (d *recDecoder) flags() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *recDecoder) fail() {
+	if d.err == nil {
+		d.err = errDamagedSpill
+	}
+	d.b = nil
 }

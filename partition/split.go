@@ -92,24 +92,11 @@ type splitter struct {
 
 // newSplitter reads and checks the header and resolves Key and Columns.
 func newSplitter(rr *recordReader, opts Options) (*splitter, error) {
-	rec, line, err := rr.read()
-	if err == io.EOF {
-		return nil, &InputError{File: rr.name, Line: 1, Err: fmt.Errorf("%w: no header row", ErrEmpty)}
-	}
+	header, pos, line, err := rr.readHeader()
 	if err != nil {
 		return nil, err
 	}
-	sp := &splitter{rr: rr, opts: opts, header: append([]string(nil), rec...), keys: newKeyIndex()}
-	pos := make(map[string]int, len(rec))
-	for i, name := range sp.header {
-		if !utf8.ValidString(name) {
-			return nil, &InputError{File: rr.name, Line: line, Err: fmt.Errorf("%w: column name %q is not valid UTF-8", ErrMalformed, name)}
-		}
-		if _, dup := pos[name]; dup {
-			return nil, &InputError{File: rr.name, Line: line, Column: name, Err: ErrDuplicateColumn}
-		}
-		pos[name] = i
-	}
+	sp := &splitter{rr: rr, opts: opts, header: header, keys: newKeyIndex()}
 	var ok bool
 	if sp.keyIdx, ok = pos[opts.Key]; !ok {
 		return nil, &InputError{File: rr.name, Line: line, Column: opts.Key, Err: ErrNoKeyColumn}
@@ -256,7 +243,7 @@ func (sp *splitter) createFiles() error {
 		return err
 	}
 	for i := range sp.opts.Shards {
-		spill, err := createSpill(sp.opts.TempDir, i, sp.opts.Shards)
+		spill, err := createSpill(sp.opts.TempDir, "", i, sp.opts.Shards)
 		if err != nil {
 			return err
 		}

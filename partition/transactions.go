@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
+	"unicode/utf8"
 )
 
 // TransactionOptions configures [SplitTransactions]. Zero values of Shards,
@@ -120,5 +122,228 @@ func SplitTransactionsReader(ctx context.Context, name string, r io.Reader, opts
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return nil, errNotYet
+	opts.Shards, opts.Delimiter, opts.RowGroupRows = commonDefaults(opts.Shards, opts.Delimiter, opts.RowGroupRows)
+	rr, closer, err := openInput(name, r, opts.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	sp := &txnSplitter{rr: rr, opts: opts, times: newTimeParser(opts.TimeFormat, opts.Location)}
+	res, err := sp.run(ctx)
+	if err != nil {
+		sp.abort()
+		return nil, err
+	}
+	return res, nil
+}
+
+// Transactions spill records: the customer id, the time (unix seconds), the
+// amount's bits, a flag byte (txnReturn, txnInvoice) and, when txnInvoice is
+// set, the invoice id.
+const (
+	txnReturn  = 1 << 0
+	txnInvoice = 1 << 1
+)
+
+// txnSplitter carries one SplitTransactions.
+type txnSplitter struct {
+	rr      *recordReader
+	opts    TransactionOptions
+	times   *timeParser
+	idx     txnIndex
+	cols    txnColumns
+	shards  layout
+	created []string
+	stats   welford
+	scratch []byte
+
+	rows, skipped, returns int64
+	first, last            int64
+}
+
+// txnIndex holds the header index of each input column; -1 when unused.
+type txnIndex struct {
+	key, time, amount, quantity, price, invoice int
+}
+
+// txnColumns names the columns of the shard files; invoice is "" when the
+// import has none.
+type txnColumns struct {
+	key, time, invoice, amount, ret string
+}
+
+func (sp *txnSplitter) run(ctx context.Context) (*TransactionResult, error) {
+	if err := sp.readHeader(); err != nil {
+		return nil, err
+	}
+	sp.shards = layout{dir: sp.opts.TempDir, prefix: "txn-", count: sp.opts.Shards}
+	if err := sp.shards.create(&sp.created); err != nil {
+		return nil, err
+	}
+	var lines int64
+	for {
+		rec, line, err := sp.rr.read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if lines++; lines%ctxCheckRows == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err := sp.add(rec, line); err != nil {
+			return nil, err
+		}
+	}
+	if sp.rows == 0 {
+		return nil, &InputError{File: sp.rr.name, Line: 1, Err: fmt.Errorf("%w: no data rows with a customer id", ErrEmpty)}
+	}
+	return sp.finish(ctx)
+}
+
+func (sp *txnSplitter) readHeader() error {
+	_, pos, line, err := sp.rr.readHeader()
+	if err != nil {
+		return err
+	}
+	o := sp.opts
+	sp.idx = txnIndex{amount: -1, quantity: -1, price: -1, invoice: -1}
+	for _, c := range []struct {
+		name string
+		idx  *int
+	}{
+		{o.Key, &sp.idx.key}, {o.Time, &sp.idx.time}, {o.Amount, &sp.idx.amount},
+		{o.Quantity, &sp.idx.quantity}, {o.Price, &sp.idx.price}, {o.Invoice, &sp.idx.invoice},
+	} {
+		if c.name == "" {
+			continue
+		}
+		if *c.idx, err = columnIndex(sp.rr, pos, line, c.name); err != nil {
+			return err
+		}
+	}
+	sp.cols = txnColumns{key: o.Key, time: o.Time, invoice: o.Invoice, amount: o.Amount}
+	if sp.cols.amount == "" {
+		sp.cols.amount = uniqueName("amount", o.Key, o.Time, o.Invoice)
+	}
+	sp.cols.ret = uniqueName("is_return", o.Key, o.Time, o.Invoice, sp.cols.amount)
+	return nil
+}
+
+// add checks one data record and spills it, or counts it as skipped.
+func (sp *txnSplitter) add(rec []string, line int) error {
+	fail := func(column string, err error) error {
+		return &InputError{File: sp.rr.name, Line: line, Column: column, Err: err}
+	}
+	key := rec[sp.idx.key]
+	if err := checkKey(key); err != nil {
+		if err == ErrMissingKey && sp.opts.SkipMissingKey {
+			sp.skipped++
+			return nil
+		}
+		return fail(sp.cols.key, err)
+	}
+	t, err := sp.times.parse(rec[sp.idx.time], line)
+	if err != nil {
+		return fail(sp.cols.time, err)
+	}
+	var flags byte
+	var amount float64
+	if sp.idx.amount >= 0 {
+		if amount, err = requiredNumber(rec[sp.idx.amount]); err != nil {
+			return fail(sp.cols.amount, err)
+		}
+	} else {
+		q, err := requiredNumber(rec[sp.idx.quantity])
+		if err != nil {
+			return fail(sp.opts.Quantity, err)
+		}
+		p, err := requiredNumber(rec[sp.idx.price])
+		if err != nil {
+			return fail(sp.opts.Price, err)
+		}
+		if amount = q * p; math.IsInf(amount, 0) {
+			return fail(sp.opts.Price, fmt.Errorf("%w: %s × %s overflows", ErrNotNumeric, rec[sp.idx.quantity], rec[sp.idx.price]))
+		}
+		if q < 0 {
+			flags |= txnReturn
+		}
+	}
+	if amount < 0 {
+		flags |= txnReturn
+	}
+	var invoice string
+	if sp.idx.invoice >= 0 && !isBlank(rec[sp.idx.invoice]) {
+		invoice = rec[sp.idx.invoice]
+		if !utf8.ValidString(invoice) {
+			return fail(sp.cols.invoice, fmt.Errorf("%w: value %q is not valid UTF-8", ErrMalformed, invoice))
+		}
+		flags |= txnInvoice
+	}
+	if sp.rows == 0 || t < sp.first {
+		sp.first = t
+	}
+	if sp.rows == 0 || t > sp.last {
+		sp.last = t
+	}
+	if flags&txnReturn != 0 {
+		sp.returns++
+	}
+	sp.stats.add(amount)
+	sp.rows++
+	b := appendString(sp.scratch[:0], key)
+	b = appendWord(b, uint64(t))
+	b = appendWord(b, math.Float64bits(amount))
+	b = append(b, flags)
+	if flags&txnInvoice != 0 {
+		b = appendString(b, invoice)
+	}
+	sp.scratch = b
+	return sp.shards.spills[ShardOf(key, sp.shards.count)].addRecord(b)
+}
+
+// finish sorts and writes every shard.
+func (sp *txnSplitter) finish(ctx context.Context) (*TransactionResult, error) {
+	n := sp.opts.Shards
+	files := make([]ShardFile, n)
+	distinct := make([]int64, n)
+	err := runParallel(ctx, n, func(ctx context.Context, i int) error {
+		sf, keys, err := writeTransactionShard(ctx, &sp.shards, i, sp.cols, sp.opts.RowGroupRows)
+		if err != nil {
+			return err
+		}
+		files[i], distinct[i] = sf, keys
+		sp.shards.spills[i].remove()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &TransactionResult{
+		Rows:              sp.rows,
+		SkippedMissingKey: sp.skipped,
+		Returns:           sp.returns,
+		FirstTime:         time.Unix(sp.first, 0).UTC(),
+		LastTime:          time.Unix(sp.last, 0).UTC(),
+		Amount:            sp.stats.stats(sp.cols.amount),
+		Shards:            files,
+	}
+	var rows int64
+	for i := range n {
+		res.Customers += distinct[i]
+		rows += files[i].Rows
+	}
+	if rows != sp.rows {
+		return nil, fmt.Errorf("partition: internal error: %d rows read, %d written", sp.rows, rows)
+	}
+	return res, nil
+}
+
+// abort removes every file this split created.
+func (sp *txnSplitter) abort() {
+	sp.shards.removeSpills()
+	for _, path := range sp.created {
+		os.Remove(path)
+	}
 }
