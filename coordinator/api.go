@@ -224,7 +224,18 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		return nil, fmt.Errorf("%w: dataset %s has no version %d", ErrNotFound, ds.Name, spec.DatasetVersion)
 	}
 	ver := ds.Versions[spec.DatasetVersion-1]
+	if want := algoKind(spec.Algo); want != "" && ds.Kind != want {
+		return nil, fmt.Errorf("%w: %s needs a %s dataset; %s is %s", ErrInvalid, spec.Algo, want, ds.Name, ds.Kind)
+	}
 	switch spec.Algo {
+	case "rfm":
+		if err := c.checkRFM(&spec, &ver); err != nil {
+			return nil, err
+		}
+	case "als":
+		if err := checkALS(&spec, &ver); err != nil {
+			return nil, err
+		}
 	case "kmeans":
 		if err := checkKMeans(&spec, &ver); err != nil {
 			return nil, err
@@ -241,6 +252,19 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		return nil, err
 	}
 	return c.fsm.Job(id)
+}
+
+// algoKind is the dataset kind an algorithm reads.
+func algoKind(algo string) string {
+	switch algo {
+	case "kmeans", "linear", "logistic":
+		return proto.KindFeatures
+	case "als":
+		return proto.KindInteractions
+	case "rfm":
+		return proto.KindTransactions
+	}
+	return ""
 }
 
 func (c *Coordinator) apiJobList(context.Context, json.RawMessage) (any, error) {
@@ -301,6 +325,16 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 		} else {
 			detail.Logistic = &sm
 		}
+	case "als":
+		b, err := c.store.Get(ctx, m.Blob)
+		if err != nil {
+			return nil, err
+		}
+		var am proto.ALSModel
+		if err := blob.Decode(b, alsModelKind, &am); err != nil {
+			return nil, err
+		}
+		detail.ALS = &am
 	}
 	return detail, nil
 }

@@ -30,8 +30,34 @@ type jobAlgo interface {
 	MaxIter() int
 }
 
-func newJobAlgo(spec proto.JobSpec, ver *proto.DatasetVersion) (jobAlgo, error) {
+// refsAlgo is a job whose saved state refers to further blobs (factor or
+// output shards) that must outlive the pass.
+type refsAlgo interface {
+	Refs() []proto.BlobRef
+}
+
+// outputAlgo is a job that ends with a new dataset version, not a model.
+type outputAlgo interface {
+	Output() (*proto.DatasetCommit, error)
+}
+
+// metricsAlgo is a job that reports held-out metrics after a pass.
+type metricsAlgo interface {
+	Metrics() []proto.Metric
+}
+
+// layoutAlgo is a job whose passes run over another layout of the dataset
+// than its primary shards (ALS's by-item passes).
+type layoutAlgo interface {
+	Shards(ver *proto.DatasetVersion) []proto.ShardRef
+}
+
+func newJobAlgo(id string, spec proto.JobSpec, ver *proto.DatasetVersion) (jobAlgo, error) {
 	switch spec.Algo {
+	case "rfm":
+		return newRFMJob(spec, ver, id)
+	case "als":
+		return newALSJob(spec, ver)
 	case "kmeans":
 		return newKMeansJob(spec, ver)
 	case "linear", "logistic":
@@ -125,7 +151,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: dataset %s version %d", ErrNotFound, ds.Name, j.Spec.DatasetVersion)
 	}
 	ver := &ds.Versions[j.Spec.DatasetVersion-1]
-	alg, err := newJobAlgo(j.Spec, ver)
+	alg, err := newJobAlgo(id, j.Spec, ver)
 	if err != nil {
 		return err
 	}
@@ -160,8 +186,12 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		started := time.Now()
 		phase, iter, _, _ := alg.Progress()
 		pub := c.progressPublisher(id, alg, pass, lloydSeconds)
+		shards := ver.Shards
+		if la, ok := alg.(layoutAlgo); ok {
+			shards = la.Shards(ver)
+		}
 		parts, retries, err := c.runPass(ctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
-			task: taskJSON, shards: ver.Shards, progress: pub})
+			task: taskJSON, shards: shards, progress: pub})
 		if err != nil {
 			return err
 		}
@@ -173,15 +203,19 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		if phase == "lloyd" && newIter > iter {
 			lloydSeconds = append(lloydSeconds, secs)
 		}
+		var metrics []proto.Metric
+		if ma, ok := alg.(metricsAlgo); ok {
+			metrics = ma.Metrics()
+		}
 		ref, err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
-			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries}, j.StateRef)
+			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries, Metrics: metrics}, j.StateRef)
 		if err != nil {
 			return err
 		}
 		j.StateRef = ref
 		c.publish(proto.JobEvent{Job: id, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
-			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: len(ver.Shards),
-			ShardsTotal: len(ver.Shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter)})
+			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: len(shards),
+			ShardsTotal: len(shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter), Metrics: metrics})
 	}
 	return c.finishJob(ctx, id, alg)
 }
@@ -198,7 +232,11 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 		return ref, transient(err)
 	}
 	rec.Committed = time.Now().UTC()
-	if _, err := c.apply(msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref}); err != nil {
+	var refs []proto.BlobRef
+	if ra, ok := alg.(refsAlgo); ok {
+		refs = ra.Refs()
+	}
+	if _, err := c.apply(msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref, Refs: refs}); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return ref, err
 		}
@@ -213,6 +251,9 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 }
 
 func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) error {
+	if oa, ok := alg.(outputAlgo); ok {
+		return c.finishOutput(ctx, id, alg, oa)
+	}
 	kind, b, err := alg.Model()
 	if err != nil {
 		return err
@@ -221,7 +262,12 @@ func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) err
 	if err != nil {
 		return transient(err)
 	}
-	model, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: kind, Time: time.Now().UTC()})
+	var modelRefs []proto.BlobRef
+	if ma, ok := alg.(interface{ ModelRefs() []proto.BlobRef }); ok {
+		modelRefs = ma.ModelRefs()
+	}
+	model, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: kind,
+		ModelRefs: modelRefs, Time: time.Now().UTC()})
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			return err
@@ -235,6 +281,26 @@ func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) err
 	return nil
 }
 
+// finishOutput commits the dataset version a job made, in the entry that
+// ends the job: the version is visible exactly when the job has succeeded.
+func (c *Coordinator) finishOutput(ctx context.Context, id string, alg jobAlgo, oa outputAlgo) error {
+	out, err := oa.Output()
+	if err != nil {
+		return err
+	}
+	name, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Output: out, Time: time.Now().UTC()})
+	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			return err
+		}
+		return transient(err)
+	}
+	c.log.Info("job succeeded", "job", id, "output", name, "rows", out.Rows)
+	_, iter, _, _ := alg.Progress()
+	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Iteration: iter, Output: name})
+	return nil
+}
+
 // progressPublisher publishes shard progress within a pass, at most every 200ms.
 func (c *Coordinator) progressPublisher(id string, alg jobAlgo, pass int, lloydSeconds []float64) func(done, total int) {
 	var mu sync.Mutex
@@ -243,7 +309,8 @@ func (c *Coordinator) progressPublisher(id string, alg jobAlgo, pass int, lloydS
 	return func(done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
-		if done < total && time.Since(last) < 200*time.Millisecond {
+		// The pass's last event is the one published when it is committed.
+		if done == total || time.Since(last) < 200*time.Millisecond {
 			return
 		}
 		last = time.Now()
@@ -255,6 +322,11 @@ func (c *Coordinator) progressPublisher(id string, alg jobAlgo, pass int, lloydS
 
 func (c *Coordinator) publish(ev proto.JobEvent) {
 	ev.V = proto.Version
+	if ev.Algo == "" {
+		if j, err := c.fsm.Job(ev.Job); err == nil {
+			ev.Algo = j.Spec.Algo
+		}
+	}
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return

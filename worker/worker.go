@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/linear"
 	"github.com/mathcrm/mathcrm/algo/logistic"
@@ -77,6 +78,8 @@ type Worker struct {
 	// data holds shards and prepared matrices; bodies holds decoded step bodies.
 	data   *onceCache
 	bodies *onceCache
+	// tables remembers the last ALS factor table per job and side.
+	tables alsTables
 	slots  chan struct{}
 
 	sub  *nats.Subscription
@@ -251,6 +254,20 @@ func (w *Worker) step(m *nats.Msg) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	if body.als != nil {
+		p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
+		if err := w.stepALS(ctx, body.Job, body.als, ref, &p); err != nil {
+			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
+		}
+		return blob.Encode(proto.PartialKind, p)
+	}
+	if body.rfm != nil {
+		p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
+		if err := w.stepRFM(ctx, body.rfm, ref, &p); err != nil {
+			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
+		}
+		return blob.Encode(proto.PartialKind, p)
+	}
 	mx, err := w.matrix(ctx, ref, body.Prep)
 	if err != nil {
 		return nil, err
@@ -281,6 +298,8 @@ type decodedBody struct {
 	kmeans   *kmeans.Task
 	linear   *linear.Task
 	logistic *logistic.Task
+	rfm      *proto.RFMTask
+	als      *als.Task
 }
 
 // stepBody decodes a pass's step body once, however many of its shards this
@@ -307,6 +326,12 @@ func (w *Worker) stepBody(data []byte) (*decodedBody, error) {
 		case "logistic":
 			b.logistic = new(logistic.Task)
 			task = b.logistic
+		case "rfm":
+			b.rfm = new(proto.RFMTask)
+			task = b.rfm
+		case "als":
+			b.als = new(als.Task)
+			task = b.als
 		default:
 			return nil, 0, fmt.Errorf("worker: unknown algorithm %q", b.Algo)
 		}

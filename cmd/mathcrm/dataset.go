@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -19,9 +21,9 @@ func newDataset() *cobra.Command {
 
 func newDatasetImport() *cobra.Command {
 	var o client.ImportOptions
-	var columns, categorical, delim string
+	var columns, categorical, delim, tz string
 	cmd := &cobra.Command{
-		Use:   "import NAME FILE --kind features --key COLUMN [--columns a,b,..] [--shards S]",
+		Use:   "import NAME FILE [--kind features|interactions|transactions] ...",
 		Short: "Import a CSV file (plain or .gz) as a new version of a dataset",
 		Long: `import streams a CSV file, hashes each row's key into S shards, stores each
 shard as a Parquet file (zstd) with its checksum and makes the version visible in
@@ -30,16 +32,53 @@ columns are listed as ignored unless named in --categorical, which imports them
 as categories (the dictionary is stored with the dataset; models use them one-hot
 encoded, as "col=value" columns). An empty field is a missing value.
 
+Kinds:
+  features      one row per customer: --key and numeric or --categorical columns.
+  interactions  user × item pairs: --user, --item and optionally --value (an
+                explicit rating or an implicit count; without it every pair
+                counts 1). Stored twice, sharded by user and by item, for ALS.
+  transactions  purchases: --key (customer), --time, and --amount or
+                --quantity with --price (amount = quantity × price), optionally
+                --invoice. Returns (negative amounts or quantities) are kept
+                and flagged. A row without a customer id is an error naming its
+                line, unless --skip-missing-key counts and skips such rows.
+
 Bad input — a malformed row, a non-numeric value in a numeric column, a
-missing key column, an empty or duplicate key, an empty file — stops the import
-with the file, line and column named, and no version becomes visible.`,
+missing key column, an empty or duplicate key, an unparseable time, an empty
+file — stops the import with the file, line and column named, and no version
+becomes visible.`,
 		Example: `  mathcrm dataset import telco testdata/telco/Telco-Customer-Churn.csv \
       --kind features --key customerID --columns tenure,MonthlyCharges,TotalCharges --categorical Contract,Churn
-  mathcrm dataset import bank bank.csv.gz --kind features --key id --delimiter ';'`,
+  mathcrm dataset import bank bank.csv.gz --kind features --key id --delimiter ';'
+  mathcrm dataset import ratings testdata/ratings/sample_movielens_ratings.csv \
+      --kind interactions --user user --item item --value rating
+  mathcrm dataset import retail testdata/online-retail/online-retail-sample.csv.gz --kind transactions \
+      --key CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Kind != "features" {
-				return fmt.Errorf("--kind %q is not supported (features)", o.Kind)
+			switch o.Kind {
+			case "features":
+				if o.Key == "" {
+					return fmt.Errorf("--kind features needs --key")
+				}
+			case "interactions":
+				if o.Interactions.User == "" || o.Interactions.Item == "" {
+					return fmt.Errorf("--kind interactions needs --user and --item")
+				}
+			case "transactions":
+				o.Transactions.Key = o.Key
+				if o.Key == "" || o.Transactions.Time == "" {
+					return fmt.Errorf("--kind transactions needs --key and --time")
+				}
+				if tz != "" {
+					loc, err := time.LoadLocation(tz)
+					if err != nil {
+						return fmt.Errorf("--time-zone: %w", err)
+					}
+					o.Transactions.Location = loc
+				}
+			default:
+				return fmt.Errorf("--kind %q is not supported (features, interactions, transactions)", o.Kind)
 			}
 			if columns != "" {
 				o.Columns = splitList(columns)
@@ -69,21 +108,44 @@ with the file, line and column named, and no version becomes visible.`,
 			v := ds.Latest()
 			if jsonOut() {
 				return printJSON(os.Stdout, map[string]any{"name": ds.Name, "kind": ds.Kind, "version": v.Version,
-					"rows": v.Rows, "shards": len(v.Shards), "key": v.Key, "columns": v.Columns})
+					"rows": v.Rows, "shards": len(v.Shards), "key": v.Key, "columns": v.Columns,
+					"interactions": v.Interactions, "transactions": v.Transactions})
 			}
-			fmt.Printf("imported %s version %d: %d rows, %d shards, key %s, columns %s\n", ds.Name, v.Version, v.Rows,
-				len(v.Shards), v.Key, strings.Join(colNames(v.Columns), ","))
+			switch {
+			case v.Interactions != nil:
+				in := v.Interactions
+				fmt.Printf("imported %s version %d: %d interactions of %d users × %d items, %d shards by user and by item\n",
+					ds.Name, v.Version, v.Rows, in.Users, in.Items, len(v.Shards))
+			case v.Transactions != nil:
+				tx := v.Transactions
+				fmt.Printf("imported %s version %d: %d transactions of %d customers, %s to %s, %d returns, %d rows without a customer skipped, %d shards\n",
+					ds.Name, v.Version, v.Rows, tx.Customers, tx.First.Format(time.DateTime), tx.Last.Format(time.DateTime),
+					tx.Returns, tx.SkippedMissingKey, len(v.Shards))
+			default:
+				fmt.Printf("imported %s version %d: %d rows, %d shards, key %s, columns %s\n", ds.Name, v.Version, v.Rows,
+					len(v.Shards), v.Key, strings.Join(colNames(v.Columns), ","))
+			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Kind, "kind", "features", "dataset kind: features")
-	f.StringVar(&o.Key, "key", "", "key column (customer id) (required)")
+	f.StringVar(&o.Kind, "kind", "features", "dataset kind: features, interactions or transactions")
+	f.StringVar(&o.Key, "key", "", "key column (customer id) of a features or transactions dataset")
+	f.StringVar(&o.Interactions.User, "user", "", "interactions: user id column")
+	f.StringVar(&o.Interactions.Item, "item", "", "interactions: item id column")
+	f.StringVar(&o.Interactions.Value, "value", "", "interactions: rating or count column (default: every pair counts 1)")
+	f.StringVar(&o.Transactions.Time, "time", "", "transactions: timestamp column")
+	f.StringVar(&o.Transactions.TimeFormat, "time-format", "", "transactions: Go time layout or unix (default: detect RFC 3339, 2006-01-02 15:04:05, 2006-01-02, unix seconds)")
+	f.StringVar(&tz, "time-zone", "", "transactions: zone of timestamps written without one (default UTC)")
+	f.StringVar(&o.Transactions.Amount, "amount", "", "transactions: amount column")
+	f.StringVar(&o.Transactions.Quantity, "quantity", "", "transactions: quantity column (amount = quantity × price)")
+	f.StringVar(&o.Transactions.Price, "price", "", "transactions: unit price column")
+	f.StringVar(&o.Transactions.Invoice, "invoice", "", "transactions: invoice id column (frequency counts distinct invoices)")
+	f.BoolVar(&o.Transactions.SkipMissingKey, "skip-missing-key", false, "transactions: count and skip rows without a customer id instead of failing")
 	f.StringVar(&columns, "columns", "", "numeric columns to import, comma separated (default: every numeric column)")
 	f.StringVar(&categorical, "categorical", "", "text columns to import as categories, comma separated (one-hot encoded as col=value when used)")
 	f.IntVar(&o.Shards, "shards", 64, "number of shards")
 	f.StringVar(&delim, "delimiter", ",", "field delimiter")
-	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }
 
@@ -173,11 +235,26 @@ func newDatasetShow() *cobra.Command {
 			if jsonOut() {
 				return printJSON(os.Stdout, map[string]any{"name": ds.Name, "kind": ds.Kind, "version": v.Version,
 					"versions": len(ds.Versions), "rows": v.Rows, "key": v.Key, "source": v.Source, "created": v.Created,
-					"shards": v.Shards, "columns": v.Columns})
+					"shards": v.Shards, "item_shards": v.ItemShards, "columns": v.Columns,
+					"interactions": v.Interactions, "transactions": v.Transactions})
 			}
 			fmt.Printf("dataset %s (%s), version %d of %d, from %s, %s\n", ds.Name, ds.Kind, v.Version, len(ds.Versions),
 				v.Source, v.Created.Format("2006-01-02 15:04:05"))
-			fmt.Printf("rows %d, shards %d, key %s\n\n", v.Rows, len(v.Shards), v.Key)
+			fmt.Printf("rows %d, shards %d, key %s\n", v.Rows, len(v.Shards), v.Key)
+			if in := v.Interactions; in != nil {
+				value := in.Value
+				if value == "" {
+					value = "(every pair counts 1)"
+				}
+				fmt.Printf("interactions: user %s (%d), item %s (%d), value %s; stored by user and by item\n",
+					in.User, in.Users, in.Item, in.Items, value)
+			}
+			if tx := v.Transactions; tx != nil {
+				fmt.Printf("transactions: customer %s (%d), time %s from %s to %s, amount %s, invoice %s; %d returns, %d rows without a customer skipped\n",
+					tx.Key, tx.Customers, tx.Time, tx.First.Format(time.DateTime), tx.Last.Format(time.DateTime), tx.Amount,
+					cmp.Or(tx.Invoice, "(none)"), tx.Returns, tx.SkippedMissingKey)
+			}
+			fmt.Println()
 			tw := table(os.Stdout)
 			fmt.Fprintln(tw, "COLUMN\tCOUNT\tMISSING\tMIN\tMEAN\tMAX\tSTD")
 			for _, cs := range v.Columns {

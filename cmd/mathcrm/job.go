@@ -158,6 +158,7 @@ func waitJob(cmd *cobra.Command, c *client.Client, id string) error {
 	defer cancel()
 	bar := !jsonOut() && isTerminal(os.Stderr)
 	lastPass := -1
+	var lastAt [2]any
 	start := time.Now()
 	j, err := c.Watch(ctx, id, func(ev proto.JobEvent) bool {
 		if jsonOut() {
@@ -167,9 +168,14 @@ func waitJob(cmd *cobra.Command, c *client.Client, id string) error {
 			fmt.Fprintf(os.Stderr, "\r\033[K%s", progressLine(ev, true))
 			return true
 		}
-		if ev.Pass != lastPass && ev.ShardsDone == ev.ShardsTotal && ev.State == proto.JobRunning {
+		// One line per committed pass that moves the job on: a new phase
+		// or iteration.
+		if ev.ShardsDone == ev.ShardsTotal && ev.State == proto.JobRunning && ev.Pass != lastPass {
 			lastPass = ev.Pass
-			fmt.Fprintln(os.Stderr, progressLine(ev, false))
+			if at := [2]any{ev.Phase, ev.Iteration}; at != lastAt {
+				lastAt = at
+				fmt.Fprintln(os.Stderr, progressLine(ev, false))
+			}
 		}
 		return true
 	})
@@ -180,8 +186,8 @@ func waitJob(cmd *cobra.Command, c *client.Client, id string) error {
 		return err
 	}
 	if jsonOut() {
-		if err := printJSON(os.Stdout, map[string]any{"job": j.ID, "model": j.Model, "state": j.State, "reason": j.Reason,
-			"iterations": j.Iteration, "objective": j.Objective}); err != nil {
+		if err := printJSON(os.Stdout, map[string]any{"job": j.ID, "model": j.Model, "output": j.Output, "state": j.State,
+			"reason": j.Reason, "iterations": j.Iteration, "objective": j.Objective}); err != nil {
 			return err
 		}
 	} else {
@@ -191,6 +197,9 @@ func waitJob(cmd *cobra.Command, c *client.Client, id string) error {
 		}
 		if j.Model != "" {
 			fmt.Printf(": model %s, %d iterations, objective %.10g", j.Model, j.Iteration, j.Objective)
+		}
+		if j.Output != "" {
+			fmt.Printf(": dataset %s", j.Output)
 		}
 		fmt.Printf(" (%.1fs)\n", time.Since(start).Seconds())
 	}
@@ -208,10 +217,17 @@ func progressLine(ev proto.JobEvent, withBar bool) string {
 		fmt.Fprintf(&b, "[%s%s] ", strings.Repeat("#", filled), strings.Repeat(".", width-filled))
 	}
 	switch {
+	case ev.Algo == "rfm":
+		fmt.Fprintf(&b, "%s rfm %s (pass %d)", ev.Job, ev.Phase, ev.Pass)
 	case ev.Phase == "init" || ev.Iteration == 0:
 		fmt.Fprintf(&b, "%s initialising (pass %d)", ev.Job, ev.Pass)
-	default:
+	case ev.Algo == "kmeans":
 		fmt.Fprintf(&b, "%s %s iteration %d/%d inertia %.6g shift %.3g", ev.Job, ev.Phase, ev.Iteration, ev.MaxIter, ev.Objective, ev.Shift)
+	default:
+		fmt.Fprintf(&b, "%s %s iteration %d/%d objective %.6g", ev.Job, ev.Phase, ev.Iteration, ev.MaxIter, ev.Objective)
+		for _, m := range ev.Metrics {
+			fmt.Fprintf(&b, " %s %.4f", m.Name, m.Value)
+		}
 	}
 	fmt.Fprintf(&b, " shards %d/%d", ev.ShardsDone, ev.ShardsTotal)
 	if ev.ETASeconds > 0 {

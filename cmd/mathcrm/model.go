@@ -47,6 +47,8 @@ func newModelShow() *cobra.Command {
 					printKMeans(os.Stdout, d)
 				case d.Linear != nil || d.Logistic != nil:
 					printSupervised(os.Stdout, d)
+				case d.ALS != nil:
+					printALS(os.Stdout, d)
 				default:
 					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
 				}
@@ -151,19 +153,30 @@ type kmeansExport struct {
 func newModelExport() *cobra.Command {
 	var format, out string
 	cmd := &cobra.Command{
-		Use:   "export ID --format json [--out FILE]",
-		Short: "Export a model as JSON (k-means centroids in original units; coefficients in input units)",
+		Use:   "export ID --format json|parquet [--out FILE]",
+		Short: "Export a model as JSON (k-means centroids in original units; coefficients in input units; ALS factors)",
+		Long: `export writes a model with what is needed to score new rows. k-means: centroids
+in original units and the standardisation; linear and logistic: coefficients in
+the units of the input columns (a one-hot column is named col=value) and the
+transform; ALS: {"kind":"als","rank":..,"users":[..],"items":[..],
+"user_factors":[[..]],"item_factors":[[..]]}, streamed one factor shard at a
+time, or with --format parquet a directory holding users.parquet, items.parquet
+(id, count, f0..) and model.json.`,
 		Example: `  mathcrm model export model-1 --format json --out segments.json
-  mathcrm model export model-1 --format json | jq .centroids`,
+  mathcrm model export model-1 --format json | jq .centroids
+  mathcrm model export model-3 --format parquet --out als-model/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "json" {
-				return fmt.Errorf("--format %q is not supported (json)", format)
-			}
 			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				d, err := getModel(ctx, c, args[0])
 				if err != nil {
 					return err
+				}
+				if d.ALS != nil {
+					return exportALS(ctx, c, d, format, out)
+				}
+				if format != "json" {
+					return fmt.Errorf("--format %q is not supported for a %s model (json)", format, d.Model.Kind)
 				}
 				if sm := supervised(d); sm != nil {
 					return writeOut(out, func(w io.Writer) error { return printJSON(w, supervisedExport(d.Model.ID, sm)) })
@@ -185,7 +198,7 @@ func newModelExport() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "json", "export format: json")
+	cmd.Flags().StringVar(&format, "format", "json", "export format: json, or parquet for ALS")
 	cmd.Flags().StringVar(&out, "out", "", "output file (default standard output)")
 	return cmd
 }

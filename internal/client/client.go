@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/partition"
@@ -134,10 +135,14 @@ func NewRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// ImportOptions configures an import.
+// ImportOptions configures an import. Kind picks which of Options (features),
+// Interactions or Transactions applies; their shard count, delimiter and
+// temporary directory are taken from Options.
 type ImportOptions struct {
 	partition.Options
-	Kind string
+	Kind         string
+	Interactions partition.InteractionOptions
+	Transactions partition.TransactionOptions
 	// Progress, if set, is told what the import is doing.
 	Progress func(format string, args ...any)
 }
@@ -158,16 +163,59 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	defer os.RemoveAll(tmp)
 	o.Options.TempDir = tmp
 	start := time.Now()
-	res, err := partition.Split(ctx, path, o.Options)
-	if err != nil {
-		return nil, err
+	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID()}
+	var layouts [][]partition.ShardFile
+	switch o.Kind {
+	case proto.KindFeatures, "":
+		commit.Kind = proto.KindFeatures
+		res, err := partition.Split(ctx, path, o.Options)
+		if err != nil {
+			return nil, err
+		}
+		commit.Key, commit.Rows = res.Key, res.Rows
+		for _, cs := range res.Columns {
+			commit.Columns = append(commit.Columns, proto.ColumnStats(cs))
+		}
+		layouts = append(layouts, res.Shards)
+	case proto.KindInteractions:
+		ia := o.Interactions
+		ia.Shards, ia.TempDir, ia.Delimiter, ia.RowGroupRows = o.Shards, tmp, o.Delimiter, o.RowGroupRows
+		res, err := partition.SplitInteractions(ctx, path, ia)
+		if err != nil {
+			return nil, err
+		}
+		commit.Key, commit.Rows = ia.User, res.Rows
+		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Value)}
+		commit.Interactions = &proto.InteractionsInfo{User: ia.User, Item: ia.Item, Value: ia.Value, Users: res.Users, Items: res.Items}
+		layouts = append(layouts, res.ByUser, res.ByItem)
+	case proto.KindTransactions:
+		to := o.Transactions
+		to.Shards, to.TempDir, to.Delimiter, to.RowGroupRows = o.Shards, tmp, o.Delimiter, o.RowGroupRows
+		res, err := partition.SplitTransactions(ctx, path, to)
+		if err != nil {
+			return nil, err
+		}
+		amount := to.Amount
+		if amount == "" {
+			amount = to.Quantity + "*" + to.Price
+		}
+		commit.Key, commit.Rows = to.Key, res.Rows
+		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Amount)}
+		commit.Transactions = &proto.TransactionsInfo{Key: to.Key, Time: to.Time, Amount: amount, Invoice: to.Invoice,
+			Customers: res.Customers, Returns: res.Returns, SkippedMissingKey: res.SkippedMissingKey,
+			First: res.FirstTime.UTC(), Last: res.LastTime.UTC()}
+		if res.SkippedMissingKey > 0 {
+			say("skipped %d rows without a customer id", res.SkippedMissingKey)
+		}
+		layouts = append(layouts, res.Shards)
+	default:
+		return nil, fmt.Errorf("dataset kind %q is not supported (features, interactions, transactions)", o.Kind)
 	}
-	say("read %d rows into %d shards in %.1fs", res.Rows, len(res.Shards), time.Since(start).Seconds())
+	say("read %d rows into %d shards in %.1fs", commit.Rows, len(layouts[0]), time.Since(start).Seconds())
 	st, err := store.Open(ctx, c.nc, 1)
 	if err != nil {
 		return nil, err
 	}
-	importID := NewRequestID()
 	var stored []string
 	cleanup := func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -176,23 +224,31 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 			_ = st.Delete(dctx, proto.BucketShards, obj)
 		}
 	}
-	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Key: res.Key, Source: filepath.Base(path), Rows: res.Rows, ImportID: importID}
-	for _, cs := range res.Columns {
-		commit.Columns = append(commit.Columns, proto.ColumnStats(cs))
-	}
-	for _, sf := range res.Shards {
-		obj := fmt.Sprintf("datasets/%s/%s/shard-%04d.parquet", name, importID, sf.Index)
-		ref, err := st.PutFile(ctx, proto.BucketShards, obj, sf.Path)
-		if err != nil {
-			cleanup()
-			return nil, err
+	for li, files := range layouts {
+		prefix := "shard"
+		if li == 1 {
+			prefix = "item-shard"
 		}
-		stored = append(stored, obj)
-		if ref.SHA256 != sf.SHA256 || ref.Size != sf.Size {
-			cleanup()
-			return nil, fmt.Errorf("shard %d changed while it was stored", sf.Index)
+		var refs []proto.ShardRef
+		for _, sf := range files {
+			obj := fmt.Sprintf("datasets/%s/%s/%s-%04d.parquet", name, commit.ImportID, prefix, sf.Index)
+			ref, err := st.PutFile(ctx, proto.BucketShards, obj, sf.Path)
+			if err != nil {
+				cleanup()
+				return nil, err
+			}
+			stored = append(stored, obj)
+			if ref.SHA256 != sf.SHA256 || ref.Size != sf.Size {
+				cleanup()
+				return nil, fmt.Errorf("shard %d changed while it was stored", sf.Index)
+			}
+			refs = append(refs, proto.ShardRef{Index: sf.Index, Object: obj, Size: sf.Size, SHA256: sf.SHA256, Rows: sf.Rows})
 		}
-		commit.Shards = append(commit.Shards, proto.ShardRef{Index: sf.Index, Object: obj, Size: sf.Size, SHA256: sf.SHA256, Rows: sf.Rows})
+		if li == 0 {
+			commit.Shards = refs
+		} else {
+			commit.ItemShards = refs
+		}
 	}
 	say("stored %d shards", len(stored))
 	var ds proto.Dataset
@@ -319,4 +375,30 @@ func (c *Client) ExportDataset(ctx context.Context, name string, version int, fo
 		}
 	}
 	return rows, e.Close()
+}
+
+// Factors reads one ALS factor shard from the object store, verified.
+func (c *Client) Factors(ctx context.Context, ref als.FactorRef) (*als.Factors, error) {
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return nil, err
+	}
+	b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketModels, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+	if err != nil {
+		return nil, err
+	}
+	return proto.DecodeFactors(b)
+}
+
+// Interactions reads one interactions shard of a dataset version, verified.
+func (c *Client) Interactions(ctx context.Context, ref proto.ShardRef) (*partition.Interactions, error) {
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return nil, err
+	}
+	b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+	if err != nil {
+		return nil, err
+	}
+	return partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
 }

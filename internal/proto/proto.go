@@ -10,11 +10,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/linear"
 	"github.com/mathcrm/mathcrm/algo/logistic"
+	"github.com/mathcrm/mathcrm/algo/rfm"
 )
 
 // Version is the protocol version spoken by this build.
@@ -350,6 +353,7 @@ type PassRecord struct {
 	Seconds   float64   `json:"seconds"`
 	Retries   int       `json:"retries"`
 	Committed time.Time `json:"committed"`
+	Metrics   []Metric  `json:"metrics,omitempty"`
 }
 
 // Job is a job and its state.
@@ -432,6 +436,7 @@ type ModelDetail struct {
 	KMeans   *KMeansModel     `json:"kmeans,omitempty"`
 	Linear   *SupervisedModel `json:"linear,omitempty"`
 	Logistic *SupervisedModel `json:"logistic,omitempty"`
+	ALS      *ALSModel        `json:"als,omitempty"`
 }
 
 // SupervisedModel is a linear or logistic regression model with what is
@@ -450,10 +455,27 @@ type SupervisedModel struct {
 	Logistic   *logistic.Model     `json:"logistic,omitempty"`
 }
 
+// ALSModel is the manifest of an ALS model: its factors stay in the object
+// store, one blob per shard and side, named by the summary.
+type ALSModel struct {
+	Kind    string      `json:"kind"`
+	Summary als.Summary `json:"summary"`
+	Spec    JobSpec     `json:"spec"`
+	Dataset string      `json:"dataset"`
+	Version int         `json:"dataset_version"`
+	// User and Item are the interactions' column names; Users and Items
+	// count the distinct ids of the training dataset.
+	User  string `json:"user"`
+	Item  string `json:"item"`
+	Users int64  `json:"users"`
+	Items int64  `json:"items"`
+}
+
 // JobEvent is published on the job's event subject after every pass.
 type JobEvent struct {
 	V           int     `json:"v"`
 	Job         string  `json:"job"`
+	Algo        string  `json:"algo,omitempty"`
 	State       string  `json:"state"`
 	Phase       string  `json:"phase"`
 	Pass        int     `json:"pass"`
@@ -466,6 +488,15 @@ type JobEvent struct {
 	ETASeconds  float64 `json:"eta_seconds"`
 	Reason      string  `json:"reason,omitempty"`
 	Model       string  `json:"model,omitempty"`
+	Output      string  `json:"output,omitempty"`
+	// Metrics are the algorithm's held-out metrics after the pass, if any.
+	Metrics []Metric `json:"metrics,omitempty"`
+}
+
+// Metric is one named measurement.
+type Metric struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
 }
 
 // WorkerInfo describes a live worker.
@@ -502,6 +533,76 @@ type Voter struct {
 	LastContact float64 `json:"last_contact_seconds"`
 }
 
+// RFMTask is the task of one pass of an RFM job: a search pass for the
+// quintile cuts, or, once the cuts are known, the pass that writes the
+// features dataset's shards.
+type RFMTask struct {
+	Search *rfm.Task `json:"search,omitempty"`
+	Write  *RFMWrite `json:"write,omitempty"`
+}
+
+// RFMWrite asks for one features shard per transactions shard.
+type RFMWrite struct {
+	Config rfm.Config `json:"config"`
+	Cuts   rfm.Cuts   `json:"cuts"`
+	// Key names the key column of the written shards.
+	Key string `json:"key"`
+	// Prefix names the written shard objects: Prefix + "/shard-NNNN-<random>.parquet".
+	Prefix string `json:"prefix"`
+}
+
+// Moments summarises one column of a shard: count, missing, range, mean
+// and the sum of squared deviations (Welford), mergeable in shard order.
+type Moments struct {
+	Count   int64
+	Missing int64
+	Min     float64
+	Max     float64
+	Mean    float64
+	M2      float64
+}
+
+// Add adds one value.
+func (m *Moments) Add(x float64) {
+	m.Count++
+	d := x - m.Mean
+	m.Mean += d / float64(m.Count)
+	m.M2 += d * (x - m.Mean)
+	m.Min, m.Max = min(m.Min, x), max(m.Max, x)
+}
+
+// Merge adds o's values (Chan et al.'s parallel update).
+func (m *Moments) Merge(o Moments) {
+	m.Missing += o.Missing
+	if o.Count == 0 {
+		return
+	}
+	if m.Count == 0 {
+		missing := m.Missing
+		*m = o
+		m.Missing = missing
+		return
+	}
+	n := m.Count + o.Count
+	d := o.Mean - m.Mean
+	m.Mean += d * float64(o.Count) / float64(n)
+	m.M2 += o.M2 + d*d*float64(m.Count)*float64(o.Count)/float64(n)
+	m.Count = n
+	m.Min, m.Max = min(m.Min, o.Min), max(m.Max, o.Max)
+}
+
+// Stats turns merged moments into a column's statistics.
+func (m Moments) Stats(name string) ColumnStats {
+	cs := ColumnStats{Name: name, Count: m.Count, Missing: m.Missing}
+	if m.Count > 0 {
+		cs.Min, cs.Max, cs.Mean = m.Min, m.Max, m.Mean
+	}
+	if m.Count > 1 {
+		cs.Std = math.Sqrt(max(m.M2, 0) / float64(m.Count)) // population std, as imports report it
+	}
+	return cs
+}
+
 // PartialKind is the blob kind of a worker's reply to a step.
 const PartialKind = "partial"
 
@@ -515,4 +616,10 @@ type Partial struct {
 	KMeans   *kmeans.Result
 	Linear   *linear.Result
 	Logistic *logistic.Result
+	RFM      *rfm.Result
+	ALS      *als.Result
+	// Output is a shard the step wrote (a new dataset's shard), with the
+	// moments of each of its columns.
+	Output      *ShardRef
+	OutputStats []Moments
 }

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/partition"
+	"github.com/spf13/cobra"
+)
+
+func newTrainALS() *cobra.Command {
+	spec := proto.JobSpec{Algo: "als", ALS: &proto.ALSSpec{}}
+	as := spec.ALS
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "als --dataset NAME --rank R --lambda L --iterations N [--implicit --alpha A] [--seed S] [--holdout F] [--wait]",
+		Short: "Factorise a user × item interactions dataset with alternating least squares",
+		Long: `als submits an ALS job on an interactions dataset. Users and items are both
+sharded: each half-iteration solves one side's factors shard by shard on the
+workers from the other side's factors, which the workers read from the object
+store; no factor matrix goes through the coordinator.
+
+Explicit ratings (default): weighted-λ regularisation (Zhou et al. 2008), λ·n
+for a row with n ratings; --reg-scaling none uses plain λ. Implicit counts
+(--implicit, Hu, Koren & Volinsky 2008): confidence 1 + α·count over every
+user × item pair, with YᵀY computed once per half-iteration.
+
+--holdout F keeps a fraction F of the (user, item) pairs out of training,
+chosen by a hash of the pair and the seed (the same on every run and cluster
+size). Every iteration reports the objective and, on the held-out pairs, RMSE
+(explicit) or precision@10, recall@10 and NDCG@10 (implicit).`,
+		Example: `  mathcrm train als --dataset ratings --rank 10 --lambda 0.1 --iterations 10 --holdout 0.2 --wait
+  mathcrm train als --dataset purchases --implicit --alpha 40 --rank 32 --lambda 1 --iterations 10 --holdout 0.1 --wait`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return submitJob(cmd, spec, wait)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&spec.Dataset, "dataset", "", "interactions dataset (required)")
+	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
+	f.IntVar(&as.Rank, "rank", 10, "number of latent factors")
+	f.Float64Var(&as.Lambda, "lambda", 0.1, "regularisation λ")
+	f.IntVar(&as.Iterations, "iterations", 10, "iterations (each solves users, then items)")
+	f.BoolVar(&as.Implicit, "implicit", false, "implicit feedback: values are counts (Hu, Koren & Volinsky)")
+	f.Float64Var(&as.Alpha, "alpha", 40, "implicit: confidence 1 + alpha × count")
+	f.StringVar(&as.RegScaling, "reg-scaling", "weighted", "weighted (λ × the row's interaction count) or none (plain λ)")
+	f.Float64Var(&as.Holdout, "holdout", 0, "fraction of user × item pairs held out for evaluation")
+	f.Uint64Var(&spec.Seed, "seed", 1, "random seed (initial factors, held-out split)")
+	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
+	_ = cmd.MarkFlagRequired("dataset")
+	return cmd
+}
+
+func printALS(w io.Writer, d *proto.ModelDetail) {
+	m := d.ALS
+	cfg := m.Summary.Config
+	kind := "explicit ratings, "
+	if cfg.Implicit {
+		kind = fmt.Sprintf("implicit counts (alpha %g), ", cfg.Alpha)
+	}
+	fmt.Fprintf(w, "model %s: ALS, rank %d, lambda %g (%s), %s%d iterations, from job %s on %s version %d\n",
+		d.Model.ID, cfg.Rank, cfg.Lambda, cfg.RegScaling, kind, m.Summary.Iterations, d.Model.Job, m.Dataset, m.Version)
+	fmt.Fprintf(w, "%d users × %d items; %d training interactions, %d held out\n\n", m.Users, m.Items, m.Summary.NTrain, m.Summary.NHoldout)
+	tw := table(w)
+	if cfg.Implicit {
+		fmt.Fprintln(tw, "ITERATION\tOBJECTIVE\tPRECISION@K\tRECALL@K\tNDCG@K\tUSERS EVALUATED")
+		for _, it := range m.Summary.History {
+			fmt.Fprintf(tw, "%d\t%.10g\t%s\t%s\t%s\t%s\n", it.Iteration, it.Objective, optional(it.EvalUsers > 0, it.Precision),
+				optional(it.EvalUsers > 0, it.Recall), optional(it.EvalUsers > 0, it.NDCG), optionalInt(it.EvalUsers > 0, it.EvalUsers))
+		}
+	} else {
+		fmt.Fprintln(tw, "ITERATION\tOBJECTIVE\tTRAIN RMSE\tHOLDOUT RMSE")
+		for _, it := range m.Summary.History {
+			fmt.Fprintf(tw, "%d\t%.10g\t%.6f\t%s\n", it.Iteration, it.Objective, it.TrainRMSE, optional(it.NHoldout > 0, it.HoldoutRMSE))
+		}
+	}
+	_ = tw.Flush()
+	if len(m.Summary.Popular) > 0 {
+		fmt.Fprint(w, "\nmost popular items:")
+		for i, p := range m.Summary.Popular {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(w, " %s (%d)", p.ID, p.Count)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func optionalInt(ok bool, x int64) string {
+	if !ok {
+		return "-"
+	}
+	return strconv.FormatInt(x, 10)
+}
+
+func newRecommend() *cobra.Command {
+	var model, user string
+	var n int
+	cmd := &cobra.Command{
+		Use:   "recommend --model M --user U [--n 10]",
+		Short: "Print a user's top-N items from an ALS model, excluding items the user already has",
+		Long: `recommend reads the user's factor and every item factor of an ALS model from
+the object store, and the user's interactions from the training dataset, and
+prints the N items with the highest scores that the user has no interaction
+with. A user the model does not know (or has no training interaction for) gets
+the most popular items, scored by their interaction counts, and a note saying so.`,
+		Example: `  mathcrm recommend --model model-3 --user 17850
+  mathcrm recommend --model model-3 --user 17850 --n 5 --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if n < 1 {
+				return fmt.Errorf("--n must be at least 1")
+			}
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := getModel(ctx, c, model)
+				if err != nil {
+					return err
+				}
+				if d.ALS == nil {
+					return fmt.Errorf("model %s is %s, not an ALS model", model, d.Model.Kind)
+				}
+				recs, known, err := recommend(ctx, c, d.ALS, user, n)
+				if err != nil {
+					return err
+				}
+				if jsonOut() {
+					return printJSON(os.Stdout, map[string]any{"model": model, "user": user, "known_user": known, "items": recs})
+				}
+				if !known {
+					fmt.Printf("user %s is not in model %s (or has no training interaction): the most popular items instead\n", user, model)
+				}
+				tw := table(os.Stdout)
+				fmt.Fprintln(tw, "RANK\tITEM\tSCORE")
+				for i, r := range recs {
+					fmt.Fprintf(tw, "%d\t%s\t%.6g\n", i+1, r.ID, r.Score)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "ALS model id (required)")
+	f.StringVar(&user, "user", "", "user id (required)")
+	f.IntVar(&n, "n", 10, "number of items")
+	_ = cmd.MarkFlagRequired("model")
+	_ = cmd.MarkFlagRequired("user")
+	return cmd
+}
+
+// recommend computes a user's top n items: it reads the user's factor shard,
+// every item factor shard and the user's interactions shard.
+func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user string, n int) ([]als.Scored, bool, error) {
+	sum := &m.Summary
+	var ds proto.Dataset
+	if err := c.Call(ctx, proto.APIDatasetShow, proto.Named{Name: m.Dataset}, &ds); err != nil {
+		return nil, false, err
+	}
+	if m.Version < 1 || m.Version > len(ds.Versions) {
+		return nil, false, fmt.Errorf("dataset %s has no version %d", m.Dataset, m.Version)
+	}
+	ver := &ds.Versions[m.Version-1]
+	shard := partition.ShardOf(user, len(ver.Shards))
+	inter, err := c.Interactions(ctx, ver.Shards[shard])
+	if err != nil {
+		return nil, false, err
+	}
+	var seen []string
+	if i := sort.SearchStrings(inter.Keys, user); i < len(inter.Keys) && inter.Keys[i] == user {
+		seen = dedup(inter.Other[inter.Ptr[i]:inter.Ptr[i+1]])
+	}
+	uf, err := c.Factors(ctx, sum.Users[shard])
+	if err != nil {
+		return nil, false, err
+	}
+	i := sort.SearchStrings(uf.IDs, user)
+	if i == len(uf.IDs) || uf.IDs[i] != user || uf.Count == nil || uf.Count[i] == 0 {
+		return als.PopularTopN(nil, sum.Popular, seen, n), false, nil
+	}
+	items := make([]*als.Factors, len(sum.Items))
+	for s, ref := range sum.Items {
+		if items[s], err = c.Factors(ctx, ref); err != nil {
+			return nil, false, err
+		}
+	}
+	tab, err := als.NewTable(nil, items)
+	if err != nil {
+		return nil, false, err
+	}
+	return als.TopN(nil, uf.Row(i), tab, seen, n), true, nil
+}
+
+// dedup drops adjacent duplicates of a sorted list.
+func dedup(s []string) []string {
+	out := make([]string, 0, len(s))
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// exportALS writes an ALS model. JSON streams one document,
+// {"kind":"als","rank":..,"users":[..],"items":[..],"user_factors":[[..]],
+// "item_factors":[[..]]}, reading one factor shard at a time. Parquet writes
+// a directory: users.parquet and items.parquet (id, count, f0..f{rank-1})
+// and model.json (everything but the factors).
+func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, format, out string) error {
+	m := d.ALS
+	sum := &m.Summary
+	switch format {
+	case "json":
+		return writeOut(out, func(w io.Writer) error {
+			bw := bufio.NewWriterSize(w, 1<<20)
+			head, _ := json.Marshal(map[string]any{"kind": "als", "model": d.Model.ID, "rank": sum.Config.Rank,
+				"config": sum.Config, "dataset": m.Dataset, "dataset_version": m.Version, "user_column": m.User,
+				"item_column": m.Item, "popular": sum.Popular, "history": sum.History})
+			bw.Write(head[:len(head)-1])
+			for _, part := range []struct {
+				name  string
+				refs  []als.FactorRef
+				facts bool
+			}{{"users", sum.Users, false}, {"items", sum.Items, false}, {"user_factors", sum.Users, true}, {"item_factors", sum.Items, true}} {
+				fmt.Fprintf(bw, ",%q:[", part.name)
+				first := true
+				for _, ref := range part.refs {
+					f, err := c.Factors(ctx, ref)
+					if err != nil {
+						return err
+					}
+					for i, id := range f.IDs {
+						if !first {
+							bw.WriteByte(',')
+						}
+						first = false
+						var b []byte
+						if part.facts {
+							b, _ = json.Marshal(f.Row(i))
+						} else {
+							b, _ = json.Marshal(id)
+						}
+						bw.Write(b)
+					}
+				}
+				bw.WriteByte(']')
+			}
+			bw.WriteString("}\n")
+			return bw.Flush()
+		})
+	case "parquet":
+		if out == "" || out == "-" {
+			return fmt.Errorf("--format parquet writes a directory: give it with --out DIR")
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		cols := []partition.ExportColumn{{Name: "count"}}
+		for k := range sum.Config.Rank {
+			cols = append(cols, partition.ExportColumn{Name: "f" + strconv.Itoa(k)})
+		}
+		for _, side := range []struct {
+			file, key string
+			refs      []als.FactorRef
+		}{{"users.parquet", m.User, sum.Users}, {"items.parquet", m.Item, sum.Items}} {
+			err := writeOut(filepath.Join(out, side.file), func(w io.Writer) error {
+				e, err := partition.NewExporter("parquet", w, side.key, cols)
+				if err != nil {
+					return err
+				}
+				row := make([]float64, len(cols))
+				for _, ref := range side.refs {
+					f, err := c.Factors(ctx, ref)
+					if err != nil {
+						return err
+					}
+					for i, id := range f.IDs {
+						row[0] = float64(f.Count[i])
+						copy(row[1:], f.Row(i))
+						if err := e.Write(id, row); err != nil {
+							return err
+						}
+					}
+				}
+				return e.Close()
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return writeOut(filepath.Join(out, "model.json"), func(w io.Writer) error {
+			return printJSON(w, map[string]any{"kind": "als", "model": d.Model.ID, "rank": sum.Config.Rank, "config": sum.Config,
+				"dataset": m.Dataset, "dataset_version": m.Version, "user_column": m.User, "item_column": m.Item,
+				"popular": sum.Popular, "history": sum.History, "users": "users.parquet", "items": "items.parquet"})
+		})
+	}
+	return fmt.Errorf("--format %q is not supported (json, parquet)", format)
+}

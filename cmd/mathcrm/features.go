@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/spf13/cobra"
+)
+
+func newFeatures() *cobra.Command {
+	cmd := &cobra.Command{Use: "features", Short: "Compute features datasets from other datasets"}
+	cmd.AddCommand(newFeaturesRFM())
+	return cmd
+}
+
+func newFeaturesRFM() *cobra.Command {
+	spec := proto.JobSpec{Algo: "rfm", RFM: &proto.RFMSpec{}}
+	var asOf string
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "rfm --dataset TX --as NAME [--as-of DATE] [--wait]",
+		Short: "Compute recency, frequency and monetary features per customer from a transactions dataset",
+		Long: `rfm submits a job that computes, on the workers and shard by shard, one row per
+customer of a transactions dataset, and writes them as a new version of the
+features dataset NAME (keyed by the transactions' customer column):
+
+  recency_days    as-of minus the last purchase, in whole days
+  frequency       distinct invoices (distinct purchase times without --invoice at import)
+  monetary_sum    net amount (purchases minus returns)
+  monetary_mean   monetary_sum / frequency
+  tenure_days     as-of minus the first purchase, in whole days
+  r_score, f_score, m_score
+                  1–5 by exact quintile over all customers (5 = most recent,
+                  most frequent, highest spend); equal values get equal scores
+
+Returns are not purchases: they count in monetary_sum only. A customer with no
+purchase before as-of gets no row; transactions at or after as-of are ignored.
+--as-of (a date, YYYY-MM-DD, UTC midnight) defaults to the day after the last
+transaction. The new version becomes visible when the job succeeds, atomically.`,
+		Example: `  mathcrm features rfm --dataset retail --as retail_rfm --wait
+  mathcrm features rfm --dataset retail --as retail_rfm --as-of 2011-12-10 --wait
+  mathcrm train kmeans --dataset retail_rfm --k 5 --columns recency_days,frequency,monetary_sum --standardize --wait`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asOf != "" {
+				t, err := time.Parse(time.DateOnly, asOf)
+				if err != nil {
+					return fmt.Errorf("--as-of %q: want a date, YYYY-MM-DD", asOf)
+				}
+				spec.RFM.AsOf = t.UTC()
+			}
+			return submitJob(cmd, spec, wait)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&spec.Dataset, "dataset", "", "transactions dataset (required)")
+	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
+	f.StringVar(&spec.RFM.As, "as", "", "name of the features dataset to write (required)")
+	f.StringVar(&asOf, "as-of", "", "reference date, YYYY-MM-DD (default: the day after the last transaction)")
+	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
+	_ = cmd.MarkFlagRequired("dataset")
+	_ = cmd.MarkFlagRequired("as")
+	return cmd
+}

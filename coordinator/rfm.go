@@ -1,0 +1,174 @@
+package coordinator
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mathcrm/mathcrm/algo/rfm"
+	"github.com/mathcrm/mathcrm/internal/blob"
+	"github.com/mathcrm/mathcrm/internal/proto"
+)
+
+// checkRFM validates an RFM spec: the output needs a valid name that is not
+// a dataset of another kind, and the as-of time must be a whole day at or
+// after the first transaction.
+func (c *Coordinator) checkRFM(spec *proto.JobSpec, ver *proto.DatasetVersion) error {
+	rs := spec.RFM
+	if rs == nil {
+		return fmt.Errorf("%w: rfm parameters missing", ErrInvalid)
+	}
+	if ver.Transactions == nil {
+		return fmt.Errorf("%w: features rfm needs a transactions dataset", ErrInvalid)
+	}
+	if !ValidName(rs.As) {
+		return fmt.Errorf("%w: output dataset name %q (letters, digits, _ . -)", ErrInvalid, rs.As)
+	}
+	if rs.As == spec.Dataset {
+		return fmt.Errorf("%w: the output must be a new dataset, not the transactions %q", ErrInvalid, rs.As)
+	}
+	if out, err := c.fsm.Dataset(rs.As); err == nil && out.Kind != proto.KindFeatures {
+		return fmt.Errorf("%w: dataset %q exists and is of kind %s", ErrConflict, rs.As, out.Kind)
+	}
+	_, err := newRFMJob(*spec, ver, "")
+	return err
+}
+
+// rfmJob computes RFM features: search passes for the exact quintile cuts,
+// then one pass that writes a features shard per transactions shard.
+type rfmJob struct {
+	spec proto.JobSpec
+	ver  *proto.DatasetVersion
+	id   string
+	cfg  rfm.Config
+	st   *rfm.State
+	// Written holds the kept output shard of each shard once the write pass
+	// is done, with its column moments.
+	written []proto.ShardRef
+	moments [][]proto.Moments
+}
+
+func rfmConfig(spec proto.JobSpec, ver *proto.DatasetVersion) rfm.Config {
+	asOf := rfm.DefaultAsOf(ver.Transactions.Last.Unix())
+	if !spec.RFM.AsOf.IsZero() {
+		asOf = spec.RFM.AsOf.Unix()
+	}
+	return rfm.Config{AsOf: asOf}
+}
+
+func newRFMJob(spec proto.JobSpec, ver *proto.DatasetVersion, id string) (*rfmJob, error) {
+	cfg := rfmConfig(spec, ver)
+	st, err := rfm.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return &rfmJob{spec: spec, ver: ver, id: id, cfg: cfg, st: st}, nil
+}
+
+func (j *rfmJob) Next() (any, bool) {
+	if t, done := j.st.Next(); !done {
+		return &proto.RFMTask{Search: t}, false
+	}
+	if j.written != nil {
+		return nil, true
+	}
+	return &proto.RFMTask{Write: &proto.RFMWrite{Config: j.cfg, Cuts: j.st.Cuts(), Key: j.ver.Key,
+		Prefix: "datasets/" + j.spec.RFM.As + "/" + j.id}}, false
+}
+
+func (j *rfmJob) Absorb(parts []*proto.Partial) error {
+	if _, done := j.st.Next(); !done {
+		res := make([]*rfm.Result, len(parts))
+		for i, p := range parts {
+			if p.RFM == nil {
+				return fmt.Errorf("coordinator: shard %d sent no rfm result", i)
+			}
+			res[i] = p.RFM
+		}
+		return j.st.Absorb(res)
+	}
+	written := make([]proto.ShardRef, len(parts))
+	moments := make([][]proto.Moments, len(parts))
+	for i, p := range parts {
+		if p.Output == nil || p.Output.Index != i || len(p.OutputStats) != len(rfm.ColumnNames()) {
+			return fmt.Errorf("coordinator: shard %d sent no features shard", i)
+		}
+		written[i], moments[i] = *p.Output, p.OutputStats
+	}
+	j.written, j.moments = written, moments
+	return nil
+}
+
+func (j *rfmJob) Progress() (string, int, float64, float64) {
+	if j.written != nil {
+		return "written", j.st.Iteration() + 1, 0, 0
+	}
+	if _, done := j.st.Next(); done {
+		return "write", j.st.Iteration(), 0, 0
+	}
+	return j.st.Phase(), j.st.Iteration(), 0, 0
+}
+
+func (j *rfmJob) MaxIter() int     { return 0 }
+func (j *rfmJob) Prep() proto.Prep { return proto.Prep{} }
+
+type rfmSaved struct {
+	State   json.RawMessage
+	Written []proto.ShardRef
+	Moments [][]proto.Moments
+}
+
+func (j *rfmJob) Save() ([]byte, error) {
+	b, err := json.Marshal(j.st)
+	if err != nil {
+		return nil, err
+	}
+	return blob.Encode("rfm.state", rfmSaved{State: b, Written: j.written, Moments: j.moments})
+}
+
+func (j *rfmJob) Load(b []byte) error {
+	var s rfmSaved
+	if err := blob.Decode(b, "rfm.state", &s); err != nil {
+		return err
+	}
+	j.st = new(rfm.State)
+	j.written, j.moments = s.Written, s.Moments
+	return json.Unmarshal(s.State, j.st)
+}
+
+// Refs are the written shards, kept alive until the output is committed.
+func (j *rfmJob) Refs() []proto.BlobRef {
+	out := make([]proto.BlobRef, 0, len(j.written))
+	for _, s := range j.written {
+		out = append(out, proto.BlobRef{Bucket: proto.BucketShards, Object: s.Object, Size: s.Size, SHA256: s.SHA256})
+	}
+	return out
+}
+
+func (j *rfmJob) Model() (string, []byte, error) {
+	return "", nil, fmt.Errorf("coordinator: an rfm job makes a dataset, not a model")
+}
+
+// Output is the features dataset version the job makes.
+func (j *rfmJob) Output() (*proto.DatasetCommit, error) {
+	if j.written == nil {
+		return nil, fmt.Errorf("coordinator: rfm job %s has written no shards", j.id)
+	}
+	names := rfm.ColumnNames()
+	merged := make([]proto.Moments, len(names))
+	var rows int64
+	for i, s := range j.written {
+		rows += s.Rows
+		for c := range names {
+			merged[c].Merge(j.moments[i][c])
+		}
+	}
+	cols := make([]proto.ColumnStats, len(names))
+	for c, n := range names {
+		cols[c] = merged[c].Stats(n)
+	}
+	src := fmt.Sprintf("features rfm of %s version %d as of %s", j.spec.Dataset, j.spec.DatasetVersion,
+		time.Unix(j.cfg.AsOf, 0).UTC().Format(time.DateOnly))
+	return &proto.DatasetCommit{Name: j.spec.RFM.As, Kind: proto.KindFeatures, Key: j.ver.Key, Source: src,
+		Rows: rows, Columns: cols, Shards: j.written}, nil
+}
