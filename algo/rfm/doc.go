@@ -59,9 +59,10 @@
 // Returns do not count towards recency, frequency or tenure. A customer
 // with no purchase before as-of (only returns, or only rows after it) gets
 // no row and is counted in Dropped.NoPurchase; such customers are not part
-// of the quintiles either. Sums run in the shard's row order, which within
-// a customer is fixed by the data (ascending time, then invoice), so every
-// value is the same whichever shard a customer is in.
+// of the quintiles either. A customer's sum runs over its rows in their
+// order in the shard (the import sorts them by time, then invoice), which
+// does not depend on the shard that holds them, so every value is the same
+// whatever the number of shards.
 //
 // # Scores
 //
@@ -77,15 +78,19 @@
 //	score = 1 + ⌊5·W/N⌋.
 //
 // So 5 is best, at least ⌈j·N/5⌉ customers score j or less, and a score is
-// a function of the value alone: equal values get equal scores, ties at a
-// cut going to the lower score. A score of 5 needs at least four fifths
-// of the customers strictly worse, so with fewer than five customers some
-// scores are unused, and a single customer scores 1, 1, 1. With many ties the quintiles are lopsided and some
-// scores may be empty: when half the customers bought once, the first two
-// cuts of frequency are both 1, every one-time buyer scores 1, nobody
-// scores 2, and the rest share 3 to 5. This differs from the common pandas
-// recipe qcut(x.rank(method="first"), 5), which splits equal values by row
-// order to force equal-sized groups.
+// a function of the value alone: equal values get equal scores, a value
+// equal to a cut taking the lower score. A score of 5 needs at least four
+// fifths of the customers strictly worse, so with fewer than five
+// customers some scores are unused, and a single customer scores 1, 1, 1.
+//
+// With many ties the quintiles are lopsided and some scores may be empty.
+// Frequency is the usual case: when half the customers bought once, the
+// first two cuts of frequency are both 1, every one-time buyer scores 1,
+// nobody scores 2, and the rest share 3 to 5 (on the Online Retail sample
+// in testdata, 65 of 176 customers have f_score 1). This differs from the
+// common pandas recipe qcut(x.rank(method="first"), 5), which splits equal
+// values by row order to force equal-sized groups, so that two customers
+// with the same purchases can get different scores.
 //
 // # Invariants
 //
@@ -109,13 +114,24 @@
 // # References
 //
 //   - A. M. Hughes. Strategic Database Marketing. McGraw-Hill, 1994
-//     (RFM scoring by quintiles, 5 best).
+//     (RFM quintile scoring).
 //   - R. J. Hyndman, Y. Fan. Sample quantiles in statistical packages. The
 //     American Statistician 50(4), 1996 (definition 1, the inverse of the
 //     empirical distribution function: nearest rank).
 //   - D. Chen, S. L. Sain, K. Guo. Data mining for the online retail
 //     industry: a case study of RFM model-based customer segmentation
 //     using data mining techniques. Journal of Database Marketing &
-//     Customer Strategy Management 19(3), 2012 (recency, frequency by
-//     invoice, monetary net of cancellations; the Online Retail dataset).
+//     Customer Strategy Management 19(3), 2012 (the Online Retail
+//     dataset of testdata/golden, whose values pandas and numpy computed
+//     with these conventions and the package reproduces bit for bit).
+//
+// # Performance
+//
+// Every pass reads the shard's rows once and recomputes its customers'
+// features (a worker keeps no state between passes); with an invoice
+// column each customer's distinct runs of invoice ids are collected and,
+// unless they already ascend, sorted. On the development machine one pass
+// over 100,000 customers (a million rows) reads 20–50 million rows per
+// second on one core without an invoice column and 10–15 million with one;
+// Features costs a little more than one pass.
 package rfm

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,7 +53,7 @@ func TestHandReturns(t *testing.T) {
 	}
 	cfg := Config{AsOf: at(11, 0)}
 	tb, cuts := features(t, cfg, build(rows, false, true))
-	if !slices.Equal(tb.Keys, []string{"alice", "carol", "dave", "erin"}) {
+	if !slices.Equal(tb.Keys, []string{"alice", "carol", "dave", "erin"}) || tb.Rows() != 4 {
 		t.Fatalf("keys %v", tb.Keys)
 	}
 	if !slices.Equal(tb.Columns, []string{"recency_days", "frequency", "monetary_sum", "monetary_mean", "tenure_days", "r_score", "f_score", "m_score"}) {
@@ -275,6 +276,10 @@ func TestReferenceSplitCustomer(t *testing.T) {
 	a := build([]row{{key: "a", t: 1, amount: 1}}, false, false)
 	if _, _, err := Reference(Config{AsOf: 10}, a, a); !errors.Is(err, ErrBadTx) {
 		t.Errorf("a customer in two shards: %v", err)
+	}
+	bad := build([]row{{key: "b", t: 1, amount: math.NaN()}}, false, false)
+	if _, _, err := Reference(Config{AsOf: 10}, a, bad); !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "rfm: shard 1: customer \"b\"") {
+		t.Errorf("a NaN in shard 1: %v", err)
 	}
 }
 

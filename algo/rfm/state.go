@@ -203,6 +203,7 @@ func (s *State) checkResults(results []*Result, bs []Bracket) error {
 		return errorf(ErrBadResult, "%d results for %d shards", len(results), len(s.ShardN))
 	}
 	var n int64
+	var dropped Dropped
 	for i, r := range results {
 		bad := func(format string, args ...any) error {
 			return errorf(ErrBadResult, "shard %d: "+format, append([]any{i}, args...)...)
@@ -214,14 +215,15 @@ func (s *State) checkResults(results []*Result, bs []Bracket) error {
 			return bad("result for step %d, want step %d", r.Step, s.Step)
 		case r.N < 0 || r.Dropped.NoPurchase < 0 || r.Dropped.AfterAsOf < 0:
 			return bad("negative count")
-		case r.N > math.MaxInt64-n:
-			return bad("customer count %d overflows the total", r.N)
+		case r.N > math.MaxInt64-n || r.Dropped.NoPurchase > math.MaxInt64-dropped.NoPurchase || r.Dropped.AfterAsOf > math.MaxInt64-dropped.AfterAsOf:
+			return bad("counts overflow the totals")
 		case s.ShardN != nil && r.N != s.ShardN[i]:
 			return bad("%d customers, the first pass saw %d", r.N, s.ShardN[i])
 		case len(r.Hist) != len(bs):
 			return bad("%d histograms for %d brackets", len(r.Hist), len(bs))
 		}
 		n += r.N
+		dropped.add(r.Dropped)
 		var perFeature [NumFeatures]int64
 		for j, h := range r.Hist {
 			c, err := checkHist(h, bs[j], r.N)

@@ -1,6 +1,8 @@
 package rfm
 
 import (
+	"bytes"
+	"encoding/gob"
 	"errors"
 	"maps"
 	"math"
@@ -222,6 +224,9 @@ func TestAbsorbRejects(t *testing.T) {
 		"lengths":        func(rs []*Result) { rs[2].Hist[0].Min = nil },
 		"moved customer": func(rs []*Result) { rs[0].Hist[0] = rs[1].Hist[0] },
 		"overflow":       func(rs []*Result) { rs[0].N, rs[1].N = math.MaxInt64, math.MaxInt64 },
+		"dropped overflow": func(rs []*Result) {
+			rs[0].Dropped.AfterAsOf, rs[1].Dropped.AfterAsOf = math.MaxInt64, math.MaxInt64
+		},
 	}
 	for pass := range 2 {
 		s, _ := New(cfg)
@@ -360,5 +365,36 @@ func TestBadTask(t *testing.T) {
 	counts := []int{len(res.Hist[0].Bin), len(res.Hist[1].Bin), len(res.Hist[2].Bin)}
 	if !slices.Equal(counts, []int{0, 1, 0}) || res.Hist[1].Min[0] != key(1) {
 		t.Errorf("histograms %+v", res.Hist)
+	}
+}
+
+// Results and tasks cross the network by gob as well as JSON.
+func TestGobRoundTrip(t *testing.T) {
+	rows := gen(rand.New(rand.NewPCG(13, 14)), genSpec{customers: 200, maxRows: 4, days: 60, amounts: amountDists["cents"], returns: 0.2})
+	tx := build(rows, true, true)
+	s, _ := New(Config{AsOf: DefaultAsOf(maxTime(rows))})
+	for {
+		task, done := s.Next()
+		if done {
+			break
+		}
+		res, err := RunTask(task, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(res); err != nil {
+			t.Fatal(err)
+		}
+		var back Result
+		if err := gob.NewDecoder(&buf).Decode(&back); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Absorb([]*Result{&back}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := s.Cuts(); c.Validate() != nil {
+		t.Fatal(c.Validate())
 	}
 }

@@ -25,9 +25,6 @@ type Tx struct {
 	Return []bool
 }
 
-// Customers returns the number of customers in the shard.
-func (tx *Tx) Customers() int { return len(tx.Keys) }
-
 // check reports the first structural problem of tx: lengths, pointer
 // order, key order. Time order and amounts are checked as rows are read.
 func (tx *Tx) check() error {
@@ -99,8 +96,11 @@ func (sc *scanner) customer(tx *Tx, c int) (v values, ok bool, after int64, err 
 		}
 		last = t
 		purchases++
-		if tx.Invoice != nil && tx.Invoice[i] != "" {
-			sc.inv = append(sc.inv, tx.Invoice[i])
+		if inv := tx.Invoice; inv != nil && inv[i] != "" {
+			// An invoice's lines are usually adjacent: keep one of each run.
+			if len(sc.inv) == 0 || inv[i] != sc.inv[len(sc.inv)-1] {
+				sc.inv = append(sc.inv, inv[i])
+			}
 		} else if byTime == 0 || t != prevT {
 			byTime++ // rows are ascending in time: a new time is a new purchase
 			prevT = t
@@ -112,7 +112,7 @@ func (sc *scanner) customer(tx *Tx, c int) (v values, ok bool, after int64, err 
 	if math.IsInf(sum, 0) {
 		return v, false, 0, errorf(ErrNonFinite, "customer %q: monetary sum overflows", tx.Keys[c])
 	}
-	if len(sc.inv) > 1 {
+	if !slices.IsSorted(sc.inv) { // invoice ids usually grow with time
 		slices.Sort(sc.inv)
 	}
 	distinct := 0
