@@ -21,7 +21,7 @@ var ErrInvalid = errors.New("coordinator: invalid request")
 type handler func(ctx context.Context, body json.RawMessage) (any, error)
 
 func (c *Coordinator) handlers() map[string]handler {
-	return map[string]handler{
+	hs := map[string]handler{
 		proto.APIDatasetCommit: c.apiDatasetCommit,
 		proto.APIDatasetList:   c.apiDatasetList,
 		proto.APIDatasetShow:   c.apiDatasetShow,
@@ -33,7 +33,25 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIClusterStatus: c.apiClusterStatus,
 		proto.APIAddVoter:      c.apiAddVoter,
 		proto.APIRemoveVoter:   c.apiRemoveVoter,
+		proto.APIScoresList:    c.apiScoresList,
+		proto.APIScoresShow:    c.apiScoresShow,
 	}
+	for verb, h := range c.scheduleHandlers() {
+		hs[verb] = h
+	}
+	return hs
+}
+
+func (c *Coordinator) apiScoresList(context.Context, json.RawMessage) (any, error) {
+	return c.fsm.ScoreSets(), nil
+}
+
+func (c *Coordinator) apiScoresShow(_ context.Context, body json.RawMessage) (any, error) {
+	n, err := parse[proto.NamedVersion](body)
+	if err != nil {
+		return nil, err
+	}
+	return c.fsm.ScoreSet(n.Name, n.Version)
 }
 
 // handleAPI serves a client request, forwarding it to the leader when this

@@ -83,7 +83,9 @@ type entryJobFinish struct {
 	// Output is the dataset version a succeeded job creates instead of a
 	// model; it becomes visible in this same entry.
 	Output *proto.DatasetCommit `json:"output,omitempty"`
-	Time   time.Time            `json:"time"`
+	// Scores is the score set version a succeeded scoring job creates.
+	Scores *proto.ScoreSet `json:"scores,omitempty"`
+	Time   time.Time       `json:"time"`
 }
 
 type entryJobCancel struct {
@@ -102,7 +104,9 @@ type state struct {
 	Datasets map[string]*proto.Dataset `json:"datasets"`
 	Jobs     map[string]*proto.Job     `json:"jobs"`
 	Models   map[string]*proto.Model   `json:"models"`
-	Workers  map[string]WorkerSeen     `json:"workers"`
+	// Scores holds every version of every score set, oldest first.
+	Scores  map[string][]*proto.ScoreSet `json:"scores,omitempty"`
+	Workers map[string]WorkerSeen        `json:"workers"`
 	// Requests maps a submit's request id to the job it created.
 	Requests map[string]string `json:"requests"`
 	// Imports maps an import id to the dataset version it created.
@@ -123,6 +127,7 @@ func newState() *state {
 		Datasets: map[string]*proto.Dataset{},
 		Jobs:     map[string]*proto.Job{},
 		Models:   map[string]*proto.Model{},
+		Scores:   map[string][]*proto.ScoreSet{},
 		Workers:  map[string]WorkerSeen{},
 		Requests: map[string]string{},
 		Imports:  map[string]string{},
@@ -319,6 +324,12 @@ func (f *FSM) applyJobFinish(buf []byte) (applyResult, string) {
 	switch e.State {
 	case proto.JobSucceeded:
 		switch {
+		case e.Scores != nil:
+			ss := *e.Scores
+			ss.Version = len(f.st.Scores[ss.Name]) + 1
+			ss.Job, ss.Created = j.ID, e.Time
+			f.st.Scores[ss.Name] = append(f.st.Scores[ss.Name], &ss)
+			j.Output = ss.Name + ":" + strconv.Itoa(ss.Version)
 		case e.Output != nil:
 			v, err := f.addVersion(*e.Output, e.Time)
 			if err != nil {
@@ -452,6 +463,35 @@ func (f *FSM) Model(id string) (*proto.Model, error) {
 	return clone(m), nil
 }
 
+// ScoreSets lists the latest version of every score set, by name.
+func (f *FSM) ScoreSets() []*proto.ScoreSet {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]*proto.ScoreSet, 0, len(f.st.Scores))
+	for _, vs := range f.st.Scores {
+		out = append(out, clone(vs[len(vs)-1]))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ScoreSet returns one version of a score set; version 0 is the latest.
+func (f *FSM) ScoreSet(name string, version int) (*proto.ScoreSet, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	vs := f.st.Scores[name]
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("%w: score set %s", ErrNotFound, name)
+	}
+	if version == 0 {
+		version = len(vs)
+	}
+	if version < 1 || version > len(vs) {
+		return nil, fmt.Errorf("%w: score set %s has no version %d (it has 1..%d)", ErrNotFound, name, version, len(vs))
+	}
+	return clone(vs[version-1]), nil
+}
+
 // Referenced returns every object name the state refers to, by bucket.
 func (f *FSM) Referenced() map[string]map[string]bool {
 	f.mu.RLock()
@@ -473,6 +513,13 @@ func (f *FSM) Referenced() map[string]map[string]bool {
 		}
 		for _, r := range j.Refs {
 			out[r.Bucket][r.Object] = true
+		}
+	}
+	for _, vs := range f.st.Scores {
+		for _, ss := range vs {
+			for _, sh := range ss.Shards {
+				out[proto.BucketShards][sh.Object] = true
+			}
 		}
 	}
 	for _, m := range f.st.Models {
@@ -507,6 +554,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	if st.Imports == nil {
 		st.Imports = map[string]string{}
+	}
+	if st.Scores == nil {
+		st.Scores = map[string][]*proto.ScoreSet{}
 	}
 	f.mu.Lock()
 	f.st = st

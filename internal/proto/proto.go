@@ -52,6 +52,8 @@ const (
 	APIClusterStatus = "cluster.status"
 	APIAddVoter      = "cluster.add-voter"
 	APIRemoveVoter   = "cluster.remove-voter"
+	APIScoresList    = "scores.list"
+	APIScoresShow    = "scores.show"
 )
 
 // CoordInfoSubject is where one coordinator answers with its own raft view.
@@ -273,6 +275,12 @@ type Named struct {
 	Name string `json:"name"`
 }
 
+// NamedVersion asks for one version of a thing; 0 is the latest.
+type NamedVersion struct {
+	Name    string `json:"name"`
+	Version int    `json:"version,omitempty"`
+}
+
 // KMeansSpec is the k-means part of a job spec.
 type KMeansSpec struct {
 	K           int       `json:"k"`
@@ -314,6 +322,85 @@ type JobSpec struct {
 	Logistic       *RegressionSpec `json:"logistic,omitempty"`
 	ALS            *ALSSpec        `json:"als,omitempty"`
 	RFM            *RFMSpec        `json:"rfm,omitempty"`
+	Score          *ScoreSpec      `json:"score,omitempty"`
+	// Schedule and ScheduledFor name the schedule run that submitted the
+	// job, if any.
+	Schedule     string    `json:"schedule,omitempty"`
+	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
+}
+
+// ScoreSpec is the part of a job spec that scores every row of a dataset
+// version with a model into a new score set.
+type ScoreSpec struct {
+	Model string `json:"model"`
+	// As names the score set; "" names it after the job.
+	As string `json:"as,omitempty"`
+	// Top is the number of items per user for an ALS model (default 10).
+	Top int `json:"top,omitempty"`
+}
+
+// Score set kinds: what each row holds.
+const (
+	ScoresSegments        = "segments"        // key, segment, distance
+	ScoresPredictions     = "predictions"     // key, prediction
+	ScoresProbabilities   = "probabilities"   // key, probability, decile
+	ScoresRecommendations = "recommendations" // key, rank, item, score
+)
+
+// ScoreSet is a committed score output: one shard per dataset shard, all
+// visible at once when the job that wrote them succeeds.
+type ScoreSet struct {
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Job     string   `json:"job"`
+	Model   string   `json:"model"`
+	Dataset string   `json:"dataset"`
+	Version int      `json:"dataset_version"`
+	Key     string   `json:"key"`
+	Columns []string `json:"columns"`
+	Rows    int64    `json:"rows"`
+	// Scored counts the dataset rows scored, Unscored those left out (a
+	// missing feature) and listed in no row.
+	Scored   int64        `json:"scored"`
+	Unscored int64        `json:"unscored"`
+	Shards   []ShardRef   `json:"shards"`
+	Summary  ScoreSummary `json:"summary"`
+	Created  time.Time    `json:"created"`
+	Schedule string       `json:"schedule,omitempty"`
+}
+
+// ScoreSummary describes a score set's distribution: the size of every
+// segment, a histogram of predictions, the decile table of probabilities,
+// or the most recommended items.
+type ScoreSummary struct {
+	Segments []int64     `json:"segments,omitempty"`
+	Deciles  []Decile    `json:"deciles,omitempty"`
+	Hist     *Histogram  `json:"histogram,omitempty"`
+	Items    []ItemCount `json:"items,omitempty"`
+	Moments  Moments     `json:"moments"`
+}
+
+// Decile is one row of a decile table: decile 1 holds the highest
+// probabilities.
+type Decile struct {
+	Decile int     `json:"decile"`
+	Rows   int64   `json:"rows"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Mean   float64 `json:"mean"`
+}
+
+// Histogram counts values in equal-width bins over [Min, Max].
+type Histogram struct {
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Counts []int64 `json:"counts"`
+}
+
+// ItemCount is how often an item was recommended.
+type ItemCount struct {
+	Item  string `json:"item"`
+	Count int64  `json:"count"`
 }
 
 // ALSSpec is the ALS part of a job spec.
