@@ -1,0 +1,6 @@
+package coordinator
+
+// scheduleHandlers are the API verbs of schedules.
+func (c *Coordinator) scheduleHandlers() map[string]handler {
+	return map[string]handler{}
+}
