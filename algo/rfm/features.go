@@ -110,12 +110,14 @@ func Reference(cfg Config, shards ...*Tx) (*Table, Cuts, error) {
 		v   values
 	}
 	var all []cust
+	var keys []string // every customer's, to find one split over shards
 	var dropped Dropped
 	sc := scanner{asOf: cfg.AsOf}
 	for i, tx := range shards {
 		if err := tx.check(); err != nil {
 			return nil, Cuts{}, wrapShard(err, i)
 		}
+		keys = append(keys, tx.Keys...)
 		for c, k := range tx.Keys {
 			v, ok, after, err := sc.customer(tx, c)
 			if err != nil {
@@ -129,20 +131,21 @@ func Reference(cfg Config, shards ...*Tx) (*Table, Cuts, error) {
 			all = append(all, cust{k, v})
 		}
 	}
+	slices.Sort(keys)
+	for i := 1; i < len(keys); i++ {
+		if keys[i] == keys[i-1] {
+			return nil, Cuts{}, errorf(ErrBadTx, "customer %q has rows in two shards", keys[i])
+		}
+	}
 	if len(all) == 0 {
 		return nil, Cuts{}, errorf(ErrNoCustomers, "no customer with a purchase before as-of %d", cfg.AsOf)
 	}
 	slices.SortFunc(all, func(a, b cust) int { return strings.Compare(a.key, b.key) })
-	for i := 1; i < len(all); i++ {
-		if all[i].key == all[i-1].key {
-			return nil, Cuts{}, errorf(ErrBadTx, "customer %q has purchases in two shards", all[i].key)
-		}
-	}
 	cuts := Cuts{AsOf: cfg.AsOf, N: int64(len(all))}
 	g := make([]float64, len(all))
 	for f := range Feature(NumFeatures) {
 		for i, c := range all {
-			g[i] = goodness(f, [NumFeatures]float64{c.v.recency, c.v.frequency, c.v.sum}[f])
+			g[i] = goodness(f, c.v.of(f))
 		}
 		slices.Sort(g)
 		for j := 1; j <= 4; j++ {

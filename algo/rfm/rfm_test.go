@@ -277,6 +277,10 @@ func TestReferenceSplitCustomer(t *testing.T) {
 	if _, _, err := Reference(Config{AsOf: 10}, a, a); !errors.Is(err, ErrBadTx) {
 		t.Errorf("a customer in two shards: %v", err)
 	}
+	ret := build([]row{{key: "a", t: 1, amount: -1}}, false, false)
+	if _, _, err := Reference(Config{AsOf: 10}, a, ret); !errors.Is(err, ErrBadTx) {
+		t.Errorf("a customer in two shards, one holding only a return: %v", err)
+	}
 	bad := build([]row{{key: "b", t: 1, amount: math.NaN()}}, false, false)
 	if _, _, err := Reference(Config{AsOf: 10}, a, bad); !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "rfm: shard 1: customer \"b\"") {
 		t.Errorf("a NaN in shard 1: %v", err)

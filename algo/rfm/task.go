@@ -89,8 +89,8 @@ func RunTask(t *Task, tx *Tx) (*Result, error) {
 			continue
 		}
 		r.N++
-		for f, x := range [NumFeatures]float64{v.recency, v.frequency, v.sum} {
-			k := key(goodness(Feature(f), x))
+		for f := range Feature(NumFeatures) {
+			k := key(goodness(f, v.of(f)))
 			if i, ok := findBracket(t.Brackets, byFeature[f], k); ok {
 				bins[i].add(k)
 			}

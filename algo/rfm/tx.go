@@ -60,6 +60,17 @@ type values struct {
 	recency, frequency, sum, tenure float64
 }
 
+// of returns the value of scored feature f.
+func (v *values) of(f Feature) float64 {
+	switch f {
+	case Recency:
+		return v.recency
+	case Frequency:
+		return v.frequency
+	}
+	return v.sum
+}
+
 // scanner computes customers' features at one as-of, reusing its scratch.
 type scanner struct {
 	asOf int64
