@@ -2,6 +2,8 @@ package als
 
 import (
 	"encoding/csv"
+	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
@@ -45,4 +47,11 @@ func shardOf(n int) func(string) int {
 
 func (tr triples) blocks(n int) (byUser, byItem []*Block) {
 	return BuildBlocks(n, shardOf(n), tr.users, tr.items, tr.values)
+}
+
+// normish returns a roughly standard normal value (mean 0, variance 1) as a
+// scaled sum of four uniforms, with the same bits on every build (see
+// algo/kmeans).
+func normish(r *rand.Rand) float64 {
+	return float64((r.Float64() + r.Float64() + r.Float64() + r.Float64() - 2) * math.Sqrt(3))
 }

@@ -39,27 +39,35 @@ const chunkRows = 64
 // padRank rounds a rank up to a multiple of 8.
 func padRank(r int) int { return (r + 7) &^ 7 }
 
-// accGram adds Σ_j wy_j[p]·y_j[q] to the upper triangle of a (rank r,
+// accGram adds Σ_j wy_j[p]·y_j[q] to the upper triangle of src (rank r,
 // stride rp) over the n gathered rows of ys and wy (stride rp, zero past
-// r), one FMA chain per entry in row order.
-func accGram(a []float64, r, rp int, wy, ys []float64, n int) {
+// r), one FMA chain per entry in row order, and writes the sums into a.
+// src may be a itself, or nil for a zero matrix.
+func accGram(a, src []float64, r, rp int, wy, ys []float64, n int) {
 	if simdEnabled && n > 0 {
-		accGramVec(a, rp, wy, ys, n)
+		accGramVec(a, src, rp, wy, ys, n)
 		return
 	}
-	accGramGo(a, r, rp, wy, ys, n)
+	accGramGo(a, src, r, rp, wy, ys, n)
 }
 
 // accGramGo is the portable accGram: four entries of a row of A at a time
 // in registers over all the rows, so each pass over the gathered rows
 // carries four independent chains.
-func accGramGo(a []float64, r, rp int, wy, ys []float64, n int) {
+func accGramGo(a, src []float64, r, rp int, wy, ys []float64, n int) {
 	ys, wy = ys[:n*rp], wy[:n*rp]
 	for p := range r {
 		row := a[p*rp : p*rp+r]
+		var from []float64
+		if src != nil {
+			from = src[p*rp : p*rp+r][:len(row)]
+		}
 		q := p
 		for ; q+4 <= r; q += 4 {
-			s0, s1, s2, s3 := row[q], row[q+1], row[q+2], row[q+3]
+			var s0, s1, s2, s3 float64
+			if from != nil {
+				s0, s1, s2, s3 = from[q], from[q+1], from[q+2], from[q+3]
+			}
 			for o := 0; o < len(ys); o += rp {
 				c := wy[o+p]
 				y := ys[o+q : o+q+4]
@@ -71,7 +79,10 @@ func accGramGo(a []float64, r, rp int, wy, ys []float64, n int) {
 			row[q], row[q+1], row[q+2], row[q+3] = s0, s1, s2, s3
 		}
 		for ; q < r; q++ {
-			s := row[q]
+			s := 0.0
+			if from != nil {
+				s = from[q]
+			}
 			for o := 0; o < len(ys); o += rp {
 				s = math.FMA(wy[o+p], ys[o+q], s)
 			}
@@ -80,9 +91,36 @@ func accGramGo(a []float64, r, rp int, wy, ys []float64, n int) {
 	}
 }
 
+// gather copies y into dst (len(y) ≤ len(dst)).
+func gather(dst, y []float64) {
+	if simdEnabled {
+		gatherVec(dst, y)
+		return
+	}
+	copy(dst, y)
+}
+
+// gatherScaled copies y into dy and w·y, each product rounded, into dw.
+func gatherScaled(dy, dw, y []float64, w float64) {
+	if simdEnabled {
+		gatherScaledVec(dy, dw, y, w)
+		return
+	}
+	dy, dw = dy[:len(y)], dw[:len(y)]
+	for k, x := range y {
+		dy[k] = x
+		dw[k] = float64(w * x)
+	}
+}
+
 // accVec adds Σ_j z_j·y_j[q] to b[q], q < r, over the n gathered rows of
-// ys (stride rp), one FMA chain per entry in row order.
+// ys (stride rp, zero past r), one FMA chain per entry in row order. The
+// SIMD path also runs the padding of b, when b has room for it.
 func accVec(b []float64, r, rp int, z, ys []float64, n int) {
+	if simdEnabled && len(b) >= rp {
+		accVecVec(b, rp, z, ys, n)
+		return
+	}
 	b = b[:r]
 	for j := range n {
 		c := z[j]
@@ -155,6 +193,13 @@ func cholSolve(a []float64, r, rp int, b []float64) {
 // ((p1+p5)+(p3+p7)): the order of an eight-lane vector dot product
 // reduced by halves. Every prediction and score uses it.
 func dot(a, b []float64) float64 {
+	if simdEnabled {
+		return dotVec(a, b)
+	}
+	return dotGo(a, b)
+}
+
+func dotGo(a, b []float64) float64 {
 	b = b[:len(a)]
 	var p0, p1, p2, p3, p4, p5, p6, p7 float64
 	k := 0

@@ -2,13 +2,34 @@
 
 package als
 
+import "math"
+
 // Without GOEXPERIMENT=simd on amd64 there is no SIMD path: the portable
-// kernels in kernel.go do all the work.
+// kernels in kernel.go do all the work, and these are never called.
 
 func vecSupported() bool { return false }
 
-func accGramVec(a []float64, rp int, wy, ys []float64, n int) {
-	accGramGo(a, rp, rp, wy, ys, n)
+func accGramVec(a, src []float64, rp int, wy, ys []float64, n int) {
+	accGramGo(a, src, rp, rp, wy, ys, n)
 }
 
 func choleskyVec(a []float64, r, rp int) bool { return choleskyGo(a, r, rp) }
+
+func gatherVec(dst, y []float64) { copy(dst, y) }
+
+func gatherScaledVec(dy, dw, y []float64, w float64) {
+	for k, x := range y {
+		dy[k] = x
+		dw[k] = float64(w * x)
+	}
+}
+
+func dotVec(a, b []float64) float64 { return dotGo(a, b) }
+
+func accVecVec(b []float64, rp int, z, ys []float64, n int) {
+	for j := range n {
+		for q := range rp {
+			b[q] = math.FMA(z[j], ys[j*rp+q], b[q])
+		}
+	}
+}

@@ -12,7 +12,9 @@ type rowSolver struct {
 	a, b   []float64 // the row's normal equations
 	ys, wy []float64 // chunkRows gathered factors, stride rp (wy: weighted)
 	z      []float64 // chunkRows right-hand-side weights
-	m      int       // gathered rows in the chunk
+	pos    []int32   // the row's training interactions: other-side rows
+	val    []float64 // and values (implicit: summed counts)
+	sink   uint64    // see touch
 }
 
 func newRowSolver(cfg Config, tab *Table) *rowSolver {
@@ -33,69 +35,86 @@ func newRowSolver(cfg Config, tab *Table) *rowSolver {
 	return s
 }
 
+// collect lists the training interactions of the row [lo, hi) of blk in
+// s.pos and s.val: explicit, every interaction that is not held out;
+// implicit, every pair that is not held out, with its counts summed, if
+// the sum is positive.
+func (s *rowSolver) collect(blk *Block, prep *Prep, lo, hi int) error {
+	s.pos, s.val = s.pos[:0], s.val[:0]
+	if !s.cfg.Implicit {
+		for j := lo; j < hi; j++ {
+			if !prep.held(j) {
+				s.pos = append(s.pos, prep.pos[j])
+				s.val = append(s.val, blk.Value[j])
+			}
+		}
+		return nil
+	}
+	for j := lo; j < hi; {
+		pos := prep.pos[j]
+		v := blk.Value[j]
+		e := j + 1
+		for ; e < hi && prep.pos[e] == pos; e++ {
+			v += blk.Value[e]
+		}
+		held := prep.held(j)
+		j = e
+		switch {
+		case v < 0:
+			return errorf(ErrBlock, "count %v < 0 in an implicit job", v)
+		case held || v == 0:
+		default:
+			s.pos = append(s.pos, pos)
+			s.val = append(s.val, v)
+		}
+	}
+	return nil
+}
+
 // solve writes the factor of the row whose interactions are [lo, hi) of blk
 // into dst and returns its number of training interactions n (explicit:
 // observations; implicit: distinct pairs with a positive count). A row
 // with n = 0 gets a zero factor.
 func (s *rowSolver) solve(dst []float64, blk *Block, prep *Prep, lo, hi int) (int, error) {
+	if err := s.collect(blk, prep, lo, hi); err != nil {
+		return 0, err
+	}
 	r, rp := s.r, s.rp
-	if s.cfg.Implicit {
-		copy(s.a, s.gram)
-	} else {
-		clear(s.a)
-	}
-	clear(s.b)
-	s.m = 0
-	n := 0
-	if s.cfg.Implicit {
-		alpha := s.cfg.Alpha
-		for j := lo; j < hi; {
-			pos := prep.pos[j]
-			v := blk.Value[j]
-			e := j + 1
-			for ; e < hi && prep.pos[e] == pos; e++ {
-				v += blk.Value[e]
-			}
-			held := prep.held(j)
-			j = e
-			switch {
-			case v < 0:
-				return 0, errorf(ErrBlock, "count %v < 0 in an implicit job", v)
-			case held || v == 0:
-				continue
-			}
-			w := float64(alpha * v)
-			y := s.tab.Row(int(pos))
-			o := s.m * rp
-			gy, gw := s.ys[o:o+r], s.wy[o:o+r]
-			for k, x := range y {
-				gy[k] = x
-				gw[k] = float64(w * x)
-			}
-			s.z[s.m] = 1 + w
-			n++
-			if s.m++; s.m == chunkRows {
-				s.flush()
-			}
-		}
-	} else {
-		for j := lo; j < hi; j++ {
-			if prep.held(j) {
-				continue
-			}
-			o := s.m * rp
-			copy(s.ys[o:o+r], s.tab.Row(int(prep.pos[j])))
-			s.z[s.m] = blk.Value[j]
-			n++
-			if s.m++; s.m == chunkRows {
-				s.flush()
-			}
-		}
-	}
-	s.flush()
+	n := len(s.pos)
 	if n == 0 {
 		clear(dst[:r])
 		return 0, nil
+	}
+	// The first chunk starts A from zero (explicit) or from YᵀY
+	// (implicit), later ones from A.
+	var from []float64
+	if s.cfg.Implicit {
+		from = s.gram
+	}
+	clear(s.b)
+	s.touch(s.pos[:min(n, chunkRows)])
+	for c0 := 0; c0 < n; c0 += chunkRows {
+		c1 := min(c0+chunkRows, n)
+		if c1 < n {
+			s.touch(s.pos[c1:min(c1+chunkRows, n)])
+		}
+		m := c1 - c0
+		if s.cfg.Implicit {
+			alpha := s.cfg.Alpha
+			for k, pos := range s.pos[c0:c1] {
+				w := float64(alpha * s.val[c0+k])
+				gatherScaled(s.ys[k*rp:k*rp+r], s.wy[k*rp:k*rp+r], s.tab.Row(int(pos)), w)
+				s.z[k] = 1 + w
+			}
+		} else {
+			for k, pos := range s.pos[c0:c1] {
+				gather(s.ys[k*rp:k*rp+r], s.tab.Row(int(pos)))
+			}
+			copy(s.z, s.val[c0:c1])
+		}
+		accGram(s.a, from, r, rp, s.wy, s.ys, m)
+		accVec(s.b, r, rp, s.z, s.ys, m)
+		from = s.a
 	}
 	lam := s.cfg.Lambda
 	if s.cfg.weighted() {
@@ -117,14 +136,21 @@ func (s *rowSolver) solve(dst []float64, blk *Block, prep *Prep, lo, hi int) (in
 	return n, nil
 }
 
-// flush adds the gathered rows to the normal equations.
-func (s *rowSolver) flush() {
-	if s.m == 0 {
-		return
+// touch reads one word of every cache line of the table rows at pos. The
+// loads do not depend on each other, so the rows of the next chunk come
+// from memory while the current chunk is summed, rather than one at a time
+// as they are gathered; Go has no prefetch instruction.
+func (s *rowSolver) touch(pos []int32) {
+	f, r := s.tab.F, s.r
+	var a, b uint64
+	for _, p := range pos {
+		row := f[int(p)*r : int(p)*r+r]
+		for k := 0; k < len(row); k += 8 {
+			a |= math.Float64bits(row[k])
+		}
+		b |= math.Float64bits(row[len(row)-1])
 	}
-	accGram(s.a, s.r, s.rp, s.wy, s.ys, s.m)
-	accVec(s.b, s.r, s.rp, s.z, s.ys, s.m)
-	s.m = 0
+	s.sink = a | b
 }
 
 // gramUpper returns YᵀY of the table, rp×rp with the upper triangle set,
@@ -139,12 +165,12 @@ func (t *Table) gramUpper() []float64 {
 		for _, i := range t.lay.ord {
 			copy(ys[m*rp:m*rp+r], t.Row(int(i)))
 			if m++; m == chunkRows {
-				accGram(g, r, rp, ys, ys, m)
+				accGram(g, g, r, rp, ys, ys, m)
 				m = 0
 			}
 		}
 		if m > 0 {
-			accGram(g, r, rp, ys, ys, m)
+			accGram(g, g, r, rp, ys, ys, m)
 		}
 		t.gram = g
 	})
