@@ -1,0 +1,41 @@
+package quantile
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Returned errors wrap one of them with context; test with
+// errors.Is.
+var (
+	// ErrConfig reports an invalid Config or column count.
+	ErrConfig = errors.New("quantile: invalid config")
+	// ErrBadTask reports a Task that RunTask cannot run, or values that do
+	// not match it.
+	ErrBadTask = errors.New("quantile: bad task")
+	// ErrBadResult reports a Result that does not answer the current Task.
+	ErrBadResult = errors.New("quantile: bad result")
+	// ErrBadState reports a State that New could not have produced, such
+	// as one decoded from damaged JSON.
+	ErrBadState = errors.New("quantile: bad state")
+	// ErrDone reports an Absorb after the cuts are final.
+	ErrDone = errors.New("quantile: already done")
+)
+
+// Error is the type of the errors the package returns: a message that
+// stands alone ("quantile: shard 3: result for step 1, want step 2") and
+// the sentinel it unwraps to. Packages built on this one may take Msg to
+// restate the error under their own sentinels.
+type Error struct {
+	// Msg is the whole message, "quantile: " included.
+	Msg string
+	// Err is one of the package's sentinels.
+	Err error
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(sentinel error, format string, args ...any) error {
+	return &Error{Msg: "quantile: " + fmt.Sprintf(format, args...), Err: sentinel}
+}
