@@ -51,6 +51,7 @@ type evaluator struct {
 	rel      []bool // relevant items of the current user
 	train    []int32
 	relevant []int32
+	scores   []float64
 	top      topk
 }
 
@@ -101,11 +102,9 @@ func (e *evaluator) user(sums *RankSums, blk *Block, prep *Prep, row int) error 
 	}
 	u := e.prev.Row(row)
 	e.top.reset(e.spec.K)
-	for i, c := range tab.Count {
-		if c > 0 && !e.excl[i] {
-			e.top.offer(int32(i), dot(u, tab.Row(i)), tab.IDs)
-		}
-	}
+	e.scores = grow(e.scores, tab.Len())
+	scoreAll(e.scores, u, tab.F, tab.Len())
+	e.top.offerAll(e.scores, tab.Count, e.excl, tab.IDs)
 	hits, dcg, idcg := 0, 0.0, 0.0
 	for j, p := range e.top.pos {
 		if e.rel[p] {
@@ -139,6 +138,21 @@ type topk struct {
 
 func (t *topk) reset(n int) {
 	t.n, t.pos, t.score = n, t.pos[:0], t.score[:0]
+}
+
+// offerAll offers every row i with count[i] > 0 and !excl[i] (excl may be
+// nil) with score scores[i].
+func (t *topk) offerAll(scores []float64, count []int32, excl []bool, ids []string) {
+	count = count[:len(scores)]
+	for i, s := range scores {
+		// Most rows lose to the current worst: reject them inline.
+		if m := len(t.pos); m == t.n && m > 0 && s < t.score[m-1] {
+			continue
+		}
+		if count[i] > 0 && (excl == nil || !excl[i]) {
+			t.offer(int32(i), s, ids)
+		}
+	}
 }
 
 // offer considers row pos of ids with score s.

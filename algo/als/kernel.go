@@ -230,6 +230,20 @@ func dotGo(a, b []float64) float64 {
 	return ((p0 + p4) + (p2 + p6)) + ((p1 + p5) + (p3 + p7))
 }
 
+// scoreAll sets dst[i] = dot(u, row i of f) for the n rows of f (stride
+// len(u)), dst having room for n.
+func scoreAll(dst, u, f []float64, n int) {
+	r := len(u)
+	if simdEnabled && r%8 == 0 && r > 0 {
+		scoreAllVec(dst, u, f, n)
+		return
+	}
+	f = f[:n*r]
+	for i := range n {
+		dst[i] = dot(u, f[i*r:(i+1)*r])
+	}
+}
+
 // grow returns s resliced to n, reallocating when it is too short.
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {

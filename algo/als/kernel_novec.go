@@ -33,3 +33,10 @@ func accVecVec(b []float64, rp int, z, ys []float64, n int) {
 		}
 	}
 }
+
+func scoreAllVec(dst, u, f []float64, n int) {
+	r := len(u)
+	for i := range n {
+		dst[i] = dotGo(u, f[i*r:(i+1)*r])
+	}
+}

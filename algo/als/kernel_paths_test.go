@@ -186,3 +186,85 @@ func TestPathsAgreeCholeskyFails(t *testing.T) {
 		}
 	}
 }
+
+// TestPathsAgreeJobs runs whole jobs on both paths, at ranks that exercise
+// every tile shape and tail, and demands bit-identical models.
+func TestPathsAgreeJobs(t *testing.T) {
+	logPaths(t)
+	tr := spark(t)
+	u, i := tr.blocks(3)
+	for name, cfg := range testConfigs() {
+		for _, rank := range []int{1, 3, 8, 13, 20, 33} {
+			if testing.Short() && rank%2 == 0 {
+				continue
+			}
+			cfg.Rank, cfg.Iterations = rank, 2
+			var h [2]string
+			for p, on := range []bool{false, true} {
+				withSIMD(t, on, func() {
+					m, err := Reference(cfg, u, i)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h[p] = modelHash(m)
+				})
+			}
+			if h[0] != h[1] {
+				t.Errorf("%s rank %d: portable model %s, SIMD %s", name, rank, h[0], h[1])
+			}
+		}
+	}
+}
+
+// TestGoldenModels pins the exact bits of a few models. They were recorded
+// with GOAMD64=v1 and no GOEXPERIMENT (the portable kernels) and are
+// checked under GOAMD64=v3 with GOEXPERIMENT=simd (the AVX-512 kernels): any
+// build on any CPU must reproduce them. A deliberate change to the
+// algorithm changes them: re-record and say why.
+func TestGoldenModels(t *testing.T) {
+	tr := spark(t)
+	u, i := tr.blocks(4)
+	want := map[string]string{
+		"explicit":       "f4e5e9279975b53e",
+		"explicit-plain": "5bcca4e2c105213d",
+		"implicit":       "11cd9c859510b853",
+		"implicit-plain": "55d67602574eb85b",
+	}
+	for name, cfg := range testConfigs() {
+		m, err := Reference(cfg, u, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := modelHash(m); got != want[name] {
+			t.Errorf("%s: model hash %s, want %s", name, got, want[name])
+		}
+	}
+}
+
+// TestPathsAgreeScores compares scoreAll, both paths, with dot row by row.
+func TestPathsAgreeScores(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, r := range []int{1, 5, 8, 16, 24, 32, 40, 64} {
+		for _, n := range []int{0, 1, 7, 8, 9, 17, 64, 100} {
+			u := make([]float64, r)
+			for k := range u {
+				u[k] = kernelValue(rng)
+			}
+			f := make([]float64, n*r)
+			for k := range f {
+				f[k] = kernelValue(rng)
+			}
+			var got [2][]float64
+			for p, on := range []bool{false, true} {
+				got[p] = make([]float64, n)
+				withSIMD(t, on, func() { scoreAll(got[p], u, f, n) })
+			}
+			for i := range n {
+				want := dotGo(u, f[i*r:(i+1)*r])
+				if !sameBits(got[0][i], want) || !sameBits(got[1][i], want) {
+					t.Fatalf("r=%d n=%d row %d: portable %v, SIMD %v, dot %v", r, n, i, got[0][i], got[1][i], want)
+				}
+			}
+		}
+	}
+}

@@ -312,3 +312,72 @@ func dotVec(a, b []float64) float64 {
 	archsimd.ClearAVXUpperBits()
 	return s
 }
+
+// Index vectors of the transposing reduction of scoreAllVec.
+var (
+	redLo  = [8]uint64{0, 1, 2, 3, 8, 9, 10, 11}
+	redHi  = [8]uint64{4, 5, 6, 7, 12, 13, 14, 15}
+	redLo2 = [8]uint64{0, 1, 4, 5, 8, 9, 12, 13}
+	redHi2 = [8]uint64{2, 3, 6, 7, 10, 11, 14, 15}
+	redEv  = [8]uint64{0, 2, 4, 6, 8, 10, 12, 14}
+	redOd  = [8]uint64{1, 3, 5, 7, 9, 11, 13, 15}
+)
+
+// scoreAllVec is scoreAll on the SIMD path for a rank that is a multiple
+// of eight: eight rows at a time, each row's eight partial chains in one
+// vector as dotVec keeps them, then a transposing reduction that forms, in
+// each lane, that row's ((p0+p4)+(p2+p6)) + ((p1+p5)+(p3+p7)). The rows
+// past the last multiple of eight take dotVec.
+func scoreAllVec(dst, u, f []float64, n int) {
+	r := len(u)
+	if r%8 != 0 || len(f) < n*r || len(dst) < n {
+		panic("als: scoreAllVec shape mismatch")
+	}
+	i := 0
+	if n >= 8 {
+		up := unsafe.Pointer(unsafe.SliceData(u))
+		fp := unsafe.Pointer(unsafe.SliceData(f))
+		dp := unsafe.Pointer(unsafe.SliceData(dst))
+		for ; i+8 <= n; i += 8 {
+			score8(at(dp, 8*i), up, unsafe.Add(fp, 8*i*r), r)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	for ; i < n; i++ {
+		dst[i] = dotVec(u, f[i*r:(i+1)*r])
+	}
+}
+
+// score8 writes the scores of the eight rows of rank r at f into out.
+//
+//go:noinline
+func score8(out *[8]float64, u, f unsafe.Pointer, r int) {
+	var a0, a1, a2, a3, a4, a5, a6, a7 f64x8
+	row := 8 * r
+	for o := 0; o < row; o += 64 {
+		uv := archsimd.LoadFloat64x8(at(u, o))
+		a0 = archsimd.LoadFloat64x8(at(f, o)).MulAdd(uv, a0)
+		a1 = archsimd.LoadFloat64x8(at(f, row+o)).MulAdd(uv, a1)
+		a2 = archsimd.LoadFloat64x8(at(f, 2*row+o)).MulAdd(uv, a2)
+		a3 = archsimd.LoadFloat64x8(at(f, 3*row+o)).MulAdd(uv, a3)
+		a4 = archsimd.LoadFloat64x8(at(f, 4*row+o)).MulAdd(uv, a4)
+		a5 = archsimd.LoadFloat64x8(at(f, 5*row+o)).MulAdd(uv, a5)
+		a6 = archsimd.LoadFloat64x8(at(f, 6*row+o)).MulAdd(uv, a6)
+		a7 = archsimd.LoadFloat64x8(at(f, 7*row+o)).MulAdd(uv, a7)
+	}
+	lo := archsimd.LoadUint64x8(&redLo)
+	hi := archsimd.LoadUint64x8(&redHi)
+	// [A0+A4 A1+A5 A2+A6 A3+A7 B0+B4 …] for the pairs AB, CD, EF, GH.
+	b01 := a0.ConcatPermute(a1, lo).Add(a0.ConcatPermute(a1, hi))
+	b23 := a2.ConcatPermute(a3, lo).Add(a2.ConcatPermute(a3, hi))
+	b45 := a4.ConcatPermute(a5, lo).Add(a4.ConcatPermute(a5, hi))
+	b67 := a6.ConcatPermute(a7, lo).Add(a6.ConcatPermute(a7, hi))
+	lo2 := archsimd.LoadUint64x8(&redLo2)
+	hi2 := archsimd.LoadUint64x8(&redHi2)
+	// [(A0+A4)+(A2+A6) (A1+A5)+(A3+A7) B… C… D…].
+	c03 := b01.ConcatPermute(b23, lo2).Add(b01.ConcatPermute(b23, hi2))
+	c47 := b45.ConcatPermute(b67, lo2).Add(b45.ConcatPermute(b67, hi2))
+	ev := archsimd.LoadUint64x8(&redEv)
+	od := archsimd.LoadUint64x8(&redOd)
+	c03.ConcatPermute(c47, ev).Add(c03.ConcatPermute(c47, od)).Store(out)
+}

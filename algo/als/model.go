@@ -95,11 +95,13 @@ func TopN(dst []Scored, u []float64, items *Table, exclude []string, n int) []Sc
 			skip[int32(i)] = true
 		}
 	}
-	for i := range items.Len() {
+	scores := make([]float64, items.Len())
+	scoreAll(scores, u, items.F, items.Len())
+	for i, s := range scores {
 		if (items.Count != nil && items.Count[i] == 0) || skip[int32(i)] {
 			continue
 		}
-		top.offer(int32(i), dot(u, items.Row(i)), items.IDs)
+		top.offer(int32(i), s, items.IDs)
 	}
 	for j, p := range top.pos {
 		dst = append(dst, Scored{ID: items.IDs[p], Score: top.score[j]})
