@@ -117,3 +117,91 @@ func FuzzReadShard(f *testing.F) {
 		checkWellFormed(t, s)
 	})
 }
+
+// FuzzReadInteractions feeds arbitrary bytes to ReadInteractions: an error
+// wrapping ErrCorrupt or a well-formed shard, never a panic.
+func FuzzReadInteractions(f *testing.F) {
+	good := interactionShardBytes(f)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(transactionShardBytes(f))
+	f.Add(shardBytes(f))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ReadInteractions(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		checkInteractionsShape(t, s)
+	})
+}
+
+// FuzzReadTransactions feeds arbitrary bytes to ReadTransactions: an error
+// wrapping ErrCorrupt or a well-formed shard, never a panic.
+func FuzzReadTransactions(f *testing.F) {
+	good := transactionShardBytes(f)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(interactionShardBytes(f))
+	f.Add(shardBytes(f))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ReadTransactions(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		checkTransactionsShape(t, s)
+	})
+}
+
+// FuzzSplitTransactions feeds arbitrary bytes to SplitTransactions as the
+// CSV file (columns c, t, a, inv): an error that leaves nothing behind, or
+// well-formed shards holding Result.Rows rows, Result.Customers customers,
+// each placed by ShardOf.
+func FuzzSplitTransactions(f *testing.F) {
+	for _, tc := range transactionErrorCases {
+		f.Add([]byte(tc.csv), false)
+	}
+	f.Add([]byte("c,t,a,inv\nx,2011-01-01 10:00,1,A\n,zz,1,\ny,2011-01-01 09:00,-2,\nx,2011-01-01 09:00,3,B\n"), true)
+	f.Add([]byte("c,t,a,inv\n\"x,y\",1291191960,-1.5,\"C1\"\nz,1291191961,2,C2\n"), false)
+	f.Fuzz(func(t *testing.T, data []byte, skip bool) {
+		dir := t.TempDir()
+		opts := TransactionOptions{Key: "c", Time: "t", Amount: "a", Invoice: "inv", SkipMissingKey: skip, Shards: 3, RowGroupRows: 4, TempDir: dir}
+		res, err := SplitTransactionsReader(context.Background(), "fuzz.csv", bytes.NewReader(data), opts)
+		if err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) && ie.Line < 1 {
+				t.Errorf("error without a line: %v", err)
+			}
+			assertEmptyDir(t, dir)
+			return
+		}
+		var rows, customers, returns int64
+		for i, sf := range res.Shards {
+			s := readTransactionsFile(t, sf)
+			checkTransactionsShape(t, s)
+			for _, k := range s.Keys {
+				if ShardOf(k, len(res.Shards)) != i {
+					t.Fatalf("key %q in shard %d", k, i)
+				}
+			}
+			for r, ret := range s.Return {
+				if ret != (s.Amount[r] < 0) {
+					t.Fatalf("amount %v flagged return=%v", s.Amount[r], ret)
+				}
+				if ret {
+					returns++
+				}
+			}
+			rows += int64(s.Rows())
+			customers += int64(len(s.Keys))
+		}
+		if rows != res.Rows || customers != res.Customers || returns != res.Returns {
+			t.Fatalf("shards hold %d rows, %d customers, %d returns; Result says %d, %d, %d", rows, customers, returns, res.Rows, res.Customers, res.Returns)
+		}
+	})
+}

@@ -78,6 +78,9 @@ func ReadShard(r io.ReaderAt, size int64) (s *Shard, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	if err := checkPages(f, r, size); err != nil {
+		return nil, err
+	}
 	s, err = shardLayout(f)
 	if err != nil {
 		return nil, err
@@ -105,9 +108,10 @@ func ReadShard(r io.ReaderAt, size int64) (s *Shard, err error) {
 	return s, nil
 }
 
-// checkFraming checks the Parquet magic at both ends and that the footer
+// checkFraming checks the Parquet magic at both ends, that the footer
 // length fits in the file, before parquet-go allocates a buffer of whatever
-// length the last bytes claim.
+// length the last bytes claim, and that the footer's Thrift lengths fit in
+// the footer (see thriftStructLen).
 func checkFraming(r io.ReaderAt, size int64) error {
 	const magic = "PAR1"
 	if size < 12 {
@@ -124,8 +128,16 @@ func checkFraming(r io.ReaderAt, size int64) error {
 	if string(head[:]) != magic || string(tail[4:]) != magic {
 		return fmt.Errorf("%w: no Parquet magic", ErrCorrupt)
 	}
-	if footer := int64(binary.LittleEndian.Uint32(tail[:4])); footer > size-12 {
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if footer > size-12 {
 		return fmt.Errorf("%w: footer length %d exceeds the file", ErrCorrupt, footer)
+	}
+	meta := make([]byte, footer)
+	if err := readFull(r, meta, size-8-footer); err != nil {
+		return err
+	}
+	if _, err := thriftStructLen(meta); err != nil {
+		return fmt.Errorf("%w: footer: %w", ErrCorrupt, err)
 	}
 	return nil
 }
