@@ -1,6 +1,9 @@
 package quantile
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Task is everything a shard needs to compute its Result for one pass. It
 // is the same for every shard of a pass and is JSON-serialisable.
@@ -56,7 +59,7 @@ type Hist struct {
 // value once, allocates only the Result and at most one dense histogram
 // per bracket, and keeps no reference to values.
 func RunTask(t *Task, values ...[]float64) (*Result, error) {
-	if err := checkTask(t, len(values)); err != nil {
+	if err := t.Validate(len(values)); err != nil {
 		return nil, err
 	}
 	r := &Result{
@@ -69,9 +72,10 @@ func RunTask(t *Task, values ...[]float64) (*Result, error) {
 	for i, b := range t.Brackets {
 		accs[i].init(b.Lo, b.Hi)
 	}
-	his := make([]uint64, len(t.Brackets)) // each bracket's Hi, for the search
+	los := make([]uint64, len(t.Brackets)) // the brackets' bounds, for the search
+	his := make([]uint64, len(t.Brackets))
 	for i, b := range t.Brackets {
-		his[i] = b.Hi
+		los[i], his[i] = b.Lo, b.Hi
 	}
 	from := 0 // the column's first bracket
 	for c, col := range values {
@@ -86,7 +90,7 @@ func RunTask(t *Task, values ...[]float64) (*Result, error) {
 		case 1:
 			missing = accs[from].addAll(col)
 		default:
-			missing = addSearched(t.Brackets[from:to], his[from:to], accs[from:to], col)
+			missing = addSearched(los[from:to], his[from:to], accs[from:to], col)
 		}
 		r.N[c], r.Missing[c] = int64(len(col)-missing), int64(missing)
 		from = to
@@ -107,10 +111,12 @@ func countNaN(col []float64) int {
 	return n
 }
 
-// addSearched adds each value of col to the bracket among bs holding its
-// key, if any, and returns the number of NaNs. his holds the brackets'
-// Hi, ascending: a branch-free lower bound over it finds the candidate.
-func addSearched(bs []Bracket, his []uint64, accs []binAcc, col []float64) int {
+// addSearched adds each value of col to the bracket holding its key, if
+// any, and returns the number of NaNs. los and his hold the brackets' Lo
+// and Hi, ascending and disjoint.
+func addSearched(los, his []uint64, accs []binAcc, col []float64) int {
+	var ix bracketIndex
+	ix.init(los, his)
 	missing := 0
 	for _, x := range col {
 		if x != x {
@@ -118,24 +124,75 @@ func addSearched(bs []Bracket, his []uint64, accs []binAcc, col []float64) int {
 			continue
 		}
 		k := Key(x)
-		base, n := 0, len(his)
-		for n > 1 {
-			half := n >> 1
-			if his[base+half-1] < k {
-				base += half
-			}
-			n -= half
+		d := k - ix.lo
+		if d > ix.span {
+			continue
 		}
-		// base is the first bracket whose Hi ≥ k, unless even the last
-		// one's is below k.
-		if his[base] >= k && bs[base].Lo <= k {
-			accs[base].add(k)
+		c := d >> ix.shift
+		first, last := int(ix.first[c&indexMask]), int(ix.first[(c+1)&indexMask])
+		if i := first + lowerBound(his[first:last+1], k); los[i] <= k {
+			accs[i].add(k)
 		}
 	}
 	return missing
 }
 
-func checkTask(t *Task, columns int) error {
+// bracketIndex narrows the search for a key's bracket to the brackets that
+// meet its cell, one of at most indexCells equal slices of the keys from
+// the first bracket's Lo to the last one's Hi: usually one or two, so a
+// value costs a table look-up rather than a binary search over them all.
+type bracketIndex struct {
+	lo, span uint64
+	shift    uint
+	// first[c] is the first bracket whose Hi is at least cell c's first
+	// key, or the last bracket past the last cell: a key in cell c is in
+	// one of the brackets first[c]..first[c+1], if any.
+	first [2 * indexCells]uint16
+}
+
+const (
+	indexCells = 1024
+	indexMask  = 2*indexCells - 1 // the table's size, to spare bounds checks
+)
+
+func (ix *bracketIndex) init(los, his []uint64) {
+	last := len(his) - 1
+	ix.lo, ix.span = los[0], his[last]-los[0]
+	ix.shift = uint(max(0, bits.Len64(ix.span)-bits.Len64(indexCells-1)))
+	cells := ix.span >> ix.shift // the last cell
+	for c := range ix.first {
+		if uint64(c) > cells {
+			ix.first[c] = uint16(last)
+			continue
+		}
+		ix.first[c] = uint16(lowerBound(his, ix.lo+uint64(c)<<ix.shift))
+	}
+}
+
+// lowerBound returns the first index i of the ascending a with a[i] ≥ k,
+// or len(a), by a binary search without data-dependent branches: which
+// bracket a value falls near is unpredictable, and a mispredicted branch
+// per halving costs more than the whole search.
+func lowerBound(a []uint64, k uint64) int {
+	if len(a) == 0 {
+		return 0
+	}
+	base, n := 0, len(a)
+	for n > 1 {
+		half := n >> 1
+		_, below := bits.Sub64(a[base+half-1], k, 0) // 1 when a[base+half−1] < k
+		base += half & -int(below)
+		n -= half
+	}
+	_, below := bits.Sub64(a[base], k, 0)
+	return base + int(below)
+}
+
+// Validate reports the first thing wrong with t for a shard holding the
+// given number of value columns: a nil task, a column count that differs,
+// too many brackets, or brackets out of range, empty, or not sorted and
+// disjoint. RunTask runs no task that fails it.
+func (t *Task) Validate(columns int) error {
 	if t == nil {
 		return errorf(ErrBadTask, "nil task")
 	}

@@ -1,6 +1,10 @@
 package rfm
 
-import "math"
+import (
+	"math"
+
+	"github.com/mathcrm/mathcrm/algo/quantile"
+)
 
 // Feature names one of the three scored features.
 type Feature int
@@ -45,34 +49,27 @@ type Cuts struct {
 	Monetary [4]float64 `json:"monetary"`
 }
 
+// The scores are quantile buckets of the cuts in their worst-first order:
+// recency's descending, the others' ascending. Bucket counts the cuts a
+// value is strictly past by a binary search, so the cuts must be in order,
+// as Validate checks.
+
 // RScore returns the recency score, 1 + the number of cuts the customer's
 // recency_days is strictly below: 5 is most recent.
 func (c *Cuts) RScore(recencyDays float64) int {
-	s := 1
-	for _, x := range c.Recency {
-		if recencyDays < x {
-			s++
-		}
-	}
-	return s
+	return quantile.Bucket(c.Recency[:], recencyDays, true)
 }
 
 // FScore returns the frequency score, 1 + the number of cuts the
 // frequency is strictly above: 5 is most frequent.
-func (c *Cuts) FScore(frequency float64) int { return above(&c.Frequency, frequency) }
+func (c *Cuts) FScore(frequency float64) int {
+	return quantile.Bucket(c.Frequency[:], frequency, false)
+}
 
 // MScore returns the monetary score, 1 + the number of cuts monetary_sum is
 // strictly above: 5 is highest spend.
-func (c *Cuts) MScore(monetarySum float64) int { return above(&c.Monetary, monetarySum) }
-
-func above(cuts *[4]float64, x float64) int {
-	s := 1
-	for _, c := range cuts {
-		if x > c {
-			s++
-		}
-	}
-	return s
+func (c *Cuts) MScore(monetarySum float64) int {
+	return quantile.Bucket(c.Monetary[:], monetarySum, false)
 }
 
 // of returns feature f's cuts.
@@ -110,9 +107,4 @@ func (c *Cuts) Validate() error {
 		}
 	}
 	return nil
-}
-
-// rank returns the 1-based rank ⌈j·n/5⌉ of cut j, without overflow.
-func rank(j int, n int64) int64 {
-	return int64(j)*(n/5) + (int64(j)*(n%5)+4)/5
 }

@@ -13,24 +13,28 @@
 // those cuts. [Reference] computes the same table in one process by
 // sorting.
 //
-// The passes search for the twelve cuts (four per feature) by exact
-// histogram refinement. Each customer's recency, frequency and monetary sum
-// are mapped to a "goodness" (recency negated, so that larger is better
-// for all three) and that float64 to a uint64 key of the same order (the
-// IEEE bits, sign-adjusted). The first pass (phase "count") histograms each
-// feature's whole key range; every later pass ("refine") histograms only
-// the brackets that still hold a cut. A shard splits a bracket lo..hi into
-// at most [NumBins] bins of 2^s keys and reports, for each non-empty bin,
-// its count and the least and greatest key in it. The leader adds the
-// counts in shard order, finds the bin holding the cut's rank, and narrows
-// the bracket to that bin's least..greatest key; the cut is found when
-// they are equal. The bit length of a bracket's span drops by at least
-// log2(NumBins) = 8 per pass, and at once to the values actually present,
-// and a span below NumBins resolves in one pass, so a job takes at most
-// eight passes of its 64-bit keys and usually two to four: integer features
-// (days, counts) resolve within a pass or two, sums of money in three to
-// five. Cuts sharing a bracket share its histogram, so a Result holds at
-// most twelve histograms of NumBins bins whatever the number of customers.
+// The passes search for the twelve cuts (four per feature) with package
+// [quantile]: each customer's recency, frequency and monetary sum are
+// mapped to a "goodness" (recency negated, so that larger is better for
+// all three), three value columns of one quintile search
+// (quantile.Config{Q: 5}). The search maps each float64 to a uint64 key
+// of the same order ([quantile.Key]: the IEEE bits, sign-adjusted). The
+// first pass (phase "count") histograms each feature's whole key range;
+// every later pass ("refine") histograms only the brackets that still hold
+// a cut. A shard splits a bracket lo..hi into at most [NumBins] bins of
+// 2^s keys and reports, for each non-empty bin, its count and the least
+// and greatest key in it. The leader adds the counts in shard order, finds
+// the bin holding the cut's rank, and narrows the bracket to that bin's
+// least..greatest key; the cut is found when they are equal. The bit
+// length of a bracket's span drops by at least log2(NumBins) = 8 per pass,
+// and at once to the values actually present, and a span below NumBins
+// resolves in one pass, so a job takes at most eight passes of its 64-bit
+// keys and usually two to four: integer features (days, counts) resolve
+// within a pass or two, sums of money in three to five. Cuts sharing a
+// bracket share its histogram, so a Result holds at most twelve histograms
+// of NumBins bins whatever the number of customers. [Task] and [Result]
+// carry the search's brackets and histograms by feature; a [State] holds
+// the [quantile.State] itself.
 //
 // # Features
 //
@@ -105,7 +109,8 @@
 //     never by the number of customers or rows.
 //   - A State holds only exported values and survives a round trip
 //     through encoding/json bit for bit; a failed Absorb leaves it
-//     unchanged. Every Result is checked: a stale step, a count that
+//     unchanged. A State saved before the search moved to package
+//     quantile does not decode (ErrBadState) unless it is final. Every Result is checked: a stale step, a count that
 //     changed since the first pass, a bin out of its bracket or totals that
 //     do not add up are ErrBadResult.
 //   - A NaN or ±Inf amount, or a monetary sum that overflows, is
@@ -133,5 +138,7 @@
 // unless they already ascend, sorted. On the development machine one pass
 // over 100,000 customers (a million rows) reads 20–50 million rows per
 // second on one core without an invoice column and 10–15 million with one;
-// Features costs a little more than one pass.
+// Features costs a little more than one pass. While it runs, a pass holds
+// the three features' goodness of the shard's customers, 24 bytes each,
+// for the quantile search.
 package rfm

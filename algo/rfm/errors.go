@@ -3,6 +3,9 @@ package rfm
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/mathcrm/mathcrm/algo/quantile"
 )
 
 // Sentinel errors. Returned errors wrap one of them with context; test with
@@ -29,6 +32,10 @@ var (
 	ErrBadCuts = errors.New("rfm: bad cuts")
 	// ErrDone reports an Absorb after the cuts are final.
 	ErrDone = errors.New("rfm: already done")
+	// ErrBadState reports a State that New and Absorb could not have made,
+	// such as one decoded from damaged JSON or saved by a version that
+	// kept the search in another form.
+	ErrBadState = errors.New("rfm: bad state")
 )
 
 // wrapped is an error whose message stands alone but which unwraps to a
@@ -44,4 +51,24 @@ func (e *wrapped) Unwrap() error { return e.err }
 
 func errorf(sentinel error, format string, args ...any) error {
 	return &wrapped{msg: "rfm: " + fmt.Sprintf(format, args...), err: sentinel}
+}
+
+// fromQuantile restates an error of the quantile search under this
+// package's sentinels. Its columns are the features in Feature order:
+// column 0 is recency, 1 frequency, 2 monetary.
+func fromQuantile(err error) error {
+	var qe *quantile.Error
+	if !errors.As(err, &qe) {
+		return err
+	}
+	sentinel := ErrBadState // quantile.ErrBadState, and ErrConfig from a damaged state
+	switch {
+	case errors.Is(err, quantile.ErrBadTask):
+		sentinel = ErrBadTask
+	case errors.Is(err, quantile.ErrBadResult):
+		sentinel = ErrBadResult
+	case errors.Is(err, quantile.ErrDone):
+		sentinel = ErrDone
+	}
+	return &wrapped{msg: "rfm: " + strings.TrimPrefix(qe.Msg, "quantile: "), err: sentinel}
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mathcrm/mathcrm/algo/quantile"
 )
 
 // Column indexes of a Table, in ColumnNames order.
@@ -141,17 +143,18 @@ func Reference(cfg Config, shards ...*Tx) (*Table, Cuts, error) {
 		return nil, Cuts{}, errorf(ErrNoCustomers, "no customer with a purchase before as-of %d", cfg.AsOf)
 	}
 	slices.SortFunc(all, func(a, b cust) int { return strings.Compare(a.key, b.key) })
-	cuts := Cuts{AsOf: cfg.AsOf, N: int64(len(all))}
-	g := make([]float64, len(all))
+	var g [NumFeatures][]float64
 	for f := range Feature(NumFeatures) {
+		g[f] = make([]float64, len(all))
 		for i, c := range all {
-			g[i] = goodness(f, c.v.of(f))
-		}
-		slices.Sort(g)
-		for j := 1; j <= 4; j++ {
-			cuts.of(f)[j-1] = fromGoodness(f, g[rank(j, cuts.N)-1])
+			g[f][i] = goodness(f, c.v.of(f))
 		}
 	}
+	qc, err := quantile.Reference(quintiles, g[:]...)
+	if err != nil { // a constant config
+		return nil, Cuts{}, err
+	}
+	cuts := cutsOf(qc, cfg.AsOf, int64(len(all)))
 	t := newTable(len(all))
 	t.Dropped = dropped
 	for _, c := range all {

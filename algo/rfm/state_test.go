@@ -3,6 +3,7 @@ package rfm
 import (
 	"bytes"
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"maps"
 	"math"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/quantile"
 )
 
 // Amount distributions, from continuous to heavily tied.
@@ -163,22 +166,30 @@ func TestAdversarialValues(t *testing.T) {
 	t.Logf("%d passes", passes)
 }
 
-func TestKeyOrder(t *testing.T) {
-	vals := []float64{math.Inf(-1), -math.MaxFloat64, -1, -math.SmallestNonzeroFloat64, 0, math.SmallestNonzeroFloat64, 1, math.Nextafter(1, 2), math.MaxFloat64, math.Inf(1)}
-	for i, v := range vals {
-		if unkey(key(v)) != v {
-			t.Errorf("unkey(key(%v)) = %v", v, unkey(key(v)))
-		}
-		if i > 0 && key(vals[i-1]) >= key(v) {
-			t.Errorf("key(%v) ≥ key(%v)", vals[i-1], v)
-		}
-	}
-	for _, c := range []struct {
-		lo, hi uint64
-		shift  uint
-	}{{0, 0, 0}, {0, 255, 0}, {0, 256, 1}, {10, 10 + 511, 1}, {10, 10 + 512, 2}, {0, math.MaxUint64, 56}} {
-		if s := binShift(c.lo, c.hi); s != c.shift || (c.hi-c.lo)>>s >= NumBins {
-			t.Errorf("binShift(%d, %d) = %d, want %d", c.lo, c.hi, s, c.shift)
+// goodness orders every feature from worst to best, recency reversed,
+// and fromGoodness inverts it, zero always being +0 (the key order itself
+// is quantile's, tested there).
+func TestGoodness(t *testing.T) {
+	vals := []float64{0, 1, 2, 365, 1e6, math.MaxFloat64}
+	for f := range Feature(NumFeatures) {
+		for i, v := range vals {
+			g := goodness(f, v)
+			if back := fromGoodness(f, g); back != v || math.Signbit(back) {
+				t.Errorf("%v: fromGoodness(goodness(%v)) = %v", f, v, back)
+			}
+			if g == 0 && math.Signbit(g) {
+				t.Errorf("%v: goodness(%v) is −0", f, v)
+			}
+			if i == 0 {
+				continue
+			}
+			worse, better := quantile.Key(goodness(f, vals[i-1])), quantile.Key(g)
+			if f == Recency {
+				worse, better = better, worse
+			}
+			if worse >= better {
+				t.Errorf("%v: %v and %v out of order", f, vals[i-1], v)
+			}
 		}
 	}
 }
@@ -357,13 +368,13 @@ func TestBadTask(t *testing.T) {
 		}
 	}
 	// Disjoint brackets of one feature are found by binary search.
-	task := &Task{AsOf: 5, Brackets: []Bracket{{Monetary, 0, key(0.5)}, {Monetary, key(1), key(1)}, {Monetary, key(2), math.MaxUint64}}}
+	task := &Task{AsOf: 5, Brackets: []Bracket{{Monetary, 0, quantile.Key(0.5)}, {Monetary, quantile.Key(1), quantile.Key(1)}, {Monetary, quantile.Key(2), math.MaxUint64}}}
 	res, err := RunTask(task, tx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	counts := []int{len(res.Hist[0].Bin), len(res.Hist[1].Bin), len(res.Hist[2].Bin)}
-	if !slices.Equal(counts, []int{0, 1, 0}) || res.Hist[1].Min[0] != key(1) {
+	if !slices.Equal(counts, []int{0, 1, 0}) || res.Hist[1].Min[0] != quantile.Key(1) {
 		t.Errorf("histograms %+v", res.Hist)
 	}
 }
@@ -396,5 +407,44 @@ func TestGobRoundTrip(t *testing.T) {
 	}
 	if c := s.Cuts(); c.Validate() != nil {
 		t.Fatal(c.Validate())
+	}
+}
+
+// Tasks and Results keep the wire form they had before the search moved to
+// package quantile, so that workers and a leader of either version agree;
+// a State saved then decodes only if it is final.
+func TestWireForm(t *testing.T) {
+	tx := build([]row{{key: "a", t: at(1, 0), amount: 2}, {key: "b", t: at(2, 0), amount: -1}}, false, false)
+	s, _ := New(Config{AsOf: at(3, 0)})
+	task, _ := s.Next()
+	const wantTask = `{"step":0,"as_of":1641859200,"brackets":[{"feature":0,"lo":0,"hi":18446744073709551615},{"feature":1,"lo":0,"hi":18446744073709551615},{"feature":2,"lo":0,"hi":18446744073709551615}]}`
+	if got := mustJSON(t, task); got != wantTask {
+		t.Errorf("task %s\nwant %s", got, wantTask)
+	}
+	res, err := RunTask(task, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Recency 2 days is goodness −2, key ^bits(−2); frequency 1 and sum 2
+	// have keys bits | 1<<63; each is in the bin of its key's top byte.
+	const wantResult = `{"step":0,"n":1,"dropped":{"no_purchase":1,"after_as_of":0},"hist":[` +
+		`{"bin":[63],"count":[1],"min":[4611686018427387903],"max":[4611686018427387903]},` +
+		`{"bin":[191],"count":[1],"min":[13830554455654793216],"max":[13830554455654793216]},` +
+		`{"bin":[192],"count":[1],"min":[13835058055282163712],"max":[13835058055282163712]}]}`
+	if got := mustJSON(t, res); got != wantResult {
+		t.Errorf("result %s\nwant %s", got, wantResult)
+	}
+	old := `{"config":{"as_of":1641859200},"step":1,"shard_n":[1],"n":1,"dropped":{"no_purchase":1,"after_as_of":0},` +
+		`"searches":[{"feature":0,"rank":1,"lo":4611686018427387903,"hi":4611686018427387903,"below":0,"in":1,"done":true}]}`
+	var st State
+	if err := json.Unmarshal([]byte(old), &st); !errors.Is(err, ErrBadState) {
+		t.Errorf("decoding a state in the old form: %v", err)
+	}
+	final := `{"config":{"as_of":1641859200},"step":1,"final":{"as_of":1641859200,"n":1,"recency":[2,2,2,2],"frequency":[1,1,1,1],"monetary":[2,2,2,2]}}`
+	if err := json.Unmarshal([]byte(final), &st); err != nil {
+		t.Fatalf("decoding a final state in the old form: %v", err)
+	}
+	if _, done := st.Next(); !done || st.Phase() != "done" || st.Customers() != 1 || st.Cuts().Monetary[0] != 2 {
+		t.Errorf("old final state: phase %s, %d customers, cuts %+v", st.Phase(), st.Customers(), st.Cuts())
 	}
 }
