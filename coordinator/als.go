@@ -10,7 +10,7 @@ import (
 )
 
 // alsModelKind is the blob kind of an ALS model manifest.
-const alsModelKind = "model.als"
+const alsModelKind = proto.ALSModelKind
 
 func alsConfig(spec proto.JobSpec) (als.Config, error) {
 	as := spec.ALS

@@ -254,6 +254,10 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		if err := checkALS(&spec, &ver); err != nil {
 			return nil, err
 		}
+	case "score":
+		if err := c.checkScore(&spec, ds, &ver); err != nil {
+			return nil, err
+		}
 	case "kmeans":
 		if err := checkKMeans(&spec, &ver); err != nil {
 			return nil, err

@@ -52,8 +52,15 @@ type layoutAlgo interface {
 	Shards(ver *proto.DatasetVersion) []proto.ShardRef
 }
 
-func newJobAlgo(id string, spec proto.JobSpec, ver *proto.DatasetVersion) (jobAlgo, error) {
+// scoresAlgo is a job that ends with a new score set version.
+type scoresAlgo interface {
+	Scores() (*proto.ScoreSet, error)
+}
+
+func (c *Coordinator) newJobAlgo(id string, spec proto.JobSpec, ver *proto.DatasetVersion) (jobAlgo, error) {
 	switch spec.Algo {
+	case "score":
+		return c.newScoreJob(id, spec, ver)
 	case "rfm":
 		return newRFMJob(spec, ver, id)
 	case "als":
@@ -151,7 +158,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: dataset %s version %d", ErrNotFound, ds.Name, j.Spec.DatasetVersion)
 	}
 	ver := &ds.Versions[j.Spec.DatasetVersion-1]
-	alg, err := newJobAlgo(id, j.Spec, ver)
+	alg, err := c.newJobAlgo(id, j.Spec, ver)
 	if err != nil {
 		return err
 	}
@@ -254,6 +261,9 @@ func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) err
 	if oa, ok := alg.(outputAlgo); ok {
 		return c.finishOutput(ctx, id, alg, oa)
 	}
+	if sa, ok := alg.(scoresAlgo); ok {
+		return c.finishScores(ctx, id, sa)
+	}
 	kind, b, err := alg.Model()
 	if err != nil {
 		return err
@@ -298,6 +308,25 @@ func (c *Coordinator) finishOutput(ctx context.Context, id string, alg jobAlgo, 
 	c.log.Info("job succeeded", "job", id, "output", name, "rows", out.Rows)
 	_, iter, _, _ := alg.Progress()
 	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Iteration: iter, Output: name})
+	return nil
+}
+
+// finishScores commits the score set a job made in the entry that ends the
+// job: the set is visible exactly when the job has succeeded.
+func (c *Coordinator) finishScores(ctx context.Context, id string, sa scoresAlgo) error {
+	ss, err := sa.Scores()
+	if err != nil {
+		return err
+	}
+	name, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Scores: ss, Time: time.Now().UTC()})
+	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			return err
+		}
+		return transient(err)
+	}
+	c.log.Info("job succeeded", "job", id, "scores", name, "rows", ss.Rows)
+	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Output: name})
 	return nil
 }
 

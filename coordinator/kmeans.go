@@ -12,7 +12,7 @@ import (
 
 const (
 	kmeansStateKind = "kmeans.state"
-	kmeansModelKind = "model.kmeans"
+	kmeansModelKind = proto.KMeansModelKind
 )
 
 // checkKMeans validates a k-means spec against the dataset version and fills

@@ -11,7 +11,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
-const supervisedModelKind = "model.supervised"
+const supervisedModelKind = proto.SupervisedModelKind
 
 // checkRegression validates a linear or logistic spec against the dataset
 // version and fills in its defaults: the features default to every column

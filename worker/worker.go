@@ -261,6 +261,13 @@ func (w *Worker) step(m *nats.Msg) ([]byte, error) {
 		}
 		return blob.Encode(proto.PartialKind, p)
 	}
+	if body.score != nil {
+		p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
+		if err := w.stepScore(ctx, body.Job, body.score, ref, &p); err != nil {
+			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
+		}
+		return blob.Encode(proto.PartialKind, p)
+	}
 	if body.rfm != nil {
 		p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
 		if err := w.stepRFM(ctx, body.rfm, ref, &p); err != nil {
@@ -300,6 +307,7 @@ type decodedBody struct {
 	logistic *logistic.Task
 	rfm      *proto.RFMTask
 	als      *als.Task
+	score    *proto.ScoreTask
 }
 
 // stepBody decodes a pass's step body once, however many of its shards this
@@ -332,6 +340,9 @@ func (w *Worker) stepBody(data []byte) (*decodedBody, error) {
 		case "als":
 			b.als = new(als.Task)
 			task = b.als
+		case "score":
+			b.score = new(proto.ScoreTask)
+			task = b.score
 		default:
 			return nil, 0, fmt.Errorf("worker: unknown algorithm %q", b.Algo)
 		}

@@ -28,6 +28,10 @@ import (
 func main() {
 	data := flag.String("data", "", "features CSV from ../shared/bench/gen.py (customer_id,f0..)")
 	labels := flag.String("labels", "", "labels CSV from gen.py --labels, for the regression benchmarks (optional)")
+	flag.StringVar(&ratings, "ratings", "", "explicit ratings CSV from gen.py ratings, for the ALS benchmark (optional)")
+	flag.StringVar(&ratingsImplicit, "ratings-implicit", "", "implicit counts CSV from gen.py ratings --implicit (optional)")
+	flag.StringVar(&workerBin, "worker-bin", "", "run the workers as processes of this mathcrm binary, to measure each one's peak memory")
+	flag.StringVar(&only, "only", "", "run only these benchmarks, comma separated: kmeans, regression, als")
 	anchors := flag.String("anchors", "", "path of ../shared/bench/anchors.py; empty skips the reference")
 	python := flag.String("python", "/usr/bin/python3", "python with scikit-learn")
 	k := flag.Int("k", 16, "clusters")
@@ -46,6 +50,22 @@ func main() {
 
 // profile names the CPU profile file, if any.
 var profile string
+
+// ratings, ratingsImplicit, workerBin and only are flags.
+var ratings, ratingsImplicit, workerBin, only string
+
+// wanted reports whether a benchmark is to run.
+func wanted(name string) bool {
+	if only == "" {
+		return true
+	}
+	for _, n := range strings.Split(only, ",") {
+		if strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
 
 // settle is the pause before measuring.
 var settle time.Duration
@@ -66,7 +86,11 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := devcluster.Start(ctx, devcluster.Config{DataDir: filepath.Join(dir, "cluster"), Workers: workers,
+	inproc := workers
+	if workerBin != "" {
+		inproc = 0
+	}
+	c, err := devcluster.Start(ctx, devcluster.Config{DataDir: filepath.Join(dir, "cluster"), Workers: inproc,
 		NATSListen: "127.0.0.1:0", Logger: logger})
 	if err != nil {
 		return err
@@ -77,6 +101,32 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 		return err
 	}
 	defer cl.Close()
+	var wp *workerProcs
+	if workerBin != "" {
+		if wp, err = startWorkers(ctx, cl, workerBin, c.URL, workers, 8<<30); err != nil {
+			return err
+		}
+		defer wp.stop()
+	}
+	if wanted("als") {
+		for _, r := range []struct {
+			path     string
+			implicit bool
+		}{{ratings, false}, {ratingsImplicit, true}} {
+			if r.path == "" {
+				continue
+			}
+			if err := benchALS(ctx, cl, wp, r.path, r.implicit, python, anchors, dir); err != nil {
+				return err
+			}
+		}
+	}
+	if !wanted("kmeans") {
+		if labels != "" && wanted("regression") {
+			return benchRegression(ctx, cl, labels, python, anchors, dir)
+		}
+		return nil
+	}
 	cols, given, err := firstRows(data, k)
 	if err != nil {
 		return err
@@ -155,7 +205,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
-	if labels != "" {
+	if labels != "" && wanted("regression") {
 		if err := benchRegression(ctx, cl, labels, python, anchors, dir); err != nil {
 			return err
 		}

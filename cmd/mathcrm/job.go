@@ -198,7 +198,9 @@ func waitJob(cmd *cobra.Command, c *client.Client, id string) error {
 		if j.Model != "" {
 			fmt.Printf(": model %s, %d iterations, objective %.10g", j.Model, j.Iteration, j.Objective)
 		}
-		if j.Output != "" {
+		if j.Output != "" && j.Spec.Algo == "score" {
+			fmt.Printf(": score set %s", j.Output)
+		} else if j.Output != "" {
 			fmt.Printf(": dataset %s", j.Output)
 		}
 		fmt.Printf(" (%.1fs)\n", time.Since(start).Seconds())

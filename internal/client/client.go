@@ -17,6 +17,7 @@ import (
 
 	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/scoreset"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/partition"
 	"github.com/nats-io/nats.go"
@@ -401,4 +402,44 @@ func (c *Client) Interactions(ctx context.Context, ref proto.ShardRef) (*partiti
 		return nil, err
 	}
 	return partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
+}
+
+// ExportScores streams one version of a score set (0: the latest) to w as
+// CSV or Parquet, one verified shard at a time, and returns the rows written.
+func (c *Client) ExportScores(ctx context.Context, name string, version int, format string, w io.Writer) (int64, error) {
+	var ss proto.ScoreSet
+	if err := c.Call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: name, Version: version}, &ss); err != nil {
+		return 0, err
+	}
+	cols, err := scoreset.Schema(ss.Kind)
+	if err != nil {
+		return 0, err
+	}
+	e, err := scoreset.NewExporter(format, w, ss.Key, cols)
+	if err != nil {
+		return 0, err
+	}
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return 0, err
+	}
+	var rows int64
+	for _, ref := range ss.Shards {
+		b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+		if err != nil {
+			return rows, err
+		}
+		t, err := scoreset.Decode(b, ss.Key, cols)
+		if err != nil {
+			return rows, fmt.Errorf("score shard %d: %w", ref.Index, err)
+		}
+		if int64(t.Rows()) != ref.Rows {
+			return rows, fmt.Errorf("score shard %d holds %d rows, recorded %d", ref.Index, t.Rows(), ref.Rows)
+		}
+		if err := e.Write(t); err != nil {
+			return rows, err
+		}
+		rows += int64(t.Rows())
+	}
+	return rows, e.Close()
 }

@@ -329,6 +329,13 @@ type JobSpec struct {
 	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
 }
 
+// Blob kinds of the model blobs.
+const (
+	KMeansModelKind     = "model.kmeans"
+	SupervisedModelKind = "model.supervised"
+	ALSModelKind        = "model.als"
+)
+
 // ScoreSpec is the part of a job spec that scores every row of a dataset
 // version with a model into a new score set.
 type ScoreSpec struct {
@@ -350,15 +357,16 @@ const (
 // ScoreSet is a committed score output: one shard per dataset shard, all
 // visible at once when the job that wrote them succeeds.
 type ScoreSet struct {
-	Name    string   `json:"name"`
-	Kind    string   `json:"kind"`
-	Job     string   `json:"job"`
-	Model   string   `json:"model"`
-	Dataset string   `json:"dataset"`
-	Version int      `json:"dataset_version"`
-	Key     string   `json:"key"`
-	Columns []string `json:"columns"`
-	Rows    int64    `json:"rows"`
+	Name           string   `json:"name"`
+	Version        int      `json:"version"`
+	Kind           string   `json:"kind"`
+	Job            string   `json:"job"`
+	Model          string   `json:"model"`
+	Dataset        string   `json:"dataset"`
+	DatasetVersion int      `json:"dataset_version"`
+	Key            string   `json:"key"`
+	Columns        []string `json:"columns"`
+	Rows           int64    `json:"rows"`
 	// Scored counts the dataset rows scored, Unscored those left out (a
 	// missing feature) and listed in no row.
 	Scored   int64        `json:"scored"`
@@ -705,6 +713,7 @@ type Partial struct {
 	Logistic *logistic.Result
 	RFM      *rfm.Result
 	ALS      *als.Result
+	Score    *ScorePartial
 	// Output is a shard the step wrote (a new dataset's shard), with the
 	// moments of each of its columns.
 	Output      *ShardRef

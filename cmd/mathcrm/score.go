@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/spf13/cobra"
+)
+
+func newScore() *cobra.Command {
+	spec := proto.JobSpec{Algo: "score", Score: &proto.ScoreSpec{}}
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "score --model M --dataset D [--as NAME] [--top N] [--wait]",
+		Short: "Score every row of a dataset with a model into a new score set",
+		Long: `score submits a job that applies a model to every row of a dataset version on
+the workers, shard by shard, with the transform stored with the model applied
+exactly as in training (standardisation, one-hot columns col=value). Each shard's
+scores are written to the object store; the score set's new version becomes
+visible in one raft commit when every shard is written.
+
+  k-means   → segment, distance (to the segment's centroid, in training units)
+  linear    → prediction
+  logistic  → probability, decile (1 = the 10% highest probabilities, exact)
+  ALS       → rank, item, score: the top --top items of every user of an
+              interactions dataset, excluding items the user has; a user the
+              model cannot score gets the most popular items
+
+Rows with a missing input value are left out and counted as unscored.
+--as names the score set (default DATASET-MODEL); scoring again into the same
+name makes a new version.`,
+		Example: `  mathcrm score --model model-1 --dataset telco --as telco-segments --wait
+  mathcrm score --model model-4 --dataset ratings --top 10 --wait`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return submitJob(cmd, spec, wait)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&spec.Score.Model, "model", "", "model id (required)")
+	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required)")
+	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
+	f.StringVar(&spec.Score.As, "as", "", "score set name (default DATASET-MODEL)")
+	f.IntVar(&spec.Score.Top, "top", 0, "ALS: items per user (default 10)")
+	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
+	_ = cmd.MarkFlagRequired("model")
+	_ = cmd.MarkFlagRequired("dataset")
+	return cmd
+}
+
+func newScores() *cobra.Command {
+	cmd := &cobra.Command{Use: "scores", Short: "List, show and export score sets"}
+	cmd.AddCommand(newScoresList(), newScoresShow(), newScoresExport())
+	return cmd
+}
+
+func newScoresList() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List score sets with their latest version",
+		Example: "  mathcrm scores list\n  mathcrm scores list --output json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var list []proto.ScoreSet
+				if err := c.Call(ctx, proto.APIScoresList, nil, &list); err != nil {
+					return err
+				}
+				if jsonOut() {
+					return printJSON(os.Stdout, list)
+				}
+				tw := table(os.Stdout)
+				fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED")
+				for _, s := range list {
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\n", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
+						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func newScoresShow() *cobra.Command {
+	var version int
+	cmd := &cobra.Command{
+		Use:   "show NAME [--version N]",
+		Short: "Show a score set: rows, and the distribution (segment sizes, decile table, most recommended items)",
+		Example: `  mathcrm scores show telco-segments
+  mathcrm scores show churn-risk --version 3 --output json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var ss proto.ScoreSet
+				if err := c.Call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: args[0], Version: version}, &ss); err != nil {
+					return err
+				}
+				if jsonOut() {
+					return printJSON(os.Stdout, ss)
+				}
+				printScoreSet(os.Stdout, &ss)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&version, "version", 0, "version (default latest)")
+	return cmd
+}
+
+func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
+	fmt.Fprintf(w, "score set %s version %d: %s of %s version %d by model %s (job %s), %s\n", ss.Name, ss.Version, ss.Kind,
+		ss.Dataset, ss.DatasetVersion, ss.Model, ss.Job, ss.Created.Format(time.DateTime))
+	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (a missing input value)\n\n", ss.Rows, ss.Key,
+		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored)
+	sum := &ss.Summary
+	tw := table(w)
+	switch {
+	case len(sum.Segments) > 0:
+		fmt.Fprintln(tw, "SEGMENT\tROWS\tSHARE")
+		for s, n := range sum.Segments {
+			fmt.Fprintf(tw, "%d\t%d\t%.1f%%\n", s, n, 100*float64(n)/float64(max(ss.Rows, 1)))
+		}
+		_ = tw.Flush()
+		fmt.Fprintf(w, "\ndistance to the centroid: mean %.4g, max %.4g\n", sum.Moments.Mean, sum.Moments.Max)
+	case len(sum.Deciles) > 0:
+		fmt.Fprintln(tw, "DECILE\tROWS\tMIN\tMEAN\tMAX")
+		for _, d := range sum.Deciles {
+			fmt.Fprintf(tw, "%d\t%d\t%.6g\t%.6g\t%.6g\n", d.Decile, d.Rows, d.Min, d.Mean, d.Max)
+		}
+		_ = tw.Flush()
+	case len(sum.Items) > 0:
+		fmt.Fprintln(tw, "MOST RECOMMENDED ITEM\tUSERS")
+		for _, it := range sum.Items {
+			fmt.Fprintf(tw, "%s\t%d\n", it.Item, it.Count)
+		}
+		_ = tw.Flush()
+	}
+}
+
+func newScoresExport() *cobra.Command {
+	var format, out string
+	var version int
+	cmd := &cobra.Command{
+		Use:   "export NAME --format csv|parquet --out FILE [--version N]",
+		Short: "Stream a score set out as CSV or Parquet",
+		Long: `export streams every shard of a score set version, verified against its
+checksum, into one CSV or Parquet file, never holding the whole set in memory:
+the dataset's key column under its own name, then segment, distance (k-means);
+prediction (linear); probability, decile (logistic); rank, item, score, one row
+per recommended item (ALS). The file appears only when it is complete.`,
+		Example: `  mathcrm scores export telco-segments --format csv --out segments.csv
+  mathcrm scores export churn-risk --format parquet --out churn.parquet`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := signalCtx()
+			defer cancel()
+			var rows int64
+			err = writeOut(out, func(w io.Writer) error {
+				var err error
+				rows, err = c.ExportScores(ctx, args[0], version, format, w)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if out != "" && out != "-" {
+				if jsonOut() {
+					return printJSON(os.Stdout, map[string]any{"scores": args[0], "rows": rows, "format": format, "out": out})
+				}
+				fmt.Fprintf(os.Stderr, "wrote %d rows to %s\n", rows, out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "csv", "csv or parquet")
+	cmd.Flags().StringVar(&out, "out", "", "output file (default standard output)")
+	cmd.Flags().IntVar(&version, "version", 0, "version (default latest)")
+	return cmd
+}
