@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: a whole cluster in one process (mathcrm dev) in a temporary
-# directory; import the Telco customers, segment them with k-means on tenure
-# and charges, print the segments.
+# directory. Telco customers: k-means segments with their churn rate, a churn
+# model and every customer scored with it (exact deciles). Online Retail
+# transactions: RFM features, then RFM segments. Spark's sample ratings: ALS
+# and recommendations.
 set -euo pipefail
 BIN=${1:-bin/mathcrm}
 DATA=testdata/telco/Telco-Customer-Churn.csv
@@ -39,3 +41,44 @@ MODEL=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".
 
 echo
 "$BIN" model show "$MODEL"
+
+echo
+echo "== churn risk: logistic regression on tenure, charges and contract (one-hot), 20% held out"
+"$BIN" train logistic --dataset telco --target Churn=Yes \
+  --features tenure,MonthlyCharges,Contract,InternetService,PaymentMethod --holdout 0.2 --wait
+CHURN=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
+"$BIN" model show "$CHURN"
+
+echo
+echo "== every customer scored with the churn model: probability and exact decile (1 = riskiest 10%)"
+"$BIN" score --model "$CHURN" --dataset telco --as churn-risk --wait
+"$BIN" scores show churn-risk
+"$BIN" scores export churn-risk --format csv --out "$DIR/churn-risk.csv"
+echo "first rows of the export:"
+head -4 "$DIR/churn-risk.csv"
+
+RETAIL=testdata/online-retail/onlineretail-sample.csv.gz
+echo
+echo "== Online Retail transactions ($RETAIL) → RFM features per customer"
+"$BIN" dataset import retail "$RETAIL" --kind transactions --key CustomerID --time InvoiceDate \
+  --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key --shards 16
+"$BIN" features rfm --dataset retail --as retail_rfm --wait
+"$BIN" dataset show retail_rfm
+
+echo
+echo "== RFM segments: k-means on the r, f and m scores; the RFM profile of each segment"
+"$BIN" train kmeans --dataset retail_rfm --k 4 --columns r_score,f_score,m_score --seed 7 --max-iter 50 --wait
+RFM=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
+"$BIN" model show "$RFM"
+
+echo
+echo "== recommendations: ALS on the Spark sample ratings (30 users × 100 items), 20% held out"
+"$BIN" dataset import ratings testdata/ratings/spark_sample_movielens.csv --kind interactions \
+  --user user --item item --value rating --shards 8
+"$BIN" train als --dataset ratings --rank 10 --lambda 0.1 --iterations 10 --holdout 0.2 --wait
+ALS=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
+"$BIN" model show "$ALS"
+echo
+echo "top 5 for user 3, and for a user the model has never seen:"
+"$BIN" recommend --model "$ALS" --user 3 --n 5
+"$BIN" recommend --model "$ALS" --user newcomer --n 3

@@ -219,8 +219,8 @@ func progressLine(ev proto.JobEvent, withBar bool) string {
 		fmt.Fprintf(&b, "[%s%s] ", strings.Repeat("#", filled), strings.Repeat(".", width-filled))
 	}
 	switch {
-	case ev.Algo == "rfm":
-		fmt.Fprintf(&b, "%s rfm %s (pass %d)", ev.Job, ev.Phase, ev.Pass)
+	case ev.Algo == "rfm" || ev.Algo == "score":
+		fmt.Fprintf(&b, "%s %s %s (pass %d)", ev.Job, ev.Algo, ev.Phase, ev.Pass)
 	case ev.Phase == "init" || ev.Iteration == 0:
 		fmt.Fprintf(&b, "%s initialising (pass %d)", ev.Job, ev.Pass)
 	case ev.Algo == "kmeans":
