@@ -40,3 +40,14 @@ func scoreAllVec(dst, u, f []float64, n int) {
 		dst[i] = dotGo(u, f[i*r:(i+1)*r])
 	}
 }
+
+// batch is empty without a SIMD path: newBatch reports none.
+type batch struct{ n int }
+
+const batchLanes = 8
+
+func newBatch(int) *batch { return nil }
+
+func (*batch) put(a []float64, rp int, b []float64, row int, dst []float64) {}
+
+func (*batch) run() (int, int) { return 0, batchOK }

@@ -268,3 +268,69 @@ func TestPathsAgreeScores(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchMatchesOneByOne: the batched factorisation (SIMD path) gives
+// each row the bits of cholesky and cholSolve, and reports the first row
+// whose system is not positive definite.
+func TestBatchMatchesOneByOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, r := range []int{1, 2, 7, 8, 9, 32, 33, 64} {
+		bt := newBatch(r)
+		if bt == nil {
+			t.Skip("no batched factorisation in this build")
+		}
+		rp := padRank(r)
+		for _, lanes := range []int{1, 5, batchLanes} {
+			for _, bad := range []int{-1, 0, lanes - 1} {
+				want := make([][]float64, lanes)
+				got := make([][]float64, lanes)
+				wantFail := -1
+				for l := range lanes {
+					ys := make([]float64, 3*rp)
+					for j := range 3 {
+						for k := range r {
+							ys[j*rp+k] = kernelValue(rng)
+						}
+					}
+					a := make([]float64, rp*rp)
+					b := make([]float64, rp)
+					accGramGo(a, nil, r, rp, ys, ys, 3)
+					for k := range r {
+						a[k*rp+k] += 0.25
+						b[k] = kernelValue(rng)
+					}
+					if l == bad {
+						a[(r-1)*rp+r-1] = -1
+					}
+					got[l] = make([]float64, r)
+					bt.put(a, rp, b, 100+l, got[l])
+					if !choleskyGo(a, r, rp) {
+						if wantFail < 0 {
+							wantFail = 100 + l
+						}
+						continue
+					}
+					cholSolve(a, r, rp, b)
+					want[l] = b[:r]
+				}
+				row, res := bt.run()
+				if wantFail >= 0 {
+					if res != badPivot || row != wantFail {
+						t.Fatalf("r=%d: batch reported %d for row %d, want a bad pivot at %d", r, res, row, wantFail)
+					}
+					continue
+				}
+				if res != batchOK {
+					t.Fatalf("r=%d: batch failed (%d) at row %d", r, res, row)
+				}
+				for l := range lanes {
+					for k := range r {
+						if !sameBits(got[l][k], want[l][k]) {
+							t.Fatalf("r=%d lanes=%d: lane %d x[%d] = %v, one by one %v", r, lanes, l, k, got[l][k], want[l][k])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -381,3 +381,163 @@ func score8(out *[8]float64, u, f unsafe.Pointer, r int) {
 	od := archsimd.LoadUint64x8(&redOd)
 	c03.ConcatPermute(c47, ev).Add(c03.ConcatPermute(c47, od)).Store(out)
 }
+
+// batchLanes is the number of systems factored together, one per lane.
+const batchLanes = 8
+
+// maxBatchRank bounds the ranks that batch: beyond it the packed systems
+// outgrow L2, and choleskyVec has long enough rows to be efficient.
+const maxBatchRank = 64
+
+// batch factors and solves eight rows' normal equations together, one
+// system per float64 lane, so that each lane performs exactly the scalar
+// operations of cholesky and cholSolve in their order, and the sqrt and
+// division latencies of one system overlap the others' instead of
+// serialising the factorisation. The upper triangles are stored packed,
+// entry (p, q) at lane vector off[p] + q − p.
+type batch struct {
+	r    int
+	off  []int
+	a    []float64 // packed upper triangles, 8 lanes per entry
+	b    []float64 // right-hand sides, then solutions, 8 lanes per entry
+	n    int
+	rows [batchLanes]int
+	dst  [batchLanes][]float64
+}
+
+func newBatch(r int) *batch {
+	if r > maxBatchRank {
+		return nil
+	}
+	bt := &batch{r: r, off: make([]int, r+1)}
+	for p := range r {
+		bt.off[p+1] = bt.off[p] + r - p
+	}
+	bt.a = make([]float64, batchLanes*bt.off[r])
+	bt.b = make([]float64, batchLanes*r)
+	return bt
+}
+
+// put adds the system of row (upper triangle of a, stride rp, and b) as
+// the next lane; run writes its solution into dst.
+func (bt *batch) put(a []float64, rp int, b []float64, row int, dst []float64) {
+	l, r := bt.n, bt.r
+	for p := range r {
+		src := a[p*rp+p : p*rp+r]
+		d := bt.a[batchLanes*bt.off[p]:][:batchLanes*len(src)]
+		for q, v := range src {
+			d[batchLanes*q+l] = v
+		}
+		bt.b[batchLanes*p+l] = b[p]
+	}
+	bt.rows[l], bt.dst[l] = row, dst
+	bt.n++
+}
+
+// run factors and solves the waiting systems, writes their solutions and
+// empties the batch. It returns batchOK, or the first row (in the order
+// put) whose system has a pivot that is not positive (badPivot) or whose
+// solution is not finite (badFactor).
+func (bt *batch) run() (int, int) {
+	r := bt.r
+	// Idle lanes solve I x = 0.
+	for l := bt.n; l < batchLanes; l++ {
+		for p := range r {
+			for q := p; q < r; q++ {
+				v := 0.0
+				if q == p {
+					v = 1
+				}
+				bt.a[batchLanes*(bt.off[p]+q-p)+l] = v
+			}
+			bt.b[batchLanes*p+l] = 0
+		}
+	}
+	ap := unsafe.Pointer(unsafe.SliceData(bt.a))
+	bp := unsafe.Pointer(unsafe.SliceData(bt.b))
+	fail := cholBatch(ap, r, bt.off)
+	solveBatch(ap, bp, r, bt.off)
+	archsimd.ClearAVXUpperBits()
+	n := bt.n
+	bt.n = 0
+	for l := range n {
+		if fail&(1<<l) != 0 {
+			return bt.rows[l], badPivot
+		}
+		x := bt.dst[l][:r]
+		for k := range x {
+			x[k] = bt.b[batchLanes*k+l]
+		}
+		if !allFinite(x) {
+			return bt.rows[l], badFactor
+		}
+	}
+	return 0, batchOK
+}
+
+// cholBatch is cholesky lane by lane on the packed systems at ap, and
+// returns the lanes that met a pivot that is not positive (those lanes go
+// on with NaNs; cholesky would stop).
+//
+//go:noinline
+func cholBatch(ap unsafe.Pointer, r int, off []int) uint8 {
+	off = off[:r+1]
+	maxv := archsimd.BroadcastFloat64x8(math.MaxFloat64)
+	minus := archsimd.BroadcastFloat64x8(-1)
+	var zero f64x8
+	var fail uint8
+	for k := range r {
+		pk := unsafe.Add(ap, 64*off[k]) // (k, k); (k, j) is 64(j−k) on
+		d := archsimd.LoadFloat64x8(at(pk, 0))
+		fail |= ^d.Greater(zero).And(d.LessEqual(maxv)).ToBits()
+		s := d.Sqrt()
+		s.Store(at(pk, 0))
+		end := 64 * (r - k)
+		for o := 64; o < end; o += 64 {
+			archsimd.LoadFloat64x8(at(pk, o)).Div(s).Store(at(pk, o))
+		}
+		for i := k + 1; i < r; i++ {
+			c := archsimd.LoadFloat64x8(at(pk, 64*(i-k))).Mul(minus) // −U[k][i], exactly
+			pi := unsafe.Add(ap, 64*off[i])                            // (i, i)
+			pki := unsafe.Add(pk, 64*(i-k))                            // (k, i)
+			m := 64 * (r - i)
+			o := 0
+			for ; o+128 <= m; o += 128 {
+				x0 := archsimd.LoadFloat64x8(at(pi, o))
+				x1 := archsimd.LoadFloat64x8(at(pi, o+64))
+				archsimd.LoadFloat64x8(at(pki, o)).MulAdd(c, x0).Store(at(pi, o))
+				archsimd.LoadFloat64x8(at(pki, o+64)).MulAdd(c, x1).Store(at(pi, o+64))
+			}
+			if o < m {
+				archsimd.LoadFloat64x8(at(pki, o)).MulAdd(c, archsimd.LoadFloat64x8(at(pi, o))).Store(at(pi, o))
+			}
+		}
+	}
+	return fail
+}
+
+// solveBatch is cholSolve lane by lane: the right-hand sides at bp become
+// the solutions.
+//
+//go:noinline
+func solveBatch(ap, bp unsafe.Pointer, r int, off []int) {
+	off = off[:r+1]
+	minus := archsimd.BroadcastFloat64x8(-1)
+	for k := range r {
+		pk := unsafe.Add(ap, 64*off[k])
+		z := archsimd.LoadFloat64x8(at(bp, 64*k)).Div(archsimd.LoadFloat64x8(at(pk, 0)))
+		z.Store(at(bp, 64*k))
+		c := z.Mul(minus)
+		for j := k + 1; j < r; j++ {
+			archsimd.LoadFloat64x8(at(pk, 64*(j-k))).MulAdd(c, archsimd.LoadFloat64x8(at(bp, 64*j))).Store(at(bp, 64*j))
+		}
+	}
+	for k := r - 1; k >= 0; k-- {
+		x := archsimd.LoadFloat64x8(at(bp, 64*k)).Div(archsimd.LoadFloat64x8(at(ap, 64*off[k])))
+		x.Store(at(bp, 64*k))
+		c := x.Mul(minus)
+		for i := range k {
+			archsimd.LoadFloat64x8(at(ap, 64*(off[i]+k-i))).MulAdd(c, archsimd.LoadFloat64x8(at(bp, 64*i))).Store(at(bp, 64*i))
+		}
+	}
+}

@@ -60,14 +60,12 @@ func RunTask(t *Task, blk *Block, tab *Table, prep *Prep, prev *Factors, shard i
 	if t.Kind == TaskItems {
 		ls.init(cfg, tab)
 	}
-	for row := range blk.IDs {
+	// Rows are measured as soon as their factors are final (on the SIMD
+	// path, in batches), while the other side's rows they read are still
+	// in cache.
+	measure := func(row int) {
 		lo, hi := int(blk.Ptr[row]), int(blk.Ptr[row+1])
-		f := out.Row(row)
-		n, err := s.solve(f, blk, prep, lo, hi)
-		if err != nil {
-			return nil, nil, wrap(err, row)
-		}
-		out.Count[row] = int32(n)
+		f, n := out.Row(row), int(out.Count[row])
 		if n > 0 {
 			res.Trained++
 			res.NTrain += int64(n)
@@ -85,6 +83,22 @@ func RunTask(t *Task, blk *Block, tab *Table, prep *Prep, prev *Factors, shard i
 		}
 		if t.Kind == TaskItems {
 			ls.row(res, blk, prep, f, n, lo, hi)
+		}
+	}
+	done := 0
+	for row := range blk.IDs {
+		n, err := s.solve(row, out.Row(row), blk, prep, int(blk.Ptr[row]), int(blk.Ptr[row+1]))
+		if err == nil && row == len(blk.IDs)-1 {
+			err = s.flush()
+		}
+		if re, ok := err.(*rowError); ok {
+			return nil, nil, wrap(re.err, re.row)
+		}
+		out.Count[row] = int32(n)
+		if s.pending() == 0 {
+			for ; done <= row; done++ {
+				measure(done)
+			}
 		}
 	}
 	if t.Kind == TaskItems && t.Popular > 0 {

@@ -15,6 +15,7 @@ type rowSolver struct {
 	pos    []int32   // the row's training interactions: other-side rows
 	val    []float64 // and values (implicit: summed counts)
 	sink   uint64    // see touch
+	bat    *batch    // systems waiting to be factored together; nil: one at a time
 }
 
 func newRowSolver(cfg Config, tab *Table) *rowSolver {
@@ -25,6 +26,9 @@ func newRowSolver(cfg Config, tab *Table) *rowSolver {
 		ys: make([]float64, chunkRows*rp), z: make([]float64, chunkRows),
 	}
 	s.wy = s.ys
+	if simdEnabled {
+		s.bat = newBatch(r)
+	}
 	if cfg.Implicit {
 		s.wy = make([]float64, chunkRows*rp)
 		s.gram = make([]float64, rp*rp)
@@ -74,10 +78,16 @@ func (s *rowSolver) collect(blk *Block, prep *Prep, lo, hi int) error {
 // solve writes the factor of the row whose interactions are [lo, hi) of blk
 // into dst and returns its number of training interactions n (explicit:
 // observations; implicit: distinct pairs with a positive count). A row
-// with n = 0 gets a zero factor.
-func (s *rowSolver) solve(dst []float64, blk *Block, prep *Prep, lo, hi int) (int, error) {
+// with n = 0 gets a zero factor. On the SIMD path the factorisation may
+// wait in a batch: dst is final after flush. An error is a *rowError.
+func (s *rowSolver) solve(row int, dst []float64, blk *Block, prep *Prep, lo, hi int) (int, error) {
 	if err := s.collect(blk, prep, lo, hi); err != nil {
-		return 0, err
+		// An earlier row's failure in the batch comes first, as it
+		// would one row at a time.
+		if ferr := s.flush(); ferr != nil {
+			return 0, ferr
+		}
+		return 0, &rowError{row, err}
 	}
 	r, rp := s.r, s.rp
 	n := len(s.pos)
@@ -123,18 +133,71 @@ func (s *rowSolver) solve(dst []float64, blk *Block, prep *Prep, lo, hi int) (in
 	for k := range r {
 		s.a[k*rp+k] += lam
 	}
+	if s.bat != nil {
+		s.bat.put(s.a, rp, s.b, row, dst)
+		if s.bat.n == batchLanes {
+			return n, s.flush()
+		}
+		return n, nil
+	}
 	if !cholesky(s.a, r, rp) {
-		return n, errorf(ErrSolve, "normal equations not positive definite")
+		return n, &rowError{row, errorf(ErrSolve, "normal equations not positive definite")}
 	}
 	cholSolve(s.a, r, rp, s.b)
-	for _, v := range s.b[:r] {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return n, errorf(ErrSolve, "factor is not finite")
-		}
+	if !allFinite(s.b[:r]) {
+		return n, &rowError{row, errorf(ErrSolve, "factor is not finite")}
 	}
 	copy(dst[:r], s.b[:r])
 	return n, nil
 }
+
+// flush factors and solves the rows whose systems wait in the batch.
+func (s *rowSolver) flush() error {
+	if s.bat == nil || s.bat.n == 0 {
+		return nil
+	}
+	row, bad := s.bat.run()
+	switch bad {
+	case badPivot:
+		return &rowError{row, errorf(ErrSolve, "normal equations not positive definite")}
+	case badFactor:
+		return &rowError{row, errorf(ErrSolve, "factor is not finite")}
+	}
+	return nil
+}
+
+// pending returns the number of rows whose factors wait in the batch.
+func (s *rowSolver) pending() int {
+	if s.bat == nil {
+		return 0
+	}
+	return s.bat.n
+}
+
+// rowError is an error of one block row.
+type rowError struct {
+	row int
+	err error
+}
+
+func (e *rowError) Error() string { return e.err.Error() }
+func (e *rowError) Unwrap() error { return e.err }
+
+func allFinite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Outcomes of a batch.
+const (
+	batchOK = iota
+	badPivot
+	badFactor
+)
 
 // touch reads one word of every cache line of the table rows at pos. The
 // loads do not depend on each other, so the rows of the next chunk come
