@@ -498,8 +498,8 @@ func cholBatch(ap unsafe.Pointer, r int, off []int) uint8 {
 		}
 		for i := k + 1; i < r; i++ {
 			c := archsimd.LoadFloat64x8(at(pk, 64*(i-k))).Mul(minus) // −U[k][i], exactly
-			pi := unsafe.Add(ap, 64*off[i])                            // (i, i)
-			pki := unsafe.Add(pk, 64*(i-k))                            // (k, i)
+			pi := unsafe.Add(ap, 64*off[i])                          // (i, i)
+			pki := unsafe.Add(pk, 64*(i-k))                          // (k, i)
 			m := 64 * (r - i)
 			o := 0
 			for ; o+128 <= m; o += 128 {
