@@ -113,3 +113,94 @@ func BenchmarkReadShard(b *testing.B) {
 		})
 	}
 }
+
+// benchImport measures one import of path per iteration, each into a fresh
+// directory, and reports input rows per second.
+func benchImport(b *testing.B, path string, rows int64, split func(dir string) error) {
+	if fi, err := os.Stat(path); err == nil {
+		b.SetBytes(fi.Size())
+	}
+	base := b.TempDir()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		dir := filepath.Join(base, strconv.Itoa(i))
+		i++
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := split(dir); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		os.RemoveAll(dir)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkSplitTransactions imports Online Retail (the sample, and the
+// full file where present) into 64 shards.
+func BenchmarkSplitTransactions(b *testing.B) {
+	for _, f := range []struct {
+		name, path string
+		rows       int64
+	}{{"sample", onlineRetailSample, 38296}, {"full", onlineRetailFull, 541909}} {
+		b.Run(f.name, func(b *testing.B) {
+			if _, err := os.Stat(f.path); err != nil {
+				b.Skipf("dataset not present: %v", err)
+			}
+			benchImport(b, f.path, f.rows, func(dir string) error {
+				res, err := SplitTransactions(context.Background(), f.path, onlineRetailOptions(dir))
+				txnResultSink = res
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkSplitInteractions imports generated interactions into both
+// 64-shard layouts.
+func BenchmarkSplitInteractions(b *testing.B) {
+	const rows = 200_000
+	path := filepath.Join(b.TempDir(), "ix.csv")
+	if err := os.WriteFile(path, []byte(genInteractions(rows, 1, true).csv), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	benchImport(b, path, rows, func(dir string) error {
+		res, err := SplitInteractions(context.Background(), path, InteractionOptions{User: "user", Item: "item", Value: "rating", TempDir: dir})
+		ixResultSink = res
+		return err
+	})
+}
+
+// BenchmarkReadTransactions reads the whole Online Retail sample from one
+// shard.
+func BenchmarkReadTransactions(b *testing.B) {
+	opts := onlineRetailOptions(b.TempDir())
+	opts.Shards = 1
+	res, err := SplitTransactions(context.Background(), onlineRetailSample, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(res.Shards[0].Path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := ReadTransactions(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		txnSink = s
+	}
+	b.ReportMetric(float64(res.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+var (
+	txnResultSink *TransactionResult
+	ixResultSink  *InteractionResult
+	txnSink       *Transactions
+)

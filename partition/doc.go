@@ -1,5 +1,17 @@
-// Package partition turns a customer table in CSV form into hash-partitioned
-// Parquet shards, and reads those shards back into memory as float64 columns.
+// Package partition turns customer data in CSV form into hash-partitioned
+// Parquet shards, and reads those shards back into memory. It knows three
+// kinds of dataset:
+//
+//   - features: one row per customer, a unique key and float64 (or
+//     categorical-coded) columns; [Split] writes it, [ReadShard] reads a
+//     shard, and [WriteFeatureShard] writes a shard computed elsewhere.
+//   - interactions: (user, item[, value]) rows, ratings or implicit counts;
+//     [SplitInteractions] writes a by-user and a by-item layout in one pass,
+//     [ReadInteractions] reads a shard of either.
+//   - transactions: (customer, time, amount[, invoice]) rows;
+//     [SplitTransactions] writes them, [ReadTransactions] reads a shard.
+//
+// # Features
 //
 // [Split] streams a CSV file (plain or gzip) once. Every data row is routed to
 // shard [ShardOf](key, Shards) and written, in file order, to that shard's
@@ -33,4 +45,56 @@
 // import order, zstd-compressed. The file's key/value metadata holds
 // "mathcrm.key" (the key column name), "mathcrm.columns" (JSON array of the
 // numeric column names) and "mathcrm.shard" ("index/count").
+//
+// # Interactions and transactions
+//
+// [SplitInteractions] and [SplitTransactions] read their CSV once, like
+// Split, and spill each row to its shard(s). Unlike Split they sort each
+// shard: when a shard's spill is converted it is loaded whole, sorted and
+// written, so memory is bounded by the shards being converted at once (up to
+// GOMAXPROCS), not by the input. Guarantees:
+//
+//   - Placement is ShardOf of the layout's id (the user in the by-user
+//     layout, the item in the by-item layout, the customer for
+//     transactions), so a shard holds all of an id's rows and distinct-id
+//     counts are exact sums over shards.
+//   - Every stored row is in exactly one shard of each layout. Interaction
+//     shards are sorted by (id, other id), transaction shards by (customer,
+//     time, invoice); equal rows keep file order, so the same input always
+//     yields the same bytes. Repeated interactions are kept.
+//   - Ids are non-empty, valid UTF-8, stored as read. Interaction values,
+//     amounts, quantities and prices are finite numbers and required; a
+//     missing one is [ErrMissingValue]. Returns (a negative amount or
+//     quantity) are kept and flagged, never dropped. A transaction's amount
+//     is its Amount field, or Quantity × Price in float64.
+//   - Times are stored to the second (rounded down) as UTC. Without a
+//     TimeFormat the first stored row's time picks the layout among those
+//     TransactionOptions lists, and every row must match it; an eight-digit
+//     value that is also a YYYYMMDD date is ambiguous and an error.
+//   - A shard holds at most 2^31-1 rows (offsets are int32).
+//   - On any error nothing is left in TempDir; data errors are
+//     [*InputError] values naming file, line and column.
+//
+// Interaction shard files (byuser-shard-IIIII-of-NNNNN.parquet,
+// byitem-shard-IIIII-of-NNNNN.parquet) have three required columns: the
+// layout's id (string), the other id (string) and the value (DOUBLE, named
+// after the value column, or "value" when there is none), with metadata
+// "mathcrm.kind" = "interactions", "mathcrm.layout" ("by-user" or
+// "by-item"), "mathcrm.key", "mathcrm.other", "mathcrm.value" (the three
+// column names) and "mathcrm.shard".
+//
+// Transaction shard files (txn-shard-IIIII-of-NNNNN.parquet) have the
+// customer id (required string), the time (required INT64 TIMESTAMP in
+// milliseconds, UTC), the invoice id (optional string, null when empty; only
+// when the import names an invoice column), the amount (required DOUBLE,
+// named after the amount column or "amount") and the return flag (required
+// BOOLEAN, "is_return"), with metadata "mathcrm.kind" = "transactions",
+// "mathcrm.key", "mathcrm.time", "mathcrm.invoice", "mathcrm.amount",
+// "mathcrm.return" (the column names, "" for no invoice) and
+// "mathcrm.shard". A generated name that clashes with an input column's
+// gets a suffix ("amount_1").
+//
+// The readers accept only files of their own kind, zstd-compressed, and
+// check lengths in the footer and page headers before decoding, so corrupt
+// bytes yield [ErrCorrupt] rather than huge allocations.
 package partition

@@ -18,7 +18,7 @@ import (
 // rows while reading the CSV like Split, then load one shard's spill at a
 // time into memory, sort it and write its Parquet file. Up to GOMAXPROCS
 // shards are converted at once, so memory is bounded by that many shards'
-// rows (the spill bytes plus about 40 bytes per row), not by the input.
+// rows (the spill bytes plus 40 to 56 bytes per row), not by the input.
 
 // More key/value metadata of the sorted kinds' shard files.
 const (

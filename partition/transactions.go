@@ -23,7 +23,8 @@ type TransactionOptions struct {
 	Quantity, Price string
 	// Invoice optionally names an invoice id column.
 	Invoice string
-	// TimeFormat is a Go time layout, or "unix" for integer unix seconds.
+	// TimeFormat is a Go time layout, or TimeFormatUnix for integer unix
+	// seconds.
 	// "" detects the layout from the first stored row's value among RFC 3339,
 	// "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04",
 	// "2006-01-02" and unix seconds; every row must then match it.
