@@ -26,8 +26,14 @@ type Matrix struct {
 
 func (m *Matrix) size() int64 { return int64(len(m.X)+len(m.Prof)+len(m.Y)+2*len(m.Keys)) * 8 }
 
+// prepKey names the matrix a recipe makes of a shard object in the cache.
+// It holds the whole recipe, in Go syntax (strings quoted, map keys
+// sorted, each float64 in its shortest exact form): two jobs on the same
+// columns with different targets or category dictionaries need different
+// matrices. (The key once left the target out, and a logistic job then read
+// the targets of a linear job on the same features.)
 func prepKey(object string, p proto.Prep) string {
-	return fmt.Sprintf("%s|%s|%v|%v|%s", object, strings.Join(p.Columns, ","), p.Mean, p.Scale, strings.Join(p.Profile, ","))
+	return fmt.Sprintf("%s|%#v", object, p)
 }
 
 // BuildMatrix prepares a shard as the recipe p says.
