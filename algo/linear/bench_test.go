@@ -93,12 +93,13 @@ func BenchmarkEval(b *testing.B) {
 func BenchmarkAddGram(b *testing.B) {
 	for _, s := range benchSizes {
 		d := s.d + 1
-		chunk := max(8, gramBlockFloats/d)
-		a := make([]float64, chunk*d)
+		st := GramStride(d)
+		chunk := max(8, gramBlockFloats/st)
+		a := make([]float64, chunk*st)
 		for i := range a {
 			a[i] = math.Sin(float64(i))
 		}
-		g := make([]float64, d*d)
+		g := make([]float64, st*st)
 		b.Run(fmt.Sprintf("n=%d/d=%d", s.n, d), func(b *testing.B) {
 			for b.Loop() {
 				for lo := 0; lo < s.n; lo += chunk {

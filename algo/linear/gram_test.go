@@ -8,36 +8,62 @@ import (
 
 // naiveGram is the definition AddGram must match bit for bit.
 func naiveGram(g, a, b []float64, n, d int) {
+	s := GramStride(d)
 	for j := range d {
 		for k := j; k < d; k++ {
 			for i := range n {
-				g[j*d+k] = math.FMA(a[j*n+i], b[k*n+i], g[j*d+k])
+				g[j*s+k] = math.FMA(a[i*s+j], b[i*s+k], g[j*s+k])
 			}
 		}
 	}
 }
 
+// withSIMD runs f with the SIMD kernels switched on or off.
+func withSIMD(t testing.TB, on bool, f func()) {
+	t.Helper()
+	old := simdEnabled
+	simdEnabled = on && vecSupported()
+	defer func() { simdEnabled = old }()
+	f()
+}
+
+func logPaths(t *testing.T) {
+	if !vecSupported() {
+		t.Log("no SIMD path in this build or on this CPU: comparing the portable path with itself")
+	}
+}
+
+// TestAddGramMatchesDefinition holds both kernels to the definition, with
+// NaN padding (which must reach scratch entries only) and blocks of rows
+// that end anywhere.
 func TestAddGramMatchesDefinition(t *testing.T) {
+	logPaths(t)
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, d := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 33, 70} {
-		for _, n := range []int{0, 1, 3, 61, 1000} {
-			a := make([]float64, n*d)
-			b := make([]float64, n*d)
+	for _, d := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 24, 33, 34, 40, 41, 70} {
+		s := GramStride(d)
+		for _, n := range []int{0, 1, 3, 61, 62, 63, 1000} {
+			a := make([]float64, n*s)
+			b := make([]float64, n*s)
 			for i := range a {
-				a[i], b[i] = r.NormFloat64(), r.NormFloat64()*1e3
+				a[i], b[i] = math.NaN(), math.NaN()
+				if i%s < d {
+					a[i], b[i] = r.NormFloat64(), r.NormFloat64()*1e3
+				}
 			}
-			g0 := make([]float64, d*d)
+			g0 := make([]float64, s*s)
 			for i := range g0 {
 				g0[i] = r.Float64()
 			}
 			want := append([]float64(nil), g0...)
 			naiveGram(want, a, b, n, d)
-			got := append([]float64(nil), g0...)
-			AddGram(got, a, b, n, d)
-			for j := range d {
-				for k := j; k < d; k++ {
-					if math.Float64bits(got[j*d+k]) != math.Float64bits(want[j*d+k]) {
-						t.Fatalf("d=%d n=%d: entry (%d,%d) = %v, want %v", d, n, j, k, got[j*d+k], want[j*d+k])
+			for _, on := range []bool{false, true} {
+				got := append([]float64(nil), g0...)
+				withSIMD(t, on, func() { AddGram(got, a, b, n, d) })
+				for j := range d {
+					for k := j; k < d; k++ {
+						if math.Float64bits(got[j*s+k]) != math.Float64bits(want[j*s+k]) {
+							t.Fatalf("d=%d n=%d simd=%v: entry (%d,%d) = %v, want %v", d, n, on, j, k, got[j*s+k], want[j*s+k])
+						}
 					}
 				}
 			}
@@ -46,19 +72,19 @@ func TestAddGramMatchesDefinition(t *testing.T) {
 }
 
 func TestPackUpper(t *testing.T) {
-	d := 4
-	g := make([]float64, d*d)
+	d, s := 4, 6
+	g := make([]float64, s*s)
 	for i := range g {
 		g[i] = float64(i)
 	}
-	p := packUpper(nil, g, d)
+	p := packUpper(nil, g, d, s)
 	if len(p) != upperLen(d) {
 		t.Fatalf("len %d, want %d", len(p), upperLen(d))
 	}
 	for j := range d {
 		for k := j; k < d; k++ {
-			if p[upperAt(j, k, d)] != g[j*d+k] {
-				t.Fatalf("(%d,%d): packed %v, want %v", j, k, p[upperAt(j, k, d)], g[j*d+k])
+			if p[upperAt(j, k, d)] != g[j*s+k] {
+				t.Fatalf("(%d,%d): packed %v, want %v", j, k, p[upperAt(j, k, d)], g[j*s+k])
 			}
 		}
 	}

@@ -33,20 +33,21 @@ func allFinite(s []float64) bool {
 // XᵀX − n·x̄x̄ᵀ), and the data are read from memory once.
 func runGram(r *Result, in *rows) error {
 	d1 := in.d + 1
-	acc := moments{mean: make([]float64, d1), m2: make([]float64, d1*d1)}
+	s := GramStride(d1)
+	acc := moments{mean: make([]float64, d1), m2: make([]float64, s*s)}
 	g := gramScratch{
-		mean: make([]float64, d1), varies: make([]bool, d1), delta: make([]float64, d1),
-		gb: make([]float64, d1*d1), chunk: max(8, gramBlockFloats/d1),
+		mean: make([]float64, d1), varies: make([]bool, d1), vary: make([]uint8, d1/8), delta: make([]float64, d1),
+		gb: make([]float64, s*s), chunk: max(8, gramBlockFloats/s),
 	}
-	g.a = make([]float64, d1*g.chunk)
+	g.a = make([]float64, s*g.chunk)
 	if in.w != nil {
-		g.aw = make([]float64, d1*g.chunk)
+		g.aw = make([]float64, s*g.chunk)
 	}
-	block := make([]int, 0, max(g.chunk, l2BlockFloats/d1))
+	block := make([]int, 0, blockRows(d1))
 	flush := func() {
 		w := g.addBlock(in, block)
 		r.NTrain += int64(len(block))
-		acc.merge(w, g.mean, g.gb, d1, g.delta, true)
+		acc.merge(w, g.mean, g.gb, d1, s, g.delta)
 		block = block[:0]
 	}
 	for i := range in.n {
@@ -61,48 +62,65 @@ func runGram(r *Result, in *rows) error {
 	}
 	r.W = acc.w
 	r.Mean = append(r.Mean, acc.mean...)
-	r.M2 = packUpper(r.M2, acc.m2, d1)
+	r.M2 = packUpper(r.M2, acc.m2, d1, s)
 	if !finite(r.W) || !allFinite(r.Mean) || !allFinite(r.M2) {
 		return errNonFinite
 	}
 	return nil
 }
 
-// l2BlockFloats bounds the floats of one block of rows (512 KiB).
-const l2BlockFloats = 1 << 16
+// blockRows is the number of training rows of d1 columns (features and
+// target) in one block: about 512 KiB of them, which stay in L2 between
+// the two sweeps. The blocks decide which means the rows are centred on,
+// so this number is part of the result's bits: never change it without
+// re-recording the pinned models.
+func blockRows(d1 int) int { return max(8, 2048/d1, (1<<16)/d1) }
 
 // gramScratch holds runGram's buffers.
 type gramScratch struct {
 	mean   []float64 // the block's means, features then target
 	varies []bool
+	vary   []uint8 // the SIMD path's varies, a bit per column
 	delta  []float64
-	gb     []float64 // the block's centred cross-products, full
-	a, aw  []float64 // one chunk, column-major, centred (and weighted)
+	gb     []float64 // the block's centred cross-products, s×s
+	a, aw  []float64 // one chunk of rows, row stride s, centred (and weighted)
 	chunk  int
 }
 
 // addBlock sets g.mean and g.gb to the weighted means and centred
-// cross-products of the rows idx, and returns their total weight.
+// cross-products of the rows idx, and returns their total weight. Rows go
+// to AddGram in chunks small enough for L1; the chunk buffers' padding
+// columns stay zero.
 func (g *gramScratch) addBlock(in *rows, idx []int) float64 {
 	d := in.d
 	d1 := d + 1
-	w := blockMeans(in, g.mean, g.varies, idx)
+	s := GramStride(d1)
+	w := blockMeans(in, g.mean, g.varies, g.vary, idx)
 	clear(g.gb)
+	d8 := 0 // columns the SIMD kernel centres
+	if simdEnabled {
+		d8 = d &^ 7
+	}
 	for lo := 0; lo < len(idx); lo += g.chunk {
 		ch := idx[lo:min(len(idx), lo+g.chunk)]
 		c := len(ch)
-		a := g.a[:d1*c]
+		a := g.a[:s*c]
+		if d8 > 0 {
+			centreVec(a, s, in.x, d, ch, g.mean)
+		}
 		for q, i := range ch {
-			scatterCentred(a, in.x[i*d:(i+1)*d], g.mean, q, c)
-			a[d*c+q] = in.y[i] - g.mean[d]
+			row := a[q*s : q*s+d1]
+			centre(row[d8:d], in.x[i*d+d8:(i+1)*d], g.mean[d8:d])
+			row[d] = in.y[i] - g.mean[d]
 		}
 		aw := a
 		if g.aw != nil {
-			aw = g.aw[:d1*c]
-			for q, i := range ch {
-				wi := in.w[i]
-				for j := q; j < len(a); j += c {
-					aw[j] = float64(wi * a[j])
+			aw = g.aw[:s*c]
+			if simdEnabled {
+				scaleRowsVec(aw, a, s, in.w, ch)
+			} else {
+				for q, i := range ch {
+					scaleRow(aw[q*s:q*s+d1], in.w[i], a[q*s:q*s+d1])
 				}
 			}
 		}
@@ -114,13 +132,24 @@ func (g *gramScratch) addBlock(in *rows, idx []int) float64 {
 // blockMeans sets mean to the weighted means of the rows idx (features then
 // target) and returns their total weight. A column constant over the rows
 // gets exactly its value as mean, so that it centres to exact zeros and
-// cannot pose as a feature with a tiny variance. varies is scratch.
-func blockMeans(in *rows, mean []float64, varies []bool, idx []int) float64 {
+// cannot pose as a feature with a tiny variance. varies and vary are
+// scratch. On the SIMD path colSumsVec sums the whole vectors of columns,
+// each lane in the scalar order, and the loop below the rest.
+func blockMeans(in *rows, mean []float64, varies []bool, vary []uint8, idx []int) float64 {
 	d := in.d
 	clear(mean)
 	clear(varies)
 	ref := in.x[idx[0]*d : (idx[0]+1)*d]
 	yref := in.y[idx[0]]
+	d8 := 0
+	if simdEnabled && d >= 8 {
+		d8 = d &^ 7
+		clear(vary)
+		colSumsVec(mean, vary, ref, in.x, in.w, d, idx)
+		for j := range d8 {
+			varies[j] = vary[j/8]>>(j%8)&1 != 0
+		}
+	}
 	w := 0.0
 	for _, i := range idx {
 		row, yi := in.x[i*d:(i+1)*d], in.y[i]
@@ -128,13 +157,13 @@ func blockMeans(in *rows, mean []float64, varies []bool, idx []int) float64 {
 			varies[d] = true
 		}
 		if in.w == nil {
-			addRow(mean[:d], varies[:d], ref, row)
+			addRow(mean[d8:d], varies[d8:d], ref[d8:], row[d8:])
 			mean[d] += yi
 			continue
 		}
 		wi := in.w[i]
 		w += wi
-		addRowWeighted(mean[:d], varies[:d], ref, row, wi)
+		addRowWeighted(mean[d8:d], varies[d8:d], ref[d8:], row[d8:], wi)
 		mean[d] = math.FMA(wi, yi, mean[d])
 	}
 	if in.w == nil {
@@ -153,13 +182,19 @@ func blockMeans(in *rows, mean []float64, varies []bool, idx []int) float64 {
 	return w
 }
 
-// scatterCentred stores row − mean as entry q of each column of the
-// column-major a, whose columns are c long.
-func scatterCentred(a, row, mean []float64, q, c int) {
-	mean = mean[:len(row)]
+// centre sets dst to row − mean.
+func centre(dst, row, mean []float64) {
+	dst, mean = dst[:len(row)], mean[:len(row)]
 	for j, v := range row {
-		a[q] = v - mean[j]
-		q += c
+		dst[j] = v - mean[j]
+	}
+}
+
+// scaleRow sets dst to w·row, each product rounded.
+func scaleRow(dst []float64, w float64, row []float64) {
+	dst = dst[:len(row)]
+	for j, v := range row {
+		dst[j] = float64(w * v)
 	}
 }
 
@@ -187,32 +222,35 @@ func addRowWeighted(sum []float64, varies []bool, ref, row []float64, w float64)
 }
 
 // runEval sums the residuals of the task's model over the training and
-// the held-out rows separately.
+// the held-out rows separately. The predictions come from Margins a block
+// of rows ahead of the sums.
 func runEval(r *Result, t *Task, in *rows) error {
-	d, coef, c := in.d, t.Coefficients, t.Centre
-	for i := range in.n {
-		p := t.Intercept
-		for j, v := range in.x[i*d : (i+1)*d] {
-			p = math.FMA(v, coef[j], p)
+	d, c := in.d, t.Centre
+	var buf [evalBlock]float64
+	for lo := 0; lo < in.n; lo += evalBlock {
+		pred := buf[:min(evalBlock, in.n-lo)]
+		Margins(pred, in.x[lo*d:], d, t.Coefficients, t.Intercept)
+		for q, p := range pred {
+			i := lo + q
+			res, yc := in.y[i]-p, in.y[i]-c
+			s := &r.Train
+			if !in.trains(i) {
+				s = &r.Holdout
+			}
+			s.N++
+			if in.w == nil {
+				s.W++
+				s.RSS = math.FMA(res, res, s.RSS)
+				s.S1 += yc
+				s.S2 = math.FMA(yc, yc, s.S2)
+				continue
+			}
+			wi := in.w[i]
+			s.W += wi
+			s.RSS = math.FMA(float64(wi*res), res, s.RSS)
+			s.S1 = math.FMA(wi, yc, s.S1)
+			s.S2 = math.FMA(float64(wi*yc), yc, s.S2)
 		}
-		res, yc := in.y[i]-p, in.y[i]-c
-		s := &r.Train
-		if !in.trains(i) {
-			s = &r.Holdout
-		}
-		s.N++
-		if in.w == nil {
-			s.W++
-			s.RSS = math.FMA(res, res, s.RSS)
-			s.S1 += yc
-			s.S2 = math.FMA(yc, yc, s.S2)
-			continue
-		}
-		wi := in.w[i]
-		s.W += wi
-		s.RSS = math.FMA(float64(wi*res), res, s.RSS)
-		s.S1 = math.FMA(wi, yc, s.S1)
-		s.S2 = math.FMA(float64(wi*yc), yc, s.S2)
 	}
 	for _, s := range []EvalSums{r.Train, r.Holdout} {
 		if !allFinite([]float64{s.W, s.RSS, s.S1, s.S2}) {
@@ -221,3 +259,7 @@ func runEval(r *Result, t *Task, in *rows) error {
 	}
 	return nil
 }
+
+// evalBlock is how many rows' predictions runEval computes ahead of their
+// use.
+const evalBlock = 256

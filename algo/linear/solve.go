@@ -25,7 +25,7 @@ func mergeMoments(results []*Result, d1 int) moments {
 	delta := make([]float64, d1)
 	for _, r := range results {
 		m.n += r.NTrain
-		m.merge(r.W, r.Mean, r.M2, d1, delta, false)
+		m.merge(r.W, r.Mean, r.M2, d1, 0, delta)
 	}
 	return m
 }
@@ -36,10 +36,11 @@ func mergeMoments(results []*Result, d1 int) moments {
 //	m.mean += δ·w/W
 //	m.m2   += m2 + (m.w·w/W)·δδᵀ
 //
-// over the upper triangle, which m2 and m.m2 both hold full (d1×d1
-// row-major) or both packed. A part with no weight changes nothing, and
-// equal means (δ = 0) stay exact. delta is scratch of length d1.
-func (m *moments) merge(w float64, mean, m2 []float64, d1 int, delta []float64, full bool) {
+// over the upper triangle, which m2 and m.m2 both hold full (row-major with
+// row stride stride) or, for stride 0, both packed. A part with no weight
+// changes nothing, and equal means (δ = 0) stay exact. delta is scratch of
+// length d1.
+func (m *moments) merge(w float64, mean, m2 []float64, d1, stride int, delta []float64) {
 	if w == 0 {
 		return
 	}
@@ -54,8 +55,8 @@ func (m *moments) merge(w float64, mean, m2 []float64, d1 int, delta []float64, 
 	i := 0
 	for j := range d1 {
 		fj := float64(f * delta[j])
-		if full {
-			i = j*d1 + j
+		if stride != 0 {
+			i = j*stride + j
 		}
 		for k := j; k < d1; k++ {
 			m.m2[i] = math.FMA(fj, delta[k], m.m2[i]+m2[i])

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/mathcrm/mathcrm/algo/linear"
 )
@@ -12,10 +13,6 @@ import (
 // accumulates in that order; products that feed a sum are formed with
 // math.FMA and any other product is rounded by an explicit conversion, so
 // the compiler has no a*b+c left to fuse or not.
-
-// gramChunkFloats bounds the floats of one chunk buffer handed to
-// linear.AddGram (16 KiB, so that both operands stay in L1).
-const gramChunkFloats = 2048
 
 // runCount checks every row's features and counts the rows by set and
 // class. It is the job's only full check of the features: later passes
@@ -42,41 +39,50 @@ func runCount(r *Result, in *rows) error {
 }
 
 // runLoss computes the weighted log-loss and its gradient over the training
-// rows at t.Beta, and for a newton task the Hessian, as linear.AddGram of
-// the rows (x, 1) against the same rows scaled by w·p(1−p).
+// rows at t.Beta, and for a newton task the Hessian. The margins of a block
+// of rows come first (linear.Margins), then each row's loss, residual and
+// curvature in row order.
 func runLoss(r *Result, t *Task, in *rows) {
-	d, beta := in.d, t.Beta
+	d := in.d
 	d1 := d + 1
 	r.Grad = grow(r.Grad, d1)
-	grad := r.Grad
-	var h hessian
+	var h *hessian
 	if t.Kind == TaskNewton {
-		h.init(d1)
+		h = newHessian(in.x, d)
 	}
 	loss := 0.0
-	in.forRows(beta, true, func(i int, eta float64) {
-		pos := in.y[i] == 1
-		wi := t.ClassWeights[0]
-		if pos {
-			wi = t.ClassWeights[1]
+	var buf [marginBlock]float64
+	for lo := 0; lo < in.n; lo += marginBlock {
+		eta := buf[:min(marginBlock, in.n-lo)]
+		linear.Margins(eta, in.x[lo*d:], d, t.Beta[:d], t.Beta[d])
+		for q, e := range eta {
+			i := lo + q
+			if !in.trains(i) {
+				continue
+			}
+			pos := in.y[i] == 1
+			wi := t.ClassWeights[0]
+			if pos {
+				wi = t.ClassWeights[1]
+			}
+			if in.w != nil {
+				wi = float64(wi * in.w[i])
+			}
+			l, res, curv, _ := rowLoss(e, pos)
+			loss = math.FMA(wi, l, loss)
+			gr := float64(wi * res)
+			if h != nil {
+				h.add(i, gr, float64(wi*curv))
+				continue
+			}
+			addScaled(r.Grad[:d], gr, in.x[i*d:(i+1)*d])
+			r.Grad[d] += gr
 		}
-		if in.w != nil {
-			wi = float64(wi * in.w[i])
-		}
-		l, res, curv, _ := rowLoss(eta, pos)
-		loss = math.FMA(wi, l, loss)
-		gr := float64(wi * res)
-		row := in.x[i*d : (i+1)*d]
-		addScaled(grad[:d], gr, row)
-		grad[d] += gr
-		if h.g != nil {
-			h.add(row, float64(wi*curv))
-		}
-	})
+	}
 	r.Loss = loss
-	if h.g != nil {
+	if h != nil {
 		h.flush()
-		r.Hess = packUpper(r.Hess, h.g, d1)
+		h.results(r)
 	}
 	if !finite(r.Loss) || !allFinite(r.Grad) || !allFinite(r.Hess) {
 		r.Overflow, r.Loss = true, 0
@@ -93,48 +99,85 @@ func addScaled(dst []float64, s float64, x []float64) {
 	}
 }
 
-// hessian accumulates Σ h·(x, 1)(x, 1)ᵀ through column-major chunks.
+// hessian accumulates the gradient Σ g·(x, 1) and the Hessian
+// Σ c·(x, 1)(x, 1)ᵀ of the rows added with their residual weight g and
+// curvature weight c, as one linear.AddGram of order D+2 over chunks of
+// rows: row q of the left operand is (g, c·x, c) and of the right one
+// (0, x, 1). Entry (0, 1+j) of the result is then the FMA chain
+// Σ g·x_j in row order, which is exactly what addScaled accumulates, and
+// entry (0, D+1) is Σ g·1 = Σ g, so the gradient comes with the Hessian at
+// the cost of one more output row.
 type hessian struct {
-	d1, chunk, m int
-	g, a, aw     []float64
-	scale        []float64
-	rows         [][]float64
+	x              []float64 // the shard's rows
+	d, s, chunk, m int
+	g              []float64 // the Gram, s×s
+	a, b           []float64 // one chunk of rows, row stride s
+	idx            []int     // the chunk's rows
+	gw, cw         []float64 // their residual and curvature weights
 }
 
-func (h *hessian) init(d1 int) {
-	h.d1 = d1
-	h.chunk = max(8, gramChunkFloats/d1)
-	h.g = make([]float64, d1*d1)
-	h.a = make([]float64, d1*h.chunk)
-	h.aw = make([]float64, d1*h.chunk)
-	h.scale = make([]float64, h.chunk)
-	h.rows = make([][]float64, h.chunk)
+// gramChunkFloats bounds the floats of one chunk operand handed to
+// linear.AddGram (16 KiB, so that both operands stay in L1).
+const gramChunkFloats = 2048
+
+func newHessian(x []float64, d int) *hessian {
+	s := linear.GramStride(d + 2)
+	c := max(8, gramChunkFloats/s)
+	h := &hessian{x: x, d: d, s: s, chunk: c, g: make([]float64, s*s), a: make([]float64, s*c), b: make([]float64, s*c),
+		idx: make([]int, c), gw: make([]float64, c), cw: make([]float64, c)}
+	for q := range c {
+		h.b[q*s+d+1] = 1
+	}
+	return h
 }
 
-func (h *hessian) add(row []float64, s float64) {
-	h.rows[h.m], h.scale[h.m] = row, s
-	h.m++
-	if h.m == h.chunk {
+// add puts row i with residual weight g and curvature weight c in the
+// chunk, and hands a full chunk to AddGram.
+func (h *hessian) add(i int, g, c float64) {
+	h.idx[h.m], h.gw[h.m], h.cw[h.m] = i, g, c
+	if h.m++; h.m == h.chunk {
 		h.flush()
 	}
 }
 
+// flush fills the chunk's operands and adds them to the Gram: a gets
+// (g, c·x, c) and b (0, x, 1), the padding untouched. The SIMD kernel
+// fills the whole vectors of x's columns with the same products.
 func (h *hessian) flush() {
-	c, d := h.m, h.d1-1
-	if c == 0 {
+	if h.m == 0 {
 		return
 	}
-	a, aw := h.a[:h.d1*c], h.aw[:h.d1*c]
-	for q, row := range h.rows[:c] {
-		s := h.scale[q]
-		for j, v := range row {
-			a[j*c+q] = v
-			aw[j*c+q] = float64(s * v)
+	d, s := h.d, h.s
+	d8 := 0
+	if simdEnabled {
+		d8 = d &^ 7
+		if d8 > 0 {
+			fillRowsVec(h.a, h.b, s, h.x, d, h.idx[:h.m], h.cw)
 		}
-		a[d*c+q], aw[d*c+q] = 1, s
 	}
-	linear.AddGram(h.g, aw, a, c, h.d1)
+	for q, i := range h.idx[:h.m] {
+		a, b := h.a[q*s:q*s+d+2], h.b[q*s:q*s+d+2]
+		c := h.cw[q]
+		for j := d8; j < d; j++ {
+			v := h.x[i*d+j]
+			a[1+j] = float64(c * v)
+			b[1+j] = v
+		}
+		a[0], a[d+1] = h.gw[q], c
+	}
+	linear.AddGram(h.g, h.a, h.b, h.m, d+2)
 	h.m = 0
+}
+
+// results sets r's gradient (row 0 of the Gram) and packed Hessian (the
+// Gram's rows and columns 1 to D+1).
+func (h *hessian) results(r *Result) {
+	d, s := h.d, h.s
+	copy(r.Grad, h.g[1:d+2])
+	r.Hess = slices.Grow(r.Hess[:0], upperLen(d+1))
+	for j := 1; j <= d+1; j++ {
+		r.Hess = append(r.Hess, h.g[j*s+j:j*s+d+2]...)
+	}
 }
 
 // runEval sums the metrics of the model t.Beta over the training and the
@@ -230,15 +273,6 @@ func grow[T any](s []T, n int) []T {
 	s = s[:n]
 	clear(s)
 	return s
-}
-
-// packUpper appends the upper triangle of the d×d row-major g to dst, row by
-// row.
-func packUpper(dst, g []float64, d int) []float64 {
-	for j := range d {
-		dst = append(dst, g[j*d+j:(j+1)*d]...)
-	}
-	return dst
 }
 
 // upperAt is the index of entry (j, k), j ≤ k, in a packed upper triangle

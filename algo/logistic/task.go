@@ -205,43 +205,13 @@ func (in *rows) trains(i int) bool { return in.hold == nil || !in.hold[i] }
 // marginBlock is how many rows' margins are computed ahead of their use.
 const marginBlock = 256
 
-// margins sets eta[q] = b + x·β for the rows lo, lo+1, … of in, one FMA
-// chain per row from the intercept over the features in order, as
-// Model.Margin does. Four rows run side by side: a single chain is bound by
-// the FMA latency.
-func (in *rows) margins(eta []float64, lo int, beta []float64) {
-	d := in.d
-	b, beta := beta[d], beta[:d]
-	x := in.x[lo*d : (lo+len(eta))*d]
-	q := 0
-	for ; q+4 <= len(eta); q += 4 {
-		x0, x1 := x[q*d:(q+1)*d], x[(q+1)*d:(q+2)*d]
-		x2, x3 := x[(q+2)*d:(q+3)*d], x[(q+3)*d:(q+4)*d]
-		e0, e1, e2, e3 := b, b, b, b
-		for j, c := range beta {
-			e0 = math.FMA(x0[j], c, e0)
-			e1 = math.FMA(x1[j], c, e1)
-			e2 = math.FMA(x2[j], c, e2)
-			e3 = math.FMA(x3[j], c, e3)
-		}
-		eta[q], eta[q+1], eta[q+2], eta[q+3] = e0, e1, e2, e3
-	}
-	for ; q < len(eta); q++ {
-		e := b
-		for j, v := range x[q*d : (q+1)*d] {
-			e = math.FMA(v, beta[j], e)
-		}
-		eta[q] = e
-	}
-}
-
 // forRows calls f for every row in order with its margin at beta, skipping
 // held-out rows when trainOnly.
 func (in *rows) forRows(beta []float64, trainOnly bool, f func(i int, eta float64)) {
 	var buf [marginBlock]float64
 	for lo := 0; lo < in.n; lo += marginBlock {
 		eta := buf[:min(marginBlock, in.n-lo)]
-		in.margins(eta, lo, beta)
+		linear.Margins(eta, in.x[lo*in.d:], in.d, beta[:in.d], beta[in.d])
 		for q, e := range eta {
 			if trainOnly && !in.trains(lo+q) {
 				continue
@@ -261,3 +231,7 @@ func allFinite(s []float64) bool {
 	}
 	return true
 }
+
+// simdEnabled selects the SIMD kernels where the build has them and the CPU
+// runs them; the tests switch it off to compare the two paths.
+var simdEnabled = vecSupported()

@@ -1,0 +1,12 @@
+//go:build !goexperiment.simd || !amd64
+
+package logistic
+
+// Without GOEXPERIMENT=simd on amd64 there is no SIMD path: the portable
+// kernels do all the work.
+
+func vecSupported() bool { return false }
+
+func fillRowsVec(a, b []float64, s int, x []float64, d int, idx []int, cw []float64) {
+	panic("logistic: no SIMD kernel in this build")
+}
