@@ -25,6 +25,16 @@ const (
 	msgJobFinish     msgType = 5
 	msgJobCancel     msgType = 6
 	msgWorkerSeen    msgType = 7
+
+	// Schedules (schedule_fsm.go).
+	msgScheduleCreate  msgType = 8
+	msgScheduleDelete  msgType = 9
+	msgSchedulePause   msgType = 10
+	msgScheduleStart   msgType = 11
+	msgScheduleSkip    msgType = 12
+	msgScheduleRetry   msgType = 13
+	msgScheduleAttempt msgType = 14
+	msgScheduleFinish  msgType = 15
 )
 
 // ignoreUnknownFlag marks an entry an older node may skip if it does not
@@ -113,6 +123,10 @@ type state struct {
 	Imports map[string]string `json:"imports"`
 	NextJob int               `json:"next_job"`
 	NextMdl int               `json:"next_model"`
+
+	// Schedules holds every schedule and its history, by name.
+	Schedules    map[string]*proto.Schedule `json:"schedules,omitempty"`
+	NextSchedule int                        `json:"next_schedule,omitempty"`
 }
 
 // WorkerSeen records a worker the cluster has ever seen.
@@ -133,6 +147,9 @@ func newState() *state {
 		Imports:  map[string]string{},
 		NextJob:  1,
 		NextMdl:  1,
+
+		Schedules:    map[string]*proto.Schedule{},
+		NextSchedule: 1,
 	}
 }
 
@@ -187,6 +204,9 @@ func (f *FSM) dispatch(t msgType, ignorable bool, buf []byte) (applyResult, stri
 		return f.applyJobCancel(buf)
 	case msgWorkerSeen:
 		return f.applyWorkerSeen(buf), ""
+	case msgScheduleCreate, msgScheduleDelete, msgSchedulePause, msgScheduleStart,
+		msgScheduleSkip, msgScheduleRetry, msgScheduleAttempt, msgScheduleFinish:
+		return f.dispatchSchedule(t, buf), ""
 	}
 	if ignorable {
 		return applyResult{}, ""
@@ -554,6 +574,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	if st.Imports == nil {
 		st.Imports = map[string]string{}
+	}
+	if st.Schedules == nil {
+		st.Schedules = map[string]*proto.Schedule{}
 	}
 	if st.Scores == nil {
 		st.Scores = map[string][]*proto.ScoreSet{}
