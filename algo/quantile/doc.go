@@ -74,8 +74,11 @@
 // # Performance
 //
 // RunTask reads each value once: with one bracket per column (the first
-// pass) it is a key computation and a bin update per value, with several
-// a branch-free binary search over the column's brackets first. See
-// BenchmarkRunTask for the figures of one shard of ten million values over
-// 64 shards.
+// pass) it is a key computation and a bin update per value; with several,
+// a table of 1024 cells over the brackets' keys first narrows the search to
+// the one or two brackets meeting the value's cell. On a shared two-core
+// development machine, one shard of a ten-million-value job over 64
+// workers (156,250 values) takes about 2 ns per value on passes with one
+// bracket per column, 5–7 ns with the nine of deciles and 6–11 ns with the
+// hundred-odd of percentiles (best of many runs; BenchmarkRunTask).
 package quantile
