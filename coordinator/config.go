@@ -44,6 +44,17 @@ type Config struct {
 	// FastRaft shortens raft's timers, for tests.
 	FastRaft bool
 	Logger   *slog.Logger
+
+	// ScheduleClock is the clock schedules fire by (nil: the system clock);
+	// tests inject one so that a window comes without waiting for it.
+	ScheduleClock func() time.Time
+	// ScheduleCheck is how often the leader checks for due windows and for
+	// retries that are due (default 1s).
+	ScheduleCheck time.Duration
+	// ScheduleGrace is how late a window may start and still count as on
+	// time (default 1m); a later one was missed, and the schedule's
+	// catch-up policy decides whether it runs.
+	ScheduleGrace time.Duration
 }
 
 // DefaultConfig returns a configuration with production defaults.
@@ -57,6 +68,8 @@ func DefaultConfig() Config {
 		MaxRunningJobs: 4,
 		GCGrace:        time.Hour,
 		Replicas:       1,
+		ScheduleCheck:  time.Second,
+		ScheduleGrace:  time.Minute,
 	}
 }
 
@@ -80,6 +93,9 @@ func (c Config) Validate() error {
 	}
 	if c.Bootstrap && c.Join != "" {
 		errs = append(errs, errors.New("Bootstrap and Join exclude each other"))
+	}
+	if c.ScheduleCheck < 0 || c.ScheduleGrace < 0 {
+		errs = append(errs, errors.New("ScheduleCheck and ScheduleGrace cannot be negative"))
 	}
 	if c.MaxRunningJobs < 1 {
 		errs = append(errs, errors.New("MaxRunningJobs must be at least 1"))

@@ -165,7 +165,8 @@ func (c *Coordinator) onJobChange(id string) {
 	}
 }
 
-// leaderLoop runs the job scheduler while this node leads.
+// leaderLoop runs the job scheduler, and the schedules (schedule.go),
+// while this node leads.
 func (c *Coordinator) leaderLoop() {
 	defer c.wg.Done()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -199,7 +200,13 @@ func (c *Coordinator) leaderLoop() {
 			c.log.Info("leading")
 			ctx, cancel := context.WithCancel(context.Background())
 			cur = &term{cancel: cancel, done: make(chan struct{})}
-			go func(done chan struct{}) { defer close(done); c.schedule(ctx) }(cur.done)
+			go func(done chan struct{}) {
+				defer close(done)
+				schedules := make(chan struct{})
+				go func() { defer close(schedules); c.runSchedules(ctx) }()
+				c.schedule(ctx)
+				<-schedules
+			}(cur.done)
 		case !leading && cur != nil:
 			c.log.Info("no longer leading")
 			stopLeading()
