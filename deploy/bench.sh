@@ -19,7 +19,17 @@ L="$DATA/labels_1m.csv"
 if [ ! -s "$L" ]; then
   $PY "$SHARED/bench/gen.py" features --n 1000000 --d 32 --k 8 --seed 2 --labels --out "$L" >&2
 fi
-go run ./cmd/mathcrm-bench --data "$F" --labels "$L" --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3
+R="$DATA/ratings_5m.csv"
+if [ ! -s "$R" ]; then
+  $PY "$SHARED/bench/gen.py" ratings --users 100000 --items 20000 --nnz 5000000 --rank 32 --seed 3 --out "$R" >&2
+fi
+RI="$DATA/ratings_implicit_5m.csv"
+if [ ! -s "$RI" ]; then
+  $PY "$SHARED/bench/gen.py" ratings --users 100000 --items 20000 --nnz 5000000 --rank 32 --seed 3 --implicit --out "$RI" >&2
+fi
+# Workers run as processes of the built binary, so each one's peak memory is measured on its own.
+go run ./cmd/mathcrm-bench --data "$F" --labels "$L" --ratings "$R" --ratings-implicit "$RI" --worker-bin "${1:-bin/mathcrm}" \
+  --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3 ${BENCH_ONLY:+--only "$BENCH_ONLY"}
 go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
   printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
   for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
