@@ -336,6 +336,9 @@ func (c *Client) ExportDataset(ctx context.Context, name string, version int, fo
 		}
 		v = &ds.Versions[version-1]
 	}
+	if ds.Kind != proto.KindFeatures {
+		return 0, fmt.Errorf("dataset %s is of kind %s: export streams features datasets (RFM output included) only", name, ds.Kind)
+	}
 	cols := make([]partition.ExportColumn, len(v.Columns))
 	for i, cs := range v.Columns {
 		cols[i] = partition.ExportColumn{Name: cs.Name, Levels: cs.Levels}
