@@ -192,7 +192,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		}
 		started := time.Now()
 		phase, iter, _, _ := alg.Progress()
-		pub := c.progressPublisher(id, alg, pass, lloydSeconds)
+		pub := c.progressPublisher(id, j.Spec.Algo, alg, pass, lloydSeconds)
 		shards := ver.Shards
 		if la, ok := alg.(layoutAlgo); ok {
 			shards = la.Shards(ver)
@@ -220,7 +220,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 			return err
 		}
 		j.StateRef = ref
-		c.publish(proto.JobEvent{Job: id, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
+		c.publish(proto.JobEvent{Job: id, Algo: j.Spec.Algo, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
 			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: len(shards),
 			ShardsTotal: len(shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter), Metrics: metrics})
 	}
@@ -331,7 +331,7 @@ func (c *Coordinator) finishScores(ctx context.Context, id string, sa scoresAlgo
 }
 
 // progressPublisher publishes shard progress within a pass, at most every 200ms.
-func (c *Coordinator) progressPublisher(id string, alg jobAlgo, pass int, lloydSeconds []float64) func(done, total int) {
+func (c *Coordinator) progressPublisher(id, algo string, alg jobAlgo, pass int, lloydSeconds []float64) func(done, total int) {
 	var mu sync.Mutex
 	var last time.Time
 	phase, iter, obj, shift := alg.Progress()
@@ -343,7 +343,7 @@ func (c *Coordinator) progressPublisher(id string, alg jobAlgo, pass int, lloydS
 			return
 		}
 		last = time.Now()
-		c.publish(proto.JobEvent{Job: id, State: proto.JobRunning, Phase: phase, Pass: pass, Iteration: iter,
+		c.publish(proto.JobEvent{Job: id, Algo: algo, State: proto.JobRunning, Phase: phase, Pass: pass, Iteration: iter,
 			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: done, ShardsTotal: total,
 			ETASeconds: eta(lloydSeconds, alg.MaxIter()-iter)})
 	}
@@ -351,7 +351,7 @@ func (c *Coordinator) progressPublisher(id string, alg jobAlgo, pass int, lloydS
 
 func (c *Coordinator) publish(ev proto.JobEvent) {
 	ev.V = proto.Version
-	if ev.Algo == "" {
+	if ev.Algo == "" { // the rare events: a job's end
 		if j, err := c.fsm.Job(ev.Job); err == nil {
 			ev.Algo = j.Spec.Algo
 		}
