@@ -28,17 +28,25 @@ func vecSupported() bool { return archsimd.X86.AVX512() }
 func vecAt(p unsafe.Pointer, off int) *[8]float64 { return (*[8]float64)(unsafe.Add(p, off)) }
 
 // addGramVec is AddGram on the SIMD path; AddGram checked the lengths.
+// The columns in whole vectors (0 to d&^7) go by row tiles, pairs of output
+// rows by up to four vectors of columns. The last d%8 columns, if any, go
+// by column tiles, one output column by up to eight vectors of output rows,
+// the transpose: there a row tile would run eight lanes for each real
+// entry of the partial vector, and a column tile runs one vector for every
+// eight rows. For 32 features and the target that is 85 vector FMAs a data
+// row instead of 114.
 func addGramVec(g, a, b []float64, n, d, s int) {
 	r := max(8, gramBlockFloats/s)
-	nv := s / 8
+	nf := d / 8 // whole vectors of columns
 	gp, ap, bp := unsafe.Pointer(&g[0]), unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
+	var t [8][8]float64
 	for lo := 0; lo < n; lo += r {
 		rows := min(r, n-lo)
 		ab, bb := unsafe.Add(ap, 8*lo*s), unsafe.Add(bp, 8*lo*s)
-		for j := 0; j < d; j += 2 {
-			for v := j / 8; v < nv; {
+		for j := 0; j < 8*nf; j += 2 {
+			for v := j / 8; v < nf; {
 				gt, at, bt := unsafe.Add(gp, 8*(j*s+8*v)), unsafe.Add(ab, 8*j), unsafe.Add(bb, 64*v)
-				switch m := nv - v; {
+				switch m := nf - v; {
 				case m >= 4:
 					tile2x4(gt, 8*s, at, bt, 8*s, rows)
 					v += 4
@@ -51,6 +59,24 @@ func addGramVec(g, a, b []float64, n, d, s int) {
 				default:
 					tile2x1(gt, 8*s, at, bt, 8*s, rows)
 					v++
+				}
+			}
+		}
+		for k := 8 * nf; k < d; k++ {
+			for jg := 0; jg <= k; jg += 64 {
+				m := min(8, (k-jg)/8+1)
+				archsimd.ClearAVXUpperBits() // scalar code follows
+				for v := range m {
+					for l := range 8 {
+						t[v][l] = g[(jg+8*v+l)*s+k]
+					}
+				}
+				colTile(m, &t, unsafe.Add(ab, 8*jg), unsafe.Add(bb, 8*k), 8*s, rows)
+				archsimd.ClearAVXUpperBits()
+				for v := range m {
+					for l := range 8 {
+						g[(jg+8*v+l)*s+k] = t[v][l]
+					}
 				}
 			}
 		}
@@ -185,6 +211,17 @@ func tile2x1(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
 	s10.Store(vecAt(g1, 0))
 }
 
+// rowAt returns a pointer to row i of x (row stride d), panicking unless
+// the whole row lies in x: the kernels below check each row once and then
+// address its vectors through the pointer, without a bounds check per
+// vector.
+func rowAt(x []float64, i, d int) unsafe.Pointer {
+	if uint(i) >= uint(len(x)/d) {
+		panic("linear: row index out of range")
+	}
+	return unsafe.Pointer(&x[i*d])
+}
+
 // colSumsVec adds the rows idx of x (row stride d) in order to sum, one
 // vector of eight columns at a time over the whole vectors of the row
 // (columns 0 to d&^7), each weighted by w[i] with one FMA when w is not nil,
@@ -194,44 +231,55 @@ func tile2x1(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
 // stays in a register for four of them.
 func colSumsVec(sum []float64, vary []uint8, ref, x, w []float64, d int, idx []int) {
 	nv := d / 8
+	if nv == 0 {
+		return
+	}
 	sum, vary, ref = sum[:8*nv], vary[:nv], ref[:8*nv]
-	row := func(i, v int) *[8]float64 { return (*[8]float64)(x[i*d+8*v : i*d+8*v+8]) }
+	sp, rp := unsafe.Pointer(&sum[0]), unsafe.Pointer(&ref[0])
 	q := 0
 	for ; q+4 <= len(idx); q += 4 {
 		i0, i1, i2, i3 := idx[q], idx[q+1], idx[q+2], idx[q+3]
+		x0, x1, x2, x3 := rowAt(x, i0, d), rowAt(x, i1, d), rowAt(x, i2, d), rowAt(x, i3, d)
+		var f0, f1, f2, f3 archsimd.Float64x8
+		if w != nil {
+			f0, f1 = archsimd.BroadcastFloat64x8(w[i0]), archsimd.BroadcastFloat64x8(w[i1])
+			f2, f3 = archsimd.BroadcastFloat64x8(w[i2]), archsimd.BroadcastFloat64x8(w[i3])
+		}
 		for v := range nv {
-			s := (*[8]float64)(sum[8*v:])
-			r := archsimd.LoadFloat64x8((*[8]float64)(ref[8*v:]))
-			acc := archsimd.LoadFloat64x8(s)
-			x0, x1 := archsimd.LoadFloat64x8(row(i0, v)), archsimd.LoadFloat64x8(row(i1, v))
-			x2, x3 := archsimd.LoadFloat64x8(row(i2, v)), archsimd.LoadFloat64x8(row(i3, v))
+			o := 64 * v
+			r := archsimd.LoadFloat64x8(vecAt(rp, o))
+			acc := archsimd.LoadFloat64x8(vecAt(sp, o))
+			a0, a1 := archsimd.LoadFloat64x8(vecAt(x0, o)), archsimd.LoadFloat64x8(vecAt(x1, o))
+			a2, a3 := archsimd.LoadFloat64x8(vecAt(x2, o)), archsimd.LoadFloat64x8(vecAt(x3, o))
 			if w == nil {
-				acc = acc.Add(x0).Add(x1).Add(x2).Add(x3)
+				acc = acc.Add(a0).Add(a1).Add(a2).Add(a3)
 			} else {
-				acc = x0.MulAdd(archsimd.BroadcastFloat64x8(w[i0]), acc)
-				acc = x1.MulAdd(archsimd.BroadcastFloat64x8(w[i1]), acc)
-				acc = x2.MulAdd(archsimd.BroadcastFloat64x8(w[i2]), acc)
-				acc = x3.MulAdd(archsimd.BroadcastFloat64x8(w[i3]), acc)
+				acc = a3.MulAdd(f3, a2.MulAdd(f2, a1.MulAdd(f1, a0.MulAdd(f0, acc))))
 			}
-			acc.Store(s)
-			m := x0.NotEqual(r).Or(x1.NotEqual(r)).Or(x2.NotEqual(r)).Or(x3.NotEqual(r))
+			acc.Store(vecAt(sp, o))
+			m := a0.NotEqual(r).Or(a1.NotEqual(r)).Or(a2.NotEqual(r)).Or(a3.NotEqual(r))
 			vary[v] |= m.ToBits()
 		}
 	}
 	for ; q < len(idx); q++ {
 		i := idx[q]
+		x0 := rowAt(x, i, d)
+		var f0 archsimd.Float64x8
+		if w != nil {
+			f0 = archsimd.BroadcastFloat64x8(w[i])
+		}
 		for v := range nv {
-			s := (*[8]float64)(sum[8*v:])
-			r := archsimd.LoadFloat64x8((*[8]float64)(ref[8*v:]))
-			acc := archsimd.LoadFloat64x8(s)
-			x0 := archsimd.LoadFloat64x8(row(i, v))
+			o := 64 * v
+			r := archsimd.LoadFloat64x8(vecAt(rp, o))
+			acc := archsimd.LoadFloat64x8(vecAt(sp, o))
+			a0 := archsimd.LoadFloat64x8(vecAt(x0, o))
 			if w == nil {
-				acc = acc.Add(x0)
+				acc = acc.Add(a0)
 			} else {
-				acc = x0.MulAdd(archsimd.BroadcastFloat64x8(w[i]), acc)
+				acc = a0.MulAdd(f0, acc)
 			}
-			acc.Store(s)
-			vary[v] |= x0.NotEqual(r).ToBits()
+			acc.Store(vecAt(sp, o))
+			vary[v] |= a0.NotEqual(r).ToBits()
 		}
 	}
 	archsimd.ClearAVXUpperBits() // scalar code follows
@@ -242,12 +290,15 @@ func colSumsVec(sum []float64, vary []uint8, ref, x, w []float64, d int, idx []i
 // subtractions, eight at a time.
 func centreVec(a []float64, s int, x []float64, d int, idx []int, mean []float64) {
 	nv := d / 8
-	mean = mean[:8*nv]
+	if nv == 0 || len(idx) == 0 {
+		return
+	}
+	_, mean = a[(len(idx)-1)*s+8*nv-1], mean[:8*nv]
+	mp, ap := unsafe.Pointer(&mean[0]), unsafe.Pointer(&a[0])
 	for q, i := range idx {
-		src, dst := x[i*d:i*d+8*nv], a[q*s:q*s+8*nv]
-		for v := range nv {
-			m := archsimd.LoadFloat64x8((*[8]float64)(mean[8*v:]))
-			archsimd.LoadFloat64x8((*[8]float64)(src[8*v:])).Sub(m).Store((*[8]float64)(dst[8*v:]))
+		src, dst := rowAt(x, i, d), unsafe.Add(ap, 8*q*s)
+		for o := 0; o < 64*nv; o += 64 {
+			archsimd.LoadFloat64x8(vecAt(src, o)).Sub(archsimd.LoadFloat64x8(vecAt(mp, o))).Store(vecAt(dst, o))
 		}
 	}
 	archsimd.ClearAVXUpperBits() // scalar code follows
@@ -257,12 +308,257 @@ func centreVec(a []float64, s int, x []float64, d int, idx []int, mean []float64
 // row stride s (a multiple of 8), padding included: the scalar products,
 // eight at a time.
 func scaleRowsVec(aw, a []float64, s int, w []float64, idx []int) {
+	if len(idx) == 0 {
+		return
+	}
+	_, _ = aw[len(idx)*s-1], a[len(idx)*s-1]
+	ap, wp := unsafe.Pointer(&a[0]), unsafe.Pointer(&aw[0])
 	for q, i := range idx {
 		f := archsimd.BroadcastFloat64x8(w[i])
-		src, dst := a[q*s:(q+1)*s], aw[q*s:(q+1)*s]
-		for o := 0; o+8 <= len(src); o += 8 {
-			archsimd.LoadFloat64x8((*[8]float64)(src[o:])).Mul(f).Store((*[8]float64)(dst[o:]))
+		src, dst := unsafe.Add(ap, 8*q*s), unsafe.Add(wp, 8*q*s)
+		for o := 0; o < 8*s; o += 64 {
+			archsimd.LoadFloat64x8(vecAt(src, o)).Mul(f).Store(vecAt(dst, o))
 		}
 	}
 	archsimd.ClearAVXUpperBits() // scalar code follows
+}
+
+// colTile1 is colTile8 for 1 vector of output rows.
+//
+//go:noinline
+func colTile1(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+}
+
+// colTile2 is colTile8 for 2 vectors of output rows.
+//
+//go:noinline
+func colTile2(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	s1 := archsimd.LoadFloat64x8(&t[1])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+	s1.Store(&t[1])
+}
+
+// colTile3 is colTile8 for 3 vectors of output rows.
+//
+//go:noinline
+func colTile3(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	s1 := archsimd.LoadFloat64x8(&t[1])
+	s2 := archsimd.LoadFloat64x8(&t[2])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+	s1.Store(&t[1])
+	s2.Store(&t[2])
+}
+
+// colTile4 is colTile8 for 4 vectors of output rows.
+//
+//go:noinline
+func colTile4(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	s1 := archsimd.LoadFloat64x8(&t[1])
+	s2 := archsimd.LoadFloat64x8(&t[2])
+	s3 := archsimd.LoadFloat64x8(&t[3])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+	s1.Store(&t[1])
+	s2.Store(&t[2])
+	s3.Store(&t[3])
+}
+
+// colTile5 is colTile8 for 5 vectors of output rows.
+//
+//go:noinline
+func colTile5(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	s1 := archsimd.LoadFloat64x8(&t[1])
+	s2 := archsimd.LoadFloat64x8(&t[2])
+	s3 := archsimd.LoadFloat64x8(&t[3])
+	s4 := archsimd.LoadFloat64x8(&t[4])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		s4 = archsimd.LoadFloat64x8(vecAt(a, 256)).MulAdd(x, s4)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+	s1.Store(&t[1])
+	s2.Store(&t[2])
+	s3.Store(&t[3])
+	s4.Store(&t[4])
+}
+
+// colTile6 is colTile8 for 6 vectors of output rows.
+//
+//go:noinline
+func colTile6(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	s1 := archsimd.LoadFloat64x8(&t[1])
+	s2 := archsimd.LoadFloat64x8(&t[2])
+	s3 := archsimd.LoadFloat64x8(&t[3])
+	s4 := archsimd.LoadFloat64x8(&t[4])
+	s5 := archsimd.LoadFloat64x8(&t[5])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		s4 = archsimd.LoadFloat64x8(vecAt(a, 256)).MulAdd(x, s4)
+		s5 = archsimd.LoadFloat64x8(vecAt(a, 320)).MulAdd(x, s5)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+	s1.Store(&t[1])
+	s2.Store(&t[2])
+	s3.Store(&t[3])
+	s4.Store(&t[4])
+	s5.Store(&t[5])
+}
+
+// colTile7 is colTile8 for 7 vectors of output rows.
+//
+//go:noinline
+func colTile7(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	s1 := archsimd.LoadFloat64x8(&t[1])
+	s2 := archsimd.LoadFloat64x8(&t[2])
+	s3 := archsimd.LoadFloat64x8(&t[3])
+	s4 := archsimd.LoadFloat64x8(&t[4])
+	s5 := archsimd.LoadFloat64x8(&t[5])
+	s6 := archsimd.LoadFloat64x8(&t[6])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		s4 = archsimd.LoadFloat64x8(vecAt(a, 256)).MulAdd(x, s4)
+		s5 = archsimd.LoadFloat64x8(vecAt(a, 320)).MulAdd(x, s5)
+		s6 = archsimd.LoadFloat64x8(vecAt(a, 384)).MulAdd(x, s6)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+	s1.Store(&t[1])
+	s2.Store(&t[2])
+	s3.Store(&t[3])
+	s4.Store(&t[4])
+	s5.Store(&t[5])
+	s6.Store(&t[6])
+}
+
+// colTile8 adds one output column (b's column, one value per data row,
+// broadcast) to eight vectors of eight output rows (a's 64 columns from
+// the tile's first row) in t: t[v][l] is entry (8v+l, k) of the Gram. Each
+// lane runs one entry's FMA chain over the rows in order; b points at the
+// column's value in the first data row, a at the tile's first column, rs
+// is the byte stride of the data rows and n ≥ 1 their number.
+//
+//go:noinline
+func colTile8(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	s0 := archsimd.LoadFloat64x8(&t[0])
+	s1 := archsimd.LoadFloat64x8(&t[1])
+	s2 := archsimd.LoadFloat64x8(&t[2])
+	s3 := archsimd.LoadFloat64x8(&t[3])
+	s4 := archsimd.LoadFloat64x8(&t[4])
+	s5 := archsimd.LoadFloat64x8(&t[5])
+	s6 := archsimd.LoadFloat64x8(&t[6])
+	s7 := archsimd.LoadFloat64x8(&t[7])
+	for {
+		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		s4 = archsimd.LoadFloat64x8(vecAt(a, 256)).MulAdd(x, s4)
+		s5 = archsimd.LoadFloat64x8(vecAt(a, 320)).MulAdd(x, s5)
+		s6 = archsimd.LoadFloat64x8(vecAt(a, 384)).MulAdd(x, s6)
+		s7 = archsimd.LoadFloat64x8(vecAt(a, 448)).MulAdd(x, s7)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+	}
+	s0.Store(&t[0])
+	s1.Store(&t[1])
+	s2.Store(&t[2])
+	s3.Store(&t[3])
+	s4.Store(&t[4])
+	s5.Store(&t[5])
+	s6.Store(&t[6])
+	s7.Store(&t[7])
+}
+
+// colTile runs colTile1 to colTile8 by m; a direct call keeps t on the
+// caller's stack.
+func colTile(m int, t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
+	switch m {
+	case 1:
+		colTile1(t, a, b, rs, n)
+	case 2:
+		colTile2(t, a, b, rs, n)
+	case 3:
+		colTile3(t, a, b, rs, n)
+	case 4:
+		colTile4(t, a, b, rs, n)
+	case 5:
+		colTile5(t, a, b, rs, n)
+	case 6:
+		colTile6(t, a, b, rs, n)
+	case 7:
+		colTile7(t, a, b, rs, n)
+	default:
+		colTile8(t, a, b, rs, n)
+	}
 }

@@ -108,10 +108,13 @@ func (g *gramScratch) addBlock(in *rows, idx []int) float64 {
 		if d8 > 0 {
 			centreVec(a, s, in.x, d, ch, g.mean)
 		}
+		my := g.mean[d]
 		for q, i := range ch {
 			row := a[q*s : q*s+d1]
-			centre(row[d8:d], in.x[i*d+d8:(i+1)*d], g.mean[d8:d])
-			row[d] = in.y[i] - g.mean[d]
+			if d8 < d {
+				centre(row[d8:d], in.x[i*d+d8:(i+1)*d], g.mean[d8:d])
+			}
+			row[d] = in.y[i] - my
 		}
 		aw := a
 		if g.aw != nil {
@@ -150,8 +153,20 @@ func blockMeans(in *rows, mean []float64, varies []bool, vary []uint8, idx []int
 			varies[j] = vary[j/8]>>(j%8)&1 != 0
 		}
 	}
+	if d8 == d && in.w == nil { // the SIMD kernel did every feature
+		sum, vy := mean[d], false
+		for _, i := range idx {
+			yi := in.y[i]
+			vy = vy || yi != yref
+			sum += yi
+		}
+		mean[d], varies[d] = sum, vy
+	}
 	w := 0.0
 	for _, i := range idx {
+		if d8 == d && in.w == nil {
+			break
+		}
 		row, yi := in.x[i*d:(i+1)*d], in.y[i]
 		if yi != yref {
 			varies[d] = true

@@ -233,3 +233,70 @@ func TestPinnedModelBitsBothPaths(t *testing.T) {
 		withSIMD(t, on, func() { TestPinnedModelBits(t) })
 	}
 }
+
+// TestLossVecMatchesRowLoss holds the lane-wise log-loss to rowLoss bit
+// for bit on margins from every branch of expNeg and log1pUnit: both
+// zeros, the edges of the small-margin and underflow branches, the edge
+// of log1p's √2 − 1 split, subnormal and huge results, NaN and ±Inf, and a
+// spread of ordinary values, with both labels.
+func TestLossVecMatchesRowLoss(t *testing.T) {
+	logPaths(t)
+	r := rand.New(rand.NewPCG(47, 48))
+	edges := []float64{0, math.Copysign(0, -1), 0x1p-28, 0x1p-29, 0x1p-27, 1e-300, 5e-324,
+		0.8813735870195429, 0.881373587019543, 0.8813735870195431, math.Ln2, 1, 20.0, 20.1, 36.7, 37.5,
+		700, 707.7, 708.3, 708.4, 708.5, 709, 744.4, 745.1, 745.2, 746, 1e10, math.MaxFloat64,
+		math.Inf(1), math.NaN()}
+	var eta []float64
+	for _, e := range edges {
+		eta = append(eta, e, -e, math.Nextafter(e, 0), -math.Nextafter(e, 0), math.Nextafter(e, math.Inf(1)), -math.Nextafter(e, math.Inf(1)))
+	}
+	// Every margin within 400 ulps of −log(√2 − 1), where log1pUnit splits
+	// on x < √2 − 1 and then on 1+x's fraction against √2's.
+	for v, k := 0.8813735870195430, 0; k < 400; k++ {
+		v = math.Nextafter(v, 1)
+		w := 0.8813735870195430
+		for range k {
+			w = math.Nextafter(w, 0)
+		}
+		eta = append(eta, v, -v, w, -w)
+	}
+	for range 20000 {
+		v := r.NormFloat64() * math.Pow(10, float64(r.IntN(9)-5))
+		if r.IntN(10) == 0 {
+			v = math.Log(1/math.Sqrt2-1+float64(r.IntN(3)-1)*1e-12) * float64(1-2*r.IntN(2)) // near √2 − 1
+		}
+		eta = append(eta, v)
+	}
+	eta = append(eta, 1, 2, 3) // a tail shorter than a vector
+	n := len(eta)
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = float64(r.IntN(2))
+	}
+	out := [4][]float64{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)}
+	var b lossBlock
+	for lo := 0; lo < n; lo += marginBlock {
+		m := min(marginBlock, n-lo)
+		withSIMD(t, true, func() {
+			if simdEnabled {
+				lossVec(eta[lo:lo+m], y[lo:lo+m], b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
+			} else {
+				for q := range m {
+					b.l[q], b.res[q], b.curv[q], b.p[q] = rowLoss(eta[lo+q], y[lo+q] == 1)
+				}
+			}
+		})
+		copy(out[0][lo:], b.l[:m])
+		copy(out[1][lo:], b.res[:m])
+		copy(out[2][lo:], b.curv[:m])
+		copy(out[3][lo:], b.p[:m])
+	}
+	for i, e := range eta {
+		l, res, curv, p := rowLoss(e, y[i] == 1)
+		for k, want := range []float64{l, res, curv, p} {
+			if got := out[k][i]; math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Fatalf("η = %v (%#x), y = %v: output %d is %v, rowLoss gives %v", e, math.Float64bits(e), y[i], k, got, want)
+			}
+		}
+	}
+}

@@ -51,24 +51,22 @@ func runLoss(r *Result, t *Task, in *rows) {
 		h = newHessian(in.x, d)
 	}
 	loss := 0.0
-	var buf [marginBlock]float64
+	var b lossBlock
 	for lo := 0; lo < in.n; lo += marginBlock {
-		eta := buf[:min(marginBlock, in.n-lo)]
-		linear.Margins(eta, in.x[lo*d:], d, t.Beta[:d], t.Beta[d])
-		for q, e := range eta {
+		m := b.run(in, lo, t.Beta)
+		for q := range m {
 			i := lo + q
 			if !in.trains(i) {
 				continue
 			}
-			pos := in.y[i] == 1
 			wi := t.ClassWeights[0]
-			if pos {
+			if in.y[i] == 1 {
 				wi = t.ClassWeights[1]
 			}
 			if in.w != nil {
 				wi = float64(wi * in.w[i])
 			}
-			l, res, curv, _ := rowLoss(e, pos)
+			l, res, curv := b.l[q], b.res[q], b.curv[q]
 			loss = math.FMA(wi, l, loss)
 			gr := float64(wi * res)
 			if h != nil {
@@ -185,45 +183,52 @@ func (h *hessian) results(r *Result) {
 func runEval(r *Result, t *Task, in *rows) error {
 	r.Train = newSetSums(t.ExactTrain, in.n, in.w != nil)
 	r.Holdout = newSetSums(t.ExactHoldout, 0, in.w != nil)
-	in.forRows(t.Beta, false, func(i int, eta float64) {
-		s := r.Train
-		if !in.trains(i) {
-			s = r.Holdout
-		}
-		pos := in.y[i] == 1
-		l, _, _, p := rowLoss(eta, pos)
-		wi := in.weight(i)
-		s.N++
-		s.W += wi
-		s.LogLoss = math.FMA(wi, l, s.LogLoss)
-		b := calBin(p)
-		s.CalN[b]++
-		s.CalW[b] += wi
-		s.CalP[b] = math.FMA(wi, p, s.CalP[b])
-		if pos {
-			s.CalY[b] += wi
-		}
-		switch {
-		case s.Hist != nil:
-			k := min(int(float64(p*HistBins)), HistBins-1)
-			if pos {
-				k += HistBins
+	var blk lossBlock
+	for lo := 0; lo < in.n; lo += marginBlock {
+		for q := range blk.run(in, lo, t.Beta) {
+			i := lo + q
+			s := r.Train
+			if !in.trains(i) {
+				s = r.Holdout
 			}
-			s.Hist[k] += wi
-		default:
-			s.Scores = append(s.Scores, p)
-			s.Labels = append(s.Labels, pos)
-			if in.w != nil {
-				s.ScoreW = append(s.ScoreW, wi)
-			}
+			evalRow(s, in.y[i] == 1, blk.l[q], blk.p[q], in.weight(i), in.w != nil)
 		}
-	})
+	}
 	for _, s := range []*SetSums{r.Train, r.Holdout} {
 		if !finite(s.W) || !finite(s.LogLoss) || !allFinite(s.CalP) || !allFinite(s.CalW) {
 			return errors.New("a metric sum is not finite: a held-out row's margin overflowed")
 		}
 	}
 	return nil
+}
+
+// evalRow adds a row with label pos, log-loss l, score p and weight wi to
+// the sums s.
+func evalRow(s *SetSums, pos bool, l, p, wi float64, weighted bool) {
+	s.N++
+	s.W += wi
+	s.LogLoss = math.FMA(wi, l, s.LogLoss)
+	b := calBin(p)
+	s.CalN[b]++
+	s.CalW[b] += wi
+	s.CalP[b] = math.FMA(wi, p, s.CalP[b])
+	if pos {
+		s.CalY[b] += wi
+	}
+	switch {
+	case s.Hist != nil:
+		k := min(int(float64(p*HistBins)), HistBins-1)
+		if pos {
+			k += HistBins
+		}
+		s.Hist[k] += wi
+	default:
+		s.Scores = append(s.Scores, p)
+		s.Labels = append(s.Labels, pos)
+		if weighted {
+			s.ScoreW = append(s.ScoreW, wi)
+		}
+	}
 }
 
 // newSetSums returns empty sums, with room for n scores in exact mode.

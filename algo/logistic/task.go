@@ -205,20 +205,26 @@ func (in *rows) trains(i int) bool { return in.hold == nil || !in.hold[i] }
 // marginBlock is how many rows' margins are computed ahead of their use.
 const marginBlock = 256
 
-// forRows calls f for every row in order with its margin at beta, skipping
-// held-out rows when trainOnly.
-func (in *rows) forRows(beta []float64, trainOnly bool, f func(i int, eta float64)) {
-	var buf [marginBlock]float64
-	for lo := 0; lo < in.n; lo += marginBlock {
-		eta := buf[:min(marginBlock, in.n-lo)]
-		linear.Margins(eta, in.x[lo*in.d:], in.d, beta[:in.d], beta[in.d])
-		for q, e := range eta {
-			if trainOnly && !in.trains(lo+q) {
-				continue
-			}
-			f(lo+q, e)
-		}
+// lossBlock holds the margins of a block of up to marginBlock rows and
+// each row's rowLoss.
+type lossBlock struct {
+	eta, l, res, curv, p [marginBlock]float64
+}
+
+// run computes the block of rows from lo at beta and returns its length.
+func (b *lossBlock) run(in *rows, lo int, beta []float64) int {
+	m := min(marginBlock, in.n-lo)
+	d := in.d
+	linear.Margins(b.eta[:m], in.x[lo*d:], d, beta[:d], beta[d])
+	y := in.y[lo : lo+m]
+	if simdEnabled {
+		lossVec(b.eta[:m], y, b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
+		return m
 	}
+	for q, e := range b.eta[:m] {
+		b.l[q], b.res[q], b.curv[q], b.p[q] = rowLoss(e, y[q] == 1)
+	}
+	return m
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
