@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -212,4 +214,43 @@ func threadCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReferenceFile runs a whole job in one process (init, five
+// iterations, every table and prep built as a worker builds them) on the
+// CSV files of the shared benchmark generator, for comparison with its
+// numpy anchor (anchors.py als, rank 32, λ = 1 plain, α = 40). Set
+// MATHCRM_ALS_BENCH_DIR to the folder holding ratings_5m.csv and
+// ratings_implicit_5m.csv; it skips otherwise. s/iteration includes the
+// init pass and the first pass's preps.
+func BenchmarkReferenceFile(b *testing.B) {
+	dir := os.Getenv("MATHCRM_ALS_BENCH_DIR")
+	if dir == "" {
+		b.Skip("MATHCRM_ALS_BENCH_DIR not set")
+	}
+	for _, implicit := range []bool{false, true} {
+		name, file := "explicit", "ratings_5m.csv"
+		if implicit {
+			name, file = "implicit", "ratings_implicit_5m.csv"
+		}
+		b.Run(name, func(b *testing.B) {
+			tr := readTriples(b, filepath.Join(dir, file))
+			u, i := tr.blocks(64)
+			cfg := DefaultConfig()
+			cfg.Rank, cfg.Lambda, cfg.Iterations, cfg.RegScaling = 32, 1, 5, RegNone
+			cfg.Implicit, cfg.Alpha = implicit, 40
+			runtime.GC()
+			var m *Model
+			var err error
+			timePass(b, len(tr.users)*cfg.Iterations, func() {
+				if m, err = Reference(cfg, u, i); err != nil {
+					b.Fatal(err)
+				}
+			})
+			sinkModel = m
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/float64(cfg.Iterations), "s/iteration")
+			last := m.History[len(m.History)-1]
+			b.Logf("objective %.3f, train RMSE %.6f", last.Objective, last.TrainRMSE)
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package als
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -203,3 +204,46 @@ func (t *Table) Index(id string) (int, bool) {
 // same layout resolve a Block to the same positions, so a worker can key
 // what it keeps of a Prep by it.
 func (t *Table) Layout() uint64 { return t.lay.hash }
+
+// UnmarshalJSON decodes a Table written by encoding/json and rebuilds its
+// index, checking it as NewTable does.
+func (t *Table) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Rank  int       `json:"rank"`
+		IDs   []string  `json:"ids"`
+		F     []float64 `json:"f"`
+		Count []int32   `json:"count"`
+		Start []int     `json:"start"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	start := raw.Start
+	if len(start) == 0 {
+		start = []int{0, len(raw.IDs)}
+	}
+	n, r := len(raw.IDs), raw.Rank
+	if start[0] != 0 || start[len(start)-1] != n || !slices.IsSorted(start) ||
+		(r < 1 && n > 0) || len(raw.F) != n*r || (raw.Count != nil && len(raw.Count) != n) {
+		return errorf(ErrFactors, "table of %d rows of rank %d with %d factors, %d counts and shard offsets %v",
+			n, r, len(raw.F), len(raw.Count), raw.Start)
+	}
+	shards := make([]*Factors, len(start)-1)
+	for s := range shards {
+		lo, hi := start[s], start[s+1]
+		if lo == hi {
+			continue // an empty shard
+		}
+		f := &Factors{IDs: raw.IDs[lo:hi], Rank: r, F: raw.F[lo*r : hi*r]}
+		if raw.Count != nil {
+			f.Count = raw.Count[lo:hi]
+		}
+		shards[s] = f
+	}
+	nt, err := NewTable(nil, shards)
+	if err != nil {
+		return err
+	}
+	t.Rank, t.IDs, t.F, t.Count, t.Start, t.lay = nt.Rank, nt.IDs, nt.F, nt.Count, nt.Start, nt.lay
+	return nil
+}

@@ -1,6 +1,8 @@
 package als
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -90,5 +92,42 @@ func TestRecommend(t *testing.T) {
 	}
 	if _, ok := m.Score("nobody", "2"); ok {
 		t.Error("Score of an unknown user")
+	}
+}
+
+// TestModelJSON: a model written as JSON reads back with working indexes
+// and the same recommendations.
+func TestModelJSON(t *testing.T) {
+	u, i := spark(t).blocks(2)
+	m, err := Reference(testConfigs()["implicit"], u, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Model
+	if err := json.Unmarshal([]byte(mustJSON(t, m)), &back); err != nil {
+		t.Fatal(err)
+	}
+	if modelHash(&back) != modelHash(m) {
+		t.Fatal("model changed through JSON")
+	}
+	if a, b := fmt.Sprint(m.Recommend(nil, "3", nil, 5)), fmt.Sprint(back.Recommend(nil, "3", nil, 5)); a != b {
+		t.Errorf("recommendations %s, after JSON %s", a, b)
+	}
+	if err := json.Unmarshal([]byte(`{"rank":1,"ids":["a","a"],"f":[1,2]}`), new(Table)); !errors.Is(err, ErrFactors) {
+		t.Errorf("duplicate ids: %v", err)
+	}
+}
+
+func TestEmptyTableJSON(t *testing.T) {
+	tab, err := NewTable(nil, []*Factors{nil, nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Table
+	if err := json.Unmarshal([]byte(mustJSON(t, tab)), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Len() != 0 || len(back.Start) != 3 {
+		t.Errorf("empty table read back with %d rows and offsets %v", back.Len(), back.Start)
 	}
 }
