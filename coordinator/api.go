@@ -97,7 +97,11 @@ func (c *Coordinator) serve(m *nats.Msg, verb string) {
 		c.reply(m, nil, fmt.Errorf("%w: unknown API %q", ErrInvalid, verb))
 		return
 	}
-	if !c.IsLeader() {
+	// A new leader answers once it has applied what earlier leaders committed.
+	for wait := time.Now().Add(10 * time.Second); c.IsLeader() && !c.caughtUp.Load() && time.Now().Before(wait); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !c.IsLeader() || !c.caughtUp.Load() {
 		c.reply(m, nil, ErrNotLeader)
 		return
 	}

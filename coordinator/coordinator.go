@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -28,15 +29,19 @@ var ErrNotLeader = errors.New("coordinator: no leader")
 
 // Coordinator is one coordinator process's state and goroutines.
 type Coordinator struct {
-	cfg     Config
-	log     *slog.Logger
-	nc      *nats.Conn
-	store   *store.Store
-	fsm     *FSM
-	raft    *raft.Raft
-	trans   *raft.NetworkTransport
-	logs    io.Closer
-	members *members
+	// caughtUp is true while this leader has applied every entry committed
+	// before its term (a barrier went through): only then does it answer
+	// the API, so no read sees older state than a write that succeeded.
+	caughtUp atomic.Bool
+	cfg      Config
+	log      *slog.Logger
+	nc       *nats.Conn
+	store    *store.Store
+	fsm      *FSM
+	raft     *raft.Raft
+	trans    *raft.NetworkTransport
+	logs     io.Closer
+	members  *members
 
 	kick chan struct{} // wakes the job scheduler
 
@@ -177,6 +182,7 @@ func (c *Coordinator) leaderLoop() {
 	}
 	var cur *term
 	stopLeading := func() {
+		c.caughtUp.Store(false)
 		if cur != nil {
 			cur.cancel()
 			<-cur.done
@@ -197,6 +203,7 @@ func (c *Coordinator) leaderLoop() {
 			if err := c.raft.Barrier(5 * time.Second).Error(); err != nil {
 				continue
 			}
+			c.caughtUp.Store(true)
 			c.log.Info("leading")
 			ctx, cancel := context.WithCancel(context.Background())
 			cur = &term{cancel: cancel, done: make(chan struct{})}
