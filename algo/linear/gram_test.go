@@ -39,7 +39,7 @@ func logPaths(t *testing.T) {
 func TestAddGramMatchesDefinition(t *testing.T) {
 	logPaths(t)
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, d := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 24, 33, 34, 40, 41, 70} {
+	for _, d := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 24, 33, 34, 40, 41, 57, 63, 64, 65, 70, 130} {
 		s := GramStride(d)
 		for _, n := range []int{0, 1, 3, 61, 62, 63, 1000} {
 			a := make([]float64, n*s)

@@ -30,7 +30,7 @@ func vecAt(p unsafe.Pointer, off int) *[8]float64 { return (*[8]float64)(unsafe.
 // addGramVec is AddGram on the SIMD path; AddGram checked the lengths.
 // The columns in whole vectors (0 to d&^7) go by row tiles, pairs of output
 // rows by up to four vectors of columns. The last d%8 columns, if any, go
-// by column tiles, one output column by up to eight vectors of output rows,
+// by column tiles, one output column by up to seven vectors of output rows,
 // the transpose: there a row tile would run eight lanes for each real
 // entry of the partial vector, and a column tile runs one vector for every
 // eight rows. For 32 features and the target that is 85 vector FMAs a data
@@ -63,8 +63,8 @@ func addGramVec(g, a, b []float64, n, d, s int) {
 			}
 		}
 		for k := 8 * nf; k < d; k++ {
-			for jg := 0; jg <= k; jg += 64 {
-				m := min(8, (k-jg)/8+1)
+			for jg := 0; jg <= k; jg += 56 {
+				m := min(7, (k-jg)/8+1)
 				archsimd.ClearAVXUpperBits() // scalar code follows
 				for v := range m {
 					for l := range 8 {
@@ -90,8 +90,11 @@ func addGramVec(g, a, b []float64, n, d, s int) {
 // columns, rs is the byte stride of the data rows and n ≥ 1 their number
 // (the pointers never leave the data: checkptr would object). Each
 // lane of an accumulator runs one entry's FMA chain over the rows in order.
-// One row per trip: with two, Go's scheduler issues all their loads first
-// and spills accumulators.
+// Two rows per trip, each in its own basic block (the exit test between
+// them keeps Go's scheduler from issuing the second row's loads before the
+// first row's FMAs, which would spill accumulators): MulAdd leaves its
+// result in a factor's register, so each row moves the accumulators, and
+// two rows bring them back with half the moves.
 //
 //go:noinline
 func tile2x4(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
@@ -107,6 +110,20 @@ func tile2x4(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
 	for {
 		x0 := archsimd.BroadcastFloat64x8(*(*float64)(a))
 		x1 := archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(a, 8)))
+		s00 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x0, s00)
+		s10 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x1, s10)
+		s01 = archsimd.LoadFloat64x8(vecAt(b, 64)).MulAdd(x0, s01)
+		s11 = archsimd.LoadFloat64x8(vecAt(b, 64)).MulAdd(x1, s11)
+		s02 = archsimd.LoadFloat64x8(vecAt(b, 128)).MulAdd(x0, s02)
+		s12 = archsimd.LoadFloat64x8(vecAt(b, 128)).MulAdd(x1, s12)
+		s03 = archsimd.LoadFloat64x8(vecAt(b, 192)).MulAdd(x0, s03)
+		s13 = archsimd.LoadFloat64x8(vecAt(b, 192)).MulAdd(x1, s13)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x0 = archsimd.BroadcastFloat64x8(*(*float64)(a))
+		x1 = archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(a, 8)))
 		s00 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x0, s00)
 		s10 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x1, s10)
 		s01 = archsimd.LoadFloat64x8(vecAt(b, 64)).MulAdd(x0, s01)
@@ -154,6 +171,18 @@ func tile2x3(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x0 = archsimd.BroadcastFloat64x8(*(*float64)(a))
+		x1 = archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(a, 8)))
+		s00 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x0, s00)
+		s10 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x1, s10)
+		s01 = archsimd.LoadFloat64x8(vecAt(b, 64)).MulAdd(x0, s01)
+		s11 = archsimd.LoadFloat64x8(vecAt(b, 64)).MulAdd(x1, s11)
+		s02 = archsimd.LoadFloat64x8(vecAt(b, 128)).MulAdd(x0, s02)
+		s12 = archsimd.LoadFloat64x8(vecAt(b, 128)).MulAdd(x1, s12)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s00.Store(vecAt(g, 0))
 	s01.Store(vecAt(g, 64))
@@ -183,6 +212,16 @@ func tile2x2(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x0 = archsimd.BroadcastFloat64x8(*(*float64)(a))
+		x1 = archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(a, 8)))
+		s00 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x0, s00)
+		s10 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x1, s10)
+		s01 = archsimd.LoadFloat64x8(vecAt(b, 64)).MulAdd(x0, s01)
+		s11 = archsimd.LoadFloat64x8(vecAt(b, 64)).MulAdd(x1, s11)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s00.Store(vecAt(g, 0))
 	s01.Store(vecAt(g, 64))
@@ -200,6 +239,14 @@ func tile2x1(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
 	for {
 		x0 := archsimd.BroadcastFloat64x8(*(*float64)(a))
 		x1 := archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(a, 8)))
+		s00 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x0, s00)
+		s10 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x1, s10)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x0 = archsimd.BroadcastFloat64x8(*(*float64)(a))
+		x1 = archsimd.BroadcastFloat64x8(*(*float64)(unsafe.Add(a, 8)))
 		s00 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x0, s00)
 		s10 = archsimd.LoadFloat64x8(vecAt(b, 0)).MulAdd(x1, s10)
 		if n--; n == 0 {
@@ -323,7 +370,7 @@ func scaleRowsVec(aw, a []float64, s int, w []float64, idx []int) {
 	archsimd.ClearAVXUpperBits() // scalar code follows
 }
 
-// colTile1 is colTile8 for 1 vector of output rows.
+// colTile1 is colTile7 for 1 vector of output rows.
 //
 //go:noinline
 func colTile1(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
@@ -335,11 +382,17 @@ func colTile1(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x = archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s0.Store(&t[0])
 }
 
-// colTile2 is colTile8 for 2 vectors of output rows.
+// colTile2 is colTile7 for 2 vectors of output rows.
 //
 //go:noinline
 func colTile2(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
@@ -353,12 +406,19 @@ func colTile2(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x = archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s0.Store(&t[0])
 	s1.Store(&t[1])
 }
 
-// colTile3 is colTile8 for 3 vectors of output rows.
+// colTile3 is colTile7 for 3 vectors of output rows.
 //
 //go:noinline
 func colTile3(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
@@ -374,13 +434,21 @@ func colTile3(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x = archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s0.Store(&t[0])
 	s1.Store(&t[1])
 	s2.Store(&t[2])
 }
 
-// colTile4 is colTile8 for 4 vectors of output rows.
+// colTile4 is colTile7 for 4 vectors of output rows.
 //
 //go:noinline
 func colTile4(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
@@ -398,6 +466,15 @@ func colTile4(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x = archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s0.Store(&t[0])
 	s1.Store(&t[1])
@@ -405,7 +482,7 @@ func colTile4(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 	s3.Store(&t[3])
 }
 
-// colTile5 is colTile8 for 5 vectors of output rows.
+// colTile5 is colTile7 for 5 vectors of output rows.
 //
 //go:noinline
 func colTile5(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
@@ -425,6 +502,16 @@ func colTile5(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x = archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		s4 = archsimd.LoadFloat64x8(vecAt(a, 256)).MulAdd(x, s4)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s0.Store(&t[0])
 	s1.Store(&t[1])
@@ -433,7 +520,7 @@ func colTile5(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 	s4.Store(&t[4])
 }
 
-// colTile6 is colTile8 for 6 vectors of output rows.
+// colTile6 is colTile7 for 6 vectors of output rows.
 //
 //go:noinline
 func colTile6(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
@@ -455,6 +542,17 @@ func colTile6(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
+		x = archsimd.BroadcastFloat64x8(*(*float64)(b))
+		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
+		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
+		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
+		s3 = archsimd.LoadFloat64x8(vecAt(a, 192)).MulAdd(x, s3)
+		s4 = archsimd.LoadFloat64x8(vecAt(a, 256)).MulAdd(x, s4)
+		s5 = archsimd.LoadFloat64x8(vecAt(a, 320)).MulAdd(x, s5)
+		if n--; n == 0 {
+			break
+		}
+		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
 	}
 	s0.Store(&t[0])
 	s1.Store(&t[1])
@@ -464,7 +562,13 @@ func colTile6(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 	s5.Store(&t[5])
 }
 
-// colTile7 is colTile8 for 7 vectors of output rows.
+// colTile7 adds one output column (b's column, one value per data row,
+// broadcast) to seven vectors of eight output rows (a's 56 columns from
+// the tile's first row) in t: t[v][l] is the tile's entry (8v+l, k). Each
+// lane runs one entry's FMA chain over the rows in order; b points at the
+// column's value in the first data row, a at the tile's first column, rs
+// is the byte stride of the data rows and n ≥ 1 their number. Two rows per
+// trip, as in tile2x4; eight vectors would spill.
 //
 //go:noinline
 func colTile7(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
@@ -488,35 +592,7 @@ func colTile7(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 			break
 		}
 		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
-	}
-	s0.Store(&t[0])
-	s1.Store(&t[1])
-	s2.Store(&t[2])
-	s3.Store(&t[3])
-	s4.Store(&t[4])
-	s5.Store(&t[5])
-	s6.Store(&t[6])
-}
-
-// colTile8 adds one output column (b's column, one value per data row,
-// broadcast) to eight vectors of eight output rows (a's 64 columns from
-// the tile's first row) in t: t[v][l] is entry (8v+l, k) of the Gram. Each
-// lane runs one entry's FMA chain over the rows in order; b points at the
-// column's value in the first data row, a at the tile's first column, rs
-// is the byte stride of the data rows and n ≥ 1 their number.
-//
-//go:noinline
-func colTile8(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
-	s0 := archsimd.LoadFloat64x8(&t[0])
-	s1 := archsimd.LoadFloat64x8(&t[1])
-	s2 := archsimd.LoadFloat64x8(&t[2])
-	s3 := archsimd.LoadFloat64x8(&t[3])
-	s4 := archsimd.LoadFloat64x8(&t[4])
-	s5 := archsimd.LoadFloat64x8(&t[5])
-	s6 := archsimd.LoadFloat64x8(&t[6])
-	s7 := archsimd.LoadFloat64x8(&t[7])
-	for {
-		x := archsimd.BroadcastFloat64x8(*(*float64)(b))
+		x = archsimd.BroadcastFloat64x8(*(*float64)(b))
 		s0 = archsimd.LoadFloat64x8(vecAt(a, 0)).MulAdd(x, s0)
 		s1 = archsimd.LoadFloat64x8(vecAt(a, 64)).MulAdd(x, s1)
 		s2 = archsimd.LoadFloat64x8(vecAt(a, 128)).MulAdd(x, s2)
@@ -524,7 +600,6 @@ func colTile8(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 		s4 = archsimd.LoadFloat64x8(vecAt(a, 256)).MulAdd(x, s4)
 		s5 = archsimd.LoadFloat64x8(vecAt(a, 320)).MulAdd(x, s5)
 		s6 = archsimd.LoadFloat64x8(vecAt(a, 384)).MulAdd(x, s6)
-		s7 = archsimd.LoadFloat64x8(vecAt(a, 448)).MulAdd(x, s7)
 		if n--; n == 0 {
 			break
 		}
@@ -537,10 +612,9 @@ func colTile8(t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 	s4.Store(&t[4])
 	s5.Store(&t[5])
 	s6.Store(&t[6])
-	s7.Store(&t[7])
 }
 
-// colTile runs colTile1 to colTile8 by m; a direct call keeps t on the
+// colTile runs colTile1 to colTile7 by m; a direct call keeps t on the
 // caller's stack.
 func colTile(m int, t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 	switch m {
@@ -556,9 +630,7 @@ func colTile(m int, t *[8][8]float64, a, b unsafe.Pointer, rs, n int) {
 		colTile5(t, a, b, rs, n)
 	case 6:
 		colTile6(t, a, b, rs, n)
-	case 7:
-		colTile7(t, a, b, rs, n)
 	default:
-		colTile8(t, a, b, rs, n)
+		colTile7(t, a, b, rs, n)
 	}
 }

@@ -7,8 +7,10 @@ package logistic
 
 func vecSupported() bool { return false }
 
-func fillRowsVec(a, b []float64, s int, x []float64, d int, idx []int, cw []float64) {
+func fillRowsVec(a, b []float64, s int, x []float64, d int, idx []int, gw, cw []float64) {
 	panic("logistic: no SIMD kernel in this build")
 }
 
 func lossVec(eta, y, l, res, curv, p []float64) { panic("logistic: no SIMD kernel in this build") }
+
+func allFiniteVec(s []float64) bool { panic("logistic: no SIMD kernel in this build") }

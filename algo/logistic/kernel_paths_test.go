@@ -300,3 +300,31 @@ func TestLossVecMatchesRowLoss(t *testing.T) {
 		}
 	}
 }
+
+// TestAllFiniteFast puts one NaN or infinity at every position of slices
+// of many lengths, on both paths.
+func TestAllFiniteFast(t *testing.T) {
+	logPaths(t)
+	for _, on := range []bool{false, true} {
+		withSIMD(t, on, func() {
+			for n := range 70 {
+				s := make([]float64, n)
+				for i := range s {
+					s[i] = float64(i) - 30.5
+				}
+				if !allFiniteFast(s) {
+					t.Fatalf("simd=%v n=%d: finite values reported non-finite", on, n)
+				}
+				for i := range s {
+					for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+						s[i] = bad
+						if allFiniteFast(s) {
+							t.Fatalf("simd=%v n=%d: %v at %d missed", on, n, bad, i)
+						}
+					}
+					s[i] = math.MaxFloat64
+				}
+			}
+		})
+	}
+}

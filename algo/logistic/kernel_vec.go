@@ -5,6 +5,7 @@ package logistic
 import (
 	"math/bits"
 	"simd/archsimd"
+	"unsafe"
 )
 
 // The SIMD kernels of this package (AVX-512), each lane running exactly the
@@ -15,23 +16,47 @@ import (
 
 func vecSupported() bool { return archsimd.X86.AVX512() }
 
-// fillRowsVec sets, for each row q of the chunk (row stride s), a[q*s+1+j]
-// to cw[q]·x_j and b[q*s+1+j] to x_j over the whole vectors of the columns
-// of row idx[q] of x (row stride d): the scalar products, eight at a time.
-func fillRowsVec(a, b []float64, s int, x []float64, d int, idx []int, cw []float64) {
+// fillRowsVec sets the first 8·⌊d/8⌋ entries of row q of the chunk
+// operands a and b (row stride s, a multiple of 8) to (g, c·x_0, c·x_1, …)
+// and (0, x_0, x_1, …), with g = gw[q], c = cw[q] and x row idx[q] of x
+// (row stride d): the scalar products, eight at a time. The rows are one
+// entry out of step with the vectors they come from, so each stored vector
+// takes the last lane of the previous one and seven of the next
+// (VPERMI2PD): aligned stores, where unaligned ones would split cache
+// lines and run three times slower.
+func fillRowsVec(a, b []float64, s int, x []float64, d int, idx []int, gw, cw []float64) {
 	nv := d / 8
+	if nv == 0 || len(idx) == 0 {
+		return
+	}
+	_, _ = a[(len(idx)-1)*s+8*nv-1], b[(len(idx)-1)*s+8*nv-1]
+	ap, bp := unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0])
+	shift := archsimd.LoadUint64x8(&shiftOne)
+	zero := archsimd.BroadcastFloat64x8(0)
 	for q, i := range idx {
-		f := archsimd.BroadcastFloat64x8(cw[q])
-		src := x[i*d : i*d+8*nv]
-		da, db := a[q*s+1:q*s+1+8*nv], b[q*s+1:q*s+1+8*nv]
-		for v := range nv {
-			r := archsimd.LoadFloat64x8((*[8]float64)(src[8*v:]))
-			r.Store((*[8]float64)(db[8*v:]))
-			r.Mul(f).Store((*[8]float64)(da[8*v:]))
+		if uint(i) >= uint(len(x)/d) {
+			panic("logistic: row index out of range")
+		}
+		src := unsafe.Pointer(&x[i*d])
+		da, db := unsafe.Add(ap, 8*q*s), unsafe.Add(bp, 8*q*s)
+		c := archsimd.BroadcastFloat64x8(cw[q])
+		pa, pb := archsimd.BroadcastFloat64x8(gw[q]), zero
+		for o := 0; o < 64*nv; o += 64 {
+			xv := archsimd.LoadFloat64x8(vecAt(src, o))
+			av := xv.Mul(c)
+			pa.ConcatPermute(av, shift).Store(vecAt(da, o))
+			pb.ConcatPermute(xv, shift).Store(vecAt(db, o))
+			pa, pb = av, xv
 		}
 	}
 	archsimd.ClearAVXUpperBits() // scalar code follows
 }
+
+// shiftOne picks lane 7 of the first vector and lanes 0 to 6 of the second.
+var shiftOne = [8]uint64{7, 8, 9, 10, 11, 12, 13, 14}
+
+// vecAt returns the eight float64s at byte offset off from p.
+func vecAt(p unsafe.Pointer, off int) *[8]float64 { return (*[8]float64)(unsafe.Add(p, off)) }
 
 // lossVec sets l[q], res[q], curv[q] and p[q] to rowLoss(eta[q], y[q] == 1)
 // for every q. Eight rows go at a time through expNeg, log1pUnit and
@@ -155,4 +180,21 @@ func lossVec(eta, y, l, res, curv, p []float64) {
 	for ; q < n; q++ {
 		l[q], res[q], curv[q], p[q] = rowLoss(eta[q], y[q] == 1)
 	}
+}
+
+// allFiniteVec is allFiniteFast eight values at a time.
+func allFiniteVec(s []float64) bool {
+	zero := archsimd.BroadcastFloat64x8(0)
+	a0, a1 := zero, zero
+	i := 0
+	for ; i+16 <= len(s); i += 16 {
+		a0 = a0.Add(archsimd.LoadFloat64x8((*[8]float64)(s[i : i+8])).Mul(zero))
+		a1 = a1.Add(archsimd.LoadFloat64x8((*[8]float64)(s[i+8 : i+16])).Mul(zero))
+	}
+	ok := a0.Add(a1).IsNaN().ToBits() == 0
+	archsimd.ClearAVXUpperBits() // scalar code follows
+	for _, v := range s[i:] {
+		ok = ok && finite(v)
+	}
+	return ok
 }

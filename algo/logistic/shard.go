@@ -19,12 +19,16 @@ import (
 // report a non-finite sum as an overflow of the coefficients.
 func runCount(r *Result, in *rows) error {
 	d := in.d
-	for i := range in.n {
-		for j, v := range in.x[i*d : (i+1)*d] {
-			if !finite(v) {
-				return fmt.Errorf("row %d column %d is %v", i, j, v)
+	if !allFiniteFast(in.x) {
+		for i := range in.n {
+			for j, v := range in.x[i*d : (i+1)*d] {
+				if !finite(v) {
+					return fmt.Errorf("row %d column %d is %v", i, j, v)
+				}
 			}
 		}
+	}
+	for i := range in.n {
 		k := int(in.y[i])
 		if !in.trains(i) {
 			k += 2
@@ -140,23 +144,21 @@ func (h *hessian) add(i int, g, c float64) {
 
 // flush fills the chunk's operands and adds them to the Gram: a gets
 // (g, c·x, c) and b (0, x, 1), the padding untouched. The SIMD kernel
-// fills the whole vectors of x's columns with the same products.
+// fills the first d&^7 entries of each with the same values.
 func (h *hessian) flush() {
 	if h.m == 0 {
 		return
 	}
 	d, s := h.d, h.s
-	d8 := 0
-	if simdEnabled {
-		d8 = d &^ 7
-		if d8 > 0 {
-			fillRowsVec(h.a, h.b, s, h.x, d, h.idx[:h.m], h.cw)
-		}
+	lo := 0 // the first column of x the loop below fills
+	if simdEnabled && d >= 8 {
+		fillRowsVec(h.a, h.b, s, h.x, d, h.idx[:h.m], h.gw, h.cw)
+		lo = d&^7 - 1
 	}
 	for q, i := range h.idx[:h.m] {
 		a, b := h.a[q*s:q*s+d+2], h.b[q*s:q*s+d+2]
 		c := h.cw[q]
-		for j := d8; j < d; j++ {
+		for j := lo; j < d; j++ {
 			v := h.x[i*d+j]
 			a[1+j] = float64(c * v)
 			b[1+j] = v
