@@ -1,0 +1,92 @@
+package logistic
+
+import (
+	"bytes"
+	"encoding/gob"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// gobRoundTrip sends v through gob as the cluster's blobs do.
+func gobRoundTrip[T any](t testing.TB, v *T) *T {
+	t.Helper()
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	out := new(T)
+	if err := gob.NewDecoder(&b).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSetSumsGobRoundTrip: eval Results of every shape (exact and
+// histogram, weighted or not, empty sets) come back from gob with every
+// bit and every nil slice as they went in.
+func TestSetSumsGobRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, n := range []int{0, 1, 17, 600} {
+		x, y, w, keys, beta := pathData(r, n, 3)
+		for _, wt := range [][]float64{nil, w} {
+			for _, exact := range []bool{false, true} {
+				task := &Task{Kind: TaskEval, D: 3, Beta: beta, ClassWeights: [2]float64{1, 1}, Holdout: 0.3,
+					ExactTrain: exact, ExactHoldout: !exact}
+				res, err := RunTask(nil, task, x, n, 3, y, wt, keys, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Train.Scores = append(res.Train.Scores, math.Copysign(0, -1), math.NaN())
+				got := gobRoundTrip(t, res)
+				for _, pair := range [][2]*SetSums{{res.Train, got.Train}, {res.Holdout, got.Holdout}} {
+					if !sameSetSums(pair[0], pair[1]) {
+						t.Fatalf("n=%d weighted=%v exact=%v: gob changed the sums\nsent %+v\ngot  %+v", n, wt != nil, exact, pair[0], pair[1])
+					}
+				}
+			}
+		}
+	}
+}
+
+// sameSetSums compares bit for bit, nil slices apart from empty ones.
+func sameSetSums(a, b *SetSums) bool {
+	bitsOf := func(f []float64) []uint64 {
+		if f == nil {
+			return nil
+		}
+		out := make([]uint64, len(f))
+		for i, v := range f {
+			out[i] = math.Float64bits(v)
+		}
+		return out
+	}
+	ab := []any{a.N, math.Float64bits(a.W), math.Float64bits(a.LogLoss), a.CalN, a.Labels,
+		bitsOf(a.CalW), bitsOf(a.CalP), bitsOf(a.CalY), bitsOf(a.Scores), bitsOf(a.ScoreW), bitsOf(a.Hist)}
+	bb := []any{b.N, math.Float64bits(b.W), math.Float64bits(b.LogLoss), b.CalN, b.Labels,
+		bitsOf(b.CalW), bitsOf(b.CalP), bitsOf(b.CalY), bitsOf(b.Scores), bitsOf(b.ScoreW), bitsOf(b.Hist)}
+	return reflect.DeepEqual(ab, bb)
+}
+
+// FuzzSetSumsGobDecode feeds arbitrary bytes to GobDecode: it must reject
+// them or decode something that encodes back to the same bytes, and never
+// panic or allocate beyond what the input can hold.
+func FuzzSetSumsGobDecode(f *testing.F) {
+	s := &SetSums{N: 2, W: 2, CalN: make([]int64, CalBins), CalW: make([]float64, CalBins), CalP: make([]float64, CalBins),
+		CalY: make([]float64, CalBins), Scores: []float64{0.25, 0.5}, Labels: []bool{true, false}}
+	b, _ := s.GobEncode()
+	f.Add(b)
+	f.Add([]byte{1})
+	f.Add(append([]byte{1}, bytes.Repeat([]byte{0xff}, 80)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got SetSums
+		if got.GobDecode(data) != nil {
+			return
+		}
+		again, err := got.GobEncode()
+		if err != nil || !bytes.Equal(again, data) {
+			t.Fatalf("decoded %+v re-encodes to %x, not %x", got, again, data)
+		}
+	})
+}
