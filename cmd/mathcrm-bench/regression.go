@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -54,7 +55,12 @@ func benchRegression(ctx context.Context, cl *client.Client, data, python, ancho
 	theirs := map[string][]float64{}
 	for r := 0; r < rounds; r++ {
 		for _, name := range names {
+			stop, err := startProfile(fmt.Sprintf("%s.%s.%d", profile, name, r))
+			if err != nil {
+				return err
+			}
 			j, err := trainJob(ctx, cl, specs[name])
+			stop()
 			if err != nil {
 				return err
 			}
@@ -124,4 +130,22 @@ func regressionAnchors(python, anchors, data string) (map[string]float64, error)
 		return nil, fmt.Errorf("%s regression printed no numpy ridge or scikit-learn logistic record", anchors)
 	}
 	return ref, nil
+}
+
+// startProfile starts a CPU profile of this process (the coordinator, and
+// the workers unless --worker-bin runs them apart) into path, when
+// --cpuprofile names a file, and returns the function that stops it.
+func startProfile(path string) (stop func(), err error) {
+	if profile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
