@@ -180,6 +180,31 @@ func TestCalBin(t *testing.T) {
 			t.Errorf("calBin(%v) = %d, want %d", c.p, got, c.want)
 		}
 	}
+	// The count of inner edges below p, as defined, at and around every
+	// edge, over a grid, and at the values a score never takes.
+	count := func(p float64) int {
+		b := 0
+		for _, e := range calEdges {
+			if e < p {
+				b++
+			}
+		}
+		return b
+	}
+	ps := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1, 2, math.Copysign(0, -1), 5e-324, 1e300}
+	for _, e := range calEdges {
+		for _, p := range []float64{e, math.Nextafter(e, 0), math.Nextafter(e, 1), math.Nextafter(math.Nextafter(e, 1), 1)} {
+			ps = append(ps, p)
+		}
+	}
+	for i := range 100001 {
+		ps = append(ps, float64(i)/100000)
+	}
+	for _, p := range ps {
+		if got, want := calBin(p), count(p); got != want {
+			t.Fatalf("calBin(%v) = %d, the count of edges below it is %d", p, got, want)
+		}
+	}
 }
 
 // Without a penalty, separable classes have no optimum: the fit stops at

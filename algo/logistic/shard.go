@@ -264,11 +264,15 @@ var calEdges = func() (e [CalBins - 1]float64) {
 // calBin returns the calibration bin of p: the number of inner edges below
 // it, as numpy.searchsorted(edges[1:-1], p) does.
 func calBin(p float64) int {
-	b := 0
-	for _, e := range calEdges {
-		if e < p {
-			b++
-		}
+	// Start from ⌊10p⌋, clamped (whatever int gives for NaN or ±Inf), and
+	// step to the count: the edges are sorted, so the count is the b with
+	// edge b−1 below p and edge b not.
+	b := min(max(int(p*CalBins), 0), CalBins-1)
+	for b > 0 && !(calEdges[b-1] < p) {
+		b--
+	}
+	for b < CalBins-1 && calEdges[b] < p {
+		b++
 	}
 	return b
 }
