@@ -80,14 +80,20 @@
 // # Performance
 //
 // A loss pass computes the margins of a block of rows (linear.Margins),
-// then each row's loss, residual and curvature in row order. A newton pass
-// gets its gradient and Hessian from one linear.AddGram of order D+2 over
-// chunks of rows (g, c·x, c) against (0, x, 1), g and c being a row's
-// residual and curvature weights: row 0 of that Gram is the gradient, the
-// rest the Hessian, each entry the same FMA chain in row order as a
-// separate sum would be. With GOEXPERIMENT=simd on an AVX-512 CPU the chunk
-// fill and AddGram run SIMD kernels with the portable kernels' bits. The
-// leader ranks an exact AUC's scores with a stable radix sort.
+// then each row's loss, residual and curvature, then its sums in row order.
+// A newton pass gets its gradient and Hessian from one linear.AddGram of
+// order D+2 over chunks of rows (g, c·x, c) against (0, x, 1), g and c
+// being a row's residual and curvature weights: row 0 of that Gram is the
+// gradient, the rest the Hessian, each entry the same FMA chain in row
+// order as a separate sum would be. With GOEXPERIMENT=simd on an AVX-512
+// CPU the log-loss (expNeg, log1pUnit and rowLoss lane by lane), the chunk
+// fill, the finiteness check and AddGram run SIMD kernels with the
+// portable kernels' bits; kernel_paths_test.go holds both paths to the
+// plain definitions. On the development machine (Zen 5) a newton pass
+// over 1M rows of 32 features costs about 60 ns a row on one core with
+// the rows in cache, a third less than the portable kernels. The leader
+// ranks an exact AUC's scores with a stable radix sort, and eval sums
+// cross the network as one fixed-width buffer (wire.go).
 //
 // # References
 //
