@@ -31,7 +31,7 @@ func main() {
 	flag.StringVar(&ratings, "ratings", "", "explicit ratings CSV from gen.py ratings, for the ALS benchmark (optional)")
 	flag.StringVar(&ratingsImplicit, "ratings-implicit", "", "implicit counts CSV from gen.py ratings --implicit (optional)")
 	flag.StringVar(&workerBin, "worker-bin", "", "run the workers as processes of this mathcrm binary, to measure each one's peak memory")
-	flag.StringVar(&only, "only", "", "run only these benchmarks, comma separated: kmeans, regression, als")
+	flag.StringVar(&only, "only", "", "run only these benchmarks, comma separated: kmeans, regression, als and the registered ones")
 	anchors := flag.String("anchors", "", "path of ../shared/bench/anchors.py; empty skips the reference")
 	python := flag.String("python", "/usr/bin/python3", "python with scikit-learn")
 	k := flag.Int("k", 16, "clusters")
@@ -65,6 +65,33 @@ func wanted(name string) bool {
 		}
 	}
 	return false
+}
+
+// benchEnv is what a registered benchmark works with: the dev cluster's
+// client and NATS URL, the worker processes (nil when the workers run in
+// this process), the reference's python and anchors.py, a scratch
+// directory and the number of workers.
+type benchEnv struct {
+	cl                   *client.Client
+	wp                   *workerProcs
+	url                  string
+	python, anchors, dir string
+	workers              int
+}
+
+// registered are the benchmarks that their own files register by name;
+// they run after the ALS ones, in the order registered.
+var registered []struct {
+	name string
+	run  func(context.Context, *benchEnv) error
+}
+
+// register adds a benchmark that runs when --only is empty or names it.
+func register(name string, run func(context.Context, *benchEnv) error) {
+	registered = append(registered, struct {
+		name string
+		run  func(context.Context, *benchEnv) error
+	}{name, run})
 }
 
 // settle is the pause before measuring.
@@ -118,6 +145,14 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 			}
 			if err := benchALS(ctx, cl, wp, r.path, r.implicit, python, anchors, dir); err != nil {
 				return err
+			}
+		}
+	}
+	env := &benchEnv{cl: cl, wp: wp, url: c.URL, python: python, anchors: anchors, dir: dir, workers: workers}
+	for _, b := range registered {
+		if wanted(b.name) {
+			if err := b.run(ctx, env); err != nil {
+				return fmt.Errorf("%s: %w", b.name, err)
 			}
 		}
 	}
