@@ -6,12 +6,13 @@ import (
 	"math"
 )
 
-// SetSums travel between processes as gob inside the cluster's blobs. An
-// exact-AUC eval pass lists every row's score, a million floats over the
-// shards, and gob writes a []float64 one varint at a time into a buffer it
-// grows as it goes: that cost more than the pass's arithmetic. GobEncode
-// writes the sums as one buffer of fixed-width little-endian values, sized
-// up front; the JSON form is unchanged.
+// SetSums travel between processes inside the cluster's blobs (MessagePack,
+// gob in blobs of earlier builds). An exact-AUC eval pass lists every row's
+// score, a million floats over the shards, and an encoder that writes a
+// []float64 one tagged value at a time cost more than the pass's
+// arithmetic. MarshalBinary (and GobEncode, the same bytes) writes the sums
+// as one buffer of fixed-width little-endian values, sized up front; the
+// JSON form is unchanged.
 
 // setSumsWire is the version byte of the binary form.
 const setSumsWire = 1
@@ -59,6 +60,12 @@ func appendLen(b []byte, isNil bool, n int) []byte {
 	}
 	return bin.LittleEndian.AppendUint64(b, uint64(n))
 }
+
+// MarshalBinary implements encoding.BinaryMarshaler with GobEncode's bytes.
+func (s *SetSums) MarshalBinary() ([]byte, error) { return s.GobEncode() }
+
+// UnmarshalBinary implements encoding.BinaryUnmarshaler; see GobDecode.
+func (s *SetSums) UnmarshalBinary(b []byte) error { return s.GobDecode(b) }
 
 // GobDecode implements gob.GobDecoder. It rejects a buffer that is not
 // exactly a GobEncode output, and allocates no more than the buffer's

@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/internal/blob"
 )
 
-// gobRoundTrip sends v through gob as the cluster's blobs do.
+// gobRoundTrip sends v through gob, as blobs of earlier builds carried it.
 func gobRoundTrip[T any](t testing.TB, v *T) *T {
 	t.Helper()
 	var b bytes.Buffer
@@ -23,8 +25,22 @@ func gobRoundTrip[T any](t testing.TB, v *T) *T {
 	return out
 }
 
+// blobRoundTrip sends a Result through a cluster blob (MessagePack).
+func blobRoundTrip(t *testing.T, in *Result) *Result {
+	t.Helper()
+	b, err := blob.Encode("test", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := new(Result)
+	if err := blob.Decode(b, "test", out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestSetSumsGobRoundTrip: eval Results of every shape (exact and
-// histogram, weighted or not, empty sets) come back from gob with every
+// histogram, weighted or not, empty sets) come back from gob and from a cluster blob with every
 // bit and every nil slice as they went in.
 func TestSetSumsGobRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
@@ -39,10 +55,11 @@ func TestSetSumsGobRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				res.Train.Scores = append(res.Train.Scores, math.Copysign(0, -1), math.NaN())
-				got := gobRoundTrip(t, res)
-				for _, pair := range [][2]*SetSums{{res.Train, got.Train}, {res.Holdout, got.Holdout}} {
-					if !sameSetSums(pair[0], pair[1]) {
-						t.Fatalf("n=%d weighted=%v exact=%v: gob changed the sums\nsent %+v\ngot  %+v", n, wt != nil, exact, pair[0], pair[1])
+				for via, got := range map[string]*Result{"gob": gobRoundTrip(t, res), "blob": blobRoundTrip(t, res)} {
+					for _, pair := range [][2]*SetSums{{res.Train, got.Train}, {res.Holdout, got.Holdout}} {
+						if !sameSetSums(pair[0], pair[1]) {
+							t.Fatalf("n=%d weighted=%v exact=%v: %s changed the sums\nsent %+v\ngot  %+v", n, wt != nil, exact, via, pair[0], pair[1])
+						}
 					}
 				}
 			}

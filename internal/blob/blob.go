@@ -3,7 +3,15 @@
 //
 // Layout (little endian):
 //
-//	magic "MCRB" | format u8 | len(kind) u8 | kind | rawLen u32 | crc32c u32 | zstd(gob(value))
+//	magic "MCRB" | format u8 | len(kind) u8 | kind | rawLen u32 | crc32c u32 | zstd(body)
+//
+// The body is the value in MessagePack (format 2, written by this build) or
+// in gob (format 1, written by earlier builds and still read). MessagePack
+// encodes a struct with per-type plans cached for the life of the process;
+// gob sends and compiles the whole type tree with every message, which cost
+// half a millisecond per partial, more than most shards' arithmetic. Struct
+// fields are named by their json tags when they have one, else by their Go
+// names; types that implement encoding.BinaryMarshaler encode themselves.
 //
 // The checksum covers the compressed bytes and is verified before anything is
 // decompressed; rawLen bounds the decompressed size so a hostile blob cannot
@@ -19,11 +27,26 @@ import (
 	"hash/crc32"
 	"sync"
 
+	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/klauspost/compress/zstd"
 )
 
 // Format is the blob format version written by this build.
-const Format = 1
+const Format = formatMsgpack
+
+// The body encodings by format version.
+const (
+	formatGob     = 1
+	formatMsgpack = 2
+)
+
+// mh is the MessagePack handle; its type plans are cached and it is safe
+// for concurrent use once configured.
+var mh = func() *codec.MsgpackHandle {
+	h := &codec.MsgpackHandle{WriteExt: true}
+	h.MaxInitLen = 1 << 20 // a hostile length prefix allocates no more up front
+	return h
+}()
 
 // MaxRaw bounds the decoded size of any blob.
 const MaxRaw = 1 << 30
@@ -67,52 +90,53 @@ func Encode(kind string, v any) ([]byte, error) {
 	if len(kind) == 0 || len(kind) > 255 {
 		return nil, fmt.Errorf("blob: kind %q must be 1 to 255 bytes", kind)
 	}
-	var raw bytes.Buffer
-	if err := gob.NewEncoder(&raw).Encode(v); err != nil {
+	var raw []byte
+	if err := codec.NewEncoderBytes(&raw, mh).Encode(v); err != nil {
 		return nil, fmt.Errorf("blob: encode %s: %w", kind, err)
 	}
-	if raw.Len() > MaxRaw {
-		return nil, fmt.Errorf("blob: %s is %d bytes, more than %d", kind, raw.Len(), MaxRaw)
+	if len(raw) > MaxRaw {
+		return nil, fmt.Errorf("blob: %s is %d bytes, more than %d", kind, len(raw), MaxRaw)
 	}
 	e, _ := codecs()
 	head := make([]byte, 0, 16+len(kind))
 	head = append(head, magic[:]...)
 	head = append(head, Format, byte(len(kind)))
 	head = append(head, kind...)
-	head = binary.LittleEndian.AppendUint32(head, uint32(raw.Len()))
+	head = binary.LittleEndian.AppendUint32(head, uint32(len(raw)))
 	crcAt := len(head)
 	head = binary.LittleEndian.AppendUint32(head, 0)
-	out := e.EncodeAll(raw.Bytes(), head)
+	out := e.EncodeAll(raw, head)
 	binary.LittleEndian.PutUint32(out[crcAt:], crc32.Checksum(out[crcAt+4:], castagnoli))
 	return out, nil
 }
 
 // Kind returns the kind of a blob without decoding it.
 func Kind(b []byte) (string, error) {
-	k, _, _, _, err := header(b)
+	k, _, _, _, _, err := header(b)
 	return k, err
 }
 
-func header(b []byte) (kind string, rawLen int, crc uint32, body []byte, err error) {
+func header(b []byte) (kind string, format byte, rawLen int, crc uint32, body []byte, err error) {
 	if len(b) < 6 || !bytes.Equal(b[:4], magic[:]) {
-		return "", 0, 0, nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
+		return "", 0, 0, 0, nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
 	}
-	if b[4] != Format {
-		return "", 0, 0, nil, fmt.Errorf("%w: %d (this build reads %d)", ErrFormat, b[4], Format)
+	format = b[4]
+	if format != formatGob && format != formatMsgpack {
+		return "", 0, 0, 0, nil, fmt.Errorf("%w: %d (this build reads %d and %d)", ErrFormat, format, formatGob, formatMsgpack)
 	}
 	n := int(b[5])
 	if len(b) < 6+n+8 {
-		return "", 0, 0, nil, fmt.Errorf("%w: short header", ErrCorrupt)
+		return "", 0, 0, 0, nil, fmt.Errorf("%w: short header", ErrCorrupt)
 	}
 	kind = string(b[6 : 6+n])
 	rawLen = int(binary.LittleEndian.Uint32(b[6+n:]))
 	crc = binary.LittleEndian.Uint32(b[10+n:])
-	return kind, rawLen, crc, b[14+n:], nil
+	return kind, format, rawLen, crc, b[14+n:], nil
 }
 
 // Decode verifies a blob of the given kind and decodes it into v.
 func Decode(b []byte, kind string, v any) error {
-	k, rawLen, crc, body, err := header(b)
+	k, format, rawLen, crc, body, err := header(b)
 	if err != nil {
 		return err
 	}
@@ -133,7 +157,12 @@ func Decode(b []byte, kind string, v any) error {
 	if len(raw) != rawLen {
 		return fmt.Errorf("%w: decoded %d bytes, header says %d", ErrCorrupt, len(raw), rawLen)
 	}
-	if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(v); err != nil {
+	if format == formatGob {
+		err = gob.NewDecoder(bytes.NewReader(raw)).Decode(v)
+	} else {
+		err = codec.NewDecoderBytes(raw, mh).Decode(v)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return nil

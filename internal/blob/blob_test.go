@@ -1,7 +1,11 @@
 package blob
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
 	"errors"
+	"hash/crc32"
 	"math"
 	"testing"
 )
@@ -64,4 +68,57 @@ func FuzzDecode(f *testing.F) {
 		_ = Decode(b, "k", &out)
 		_, _ = Kind(b)
 	})
+}
+
+// TestReadsGobFormat: blobs written by earlier builds (format 1, gob
+// bodies) still decode.
+func TestReadsGobFormat(t *testing.T) {
+	in := sample{K: 7, Sums: []float64{0.5, -2}, Name: "old"}
+	var raw bytes.Buffer
+	if err := gob.NewEncoder(&raw).Encode(in); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := codecs()
+	head := append([]byte("MCRB"), formatGob, 1, 'k')
+	head = binary.LittleEndian.AppendUint32(head, uint32(raw.Len()))
+	head = binary.LittleEndian.AppendUint32(head, 0)
+	b := e.EncodeAll(raw.Bytes(), head)
+	binary.LittleEndian.PutUint32(b[11:], crc32.Checksum(b[15:], castagnoli))
+	var out sample
+	if err := Decode(b, "k", &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.K != 7 || out.Name != "old" || len(out.Sums) != 2 || out.Sums[1] != -2 {
+		t.Fatalf("decoded %+v", out)
+	}
+	b[4] = 3
+	if err := Decode(b, "k", &out); !errors.Is(err, ErrFormat) {
+		t.Fatalf("format 3: %v", err)
+	}
+}
+
+// TestNaNAndEmpty: float bits survive exactly, NaN payloads and negative
+// zero included, and an empty slice reads back empty.
+func TestNaNAndEmpty(t *testing.T) {
+	in := sample{Sums: []float64{math.Float64frombits(0x7ff8000000000123), math.Copysign(0, -1), math.Inf(-1)}}
+	b, err := Encode("k", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out sample
+	if err := Decode(b, "k", &out); err != nil {
+		t.Fatal(err)
+	}
+	for i := range in.Sums {
+		if math.Float64bits(in.Sums[i]) != math.Float64bits(out.Sums[i]) {
+			t.Fatalf("sum %d: %x != %x", i, math.Float64bits(out.Sums[i]), math.Float64bits(in.Sums[i]))
+		}
+	}
+	if b, err = Encode("k", sample{Sums: []float64{}}); err != nil {
+		t.Fatal(err)
+	}
+	out = sample{}
+	if err := Decode(b, "k", &out); err != nil || len(out.Sums) != 0 {
+		t.Fatalf("empty: %v %v", out.Sums, err)
+	}
 }
