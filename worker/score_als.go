@@ -10,9 +10,11 @@ import (
 	"github.com/mathcrm/mathcrm/internal/scoreset"
 )
 
-// alsModelTables holds every user and item factor of an ALS model.
+// alsModelTables holds every user and item factor of an ALS model, and
+// the items packed for ranking.
 type alsModelTables struct {
 	users, items *als.Table
+	ranker       *als.Ranker
 }
 
 func (w *Worker) alsModel(ctx context.Context, t *proto.ScoreTask, m *proto.ALSModel) (*alsModelTables, error) {
@@ -38,7 +40,8 @@ func (w *Worker) alsModel(ctx context.Context, t *proto.ScoreTask, m *proto.ALSM
 			}
 			*side.dst = tab
 		}
-		return &out, size, nil
+		out.ranker = als.NewRanker(out.items)
+		return &out, size + out.ranker.Size(), nil
 	})
 	if err != nil {
 		return nil, err
@@ -47,7 +50,11 @@ func (w *Worker) alsModel(ctx context.Context, t *proto.ScoreTask, m *proto.ALSM
 }
 
 // recommend scores one by-user interactions shard with an ALS model: the
-// top items of every user, excluding the items the user has.
+// top items of every user, excluding the items the user has. The users
+// with a trained factor are ranked together (als.Ranker, which returns
+// what als.TopN returns for each); the others get the popular items. Its
+// memory is the shard's output table and exclusions, whatever the number
+// of shards scored.
 func (w *Worker) recommend(ctx context.Context, t *proto.ScoreTask, ref proto.ShardRef, m *proto.ALSModel, cols []scoreset.Column, sp *proto.ScorePartial) (*scoreset.Table, error) {
 	blk, err := w.block(ctx, ref)
 	if err != nil {
@@ -58,21 +65,59 @@ func (w *Worker) recommend(ctx context.Context, t *proto.ScoreTask, ref proto.Sh
 		return nil, err
 	}
 	top := cmp.Or(t.Top, 10)
-	tab := scoreset.NewTable(t.Key, cols, len(blk.IDs)*top)
-	counts := map[string]int64{}
-	var recs []als.Scored
-	var seen []string
+	// The trained users' factors and exclusions (item positions, ascending;
+	// an item the model does not know cannot be recommended anyway).
+	var (
+		rows  []int
+		users [][]float64
+		exEnd []int
+		ex    = make([]int32, 0, len(blk.Other))
+	)
 	for r, user := range blk.IDs {
-		seen = seen[:0]
+		i, ok := tabs.users.Index(user)
+		if !ok || tabs.users.Count[i] == 0 {
+			continue
+		}
+		lo := len(ex)
 		for k := blk.Ptr[r]; k < blk.Ptr[r+1]; k++ {
-			if o := blk.Other[k]; len(seen) == 0 || seen[len(seen)-1] != o {
-				seen = append(seen, o)
+			if p, ok := tabs.items.Index(blk.Other[k]); ok {
+				ex = append(ex, int32(p))
 			}
 		}
-		if i, ok := tabs.users.Index(user); ok && tabs.users.Count[i] > 0 {
-			recs = als.TopN(recs[:0], tabs.users.Row(i), tabs.items, seen, top)
+		own := ex[lo:]
+		slices.Sort(own)
+		ex = ex[:lo+len(slices.Compact(own))]
+		rows = append(rows, r)
+		users = append(users, tabs.users.Row(i))
+		exEnd = append(exEnd, len(ex))
+	}
+	excl := make([][]int32, len(rows))
+	lo := 0
+	for j, hi := range exEnd {
+		excl[j], lo = ex[lo:hi], hi
+	}
+	ends := make([]int, len(rows))
+	ranked := tabs.ranker.TopN(nil, ends, users, excl, top, &als.RankScratch{})
+
+	tab := scoreset.NewTable(t.Key, cols, len(blk.IDs)*top)
+	counts := map[string]int64{}
+	var recs, pop []als.Scored
+	var seen []string
+	next, from := 0, 0
+	for r, user := range blk.IDs {
+		if next < len(rows) && rows[next] == r {
+			recs = ranked[from:ends[next]]
+			from = ends[next]
+			next++
 		} else {
-			recs = als.PopularTopN(recs[:0], m.Summary.Popular, seen, top)
+			seen = seen[:0]
+			for k := blk.Ptr[r]; k < blk.Ptr[r+1]; k++ {
+				if o := blk.Other[k]; len(seen) == 0 || seen[len(seen)-1] != o {
+					seen = append(seen, o)
+				}
+			}
+			pop = als.PopularTopN(pop, m.Summary.Popular, seen, top)
+			recs = pop
 		}
 		for rank, rec := range recs {
 			tab.Keys = append(tab.Keys, user)
