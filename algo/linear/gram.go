@@ -20,6 +20,10 @@ const gramBlockFloats = 2048
 // runs it; the tests switch it off to compare the two paths.
 var simdEnabled = vecSupported()
 
+// avx2Enabled selects the AVX2 cross-product kernel (kernel_avx2.go) on a
+// CPU without AVX-512 where the build has it; the tests switch it too.
+var avx2Enabled = avx2Supported()
+
 // GramStride returns the row stride, in floats, of the operands and of the
 // result of AddGram for d columns: d rounded up to a multiple of 8.
 func GramStride(d int) int { return (d + 7) &^ 7 }
@@ -43,8 +47,12 @@ func AddGram(g, a, b []float64, n, d int) {
 	}
 	s := GramStride(d)
 	_, _, _ = g[s*s-1], a[n*s-1], b[n*s-1]
-	if simdEnabled {
+	switch {
+	case simdEnabled:
 		addGramVec(g, a, b, n, d, s)
+		return
+	case avx2Enabled:
+		addGramAVX2(g, a, b, n, d, s)
 		return
 	}
 	r := max(8, gramBlockFloats/s)

@@ -21,14 +21,24 @@ func naiveGram(g, a, b []float64, n, d int) {
 // withSIMD runs f with the SIMD kernels switched on or off.
 func withSIMD(t testing.TB, on bool, f func()) {
 	t.Helper()
-	old := simdEnabled
-	simdEnabled = on && vecSupported()
-	defer func() { simdEnabled = old }()
+	old, old2 := simdEnabled, avx2Enabled
+	simdEnabled, avx2Enabled = on && vecSupported(), on && avx2Supported()
+	defer func() { simdEnabled, avx2Enabled = old, old2 }()
+	f()
+}
+
+// withAVX2 runs f with the AVX2 cross-product kernel alone (none when the
+// build or CPU has none).
+func withAVX2(t testing.TB, f func()) {
+	t.Helper()
+	old, old2 := simdEnabled, avx2Enabled
+	simdEnabled, avx2Enabled = false, avx2Supported()
+	defer func() { simdEnabled, avx2Enabled = old, old2 }()
 	f()
 }
 
 func logPaths(t *testing.T) {
-	if !vecSupported() {
+	if !vecSupported() && !avx2Supported() {
 		t.Log("no SIMD path in this build or on this CPU: comparing the portable path with itself")
 	}
 }
@@ -56,13 +66,18 @@ func TestAddGramMatchesDefinition(t *testing.T) {
 			}
 			want := append([]float64(nil), g0...)
 			naiveGram(want, a, b, n, d)
-			for _, on := range []bool{false, true} {
+			for _, path := range []string{"portable", "simd", "avx2"} {
 				got := append([]float64(nil), g0...)
-				withSIMD(t, on, func() { AddGram(got, a, b, n, d) })
+				switch path {
+				case "avx2":
+					withAVX2(t, func() { AddGram(got, a, b, n, d) })
+				default:
+					withSIMD(t, path == "simd", func() { AddGram(got, a, b, n, d) })
+				}
 				for j := range d {
 					for k := j; k < d; k++ {
 						if math.Float64bits(got[j*s+k]) != math.Float64bits(want[j*s+k]) {
-							t.Fatalf("d=%d n=%d simd=%v: entry (%d,%d) = %v, want %v", d, n, on, j, k, got[j*s+k], want[j*s+k])
+							t.Fatalf("d=%d n=%d %s: entry (%d,%d) = %v, want %v", d, n, path, j, k, got[j*s+k], want[j*s+k])
 						}
 					}
 				}

@@ -9,6 +9,10 @@ func vecSupported() bool { return false }
 
 func addGramVec(g, a, b []float64, n, d, s int) { panic("linear: no SIMD kernel in this build") }
 
+func avx2Supported() bool { return false }
+
+func addGramAVX2(g, a, b []float64, n, d, s int) { panic("linear: no AVX2 kernel in this build") }
+
 func colSumsVec(sum []float64, vary []uint8, ref, x, w []float64, d int, idx []int) {
 	panic("linear: no SIMD kernel in this build")
 }

@@ -86,19 +86,22 @@ func TestPathsAgree(t *testing.T) {
 // encodings mean equal bits.
 func comparePaths(t *testing.T, name string, f func() (*Result, error)) {
 	t.Helper()
-	var out [2]string
-	for i, on := range []bool{false, true} {
-		withSIMD(t, on, func() {
+	var out [3]string
+	run := func(i int) func() {
+		return func() {
 			res, err := f()
 			if err != nil {
 				out[i] = "error: " + err.Error()
 				return
 			}
 			out[i] = mustJSON(t, res)
-		})
+		}
 	}
-	if out[0] != out[1] {
-		t.Fatalf("%s: results differ\nportable %s\nSIMD     %s", name, out[0], out[1])
+	withSIMD(t, false, run(0))
+	withSIMD(t, true, run(1))
+	withAVX2(t, run(2))
+	if out[0] != out[1] || out[0] != out[2] {
+		t.Fatalf("%s: results differ\nportable %s\nSIMD     %s\nAVX2     %s", name, out[0], out[1], out[2])
 	}
 }
 

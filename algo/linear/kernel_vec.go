@@ -277,6 +277,10 @@ func rowAt(x []float64, i, d int) unsafe.Pointer {
 // FMA chain of its column; rows go four at a time, so that an accumulator
 // stays in a register for four of them.
 func colSumsVec(sum []float64, vary []uint8, ref, x, w []float64, d int, idx []int) {
+	if !simdEnabled {
+		colSumsAVX2(sum, vary, ref, x, w, d, idx)
+		return
+	}
 	nv := d / 8
 	if nv == 0 {
 		return
@@ -336,6 +340,10 @@ func colSumsVec(sum []float64, vary []uint8, ref, x, w []float64, d int, idx []i
 // stride s) to row idx[q] of x (row stride d) minus mean: the scalar
 // subtractions, eight at a time.
 func centreVec(a []float64, s int, x []float64, d int, idx []int, mean []float64) {
+	if !simdEnabled {
+		centreAVX2(a, s, x, d, idx, mean)
+		return
+	}
 	nv := d / 8
 	if nv == 0 || len(idx) == 0 {
 		return
@@ -355,6 +363,10 @@ func centreVec(a []float64, s int, x []float64, d int, idx []int, mean []float64
 // row stride s (a multiple of 8), padding included: the scalar products,
 // eight at a time.
 func scaleRowsVec(aw, a []float64, s int, w []float64, idx []int) {
+	if !simdEnabled {
+		scaleRowsAVX2(aw, a, s, w, idx)
+		return
+	}
 	if len(idx) == 0 {
 		return
 	}

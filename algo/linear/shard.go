@@ -98,7 +98,7 @@ func (g *gramScratch) addBlock(in *rows, idx []int) float64 {
 	w := blockMeans(in, g.mean, g.varies, g.vary, idx)
 	clear(g.gb)
 	d8 := 0 // columns the SIMD kernel centres
-	if simdEnabled {
+	if simdEnabled || avx2Enabled {
 		d8 = d &^ 7
 	}
 	for lo := 0; lo < len(idx); lo += g.chunk {
@@ -119,7 +119,7 @@ func (g *gramScratch) addBlock(in *rows, idx []int) float64 {
 		aw := a
 		if g.aw != nil {
 			aw = g.aw[:s*c]
-			if simdEnabled {
+			if simdEnabled || avx2Enabled {
 				scaleRowsVec(aw, a, s, in.w, ch)
 			} else {
 				for q, i := range ch {
@@ -145,7 +145,7 @@ func blockMeans(in *rows, mean []float64, varies []bool, vary []uint8, idx []int
 	ref := in.x[idx[0]*d : (idx[0]+1)*d]
 	yref := in.y[idx[0]]
 	d8 := 0
-	if simdEnabled && d >= 8 {
+	if (simdEnabled || avx2Enabled) && d >= 8 {
 		d8 = d &^ 7
 		clear(vary)
 		colSumsVec(mean, vary, ref, in.x, in.w, d, idx)
