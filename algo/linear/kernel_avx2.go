@@ -14,6 +14,8 @@ import (
 // takes up to sixteen columns a tile: eight vector FMA chains, four entries
 // each, instead of eight scalar ones. Every lane runs one entry's FMA chain
 // over the rows in order, so the bits are those of the portable kernel.
+// The tiles are assembly; the block sums, centring and weighting that feed
+// them are archsimd.
 
 func avx2Supported() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
 
@@ -31,158 +33,43 @@ func addGramAVX2(g, a, b []float64, n, d, s int) {
 				gt, at, bt := unsafe.Add(gp, 8*(j*s+k)), unsafe.Add(ab, 8*j), unsafe.Add(bb, 8*k)
 				switch m := (s - k) / 4; {
 				case m >= 4:
-					tile2x16(gt, 8*s, at, bt, 8*s, rows)
+					tile2x16asm(gt, 8*s, at, bt, 8*s, rows)
 					k += 16
 				case m == 3:
-					tile2x12(gt, 8*s, at, bt, 8*s, rows)
+					tile2x12asm(gt, 8*s, at, bt, 8*s, rows)
 					k += 12
 				case m == 2:
-					tile2x8(gt, 8*s, at, bt, 8*s, rows)
+					tile2x8asm(gt, 8*s, at, bt, 8*s, rows)
 					k += 8
 				default:
-					tile2x4v(gt, 8*s, at, bt, 8*s, rows)
+					tile2x4asm(gt, 8*s, at, bt, 8*s, rows)
 					k += 4
 				}
 			}
 		}
 	}
-	archsimd.ClearAVXUpperBits() // scalar code follows
 }
 
-// tile2x16 adds two output rows by four vectors of four output columns: g
-// points at the first entry of the tile, gs is the byte stride of g's rows,
-// a at the tile's two columns of the first data row and b at its 16
-// columns, rs is the byte stride of the data rows and n ≥ 1 their number
-// (the pointers never leave the data: checkptr would object). Each lane
-// of an accumulator runs one entry's FMA chain over the rows in order.
-//
-//go:noinline
-func tile2x16(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
-	g1 := unsafe.Add(g, gs)
-	s00 := archsimd.LoadFloat64x4(vec4At(g, 0))
-	s01 := archsimd.LoadFloat64x4(vec4At(g, 32))
-	s02 := archsimd.LoadFloat64x4(vec4At(g, 64))
-	s03 := archsimd.LoadFloat64x4(vec4At(g, 96))
-	s10 := archsimd.LoadFloat64x4(vec4At(g1, 0))
-	s11 := archsimd.LoadFloat64x4(vec4At(g1, 32))
-	s12 := archsimd.LoadFloat64x4(vec4At(g1, 64))
-	s13 := archsimd.LoadFloat64x4(vec4At(g1, 96))
-	for {
-		x0 := archsimd.BroadcastFloat64x4(*(*float64)(a))
-		x1 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 8)))
-		y := archsimd.LoadFloat64x4(vec4At(b, 0))
-		s00 = y.MulAdd(x0, s00)
-		s10 = y.MulAdd(x1, s10)
-		y = archsimd.LoadFloat64x4(vec4At(b, 32))
-		s01 = y.MulAdd(x0, s01)
-		s11 = y.MulAdd(x1, s11)
-		y = archsimd.LoadFloat64x4(vec4At(b, 64))
-		s02 = y.MulAdd(x0, s02)
-		s12 = y.MulAdd(x1, s12)
-		y = archsimd.LoadFloat64x4(vec4At(b, 96))
-		s03 = y.MulAdd(x0, s03)
-		s13 = y.MulAdd(x1, s13)
-		if n--; n == 0 {
-			break
-		}
-		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
-	}
-	s00.Store(vec4At(g, 0))
-	s01.Store(vec4At(g, 32))
-	s02.Store(vec4At(g, 64))
-	s03.Store(vec4At(g, 96))
-	s10.Store(vec4At(g1, 0))
-	s11.Store(vec4At(g1, 32))
-	s12.Store(vec4At(g1, 64))
-	s13.Store(vec4At(g1, 96))
-}
+// The tiles, in assembly (gram_amd64.s): two output rows by four (16),
+// three (12), two (8) or one (4) vectors of four output columns. gp points
+// at the first entry of the tile, gs is the byte stride of g's rows, a at
+// the tile's two columns of the first data row and b at its columns, rs is
+// the byte stride of the data rows and n ≥ 1 their number. Each lane of an
+// accumulator runs one entry's FMA chain over the rows in order. Written
+// with archsimd, the loops ran at about half the speed: its MulAdd leaves
+// the sum in a factor's register, so every accumulator moved once a row.
 
-// tile2x12 is tile2x16 for three vectors of output columns.
-//
-//go:noinline
-func tile2x12(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
-	g1 := unsafe.Add(g, gs)
-	s00 := archsimd.LoadFloat64x4(vec4At(g, 0))
-	s01 := archsimd.LoadFloat64x4(vec4At(g, 32))
-	s02 := archsimd.LoadFloat64x4(vec4At(g, 64))
-	s10 := archsimd.LoadFloat64x4(vec4At(g1, 0))
-	s11 := archsimd.LoadFloat64x4(vec4At(g1, 32))
-	s12 := archsimd.LoadFloat64x4(vec4At(g1, 64))
-	for {
-		x0 := archsimd.BroadcastFloat64x4(*(*float64)(a))
-		x1 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 8)))
-		y := archsimd.LoadFloat64x4(vec4At(b, 0))
-		s00 = y.MulAdd(x0, s00)
-		s10 = y.MulAdd(x1, s10)
-		y = archsimd.LoadFloat64x4(vec4At(b, 32))
-		s01 = y.MulAdd(x0, s01)
-		s11 = y.MulAdd(x1, s11)
-		y = archsimd.LoadFloat64x4(vec4At(b, 64))
-		s02 = y.MulAdd(x0, s02)
-		s12 = y.MulAdd(x1, s12)
-		if n--; n == 0 {
-			break
-		}
-		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
-	}
-	s00.Store(vec4At(g, 0))
-	s01.Store(vec4At(g, 32))
-	s02.Store(vec4At(g, 64))
-	s10.Store(vec4At(g1, 0))
-	s11.Store(vec4At(g1, 32))
-	s12.Store(vec4At(g1, 64))
-}
+//go:noescape
+func tile2x16asm(gp unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int)
 
-// tile2x8 is tile2x16 for two vectors of output columns.
-//
-//go:noinline
-func tile2x8(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
-	g1 := unsafe.Add(g, gs)
-	s00 := archsimd.LoadFloat64x4(vec4At(g, 0))
-	s01 := archsimd.LoadFloat64x4(vec4At(g, 32))
-	s10 := archsimd.LoadFloat64x4(vec4At(g1, 0))
-	s11 := archsimd.LoadFloat64x4(vec4At(g1, 32))
-	for {
-		x0 := archsimd.BroadcastFloat64x4(*(*float64)(a))
-		x1 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 8)))
-		y := archsimd.LoadFloat64x4(vec4At(b, 0))
-		s00 = y.MulAdd(x0, s00)
-		s10 = y.MulAdd(x1, s10)
-		y = archsimd.LoadFloat64x4(vec4At(b, 32))
-		s01 = y.MulAdd(x0, s01)
-		s11 = y.MulAdd(x1, s11)
-		if n--; n == 0 {
-			break
-		}
-		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
-	}
-	s00.Store(vec4At(g, 0))
-	s01.Store(vec4At(g, 32))
-	s10.Store(vec4At(g1, 0))
-	s11.Store(vec4At(g1, 32))
-}
+//go:noescape
+func tile2x12asm(gp unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int)
 
-// tile2x4v is tile2x16 for one vector of output columns.
-//
-//go:noinline
-func tile2x4v(g unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int) {
-	g1 := unsafe.Add(g, gs)
-	s00 := archsimd.LoadFloat64x4(vec4At(g, 0))
-	s10 := archsimd.LoadFloat64x4(vec4At(g1, 0))
-	for {
-		x0 := archsimd.BroadcastFloat64x4(*(*float64)(a))
-		x1 := archsimd.BroadcastFloat64x4(*(*float64)(unsafe.Add(a, 8)))
-		y := archsimd.LoadFloat64x4(vec4At(b, 0))
-		s00 = y.MulAdd(x0, s00)
-		s10 = y.MulAdd(x1, s10)
-		if n--; n == 0 {
-			break
-		}
-		a, b = unsafe.Add(a, rs), unsafe.Add(b, rs)
-	}
-	s00.Store(vec4At(g, 0))
-	s10.Store(vec4At(g1, 0))
-}
+//go:noescape
+func tile2x8asm(gp unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int)
+
+//go:noescape
+func tile2x4asm(gp unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int)
 
 // colSumsAVX2 is colSumsVec with each vector of eight columns as two
 // 256-bit halves; vary gets the same bits.
