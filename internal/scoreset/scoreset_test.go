@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 func sample(kind string) *Table {
@@ -97,5 +101,83 @@ func TestCSVExport(t *testing.T) {
 	}
 	if _, err := NewExporter("xlsx", &buf, "k", nil); err == nil || !strings.Contains(err.Error(), "xlsx") {
 		t.Fatalf("xlsx: %v", err)
+	}
+}
+
+// TestLargeRoundTrip writes tables across batch and row group boundaries,
+// one shard and an export of several, and reads them back value for value;
+// the file carries the writer's encodings and compression per column and
+// the plain logical schema every reader sees.
+func TestLargeRoundTrip(t *testing.T) {
+	one := segmentsTable(rowGroupRows + batchRows + 3)
+	b, sum, err := Encode(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := Marshal(one); err != nil || !bytes.Equal(m, b) {
+		t.Fatalf("Marshal differs from Encode (%v)", err)
+	}
+	if len(sum) != 64 {
+		t.Fatalf("checksum %q", sum)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.RowGroups()); n != 2 {
+		t.Fatalf("%d row groups, want 2", n)
+	}
+	want := map[string][2]format.Encoding{"customer_id": {format.DeltaLengthByteArray, 0}, "segment": {format.DeltaBinaryPacked, 0},
+		"distance": {format.Plain, 0}}
+	for _, cc := range f.Metadata().RowGroups[0].Columns {
+		md := cc.MetaData
+		w := want[md.PathInSchema[0]]
+		if !slices.Contains(md.Encoding, w[0]) || md.Codec != format.Uncompressed {
+			t.Fatalf("column %s: encodings %v codec %v, want %v uncompressed", md.PathInSchema[0], md.Encoding, md.Codec, w[0])
+		}
+	}
+	got, err := Decode(b, one.Key, one.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTable(t, got, one)
+
+	// An export of several shards crosses row groups mid-table.
+	var buf bytes.Buffer
+	e, err := NewExporter("parquet", &buf, one.Key, one.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := NewTable(one.Key, one.Columns, 0)
+	for _, n := range []int{100_000, 150_000, 60_000} {
+		part := segmentsTable(n)
+		if err := e.Write(part); err != nil {
+			t.Fatal(err)
+		}
+		all.Keys = append(all.Keys, part.Keys...)
+		all.Ints[0] = append(all.Ints[0], part.Ints[0]...)
+		all.Floats[1] = append(all.Floats[1], part.Floats[1]...)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err = Decode(buf.Bytes(), one.Key, one.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTable(t, got, all)
+}
+
+func sameTable(t *testing.T, got, want *Table) {
+	t.Helper()
+	if got.Rows() != want.Rows() {
+		t.Fatalf("%d rows, want %d", got.Rows(), want.Rows())
+	}
+	for i := range want.Keys {
+		for j := range want.Columns {
+			if got.Keys[i] != want.Keys[i] || got.Cell(i, j) != want.Cell(i, j) {
+				t.Fatalf("row %d col %d: %q %q, want %q %q", i, j, got.Keys[i], got.Cell(i, j), want.Keys[i], want.Cell(i, j))
+			}
+		}
 	}
 }
