@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/quantile"
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -121,20 +120,18 @@ rows:
 	return x, keys, unscored, nil
 }
 
-// scored is one shard's model output before it is written: a value per
-// kept row (prediction or probability; distance for k-means, with its
-// segment).
+// scored is one shard's linear or logistic model output before it is
+// written: a prediction or probability per kept row.
 type scored struct {
 	keys     []string
 	values   []float64
-	segments []int
 	unscored int64
 }
 
-func (s *scored) size() int64 { return int64(len(s.keys))*40 + int64(len(s.values)+len(s.segments))*8 }
+func (s *scored) size() int64 { return int64(len(s.keys))*40 + int64(len(s.values))*8 }
 
-// score computes a features shard's scores, once per shard and model
-// however many passes read them.
+// score computes a features shard's linear or logistic scores, once per
+// shard and model however many passes (decile cuts, then write) read them.
 func (w *Worker) score(ctx context.Context, t *proto.ScoreTask, ref proto.ShardRef, m *scoringModel) (*scored, error) {
 	v, err := w.data.loadOnce(scoredKeyPrefix+ref.Object+"@"+ref.SHA256+"|"+t.Model.Object, func() (any, int64, error) {
 		sh, err := w.shard(ctx, ref)
@@ -143,24 +140,6 @@ func (w *Worker) score(ctx context.Context, t *proto.ScoreTask, ref proto.ShardR
 		}
 		out := &scored{}
 		switch {
-		case m.kmeans != nil:
-			km := m.kmeans
-			x, keys, unscored, err := scoreRows(sh, t.Levels, km.Columns, km.Mean, km.Scale)
-			if err != nil {
-				return nil, 0, err
-			}
-			k, d := len(km.TrainingCentroids), len(km.Columns)
-			c := make([]float64, 0, k*d)
-			for _, row := range km.TrainingCentroids {
-				c = append(c, row...)
-			}
-			out.keys, out.unscored = keys, unscored
-			if len(keys) > 0 {
-				out.segments, out.values = kmeans.Assign(nil, nil, c, k, d, x)
-				for i, sq := range out.values {
-					out.values[i] = math.Sqrt(sq)
-				}
-			}
 		case m.sup != nil:
 			x, keys, unscored, err := scoreRows(sh, t.Levels, m.sup.Features, nil, nil)
 			if err != nil {
@@ -207,6 +186,17 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 		if tab, err = w.recommend(ctx, t, ref, m.als, cols, sp); err != nil {
 			return err
 		}
+	} else if m.kmeans != nil {
+		if t.Stage != proto.ScoreStageWrite {
+			return fmt.Errorf("worker: a k-means model has no %s pass", t.Stage)
+		}
+		sh, err := w.shard(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if tab, err = scoreKMeans(sh, t.Levels, m.kmeans, t.Key, cols, sp); err != nil {
+			return err
+		}
 	} else {
 		s, err := w.score(ctx, t, ref, m)
 		if err != nil {
@@ -226,14 +216,6 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 		tab = scoreset.NewTable(t.Key, cols, len(s.keys))
 		tab.Keys = append(tab.Keys, s.keys...)
 		switch t.Kind {
-		case "kmeans":
-			sp.Segments = make([]int64, len(m.kmeans.TrainingCentroids))
-			for i, seg := range s.segments {
-				tab.Ints[0] = append(tab.Ints[0], int64(seg))
-				tab.Floats[1] = append(tab.Floats[1], s.values[i])
-				sp.Segments[seg]++
-				sp.Values.Add(s.values[i])
-			}
 		case "linear", "logistic":
 			if len(t.Cuts) != 9 {
 				return fmt.Errorf("worker: %d decile cuts, want 9", len(t.Cuts))
@@ -256,7 +238,7 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 			}
 		}
 	}
-	b, sum, err := scoreset.Encode(tab)
+	b, err := scoreset.Marshal(tab)
 	if err != nil {
 		return err
 	}
@@ -267,10 +249,7 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 	if err != nil {
 		return err
 	}
-	if bref.SHA256 != sum {
-		return fmt.Errorf("worker: score shard %d changed while it was stored", ref.Index)
-	}
-	p.Output = &proto.ShardRef{Index: ref.Index, Object: name, Size: bref.Size, SHA256: sum, Rows: int64(tab.Rows())}
+	p.Output = &proto.ShardRef{Index: ref.Index, Object: name, Size: bref.Size, SHA256: bref.SHA256, Rows: int64(tab.Rows())}
 	p.Score, p.Rows = sp, int64(tab.Rows())
 	return nil
 }

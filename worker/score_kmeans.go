@@ -1,0 +1,152 @@
+package worker
+
+import (
+	"math"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/scoreset"
+	"github.com/mathcrm/mathcrm/partition"
+)
+
+// assignBlock is how many rows scoreKMeans gathers into one row-major block
+// before assigning them: 256 KiB at 16 features, so the block stays in the
+// core's cache between the gather and the kernel.
+const assignBlock = 2048
+
+// scoreKMeans assigns every row of a shard that has all the model's inputs
+// to its nearest centroid and returns the score shard (key, segment,
+// distance), with the segment sizes and the distances' moments in sp. Rows
+// are standardised as in training and assigned a block at a time; a row's
+// segment and distance do not depend on its block (kmeans.Assign computes
+// each row as kmeans.Nearest does). Nothing here is kept after the step:
+// the shard is the only cached input, and the output is as large as the
+// shard's row count requires.
+func scoreKMeans(sh *partition.Shard, levels map[string][]string, km *proto.KMeansModel, key string,
+	cols []scoreset.Column, sp *proto.ScorePartial) (*scoreset.Table, error) {
+	d, k := len(km.Columns), len(km.TrainingCentroids)
+	in := make([][]float64, d)
+	for j, name := range km.Columns {
+		var err error
+		if in[j], err = scoreColumn(sh, levels, name); err != nil {
+			return nil, err
+		}
+	}
+	c := make([]float64, 0, k*d)
+	for _, row := range km.TrainingCentroids {
+		c = append(c, row...)
+	}
+	n := sh.Rows()
+	tab := scoreset.NewTable(key, cols, 0)
+	seg, dist := make([]int64, 0, n), make([]float64, 0, n)
+	var kept []int // rows kept, once a row has been left out
+	x := make([]float64, assignBlock*d)
+	labels, sq := make([]int, assignBlock), make([]float64, assignBlock)
+	sp.Segments = make([]int64, k)
+	for lo := 0; lo < n; lo += assignBlock {
+		hi := min(n, lo+assignBlock)
+		var m int
+		if gather(x, in, lo, hi, km.Mean, km.Scale) {
+			m = hi - lo
+			for i := lo; kept != nil && i < hi; i++ {
+				kept = append(kept, i)
+			}
+		} else {
+			if kept == nil {
+				kept = make([]int, lo, n)
+				for r := range lo {
+					kept[r] = r
+				}
+			}
+			var left int64
+			m, left, kept = gatherComplete(x, in, lo, hi, km.Mean, km.Scale, kept)
+			sp.Unscored += left
+		}
+		if m == 0 {
+			continue
+		}
+		kmeans.Assign(labels[:m], sq[:m], c, k, d, x[:m*d])
+		block := proto.Moments{Count: int64(m), Min: math.Inf(1), Max: math.Inf(-1)}
+		var sum float64
+		for r, l := range labels[:m] {
+			dv := math.Sqrt(sq[r])
+			sq[r] = dv
+			seg = append(seg, int64(l))
+			sp.Segments[l]++
+			sum += dv
+			block.Min, block.Max = min(block.Min, dv), max(block.Max, dv)
+		}
+		block.Mean = sum / float64(m)
+		for _, dv := range sq[:m] {
+			t := dv - block.Mean
+			block.M2 += t * t
+		}
+		dist = append(dist, sq[:m]...)
+		sp.Values.Merge(block)
+	}
+	if kept == nil {
+		tab.Keys = sh.Keys // read only: the table is encoded and dropped
+	} else {
+		tab.Keys = make([]string, len(kept))
+		for r, i := range kept {
+			tab.Keys[r] = sh.Keys[i]
+		}
+	}
+	tab.Ints[0], tab.Floats[1] = seg, dist
+	sp.Scored = int64(len(seg))
+	return tab, nil
+}
+
+// gather writes rows lo to hi of the columns into x row-major, standardised
+// when mean and scale are given, a column at a time, and reports whether
+// every value was present; if not, x is to be written again by
+// gatherComplete. The check rides along with the copy, so the shard's
+// columns are read once.
+func gather(x []float64, in [][]float64, lo, hi int, mean, scale []float64) bool {
+	d := len(in)
+	nan := false
+	for j, col := range in {
+		col := col[lo:hi]
+		out := x[j:]
+		if mean == nil {
+			for i, v := range col {
+				nan = nan || v != v
+				out[i*d] = v
+			}
+			continue
+		}
+		mu, s := mean[j], scale[j]
+		for i, v := range col {
+			nan = nan || v != v
+			out[i*d] = (v - mu) / s // as BuildMatrix standardises
+		}
+	}
+	return !nan
+}
+
+// gatherComplete writes the rows lo to hi that have every column into x as
+// gather does, appends their indexes to kept and returns how many it wrote
+// and how many it left out.
+func gatherComplete(x []float64, in [][]float64, lo, hi int, mean, scale []float64, kept []int) (int, int64, []int) {
+	d := len(in)
+	m := 0
+	var left int64
+rows:
+	for i := lo; i < hi; i++ {
+		row := x[m*d : (m+1)*d]
+		for j, col := range in {
+			v := col[i]
+			if math.IsNaN(v) {
+				left++
+				continue rows
+			}
+			if mean != nil {
+				v = (v - mean[j]) / scale[j]
+			}
+			row[j] = v
+		}
+		kept = append(kept, i)
+		m++
+	}
+	return m, left, kept
+}
