@@ -27,8 +27,12 @@ RI="$DATA/ratings_implicit_5m.csv"
 if [ ! -s "$RI" ]; then
   $PY "$SHARED/bench/gen.py" ratings --users 100000 --items 20000 --nnz 5000000 --rank 32 --seed 3 --implicit --out "$RI" >&2
 fi
+F10="$DATA/features_10m.csv"
+if [ ! -s "$F10" ]; then
+  $PY "$SHARED/bench/gen.py" features --n 10000000 --d 16 --k 16 --seed 4 --out "$F10" >&2
+fi
 # Workers run as processes of the built binary, so each one's peak memory is measured on its own.
-go run ./cmd/mathcrm-bench --data "$F" --labels "$L" --ratings "$R" --ratings-implicit "$RI" --worker-bin "${1:-bin/mathcrm}" \
+go run ./cmd/mathcrm-bench --data "$F" --labels "$L" --ratings "$R" --ratings-implicit "$RI" --score-data "$F10" --worker-bin "${1:-bin/mathcrm}" \
   --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3 ${BENCH_ONLY:+--only "$BENCH_ONLY"}
 go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
   printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
