@@ -9,7 +9,7 @@
 // small [Result]; the leader hands all Results, indexed by shard, to
 // [State.Absorb], which advances the state. When Next reports done,
 // [State.Model] is final. [Reference] runs the same machine in one process.
-// A job takes two passes:
+// A job takes one pass, or two when it holds rows out or fits too closely:
 //
 //   - gram: each shard returns, over its training rows, the count, the
 //     total weight, the weighted means of the features and the target, and
@@ -22,7 +22,13 @@
 //     leader then solves the normal equations.
 //   - eval: each shard returns residual sums of the fitted model over its
 //     training and its held-out rows; the leader turns them into R², RMSE,
-//     the objective and, for λ = 0, standard errors.
+//     the objective and, for λ = 0, standard errors. Without held-out rows
+//     the leader skips this pass: the residual sum of squares is a
+//     quadratic form in the centred cross-products, m2_yy − 2β·m2_xy +
+//     βᵀm2_xxβ, accurate to about 10⁻¹⁰ relative as long as it is at
+//     least 10⁻⁶ of the sum of its terms' magnitudes. A closer fit (R²
+//     within about 10⁻⁶ of 1) runs the pass, whose row-by-row sums have
+//     no such cancellation.
 //
 // # Model
 //

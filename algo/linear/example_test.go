@@ -62,9 +62,11 @@ func ExampleState() {
 	}
 	m := s.Model()
 	fmt.Printf("ridge λ=1: β = %.3f, b = %.3f, objective %.3f\n", m.Coefficients, m.Intercept, s.Objective())
+	// Without held-out rows the training metrics come from the gram pass's
+	// cross-products: one pass over the data.
+
 	// Output:
-	// gram pass done, phase eval
-	// eval pass done, phase done
+	// gram pass done, phase done
 	// ridge λ=1: β = [4.662 0.926], b = 3.098, objective 13.285
 }
 

@@ -115,7 +115,9 @@ func TestGoldenDiabetes(t *testing.T) {
 // their JSON). They were recorded with GOAMD64=v1 and checked equal under
 // v3 and v4, which fuse a*b+c where the code lets them; every amd64 build
 // must reproduce them. A deliberate change to the algorithm changes them:
-// re-record and say why.
+// re-record and say why. (ols and weighted were re-recorded when the
+// training metrics of a job without held-out rows moved from the eval
+// pass to the cross-products; the coefficients kept their bits.)
 func TestPinnedModelBits(t *testing.T) {
 	names, x, y, keys := diabetes(t)
 	d := len(names)
@@ -129,9 +131,9 @@ func TestPinnedModelBits(t *testing.T) {
 		w    []float64
 		want string
 	}{
-		{"ols", Config{}, nil, "c063a6181b176818"},
+		{"ols", Config{}, nil, "0d441439df6cac1d"},
 		{"ridge holdout", Config{Lambda: 3, Holdout: 0.2, SplitSeed: 5}, nil, "96086e62de6c369c"},
-		{"weighted", Config{Lambda: 0.1}, w, "3eb870665dccf094"},
+		{"weighted", Config{Lambda: 0.1}, w, "636ed113eb7b77b0"},
 	}
 	for _, tc := range tests {
 		m, err := Reference(tc.cfg, d, shardsByKey(x, y, tc.w, keys, d, 4)...)
@@ -145,3 +147,78 @@ func TestPinnedModelBits(t *testing.T) {
 }
 
 func digest(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s)))[:16] }
+
+// TestGramEvalMatchesEvalPass: without held-out rows the training metrics
+// come from the cross-products; they agree with the eval pass's row by row
+// sums to 1e-10 relative, and a fit too close for that runs the eval pass.
+func TestGramEvalMatchesEvalPass(t *testing.T) {
+	names, x, y, keys := diabetes(t)
+	d := len(names)
+	w := make([]float64, len(y))
+	for i := range w {
+		w[i] = 0.5 + float64(i%4)
+	}
+	run := func(cfg Config, shards []Shard, forceEval bool) (*Model, int) {
+		t.Helper()
+		s, err := New(cfg, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results := make([]*Result, len(shards))
+		passes := 0
+		for {
+			task, done := s.Next()
+			if done {
+				return s.Model(), passes
+			}
+			for i, sh := range shards {
+				if results[i], err = RunTask(results[i], task, sh.X, len(sh.Y), d, sh.Y, sh.W, sh.Keys, i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Absorb(results); err != nil {
+				t.Fatal(err)
+			}
+			passes++
+			if forceEval && passes == 1 {
+				s.Stage, s.Final = TaskEval, nil
+			}
+		}
+	}
+	rel := func(a, b float64) float64 { return math.Abs(a-b) / max(math.Abs(b), 1e-300) }
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		w    []float64
+	}{{"ols", Config{}, nil}, {"ridge", Config{Lambda: 3}, nil}, {"weighted", Config{Lambda: 0.1}, w}} {
+		shards := shardsByKey(x, y, tc.w, keys, d, 4)
+		got, passes := run(tc.cfg, shards, false)
+		want, _ := run(tc.cfg, shards, true)
+		if passes != 1 {
+			t.Fatalf("%s: %d passes, want the gram pass alone", tc.name, passes)
+		}
+		for what, v := range map[string][2]float64{"R²": {got.R2, want.R2}, "RMSE": {got.RMSE, want.RMSE},
+			"objective": {got.Objective, want.Objective}, "σ²": {got.Sigma2, want.Sigma2}} {
+			if e := rel(v[0], v[1]); e > 1e-10 {
+				t.Errorf("%s: %s %v from the cross-products, %v from the eval pass (relative %.2g)", tc.name, what, v[0], v[1], e)
+			}
+		}
+		for j := range got.StdErrors {
+			if e := rel(got.StdErrors[j], want.StdErrors[j]); e > 1e-10 {
+				t.Errorf("%s: std error %d: relative difference %.2g", tc.name, j, e)
+			}
+		}
+	}
+	// An exact fit: its residuals are rounding noise, which only the eval
+	// pass measures.
+	exact := make([]float64, len(y))
+	for i := range exact {
+		exact[i] = 3
+		for j := range d {
+			exact[i] += float64(j+1) * x[i*d+j]
+		}
+	}
+	if _, passes := run(Config{}, shardsByKey(x, exact, nil, keys, d, 4), false); passes != 2 {
+		t.Fatalf("exact fit: %d passes, want the eval pass too", passes)
+	}
+}

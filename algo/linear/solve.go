@@ -116,8 +116,47 @@ func (s *State) absorbGram(results []*Result) error {
 		return errorf(ErrNonFinite, "the solution of the normal equations overflowed")
 	}
 	s.Fit = fit
+	if s.Config.Holdout == 0 {
+		if tr, ok := gramEval(&m, fit.Coefficients, d); ok {
+			return s.finish(tr, EvalSums{})
+		}
+	}
 	s.Stage = TaskEval
 	return nil
+}
+
+// gramEvalMargin is how far the training residual sum of squares must stay
+// above the rounding error of forming it from the cross-products: with RSS
+// at least this fraction of the sum of its terms' magnitudes, its relative
+// error is below about 10⁻¹⁰.
+const gramEvalMargin = 1e-6
+
+// gramEval returns the training rows' residual sums from the merged
+// moments, without another pass over the data: with r = (y − ȳ) − (x − x̄)·β
+// (the intercept makes the residuals centred), Σw·r² = m2_yy − 2β·m2_xy +
+// βᵀm2_xxβ, and the centre of the eval pass is ȳ, where Σw(y − ȳ) = 0 and
+// Σw(y − ȳ)² = m2_yy. It reports false when the fit is so close that the
+// sum would lose its digits to cancellation; the eval pass then computes
+// the residuals row by row.
+func gramEval(m *moments, beta []float64, d int) (EvalSums, bool) {
+	d1 := d + 1
+	syy := m.m2[upperAt(d, d, d1)]
+	rss, scale := syy, math.Abs(syy)
+	for j, bj := range beta {
+		sjy := m.m2[upperAt(j, d, d1)]
+		rss = math.FMA(float64(-2*bj), sjy, rss)
+		scale = math.FMA(math.Abs(float64(2*bj)), math.Abs(sjy), scale)
+		for k, bk := range beta {
+			sjk := m.m2[upperAt(min(j, k), max(j, k), d1)]
+			bb := float64(bj * bk)
+			rss = math.FMA(bb, sjk, rss)
+			scale = math.FMA(math.Abs(bb), math.Abs(sjk), scale)
+		}
+	}
+	if !(rss >= gramEvalMargin*scale) || !finite(scale) {
+		return EvalSums{}, false
+	}
+	return EvalSums{N: m.n, W: m.w, RSS: rss, S2: syy}, true
 }
 
 func (s *State) featureName(j int) string {
@@ -133,6 +172,12 @@ func (s *State) absorbEval(results []*Result) error {
 		tr.add(r.Train)
 		ho.add(r.Holdout)
 	}
+	return s.finish(tr, ho)
+}
+
+// finish makes the final model from the fit and the residual sums of the
+// training and the held-out rows.
+func (s *State) finish(tr, ho EvalSums) error {
 	fit := s.Fit
 	m := &Model{
 		Features:     clone2(s.Config.Features),
