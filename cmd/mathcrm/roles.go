@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
@@ -80,6 +81,7 @@ func newCoordinatorCmd() *cobra.Command {
 
 func newWorkerCmd() *cobra.Command {
 	cfg := worker.DefaultConfig()
+	var memLimit int64
 	cmd := &cobra.Command{
 		Use:   "worker [--id ID] [--capacity N] [--cache-bytes B]",
 		Short: "Run a worker; SIGTERM drains it (finishes its steps, hands back its shards) and exits 0",
@@ -93,6 +95,15 @@ func newWorkerCmd() *cobra.Command {
 			}
 			defer nc.Close()
 			cfg.Logger = logger()
+			// A worker's live memory is its cache plus its steps in flight; a
+			// soft limit just above that keeps the collector from letting
+			// the heap grow to twice the cache.
+			if os.Getenv("GOMEMLIMIT") == "" {
+				if memLimit == 0 {
+					memLimit = cfg.CacheBytes + 256<<20
+				}
+				debug.SetMemoryLimit(memLimit)
+			}
 			w, err := worker.New(cfg, nc, st)
 			if err != nil {
 				return err
@@ -114,6 +125,7 @@ func newWorkerCmd() *cobra.Command {
 	f.StringVar(&cfg.ID, "id", envOr("MATHCRM_WORKER_ID", cfg.ID), "worker id (default host-pid)")
 	f.IntVar(&cfg.Capacity, "capacity", cfg.Capacity, "steps run at once")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", cfg.CacheBytes, "shard cache budget in bytes")
+	f.Int64Var(&memLimit, "memory-limit", 0, "soft limit of the process's Go memory in bytes (default the cache budget plus 256 MiB; GOMEMLIMIT wins)")
 	f.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "heartbeat interval")
 	cmd.AddCommand(&cobra.Command{
 		Use:     "drain ID",
