@@ -99,6 +99,28 @@ func BenchmarkEval(b *testing.B) {
 	s := benchSizes[1]
 	b.Run(fmt.Sprintf("n=%d/d=%d/hist", s.n, s.d), func(b *testing.B) { benchTask(b, TaskEval, s.n, s.d, false) })
 	b.Run(fmt.Sprintf("n=%d/d=%d/exact", s.n, s.d), func(b *testing.B) { benchTask(b, TaskEval, s.n, s.d, true) })
+	b.Run(fmt.Sprintf("n=%d/d=%d/exact/shards=64", s.n, s.d), func(b *testing.B) { benchShards(b, TaskEval, s.n, s.d, 64, true) })
+}
+
+// benchShards times a task over n rows split into shards of equal size,
+// as a cluster runs it (an exact eval pass sorts each shard's scores).
+func benchShards(b *testing.B, kind TaskKind, n, d, shards int, exact bool) {
+	in := benchData(n, d)
+	t := &Task{Kind: kind, D: d, Beta: in.beta, ClassWeights: [2]float64{1, 1}, ExactTrain: exact}
+	per := n / shards
+	var dst *Result
+	var err error
+	b.SetBytes(int64(per * shards * (d + 1) * 8))
+	for b.Loop() {
+		for i := range shards {
+			lo := i * per
+			if dst, err = RunTask(nil, t, in.x[lo*d:], per, d, in.y[lo:], nil, nil, i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	sinkResult = dst
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(per*shards), "ns/row")
 }
 
 // BenchmarkReference times a whole Newton job over 8 shards.
@@ -122,3 +144,41 @@ func BenchmarkReference(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExactAUC times the leader's exact AUC over 1M rows from 64
+// shards, listed as the workers list them (sorted) and in row order (as
+// workers of earlier builds did, which the leader sorts itself).
+func BenchmarkExactAUC(b *testing.B) {
+	s := benchSizes[1]
+	in := benchData(s.n, s.d)
+	const shards = 64
+	per := s.n / shards
+	t := &Task{Kind: TaskEval, D: s.d, Beta: in.beta, ClassWeights: [2]float64{1, 1}, ExactTrain: true}
+	var sorted, listed []*SetSums
+	for i := range shards {
+		r, err := RunTask(nil, t, in.x[i*per*s.d:], per, s.d, in.y[i*per:], nil, nil, i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sorted = append(sorted, r.Train)
+		// The same rows in row order: the scores of the shard's rows.
+		u := &SetSums{Scores: make([]float64, per), Labels: make([]bool, per)}
+		for q := range per {
+			row := in.x[(i*per+q)*s.d : (i*per+q+1)*s.d]
+			u.Scores[q], u.Labels[q] = sigmoid(Shard{}.margin(row, in.beta)), in.y[i*per+q] == 1
+		}
+		listed = append(listed, u)
+	}
+	for _, c := range []struct {
+		name  string
+		parts []*SetSums
+	}{{"sorted", sorted}, {"rows", listed}} {
+		b.Run(fmt.Sprintf("n=%d/%s", s.n, c.name), func(b *testing.B) {
+			for b.Loop() {
+				sinkAUC, _ = exactAUC(c.parts)
+			}
+		})
+	}
+}
+
+var sinkAUC float64

@@ -23,10 +23,10 @@
 //     only, D+2 numbers, for wide data (D > NewtonMaxD under "auto").
 //   - one eval pass at the final θ: per row set, the log-loss sum, a
 //     calibration table of ten bins, and for the AUC either every row's
-//     (score, label, weight), when the set has at most ExactAUCMaxRows
-//     (10⁶) rows, or two histograms of HistBins (2¹⁶) score bins per class.
-//     The model says which ("exact" or "histogram"); a histogram AUC treats
-//     scores within one bin as tied.
+//     (score, label, weight) in order of score, when the set has at most
+//     ExactAUCMaxRows (10⁶) rows, or two histograms of HistBins (2¹⁶)
+//     score bins per class. The model says which ("exact" or
+//     "histogram"); a histogram AUC treats scores within one bin as tied.
 //
 // # Objective
 //
@@ -91,9 +91,11 @@
 // portable kernels' bits; kernel_paths_test.go holds both paths to the
 // plain definitions. On the development machine (Zen 5) a newton pass
 // over 1M rows of 32 features costs about 60 ns a row on one core with
-// the rows in cache, a third less than the portable kernels. The leader
-// ranks an exact AUC's scores with a stable radix sort, and eval sums
-// cross the network as one fixed-width buffer (wire.go).
+// the rows in cache, a third less than the portable kernels. For an exact
+// AUC each shard lists its rows sorted by score (a stable radix sort) and
+// the leader merges the shards' runs, ties to the lower shard, summing the
+// AUC as it goes (auc.go); eval sums cross the network as one fixed-width
+// buffer (wire.go).
 //
 // # References
 //

@@ -51,18 +51,27 @@ func sortedAUC(parts []*SetSums) (float64, bool) {
 	return acc.auc()
 }
 
-// TestExactAUCMatchesStableSort holds the radix-sorted AUC to the
-// comparison-sorted one bit for bit, on scores with many ties (where the
-// order of the weights within a tie decides the rounding), both zeros,
-// negative and tiny values, and weighted and unweighted sets.
+// TestExactAUCMatchesStableSort holds the merged AUC to the one of a
+// stable comparison sort of every row in shard then row order, bit for
+// bit, on scores with many ties (where the order of the weights within a
+// tie decides the rounding), both zeros, negative and tiny values,
+// weighted and unweighted sets, from 1 to 70 shards, each listing its rows
+// sorted (as workers do) or in row order (as workers of earlier builds
+// did), with runs long enough for the leader's 16-bit radix digits.
 func TestExactAUCMatchesStableSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	pool := []float64{0, math.Copysign(0, -1), 1, 0.5, 1e-300, 5e-324, -0.25, 0.3, 0.30000000000000004, 0.9999999999999999}
 	for trial := range 200 {
 		nparts := 1 + r.IntN(5)
+		if trial%5 == 0 {
+			nparts = 1 + r.IntN(70)
+		}
 		var parts []*SetSums
 		for range nparts {
 			n := r.IntN(300)
+			if trial%50 == 7 {
+				n = 1<<18 + r.IntN(1000)
+			}
 			p := &SetSums{Scores: make([]float64, n), Labels: make([]bool, n)}
 			if trial%2 == 1 {
 				p.ScoreW = make([]float64, n)
@@ -83,10 +92,62 @@ func TestExactAUCMatchesStableSort(t *testing.T) {
 			}
 			parts = append(parts, p)
 		}
-		got, gok := exactAUC(parts)
 		want, wok := sortedAUC(parts)
+		listed := make([]*SetSums, len(parts))
+		for i, p := range parts {
+			q := *p
+			if r.IntN(2) == 0 {
+				sortScores(&q)
+			}
+			listed[i] = &q
+		}
+		got, gok := exactAUC(listed)
 		if gok != wok || math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("trial %d: AUC %v (%v), stable sort gives %v (%v)", trial, got, gok, want, wok)
+		}
+	}
+}
+
+// TestSortScores holds a shard's sorted listing to a stable comparison
+// sort of its rows by score, labels and weights moving with their scores.
+func TestSortScores(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	pool := []float64{0, math.Copysign(0, -1), 1, 0.5, 5e-324, -0.25, 0.3}
+	for trial := range 100 {
+		n := r.IntN(2000)
+		s := &SetSums{Scores: make([]float64, n), Labels: make([]bool, n)}
+		if trial%2 == 1 {
+			s.ScoreW = make([]float64, n)
+		}
+		idx := make([]int, n)
+		for i := range n {
+			s.Scores[i] = pool[r.IntN(len(pool))]
+			if r.IntN(2) == 0 {
+				s.Scores[i] = r.Float64() * math.Pow(2, float64(-r.IntN(60)))
+			}
+			s.Labels[i] = r.IntN(2) == 0
+			if s.ScoreW != nil {
+				s.ScoreW[i] = float64(i)
+			}
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int {
+			switch pa, pb := s.Scores[a], s.Scores[b]; {
+			case pa < pb:
+				return -1
+			case pa > pb:
+				return 1
+			}
+			return 0
+		})
+		got := *s
+		sortScores(&got)
+		for q, i := range idx {
+			if math.Float64bits(got.Scores[q]) != math.Float64bits(s.Scores[i]) || got.Labels[q] != s.Labels[i] ||
+				s.ScoreW != nil && got.ScoreW[q] != s.ScoreW[i] {
+				t.Fatalf("trial %d: position %d holds (%v, %v), the stable sort puts row %d (%v, %v) there",
+					trial, q, got.Scores[q], got.Labels[q], i, s.Scores[i], s.Labels[i])
+			}
 		}
 	}
 }

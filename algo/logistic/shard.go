@@ -200,6 +200,7 @@ func runEval(r *Result, t *Task, in *rows) error {
 		if !finite(s.W) || !finite(s.LogLoss) || !allFinite(s.CalP) || !allFinite(s.CalW) {
 			return errors.New("a metric sum is not finite: a held-out row's margin overflowed")
 		}
+		sortScores(s)
 	}
 	return nil
 }

@@ -104,7 +104,9 @@ type SetSums struct {
 	CalP []float64 `json:"cal_p"`
 	CalY []float64 `json:"cal_y"`
 	// Scores, Labels and ScoreW (nil without sample weights) list every
-	// row of the set in row order when the task asked for it.
+	// row of the set when the task asked for it, in increasing order of
+	// score, tied rows (−0 and +0 tie) in row order. A leader also takes
+	// rows in row order, as workers of earlier builds list them.
 	Scores []float64 `json:"scores,omitempty"`
 	Labels []bool    `json:"labels,omitempty"`
 	ScoreW []float64 `json:"score_w,omitempty"`
