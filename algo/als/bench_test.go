@@ -185,16 +185,16 @@ func BenchmarkHalfIteration(b *testing.B) {
 					cfg.RegScaling = RegNone
 				}
 				run := benchPass(b, set, cfg.withDefaults(), kind)
-				timePass(b, set.nnz, run)
+				timePass(b, set.nnz, "interaction", run)
 			})
 		}
 	}
 }
 
-// timePass times run, which handles nnz interactions, reporting wall time
-// and the thread's CPU time per interaction: on a shared machine the CPU
-// time is the steadier of the two.
-func timePass(b *testing.B, nnz int, run func()) {
+// timePass times run, which handles nnz units (interactions, rows),
+// reporting wall time and the thread's CPU time per unit: on a shared
+// machine the CPU time is the steadier of the two.
+func timePass(b *testing.B, nnz int, unit string, run func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ResetTimer()
@@ -203,8 +203,8 @@ func timePass(b *testing.B, nnz int, run func()) {
 		run()
 	}
 	cpu := threadCPU() - cpu0
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nnz), "ns/interaction")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(nnz), "cpu-ns/interaction")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nnz), "ns/"+unit)
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(nnz), "cpu-ns/"+unit)
 }
 
 // threadCPU returns the CPU time of the calling OS thread.
@@ -242,7 +242,7 @@ func BenchmarkReferenceFile(b *testing.B) {
 			runtime.GC()
 			var m *Model
 			var err error
-			timePass(b, len(tr.users)*cfg.Iterations, func() {
+			timePass(b, len(tr.users)*cfg.Iterations, "interaction", func() {
 				if m, err = Reference(cfg, u, i); err != nil {
 					b.Fatal(err)
 				}
@@ -253,4 +253,84 @@ func BenchmarkReferenceFile(b *testing.B) {
 			b.Logf("objective %.3f, train RMSE %.6f", last.Objective, last.TrainRMSE)
 		})
 	}
+}
+
+// BenchmarkRowKernels times the row kernels at the bench rank on every
+// path the build and the CPU have: the Gram and right-hand side of a chunk
+// of gathered rows (ns/interaction), and the factorisation and solve of a
+// row's normal equations, eight at a time where the path batches them
+// (ns/row).
+func BenchmarkRowKernels(b *testing.B) {
+	for _, path := range kernelPaths {
+		if path == pathAVX512 && !vecSupported() || path == pathAVX2 && !avx2Supported() {
+			continue
+		}
+		b.Run(fmt.Sprintf("gram/%s/r=%d", path, benchRank), func(b *testing.B) {
+			withPath(b, path, func() { benchGram(b, benchRank) })
+		})
+		b.Run(fmt.Sprintf("factor/%s/r=%d", path, benchRank), func(b *testing.B) {
+			withPath(b, path, func() { benchFactor(b, benchRank) })
+		})
+	}
+}
+
+// kernelSystem returns chunkRows gathered rows of rank r and the normal
+// equations they make with λ = 1.
+func kernelSystem(r int) (ys, a, rhs []float64) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	rp := padRank(r)
+	ys = make([]float64, chunkRows*rp)
+	for j := range chunkRows {
+		for k := range r {
+			ys[j*rp+k] = rng.NormFloat64()
+		}
+	}
+	a, rhs = make([]float64, rp*rp), make([]float64, rp)
+	accGramGo(a, nil, r, rp, ys, ys, chunkRows)
+	for k := range r {
+		a[k*rp+k]++
+		rhs[k] = rng.NormFloat64()
+	}
+	return ys, a, rhs
+}
+
+func benchGram(b *testing.B, r int) {
+	rp := padRank(r)
+	ys, _, _ := kernelSystem(r)
+	z := make([]float64, chunkRows)
+	a, rhs := make([]float64, rp*rp), make([]float64, rp)
+	timePass(b, chunkRows, "interaction", func() {
+		accGram(a, a, r, rp, ys, ys, chunkRows)
+		accVec(rhs, r, rp, z, ys, chunkRows)
+	})
+	sinkFactors = &Factors{F: a}
+}
+
+func benchFactor(b *testing.B, r int) {
+	rp := padRank(r)
+	_, a0, b0 := kernelSystem(r)
+	a, rhs, x := make([]float64, rp*rp), make([]float64, rp), make([]float64, r)
+	var bt *batch
+	switch {
+	case simdEnabled:
+		bt = newBatch(r, false)
+	case avx2Enabled:
+		bt = newBatch(r, true)
+	}
+	if bt == nil {
+		timePass(b, 1, "row", func() {
+			copy(a, a0)
+			copy(rhs, b0)
+			cholesky(a, r, rp)
+			cholSolve(a, r, rp, rhs)
+		})
+		return
+	}
+	timePass(b, batchLanes, "row", func() {
+		for l := range batchLanes {
+			bt.put(a0, rp, b0, l, x)
+		}
+		bt.run()
+	})
+	sinkFactors = &Factors{F: x}
 }

@@ -2,10 +2,11 @@ package als
 
 import "math"
 
-// The row kernels. Each has two implementations that give the same bits on
-// every input: the portable one in this file, and a SIMD one
-// (kernel_vec.go), built with GOEXPERIMENT=simd on amd64 and used when the
-// CPU has AVX-512. What both compute, exactly:
+// The row kernels. Each has up to three implementations that give the same
+// bits on every input: the portable one in this file, and, built with
+// GOEXPERIMENT=simd on amd64, an AVX-512 one (kernel_vec.go) used when the
+// CPU has AVX-512 and an AVX2 one (kernel_avx2.go, kernel_amd64.s) used
+// when it has AVX2 and FMA but not AVX-512. What all compute, exactly:
 //
 //   - Gram: the normal-equation matrix A of a row lives in an rp×rp
 //     row-major buffer, rp = rank rounded up to a multiple of 8; only its
@@ -23,14 +24,18 @@ import "math"
 //   - Dot products (predictions and scores): dot, eight partial FMA chains
 //     over k ≡ l (mod 8) and a fixed tree, on both paths.
 //
-// The SIMD path keeps lanes across q (or j), so each lane performs the
-// scalar operations of one entry in the scalar order; it computes some
-// entries below the diagonal and in the padding, which nothing reads.
-// TestPathsAgree checks the two paths against each other.
+// The SIMD paths keep lanes across q (or j, or the systems of a batch), so
+// each lane performs the scalar operations of one entry in the scalar
+// order; they compute some entries below the diagonal and in the padding,
+// which nothing reads. TestPathsAgree checks the paths against each other.
 
-// simdEnabled selects the SIMD path where the build has one and the CPU
-// supports it. Tests switch it off to compare the two paths.
+// simdEnabled selects the AVX-512 path where the build has one and the CPU
+// supports it. Tests switch it off to compare the paths.
 var simdEnabled = vecSupported()
+
+// avx2Enabled selects the AVX2 path where the build has one and the CPU
+// has AVX2 and FMA; simdEnabled takes precedence. Tests switch it too.
+var avx2Enabled = avx2Supported()
 
 // chunkRows is the number of gathered rows accGram takes at once: their
 // factors stay in L1 while every tile of A passes over them.
@@ -44,8 +49,13 @@ func padRank(r int) int { return (r + 7) &^ 7 }
 // r), one FMA chain per entry in row order, and writes the sums into a.
 // src may be a itself, or nil for a zero matrix.
 func accGram(a, src []float64, r, rp int, wy, ys []float64, n int) {
-	if simdEnabled && n > 0 {
+	switch {
+	case n == 0:
+	case simdEnabled:
 		accGramVec(a, src, rp, wy, ys, n)
+		return
+	case avx2Enabled:
+		accGramAVX2(a, src, r, rp, wy, ys, n)
 		return
 	}
 	accGramGo(a, src, r, rp, wy, ys, n)
@@ -102,8 +112,12 @@ func gather(dst, y []float64) {
 
 // gatherScaled copies y into dy and w·y, each product rounded, into dw.
 func gatherScaled(dy, dw, y []float64, w float64) {
-	if simdEnabled {
+	switch {
+	case simdEnabled:
 		gatherScaledVec(dy, dw, y, w)
+		return
+	case avx2Enabled:
+		gatherScaledAVX2(dy, dw, y, w)
 		return
 	}
 	dy, dw = dy[:len(y)], dw[:len(y)]
@@ -115,10 +129,15 @@ func gatherScaled(dy, dw, y []float64, w float64) {
 
 // accVec adds Σ_j z_j·y_j[q] to b[q], q < r, over the n gathered rows of
 // ys (stride rp, zero past r), one FMA chain per entry in row order. The
-// SIMD path also runs the padding of b, when b has room for it.
+// SIMD paths also run the padding of b, when b has room for it.
 func accVec(b []float64, r, rp int, z, ys []float64, n int) {
-	if simdEnabled && len(b) >= rp {
+	switch {
+	case len(b) < rp:
+	case simdEnabled:
 		accVecVec(b, rp, z, ys, n)
+		return
+	case avx2Enabled:
+		accVecAVX2(b, rp, z, ys, n)
 		return
 	}
 	b = b[:r]
@@ -193,8 +212,11 @@ func cholSolve(a []float64, r, rp int, b []float64) {
 // ((p1+p5)+(p3+p7)): the order of an eight-lane vector dot product
 // reduced by halves. Every prediction and score uses it.
 func dot(a, b []float64) float64 {
-	if simdEnabled {
+	switch {
+	case simdEnabled:
 		return dotVec(a, b)
+	case avx2Enabled:
+		return dotAVX2(a, b)
 	}
 	return dotGo(a, b)
 }

@@ -9,6 +9,8 @@ import "math"
 
 func vecSupported() bool { return false }
 
+func avx2Supported() bool { return false }
+
 func accGramVec(a, src []float64, rp int, wy, ys []float64, n int) {
 	accGramGo(a, src, rp, rp, wy, ys, n)
 }
@@ -46,8 +48,18 @@ type batch struct{ n int }
 
 const batchLanes = 8
 
-func newBatch(int) *batch { return nil }
+func newBatch(int, bool) *batch { return nil }
 
 func (*batch) put(a []float64, rp int, b []float64, row int, dst []float64) {}
 
 func (*batch) run() (int, int) { return 0, batchOK }
+
+func accGramAVX2(a, src []float64, r, rp int, wy, ys []float64, n int) {
+	accGramGo(a, src, r, rp, wy, ys, n)
+}
+
+func gatherScaledAVX2(dy, dw, y []float64, w float64) { gatherScaledVec(dy, dw, y, w) }
+
+func dotAVX2(a, b []float64) float64 { return dotGo(a, b) }
+
+func accVecAVX2(b []float64, rp int, z, ys []float64, n int) { accVecVec(b, rp, z, ys, n) }

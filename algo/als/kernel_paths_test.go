@@ -7,23 +7,44 @@ import (
 	"testing"
 )
 
-// The SIMD kernels (GOEXPERIMENT=simd on amd64 with AVX-512) and the
-// portable ones must give the same bits. These tests run both on the same
-// inputs and compare; without a SIMD path both runs are portable and the
-// tests only check that the toggle is harmless.
+// The SIMD kernels (GOEXPERIMENT=simd on amd64: AVX-512, or AVX2 and FMA)
+// and the portable ones must give the same bits. These tests run every
+// path on the same inputs and compare; a path that the build or the CPU
+// lacks runs the portable kernels, so the tests then only check that its
+// toggle is harmless. On a CPU with AVX-512 the AVX2 path runs too.
 
-// withSIMD runs f with the SIMD path switched on or off.
-func withSIMD(t testing.TB, on bool, f func()) {
+// kernelPath names one set of row kernels.
+type kernelPath int
+
+const (
+	pathPortable kernelPath = iota
+	pathAVX512
+	pathAVX2
+)
+
+var kernelPaths = []kernelPath{pathPortable, pathAVX512, pathAVX2}
+
+func (p kernelPath) String() string {
+	return [...]string{"portable", "AVX-512", "AVX2"}[p]
+}
+
+// withPath runs f on the kernels of path p, or on the portable ones if the
+// build or the CPU lacks p.
+func withPath(t testing.TB, p kernelPath, f func()) {
 	t.Helper()
-	old := simdEnabled
-	simdEnabled = on && vecSupported()
-	defer func() { simdEnabled = old }()
+	old, old2 := simdEnabled, avx2Enabled
+	simdEnabled = p == pathAVX512 && vecSupported()
+	avx2Enabled = p == pathAVX2 && avx2Supported()
+	defer func() { simdEnabled, avx2Enabled = old, old2 }()
 	f()
 }
 
 func logPaths(t *testing.T) {
 	if !vecSupported() {
-		t.Log("no SIMD path in this build or on this CPU: comparing the portable path with itself")
+		t.Log("no AVX-512 path in this build or on this CPU: it runs the portable kernels")
+	}
+	if !avx2Supported() {
+		t.Log("no AVX2 path in this build or on this CPU: it runs the portable kernels")
 	}
 }
 
@@ -86,17 +107,17 @@ func TestPathsAgreeKernels(t *testing.T) {
 				for k := range y {
 					y[k] = kernelValue(rng)
 				}
-				var dy, dw [2][]float64
-				for p, on := range []bool{false, true} {
+				var dy, dw [3][]float64
+				for p, path := range kernelPaths {
 					dy[p], dw[p] = make([]float64, r), make([]float64, r)
-					withSIMD(t, on, func() {
+					withPath(t, path, func() {
 						gatherScaled(dy[p], dw[p], y, w)
 						gather(ys[j*rp:j*rp+r], y)
 					})
-				}
-				for k := range r {
-					if !sameBits(dy[0][k], dy[1][k]) || !sameBits(dw[0][k], dw[1][k]) || ys[j*rp+k] != y[k] {
-						t.Fatalf("%s: gather differs at %d", name, k)
+					for k := range r {
+						if !sameBits(dy[0][k], dy[p][k]) || !sameBits(dw[0][k], dw[p][k]) || ys[j*rp+k] != y[k] {
+							t.Fatalf("%s: gather differs at %d on the %s path", name, k, path)
+						}
 					}
 				}
 				copy(wy[j*rp:], dw[0])
@@ -106,10 +127,10 @@ func TestPathsAgreeKernels(t *testing.T) {
 				src[i] = kernelValue(rng)
 			}
 			for _, mode := range []string{"zero", "src", "inplace"} {
-				var a [2][]float64
-				for p, on := range []bool{false, true} {
+				var a [3][]float64
+				for p, path := range kernelPaths {
 					a[p] = make([]float64, rp*rp)
-					withSIMD(t, on, func() {
+					withPath(t, path, func() {
 						switch mode {
 						case "zero":
 							accGram(a[p], nil, r, rp, wy, ys, n)
@@ -121,16 +142,16 @@ func TestPathsAgreeKernels(t *testing.T) {
 							accGram(a[p], a[p], r, rp, ys, ys, n)
 						}
 					})
-				}
-				if p, q, ok := upperSame(a[0], a[1], r, rp); !ok {
-					t.Fatalf("%s %s: accGram differs at (%d,%d): portable %v, SIMD %v", name, mode, p, q, a[0][p*rp+q], a[1][p*rp+q])
+					if i, j, ok := upperSame(a[0], a[p], r, rp); !ok {
+						t.Fatalf("%s %s: accGram differs at (%d,%d): portable %v, %s %v", name, mode, i, j, a[0][i*rp+j], path, a[p][i*rp+j])
+					}
 				}
 			}
 			// A positive definite system from the rows: Σ y yᵀ + λI.
-			var a, b [2][]float64
-			for p, on := range []bool{false, true} {
+			var a, b [3][]float64
+			for p, path := range kernelPaths {
 				a[p], b[p] = make([]float64, rp*rp), make([]float64, rp)
-				withSIMD(t, on, func() {
+				withPath(t, path, func() {
 					accGram(a[p], nil, r, rp, ys, ys, n)
 					accVec(b[p], r, rp, z, ys, n)
 					for k := range r {
@@ -141,21 +162,21 @@ func TestPathsAgreeKernels(t *testing.T) {
 					}
 					cholSolve(a[p], r, rp, b[p])
 				})
-			}
-			if p, q, ok := upperSame(a[0], a[1], r, rp); !ok {
-				t.Fatalf("%s: cholesky differs at (%d,%d): portable %v, SIMD %v", name, p, q, a[0][p*rp+q], a[1][p*rp+q])
-			}
-			for k := range r {
-				if !sameBits(b[0][k], b[1][k]) {
-					t.Fatalf("%s: solution differs at %d", name, k)
+				if i, j, ok := upperSame(a[0], a[p], r, rp); !ok {
+					t.Fatalf("%s: cholesky differs at (%d,%d): portable %v, %s %v", name, i, j, a[0][i*rp+j], path, a[p][i*rp+j])
+				}
+				for k := range r {
+					if !sameBits(b[0][k], b[p][k]) {
+						t.Fatalf("%s: solution differs at %d on the %s path", name, k, path)
+					}
 				}
 			}
-			var d [2]float64
-			for p, on := range []bool{false, true} {
-				withSIMD(t, on, func() { d[p] = dot(ys[:r], wy[:r]) })
-			}
-			if !sameBits(d[0], d[1]) {
-				t.Fatalf("%s: dot differs: portable %v, SIMD %v", name, d[0], d[1])
+			var d [3]float64
+			for p, path := range kernelPaths {
+				withPath(t, path, func() { d[p] = dot(ys[:r], wy[:r]) })
+				if !sameBits(d[0], d[p]) {
+					t.Fatalf("%s: dot differs: portable %v, %s %v", name, d[0], path, d[p])
+				}
 			}
 		}
 	}
@@ -167,21 +188,21 @@ func TestPathsAgreeCholeskyFails(t *testing.T) {
 	for _, r := range []int{1, 3, 8, 9, 32} {
 		rp := padRank(r)
 		for bad := range r {
-			var a [2][]float64
-			var ok [2]bool
-			for p, on := range []bool{false, true} {
+			var a [3][]float64
+			for p, path := range kernelPaths {
 				a[p] = make([]float64, rp*rp)
 				for k := range r {
 					a[p][k*rp+k] = 1
 				}
 				a[p][bad*rp+bad] = -1
-				withSIMD(t, on, func() { ok[p] = cholesky(a[p], r, rp) })
-			}
-			if ok[0] || ok[1] {
-				t.Fatalf("r=%d: cholesky accepted a negative pivot at %d", r, bad)
-			}
-			if _, _, same := upperSame(a[0], a[1], r, rp); !same {
-				t.Fatalf("r=%d: the paths stopped differently", r)
+				var ok bool
+				withPath(t, path, func() { ok = cholesky(a[p], r, rp) })
+				if ok {
+					t.Fatalf("r=%d: cholesky accepted a negative pivot at %d on the %s path", r, bad, path)
+				}
+				if _, _, same := upperSame(a[0], a[p], r, rp); !same {
+					t.Fatalf("r=%d: the %s path stopped differently", r, path)
+				}
 			}
 		}
 	}
@@ -199,18 +220,18 @@ func TestPathsAgreeJobs(t *testing.T) {
 				continue
 			}
 			cfg.Rank, cfg.Iterations = rank, 2
-			var h [2]string
-			for p, on := range []bool{false, true} {
-				withSIMD(t, on, func() {
+			var h [3]string
+			for p, path := range kernelPaths {
+				withPath(t, path, func() {
 					m, err := Reference(cfg, u, i)
 					if err != nil {
 						t.Fatal(err)
 					}
 					h[p] = modelHash(m)
 				})
-			}
-			if h[0] != h[1] {
-				t.Errorf("%s rank %d: portable model %s, SIMD %s", name, rank, h[0], h[1])
+				if h[0] != h[p] {
+					t.Errorf("%s rank %d: portable model %s, %s %s", name, rank, h[0], path, h[p])
+				}
 			}
 		}
 	}
@@ -218,9 +239,10 @@ func TestPathsAgreeJobs(t *testing.T) {
 
 // TestGoldenModels pins the exact bits of a few models. They were recorded
 // with GOAMD64=v1 and no GOEXPERIMENT (the portable kernels) and are
-// checked under GOAMD64=v3 with GOEXPERIMENT=simd (the AVX-512 kernels): any
-// build on any CPU must reproduce them. A deliberate change to the
-// algorithm changes them: re-record and say why.
+// checked on every path under GOAMD64=v3 with GOEXPERIMENT=simd (the
+// AVX-512 kernels where the CPU has them, the AVX2 ones where it has AVX2
+// and FMA): any build on any CPU must reproduce them. A deliberate change
+// to the algorithm changes them: re-record and say why.
 func TestGoldenModels(t *testing.T) {
 	tr := spark(t)
 	u, i := tr.blocks(4)
@@ -230,18 +252,22 @@ func TestGoldenModels(t *testing.T) {
 		"implicit":       "11cd9c859510b853",
 		"implicit-plain": "55d67602574eb85b",
 	}
-	for name, cfg := range testConfigs() {
-		m, err := Reference(cfg, u, i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := modelHash(m); got != want[name] {
-			t.Errorf("%s: model hash %s, want %s", name, got, want[name])
+	for _, path := range kernelPaths {
+		for name, cfg := range testConfigs() {
+			withPath(t, path, func() {
+				m, err := Reference(cfg, u, i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := modelHash(m); got != want[name] {
+					t.Errorf("%s, %s path: model hash %s, want %s", name, path, got, want[name])
+				}
+			})
 		}
 	}
 }
 
-// TestPathsAgreeScores compares scoreAll, both paths, with dot row by row.
+// TestPathsAgreeScores compares scoreAll, every path, with dot row by row.
 func TestPathsAgreeScores(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, r := range []int{1, 5, 8, 16, 24, 32, 40, 64} {
@@ -254,31 +280,37 @@ func TestPathsAgreeScores(t *testing.T) {
 			for k := range f {
 				f[k] = kernelValue(rng)
 			}
-			var got [2][]float64
-			for p, on := range []bool{false, true} {
-				got[p] = make([]float64, n)
-				withSIMD(t, on, func() { scoreAll(got[p], u, f, n) })
-			}
-			for i := range n {
-				want := dotGo(u, f[i*r:(i+1)*r])
-				if !sameBits(got[0][i], want) || !sameBits(got[1][i], want) {
-					t.Fatalf("r=%d n=%d row %d: portable %v, SIMD %v, dot %v", r, n, i, got[0][i], got[1][i], want)
+			for _, path := range kernelPaths {
+				got := make([]float64, n)
+				withPath(t, path, func() { scoreAll(got, u, f, n) })
+				for i := range n {
+					if want := dotGo(u, f[i*r:(i+1)*r]); !sameBits(got[i], want) {
+						t.Fatalf("r=%d n=%d row %d: %s %v, dot %v", r, n, i, path, got[i], want)
+					}
 				}
 			}
 		}
 	}
 }
 
-// TestBatchMatchesOneByOne: the batched factorisation (SIMD path) gives
+// TestBatchMatchesOneByOne: the batched factorisation (SIMD paths) gives
 // each row the bits of cholesky and cholSolve, and reports the first row
 // whose system is not positive definite.
 func TestBatchMatchesOneByOne(t *testing.T) {
+	for _, path := range []kernelPath{pathAVX512, pathAVX2} {
+		t.Run(path.String(), func(t *testing.T) {
+			if path == pathAVX512 && !vecSupported() || path == pathAVX2 && !avx2Supported() {
+				t.Skipf("no %s batched factorisation in this build or on this CPU", path)
+			}
+			testBatch(t, path == pathAVX2)
+		})
+	}
+}
+
+func testBatch(t *testing.T, avx2 bool) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, r := range []int{1, 2, 7, 8, 9, 32, 33, 64} {
-		if !vecSupported() {
-			t.Skip("no batched factorisation in this build or on this CPU (it needs AVX-512)")
-		}
-		bt := newBatch(r)
+		bt := newBatch(r, avx2)
 		rp := padRank(r)
 		for _, lanes := range []int{1, 5, batchLanes} {
 			for _, bad := range []int{-1, 0, lanes - 1} {

@@ -394,9 +394,11 @@ const maxBatchRank = 64
 // operations of cholesky and cholSolve in their order, and the sqrt and
 // division latencies of one system overlap the others' instead of
 // serialising the factorisation. The upper triangles are stored packed,
-// entry (p, q) at lane vector off[p] + q − p.
+// entry (p, q) at lane vector off[p] + q − p. On the AVX2 path each lane
+// vector is two vectors of four (cholBatchAVX2, solveBatchAVX2).
 type batch struct {
 	r    int
+	avx2 bool
 	off  []int
 	a    []float64 // packed upper triangles, 8 lanes per entry
 	b    []float64 // right-hand sides, then solutions, 8 lanes per entry
@@ -405,11 +407,13 @@ type batch struct {
 	dst  [batchLanes][]float64
 }
 
-func newBatch(r int) *batch {
+// newBatch returns a batch for rank r on the AVX-512 path, or on the AVX2
+// path if avx2 is set, or nil if r is too large to batch.
+func newBatch(r int, avx2 bool) *batch {
 	if r > maxBatchRank {
 		return nil
 	}
-	bt := &batch{r: r, off: make([]int, r+1)}
+	bt := &batch{r: r, avx2: avx2, off: make([]int, r+1)}
 	for p := range r {
 		bt.off[p+1] = bt.off[p] + r - p
 	}
@@ -455,8 +459,14 @@ func (bt *batch) run() (int, int) {
 	}
 	ap := unsafe.Pointer(unsafe.SliceData(bt.a))
 	bp := unsafe.Pointer(unsafe.SliceData(bt.b))
-	fail := cholBatch(ap, r, bt.off)
-	solveBatch(ap, bp, r, bt.off)
+	var fail uint8
+	if bt.avx2 {
+		fail = cholBatchAVX2(ap, r, bt.off)
+		solveBatchAVX2(ap, bp, r, bt.off)
+	} else {
+		fail = cholBatch(ap, r, bt.off)
+		solveBatch(ap, bp, r, bt.off)
+	}
 	archsimd.ClearAVXUpperBits()
 	n := bt.n
 	bt.n = 0

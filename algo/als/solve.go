@@ -26,8 +26,11 @@ func newRowSolver(cfg Config, tab *Table) *rowSolver {
 		ys: make([]float64, chunkRows*rp), z: make([]float64, chunkRows),
 	}
 	s.wy = s.ys
-	if simdEnabled {
-		s.bat = newBatch(r)
+	switch {
+	case simdEnabled:
+		s.bat = newBatch(r, false)
+	case avx2Enabled:
+		s.bat = newBatch(r, true)
 	}
 	if cfg.Implicit {
 		s.wy = make([]float64, chunkRows*rp)

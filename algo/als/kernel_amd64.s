@@ -1,0 +1,195 @@
+//go:build goexperiment.simd
+
+#include "textflag.h"
+
+// The AVX2 Gram tiles of kernel_avx2.go: four rows p..p+3 of A by m = 3,
+// 2 or 1 vectors of four columns, over n ≥ 1 gathered rows. Each lane of
+// an accumulator is one entry A[p+i][q+l], and per gathered row j it
+// takes exactly one fma(wy_j[p+i], y_j[q+l], ·) in row order, so it is
+// the portable chain of its entry. VFMADD231PD adds into the accumulator
+// in place; the same loop written with simd/archsimd moves or spills
+// accumulators every row (see topn_amd64.s).
+//
+// func gram4xM(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+//
+// a and src point at entry [p][q] of A and of the starting matrix (src
+// nil: start from zero; src may equal a), stride is the byte length of a
+// row of A and of a gathered row, w points at wy_0[p] and y at y_0[q].
+//
+// Registers: AX a, SI src, BX stride, R8 3·stride, CX w, DX y, DI rows
+// left; accumulators Y0–Y11 (row i, vector v in Y(3i+v) for m = 3, in
+// Y(2i+v) for m = 2, Y(i) for m = 1), the row's y vectors Y12–Y14, the
+// broadcast coordinate Y15.
+
+// ROW3 and its kin run one vector row of the tile: the broadcast of
+// wy_j[p+i] (at byte off of CX) times the y vectors, into its
+// accumulators.
+#define ROW3(off, a0, a1, a2) \
+	VBROADCASTSD off(CX), Y15 \
+	VFMADD231PD Y12, Y15, a0 \
+	VFMADD231PD Y13, Y15, a1 \
+	VFMADD231PD Y14, Y15, a2
+
+#define ROW2(off, a0, a1) \
+	VBROADCASTSD off(CX), Y15 \
+	VFMADD231PD Y12, Y15, a0 \
+	VFMADD231PD Y13, Y15, a1
+
+#define ROW1(off, a0) \
+	VBROADCASTSD off(CX), Y15 \
+	VFMADD231PD Y12, Y15, a0
+
+// MOVE3 loads the three vectors at base into a0–a2; STORE3 stores them.
+#define MOVE3(base, a0, a1, a2) \
+	VMOVUPD 0(base), a0 \
+	VMOVUPD 32(base), a1 \
+	VMOVUPD 64(base), a2
+
+#define STORE3(base, a0, a1, a2) \
+	VMOVUPD a0, 0(base) \
+	VMOVUPD a1, 32(base) \
+	VMOVUPD a2, 64(base)
+
+#define PROLOGUE \
+	MOVQ a+0(FP), AX \
+	MOVQ src+8(FP), SI \
+	MOVQ stride+16(FP), BX \
+	MOVQ w+24(FP), CX \
+	MOVQ y+32(FP), DX \
+	MOVQ n+40(FP), DI \
+	LEAQ (BX)(BX*2), R8
+
+// func gram4x12(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+TEXT ·gram4x12(SB), NOSPLIT, $0-48
+	PROLOGUE
+	TESTQ SI, SI
+	JZ    zero3
+	MOVE3(SI, Y0, Y1, Y2)
+	LEAQ  (SI)(BX*1), R9
+	MOVE3(R9, Y3, Y4, Y5)
+	LEAQ  (SI)(BX*2), R9
+	MOVE3(R9, Y6, Y7, Y8)
+	LEAQ  (SI)(R8*1), R9
+	MOVE3(R9, Y9, Y10, Y11)
+	JMP   loop3
+
+zero3:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+
+	PCALIGN $16
+loop3:
+	MOVE3(DX, Y12, Y13, Y14)
+	ROW3(0, Y0, Y1, Y2)
+	ROW3(8, Y3, Y4, Y5)
+	ROW3(16, Y6, Y7, Y8)
+	ROW3(24, Y9, Y10, Y11)
+	ADDQ BX, CX
+	ADDQ BX, DX
+	DECQ DI
+	JNZ  loop3
+
+	STORE3(AX, Y0, Y1, Y2)
+	LEAQ (AX)(BX*1), R9
+	STORE3(R9, Y3, Y4, Y5)
+	LEAQ (AX)(BX*2), R9
+	STORE3(R9, Y6, Y7, Y8)
+	LEAQ (AX)(R8*1), R9
+	STORE3(R9, Y9, Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func gram4x8(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+TEXT ·gram4x8(SB), NOSPLIT, $0-48
+	PROLOGUE
+	TESTQ SI, SI
+	JZ    zero2
+	VMOVUPD 0(SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD 0(SI)(BX*1), Y2
+	VMOVUPD 32(SI)(BX*1), Y3
+	VMOVUPD 0(SI)(BX*2), Y4
+	VMOVUPD 32(SI)(BX*2), Y5
+	VMOVUPD 0(SI)(R8*1), Y6
+	VMOVUPD 32(SI)(R8*1), Y7
+	JMP     loop2
+
+zero2:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+	PCALIGN $16
+loop2:
+	VMOVUPD 0(DX), Y12
+	VMOVUPD 32(DX), Y13
+	ROW2(0, Y0, Y1)
+	ROW2(8, Y2, Y3)
+	ROW2(16, Y4, Y5)
+	ROW2(24, Y6, Y7)
+	ADDQ BX, CX
+	ADDQ BX, DX
+	DECQ DI
+	JNZ  loop2
+
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 0(AX)(BX*1)
+	VMOVUPD Y3, 32(AX)(BX*1)
+	VMOVUPD Y4, 0(AX)(BX*2)
+	VMOVUPD Y5, 32(AX)(BX*2)
+	VMOVUPD Y6, 0(AX)(R8*1)
+	VMOVUPD Y7, 32(AX)(R8*1)
+	VZEROUPPER
+	RET
+
+// func gram4x4(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+TEXT ·gram4x4(SB), NOSPLIT, $0-48
+	PROLOGUE
+	TESTQ SI, SI
+	JZ    zero1
+	VMOVUPD 0(SI), Y0
+	VMOVUPD 0(SI)(BX*1), Y1
+	VMOVUPD 0(SI)(BX*2), Y2
+	VMOVUPD 0(SI)(R8*1), Y3
+	JMP     loop1
+
+zero1:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+	PCALIGN $16
+loop1:
+	VMOVUPD 0(DX), Y12
+	ROW1(0, Y0)
+	ROW1(8, Y1)
+	ROW1(16, Y2)
+	ROW1(24, Y3)
+	ADDQ BX, CX
+	ADDQ BX, DX
+	DECQ DI
+	JNZ  loop1
+
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 0(AX)(BX*1)
+	VMOVUPD Y2, 0(AX)(BX*2)
+	VMOVUPD Y3, 0(AX)(R8*1)
+	VZEROUPPER
+	RET

@@ -1,0 +1,267 @@
+//go:build goexperiment.simd && amd64
+
+package als
+
+import (
+	"math"
+	"simd/archsimd"
+	"unsafe"
+)
+
+// The AVX2 path of the row kernels, for CPUs with AVX2 and FMA but without
+// AVX-512 (where kernel_vec.go runs instead). Vectors have four lanes
+// across the columns q of A (or the entries of b, or the systems of a
+// batch), and each lane performs exactly the scalar FMA chain of its entry
+// in the scalar order, as on the other paths (kernel.go).
+//
+// The Gram tiles are four rows of A by up to twelve columns, twelve
+// accumulators in registers while the tile passes over the chunk of
+// gathered rows (kernel_amd64.s): per gathered row three loads of y and
+// four broadcasts of wy feed twelve FMAs. They are assembly because the
+// loop written with simd/archsimd moves or spills its accumulators. The
+// rest (right-hand side, gather, dot, the batched factorisation on the
+// AVX-512 path's layout of eight systems, as two halves of four) carries
+// few enough values for archsimd.
+
+func avx2Supported() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
+
+type f64x4 = archsimd.Float64x4
+
+func at4(p unsafe.Pointer, off int) *[4]float64 { return (*[4]float64)(unsafe.Add(p, off)) }
+
+// accGramAVX2 is accGram on the AVX2 path, n ≥ 1. a and src (unless nil)
+// are rp×rp; wy and ys hold n rows of rp. Tiles run from the group of four
+// rows holding the diagonal to the rank rounded up to four, so they write
+// some entries below the diagonal and in the padding, which nothing reads.
+func accGramAVX2(a, src []float64, r, rp int, wy, ys []float64, n int) {
+	if len(a) < rp*rp || (src != nil && len(src) < rp*rp) || len(wy) < n*rp || len(ys) < n*rp || rp%8 != 0 || r > rp || n < 1 {
+		panic("als: accGramAVX2 shape mismatch")
+	}
+	ap := unsafe.Pointer(unsafe.SliceData(a))
+	sp := unsafe.Pointer(unsafe.SliceData(src)) // nil for a zero start
+	wp := unsafe.Pointer(unsafe.SliceData(wy))
+	yp := unsafe.Pointer(unsafe.SliceData(ys))
+	stride, end := 8*rp, (r+3)&^3
+	for p0 := 0; p0 < r; p0 += 4 {
+		w := unsafe.Add(wp, 8*p0)
+		for q0 := p0; q0 < end; {
+			off := 8 * (p0*rp + q0)
+			var from unsafe.Pointer
+			if sp != nil {
+				from = unsafe.Add(sp, off)
+			}
+			t, y := unsafe.Add(ap, off), unsafe.Add(yp, 8*q0)
+			// Twelve columns while they fit, but sixteen as two eights:
+			// a lone four-column tile has too few chains for the FMA
+			// latency.
+			switch left := end - q0; {
+			case left >= 12 && left != 16:
+				gram4x12(t, from, stride, w, y, n)
+				q0 += 12
+			case left >= 8:
+				gram4x8(t, from, stride, w, y, n)
+				q0 += 8
+			default:
+				gram4x4(t, from, stride, w, y, n)
+				q0 += 4
+			}
+		}
+	}
+}
+
+// The Gram tiles (kernel_amd64.s): a[p+i][q+l] = src[p+i][q+l] +
+// Σ_j wy_j[p+i]·y_j[q+l], one FMA chain each in row order, for i < 4 and
+// l < 12, 8 or 4; a and src point at entry [p][q] (src nil: zero), w at
+// wy_0[p], y at y_0[q], and stride is the byte length of a row of A and of
+// a gathered row.
+
+//go:noescape
+func gram4x12(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+
+//go:noescape
+func gram4x8(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+
+//go:noescape
+func gram4x4(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+
+// accVecAVX2 is accVec on the AVX2 path: b[q] = fma(z_j, y_j[q], b[q]) for
+// q < rp (b has rp entries), sixteen entries of b in registers at a time.
+func accVecAVX2(b []float64, rp int, z, ys []float64, n int) {
+	if len(b) < rp || len(z) < n || len(ys) < n*rp || rp%8 != 0 {
+		panic("als: accVecAVX2 shape mismatch")
+	}
+	bp := unsafe.Pointer(unsafe.SliceData(b))
+	yp := unsafe.Pointer(unsafe.SliceData(ys))
+	zp := unsafe.Pointer(unsafe.SliceData(z))
+	q := 0
+	for ; q+16 <= rp; q += 16 {
+		rhs16(unsafe.Add(bp, 8*q), zp, unsafe.Add(yp, 8*q), 8*rp, n)
+	}
+	if q < rp {
+		rhs8(unsafe.Add(bp, 8*q), zp, unsafe.Add(yp, 8*q), 8*rp, n)
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// rhs16 adds Σ_j z_j·y_j to the sixteen entries at b over n rows of y
+// (byte stride stride).
+//
+//go:noinline
+func rhs16(b, z, y unsafe.Pointer, stride, n int) {
+	b0 := archsimd.LoadFloat64x4(at4(b, 0))
+	b1 := archsimd.LoadFloat64x4(at4(b, 32))
+	b2 := archsimd.LoadFloat64x4(at4(b, 64))
+	b3 := archsimd.LoadFloat64x4(at4(b, 96))
+	for j := range n {
+		o := j * stride
+		c := archsimd.BroadcastFloat64x4(f64at(z, 8*j))
+		b0 = archsimd.LoadFloat64x4(at4(y, o)).MulAdd(c, b0)
+		b1 = archsimd.LoadFloat64x4(at4(y, o+32)).MulAdd(c, b1)
+		b2 = archsimd.LoadFloat64x4(at4(y, o+64)).MulAdd(c, b2)
+		b3 = archsimd.LoadFloat64x4(at4(y, o+96)).MulAdd(c, b3)
+	}
+	b0.Store(at4(b, 0))
+	b1.Store(at4(b, 32))
+	b2.Store(at4(b, 64))
+	b3.Store(at4(b, 96))
+}
+
+// rhs8 is rhs16 for the last eight entries.
+//
+//go:noinline
+func rhs8(b, z, y unsafe.Pointer, stride, n int) {
+	b0 := archsimd.LoadFloat64x4(at4(b, 0))
+	b1 := archsimd.LoadFloat64x4(at4(b, 32))
+	for j := range n {
+		o := j * stride
+		c := archsimd.BroadcastFloat64x4(f64at(z, 8*j))
+		b0 = archsimd.LoadFloat64x4(at4(y, o)).MulAdd(c, b0)
+		b1 = archsimd.LoadFloat64x4(at4(y, o+32)).MulAdd(c, b1)
+	}
+	b0.Store(at4(b, 0))
+	b1.Store(at4(b, 32))
+}
+
+// gatherScaledAVX2 copies y into dy and w·y into dw, each product rounded
+// (a vector multiply is the scalar one, lane by lane).
+func gatherScaledAVX2(dy, dw, y []float64, w float64) {
+	dy, dw = dy[:len(y)], dw[:len(y)]
+	wv := archsimd.BroadcastFloat64x4(w)
+	k := 0
+	for ; k+4 <= len(y); k += 4 {
+		v := archsimd.LoadFloat64x4((*[4]float64)(y[k:]))
+		v.Store((*[4]float64)(dy[k:]))
+		v.Mul(wv).Store((*[4]float64)(dw[k:]))
+	}
+	archsimd.ClearAVXUpperBits()
+	for ; k < len(y); k++ {
+		dy[k] = y[k]
+		dw[k] = float64(w * y[k])
+	}
+}
+
+// dotAVX2 is dot with the eight partial chains in two vectors (chains 0–3
+// and 4–7), the last partial block zero-padded as dotGo pads it, reduced
+// by halves in dot's order.
+func dotAVX2(a, b []float64) float64 {
+	b = b[:len(a)]
+	var lo, hi f64x4
+	k := 0
+	for ; k+8 <= len(a); k += 8 {
+		lo = archsimd.LoadFloat64x4((*[4]float64)(a[k:])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b[k:])), lo)
+		hi = archsimd.LoadFloat64x4((*[4]float64)(a[k+4:])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b[k+4:])), hi)
+	}
+	if k < len(a) {
+		var x, y [8]float64
+		copy(x[:], a[k:])
+		copy(y[:], b[k:])
+		lo = archsimd.LoadFloat64x4((*[4]float64)(x[:4])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(y[:4])), lo)
+		hi = archsimd.LoadFloat64x4((*[4]float64)(x[4:])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(y[4:])), hi)
+	}
+	h := lo.Add(hi)               // p0+p4, p1+p5, p2+p6, p3+p7
+	q := h.GetLo().Add(h.GetHi()) // (p0+p4)+(p2+p6), (p1+p5)+(p3+p7)
+	s := q.GetElem(0) + q.GetElem(1)
+	archsimd.ClearAVXUpperBits()
+	return s
+}
+
+// cholBatchAVX2 is cholBatch with each vector of eight systems as two
+// halves of four: cholesky lane by lane on the packed systems at ap. It
+// returns the lanes that met a pivot that is not positive.
+//
+//go:noinline
+func cholBatchAVX2(ap unsafe.Pointer, r int, off []int) uint8 {
+	off = off[:r+1]
+	maxv := archsimd.BroadcastFloat64x4(math.MaxFloat64)
+	minus := archsimd.BroadcastFloat64x4(-1)
+	var zero f64x4
+	var fail uint8
+	for k := range r {
+		pk := unsafe.Add(ap, 64*off[k]) // (k, k); (k, j) is 64(j−k) on
+		d0 := archsimd.LoadFloat64x4(at4(pk, 0))
+		d1 := archsimd.LoadFloat64x4(at4(pk, 32))
+		fail |= ^d0.Greater(zero).And(d0.LessEqual(maxv)).ToBits() & 0xf
+		fail |= (^d1.Greater(zero).And(d1.LessEqual(maxv)).ToBits() & 0xf) << 4
+		s0, s1 := d0.Sqrt(), d1.Sqrt()
+		s0.Store(at4(pk, 0))
+		s1.Store(at4(pk, 32))
+		end := 64 * (r - k)
+		for o := 64; o < end; o += 64 {
+			archsimd.LoadFloat64x4(at4(pk, o)).Div(s0).Store(at4(pk, o))
+			archsimd.LoadFloat64x4(at4(pk, o+32)).Div(s1).Store(at4(pk, o+32))
+		}
+		for i := k + 1; i < r; i++ {
+			pki := unsafe.Add(pk, 64*(i-k))                      // (k, i)
+			c0 := archsimd.LoadFloat64x4(at4(pki, 0)).Mul(minus) // −U[k][i], exactly
+			c1 := archsimd.LoadFloat64x4(at4(pki, 32)).Mul(minus)
+			pi := unsafe.Add(ap, 64*off[i]) // (i, i)
+			m := 64 * (r - i)
+			for o := 0; o < m; o += 64 {
+				x0 := archsimd.LoadFloat64x4(at4(pi, o))
+				x1 := archsimd.LoadFloat64x4(at4(pi, o+32))
+				archsimd.LoadFloat64x4(at4(pki, o)).MulAdd(c0, x0).Store(at4(pi, o))
+				archsimd.LoadFloat64x4(at4(pki, o+32)).MulAdd(c1, x1).Store(at4(pi, o+32))
+			}
+		}
+	}
+	return fail
+}
+
+// solveBatchAVX2 is solveBatch with each vector of eight systems as two
+// halves of four: the right-hand sides at bp become the solutions.
+//
+//go:noinline
+func solveBatchAVX2(ap, bp unsafe.Pointer, r int, off []int) {
+	off = off[:r+1]
+	minus := archsimd.BroadcastFloat64x4(-1)
+	for k := range r {
+		pk := unsafe.Add(ap, 64*off[k])
+		z0 := archsimd.LoadFloat64x4(at4(bp, 64*k)).Div(archsimd.LoadFloat64x4(at4(pk, 0)))
+		z1 := archsimd.LoadFloat64x4(at4(bp, 64*k+32)).Div(archsimd.LoadFloat64x4(at4(pk, 32)))
+		z0.Store(at4(bp, 64*k))
+		z1.Store(at4(bp, 64*k+32))
+		c0, c1 := z0.Mul(minus), z1.Mul(minus)
+		for j := k + 1; j < r; j++ {
+			o, u := 64*j, 64*(j-k)
+			x0 := archsimd.LoadFloat64x4(at4(bp, o))
+			x1 := archsimd.LoadFloat64x4(at4(bp, o+32))
+			archsimd.LoadFloat64x4(at4(pk, u)).MulAdd(c0, x0).Store(at4(bp, o))
+			archsimd.LoadFloat64x4(at4(pk, u+32)).MulAdd(c1, x1).Store(at4(bp, o+32))
+		}
+	}
+	for k := r - 1; k >= 0; k-- {
+		pk := unsafe.Add(ap, 64*off[k])
+		x0 := archsimd.LoadFloat64x4(at4(bp, 64*k)).Div(archsimd.LoadFloat64x4(at4(pk, 0)))
+		x1 := archsimd.LoadFloat64x4(at4(bp, 64*k+32)).Div(archsimd.LoadFloat64x4(at4(pk, 32)))
+		x0.Store(at4(bp, 64*k))
+		x1.Store(at4(bp, 64*k+32))
+		c0, c1 := x0.Mul(minus), x1.Mul(minus)
+		for i := range k {
+			o, u := 64*i, 64*(off[i]+k-i)
+			b0 := archsimd.LoadFloat64x4(at4(bp, o))
+			b1 := archsimd.LoadFloat64x4(at4(bp, o+32))
+			archsimd.LoadFloat64x4(at4(ap, u)).MulAdd(c0, b0).Store(at4(bp, o))
+			archsimd.LoadFloat64x4(at4(ap, u+32)).MulAdd(c1, b1).Store(at4(bp, o+32))
+		}
+	}
+}
