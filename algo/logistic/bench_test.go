@@ -182,3 +182,37 @@ func BenchmarkExactAUC(b *testing.B) {
 }
 
 var sinkAUC float64
+
+// BenchmarkLossBlock times the log-loss of a block of margins (expNeg,
+// log1pUnit and rowLoss) on each path of the kernels, the rows in cache.
+func BenchmarkLossBlock(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var blk lossBlock
+	y := make([]float64, marginBlock)
+	for q := range marginBlock {
+		blk.eta[q] = r.NormFloat64() * 2
+		y[q] = float64(r.IntN(2))
+	}
+	for _, path := range kernelPaths {
+		if !path.supported() {
+			continue
+		}
+		b.Run(path.String(), func(b *testing.B) {
+			withPath(b, path, func() {
+				for b.Loop() {
+					switch {
+					case simdEnabled:
+						lossVec(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
+					case avx2Enabled:
+						lossVecAVX2(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
+					default:
+						for q, e := range blk.eta {
+							blk.l[q], blk.res[q], blk.curv[q], blk.p[q] = rowLoss(e, y[q] == 1)
+						}
+					}
+				}
+			})
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/marginBlock, "ns/row")
+		})
+	}
+}

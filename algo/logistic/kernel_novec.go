@@ -7,6 +7,8 @@ package logistic
 
 func vecSupported() bool { return false }
 
+func avx2Supported() bool { return false }
+
 func fillRowsVec(a, b []float64, s int, x []float64, d int, idx []int, gw, cw []float64) {
 	panic("logistic: no SIMD kernel in this build")
 }
@@ -14,3 +16,7 @@ func fillRowsVec(a, b []float64, s int, x []float64, d int, idx []int, gw, cw []
 func lossVec(eta, y, l, res, curv, p []float64) { panic("logistic: no SIMD kernel in this build") }
 
 func allFiniteVec(s []float64) bool { panic("logistic: no SIMD kernel in this build") }
+
+func lossVecAVX2(eta, y, l, res, curv, p []float64) {
+	panic("logistic: no SIMD kernel in this build")
+}

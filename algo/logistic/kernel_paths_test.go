@@ -10,25 +10,54 @@ import (
 	"github.com/mathcrm/mathcrm/algo/linear"
 )
 
-// The SIMD kernels (GOEXPERIMENT=simd on amd64 with AVX-512) and the
+// The SIMD kernels (GOEXPERIMENT=simd on amd64, AVX-512 or AVX2) and the
 // portable ones must give the same bits for every task. These tests hold
-// both paths of this package to the plain definition of each sum, row by
+// every path of this package to the plain definition of each sum, row by
 // row with math.FMA, which also holds linear.AddGram and linear.Margins to
-// it, whichever path that package takes. Without a SIMD path both runs are
-// portable and the tests only check that the toggle is harmless.
+// it, whichever path that package takes. A path the build or the CPU
+// lacks runs the portable kernels, and its test only checks that the
+// toggle is harmless. On an AVX-512 CPU both SIMD paths run.
 
-// withSIMD runs f with this package's SIMD kernels switched on or off.
-func withSIMD(t testing.TB, on bool, f func()) {
+// kernelPath names one set of this package's kernels.
+type kernelPath int
+
+const (
+	pathPortable kernelPath = iota
+	pathAVX2
+	pathAVX512
+)
+
+var kernelPaths = []kernelPath{pathPortable, pathAVX2, pathAVX512}
+
+func (p kernelPath) String() string { return [...]string{"portable", "AVX2", "AVX-512"}[p] }
+
+// supported reports whether the build and the CPU run path p.
+func (p kernelPath) supported() bool {
+	switch p {
+	case pathAVX2:
+		return avx2Supported()
+	case pathAVX512:
+		return vecSupported()
+	}
+	return true
+}
+
+// withPath runs f with this package's kernels of path p, or the portable
+// ones where p is not supported.
+func withPath(t testing.TB, p kernelPath, f func()) {
 	t.Helper()
-	old := simdEnabled
-	simdEnabled = on && vecSupported()
-	defer func() { simdEnabled = old }()
+	old512, old2 := simdEnabled, avx2Enabled
+	simdEnabled = p == pathAVX512 && vecSupported()
+	avx2Enabled = p == pathAVX2 && avx2Supported()
+	defer func() { simdEnabled, avx2Enabled = old512, old2 }()
 	f()
 }
 
 func logPaths(t *testing.T) {
-	if !vecSupported() {
-		t.Log("no SIMD path in this build or on this CPU: comparing the portable path with itself")
+	for _, p := range kernelPaths {
+		if !p.supported() {
+			t.Logf("no %s path in this build or on this CPU: it runs the portable kernels", p)
+		}
 	}
 }
 
@@ -113,7 +142,7 @@ func pathData(r *rand.Rand, n, d int) (x, y, w []float64, keys []string, beta []
 	return x, y, w, keys, beta
 }
 
-// TestLossMatchesDefinition holds newton and grad passes, on both paths,
+// TestLossMatchesDefinition holds newton and grad passes, on every path,
 // to definitionLoss bit for bit over many shapes.
 func TestLossMatchesDefinition(t *testing.T) {
 	logPaths(t)
@@ -138,15 +167,15 @@ func TestLossMatchesDefinition(t *testing.T) {
 						hess = nil
 					}
 					want := fmt.Sprint(loss, grad, hess)
-					for _, on := range []bool{false, true} {
-						withSIMD(t, on, func() {
+					for _, path := range kernelPaths {
+						withPath(t, path, func() {
 							res, err := RunTask(nil, task, x, n, d, y, wt, keys, 0)
 							if err != nil {
 								t.Fatal(err)
 							}
 							got := fmt.Sprint(res.Loss, res.Grad, res.Hess)
 							if res.Overflow || got != want {
-								t.Fatalf("d=%d n=%d weighted=%v holdout=%v %s simd=%v:\ngot  %s\nwant %s", d, n, weighted, holdout, kind, on, got, want)
+								t.Fatalf("d=%d n=%d weighted=%v holdout=%v %s %s:\ngot  %s\nwant %s", d, n, weighted, holdout, kind, path, got, want)
 							}
 						})
 					}
@@ -171,9 +200,9 @@ func TestPathsAgree(t *testing.T) {
 					if kind != TaskCount {
 						task.Beta = beta
 					}
-					var out [2]string
-					for p, on := range []bool{false, true} {
-						withSIMD(t, on, func() {
+					var out [3]string
+					for p, path := range kernelPaths {
+						withPath(t, path, func() {
 							res, err := RunTask(nil, task, x, n, d, y, w, keys, 2)
 							if err != nil {
 								out[p] = "error: " + err.Error()
@@ -182,8 +211,10 @@ func TestPathsAgree(t *testing.T) {
 							out[p] = mustJSON(t, res)
 						})
 					}
-					if out[0] != out[1] {
-						t.Fatalf("d=%d n=%d %s exact=%v: results differ\nportable %.400s\nSIMD     %.400s", d, n, kind, exact, out[0], out[1])
+					for p := 1; p < len(out); p++ {
+						if out[p] != out[0] {
+							t.Fatalf("d=%d n=%d %s exact=%v: results differ\nportable %.400s\n%-8s %.400s", d, n, kind, exact, out[0], kernelPaths[p], out[p])
+						}
 					}
 				}
 			}
@@ -207,9 +238,9 @@ func TestPathsAgreeNonFinite(t *testing.T) {
 			if kind != TaskCount {
 				task.Beta = beta
 			}
-			var out [2]string
-			for p, on := range []bool{false, true} {
-				withSIMD(t, on, func() {
+			var out [3]string
+			for p, path := range kernelPaths {
+				withPath(t, path, func() {
 					res, err := RunTask(nil, task, x, n, d, y, nil, nil, 0)
 					if err != nil {
 						out[p] = "error: " + err.Error()
@@ -218,19 +249,21 @@ func TestPathsAgreeNonFinite(t *testing.T) {
 					out[p] = mustJSON(t, res)
 				})
 			}
-			if out[0] != out[1] {
-				t.Fatalf("d=%d %s: results differ\nportable %.300s\nSIMD     %.300s", d, kind, out[0], out[1])
+			for p := 1; p < len(out); p++ {
+				if out[p] != out[0] {
+					t.Fatalf("d=%d %s: results differ\nportable %.300s\n%-8s %.300s", d, kind, out[0], kernelPaths[p], out[p])
+				}
 			}
 		}
 	}
 }
 
-// TestPinnedModelBitsBothPaths checks the pinned models with this package's
-// SIMD path on and off in the same binary.
-func TestPinnedModelBitsBothPaths(t *testing.T) {
+// TestPinnedModelBitsAllPaths checks the pinned models on every path of
+// this package's kernels in the same binary.
+func TestPinnedModelBitsAllPaths(t *testing.T) {
 	logPaths(t)
-	for _, on := range []bool{false, true} {
-		withSIMD(t, on, func() { TestPinnedModelBits(t) })
+	for _, path := range kernelPaths {
+		withPath(t, path, func() { TestPinnedModelBits(t) })
 	}
 }
 
@@ -260,6 +293,19 @@ func TestLossVecMatchesRowLoss(t *testing.T) {
 		}
 		eta = append(eta, v, -v, w, -w)
 	}
+	// Margins within a few ulps of where expNeg's k = int(log₂e·t − ½)
+	// steps, from k = 0 (t = −½/log₂e, where truncation gives −0 in
+	// floating point) to its last normal 2ᵏ.
+	for _, k := range []int{0, 1, 2, 3, 7, 30, 500, 1019, 1020, 1021, 1022} {
+		v := (float64(k) + 0.5) / 1.44269504088896338700e+00
+		for range 4 {
+			v = math.Nextafter(v, 0)
+		}
+		for range 9 {
+			eta = append(eta, v, -v)
+			v = math.Nextafter(v, math.Inf(1))
+		}
+	}
 	for range 20000 {
 		v := r.NormFloat64() * math.Pow(10, float64(r.IntN(9)-5))
 		if r.IntN(10) == 0 {
@@ -273,53 +319,54 @@ func TestLossVecMatchesRowLoss(t *testing.T) {
 	for i := range y {
 		y[i] = float64(r.IntN(2))
 	}
-	out := [4][]float64{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)}
-	var b lossBlock
-	for lo := 0; lo < n; lo += marginBlock {
-		m := min(marginBlock, n-lo)
-		withSIMD(t, true, func() {
-			if simdEnabled {
-				lossVec(eta[lo:lo+m], y[lo:lo+m], b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
-			} else {
-				for q := range m {
-					b.l[q], b.res[q], b.curv[q], b.p[q] = rowLoss(eta[lo+q], y[lo+q] == 1)
+	kernels := []struct {
+		path kernelPath
+		run  func(eta, y, l, res, curv, p []float64)
+	}{{pathAVX2, lossVecAVX2}, {pathAVX512, lossVec}}
+	for _, kern := range kernels {
+		if !kern.path.supported() {
+			continue
+		}
+		out := [4][]float64{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)}
+		var b lossBlock
+		for lo := 0; lo < n; lo += marginBlock {
+			m := min(marginBlock, n-lo)
+			kern.run(eta[lo:lo+m], y[lo:lo+m], b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
+			copy(out[0][lo:], b.l[:m])
+			copy(out[1][lo:], b.res[:m])
+			copy(out[2][lo:], b.curv[:m])
+			copy(out[3][lo:], b.p[:m])
+		}
+		for i, e := range eta {
+			l, res, curv, p := rowLoss(e, y[i] == 1)
+			for k, want := range []float64{l, res, curv, p} {
+				if got := out[k][i]; math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+					t.Fatalf("%s: η = %v (%#x), y = %v: output %d is %v, rowLoss gives %v", kern.path, e, math.Float64bits(e), y[i], k, got, want)
 				}
-			}
-		})
-		copy(out[0][lo:], b.l[:m])
-		copy(out[1][lo:], b.res[:m])
-		copy(out[2][lo:], b.curv[:m])
-		copy(out[3][lo:], b.p[:m])
-	}
-	for i, e := range eta {
-		l, res, curv, p := rowLoss(e, y[i] == 1)
-		for k, want := range []float64{l, res, curv, p} {
-			if got := out[k][i]; math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
-				t.Fatalf("η = %v (%#x), y = %v: output %d is %v, rowLoss gives %v", e, math.Float64bits(e), y[i], k, got, want)
 			}
 		}
 	}
 }
 
 // TestAllFiniteFast puts one NaN or infinity at every position of slices
-// of many lengths, on both paths.
+// of many lengths, on every path.
 func TestAllFiniteFast(t *testing.T) {
 	logPaths(t)
-	for _, on := range []bool{false, true} {
-		withSIMD(t, on, func() {
+	for _, path := range kernelPaths {
+		withPath(t, path, func() {
 			for n := range 70 {
 				s := make([]float64, n)
 				for i := range s {
 					s[i] = float64(i) - 30.5
 				}
 				if !allFiniteFast(s) {
-					t.Fatalf("simd=%v n=%d: finite values reported non-finite", on, n)
+					t.Fatalf("%s n=%d: finite values reported non-finite", path, n)
 				}
 				for i := range s {
 					for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 						s[i] = bad
 						if allFiniteFast(s) {
-							t.Fatalf("simd=%v n=%d: %v at %d missed", on, n, bad, i)
+							t.Fatalf("%s n=%d: %v at %d missed", path, n, bad, i)
 						}
 					}
 					s[i] = math.MaxFloat64

@@ -221,8 +221,12 @@ func (b *lossBlock) run(in *rows, lo int, beta []float64) int {
 	d := in.d
 	linear.Margins(b.eta[:m], in.x[lo*d:], d, beta[:d], beta[d])
 	y := in.y[lo : lo+m]
-	if simdEnabled {
+	switch {
+	case simdEnabled:
 		lossVec(b.eta[:m], y, b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
+		return m
+	case avx2Enabled:
+		lossVecAVX2(b.eta[:m], y, b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
 		return m
 	}
 	for q, e := range b.eta[:m] {
@@ -265,6 +269,10 @@ func allFinite(s []float64) bool {
 	return true
 }
 
-// simdEnabled selects the SIMD kernels where the build has them and the CPU
-// runs them; the tests switch it off to compare the two paths.
-var simdEnabled = vecSupported()
+// simdEnabled selects the AVX-512 kernels where the build has them and the
+// CPU runs them, and avx2Enabled the AVX2 ones where it does not run
+// AVX-512; the tests switch each on and off to compare the paths.
+var (
+	simdEnabled = vecSupported()
+	avx2Enabled = avx2Supported()
+)
