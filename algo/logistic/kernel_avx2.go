@@ -8,7 +8,8 @@ import (
 )
 
 // The AVX2 kernels of this package, for CPUs without AVX-512: the same
-// lane-wise arithmetic as kernel_vec.go's, four lanes at a time. AVX2 has
+// lane-wise arithmetic as kernel_vec.go's, four lanes at a time, and the
+// chunk fill in assembly (fill_amd64.s). AVX2 has
 // no float-to-int64 conversion and no mask registers, so k = ⌊log₂e·t −
 // ½⌉ is formed by truncation in floating point and 2ᵏ by adding it to
 // 2⁵² + 1023 (whose low mantissa bits are then k + 1023), and the masks
@@ -137,3 +138,25 @@ func lossVecAVX2(eta, y, l, res, curv, p []float64) {
 		l[q], res[q], curv[q], p[q] = rowLoss(eta[q], y[q] == 1)
 	}
 }
+
+// fillRowsAVX2 is fillRowsVec four entries at a time, for the first
+// 4·⌊d/4⌋ entries of each row (fill_amd64.s). It checks what the assembly
+// would index out of range.
+func fillRowsAVX2(a, b []float64, s int, x []float64, d int, idx []int, gw, cw []float64) {
+	nv, m := d/4, len(idx)
+	if nv == 0 || m == 0 {
+		return
+	}
+	_, _ = a[(m-1)*s+4*nv-1], b[(m-1)*s+4*nv-1]
+	_, _ = gw[m-1], cw[m-1]
+	rows := uint(len(x) / d)
+	for _, i := range idx {
+		if uint(i) >= rows {
+			panic("logistic: row index out of range")
+		}
+	}
+	fillRowsAVX2asm(&a[0], &b[0], s, &x[0], d, &idx[0], &gw[0], &cw[0], m)
+}
+
+//go:noescape
+func fillRowsAVX2asm(a, b *float64, s int, x *float64, d int, idx *int, gw, cw *float64, m int)

@@ -20,3 +20,7 @@ func allFiniteVec(s []float64) bool { panic("logistic: no SIMD kernel in this bu
 func lossVecAVX2(eta, y, l, res, curv, p []float64) {
 	panic("logistic: no SIMD kernel in this build")
 }
+
+func fillRowsAVX2(a, b []float64, s int, x []float64, d int, idx []int, gw, cw []float64) {
+	panic("logistic: no SIMD kernel in this build")
+}

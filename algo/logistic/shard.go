@@ -143,17 +143,22 @@ func (h *hessian) add(i int, g, c float64) {
 }
 
 // flush fills the chunk's operands and adds them to the Gram: a gets
-// (g, c·x, c) and b (0, x, 1), the padding untouched. The SIMD kernel
-// fills the first d&^7 entries of each with the same values.
+// (g, c·x, c) and b (0, x, 1), the padding untouched. The SIMD kernels
+// fill the first d&^7 (AVX-512) or d&^3 (AVX2) entries of each with the
+// same values.
 func (h *hessian) flush() {
 	if h.m == 0 {
 		return
 	}
 	d, s := h.d, h.s
 	lo := 0 // the first column of x the loop below fills
-	if simdEnabled && d >= 8 {
+	switch {
+	case simdEnabled && d >= 8:
 		fillRowsVec(h.a, h.b, s, h.x, d, h.idx[:h.m], h.gw, h.cw)
 		lo = d&^7 - 1
+	case avx2Enabled && d >= 4:
+		fillRowsAVX2(h.a, h.b, s, h.x, d, h.idx[:h.m], h.gw, h.cw)
+		lo = d&^3 - 1
 	}
 	for q, i := range h.idx[:h.m] {
 		a, b := h.a[q*s:q*s+d+2], h.b[q*s:q*s+d+2]
