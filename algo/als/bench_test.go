@@ -257,9 +257,9 @@ func BenchmarkReferenceFile(b *testing.B) {
 
 // BenchmarkRowKernels times the row kernels at the bench rank on every
 // path the build and the CPU have: the Gram and right-hand side of a chunk
-// of gathered rows (ns/interaction), and the factorisation and solve of a
+// of gathered rows (ns/interaction), the factorisation and solve of a
 // row's normal equations, eight at a time where the path batches them
-// (ns/row).
+// (ns/row), and a dot product (ns/dot).
 func BenchmarkRowKernels(b *testing.B) {
 	for _, path := range kernelPaths {
 		if path == pathAVX512 && !vecSupported() || path == pathAVX2 && !avx2Supported() {
@@ -271,7 +271,18 @@ func BenchmarkRowKernels(b *testing.B) {
 		b.Run(fmt.Sprintf("factor/%s/r=%d", path, benchRank), func(b *testing.B) {
 			withPath(b, path, func() { benchFactor(b, benchRank) })
 		})
+		b.Run(fmt.Sprintf("dot/%s/r=%d", path, benchRank), func(b *testing.B) {
+			withPath(b, path, func() { benchDot(b, benchRank) })
+		})
 	}
+}
+
+func benchDot(b *testing.B, r int) {
+	ys, _, _ := kernelSystem(r)
+	rp := padRank(r)
+	s := 0.0
+	timePass(b, 1, "dot", func() { s += dot(ys[:r], ys[rp:rp+r]) })
+	sinkFactors = &Factors{F: []float64{s}}
 }
 
 // kernelSystem returns chunkRows gathered rows of rank r and the normal

@@ -193,3 +193,58 @@ loop1:
 	VMOVUPD Y3, 0(AX)(R8*1)
 	VZEROUPPER
 	RET
+
+// func dot8(a, b *float64, n int) float64
+//
+// dot of a and b over n ≥ 1 blocks of eight: the chains 0–3 in Y0 and
+// 4–7 in Y1, each lane fma(a_k, b_k, ·) over its k in order, then
+// ((p0+p4)+(p2+p6)) + ((p1+p5)+(p3+p7)) as dotGo sums them.
+TEXT ·dot8(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+
+dotloop:
+	VMOVUPD     0(SI), Y2
+	VMOVUPD     32(SI), Y3
+	VFMADD231PD 0(DI), Y2, Y0
+	VFMADD231PD 32(DI), Y3, Y1
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNZ         dotloop
+
+	VADDPD       Y1, Y0, Y0     // p0+p4, p1+p5, p2+p6, p3+p7
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0     // (p0+p4)+(p2+p6), (p1+p5)+(p3+p7)
+	VUNPCKHPD    X0, X0, X1
+	VADDSD       X1, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+24(FP)
+	RET
+
+// func scale4(dy, dw, y *float64, w float64, n int)
+//
+// dy[k] = y[k] and dw[k] = w·y[k], each product rounded, for k < 4n,
+// n ≥ 1.
+TEXT ·scale4(SB), NOSPLIT, $0-40
+	MOVQ         dy+0(FP), DI
+	MOVQ         dw+8(FP), SI
+	MOVQ         y+16(FP), DX
+	VBROADCASTSD w+24(FP), Y1
+	MOVQ         n+32(FP), CX
+
+scaleloop:
+	VMOVUPD (DX), Y0
+	VMOVUPD Y0, (DI)
+	VMULPD  Y1, Y0, Y0
+	VMOVUPD Y0, (SI)
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     scaleloop
+	VZEROUPPER
+	RET

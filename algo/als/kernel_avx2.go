@@ -143,47 +143,40 @@ func rhs8(b, z, y unsafe.Pointer, stride, n int) {
 }
 
 // gatherScaledAVX2 copies y into dy and w·y into dw, each product rounded
-// (a vector multiply is the scalar one, lane by lane).
+// (a vector multiply is the scalar one, lane by lane), four at a time in
+// scale4 (kernel_amd64.s).
 func gatherScaledAVX2(dy, dw, y []float64, w float64) {
 	dy, dw = dy[:len(y)], dw[:len(y)]
-	wv := archsimd.BroadcastFloat64x4(w)
-	k := 0
-	for ; k+4 <= len(y); k += 4 {
-		v := archsimd.LoadFloat64x4((*[4]float64)(y[k:]))
-		v.Store((*[4]float64)(dy[k:]))
-		v.Mul(wv).Store((*[4]float64)(dw[k:]))
+	k := len(y) &^ 3
+	if k > 0 {
+		scale4(unsafe.SliceData(dy), unsafe.SliceData(dw), unsafe.SliceData(y), w, k/4)
 	}
-	archsimd.ClearAVXUpperBits()
 	for ; k < len(y); k++ {
 		dy[k] = y[k]
 		dw[k] = float64(w * y[k])
 	}
 }
 
-// dotAVX2 is dot with the eight partial chains in two vectors (chains 0–3
-// and 4–7), the last partial block zero-padded as dotGo pads it, reduced
-// by halves in dot's order.
+// scale4 is gatherScaledAVX2 over n ≥ 1 blocks of four (kernel_amd64.s).
+//
+//go:noescape
+func scale4(dy, dw, y *float64, w float64, n int)
+
+// dotAVX2 is dot with the eight partial chains in two vectors (dot8 in
+// kernel_amd64.s), for lengths that are a multiple of eight; dotGo, which
+// defines the order, takes the others.
 func dotAVX2(a, b []float64) float64 {
+	if len(a)%8 != 0 || len(a) == 0 {
+		return dotGo(a, b)
+	}
 	b = b[:len(a)]
-	var lo, hi f64x4
-	k := 0
-	for ; k+8 <= len(a); k += 8 {
-		lo = archsimd.LoadFloat64x4((*[4]float64)(a[k:])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b[k:])), lo)
-		hi = archsimd.LoadFloat64x4((*[4]float64)(a[k+4:])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(b[k+4:])), hi)
-	}
-	if k < len(a) {
-		var x, y [8]float64
-		copy(x[:], a[k:])
-		copy(y[:], b[k:])
-		lo = archsimd.LoadFloat64x4((*[4]float64)(x[:4])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(y[:4])), lo)
-		hi = archsimd.LoadFloat64x4((*[4]float64)(x[4:])).MulAdd(archsimd.LoadFloat64x4((*[4]float64)(y[4:])), hi)
-	}
-	h := lo.Add(hi)               // p0+p4, p1+p5, p2+p6, p3+p7
-	q := h.GetLo().Add(h.GetHi()) // (p0+p4)+(p2+p6), (p1+p5)+(p3+p7)
-	s := q.GetElem(0) + q.GetElem(1)
-	archsimd.ClearAVXUpperBits()
-	return s
+	return dot8(unsafe.SliceData(a), unsafe.SliceData(b), len(a)/8)
 }
+
+// dot8 is dot over n ≥ 1 blocks of eight (kernel_amd64.s).
+//
+//go:noescape
+func dot8(a, b *float64, n int) float64
 
 // cholBatchAVX2 is cholBatch with each vector of eight systems as two
 // halves of four: cholesky lane by lane on the packed systems at ap. It

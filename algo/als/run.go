@@ -203,6 +203,7 @@ type lossSums struct {
 	tab  *Table
 	gram []float64 // implicit: UᵀU, r×r full
 	gv   []float64
+	pf   prefetcher
 }
 
 func (l *lossSums) init(cfg Config, tab *Table) {
@@ -218,8 +219,11 @@ func (l *lossSums) init(cfg Config, tab *Table) {
 
 func (l *lossSums) row(res *Result, blk *Block, prep *Prep, v []float64, n, lo, hi int) {
 	tab := l.tab
+	pf := &l.pf
+	*pf = prefetcher{tab: tab, pos: prep.pos, next: lo, hi: hi}
 	if !l.cfg.Implicit {
 		for j := lo; j < hi; j++ {
+			pf.ahead(j)
 			pos := int(prep.pos[j])
 			held := prep.held(j)
 			if held && (n == 0 || tab.Count == nil || tab.Count[pos] == 0) {
@@ -243,6 +247,7 @@ func (l *lossSums) row(res *Result, blk *Block, prep *Prep, v []float64, n, lo, 
 	}
 	alpha := l.cfg.Alpha
 	for j := lo; j < hi; {
+		pf.ahead(j)
 		pos := prep.pos[j]
 		c := blk.Value[j]
 		e := j + 1
@@ -264,6 +269,28 @@ func (l *lossSums) row(res *Result, blk *Block, prep *Prep, v []float64, n, lo, 
 		l.gv[p] = dot(l.gram[p*r:(p+1)*r], v)
 	}
 	res.Loss += dot(v, l.gv)
+}
+
+// prefetcher keeps the table rows of the next interactions of a row
+// (positions pos[next:hi]) on their way into cache while earlier ones are
+// used: the table is read at random and is larger than the cache.
+type prefetcher struct {
+	tab      *Table
+	pos      []int32
+	next, hi int
+}
+
+// prefetchAhead is the number of interactions whose rows are requested
+// ahead of the one in use.
+const prefetchAhead = 32
+
+// ahead is called before interaction j is used.
+func (p *prefetcher) ahead(j int) {
+	if p.next < p.hi && j+prefetchAhead/2 >= p.next {
+		e := min(j+prefetchAhead, p.hi)
+		prefetchRows(p.tab.F, p.tab.Rank, p.pos[p.next:e])
+		p.next = e
+	}
 }
 
 // topPopular returns the at most n rows with the largest positive counts,

@@ -14,7 +14,6 @@ type rowSolver struct {
 	z      []float64 // chunkRows right-hand-side weights
 	pos    []int32   // the row's training interactions: other-side rows
 	val    []float64 // and values (implicit: summed counts)
-	sink   uint64    // see touch
 	bat    *batch    // systems waiting to be factored together; nil: one at a time
 }
 
@@ -202,22 +201,10 @@ const (
 	badFactor
 )
 
-// touch reads one word of every cache line of the table rows at pos. The
-// loads do not depend on each other, so the rows of the next chunk come
-// from memory while the current chunk is summed, rather than one at a time
-// as they are gathered; Go has no prefetch instruction.
-func (s *rowSolver) touch(pos []int32) {
-	f, r := s.tab.F, s.r
-	var a, b uint64
-	for _, p := range pos {
-		row := f[int(p)*r : int(p)*r+r]
-		for k := 0; k < len(row); k += 8 {
-			a |= math.Float64bits(row[k])
-		}
-		b |= math.Float64bits(row[len(row)-1])
-	}
-	s.sink = a | b
-}
+// touch starts loading the table rows at pos (prefetchRows), so that the
+// rows of the next chunk come from memory while the current chunk is
+// summed, rather than one at a time as they are gathered.
+func (s *rowSolver) touch(pos []int32) { prefetchRows(s.tab.F, s.r, pos) }
 
 // gramUpper returns YᵀY of the table, rp×rp with the upper triangle set,
 // computed once per Table. The rows go in ascending id order, so the sum
