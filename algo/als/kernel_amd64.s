@@ -248,3 +248,192 @@ scaleloop:
 	JNZ     scaleloop
 	VZEROUPPER
 	RET
+
+// The batched factorisation of kernel_avx2.go on the packed layout of
+// kernel_vec.go's batch: eight systems, entry (p, q) of all eight at byte
+// 64·(off[p] + q − p) of a, as two vectors of four lanes. Each lane runs
+// cholesky and cholSolve of its system in their order. VFNMADD231PD
+// computes −(x·y) + z with one rounding, which is fma(−x, y, z): negation
+// is exact.
+
+// func cholBatch4(a unsafe.Pointer, r int, off *int)
+//
+// For k < r: U[k][k] = √A[k][k]; U[k][j] = A[k][j]/U[k][k] for j > k;
+// A[i][j] = fma(−U[k][i], U[k][j], A[i][j]) for k < i ≤ j < r. A lane whose
+// pivot is not positive goes on with NaNs; the caller checks the pivots.
+//
+// Registers: AX a, R8 r, R9 off, CX k, BX row k at (k, k), DX 64(r−k),
+// DI i, R10 (k, i), R11 (i, i), R12 64(r−i), R13 the byte offset o along
+// a row.
+TEXT ·cholBatch4(SB), NOSPLIT, $0-24
+	MOVQ a+0(FP), AX
+	MOVQ r+8(FP), R8
+	MOVQ off+16(FP), R9
+	XORQ CX, CX
+
+cholk:
+	CMPQ CX, R8
+	JGE  choldone
+	MOVQ (R9)(CX*8), BX
+	SHLQ $6, BX
+	ADDQ AX, BX
+	VSQRTPD (BX), Y0
+	VSQRTPD 32(BX), Y1
+	VMOVUPD Y0, (BX)
+	VMOVUPD Y1, 32(BX)
+
+	// Row k: U[k][j] = A[k][j] / U[k][k].
+	MOVQ R8, DX
+	SUBQ CX, DX
+	SHLQ $6, DX
+	MOVQ $64, R13
+
+choldiv:
+	CMPQ    R13, DX
+	JGE     cholupd
+	VMOVUPD (BX)(R13*1), Y2
+	VMOVUPD 32(BX)(R13*1), Y3
+	VDIVPD  Y0, Y2, Y2
+	VDIVPD  Y1, Y3, Y3
+	VMOVUPD Y2, (BX)(R13*1)
+	VMOVUPD Y3, 32(BX)(R13*1)
+	ADDQ    $64, R13
+	JMP     choldiv
+
+	// Rows i > k: A[i][j] −= U[k][i]·U[k][j] for j ≥ i.
+cholupd:
+	LEAQ 1(CX), DI
+	LEAQ 64(BX), R10
+
+choli:
+	CMPQ    DI, R8
+	JGE     cholnext
+	VMOVUPD (R10), Y2
+	VMOVUPD 32(R10), Y3
+	MOVQ    (R9)(DI*8), R11
+	SHLQ    $6, R11
+	ADDQ    AX, R11
+	MOVQ    R8, R12
+	SUBQ    DI, R12
+	SHLQ    $6, R12
+	XORQ    R13, R13
+
+cholj:
+	VMOVUPD      (R11)(R13*1), Y4
+	VMOVUPD      32(R11)(R13*1), Y5
+	VFNMADD231PD (R10)(R13*1), Y2, Y4
+	VFNMADD231PD 32(R10)(R13*1), Y3, Y5
+	VMOVUPD      Y4, (R11)(R13*1)
+	VMOVUPD      Y5, 32(R11)(R13*1)
+	ADDQ         $64, R13
+	CMPQ         R13, R12
+	JLT          cholj
+
+	ADDQ $64, R10
+	INCQ DI
+	JMP  choli
+
+cholnext:
+	INCQ CX
+	JMP  cholk
+
+choldone:
+	VZEROUPPER
+	RET
+
+// func solveBatch4(a, b unsafe.Pointer, r int, off *int)
+//
+// cholSolve lane by lane: Uᵀz = b by rows of U (z_k = b_k/U[k][k], then
+// b_j = fma(−z_k, U[k][j], b_j) for j > k), then Ux = z by columns of U
+// from the last (x_k = z_k/U[k][k], then b_i = fma(−x_k, U[i][k], b_i) for
+// i < k); b (64 bytes an entry) becomes x.
+//
+// Registers: AX a, SI b, R8 r, R9 off, CX k, BX (k, k), DI the entry of b,
+// R10 the entry of a, R11 entries left, R12 i.
+TEXT ·solveBatch4(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), SI
+	MOVQ r+16(FP), R8
+	MOVQ off+24(FP), R9
+	XORQ CX, CX
+
+fwdk:
+	CMPQ    CX, R8
+	JGE     back
+	MOVQ    (R9)(CX*8), BX
+	SHLQ    $6, BX
+	ADDQ    AX, BX
+	MOVQ    CX, DI
+	SHLQ    $6, DI
+	ADDQ    SI, DI
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VDIVPD  (BX), Y0, Y0
+	VDIVPD  32(BX), Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	LEAQ    64(BX), R10
+	MOVQ    R8, R11
+	SUBQ    CX, R11
+	DECQ    R11
+
+fwdj:
+	TESTQ        R11, R11
+	JZ           fwdnext
+	ADDQ         $64, DI
+	VMOVUPD      (DI), Y4
+	VMOVUPD      32(DI), Y5
+	VFNMADD231PD (R10), Y0, Y4
+	VFNMADD231PD 32(R10), Y1, Y5
+	VMOVUPD      Y4, (DI)
+	VMOVUPD      Y5, 32(DI)
+	ADDQ         $64, R10
+	DECQ         R11
+	JMP          fwdj
+
+fwdnext:
+	INCQ CX
+	JMP  fwdk
+
+back:
+	MOVQ R8, CX
+
+backk:
+	DECQ    CX
+	JL      solvedone
+	MOVQ    (R9)(CX*8), BX
+	SHLQ    $6, BX
+	ADDQ    AX, BX
+	MOVQ    CX, DI
+	SHLQ    $6, DI
+	ADDQ    SI, DI
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VDIVPD  (BX), Y0, Y0
+	VDIVPD  32(BX), Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	XORQ    R12, R12
+	MOVQ    SI, DI
+
+backi:
+	CMPQ         R12, CX
+	JGE          backk
+	MOVQ         (R9)(R12*8), R10
+	ADDQ         CX, R10
+	SUBQ         R12, R10
+	SHLQ         $6, R10
+	ADDQ         AX, R10
+	VMOVUPD      (DI), Y4
+	VMOVUPD      32(DI), Y5
+	VFNMADD231PD (R10), Y0, Y4
+	VFNMADD231PD 32(R10), Y1, Y5
+	VMOVUPD      Y4, (DI)
+	VMOVUPD      Y5, 32(DI)
+	ADDQ         $64, DI
+	INCQ         R12
+	JMP          backi
+
+solvedone:
+	VZEROUPPER
+	RET

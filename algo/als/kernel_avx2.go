@@ -18,10 +18,11 @@ import (
 // accumulators in registers while the tile passes over the chunk of
 // gathered rows (kernel_amd64.s): per gathered row three loads of y and
 // four broadcasts of wy feed twelve FMAs. They are assembly because the
-// loop written with simd/archsimd moves or spills its accumulators. The
-// rest (right-hand side, gather, dot, the batched factorisation on the
-// AVX-512 path's layout of eight systems, as two halves of four) carries
-// few enough values for archsimd.
+// loop written with simd/archsimd moves or spills its accumulators. So
+// are the dot product, the scaled gather and the batched factorisation (on
+// the AVX-512 path's layout of eight systems, as two halves of four):
+// compiled from archsimd they ran two to ten times slower. The right-hand
+// side, four accumulators, stays archsimd.
 
 func avx2Supported() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
 
@@ -178,83 +179,36 @@ func dotAVX2(a, b []float64) float64 {
 //go:noescape
 func dot8(a, b *float64, n int) float64
 
-// cholBatchAVX2 is cholBatch with each vector of eight systems as two
-// halves of four: cholesky lane by lane on the packed systems at ap. It
-// returns the lanes that met a pivot that is not positive.
-//
-//go:noinline
+// cholBatchAVX2 is cholBatch on the AVX2 path: cholesky lane by lane on
+// the packed systems at ap (cholBatch4 in kernel_amd64.s, each vector of
+// eight systems as two halves of four). It returns the lanes that met a
+// pivot that is not positive: those whose U[k][k] = √pivot is not in
+// (0, +Inf) for some k, which holds exactly when the pivot is not in (0,
+// +Inf).
 func cholBatchAVX2(ap unsafe.Pointer, r int, off []int) uint8 {
 	off = off[:r+1]
-	maxv := archsimd.BroadcastFloat64x4(math.MaxFloat64)
-	minus := archsimd.BroadcastFloat64x4(-1)
-	var zero f64x4
+	cholBatch4(ap, r, unsafe.SliceData(off))
 	var fail uint8
 	for k := range r {
-		pk := unsafe.Add(ap, 64*off[k]) // (k, k); (k, j) is 64(j−k) on
-		d0 := archsimd.LoadFloat64x4(at4(pk, 0))
-		d1 := archsimd.LoadFloat64x4(at4(pk, 32))
-		fail |= ^d0.Greater(zero).And(d0.LessEqual(maxv)).ToBits() & 0xf
-		fail |= (^d1.Greater(zero).And(d1.LessEqual(maxv)).ToBits() & 0xf) << 4
-		s0, s1 := d0.Sqrt(), d1.Sqrt()
-		s0.Store(at4(pk, 0))
-		s1.Store(at4(pk, 32))
-		end := 64 * (r - k)
-		for o := 64; o < end; o += 64 {
-			archsimd.LoadFloat64x4(at4(pk, o)).Div(s0).Store(at4(pk, o))
-			archsimd.LoadFloat64x4(at4(pk, o+32)).Div(s1).Store(at4(pk, o+32))
-		}
-		for i := k + 1; i < r; i++ {
-			pki := unsafe.Add(pk, 64*(i-k))                      // (k, i)
-			c0 := archsimd.LoadFloat64x4(at4(pki, 0)).Mul(minus) // −U[k][i], exactly
-			c1 := archsimd.LoadFloat64x4(at4(pki, 32)).Mul(minus)
-			pi := unsafe.Add(ap, 64*off[i]) // (i, i)
-			m := 64 * (r - i)
-			for o := 0; o < m; o += 64 {
-				x0 := archsimd.LoadFloat64x4(at4(pi, o))
-				x1 := archsimd.LoadFloat64x4(at4(pi, o+32))
-				archsimd.LoadFloat64x4(at4(pki, o)).MulAdd(c0, x0).Store(at4(pi, o))
-				archsimd.LoadFloat64x4(at4(pki, o+32)).MulAdd(c1, x1).Store(at4(pi, o+32))
+		u := (*[batchLanes]float64)(unsafe.Add(ap, 64*off[k]))
+		for l, s := range u {
+			if !(s > 0) || s > math.MaxFloat64 {
+				fail |= 1 << l
 			}
 		}
 	}
 	return fail
 }
 
-// solveBatchAVX2 is solveBatch with each vector of eight systems as two
-// halves of four: the right-hand sides at bp become the solutions.
-//
-//go:noinline
+// solveBatchAVX2 is solveBatch on the AVX2 path (solveBatch4 in
+// kernel_amd64.s): the right-hand sides at bp become the solutions.
 func solveBatchAVX2(ap, bp unsafe.Pointer, r int, off []int) {
 	off = off[:r+1]
-	minus := archsimd.BroadcastFloat64x4(-1)
-	for k := range r {
-		pk := unsafe.Add(ap, 64*off[k])
-		z0 := archsimd.LoadFloat64x4(at4(bp, 64*k)).Div(archsimd.LoadFloat64x4(at4(pk, 0)))
-		z1 := archsimd.LoadFloat64x4(at4(bp, 64*k+32)).Div(archsimd.LoadFloat64x4(at4(pk, 32)))
-		z0.Store(at4(bp, 64*k))
-		z1.Store(at4(bp, 64*k+32))
-		c0, c1 := z0.Mul(minus), z1.Mul(minus)
-		for j := k + 1; j < r; j++ {
-			o, u := 64*j, 64*(j-k)
-			x0 := archsimd.LoadFloat64x4(at4(bp, o))
-			x1 := archsimd.LoadFloat64x4(at4(bp, o+32))
-			archsimd.LoadFloat64x4(at4(pk, u)).MulAdd(c0, x0).Store(at4(bp, o))
-			archsimd.LoadFloat64x4(at4(pk, u+32)).MulAdd(c1, x1).Store(at4(bp, o+32))
-		}
-	}
-	for k := r - 1; k >= 0; k-- {
-		pk := unsafe.Add(ap, 64*off[k])
-		x0 := archsimd.LoadFloat64x4(at4(bp, 64*k)).Div(archsimd.LoadFloat64x4(at4(pk, 0)))
-		x1 := archsimd.LoadFloat64x4(at4(bp, 64*k+32)).Div(archsimd.LoadFloat64x4(at4(pk, 32)))
-		x0.Store(at4(bp, 64*k))
-		x1.Store(at4(bp, 64*k+32))
-		c0, c1 := x0.Mul(minus), x1.Mul(minus)
-		for i := range k {
-			o, u := 64*i, 64*(off[i]+k-i)
-			b0 := archsimd.LoadFloat64x4(at4(bp, o))
-			b1 := archsimd.LoadFloat64x4(at4(bp, o+32))
-			archsimd.LoadFloat64x4(at4(ap, u)).MulAdd(c0, b0).Store(at4(bp, o))
-			archsimd.LoadFloat64x4(at4(ap, u+32)).MulAdd(c1, b1).Store(at4(bp, o+32))
-		}
-	}
+	solveBatch4(ap, bp, r, unsafe.SliceData(off))
 }
+
+//go:noescape
+func cholBatch4(a unsafe.Pointer, r int, off *int)
+
+//go:noescape
+func solveBatch4(a, b unsafe.Pointer, r int, off *int)
