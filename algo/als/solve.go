@@ -105,6 +105,12 @@ func (s *rowSolver) solve(row int, dst []float64, blk *Block, prep *Prep, lo, hi
 	}
 	clear(s.b)
 	s.touch(s.pos[:min(n, chunkRows)])
+	// Most rows fit in one chunk: the next row's first chunk comes from
+	// memory while this row is summed and solved.
+	if row+1 < len(blk.IDs) {
+		lo, hi := int(blk.Ptr[row+1]), int(blk.Ptr[row+2])
+		s.touch(prep.pos[lo:min(hi, lo+chunkRows)])
+	}
 	for c0 := 0; c0 < n; c0 += chunkRows {
 		c1 := min(c0+chunkRows, n)
 		if c1 < n {
