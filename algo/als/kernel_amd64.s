@@ -258,39 +258,121 @@ scaleloop:
 
 // func cholBatch4(a unsafe.Pointer, r int, off *int)
 //
-// For k < r: U[k][k] = √A[k][k]; U[k][j] = A[k][j]/U[k][k] for j > k;
-// A[i][j] = fma(−U[k][i], U[k][j], A[i][j]) for k < i ≤ j < r. A lane whose
-// pivot is not positive goes on with NaNs; the caller checks the pivots.
+// cholesky by rows of U (the up-looking order of the same arithmetic): for
+// i < r, A[i][j] = fma(−U[k][i], U[k][j], A[i][j]) for j ≥ i over k < i in
+// order, which is the chain the right-looking cholesky gives each entry;
+// then U[i][i] = √A[i][i] and U[i][j] = A[i][j]/U[i][i] for j > i. A tile
+// of six entries of row i (twelve half vectors) stays in Y0–Y11 over k, so
+// nothing is stored per k. A tile past the end of the row reads the
+// entries after it (the caller pads a), and stores only the row's own. A
+// lane whose pivot is not positive goes on with NaNs; the caller checks
+// the pivots.
 //
-// Registers: AX a, R8 r, R9 off, CX k, BX row k at (k, k), DX 64(r−k),
-// DI i, R10 (k, i), R11 (i, i), R12 64(r−i), R13 the byte offset o along
-// a row.
+// Registers: AX a, R8 r, R9 off, CX i, BX (i, i), DX 64(r−i), R12
+// 64(j0−i) for the tile's first entry j0, R10 (k, i), R13 64(r−k−1), the
+// step from (k, ·) to (k+1, ·), R11 steps left, SI 64 × entries left from
+// j0, DI (i, j0); U[k][i] in Y12 (lanes 0–3) and Y13 (4–7).
 TEXT ·cholBatch4(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), AX
 	MOVQ r+8(FP), R8
 	MOVQ off+16(FP), R9
 	XORQ CX, CX
 
-cholk:
+cholrow:
 	CMPQ CX, R8
 	JGE  choldone
 	MOVQ (R9)(CX*8), BX
 	SHLQ $6, BX
 	ADDQ AX, BX
+	MOVQ R8, DX
+	SUBQ CX, DX
+	SHLQ $6, DX
+	XORQ R12, R12
+
+choltile:
+	VMOVUPD 0(BX)(R12*1), Y0
+	VMOVUPD 32(BX)(R12*1), Y1
+	VMOVUPD 64(BX)(R12*1), Y2
+	VMOVUPD 96(BX)(R12*1), Y3
+	VMOVUPD 128(BX)(R12*1), Y4
+	VMOVUPD 160(BX)(R12*1), Y5
+	VMOVUPD 192(BX)(R12*1), Y6
+	VMOVUPD 224(BX)(R12*1), Y7
+	VMOVUPD 256(BX)(R12*1), Y8
+	VMOVUPD 288(BX)(R12*1), Y9
+	VMOVUPD 320(BX)(R12*1), Y10
+	VMOVUPD 352(BX)(R12*1), Y11
+	TESTQ CX, CX
+	JZ    cholstore
+	MOVQ  CX, R10
+	SHLQ  $6, R10
+	ADDQ  AX, R10
+	LEAQ  -1(R8), R13
+	SHLQ  $6, R13
+	MOVQ  CX, R11
+
+cholk:
+	VMOVUPD (R10), Y12
+	VMOVUPD 32(R10), Y13
+	VFNMADD231PD 0(R10)(R12*1), Y12, Y0
+	VFNMADD231PD 32(R10)(R12*1), Y13, Y1
+	VFNMADD231PD 64(R10)(R12*1), Y12, Y2
+	VFNMADD231PD 96(R10)(R12*1), Y13, Y3
+	VFNMADD231PD 128(R10)(R12*1), Y12, Y4
+	VFNMADD231PD 160(R10)(R12*1), Y13, Y5
+	VFNMADD231PD 192(R10)(R12*1), Y12, Y6
+	VFNMADD231PD 224(R10)(R12*1), Y13, Y7
+	VFNMADD231PD 256(R10)(R12*1), Y12, Y8
+	VFNMADD231PD 288(R10)(R12*1), Y13, Y9
+	VFNMADD231PD 320(R10)(R12*1), Y12, Y10
+	VFNMADD231PD 352(R10)(R12*1), Y13, Y11
+	ADDQ R13, R10
+	SUBQ $64, R13
+	DECQ R11
+	JNZ  cholk
+
+cholstore:
+	LEAQ    (BX)(R12*1), DI
+	MOVQ    DX, SI
+	SUBQ    R12, SI
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	CMPQ    SI, $128
+	JLT     choltiled
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	CMPQ    SI, $192
+	JLT     choltiled
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	CMPQ    SI, $256
+	JLT     choltiled
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	CMPQ    SI, $320
+	JLT     choltiled
+	VMOVUPD Y8, 256(DI)
+	VMOVUPD Y9, 288(DI)
+	CMPQ    SI, $384
+	JLT     choltiled
+	VMOVUPD Y10, 320(DI)
+	VMOVUPD Y11, 352(DI)
+
+choltiled:
+	ADDQ $384, R12
+	CMPQ R12, DX
+	JLT  choltile
+
+	// U[i][i] = √A[i][i]; U[i][j] = A[i][j] / U[i][i].
 	VSQRTPD (BX), Y0
 	VSQRTPD 32(BX), Y1
 	VMOVUPD Y0, (BX)
 	VMOVUPD Y1, 32(BX)
-
-	// Row k: U[k][j] = A[k][j] / U[k][k].
-	MOVQ R8, DX
-	SUBQ CX, DX
-	SHLQ $6, DX
-	MOVQ $64, R13
+	MOVQ    $64, R13
 
 choldiv:
 	CMPQ    R13, DX
-	JGE     cholupd
+	JGE     cholnext
 	VMOVUPD (BX)(R13*1), Y2
 	VMOVUPD 32(BX)(R13*1), Y3
 	VDIVPD  Y0, Y2, Y2
@@ -300,42 +382,9 @@ choldiv:
 	ADDQ    $64, R13
 	JMP     choldiv
 
-	// Rows i > k: A[i][j] −= U[k][i]·U[k][j] for j ≥ i.
-cholupd:
-	LEAQ 1(CX), DI
-	LEAQ 64(BX), R10
-
-choli:
-	CMPQ    DI, R8
-	JGE     cholnext
-	VMOVUPD (R10), Y2
-	VMOVUPD 32(R10), Y3
-	MOVQ    (R9)(DI*8), R11
-	SHLQ    $6, R11
-	ADDQ    AX, R11
-	MOVQ    R8, R12
-	SUBQ    DI, R12
-	SHLQ    $6, R12
-	XORQ    R13, R13
-
-cholj:
-	VMOVUPD      (R11)(R13*1), Y4
-	VMOVUPD      32(R11)(R13*1), Y5
-	VFNMADD231PD (R10)(R13*1), Y2, Y4
-	VFNMADD231PD 32(R10)(R13*1), Y3, Y5
-	VMOVUPD      Y4, (R11)(R13*1)
-	VMOVUPD      Y5, 32(R11)(R13*1)
-	ADDQ         $64, R13
-	CMPQ         R13, R12
-	JLT          cholj
-
-	ADDQ $64, R10
-	INCQ DI
-	JMP  choli
-
 cholnext:
 	INCQ CX
-	JMP  cholk
+	JMP  cholrow
 
 choldone:
 	VZEROUPPER

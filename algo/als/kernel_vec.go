@@ -417,7 +417,12 @@ func newBatch(r int, avx2 bool) *batch {
 	for p := range r {
 		bt.off[p+1] = bt.off[p] + r - p
 	}
-	bt.a = make([]float64, batchLanes*bt.off[r])
+	// The AVX2 factorisation reads up to five entries past a row.
+	pad := 0
+	if avx2 {
+		pad = 5
+	}
+	bt.a = make([]float64, batchLanes*(bt.off[r]+pad))
 	bt.b = make([]float64, batchLanes*r)
 	return bt
 }
