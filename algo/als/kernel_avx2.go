@@ -26,8 +26,6 @@ import (
 
 func avx2Supported() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
 
-type f64x4 = archsimd.Float64x4
-
 func at4(p unsafe.Pointer, off int) *[4]float64 { return (*[4]float64)(unsafe.Add(p, off)) }
 
 // accGramAVX2 is accGram on the AVX2 path, n ≥ 1. a and src (unless nil)
