@@ -486,3 +486,75 @@ backi:
 solvedone:
 	VZEROUPPER
 	RET
+
+// func rhs32(b, z, y unsafe.Pointer, stride, n int)
+//
+// The right-hand side of accVec for 32 entries of b: b[q] = fma(z_j,
+// y_j[q], b[q]) over the n ≥ 1 gathered rows in order, eight accumulators
+// Y0–Y7; z_j is at z + 8j, y_j at y + stride·j.
+TEXT ·rhs32(SB), NOSPLIT, $0-40
+	MOVQ    b+0(FP), AX
+	MOVQ    z+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    stride+24(FP), BX
+	MOVQ    n+32(FP), DI
+	VMOVUPD 0(AX), Y0
+	VMOVUPD 32(AX), Y1
+	VMOVUPD 64(AX), Y2
+	VMOVUPD 96(AX), Y3
+	VMOVUPD 128(AX), Y4
+	VMOVUPD 160(AX), Y5
+	VMOVUPD 192(AX), Y6
+	VMOVUPD 224(AX), Y7
+
+rhs32loop:
+	VBROADCASTSD (CX), Y15
+	VFMADD231PD  0(DX), Y15, Y0
+	VFMADD231PD  32(DX), Y15, Y1
+	VFMADD231PD  64(DX), Y15, Y2
+	VFMADD231PD  96(DX), Y15, Y3
+	VFMADD231PD  128(DX), Y15, Y4
+	VFMADD231PD  160(DX), Y15, Y5
+	VFMADD231PD  192(DX), Y15, Y6
+	VFMADD231PD  224(DX), Y15, Y7
+	ADDQ         $8, CX
+	ADDQ         BX, DX
+	DECQ         DI
+	JNZ          rhs32loop
+
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	VMOVUPD Y4, 128(AX)
+	VMOVUPD Y5, 160(AX)
+	VMOVUPD Y6, 192(AX)
+	VMOVUPD Y7, 224(AX)
+	VZEROUPPER
+	RET
+
+// func rhs8(b, z, y unsafe.Pointer, stride, n int)
+//
+// rhs32 for 8 entries of b.
+TEXT ·rhs8(SB), NOSPLIT, $0-40
+	MOVQ    b+0(FP), AX
+	MOVQ    z+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    stride+24(FP), BX
+	MOVQ    n+32(FP), DI
+	VMOVUPD 0(AX), Y0
+	VMOVUPD 32(AX), Y1
+
+rhs8loop:
+	VBROADCASTSD (CX), Y15
+	VFMADD231PD  0(DX), Y15, Y0
+	VFMADD231PD  32(DX), Y15, Y1
+	ADDQ         $8, CX
+	ADDQ         BX, DX
+	DECQ         DI
+	JNZ          rhs8loop
+
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 32(AX)
+	VZEROUPPER
+	RET

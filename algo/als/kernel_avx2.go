@@ -21,8 +21,8 @@ import (
 // loop written with simd/archsimd moves or spills its accumulators. So
 // are the dot product, the scaled gather and the batched factorisation (on
 // the AVX-512 path's layout of eight systems, as two halves of four):
-// compiled from archsimd they ran two to ten times slower. The right-hand
-// side, four accumulators, stays archsimd.
+// compiled from archsimd they ran two to ten times slower. So is the
+// right-hand side, whose archsimd loop moved every accumulator once a row.
 
 func avx2Supported() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
 
@@ -84,62 +84,36 @@ func gram4x8(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
 func gram4x4(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
 
 // accVecAVX2 is accVec on the AVX2 path: b[q] = fma(z_j, y_j[q], b[q]) for
-// q < rp (b has rp entries), sixteen entries of b in registers at a time.
+// q < rp (b has rp entries), thirty-two or eight entries of b in registers
+// at a time (kernel_amd64.s).
 func accVecAVX2(b []float64, rp int, z, ys []float64, n int) {
 	if len(b) < rp || len(z) < n || len(ys) < n*rp || rp%8 != 0 {
 		panic("als: accVecAVX2 shape mismatch")
+	}
+	if n == 0 {
+		return
 	}
 	bp := unsafe.Pointer(unsafe.SliceData(b))
 	yp := unsafe.Pointer(unsafe.SliceData(ys))
 	zp := unsafe.Pointer(unsafe.SliceData(z))
 	q := 0
-	for ; q+16 <= rp; q += 16 {
-		rhs16(unsafe.Add(bp, 8*q), zp, unsafe.Add(yp, 8*q), 8*rp, n)
+	for ; q+32 <= rp; q += 32 {
+		rhs32(unsafe.Add(bp, 8*q), zp, unsafe.Add(yp, 8*q), 8*rp, n)
 	}
-	if q < rp {
+	for ; q < rp; q += 8 {
 		rhs8(unsafe.Add(bp, 8*q), zp, unsafe.Add(yp, 8*q), 8*rp, n)
 	}
-	archsimd.ClearAVXUpperBits()
 }
 
-// rhs16 adds Σ_j z_j·y_j to the sixteen entries at b over n rows of y
-// (byte stride stride).
-//
-//go:noinline
-func rhs16(b, z, y unsafe.Pointer, stride, n int) {
-	b0 := archsimd.LoadFloat64x4(at4(b, 0))
-	b1 := archsimd.LoadFloat64x4(at4(b, 32))
-	b2 := archsimd.LoadFloat64x4(at4(b, 64))
-	b3 := archsimd.LoadFloat64x4(at4(b, 96))
-	for j := range n {
-		o := j * stride
-		c := archsimd.BroadcastFloat64x4(f64at(z, 8*j))
-		b0 = archsimd.LoadFloat64x4(at4(y, o)).MulAdd(c, b0)
-		b1 = archsimd.LoadFloat64x4(at4(y, o+32)).MulAdd(c, b1)
-		b2 = archsimd.LoadFloat64x4(at4(y, o+64)).MulAdd(c, b2)
-		b3 = archsimd.LoadFloat64x4(at4(y, o+96)).MulAdd(c, b3)
-	}
-	b0.Store(at4(b, 0))
-	b1.Store(at4(b, 32))
-	b2.Store(at4(b, 64))
-	b3.Store(at4(b, 96))
-}
+// The right-hand-side tiles (kernel_amd64.s): b[q] += Σ_j z_j·y_j[q] for
+// the 32 or 8 entries at b, one FMA chain each over the n ≥ 1 rows of y
+// (byte stride stride) in order.
 
-// rhs8 is rhs16 for the last eight entries.
-//
-//go:noinline
-func rhs8(b, z, y unsafe.Pointer, stride, n int) {
-	b0 := archsimd.LoadFloat64x4(at4(b, 0))
-	b1 := archsimd.LoadFloat64x4(at4(b, 32))
-	for j := range n {
-		o := j * stride
-		c := archsimd.BroadcastFloat64x4(f64at(z, 8*j))
-		b0 = archsimd.LoadFloat64x4(at4(y, o)).MulAdd(c, b0)
-		b1 = archsimd.LoadFloat64x4(at4(y, o+32)).MulAdd(c, b1)
-	}
-	b0.Store(at4(b, 0))
-	b1.Store(at4(b, 32))
-}
+//go:noescape
+func rhs32(b, z, y unsafe.Pointer, stride, n int)
+
+//go:noescape
+func rhs8(b, z, y unsafe.Pointer, stride, n int)
 
 // gatherScaledAVX2 copies y into dy and w·y into dw, each product rounded
 // (a vector multiply is the scalar one, lane by lane), four at a time in
