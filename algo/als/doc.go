@@ -129,32 +129,36 @@
 // carries many values (simd/archsimd leaves an FMA's sum in a factor's
 // register, so accumulators move or spill, and its dot product and scaled
 // copy ran at a tenth and half the speed). The Gram in tiles of 4×12
-// entries, twelve accumulators; the dot product; the scaled gather; the
+// entries, twelve accumulators; the right-hand side, 32 entries in eight;
+// the dot product; the scaled gather; the
 // eight-row batched factorisation as two halves of four lanes, by rows of
 // U with six entries of a row in registers over the rows above (the same
 // FMA chain per entry as the right-looking order), and its solve. On the
 // shared development and CI machines (AMD EPYC, AVX2 and FMA, no AVX-512),
-// rank 32, one core (BenchmarkRowKernels): Gram and right-hand side 31 ns
-// per interaction (portable 349), factorisation and solve 1.3–1.7 µs per
-// row (portable 7.2), dot 9 ns (portable 30).
+// rank 32, one core (BenchmarkRowKernels, from run to run): Gram and
+// right-hand side 31–42 ns per interaction (portable 349–585),
+// factorisation and solve 1.3–2.0 µs per row (portable 7.2–10), dot 9–20
+// ns (portable 30–45).
 //
 // On every amd64 build the other side's rows are prefetched (PREFETCHT0)
 // a chunk ahead, and the next row's first chunk while a row is solved,
 // since the table is read at random and is larger than the cache; the
-// items pass prefetches ahead of its loss too. What is left of a
-// half-iteration is mostly those rows coming from memory.
+// items pass prefetches ahead of its loss too. Off the AVX-512 path,
+// implicit jobs gather 32 rows at a time rather than 64, so that both
+// gathered copies stay in L1 with A. What is left of a half-iteration is
+// mostly those rows coming from memory.
 //
 // A half-iteration of the benchmark shape (5,000,000 interactions,
 // 100,000 users, 20,000 items, rank 32, BenchmarkHalfIteration) costs, in
 // ns of CPU per interaction on one core of the AVX2 machine, explicit
-// users 100–130 and items 135–165, implicit users 120–160 and items
-// 160–250 (the portable kernels: 660, 570, 560, 590); on the Zen 5 core
+// users 90–130 and items 135–170, implicit users 100–130 and items
+// 135–185 (the portable kernels: 660, 570, 560, 590); on the Zen 5 core
 // with AVX-512 about 80–115 (before the prefetching). The whole job with
 // two workers (mathcrm-bench --only als --workers 2, median iteration)
-// runs an explicit iteration in 1.6–1.7 s and an implicit one in 2.1–2.3 s
+// runs an explicit iteration in 1.3–1.7 s and an implicit one in 2.0–2.3 s
 // on the AVX2 machine (5.3 s and 6.5 s with the portable kernels),
 // 0.29–0.38 and 0.29–0.42 of numpy's one-thread iteration measured in the
-// same run (numpy itself took 4.6–7.2 s there, against about 2.7 and 3.4 s
+// same run (numpy itself took 4.5–7.2 s there, against about 2.7 and 3.4 s
 // on an idle machine).
 //
 // # References
