@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/mathcrm/mathcrm/internal/testutil"
 	"io"
 	"net/http"
@@ -370,5 +371,72 @@ func TestDevHTTP(t *testing.T) {
 			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
 		}
 	}
+	dev.stop(t)
+}
+
+// TestCLIDatasetExportOtherKinds: interactions and transactions datasets
+// stream out as CSV and Parquet, and the CSV imports again as the same
+// dataset.
+func TestCLIDatasetExportOtherKinds(t *testing.T) {
+	dir := t.TempDir()
+	dev := startDev(t, filepath.Join(dir, "cluster"))
+	url := dev.url
+	type version struct {
+		Rows         int64 `json:"rows"`
+		Interactions *struct {
+			Users int64 `json:"users"`
+			Items int64 `json:"items"`
+		} `json:"interactions"`
+		Transactions *struct {
+			Customers int64     `json:"customers"`
+			Returns   int64     `json:"returns"`
+			First     time.Time `json:"first"`
+			Last      time.Time `json:"last"`
+		} `json:"transactions"`
+	}
+	show := func(name string) version {
+		var v version // the latest version
+		runJSON(t, url, &v, "dataset", "show", name)
+		return v
+	}
+	var imp map[string]any
+	var res struct {
+		Rows int64 `json:"rows"`
+	}
+	check := func(name, again string) {
+		t.Helper()
+		a, b := show(name), show(again)
+		if fmt.Sprint(a.Rows, a.Interactions, a.Transactions) != fmt.Sprint(b.Rows, b.Interactions, b.Transactions) {
+			t.Fatalf("%s differs after export and import: %+v vs %+v", name, a, b)
+		}
+		pq := filepath.Join(dir, name+".parquet")
+		runJSON(t, url, &res, "dataset", "export", name, "--format", "parquet", "--out", pq)
+		if fi, err := os.Stat(pq); err != nil || fi.Size() == 0 || res.Rows != a.Rows {
+			t.Fatalf("%s parquet export: %v %+v", name, err, res)
+		}
+	}
+
+	runJSON(t, url, &imp, "dataset", "import", "ratings", "../../testdata/ratings/spark_sample_movielens.csv",
+		"--kind", "interactions", "--user", "user", "--item", "item", "--value", "rating", "--shards", "4")
+	out := filepath.Join(dir, "ratings.csv")
+	runJSON(t, url, &res, "dataset", "export", "ratings", "--format", "csv", "--out", out)
+	if res.Rows != 1501 {
+		t.Fatalf("exported %d ratings, want 1501", res.Rows)
+	}
+	runJSON(t, url, &imp, "dataset", "import", "ratings2", out, "--kind", "interactions", "--user", "user", "--item", "item",
+		"--value", "rating", "--shards", "3")
+	check("ratings", "ratings2")
+
+	runJSON(t, url, &imp, "dataset", "import", "retail", "../../testdata/online-retail/onlineretail-sample.csv.gz",
+		"--kind", "transactions", "--key", "CustomerID", "--time", "InvoiceDate", "--quantity", "Quantity", "--price", "UnitPrice",
+		"--invoice", "InvoiceNo", "--skip-missing-key", "--shards", "4")
+	out = filepath.Join(dir, "retail.csv")
+	runJSON(t, url, &res, "dataset", "export", "retail", "--format", "csv", "--out", out)
+	if res.Rows != show("retail").Rows || res.Rows == 0 {
+		t.Fatalf("exported %d transactions of %d", res.Rows, show("retail").Rows)
+	}
+	runJSON(t, url, &imp, "dataset", "import", "retail2", out, "--kind", "transactions", "--key", "CustomerID",
+		"--time", "time", "--amount", "amount", "--invoice", "InvoiceNo", "--shards", "3")
+	check("retail", "retail2")
 	dev.stop(t)
 }

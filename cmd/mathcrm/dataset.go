@@ -291,12 +291,17 @@ func newDatasetExport() *cobra.Command {
 		Use:   "export NAME --format csv|parquet --out FILE [--version N]",
 		Short: "Stream a dataset version out as CSV or Parquet (categories as their values)",
 		Long: `export streams every shard of a dataset version, in shard order and verified
-against its checksum, into one CSV or Parquet file: the key column, then every
-column, categorical columns as their values, missing values empty (CSV) or null
-(Parquet). Numbers are written so that they read back as the same float64.
-The file appears only when it is complete.`,
+against its checksum, into one CSV or Parquet file. Features: the key column,
+then every column, categorical columns as their values, missing values empty
+(CSV) or null (Parquet). Interactions: one row per interaction, the user, item
+and (when imported) value columns. Transactions: one row per transaction, the
+customer column, time (RFC 3339, UTC), amount (quantity × price when the import
+computed it), the invoice column when imported, and return (1 or 0). Numbers are
+written so that they read back as the same float64, and every export imports
+again as the same dataset. The file appears only when it is complete.`,
 		Example: `  mathcrm dataset export telco --format csv --out telco.csv
-  mathcrm dataset export telco --format parquet --out telco.parquet --version 1`,
+  mathcrm dataset export telco --format parquet --out telco.parquet --version 1
+  mathcrm dataset export retail --format csv --out retail.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := dial()

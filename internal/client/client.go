@@ -336,8 +336,11 @@ func (c *Client) ExportDataset(ctx context.Context, name string, version int, fo
 		}
 		v = &ds.Versions[version-1]
 	}
-	if ds.Kind != proto.KindFeatures {
-		return 0, fmt.Errorf("dataset %s is of kind %s: export streams features datasets (RFM output included) only", name, ds.Kind)
+	switch ds.Kind {
+	case proto.KindInteractions:
+		return c.exportInteractions(ctx, v, format, w)
+	case proto.KindTransactions:
+		return c.exportTransactions(ctx, v, format, w)
 	}
 	cols := make([]partition.ExportColumn, len(v.Columns))
 	for i, cs := range v.Columns {

@@ -1,0 +1,128 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/scoreset"
+	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/mathcrm/mathcrm/partition"
+)
+
+// shardBytes reads one shard of a dataset version from the object store,
+// verified against its checksum.
+func shardBytes(ctx context.Context, st *store.Store, ref proto.ShardRef) ([]byte, error) {
+	return st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+}
+
+// exportInteractions streams an interactions version from its by-user
+// layout, shard by shard: one row per interaction, the user column, the
+// item column and, when the import named one, the value column, under the
+// names the import read them from, so that the file imports again as the
+// same dataset.
+func (c *Client) exportInteractions(ctx context.Context, v *proto.DatasetVersion, format string, w io.Writer) (int64, error) {
+	info := v.Interactions
+	if info == nil {
+		return 0, fmt.Errorf("interactions dataset version %d has no description", v.Version)
+	}
+	cols := []scoreset.Column{{Name: info.Item, Type: scoreset.String}}
+	if info.Value != "" {
+		cols = append(cols, scoreset.Column{Name: info.Value, Type: scoreset.Float})
+	}
+	e, err := scoreset.NewExporter(format, w, info.User, cols)
+	if err != nil {
+		return 0, err
+	}
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return 0, err
+	}
+	var rows int64
+	for _, ref := range v.Shards {
+		b, err := shardBytes(ctx, st, ref)
+		if err != nil {
+			return rows, err
+		}
+		sh, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return rows, fmt.Errorf("shard %d: %w", ref.Index, err)
+		}
+		t := scoreset.NewTable(info.User, cols, len(sh.Other))
+		for i, user := range sh.Keys {
+			for k := sh.Ptr[i]; k < sh.Ptr[i+1]; k++ {
+				t.Keys = append(t.Keys, user)
+				t.Strings[0] = append(t.Strings[0], sh.Other[k])
+				if info.Value != "" {
+					t.Floats[1] = append(t.Floats[1], sh.Value[k])
+				}
+			}
+		}
+		if err := e.Write(t); err != nil {
+			return rows, err
+		}
+		rows += int64(t.Rows())
+	}
+	return rows, e.Close()
+}
+
+// exportTransactions streams a transactions version shard by shard: one row
+// per transaction, the customer column, then time (RFC 3339, UTC, which the
+// import detects), amount (quantity × price when the import computed it;
+// returns negative), invoice when the import named one, and return (1 for
+// a return, else 0).
+func (c *Client) exportTransactions(ctx context.Context, v *proto.DatasetVersion, format string, w io.Writer) (int64, error) {
+	info := v.Transactions
+	if info == nil {
+		return 0, fmt.Errorf("transactions dataset version %d has no description", v.Version)
+	}
+	cols := []scoreset.Column{{Name: "time", Type: scoreset.String}, {Name: "amount", Type: scoreset.Float}}
+	if info.Invoice != "" {
+		cols = append(cols, scoreset.Column{Name: info.Invoice, Type: scoreset.String})
+	}
+	cols = append(cols, scoreset.Column{Name: "return", Type: scoreset.Int})
+	ret := len(cols) - 1
+	e, err := scoreset.NewExporter(format, w, info.Key, cols)
+	if err != nil {
+		return 0, err
+	}
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return 0, err
+	}
+	var rows int64
+	for _, ref := range v.Shards {
+		b, err := shardBytes(ctx, st, ref)
+		if err != nil {
+			return rows, err
+		}
+		sh, err := partition.ReadTransactions(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return rows, fmt.Errorf("shard %d: %w", ref.Index, err)
+		}
+		t := scoreset.NewTable(info.Key, cols, sh.Rows())
+		for i, key := range sh.Keys {
+			for k := sh.Ptr[i]; k < sh.Ptr[i+1]; k++ {
+				t.Keys = append(t.Keys, key)
+				t.Strings[0] = append(t.Strings[0], time.Unix(sh.Time[k], 0).UTC().Format(time.RFC3339))
+				t.Floats[1] = append(t.Floats[1], sh.Amount[k])
+				if info.Invoice != "" {
+					t.Strings[2] = append(t.Strings[2], sh.Invoice[k])
+				}
+				r := int64(0)
+				if sh.Return[k] {
+					r = 1
+				}
+				t.Ints[ret] = append(t.Ints[ret], r)
+			}
+		}
+		if err := e.Write(t); err != nil {
+			return rows, err
+		}
+		rows += int64(t.Rows())
+	}
+	return rows, e.Close()
+}
