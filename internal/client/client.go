@@ -63,6 +63,8 @@ var ReadAttemptTimeout = 3 * time.Second
 var reads = map[string]bool{
 	proto.APIDatasetList: true, proto.APIDatasetShow: true, proto.APIJobList: true,
 	proto.APIJobStatus: true, proto.APIModelShow: true, proto.APIClusterStatus: true,
+	proto.APIScoresList: true, proto.APIScoresShow: true,
+	proto.APIScheduleList: true, proto.APIScheduleShow: true, proto.APIScheduleRuns: true,
 }
 
 // Call sends one API request and decodes the answer into out. It retries
