@@ -359,7 +359,7 @@ func (c *Client) ExportDataset(ctx context.Context, name string, version int, fo
 	var rows int64
 	row := make([]float64, len(cols))
 	for _, ref := range v.Shards {
-		b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+		b, err := shardBytes(ctx, st, ref)
 		if err != nil {
 			return rows, err
 		}
@@ -405,7 +405,7 @@ func (c *Client) Interactions(ctx context.Context, ref proto.ShardRef) (*partiti
 	if err != nil {
 		return nil, err
 	}
-	b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+	b, err := shardBytes(ctx, st, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -433,7 +433,7 @@ func (c *Client) ExportScores(ctx context.Context, name string, version int, for
 	}
 	var rows int64
 	for _, ref := range ss.Shards {
-		b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+		b, err := shardBytes(ctx, st, ref)
 		if err != nil {
 			return rows, err
 		}
