@@ -102,3 +102,29 @@ func BenchmarkReference(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPaths times a Lloyd pass and Assign (labels and exact
+// distances, as scoring uses it) over 100,000 rows on each kernel path the
+// build and CPU have.
+func BenchmarkPaths(b *testing.B) {
+	s := benchSizes[0]
+	in := benchData(s.n, s.d, s.k)
+	for _, p := range kernelPaths {
+		if !p.supported() {
+			continue
+		}
+		b.Run(fmt.Sprintf("path=%s/lloyd/n=%d/d=%d/k=%d", p, s.n, s.d, s.k), func(b *testing.B) {
+			withPath(b, p, func() { benchTask(b, TaskLloyd, s.n, s.d, s.k) })
+		})
+		b.Run(fmt.Sprintf("path=%s/assign/n=%d/d=%d/k=%d", p, s.n, s.d, s.k), func(b *testing.B) {
+			withPath(b, p, func() {
+				lab, dist := make([]int, s.n), make([]float64, s.n)
+				b.SetBytes(int64(s.n * s.d * 8))
+				for b.Loop() {
+					lab, dist = Assign(lab, dist, in.c, s.k, s.d, in.x)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(s.n), "ns/row")
+			})
+		})
+	}
+}

@@ -2,10 +2,10 @@ package kmeans
 
 import "math"
 
-// The assignment kernel. It has two implementations that give the same bits
-// on every input: the portable one in this file, and a SIMD one
-// (kernel_vec.go), built with GOEXPERIMENT=simd on amd64 and used when the
-// CPU has AVX-512. The definitions below are what both compute; they are the
+// The assignment kernel. It has three implementations that give the same
+// bits on every input: the portable one in this file, and two built with
+// GOEXPERIMENT=simd on amd64: AVX-512 (kernel_vec.go) where the CPU has it,
+// else AVX2 with FMA (kernel_avx2.go, in assembly). The definitions below are what both compute; they are the
 // ones the kernel has always used, so models keep their bits.
 //
 //   - Score: s_k = fma(x[d-1], c_k[d-1], … fma(x[0], c_k[0], 0)), one FMA
@@ -20,9 +20,10 @@ import "math"
 //   - Sums: each row added to its cluster's sum, coordinate by coordinate,
 //     in row order (a vector add is the scalar adds, lane by lane).
 //
-// The SIMD path keeps one row per lane and runs each lane's chains in the
-// same order as the scalar code; rows whose scores hold a NaN it hands to
-// the portable scan. TestPathsAgree checks the two paths against each other.
+// The AVX-512 path keeps one row per lane, the AVX2 path one centre per
+// lane; each lane runs its chains in the same order as the scalar code, and
+// rows whose scores hold a NaN go to the portable scan. TestPathsAgree
+// checks every path against the portable one.
 //
 // The portable path runs rows in blocks of four and centres in pairs, so
 // eight independent FMA chains are in flight, all in registers. Dot products
@@ -38,9 +39,13 @@ import "math"
 // roughly halves the portable kernel's speed (the bits are the same either
 // way).
 
-// simdEnabled selects the SIMD path where the build has one and the CPU
-// supports it. Tests switch it off to compare the two paths.
-var simdEnabled = vecSupported()
+// simdEnabled selects the AVX-512 path where the build has one and the CPU
+// supports it, and avx2Enabled the AVX2 path where the AVX-512 one is not
+// taken. Tests switch them to compare the paths.
+var (
+	simdEnabled = vecSupported()
+	avx2Enabled = avx2Supported()
+)
 
 // chunkRows is how many rows are labelled before the caller consumes them.
 const chunkRows = 256
@@ -55,8 +60,10 @@ type kernel struct {
 	// scores holds the dot products of four rows with every centre,
 	// interleaved by row.
 	scores []float64
-	fast   bool      // use vec
-	vec    vecKernel // the SIMD path's state; empty without one
+	fast   bool       // use vec
+	vec    vecKernel  // the AVX-512 path's state; empty without one
+	fast2  bool       // use av
+	av     avx2Kernel // the AVX2 path's state; empty without one
 }
 
 func (kn *kernel) reset(c []float64, k, d int) {
@@ -72,6 +79,7 @@ func (kn *kernel) reset(c []float64, k, d int) {
 	kn.dist = grow(kn.dist, chunkRows)
 	kn.scores = grow(kn.scores, 4*k)
 	kn.fast = simdEnabled && kn.vec.reset(kn)
+	kn.fast2 = !kn.fast && avx2Enabled && kn.av.reset(kn)
 }
 
 func halfNorm(c []float64) float64 {
@@ -115,8 +123,12 @@ func (kn *kernel) scan(x []float64, n int, withDist bool, sums []float64, visit 
 // dist is nil, the exact squared distance to it into dist. Unless sums is
 // nil, it adds each row to the sum of its cluster, in row order.
 func (kn *kernel) assign(lab []int, dist, sums, x []float64) {
-	if kn.fast {
+	switch {
+	case kn.fast:
 		kn.vec.assign(kn, lab, dist, sums, x)
+		return
+	case kn.fast2:
+		kn.av.assign(kn, lab, dist, sums, x)
 		return
 	}
 	kn.assignGo(lab, dist, sums, x)

@@ -15,3 +15,14 @@ func (*vecKernel) reset(*kernel) bool { return false }
 func (*vecKernel) assign(kn *kernel, lab []int, dist, sums, x []float64) {
 	kn.assignGo(lab, dist, sums, x)
 }
+
+func avx2Supported() bool { return false }
+
+// avx2Kernel is empty; reset reports that it cannot be used.
+type avx2Kernel struct{}
+
+func (*avx2Kernel) reset(*kernel) bool { return false }
+
+func (*avx2Kernel) assign(kn *kernel, lab []int, dist, sums, x []float64) {
+	kn.assignGo(lab, dist, sums, x)
+}

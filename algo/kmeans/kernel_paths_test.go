@@ -7,23 +7,53 @@ import (
 	"testing"
 )
 
-// The SIMD kernel (GOEXPERIMENT=simd on amd64 with AVX-512) and the portable
-// one must give the same bits for every task. These tests run both on the
-// same inputs and compare. Without a SIMD path both runs are portable and
-// the tests only check that the toggle is harmless.
+// The SIMD kernels (GOEXPERIMENT=simd on amd64: AVX-512, or AVX2 and FMA)
+// and the portable one must give the same bits for every task. These tests
+// run every path on the same inputs and compare each with the portable
+// one. A path the build or the CPU lacks runs the portable kernel, and its
+// test only checks that the toggle is harmless; on an AVX-512 CPU all
+// three paths run.
 
-// withSIMD runs f with the SIMD path switched on or off.
-func withSIMD(t testing.TB, on bool, f func()) {
+// kernelPath names one of the kernel's implementations.
+type kernelPath int
+
+const (
+	pathPortable kernelPath = iota
+	pathAVX2
+	pathAVX512
+)
+
+var kernelPaths = []kernelPath{pathPortable, pathAVX2, pathAVX512}
+
+func (p kernelPath) String() string { return [...]string{"portable", "AVX2", "AVX-512"}[p] }
+
+// supported reports whether the build and the CPU run path p.
+func (p kernelPath) supported() bool {
+	switch p {
+	case pathAVX2:
+		return avx2Supported()
+	case pathAVX512:
+		return vecSupported()
+	}
+	return true
+}
+
+// withPath runs f with the kernel of path p, or the portable one where p
+// is not supported.
+func withPath(t testing.TB, p kernelPath, f func()) {
 	t.Helper()
-	old := simdEnabled
-	simdEnabled = on && vecSupported()
-	defer func() { simdEnabled = old }()
+	old512, old2 := simdEnabled, avx2Enabled
+	simdEnabled = p == pathAVX512 && vecSupported()
+	avx2Enabled = p == pathAVX2 && avx2Supported()
+	defer func() { simdEnabled, avx2Enabled = old512, old2 }()
 	f()
 }
 
 func logPaths(t *testing.T) {
-	if !vecSupported() {
-		t.Log("no SIMD path in this build or on this CPU: comparing the portable path with itself")
+	for _, p := range kernelPaths {
+		if !p.supported() {
+			t.Logf("no %s path in this build or on this CPU: it runs the portable kernel", p)
+		}
 	}
 }
 
@@ -124,15 +154,17 @@ func TestPathsAgreeNonFinite(t *testing.T) {
 			if k > 1 {
 				c[r.IntN(len(c))] = specials[3+r.IntN(3)]
 			}
-			var lab [2][]int
-			var dist [2][]float64
-			for p, on := range []bool{false, true} {
-				withSIMD(t, on, func() { lab[p], dist[p] = Assign(nil, nil, c, k, d, x) })
+			var lab [3][]int
+			var dist [3][]float64
+			for _, p := range kernelPaths {
+				withPath(t, p, func() { lab[p], dist[p] = Assign(nil, nil, c, k, d, x) })
 			}
 			for i := range n {
-				if lab[0][i] != lab[1][i] || !sameBits(dist[0][i], dist[1][i]) {
-					t.Fatalf("k=%d d=%d row %d %v: portable %d %v, SIMD %d %v",
-						k, d, i, x[i*d:(i+1)*d], lab[0][i], dist[0][i], lab[1][i], dist[1][i])
+				for _, p := range kernelPaths[1:] {
+					if lab[0][i] != lab[p][i] || !sameBits(dist[0][i], dist[p][i]) {
+						t.Fatalf("k=%d d=%d row %d %v: portable %d %v, %s %d %v",
+							k, d, i, x[i*d:(i+1)*d], lab[0][i], dist[0][i], p, lab[p][i], dist[p][i])
+					}
 				}
 				if want, wd := Nearest(c, k, d, x[i*d:(i+1)*d]); lab[0][i] != want || !sameBits(dist[0][i], wd) {
 					t.Fatalf("k=%d d=%d row %d: Assign %d %v, Nearest %d %v", k, d, i, lab[0][i], dist[0][i], want, wd)
@@ -161,47 +193,51 @@ func comparePaths(t *testing.T, name string, x, c []float64, n, k, d int) {
 		{Kind: TaskSample, K: k, D: d, C: c, Seed: 5, Phi: 1, Oversample: float64(k)},
 	}
 	for _, task := range tasks {
-		var res [2]*Result
-		var errs [2]error
-		for i, on := range []bool{false, true} {
-			withSIMD(t, on, func() {
+		var res [3]*Result
+		var errs [3]error
+		for _, kp := range kernelPaths {
+			withPath(t, kp, func() {
 				pp := 0
 				if task.Kind == TaskFinal {
 					pp = p
 				}
-				res[i], errs[i] = RunTask(nil, task, x, n, d, prof, pp, 3)
+				res[kp], errs[kp] = RunTask(nil, task, x, n, d, prof, pp, 3)
 			})
 		}
-		if (errs[0] == nil) != (errs[1] == nil) {
-			t.Fatalf("%s %s: errors differ: portable %v, SIMD %v", name, task.Kind, errs[0], errs[1])
-		}
-		if errs[0] != nil {
-			continue
-		}
-		a, b := res[0], res[1]
-		if !sameBits(a.Cost, b.Cost) || !sameFloats(a.Sums, b.Sums) || !sameFloats(a.Keys, b.Keys) ||
-			!sameFloats(a.X, b.X) || !sameFloats(a.ProfSums, b.ProfSums) ||
-			fmt.Sprint(a.Counts, a.Rows, a.Labels, a.ProfCounts) != fmt.Sprint(b.Counts, b.Rows, b.Labels, b.ProfCounts) {
-			t.Fatalf("%s %s: results differ\nportable %+v\nSIMD     %+v", name, task.Kind, a, b)
+		for _, kp := range kernelPaths[1:] {
+			if (errs[0] == nil) != (errs[kp] == nil) {
+				t.Fatalf("%s %s: errors differ: portable %v, %s %v", name, task.Kind, errs[0], kp, errs[kp])
+			}
+			if errs[0] != nil {
+				continue
+			}
+			a, b := res[0], res[kp]
+			if !sameBits(a.Cost, b.Cost) || !sameFloats(a.Sums, b.Sums) || !sameFloats(a.Keys, b.Keys) ||
+				!sameFloats(a.X, b.X) || !sameFloats(a.ProfSums, b.ProfSums) ||
+				fmt.Sprint(a.Counts, a.Rows, a.Labels, a.ProfCounts) != fmt.Sprint(b.Counts, b.Rows, b.Labels, b.ProfCounts) {
+				t.Fatalf("%s %s: results differ\nportable %+v\n%-8s %+v", name, task.Kind, a, kp, b)
+			}
 		}
 	}
-	var lab [2][]int
-	var dist [2][]float64
-	for i, on := range []bool{false, true} {
-		withSIMD(t, on, func() { lab[i], dist[i] = Assign(nil, nil, c, k, d, x) })
+	var lab [3][]int
+	var dist [3][]float64
+	for _, kp := range kernelPaths {
+		withPath(t, kp, func() { lab[kp], dist[kp] = Assign(nil, nil, c, k, d, x) })
 	}
 	for i := range n {
-		if lab[0][i] != lab[1][i] || !sameBits(dist[0][i], dist[1][i]) {
-			t.Fatalf("%s: Assign row %d: portable %d %v, SIMD %d %v", name, i, lab[0][i], dist[0][i], lab[1][i], dist[1][i])
+		for _, kp := range kernelPaths[1:] {
+			if lab[0][i] != lab[kp][i] || !sameBits(dist[0][i], dist[kp][i]) {
+				t.Fatalf("%s: Assign row %d: portable %d %v, %s %d %v", name, i, lab[0][i], dist[0][i], kp, lab[kp][i], dist[kp][i])
+			}
 		}
 	}
 }
 
-// TestGoldenModelsBothPaths checks the pinned models with the SIMD path on
-// and off in the same binary.
-func TestGoldenModelsBothPaths(t *testing.T) {
+// TestGoldenModelsEveryPath checks the pinned models on every path in the
+// same binary.
+func TestGoldenModelsEveryPath(t *testing.T) {
 	logPaths(t)
-	for _, on := range []bool{false, true} {
-		withSIMD(t, on, func() { TestGoldenModels(t) })
+	for _, p := range kernelPaths {
+		withPath(t, p, func() { TestGoldenModels(t) })
 	}
 }
