@@ -11,55 +11,64 @@
 // ½‖c‖² − x·c, are the portable kernel's bits. VFMADD231PD adds into the
 // accumulator in place; nothing moves between coordinates.
 
-// Constants for the argmin: +Inf in every lane, the lane numbers and the
-// step between a row's vectors of four scores.
+// Constants for the argmin: +Inf and 1 in every lane.
 DATA kmInf<>+0(SB)/8, $0x7ff0000000000000
 DATA kmInf<>+8(SB)/8, $0x7ff0000000000000
 DATA kmInf<>+16(SB)/8, $0x7ff0000000000000
 DATA kmInf<>+24(SB)/8, $0x7ff0000000000000
 GLOBL kmInf<>(SB), RODATA|NOPTR, $32
 
-DATA kmLanes<>+0(SB)/8, $0
-DATA kmLanes<>+8(SB)/8, $1
-DATA kmLanes<>+16(SB)/8, $2
-DATA kmLanes<>+24(SB)/8, $3
-GLOBL kmLanes<>(SB), RODATA|NOPTR, $32
+DATA kmOne<>+0(SB)/8, $1
+DATA kmOne<>+8(SB)/8, $1
+DATA kmOne<>+16(SB)/8, $1
+DATA kmOne<>+24(SB)/8, $1
+GLOBL kmOne<>(SB), RODATA|NOPTR, $32
 
-DATA kmFour<>+0(SB)/8, $4
-DATA kmFour<>+8(SB)/8, $4
-DATA kmFour<>+16(SB)/8, $4
-DATA kmFour<>+24(SB)/8, $4
-GLOBL kmFour<>(SB), RODATA|NOPTR, $32
+// One centre's step of the argmin of four rows: S holds the centre's
+// scores for the rows, one per lane; Y11 the best score of each row, Y12
+// its centre, Y14 this centre's number in every lane, Y13 the sum of the
+// scores (NaN once one is NaN). VMINPD returns its second source unless the
+// first is less, so Y11 follows the portable scan's strict < from +Inf.
+// Y9 is scratch.
+#define ARGMIN_STEP(S) \
+	VCMPPD $0x11, Y11, S, Y9 \
+	VADDPD S, Y13, Y13 \
+	VBLENDVPD Y9, Y14, Y12, Y12 \
+	VMINPD Y11, S, Y11 \
+	VPADDQ Y15, Y14, Y14
 
-// func labelsAVX2(lab *int64, x *float64, n4, d int, ct, hv *float64, ng int, sc *float64) int
+// func labelsAVX2(lab *int64, x *float64, n4, d int, ct, hv *float64, ng int) int
 //
 // labelsAVX2 labels 4·n4 rows of x (row-major, d ≥ 1 columns) with the
 // first centre of the smallest score, and returns how many rows it labelled
-// −1 instead because a score was NaN. sc is scratch for 4·8·ng scores.
+// −1 instead because a score was NaN (or the scores held both infinities),
+// for the caller to scan as the portable code does.
 //
-// Per tile of four rows: for each group, eight accumulators (four rows ×
-// two vectors of four centres) over the coordinates, then the scores to
-// sc. Then per row the argmin: each lane keeps the strict < scan from +Inf
-// of the centres ≡ lane (mod 4), in centre order (VMINPD returns its
-// second source unless the first is less: the scan's update exactly), and
-// the lanes are reduced by smallest score, then smallest centre, which is
-// the first centre of the smallest score over all of them.
-TEXT ·labelsAVX2(SB), NOSPLIT, $0-72
+// Per tile of four rows and group of eight centres: eight accumulators
+// (four rows × two vectors of four centres) over the coordinates, each
+// lane one centre's chain for one row. The scores are then transposed so
+// that each register holds one centre's scores of the four rows, and the
+// argmin runs down the centres in order, one row per lane.
+TEXT ·labelsAVX2(SB), NOSPLIT, $0-64
 	MOVQ lab+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n4+16(FP), R13
 	MOVQ d+24(FP), R8
 	SHLQ $3, R8              // R8: a row's bytes
 	LEAQ 0(R8)(R8*2), R9     // R9: three rows' bytes
-	MOVQ $0, R12             // NaN rows
+	MOVQ $0, R12             // rows labelled -1
 	TESTQ R13, R13
 	JZ   done
+	VMOVUPD kmOne<>(SB), Y15
 
 tile:
 	MOVQ ct+32(FP), DX
 	MOVQ hv+40(FP), BX
-	MOVQ sc+56(FP), R10
 	MOVQ ng+48(FP), R11
+	VMOVUPD kmInf<>(SB), Y11
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+	VXORPD Y14, Y14, Y14
 
 group:
 	VXORPD Y0, Y0, Y0
@@ -80,111 +89,88 @@ coord:
 	VBROADCASTSD 0(AX), Y10
 	VFMADD231PD Y10, Y8, Y0
 	VFMADD231PD Y10, Y9, Y1
-	VBROADCASTSD 0(AX)(R8*1), Y11
-	VFMADD231PD Y11, Y8, Y2
-	VFMADD231PD Y11, Y9, Y3
-	VBROADCASTSD 0(AX)(R8*2), Y12
-	VFMADD231PD Y12, Y8, Y4
-	VFMADD231PD Y12, Y9, Y5
-	VBROADCASTSD 0(AX)(R9*1), Y13
-	VFMADD231PD Y13, Y8, Y6
-	VFMADD231PD Y13, Y9, Y7
+	VBROADCASTSD 0(AX)(R8*1), Y10
+	VFMADD231PD Y10, Y8, Y2
+	VFMADD231PD Y10, Y9, Y3
+	VBROADCASTSD 0(AX)(R8*2), Y10
+	VFMADD231PD Y10, Y8, Y4
+	VFMADD231PD Y10, Y9, Y5
+	VBROADCASTSD 0(AX)(R9*1), Y10
+	VFMADD231PD Y10, Y8, Y6
+	VFMADD231PD Y10, Y9, Y7
 	ADDQ $8, AX
 	ADDQ $64, DX
 	DECQ CX
 	JNZ  coord
 
-	// Scores ½‖c‖² − x·c, row r of the tile at sc + r·8·ng·8 + group·64.
+	// Scores ½‖c‖² − x·c: rows 0–3 in Y0, Y2, Y4, Y6 (centres 0–3 of the
+	// group) and Y1, Y3, Y5, Y7 (centres 4–7).
 	VMOVUPD 0(BX), Y8
 	VMOVUPD 32(BX), Y9
-	MOVQ ng+48(FP), CX
-	SHLQ $6, CX              // CX: a row's score bytes
 	VSUBPD Y0, Y8, Y0
-	VSUBPD Y1, Y9, Y1
-	VMOVUPD Y0, 0(R10)
-	VMOVUPD Y1, 32(R10)
 	VSUBPD Y2, Y8, Y2
-	VSUBPD Y3, Y9, Y3
-	VMOVUPD Y2, 0(R10)(CX*1)
-	VMOVUPD Y3, 32(R10)(CX*1)
 	VSUBPD Y4, Y8, Y4
-	VSUBPD Y5, Y9, Y5
-	VMOVUPD Y4, 0(R10)(CX*2)
-	VMOVUPD Y5, 32(R10)(CX*2)
-	LEAQ 0(R10)(CX*2), AX
 	VSUBPD Y6, Y8, Y6
+	VSUBPD Y1, Y9, Y1
+	VSUBPD Y3, Y9, Y3
+	VSUBPD Y5, Y9, Y5
 	VSUBPD Y7, Y9, Y7
-	VMOVUPD Y6, 0(AX)(CX*1)
-	VMOVUPD Y7, 32(AX)(CX*1)
+
+	// Centres 0–3, one register each with the four rows in the lanes.
+	VUNPCKLPD Y2, Y0, Y8     // r0c0 r1c0 r0c2 r1c2
+	VUNPCKHPD Y2, Y0, Y9     // r0c1 r1c1 r0c3 r1c3
+	VUNPCKLPD Y6, Y4, Y10    // r2c0 r3c0 r2c2 r3c2
+	VUNPCKHPD Y6, Y4, Y0     // r2c1 r3c1 r2c3 r3c3
+	VPERM2F128 $0x20, Y10, Y8, Y2
+	VPERM2F128 $0x20, Y0, Y9, Y4
+	VPERM2F128 $0x31, Y10, Y8, Y6
+	VPERM2F128 $0x31, Y0, Y9, Y8
+	ARGMIN_STEP(Y2)
+	ARGMIN_STEP(Y4)
+	ARGMIN_STEP(Y6)
+	ARGMIN_STEP(Y8)
+
+	// Centres 4–7.
+	VUNPCKLPD Y3, Y1, Y8
+	VUNPCKHPD Y3, Y1, Y9
+	VUNPCKLPD Y7, Y5, Y10
+	VUNPCKHPD Y7, Y5, Y1
+	VPERM2F128 $0x20, Y10, Y8, Y3
+	VPERM2F128 $0x20, Y1, Y9, Y5
+	VPERM2F128 $0x31, Y10, Y8, Y7
+	VPERM2F128 $0x31, Y1, Y9, Y8
+	ARGMIN_STEP(Y3)
+	ARGMIN_STEP(Y5)
+	ARGMIN_STEP(Y7)
+	ARGMIN_STEP(Y8)
+
 	ADDQ $64, BX
-	ADDQ $64, R10
 	DECQ R11
 	JNZ  group
 
-	// The argmin of each of the tile's four rows.
-	VMOVUPD kmFour<>(SB), Y15
-	MOVQ sc+56(FP), R10
-	MOVQ $4, R11
+	VMOVDQU Y12, 0(DI)
+	VCMPPD $3, Y13, Y13, Y13 // NaN sums
+	VMOVMSKPD Y13, AX
+	TESTQ AX, AX
+	JZ   next
 
-row:
-	VMOVUPD kmInf<>(SB), Y0  // best score per lane
-	VXORPD Y1, Y1, Y1        // its centre
-	VMOVUPD kmLanes<>(SB), Y2 // the centres of the next vector
-	VXORPD Y3, Y3, Y3        // NaN seen, per lane
-	MOVQ ng+48(FP), CX
-	SHLQ $1, CX              // vectors of four scores in a row
-
-scan:
-	VMOVUPD 0(R10), Y8
-	VCMPPD $0x11, Y0, Y8, Y9 // Y9 = Y8 < Y0 (ordered, quiet)
-	VCMPPD $3, Y8, Y8, Y10   // Y10 = Y8 is NaN
-	VBLENDVPD Y9, Y2, Y1, Y1 // Y1 = Y9 ? Y2 : Y1
-	VMINPD Y0, Y8, Y0        // Y0 = Y8 < Y0 ? Y8 : Y0
-	VORPD Y10, Y3, Y3
-	VPADDQ Y15, Y2, Y2
-	ADDQ $32, R10
-	DECQ CX
-	JNZ  scan
-
-	// Lanes (0, 1) against (2, 3), then 0 against 1: the other lane wins
-	// if its score is less, or equal with a smaller centre.
-	VPERM2F128 $1, Y0, Y0, Y4
-	VPERM2F128 $1, Y1, Y1, Y5
-	VCMPPD $0x11, Y0, Y4, Y6 // Y6 = Y4 < Y0
-	VCMPPD $0, Y0, Y4, Y7    // Y7 = Y4 == Y0
-	VPCMPGTQ Y5, Y1, Y8      // Y8 = Y1 > Y5
-	VPAND Y8, Y7, Y7
-	VPOR Y7, Y6, Y6
-	VBLENDVPD Y6, Y4, Y0, Y0
-	VBLENDVPD Y6, Y5, Y1, Y1
-	VPERMILPD $5, Y0, Y4
-	VPERMILPD $5, Y1, Y5
-	VCMPPD $0x11, Y0, Y4, Y6
-	VCMPPD $0, Y0, Y4, Y7
-	VPCMPGTQ Y5, Y1, Y8
-	VPAND Y8, Y7, Y7
-	VPOR Y7, Y6, Y6
-	VBLENDVPD Y6, Y5, Y1, Y1
-	VMOVQ X1, AX
-	VMOVMSKPD Y3, CX
-	TESTQ CX, CX
-	JZ   store
-	MOVQ $-1, AX
+nan:
+	BSFQ AX, CX
+	MOVQ $-1, 0(DI)(CX*8)
 	INCQ R12
+	LEAQ -1(AX), CX
+	ANDQ CX, AX
+	JNZ  nan
 
-store:
-	MOVQ AX, 0(DI)
-	ADDQ $8, DI
-	DECQ R11
-	JNZ  row
-
+next:
+	ADDQ $32, DI
 	LEAQ 0(SI)(R8*4), SI
 	DECQ R13
 	JNZ  tile
 
 done:
 	VZEROUPPER
-	MOVQ R12, ret+64(FP)
+	MOVQ R12, ret+56(FP)
 	RET
 
 // func distAVX2(dist *float64, x, c *float64, lab *int64, n4, d int)

@@ -15,9 +15,10 @@ import (
 // centre's dot-product chain over the row's coordinates in order, so no
 // row is transposed and d needs no padding. Rows go four at a time against
 // eight centres: eight accumulators, the two centre vectors loaded once a
-// coordinate for the four rows. The argmin runs per lane as the portable
-// scan does, and the lanes are then reduced by score and centre; rows with
-// a NaN score go to the portable scan (see assign_amd64.s). The exact
+// coordinate for the four rows. The scores are then transposed to one row
+// per lane, and the argmin runs down the centres in order as the portable
+// scan does; rows with a NaN score go to the portable scan (see
+// assign_amd64.s). The exact
 // distance and the sums take four rows at a time too, each lane or each
 // coordinate in the portable order. All of it is assembly: written with
 // archsimd, MulAdd leaves its sum in a factor's register, so every
@@ -32,7 +33,6 @@ type avx2Kernel struct {
 	// hv[8g+i] is ½‖c‖² of centre 8g+i, +Inf past k, so that no padding
 	// centre is ever taken.
 	hv []float64
-	sc []float64 // scores of a tile of four rows
 }
 
 // reset lays out kn's centres for the AVX2 path and reports whether it can
@@ -42,7 +42,6 @@ func (v *avx2Kernel) reset(kn *kernel) bool {
 	v.ng = (k + 7) / 8
 	v.ct = grow(v.ct, v.ng*d*8)
 	v.hv = grow(v.hv, v.ng*8)
-	v.sc = grow(v.sc, 4*v.ng*8)
 	clear(v.ct)
 	for c := range v.ng * 8 {
 		g, i := c/8, c%8
@@ -67,7 +66,7 @@ func (v *avx2Kernel) assign(kn *kernel, lab []int, dist, sums, x []float64) {
 		m := 4 * n4
 		x := x[:m*d]
 		l := (*int64)(unsafe.Pointer(&lab[0])) // int is int64 on amd64
-		nan := labelsAVX2(l, &x[0], n4, d, &v.ct[0], &v.hv[0], v.ng, &v.sc[0])
+		nan := labelsAVX2(l, &x[0], n4, d, &v.ct[0], &v.hv[0], v.ng)
 		// The labels index sums and centres in assembly: check them.
 		for i, c := range lab[:m] {
 			if uint(c) >= uint(kn.k) {
@@ -94,7 +93,7 @@ func (v *avx2Kernel) assign(kn *kernel, lab []int, dist, sums, x []float64) {
 }
 
 //go:noescape
-func labelsAVX2(lab *int64, x *float64, n4, d int, ct, hv *float64, ng int, sc *float64) int
+func labelsAVX2(lab *int64, x *float64, n4, d int, ct, hv *float64, ng int) int
 
 //go:noescape
 func distAVX2(dist *float64, x, c *float64, lab *int64, n4, d int)
