@@ -37,6 +37,25 @@ GLOBL kmOne<>(SB), RODATA|NOPTR, $32
 	VMINPD Y11, S, Y11 \
 	VPADDQ Y15, Y14, Y14
 
+// The argmin steps of four centres: R0–R3 hold the scores of rows 0–3 of
+// the tile, each register one row's four centres in the lanes. They are
+// transposed (into R1, R2, R3 and Y8, one centre each, the rows
+// in the lanes) and stepped through in centre order. Y9 and Y10 are
+// scratch, and R0 is overwritten.
+#define ARGMIN_QUAD(R0, R1, R2, R3) \
+	VUNPCKLPD R1, R0, Y8 \
+	VUNPCKHPD R1, R0, Y9 \
+	VUNPCKLPD R3, R2, Y10 \
+	VUNPCKHPD R3, R2, R0 \
+	VPERM2F128 $0x20, Y10, Y8, R1 \
+	VPERM2F128 $0x20, R0, Y9, R2 \
+	VPERM2F128 $0x31, Y10, Y8, R3 \
+	VPERM2F128 $0x31, R0, Y9, Y8 \
+	ARGMIN_STEP(R1) \
+	ARGMIN_STEP(R2) \
+	ARGMIN_STEP(R3) \
+	ARGMIN_STEP(Y8)
+
 // func labelsAVX2(lab *int64, x *float64, n4, d int, ct, hv *float64, ng int) int
 //
 // labelsAVX2 labels 4·n4 rows of x (row-major, d ≥ 1 columns) with the
@@ -116,33 +135,9 @@ coord:
 	VSUBPD Y5, Y9, Y5
 	VSUBPD Y7, Y9, Y7
 
-	// Centres 0–3, one register each with the four rows in the lanes.
-	VUNPCKLPD Y2, Y0, Y8     // r0c0 r1c0 r0c2 r1c2
-	VUNPCKHPD Y2, Y0, Y9     // r0c1 r1c1 r0c3 r1c3
-	VUNPCKLPD Y6, Y4, Y10    // r2c0 r3c0 r2c2 r3c2
-	VUNPCKHPD Y6, Y4, Y0     // r2c1 r3c1 r2c3 r3c3
-	VPERM2F128 $0x20, Y10, Y8, Y2
-	VPERM2F128 $0x20, Y0, Y9, Y4
-	VPERM2F128 $0x31, Y10, Y8, Y6
-	VPERM2F128 $0x31, Y0, Y9, Y8
-	ARGMIN_STEP(Y2)
-	ARGMIN_STEP(Y4)
-	ARGMIN_STEP(Y6)
-	ARGMIN_STEP(Y8)
-
-	// Centres 4–7.
-	VUNPCKLPD Y3, Y1, Y8
-	VUNPCKHPD Y3, Y1, Y9
-	VUNPCKLPD Y7, Y5, Y10
-	VUNPCKHPD Y7, Y5, Y1
-	VPERM2F128 $0x20, Y10, Y8, Y3
-	VPERM2F128 $0x20, Y1, Y9, Y5
-	VPERM2F128 $0x31, Y10, Y8, Y7
-	VPERM2F128 $0x31, Y1, Y9, Y8
-	ARGMIN_STEP(Y3)
-	ARGMIN_STEP(Y5)
-	ARGMIN_STEP(Y7)
-	ARGMIN_STEP(Y8)
+	// One register per centre, the four rows in the lanes.
+	ARGMIN_QUAD(Y0, Y2, Y4, Y6) // centres 0–3 of the group
+	ARGMIN_QUAD(Y1, Y3, Y5, Y7) // centres 4–7
 
 	ADDQ $64, BX
 	DECQ R11
