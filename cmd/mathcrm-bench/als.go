@@ -31,7 +31,12 @@ func benchALS(ctx context.Context, cl *client.Client, wp *workerProcs, data stri
 	spec := proto.JobSpec{Algo: "als", Dataset: name, Seed: 1, ALS: &proto.ALSSpec{Rank: rank, Lambda: 1, Iterations: iters,
 		Implicit: implicit, Alpha: 40}}
 	wp.resetPeaks()
+	stop, err := startProfile(fmt.Sprintf("%s.%s", profile, name))
+	if err != nil {
+		return err
+	}
 	j, err := trainJob(ctx, cl, spec)
+	stop()
 	if err != nil {
 		return err
 	}
