@@ -89,6 +89,38 @@ func (w *Worker) factors(ctx context.Context, ref als.FactorRef) (*als.Factors, 
 	return v.(*als.Factors), nil
 }
 
+// factorFetches is how many factor shards a worker fetches at once. One
+// at a time, the round trips of 64 small blobs were most of a pass's time.
+const factorFetches = 8
+
+// allFactors loads the factor shards refs names, several at a time, those
+// in the cache (this worker's own output of the last pass among them)
+// without a fetch.
+func (w *Worker) allFactors(ctx context.Context, refs []als.FactorRef) ([]*als.Factors, error) {
+	out := make([]*als.Factors, len(refs))
+	errs := make([]error, len(refs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(factorFetches, len(refs)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = w.factors(ctx, refs[i])
+			}
+		})
+	}
+	for i := range refs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // table builds the other side's factor table a pass reads, once per pass
 // and worker however many of the pass's shards the worker runs.
 func (w *Worker) table(ctx context.Context, job string, t *als.Task) (*als.Table, error) {
@@ -101,14 +133,12 @@ func (w *Worker) table(ctx context.Context, job string, t *als.Task) (*als.Table
 	key := tableKeyPrefix + hex.EncodeToString(h.Sum(nil))
 	side := job + "|" + string(t.Side.Other())
 	v, err := w.data.loadOnce(key, func() (any, int64, error) {
-		shards := make([]*als.Factors, len(t.Other))
+		shards, err := w.allFactors(ctx, t.Other)
+		if err != nil {
+			return nil, 0, err
+		}
 		var size int64
-		for i, r := range t.Other {
-			f, err := w.factors(ctx, r)
-			if err != nil {
-				return nil, 0, err
-			}
-			shards[i] = f
+		for _, r := range t.Other {
 			size += r.Size
 		}
 		tab, err := als.NewTable(w.tables.get(side), shards)
@@ -177,11 +207,17 @@ func (w *Worker) stepALS(ctx context.Context, job string, t *als.Task, ref proto
 		var r [6]byte
 		_, _ = rand.Read(r[:])
 		name := fmt.Sprintf("jobs/%s/factors/%s-%06d-%04d-%s", job, t.Side, t.Step, ref.Index, hex.EncodeToString(r[:]))
-		bref, err := w.store.Put(ctx, proto.BucketModels, name, proto.EncodeFactors(f))
+		b := proto.EncodeFactors(f)
+		bref, err := w.store.Put(ctx, proto.BucketModels, name, b)
 		if err != nil {
 			return err
 		}
 		res.Ref = als.FactorRef{Object: bref.Object, Size: bref.Size, SHA256: bref.SHA256}
+		// The next pass reads this shard back into the table of this
+		// side: keep it as a reader would decode it, and save the fetch.
+		if dec, err := proto.DecodeFactors(b); err == nil {
+			w.data.put(factorKeyPrefix+bref.Object+"@"+bref.SHA256, dec, bref.Size)
+		}
 	}
 	p.ALS = res
 	return nil

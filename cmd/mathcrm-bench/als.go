@@ -58,7 +58,7 @@ func benchALS(ctx context.Context, cl *client.Client, wp *workerProcs, data stri
 	}
 	emit(map[string]any{"bench": algo + "_iter", "impl": "mathcrm dev", "nnz": ds.Latest().Rows, "rank": rank,
 		"users": ds.Latest().Interactions.Users, "items": ds.Latest().Interactions.Items,
-		"per_iter_s": round(median(perIter), 4), "iter_s": roundAll(perIter, 3), "job_s": round(j.Finished.Sub(j.Started).Seconds(), 3),
+		"per_iter_s": round(median(perIter), 4), "iter_s": roundAll(perIter, 3), "pass_s": roundAll(passes, 3), "job_s": round(j.Finished.Sub(j.Started).Seconds(), 3),
 		"objective": j.Objective, "worker_peak_rss_mib": wp.peaks()})
 	if anchors == "" {
 		return nil

@@ -104,7 +104,7 @@ func (s *Store) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := b.GetBytes(ctx, ref.Object)
+	data, err := getBytes(ctx, b, ref.Object)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
 	}
@@ -115,6 +115,42 @@ func (s *Store) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// getBytes reads a whole object into a buffer of the size its info gives,
+// where jetstream's GetBytes grows one from nothing: at tens of megabytes
+// a blob, the growing copied and cleared each blob's bytes several times
+// over. It reads on to the end, where jetstream checks the object's digest.
+func getBytes(ctx context.Context, b jetstream.ObjectStore, name string) ([]byte, error) {
+	r, err := b.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	info, err := r.Info()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size > 1<<40 {
+		return nil, fmt.Errorf("object of %d bytes", info.Size)
+	}
+	data := make([]byte, info.Size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, err
+	}
+	var one [1]byte
+	for {
+		n, err := r.Read(one[:])
+		if n > 0 {
+			return nil, fmt.Errorf("object longer than its %d bytes", info.Size)
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // Verify checks data against a reference.

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/natsembed"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/nats-io/nats.go"
+)
+
+func openStore(t *testing.T) *Store {
+	t.Helper()
+	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats"), Name: "store-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Open(ctx, nc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestGetRoundTrip reads back blobs of sizes around the object store's
+// chunk size, empty included, byte for byte, and refuses a reference whose
+// size or checksum is not the blob's.
+func TestGetRoundTrip(t *testing.T) {
+	s := openStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 1000, 128<<10 - 1, 128 << 10, 128<<10 + 1, 3<<20 + 17} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		ref, err := s.Put(ctx, proto.BucketModels, "blob", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, ref)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes: read back %d different bytes", n, len(got))
+		}
+		bad := ref
+		bad.Size++
+		if _, err := s.Get(ctx, bad); !errors.Is(err, ErrChecksum) {
+			t.Fatalf("%d bytes, size one more: %v, want a checksum error", n, err)
+		}
+		bad = ref
+		bad.SHA256 = "00" + ref.SHA256[2:]
+		if _, err := s.Get(ctx, bad); !errors.Is(err, ErrChecksum) {
+			t.Fatalf("%d bytes, other checksum: %v, want a checksum error", n, err)
+		}
+	}
+	if _, err := s.Get(ctx, proto.BlobRef{Bucket: proto.BucketModels, Object: "missing"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing blob: %v, want ErrNotFound", err)
+	}
+}
