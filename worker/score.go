@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mathcrm/mathcrm/algo/quantile"
 	"github.com/mathcrm/mathcrm/internal/blob"
@@ -197,6 +198,7 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 		if tab, err = scoreKMeans(sh, t.Levels, m.kmeans, t.Key, cols, sp); err != nil {
 			return err
 		}
+		defer releaseKMeansColumns(tab)
 	} else {
 		s, err := w.score(ctx, t, ref, m)
 		if err != nil {
@@ -238,10 +240,13 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 			}
 		}
 	}
-	b, err := scoreset.Marshal(tab)
+	bp := encodeBufs.Get().(*[]byte)
+	defer encodeBufs.Put(bp)
+	b, err := scoreset.MarshalTo(*bp, tab)
 	if err != nil {
 		return err
 	}
+	*bp = b
 	var r [6]byte
 	_, _ = rand.Read(r[:])
 	name := fmt.Sprintf("%s/shard-%04d-%s.parquet", t.Prefix, ref.Index, hex.EncodeToString(r[:]))
@@ -253,6 +258,12 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 	p.Score, p.Rows = sp, int64(tab.Rows())
 	return nil
 }
+
+// encodeBufs holds the buffers score shards are encoded into. Their bytes
+// are sent to the object store and not kept, so the next shard can use the
+// buffer again: fresh megabytes a shard cost more in page faults than
+// encoding them did.
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // scoreSetKind is the score set kind a model kind writes.
 func scoreSetKind(modelKind string) string {

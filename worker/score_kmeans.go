@@ -2,6 +2,7 @@ package worker
 
 import (
 	"math"
+	"sync"
 
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -13,6 +14,23 @@ import (
 // before assigning them: 256 KiB at 16 features, so the block stays in the
 // core's cache between the gather and the kernel.
 const assignBlock = 2048
+
+// segBufs and distBufs hold the segment and distance columns of k-means
+// score shards, taken by scoreKMeans and given back by
+// releaseKMeansColumns once the shard is encoded.
+var (
+	segBufs  = sync.Pool{New: func() any { return new([]int64) }}
+	distBufs = sync.Pool{New: func() any { return new([]float64) }}
+)
+
+// releaseKMeansColumns gives the columns of a table scoreKMeans made back
+// to the pools; the table must not be used after.
+func releaseKMeansColumns(tab *scoreset.Table) {
+	seg, dist := tab.Ints[0], tab.Floats[1]
+	tab.Ints[0], tab.Floats[1] = nil, nil
+	segBufs.Put(&seg)
+	distBufs.Put(&dist)
+}
 
 // scoreKMeans assigns every row of a shard that has all the model's inputs
 // to its nearest centroid and returns the score shard (key, segment,
@@ -38,10 +56,18 @@ func scoreKMeans(sh *partition.Shard, levels map[string][]string, km *proto.KMea
 	}
 	n := sh.Rows()
 	tab := scoreset.NewTable(key, cols, 0)
-	seg, dist := make([]int64, 0, n), make([]float64, 0, n)
+	segp, distp := segBufs.Get().(*[]int64), distBufs.Get().(*[]float64)
+	seg, dist := (*segp)[:0], (*distp)[:0]
+	if cap(seg) < n {
+		seg = make([]int64, 0, n)
+	}
+	if cap(dist) < n {
+		dist = make([]float64, 0, n)
+	}
 	var kept []int // rows kept, once a row has been left out
 	x := make([]float64, assignBlock*d)
 	labels, sq := make([]int, assignBlock), make([]float64, assignBlock)
+	asg := kmeans.NewAssigner(c, k, d)
 	sp.Segments = make([]int64, k)
 	for lo := 0; lo < n; lo += assignBlock {
 		hi := min(n, lo+assignBlock)
@@ -65,7 +91,7 @@ func scoreKMeans(sh *partition.Shard, levels map[string][]string, km *proto.KMea
 		if m == 0 {
 			continue
 		}
-		kmeans.Assign(labels[:m], sq[:m], c, k, d, x[:m*d])
+		asg.Assign(labels[:m], sq[:m], x[:m*d])
 		block := proto.Moments{Count: int64(m), Min: math.Inf(1), Max: math.Inf(-1)}
 		var sum float64
 		for r, l := range labels[:m] {

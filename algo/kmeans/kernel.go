@@ -290,17 +290,41 @@ func Nearest(c []float64, k, d int, x []float64) (int, float64) {
 // of c (k rows of d) and the exact squared distance to it, using the fast
 // kernel; the results equal Nearest row by row. labels and dist are reused
 // when their capacity suffices; nil allocates. It panics if the shapes
-// disagree.
+// disagree. To label many blocks of rows against the same centres, an
+// Assigner lays the centres out once.
 func Assign(labels []int, dist []float64, c []float64, k, d int, x []float64) ([]int, []float64) {
-	if k < 1 || d < 1 || len(c) < k*d || len(x)%d != 0 {
+	return NewAssigner(c, k, d).Assign(labels, dist, x)
+}
+
+// An Assigner labels rows with their nearest centre as Assign does, with
+// the centres laid out for the kernel once, when it is made.
+type Assigner struct {
+	kn kernel
+}
+
+// NewAssigner returns an Assigner for the centres c (k rows of d,
+// row-major), which must not change while it is used. It panics if c is
+// shorter than k·d or k or d is less than one.
+func NewAssigner(c []float64, k, d int) *Assigner {
+	if k < 1 || d < 1 || len(c) < k*d {
+		panic("kmeans: NewAssigner shape mismatch")
+	}
+	a := &Assigner{}
+	a.kn.reset(c, k, d)
+	return a
+}
+
+// Assign is the package's Assign with a's centres. It panics if len(x) is
+// not a multiple of d.
+func (a *Assigner) Assign(labels []int, dist []float64, x []float64) ([]int, []float64) {
+	d := a.kn.d
+	if len(x)%d != 0 {
 		panic("kmeans: Assign shape mismatch")
 	}
 	n := len(x) / d
 	labels = grow(labels, n)
 	dist = grow(dist, n)
-	var kn kernel
-	kn.reset(c, k, d)
-	kn.assign(labels, dist, nil, x)
+	a.kn.assign(labels, dist, nil, x)
 	return labels, dist
 }
 

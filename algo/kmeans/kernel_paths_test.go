@@ -241,3 +241,29 @@ func TestGoldenModelsEveryPath(t *testing.T) {
 		withPath(t, p, func() { TestGoldenModels(t) })
 	}
 }
+
+// TestAssignerReused labels blocks of every size with one Assigner on each
+// path and holds every row to Nearest.
+func TestAssignerReused(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, kd := range [][2]int{{1, 1}, {5, 3}, {16, 16}, {17, 9}} {
+		k, d := kd[0], kd[1]
+		x, c := pathCase(r, 600, k, d)
+		for _, p := range kernelPaths {
+			withPath(t, p, func() {
+				a := NewAssigner(c, k, d)
+				var lab []int
+				var dist []float64
+				for lo, m := 0, 1; lo < 600; lo, m = lo+m, m+7 {
+					m = min(m, 600-lo)
+					lab, dist = a.Assign(lab, dist, x[lo*d:(lo+m)*d])
+					for i := range m {
+						if want, wd := Nearest(c, k, d, x[(lo+i)*d:(lo+i+1)*d]); lab[i] != want || !sameBits(dist[i], wd) {
+							t.Fatalf("%s k=%d d=%d row %d: %d %v, Nearest %d %v", p, k, d, lo+i, lab[i], dist[i], want, wd)
+						}
+					}
+				}
+			})
+		}
+	}
+}

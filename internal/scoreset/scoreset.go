@@ -272,8 +272,16 @@ func Encode(t *Table) ([]byte, string, error) {
 
 // Marshal writes one score shard, for a caller whose store computes the
 // checksum of what it stores.
-func Marshal(t *Table) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, encodedSize(t)))
+func Marshal(t *Table) ([]byte, error) { return MarshalTo(nil, t) }
+
+// MarshalTo is Marshal writing into dst's storage when its capacity
+// suffices (a new buffer otherwise), so that a caller encoding shard after
+// shard can reuse one buffer.
+func MarshalTo(dst []byte, t *Table) ([]byte, error) {
+	if n := encodedSize(t); cap(dst) < n {
+		dst = make([]byte, 0, n)
+	}
+	buf := bytes.NewBuffer(dst[:0])
 	w, err := NewWriter(buf, t.Key, t.Columns)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nats.go"
@@ -72,11 +73,29 @@ func (s *Store) Put(ctx context.Context, bucket, name string, data []byte) (prot
 	if err != nil {
 		return proto.BlobRef{}, err
 	}
-	if _, err := b.PutBytes(ctx, name, data); err != nil {
+	info, err := b.PutBytes(ctx, name, data)
+	if err != nil {
 		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
 	}
-	sum := sha256.Sum256(data)
-	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+	// The object store hashed the bytes as it sent them: take its digest
+	// rather than hash them twice.
+	sum, ok := digestSHA256(info.Digest)
+	if !ok || info.Size != uint64(len(data)) {
+		s := sha256.Sum256(data)
+		sum = s[:]
+	}
+	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum)}, nil
+}
+
+// digestSHA256 returns the SHA-256 sum of an object store digest
+// ("SHA-256=" and the sum in URL-safe base64), and whether it is one.
+func digestSHA256(digest string) ([]byte, bool) {
+	b64, ok := strings.CutPrefix(digest, "SHA-256=")
+	if !ok {
+		return nil, false
+	}
+	sum, err := base64.URLEncoding.DecodeString(b64)
+	return sum, err == nil && len(sum) == sha256.Size
 }
 
 // PutFile streams a local file into the store under name.

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
@@ -51,6 +53,9 @@ func TestGetRoundTrip(t *testing.T) {
 		ref, err := s.Put(ctx, proto.BucketModels, "blob", data)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(data); ref.SHA256 != hex.EncodeToString(sum[:]) || ref.Size != int64(n) {
+			t.Fatalf("%d bytes: reference %+v, want size %d and SHA-256 %x", n, ref, n, sum)
 		}
 		got, err := s.Get(ctx, ref)
 		if err != nil {
