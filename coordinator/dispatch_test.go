@@ -440,9 +440,15 @@ func TestWhichCopyWinsDoesNotChangeTheModel(t *testing.T) {
 			}
 			f := newFakeWorkers(3)
 			f.do = func(ctx context.Context, worker string, shard int) (*proto.Partial, error) {
-				delay := time.Duration(jitter(worker, shard, pass)) * 100 * time.Microsecond
-				if worker == "w0" {
+				j := jitter(worker, shard, pass)
+				delay := time.Duration(j) * 100 * time.Microsecond
+				switch {
+				case worker == "w0":
 					delay += slow
+				case j%4 == 0:
+					// About one copy in four is slower still than the
+					// straggler, so that both copies and first steps win.
+					delay += 3 * slow
 				}
 				select {
 				case <-time.After(delay):
