@@ -423,31 +423,14 @@ func (c *Client) ExportScores(ctx context.Context, name string, version int, for
 	if err != nil {
 		return 0, err
 	}
-	e, err := scoreset.NewExporter(format, w, ss.Key, cols)
-	if err != nil {
-		return 0, err
-	}
-	st, err := store.Open(ctx, c.nc, 1)
-	if err != nil {
-		return 0, err
-	}
-	var rows int64
-	for _, ref := range ss.Shards {
-		b, err := shardBytes(ctx, st, ref)
-		if err != nil {
-			return rows, err
-		}
+	return c.exportShards(ctx, format, w, ss.Key, cols, ss.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
 		t, err := scoreset.Decode(b, ss.Key, cols)
 		if err != nil {
-			return rows, fmt.Errorf("score shard %d: %w", ref.Index, err)
+			return nil, fmt.Errorf("score shard %d: %w", ref.Index, err)
 		}
 		if int64(t.Rows()) != ref.Rows {
-			return rows, fmt.Errorf("score shard %d holds %d rows, recorded %d", ref.Index, t.Rows(), ref.Rows)
+			return nil, fmt.Errorf("score shard %d holds %d rows, recorded %d", ref.Index, t.Rows(), ref.Rows)
 		}
-		if err := e.Write(t); err != nil {
-			return rows, err
-		}
-		rows += int64(t.Rows())
-	}
-	return rows, e.Close()
+		return t, nil
+	})
 }

@@ -19,6 +19,37 @@ func shardBytes(ctx context.Context, st *store.Store, ref proto.ShardRef) ([]byt
 	return st.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
 }
 
+// exportShards writes the shards as CSV or Parquet to w, one verified shard
+// at a time, each turned into a table of key and cols by table, and returns
+// the rows written.
+func (c *Client) exportShards(ctx context.Context, format string, w io.Writer, key string, cols []scoreset.Column,
+	shards []proto.ShardRef, table func(b []byte, ref proto.ShardRef) (*scoreset.Table, error)) (int64, error) {
+	e, err := scoreset.NewExporter(format, w, key, cols)
+	if err != nil {
+		return 0, err
+	}
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return 0, err
+	}
+	var rows int64
+	for _, ref := range shards {
+		b, err := shardBytes(ctx, st, ref)
+		if err != nil {
+			return rows, err
+		}
+		t, err := table(b, ref)
+		if err != nil {
+			return rows, err
+		}
+		if err := e.Write(t); err != nil {
+			return rows, err
+		}
+		rows += int64(t.Rows())
+	}
+	return rows, e.Close()
+}
+
 // exportInteractions streams an interactions version from its by-user
 // layout, shard by shard: one row per interaction, the user column, the
 // item column and, when the import named one, the value column, under the
@@ -33,23 +64,10 @@ func (c *Client) exportInteractions(ctx context.Context, v *proto.DatasetVersion
 	if info.Value != "" {
 		cols = append(cols, scoreset.Column{Name: info.Value, Type: scoreset.Float})
 	}
-	e, err := scoreset.NewExporter(format, w, info.User, cols)
-	if err != nil {
-		return 0, err
-	}
-	st, err := store.Open(ctx, c.nc, 1)
-	if err != nil {
-		return 0, err
-	}
-	var rows int64
-	for _, ref := range v.Shards {
-		b, err := shardBytes(ctx, st, ref)
-		if err != nil {
-			return rows, err
-		}
+	return c.exportShards(ctx, format, w, info.User, cols, v.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
 		sh, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
-			return rows, fmt.Errorf("shard %d: %w", ref.Index, err)
+			return nil, fmt.Errorf("shard %d: %w", ref.Index, err)
 		}
 		t := scoreset.NewTable(info.User, cols, len(sh.Other))
 		for i, user := range sh.Keys {
@@ -61,12 +79,8 @@ func (c *Client) exportInteractions(ctx context.Context, v *proto.DatasetVersion
 				}
 			}
 		}
-		if err := e.Write(t); err != nil {
-			return rows, err
-		}
-		rows += int64(t.Rows())
-	}
-	return rows, e.Close()
+		return t, nil
+	})
 }
 
 // exportTransactions streams a transactions version shard by shard: one row
@@ -85,23 +99,10 @@ func (c *Client) exportTransactions(ctx context.Context, v *proto.DatasetVersion
 	}
 	cols = append(cols, scoreset.Column{Name: "return", Type: scoreset.Int})
 	ret := len(cols) - 1
-	e, err := scoreset.NewExporter(format, w, info.Key, cols)
-	if err != nil {
-		return 0, err
-	}
-	st, err := store.Open(ctx, c.nc, 1)
-	if err != nil {
-		return 0, err
-	}
-	var rows int64
-	for _, ref := range v.Shards {
-		b, err := shardBytes(ctx, st, ref)
-		if err != nil {
-			return rows, err
-		}
+	return c.exportShards(ctx, format, w, info.Key, cols, v.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
 		sh, err := partition.ReadTransactions(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
-			return rows, fmt.Errorf("shard %d: %w", ref.Index, err)
+			return nil, fmt.Errorf("shard %d: %w", ref.Index, err)
 		}
 		t := scoreset.NewTable(info.Key, cols, sh.Rows())
 		for i, key := range sh.Keys {
@@ -119,10 +120,6 @@ func (c *Client) exportTransactions(ctx context.Context, v *proto.DatasetVersion
 				t.Ints[ret] = append(t.Ints[ret], r)
 			}
 		}
-		if err := e.Write(t); err != nil {
-			return rows, err
-		}
-		rows += int64(t.Rows())
-	}
-	return rows, e.Close()
+		return t, nil
+	})
 }
