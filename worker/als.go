@@ -72,7 +72,7 @@ func (w *Worker) block(ctx context.Context, ref proto.ShardRef) (*als.Block, err
 
 // factors loads one factor shard blob.
 func (w *Worker) factors(ctx context.Context, ref als.FactorRef) (*als.Factors, error) {
-	v, err := w.data.loadOnce(factorKeyPrefix+ref.Object+"@"+ref.SHA256, func() (any, int64, error) {
+	v, err := w.data.loadOnce(factorKey(ref), func() (any, int64, error) {
 		b, err := w.store.Get(ctx, proto.BlobRef{Bucket: proto.BucketModels, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
 		if err != nil {
 			return nil, 0, err
@@ -88,6 +88,9 @@ func (w *Worker) factors(ctx context.Context, ref als.FactorRef) (*als.Factors, 
 	}
 	return v.(*als.Factors), nil
 }
+
+// factorKey is the cache key of a factor shard.
+func factorKey(ref als.FactorRef) string { return factorKeyPrefix + ref.Object + "@" + ref.SHA256 }
 
 // factorFetches is how many factor shards a worker fetches at once. One
 // at a time, the round trips of 64 small blobs were most of a pass's time.
@@ -216,7 +219,7 @@ func (w *Worker) stepALS(ctx context.Context, job string, t *als.Task, ref proto
 		// The next pass reads this shard back into the table of this
 		// side: keep it as a reader would decode it, and save the fetch.
 		if dec, err := proto.DecodeFactors(b); err == nil {
-			w.data.put(factorKeyPrefix+bref.Object+"@"+bref.SHA256, dec, bref.Size)
+			w.data.put(factorKey(res.Ref), dec, bref.Size)
 		}
 	}
 	p.ALS = res

@@ -18,9 +18,8 @@ import (
 // coordinate for the four rows. The scores are then transposed to one row
 // per lane, and the argmin runs down the centres in order as the portable
 // scan does; rows with a NaN score go to the portable scan (see
-// assign_amd64.s). The exact
-// distance and the sums take four rows at a time too, each lane or each
-// coordinate in the portable order. All of it is assembly: written with
+// assign_amd64.s). The exact distance and the sums take four rows at a time
+// too, each lane or each coordinate in the portable order. All of it is assembly: written with
 // archsimd, MulAdd leaves its sum in a factor's register, so every
 // accumulator moves once a coordinate.
 
