@@ -110,4 +110,3 @@ func TestOnlineRetailSample(t *testing.T) {
 		t.Errorf("Rows, Customers, SkippedMissingKey = %d, %d, %d, want 37184, 404, 1112", res.Rows, res.Customers, res.SkippedMissingKey)
 	}
 }
-
