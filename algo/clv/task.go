@@ -93,7 +93,18 @@ func RunTask(prev *Result, t *Task, tx *Tx, shard int) (*Result, error) {
 			return nil, err
 		}
 	}
-	r := &Result{Step: t.Step, Shard: shard, Counts: s.Counts, sum: s, sumKey: key, sumU: t.TimeUnit}
+	r, err := runOn(t, s, shard)
+	if err != nil {
+		return nil, err
+	}
+	r.sumKey, r.sumU = key, t.TimeUnit
+	return r, nil
+}
+
+// runOn computes shard's Result for the checked task t from its
+// summaries s.
+func runOn(t *Task, s *Summaries, shard int) (*Result, error) {
+	r := &Result{Step: t.Step, Shard: shard, Counts: s.Counts, sum: s}
 	for _, ev := range t.Evals {
 		r.Evals = append(r.Evals, evalSums(ev, s))
 	}
