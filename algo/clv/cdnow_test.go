@@ -18,7 +18,6 @@ func round(v float64, d int) float64 {
 // (2005, table 1) and Fader & Hardie (2013), to the published digits
 // (testdata/cdnow/SOURCE.md).
 func TestCDNOWPublished(t *testing.T) {
-	rows := loadCDNOW(t)
 	cases := []struct {
 		model  string
 		want   []float64
@@ -29,10 +28,7 @@ func TestCDNOWPublished(t *testing.T) {
 		{ParetoNBD, []float64{0.553, 10.578, 0.606, 11.669}, 3, -9595.0},
 	}
 	for _, c := range cases {
-		m, err := Reference(Config{CalibrationEnd: cdnowCalEnd, Model: c.model}, shardRows(rows, 1)...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := cdnowFit(t, c.model, 0, 1)
 		for i, w := range c.want {
 			if got := round(m.Purchase.Values[i], c.digits); got != w {
 				t.Errorf("%s %s = %v, published %v", c.model, m.Purchase.Names[i], m.Purchase.Values[i], w)
@@ -117,25 +113,12 @@ func relClose(got, want, tol float64) bool {
 // 1e-9.
 func TestCDNOWGolden(t *testing.T) {
 	g := loadGolden(t)
-	shards := shardRows(loadCDNOW(t), 3)
-	models := map[float64]map[string]*Model{}
 	for _, f := range g.Fits {
 		model := f.Model
 		if model == GammaGamma {
 			model = BGNBD
 		}
-		if models[f.Penalty] == nil {
-			models[f.Penalty] = map[string]*Model{}
-		}
-		m := models[f.Penalty][model]
-		if m == nil {
-			var err error
-			m, err = Reference(Config{CalibrationEnd: cdnowCalEnd, Model: model, Penalty: f.Penalty}, shards...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			models[f.Penalty][model] = m
-		}
+		m := cdnowFit(t, model, f.Penalty, 1)
 		fp := m.Purchase
 		if f.Model == GammaGamma {
 			fp = m.Spend
@@ -149,7 +132,7 @@ func TestCDNOWGolden(t *testing.T) {
 			t.Errorf("%s λ=%v log-likelihood %v, reference %v", f.Model, f.Penalty, fp.LogLik, f.LogLik)
 		}
 	}
-	m := models[0][BGNBD]
+	m := cdnowFit(t, BGNBD, 0, 1)
 	if m.Counts.Customers != g.Customers || m.Counts.Spend != g.SpendCustomers {
 		t.Errorf("counts %+v, reference %d customers, %d for spend", m.Counts, g.Customers, g.SpendCustomers)
 	}

@@ -105,7 +105,11 @@ func fitSummaries(cfg Config, shards []*Summaries) (*Model, error) {
 // errors of the truth. -clv.customers sets the size (200000 for the
 // issue's set; about 2 s per 100,000 customers).
 func TestGeneratedRecovery(t *testing.T) {
-	shards := generate(1, *genCustomers, 4)
+	n := *genCustomers
+	if raceEnabled {
+		n = min(n, 10_000)
+	}
+	shards := generate(1, n, 4)
 	m, err := fitSummaries(Config{CalibrationEnd: cdnowCalEnd}, shards)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package clv
 import (
 	"bufio"
 	"cmp"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -86,4 +87,26 @@ func shardRows(rows []txRow, n int) []*Tx {
 		s.Ptr[len(s.Ptr)-1]++
 	}
 	return shards
+}
+
+var cdnowHoldoutEnd = mustDate("1998-06-30")
+
+// cdnowFits memoises the CDNOW fits the tests share.
+var cdnowFits = map[string]*Model{}
+
+// cdnowFit returns the fit of CDNOW (calibration end 1997-09-30, holdout
+// to 1998-06-30, weeks) over n shards.
+func cdnowFit(t *testing.T, model string, penalty float64, n int) *Model {
+	t.Helper()
+	key := fmt.Sprint(model, penalty, n)
+	if m, ok := cdnowFits[key]; ok {
+		return m
+	}
+	cfg := Config{CalibrationEnd: cdnowCalEnd, HoldoutEnd: cdnowHoldoutEnd, Model: model, Penalty: penalty}
+	m, err := Reference(cfg, shardRows(loadCDNOW(t), n)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdnowFits[key] = m
+	return m
 }

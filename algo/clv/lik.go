@@ -24,18 +24,47 @@ var paramNames = map[string][]string{
 //	ℓ = log Γ(r+x) − log Γ(r) + r log α + log B(a, b+x) − log B(a, b)
 //	    + log( (α+T)^−(r+x) + [x>0] a/(b+x−1) (α+tₓ)^−(r+x) )
 func bgnbdLL(p []float64, x, tx, T float64, g []float64) (ll float64, ok bool) {
+	k := bgnbdTerms(p, x)
+	return bgnbdLLx(p, &k, x, tx, T, g)
+}
+
+// xTerms are the parts of a customer's log-likelihood and gradient that
+// depend on the parameters and x only, so a pass computes them once per
+// distinct x.
+type xTerms struct {
+	lg   float64 // BG/NBD, Pareto/NBD: log Γ(r+x) − log Γ(r) (+ BG/NBD's log B terms); Gamma-Gamma: log Γ(px+q) − log Γ(px) − log Γ(q)
+	d0   float64 // ψ(r+x) − ψ(r); Gamma-Gamma ψ(px+q)
+	d1   float64 // BG/NBD ψ(a+b) − ψ(a+b+x); Gamma-Gamma ψ(px)
+	d2   float64 // BG/NBD ψ(b+x) − ψ(b); Gamma-Gamma log x
+	logb float64 // BG/NBD log(b+x−1)
+}
+
+func bgnbdTerms(p []float64, x float64) xTerms {
+	r, a, b := p[0], p[2], p[3]
+	k := xTerms{
+		lg: lgamma(r+x) - lgamma(r) + lgamma(a+b) + lgamma(b+x) - lgamma(b) - lgamma(a+b+x),
+		d0: digamma(r+x) - digamma(r),
+		d1: digamma(a+b) - digamma(a+b+x),
+		d2: digamma(b+x) - digamma(b),
+	}
+	if x > 0 {
+		k.logb = math.Log(b + x - 1)
+	}
+	return k
+}
+
+// bgnbdLLx is bgnbdLL with the terms k of x.
+func bgnbdLLx(p []float64, k *xTerms, x, tx, T float64, g []float64) (ll float64, ok bool) {
 	r, alpha, a, b := p[0], p[1], p[2], p[3]
 	rx := r + x
 	lat, lax := math.Log(alpha+T), math.Log(alpha+tx)
-	a1 := lgamma(rx) - lgamma(r) + r*math.Log(alpha)
-	a2 := lgamma(a+b) + lgamma(b+x) - lgamma(b) - lgamma(a+b+x)
 	a3 := -rx * lat
 	a4 := math.Inf(-1)
 	if x > 0 {
-		a4 = math.Log(a) - math.Log(b+x-1) - rx*lax
+		a4 = math.Log(a) - k.logb - rx*lax
 	}
 	lse := logAddExp(a3, a4)
-	ll = a1 + a2 + lse
+	ll = k.lg + r*math.Log(alpha) + lse
 	if g != nil {
 		w4 := 0.0
 		if x > 0 {
@@ -45,11 +74,10 @@ func bgnbdLL(p []float64, x, tx, T float64, g []float64) (ll float64, ok bool) {
 		if x > 0 {
 			w3 = math.Exp(a3 - lse)
 		}
-		dab, dabx := digamma(a+b), digamma(a+b+x)
-		dr := digamma(rx) - digamma(r) + math.Log(alpha) - w3*lat - w4*lax
+		dr := k.d0 + math.Log(alpha) - w3*lat - w4*lax
 		dalpha := r/alpha - w3*rx/(alpha+T)
-		da := dab - dabx
-		db := dab + digamma(b+x) - digamma(b) - dabx
+		da := k.d1
+		db := k.d1 + k.d2
 		if x > 0 {
 			dalpha -= w4 * rx / (alpha + tx)
 			da += w4 / a
@@ -72,9 +100,20 @@ func bgnbdLL(p []float64, x, tx, T float64, g []float64) (ll float64, ok bool) {
 // (α−β)/(α+t)) / (α+t)^(r+s+x), and for α < β the same with α and β
 // swapped and r+x in place of s+1.
 func paretoLL(p []float64, x, tx, T float64, g []float64) (ll float64, ok bool) {
+	k := paretoTerms(p, x)
+	return paretoLLx(p, &k, x, tx, T, g)
+}
+
+func paretoTerms(p []float64, x float64) xTerms {
+	r := p[0]
+	return xTerms{lg: lgamma(r+x) - lgamma(r), d0: digamma(r+x) - digamma(r)}
+}
+
+// paretoLLx is paretoLL with the terms k of x.
+func paretoLLx(p []float64, k *xTerms, x, tx, T float64, g []float64) (ll float64, ok bool) {
 	r, alpha, s, beta := p[0], p[1], p[2], p[3]
 	rx, rsx := r+x, r+s+x
-	a1 := lgamma(rx) - lgamma(r) + r*math.Log(alpha) + s*math.Log(beta)
+	a1 := k.lg + r*math.Log(alpha) + s*math.Log(beta)
 	lat, lbt := math.Log(alpha+T), math.Log(beta+T)
 	b := -rx*lat - s*lbt
 	var d1, d2 [4]float64 // ∇ log D(tₓ), ∇ log D(T) by r, α, s, β
@@ -111,7 +150,7 @@ func paretoLL(p []float64, x, tx, T float64, g []float64) (ll float64, ok bool) 
 	if wc != 0 {
 		wb = math.Exp(b - lse)
 	}
-	dr := digamma(rx) - digamma(r) + math.Log(alpha) - wb*lat
+	dr := k.d0 + math.Log(alpha) - wb*lat
 	dalpha := r/alpha - wb*rx/(alpha+T)
 	ds := math.Log(beta) - wb*lbt
 	dbeta := s/beta - wb*s/(beta+T)
@@ -163,16 +202,26 @@ func logD(r, alpha, s, beta, x, t float64, d []float64) (float64, bool) {
 //	ℓ = log Γ(px+q) − log Γ(px) − log Γ(q) + q log v + (px−1) log m
 //	    + px log x − (px+q) log(xm+v)
 func ggLL(p []float64, x, m float64, g []float64) (ll float64, ok bool) {
+	k := ggTerms(p, x)
+	return ggLLx(p, &k, x, m, g)
+}
+
+func ggTerms(p []float64, x float64) xTerms {
+	px, q := p[0]*x, p[1]
+	return xTerms{lg: lgamma(px+q) - lgamma(px) - lgamma(q), d0: digamma(px + q), d1: digamma(px), d2: math.Log(x)}
+}
+
+// ggLLx is ggLL with the terms k of x.
+func ggLLx(p []float64, k *xTerms, x, m float64, g []float64) (ll float64, ok bool) {
 	pp, q, v := p[0], p[1], p[2]
 	px := pp * x
-	lm, lx, lxv := math.Log(m), math.Log(x), math.Log(x*m+v)
-	ll = lgamma(px+q) - lgamma(px) - lgamma(q) + q*math.Log(v) + (px-1)*lm + px*lx - (px+q)*lxv
+	lm, lx, lxv := math.Log(m), k.d2, math.Log(x*m+v)
+	ll = k.lg + q*math.Log(v) + (px-1)*lm + px*lx - (px+q)*lxv
 	if g == nil {
 		return ll, finite(ll)
 	}
-	dpq := digamma(px + q)
-	g[0] = pp * x * (dpq - digamma(px) + lm + lx - lxv)
-	g[1] = q * (dpq - digamma(q) + math.Log(v) - lxv)
+	g[0] = pp * x * (k.d0 - k.d1 + lm + lx - lxv)
+	g[1] = q * (k.d0 - digamma(q) + math.Log(v) - lxv)
 	g[2] = v * (q/v - (px+q)/(x*m+v))
 	return ll, finite(ll) && finite(g[0]) && finite(g[1]) && finite(g[2])
 }

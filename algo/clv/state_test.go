@@ -7,21 +7,18 @@ import (
 	"testing"
 )
 
-var cdnowHoldoutEnd = mustDate("1998-06-30")
-
 // TestShardingBitIdentical fits CDNOW (both purchase models, with the
-// holdout table) over 1, 2, 4 and 7 shards: the models are identical to
-// the bit, as their JSON is.
+// holdout table) over 1, 2, 4 and 7 shards (the Pareto/NBD over 1 and 7
+// under the race detector): the models are identical to the bit, as their
+// JSON is.
 func TestShardingBitIdentical(t *testing.T) {
-	rows := loadCDNOW(t)
 	for _, model := range []string{BGNBD, ParetoNBD} {
-		cfg := Config{CalibrationEnd: cdnowCalEnd, HoldoutEnd: cdnowHoldoutEnd, Model: model}
 		var first []byte
 		for _, n := range []int{1, 2, 4, 7} {
-			m, err := Reference(cfg, shardRows(rows, n)...)
-			if err != nil {
-				t.Fatal(err)
+			if raceEnabled && model == ParetoNBD && (n == 2 || n == 4) {
+				continue
 			}
+			m := cdnowFit(t, model, 0, n)
 			b, err := json.Marshal(m)
 			if err != nil {
 				t.Fatal(err)
@@ -41,12 +38,9 @@ func TestShardingBitIdentical(t *testing.T) {
 // State (as a new leader would) and goes on: the model is the one of an
 // uninterrupted run. Results cross a JSON round trip too, as on the wire.
 func TestStateResume(t *testing.T) {
-	shards := shardRows(loadCDNOW(t), 3)
-	cfg := Config{CalibrationEnd: cdnowCalEnd, HoldoutEnd: cdnowHoldoutEnd, Model: ParetoNBD}
-	want, err := Reference(cfg, shards...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shards := shardRows(loadCDNOW(t), 7)
+	cfg := Config{CalibrationEnd: cdnowCalEnd, HoldoutEnd: cdnowHoldoutEnd, Model: BGNBD}
+	want := cdnowFit(t, BGNBD, 0, 7)
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -107,10 +101,7 @@ func TestStateResume(t *testing.T) {
 func TestHoldoutTable(t *testing.T) {
 	rows := loadCDNOW(t)
 	cfg := Config{CalibrationEnd: cdnowCalEnd, HoldoutEnd: cdnowHoldoutEnd}
-	m, err := Reference(cfg, shardRows(rows, 2)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := cdnowFit(t, BGNBD, 0, 2)
 	h := m.Holdout
 	if h == nil || h.Horizon != 39 {
 		t.Fatalf("holdout table %+v", h)

@@ -127,19 +127,21 @@ func evalSums(ev Eval, s *Summaries) EvalResult {
 	}
 	g := make([]float64, k)
 	res := EvalResult{Grad: make([]Sum, k)}
+	terms := xCache{p: p, model: ev.Model}
 	for c := range s.X {
 		var ll float64
 		var ok bool
+		x := s.X[c]
 		switch ev.Model {
 		case BGNBD:
-			ll, ok = bgnbdLL(p, s.X[c], s.Tx[c], s.T[c], g)
+			ll, ok = bgnbdLLx(p, terms.of(x), x, s.Tx[c], s.T[c], g)
 		case ParetoNBD:
-			ll, ok = paretoLL(p, s.X[c], s.Tx[c], s.T[c], g)
+			ll, ok = paretoLLx(p, terms.of(x), x, s.Tx[c], s.T[c], g)
 		default:
-			if s.X[c] == 0 || !(s.Spend[c] > 0) {
+			if x == 0 || !(s.Spend[c] > 0) {
 				continue
 			}
-			ll, ok = ggLL(p, s.X[c], s.Spend[c], g)
+			ll, ok = ggLLx(p, terms.of(x), x, s.Spend[c], g)
 		}
 		if !ok {
 			res.LL.Add(math.NaN())
@@ -151,6 +153,38 @@ func evalSums(ev Eval, s *Summaries) EvalResult {
 		}
 	}
 	return res
+}
+
+// xCache holds the terms of the small repeat counts of one evaluation.
+type xCache struct {
+	p     []float64
+	model string
+	terms [256]xTerms
+	have  [256]bool
+	spare xTerms
+}
+
+// of returns the terms of x, computed once for x < 256.
+func (c *xCache) of(x float64) *xTerms {
+	i := int(x)
+	if i < len(c.terms) && float64(i) == x {
+		if !c.have[i] {
+			c.terms[i], c.have[i] = c.compute(x), true
+		}
+		return &c.terms[i]
+	}
+	c.spare = c.compute(x)
+	return &c.spare
+}
+
+func (c *xCache) compute(x float64) xTerms {
+	switch c.model {
+	case BGNBD:
+		return bgnbdTerms(c.p, x)
+	case ParetoNBD:
+		return paretoTerms(c.p, x)
+	}
+	return ggTerms(c.p, x)
 }
 
 // holdoutSums sums the actual and predicted holdout purchases by group.
