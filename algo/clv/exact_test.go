@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -96,4 +97,37 @@ func FuzzSumJSON(f *testing.F) {
 			t.Fatalf("%s: %v, after a round trip %v", in, a, b)
 		}
 	})
+}
+
+// TestEvalSplitInvariant evaluates one pass over 40,000 generated
+// customers as one shard on 1 and 4 goroutines and as 3 shards: the exact
+// sums are identical.
+func TestEvalSplitInvariant(t *testing.T) {
+	one := generate(3, 40_000, 1)[0]
+	three := generate(3, 40_000, 3)
+	ev := Eval{Model: BGNBD, LogParams: []float64{-1.4, 1.4, -0.2, 0.9}}
+	var want []byte
+	for _, procs := range []int{1, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		r := evalSums(ev, one)
+		runtime.GOMAXPROCS(prev)
+		js, _ := json.Marshal(r)
+		if want == nil {
+			want = js
+		} else if string(js) != string(want) {
+			t.Errorf("GOMAXPROCS %d: %s, want %s", procs, js, want)
+		}
+	}
+	var sum EvalResult
+	sum.Grad = make([]Sum, 4)
+	for _, s := range three {
+		r := evalSums(ev, s)
+		sum.LL.AddSum(&r.LL)
+		for i := range sum.Grad {
+			sum.Grad[i].AddSum(&r.Grad[i])
+		}
+	}
+	if js, _ := json.Marshal(sum); string(js) != string(want) {
+		t.Errorf("3 shards: %s, want %s", js, want)
+	}
 }

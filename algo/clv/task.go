@@ -1,6 +1,11 @@
 package clv
 
-import "math"
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // Task is everything a shard needs to compute its Result for one pass. It
 // is the same for every shard of a pass and is JSON-serialisable.
@@ -118,41 +123,83 @@ func runOn(t *Task, s *Summaries, shard int) (*Result, error) {
 	return r, nil
 }
 
-// evalSums sums ev's log-likelihood and gradient over s's customers.
+// evalChunk is the number of customers one goroutine of evalSums sums at
+// a time.
+const evalChunk = 1 << 14
+
+// evalSums sums ev's log-likelihood and gradient over s's customers, in
+// chunks on up to GOMAXPROCS goroutines: the sums are exact, so the
+// result does not depend on how the customers are split.
 func evalSums(ev Eval, s *Summaries) EvalResult {
 	k := len(ev.LogParams)
 	p := make([]float64, k)
 	for i, lp := range ev.LogParams {
 		p[i] = math.Exp(lp)
 	}
-	g := make([]float64, k)
-	res := EvalResult{Grad: make([]Sum, k)}
-	terms := xCache{p: p, model: ev.Model}
-	for c := range s.X {
+	n := len(s.X)
+	chunks := (n + evalChunk - 1) / evalChunk
+	workers := max(1, min(runtime.GOMAXPROCS(0), chunks))
+	parts := make([]EvalResult, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := EvalResult{Grad: make([]Sum, k)}
+			terms := &xCache{p: p, model: ev.Model}
+			g := make([]float64, k)
+			for {
+				c := int(next.Add(1)-1) * evalChunk
+				if c >= n || !res.LL.Finite() {
+					break
+				}
+				sumRange(&res, terms, g, ev.Model, s, c, min(c+evalChunk, n))
+			}
+			parts[w] = res
+		}()
+	}
+	wg.Wait()
+	res := parts[0]
+	for _, o := range parts[1:] {
+		res.LL.AddSum(&o.LL)
+		for i := range res.Grad {
+			res.Grad[i].AddSum(&o.Grad[i])
+		}
+	}
+	if !res.LL.Finite() { // one form for every split
+		res = EvalResult{Grad: make([]Sum, k)}
+		res.LL.Add(math.NaN())
+	}
+	return res
+}
+
+// sumRange adds the terms of customers lo…hi−1 of s to res.
+func sumRange(res *EvalResult, terms *xCache, g []float64, model string, s *Summaries, lo, hi int) {
+	for c := lo; c < hi; c++ {
 		var ll float64
 		var ok bool
 		x := s.X[c]
-		switch ev.Model {
+		switch model {
 		case BGNBD:
-			ll, ok = bgnbdLLx(p, terms.of(x), x, s.Tx[c], s.T[c], g)
+			ll, ok = bgnbdLLx(terms.p, terms.of(x), x, s.Tx[c], s.T[c], g)
 		case ParetoNBD:
-			ll, ok = paretoLLx(p, terms.of(x), x, s.Tx[c], s.T[c], g)
+			ll, ok = paretoLLx(terms.p, terms.of(x), x, s.Tx[c], s.T[c], g)
 		default:
 			if x == 0 || !(s.Spend[c] > 0) {
 				continue
 			}
-			ll, ok = ggLLx(p, terms.of(x), x, s.Spend[c], g)
+			ll, ok = ggLLx(terms.p, terms.of(x), x, s.Spend[c], g)
 		}
 		if !ok {
 			res.LL.Add(math.NaN())
-			return res
+			return
 		}
 		res.LL.Add(ll)
 		for i := range g {
 			res.Grad[i].Add(g[i])
 		}
 	}
-	return res
 }
 
 // xCache holds the terms of the small repeat counts of one evaluation.
