@@ -1,9 +1,11 @@
 package clv
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -33,6 +35,38 @@ type State struct {
 	Fits []*Fit `json:"fits"`
 	// Final is the model once Stage is done.
 	Final *Model `json:"model,omitempty"`
+}
+
+// UnmarshalJSON decodes a State, refusing one that New and Absorb could
+// not have made: an unknown stage, a config that does not validate, fits
+// missing or of the wrong shape.
+func (s *State) UnmarshalJSON(b []byte) error {
+	type plain State // without this method
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if err := p.Config.Validate(); err != nil {
+		return errorf(ErrBadState, "config: %s", strings.TrimPrefix(err.Error(), "clv: "))
+	}
+	switch {
+	case p.Stage != StageFit && p.Stage != StageFinal && p.Stage != StageDone:
+		return errorf(ErrBadState, "unknown stage %q", p.Stage)
+	case p.Stage == StageDone && p.Final == nil:
+		return errorf(ErrBadState, "done without a model")
+	case len(p.Fits) != 2 || p.Fits[0] == nil || p.Fits[1] == nil:
+		return errorf(ErrBadState, "the state holds %d fits, want 2", len(p.Fits))
+	case p.Fits[0].Model != p.Config.withDefaults().Model || p.Fits[1].Model != GammaGamma:
+		return errorf(ErrBadState, "fits of %q and %q for model %q", p.Fits[0].Model, p.Fits[1].Model, p.Config.Model)
+	}
+	for _, f := range p.Fits {
+		k := len(paramNames[f.Model])
+		if len(f.Point) != k || (f.At != nil && len(f.At) != k) || (p.Stage != StageFit && len(f.At) != k) {
+			return errorf(ErrBadState, "%s fit: %d parameters, want %d", modelName(f.Model), len(f.Point), k)
+		}
+	}
+	*s = State(p)
+	return nil
 }
 
 // New validates cfg and returns the initial state of a job. Both fits
@@ -212,6 +246,18 @@ func (s *State) checkResults(t *Task, results []*Result) error {
 		if c.Customers < 0 || c.Repeat < 0 || c.Spend < 0 || c.PositiveT < 0 || c.OnlyAfter < 0 || c.NoPurchase < 0 || c.Returns < 0 ||
 			c.Repeat > c.Customers || c.Spend > c.Repeat || c.PositiveT > c.Customers {
 			return errorf(ErrBadResult, "shard %d: impossible counts %+v", i, c)
+		}
+		if h := r.Holdout; h != nil {
+			var n int64
+			for g := range HoldoutGroups {
+				if h.Customers[g] < 0 || h.Actual[g] < 0 {
+					return errorf(ErrBadResult, "shard %d: negative holdout count", i)
+				}
+				n += h.Customers[g]
+			}
+			if n != c.Customers {
+				return errorf(ErrBadResult, "shard %d: holdout table of %d customers, %d counted", i, n, c.Customers)
+			}
 		}
 		for j, ev := range r.Evals {
 			if len(ev.Grad) != len(t.Evals[j].LogParams) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -191,5 +192,34 @@ func TestAbsorbRejects(t *testing.T) {
 	}
 	if err := s.Absorb([]*Result{r0}); err == nil || err.Error() != "clv: 1 results for 2 shards" {
 		t.Errorf("Absorb of one result: %v", err)
+	}
+}
+
+// TestStateDecodeRejects checks that a damaged saved state is refused.
+func TestStateDecodeRejects(t *testing.T) {
+	s, err := New(Config{CalibrationEnd: cdnowCalEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := json.Marshal(s)
+	var back State
+	if err := json.Unmarshal(good, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ from, to, msg string }{
+		{`"stage":"fit"`, `"stage":"fitting"`, `clv: unknown stage "fitting"`},
+		{`"time_unit":"week"`, `"time_unit":"year"`, `clv: config: TimeUnit "year" is not day, week or month`},
+		{`"model":"gammagamma"`, `"model":"bgnbd"`, `clv: fits of "bgnbd" and "bgnbd" for model "bgnbd"`},
+		{`"point":[0,0,0]`, `"point":[0,0]`, "clv: Gamma-Gamma fit: 2 parameters, want 3"},
+	} {
+		bad := strings.Replace(string(good), c.from, c.to, 1)
+		if bad == string(good) {
+			t.Fatalf("%s not in %s", c.from, good)
+		}
+		var st State
+		err := json.Unmarshal([]byte(bad), &st)
+		if !errors.Is(err, ErrBadState) || err.Error() != c.msg {
+			t.Errorf("%s: %v, want %q", c.to, err, c.msg)
+		}
 	}
 }

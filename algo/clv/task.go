@@ -3,6 +3,7 @@ package clv
 import (
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -261,7 +262,7 @@ func (t *Task) check() error {
 	}
 	cfg := Config{CalibrationEnd: t.CalibrationEnd, HoldoutEnd: t.HoldoutEnd, TimeUnit: t.TimeUnit}
 	if err := cfg.Validate(); err != nil {
-		return errorf(ErrBadTask, "%v", err)
+		return errorf(ErrBadTask, "task: %s", strings.TrimPrefix(err.Error(), "clv: "))
 	}
 	for i, ev := range t.Evals {
 		names, ok := paramNames[ev.Model]
