@@ -99,7 +99,8 @@ func (c *Coordinator) drive(ctx context.Context, id string) {
 		err = fmt.Errorf("gave up after %d transient failures in a row: %w", n, te.err)
 	}
 	c.log.Error("job failed", "job", id, "err", err)
-	if _, aerr := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobFailed, Reason: err.Error(), Time: time.Now().UTC()}); aerr != nil {
+	if _, aerr := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobFailed, Reason: err.Error(), Time: time.Now().UTC(),
+		Permanent: permanentFailure(err)}); aerr != nil {
 		c.log.Warn("could not record job failure", "job", id, "err", aerr)
 		return
 	}

@@ -96,6 +96,8 @@ type entryJobFinish struct {
 	// Scores is the score set version a succeeded scoring job creates.
 	Scores *proto.ScoreSet `json:"scores,omitempty"`
 	Time   time.Time       `json:"time"`
+	// Permanent marks a failure that running the job again cannot change.
+	Permanent bool `json:"permanent,omitempty"`
 }
 
 type entryJobCancel struct {
@@ -251,9 +253,10 @@ func (f *FSM) addVersion(e proto.DatasetCommit, at time.Time) (*proto.DatasetVer
 	if ds == nil {
 		ds = &proto.Dataset{Name: e.Name, Kind: e.Kind}
 		f.st.Datasets[e.Name] = ds
-	} else if ds.Kind != e.Kind {
+	} else if ds.Kind != e.Kind && !e.Replace {
 		return nil, fmt.Errorf("%w: dataset %q is of kind %s, not %s", ErrConflict, e.Name, ds.Kind, e.Kind)
 	}
+	ds.Kind = e.Kind
 	v := proto.DatasetVersion{
 		Version: len(ds.Versions) + 1, Created: at, Source: e.Source, Rows: e.Rows,
 		Key: e.Key, Columns: e.Columns, Shards: e.Shards, ItemShards: e.ItemShards,
@@ -369,6 +372,7 @@ func (f *FSM) applyJobFinish(buf []byte) (applyResult, string) {
 		return applyResult{Err: fmt.Errorf("%w: job %s cannot finish as %q", ErrConflict, e.ID, e.State)}, ""
 	}
 	j.State, j.Reason, j.Finished = e.State, e.Reason, e.Time
+	j.Permanent = e.Permanent
 	j.Refs = nil // a succeeded model holds its own refs
 	if j.Output != "" {
 		return applyResult{ID: j.Output}, e.ID
