@@ -148,6 +148,9 @@ type ImportOptions struct {
 	Transactions partition.TransactionOptions
 	// Progress, if set, is told what the import is doing.
 	Progress func(format string, args ...any)
+	// Replace makes the version even when the dataset holds another kind
+	// or schema.
+	Replace bool
 }
 
 // Import splits a local CSV file into shards, stores them and commits the new
@@ -159,6 +162,9 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	if say == nil {
 		say = func(string, ...any) {}
 	}
+	if err := c.Call(ctx, proto.APIDatasetCheck, importCheck(name, o), nil); err != nil {
+		return nil, err // before the file is read: a wrong name costs nothing
+	}
 	tmp, err := os.MkdirTemp(o.TempDir, "mathcrm-import-")
 	if err != nil {
 		return nil, err
@@ -166,7 +172,7 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	defer os.RemoveAll(tmp)
 	o.Options.TempDir = tmp
 	start := time.Now()
-	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID()}
+	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID(), Replace: o.Replace}
 	var layouts [][]partition.ShardFile
 	switch o.Kind {
 	case proto.KindFeatures, "":
