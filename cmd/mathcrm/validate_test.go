@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLIRefusesBadParametersBeforeSending runs the CLI against an address
@@ -53,14 +54,16 @@ func TestCLIDatasetAndColumnChecks(t *testing.T) {
 	dir := t.TempDir()
 	dev := startDev(t, filepath.Join(dir, "cluster"))
 	url := dev.url
-	var cust, other, tx strings.Builder
+	var cust, other, tx, huge strings.Builder
 	cust.WriteString("customerID,tenure,monthly,churn,Contract\n")
 	other.WriteString("customerID,tenure\n")
 	tx.WriteString("customer,time,amount\n")
+	huge.WriteString("id,x,y\n")
 	for i := 0; i < 40; i++ {
 		fmt.Fprintf(&cust, "c%d,%d,%d.5,%d,%s\n", i, i%13, 20+i%7, i%3/2, []string{"monthly", "yearly"}[i%2])
 		fmt.Fprintf(&other, "c%d,%d\n", i, i%5)
 		fmt.Fprintf(&tx, "c%d,2024-01-%02d,%d\n", i%10, 1+i%28, 5+i)
+		fmt.Fprintf(&huge, "h%d,%de200,%d\n", i, 1+i%9, i%4)
 	}
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -70,6 +73,7 @@ func TestCLIDatasetAndColumnChecks(t *testing.T) {
 		return p
 	}
 	custCSV, otherCSV, txCSV := write("cust.csv", cust.String()), write("other.csv", other.String()), write("tx.csv", tx.String())
+	hugeCSV := write("huge.csv", huge.String())
 	mustRun := func(args ...string) string {
 		t.Helper()
 		out, errs, code := run(t, url, args...)
@@ -114,5 +118,26 @@ func TestCLIDatasetAndColumnChecks(t *testing.T) {
 	out := mustRun("dataset", "show", "cust")
 	if !strings.Contains(out, "recency_days") {
 		t.Fatalf("cust after features rfm --replace:\n%s", out)
+	}
+
+	// A step that fails on the data fails the job at once with the worker's
+	// message (x² overflows), without six attempts on other workers.
+	mustRun("dataset", "import", "huge", hugeCSV, "--key", "id", "--shards", "2")
+	start := time.Now()
+	out, errs, code := run(t, url, "train", "linear", "--dataset", "huge", "--target", "y", "--wait")
+	if code != 3 || !strings.HasPrefix(out, "job job-3 failed: coordinator: step failed for good: worker: shard ") ||
+		!strings.Contains(out, "gram task: the shard's rows contain NaN or ±Inf, or a sum overflowed") || time.Since(start) > 20*time.Second {
+		t.Fatalf("overflowing job: exit %d after %v: %q %q", code, time.Since(start), out, errs)
+	}
+	var job struct {
+		State     string `json:"state"`
+		Permanent bool   `json:"permanent"`
+		History   []struct {
+			Retries int `json:"retries"`
+		} `json:"history"`
+	}
+	runJSON(t, url, &job, "job", "status", "job-3")
+	if job.State != "failed" || !job.Permanent || len(job.History) != 0 {
+		t.Fatalf("overflowing job: %+v", job)
 	}
 }
