@@ -217,11 +217,13 @@ func (c *Coordinator) checkWrite(dc *proto.DatasetCommit, flag string) error {
 		return nil
 	}
 	v := ds.Latest()
-	have := schema(ds.Kind, v.Key, v.Columns, v.Interactions, v.Transactions)
-	want := schema(dc.Kind, dc.Key, dc.Columns, dc.Interactions, dc.Transactions)
-	if have == want {
+	// The order of the columns is not part of the schema.
+	if schema(ds.Kind, v.Key, byName(v.Columns), v.Interactions, v.Transactions) ==
+		schema(dc.Kind, dc.Key, byName(dc.Columns), dc.Interactions, dc.Transactions) {
 		return nil
 	}
+	have := schema(ds.Kind, v.Key, v.Columns, v.Interactions, v.Transactions)
+	want := schema(dc.Kind, dc.Key, dc.Columns, dc.Interactions, dc.Transactions)
 	return fmt.Errorf("%w: dataset %q holds %s; this version would hold %s: %s replaces it with a new version anyway",
 		ErrConflict, dc.Name, have, want, flag)
 }
@@ -263,6 +265,10 @@ func (c *Coordinator) apiDatasetCheck(_ context.Context, body json.RawMessage) (
 		return proto.Named{Name: dc.Name}, nil
 	}
 	return nil, fmt.Errorf("%w: dataset %q exists and %s: --replace replaces it with a new version anyway", ErrConflict, dc.Name, why)
+}
+
+func byName(cols []proto.ColumnStats) []proto.ColumnStats {
+	return slices.SortedFunc(slices.Values(cols), func(a, b proto.ColumnStats) int { return strings.Compare(a.Name, b.Name) })
 }
 
 func sameSet(a, b []string) bool {

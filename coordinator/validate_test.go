@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -79,7 +80,7 @@ func TestWritingAnotherSchemaNeedsReplace(t *testing.T) {
 		t.Fatal(r.Err)
 	}
 	c := &Coordinator{fsm: f}
-	same := features("telco", "customerID", "tenure", "MonthlyCharges")
+	same := features("telco", "customerID", "MonthlyCharges", "tenure")
 	if err := c.checkWrite(&same, "--replace"); err != nil {
 		t.Fatalf("same schema: %v", err)
 	}
@@ -184,5 +185,28 @@ func TestSchedulerFailsAtOnceOnAPermanentFailure(t *testing.T) {
 	want = "attempt 1: score: job " + j.ID + ` failed (not retried): coordinator: step failed for good: worker: column missing: the scored dataset has no column "tenure"`
 	if run.State != proto.JobFailed || run.Attempt != 1 || run.Reason != want {
 		t.Fatalf("run: %+v\nwant reason %s", run, want)
+	}
+}
+
+// An API job that leaves tol out runs with the tolerance the CLI defaults
+// to, from algo/kmeans: not with no convergence test.
+func TestAPIKMeansDefaultsAreTheCLIs(t *testing.T) {
+	var spec proto.JobSpec
+	if err := json.Unmarshal([]byte(`{"algo":"kmeans","dataset":"c","kmeans":{"k":2,"columns":["a"]}}`), &spec); err != nil {
+		t.Fatal(err)
+	}
+	ver := &proto.DatasetVersion{Version: 1, Rows: 10, Columns: []proto.ColumnStats{{Name: "a", Count: 10, Max: 3, Mean: 1, Std: 1}}}
+	if err := checkParams(&spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkKMeans(&spec, ver); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := kmeansConfig(spec, ver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := kmeans.DefaultConfig(2); cfg.Tol != d.Tol || cfg.MaxIter != d.MaxIter || cfg.Init != d.Init {
+		t.Fatalf("API defaults %+v, algo defaults %+v", cfg, d)
 	}
 }
