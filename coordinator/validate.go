@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mathcrm/mathcrm/algo/rfm"
 	"github.com/mathcrm/mathcrm/internal/blob"
@@ -45,6 +46,11 @@ func checkColumns(spec *proto.JobSpec, ver *proto.DatasetVersion) error {
 		}
 	case "als":
 		return checkInteractionValues(spec.ALS, ver)
+	case "rfm":
+		if tx, at := ver.Transactions, spec.RFM.AsOf; tx != nil && !at.IsZero() && !at.After(tx.First) {
+			return fmt.Errorf("%w: as-of %s is not after the first transaction (%s): no customer has a purchase before it",
+				ErrInvalid, at.Format(time.DateOnly), tx.First.Format(time.DateTime))
+		}
 	}
 	for _, name := range cols {
 		cs := columnStats(ver, name)

@@ -58,6 +58,12 @@ func TestLogisticTargetMustBeZeroOne(t *testing.T) {
 	}
 	counts := &proto.DatasetVersion{Interactions: &proto.InteractionsInfo{User: "u", Item: "i", Value: "n"},
 		Columns: []proto.ColumnStats{{Name: "n", Count: 3, Min: -2, Max: 5}}}
+	tx := &proto.DatasetVersion{Transactions: &proto.TransactionsInfo{First: time.Date(2024, 1, 3, 10, 0, 0, 0, time.UTC)}}
+	spec = proto.JobSpec{Algo: "rfm", RFM: &proto.RFMSpec{As: "f", AsOf: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	if err := checkColumns(&spec, tx); err == nil ||
+		err.Error() != `coordinator: invalid request: as-of 2024-01-01 is not after the first transaction (2024-01-03 10:00:00): no customer has a purchase before it` {
+		t.Errorf("as-of before the data: %v", err)
+	}
 	spec = proto.JobSpec{Algo: "als", ALS: &proto.ALSSpec{Implicit: true}}
 	if err := checkColumns(&spec, counts); err == nil ||
 		err.Error() != `coordinator: invalid request: implicit feedback needs counts of at least 0, but column "n" has values down to -2` {
