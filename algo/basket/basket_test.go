@@ -200,7 +200,8 @@ func TestConfigErrors(t *testing.T) {
 		{Config{MinSupport: 0}, "basket: min support 0 is not in (0, 1]"},
 		{Config{MinSupport: 1.5}, "basket: min support 1.5 is not in (0, 1]"},
 		{Config{MinSupport: 0.1, MinConfidence: -0.1}, "basket: min confidence -0.1 is not in [0, 1]"},
-		{Config{MinSupport: 0.1, MaxLen: -1}, "basket: max length -1 is not in [1, 64]"},
+		{Config{MinSupport: 0.1, MaxLen: -1}, "basket: max length -1 is not in [2, 64]"},
+		{Config{MinSupport: 0.1, MaxLen: 1}, "basket: max length 1 is not in [2, 64]"},
 		{Config{MinSupport: 0.1, MaxCandidates: -5}, "basket: max candidates -5 is not positive"},
 	} {
 		_, err := New(tc.cfg)

@@ -15,8 +15,8 @@ type Config struct {
 	MinSupport float64 `json:"min_support"`
 	// MinConfidence is the least confidence of a rule, in [0, 1].
 	MinConfidence float64 `json:"min_confidence"`
-	// MaxLen is the longest itemset mined, at least 1 (1: frequent items
-	// only, no rules); 0 means DefaultMaxLen.
+	// MaxLen is the longest itemset mined, at least 2; 0 means
+	// DefaultMaxLen.
 	MaxLen int `json:"max_len,omitempty"`
 	// MaxCandidates bounds the candidate itemsets of one level (and so a
 	// partial's size); 0 means DefaultMaxCandidates.
@@ -41,8 +41,8 @@ func (c Config) Validate() error {
 		return errorf(ErrConfig, "min support %v is not in (0, 1]", c.MinSupport)
 	case !(c.MinConfidence >= 0 && c.MinConfidence <= 1):
 		return errorf(ErrConfig, "min confidence %v is not in [0, 1]", c.MinConfidence)
-	case c.MaxLen < 1 || c.MaxLen > 64:
-		return errorf(ErrConfig, "max length %d is not in [1, 64]", c.MaxLen)
+	case c.MaxLen < 2 || c.MaxLen > 64:
+		return errorf(ErrConfig, "max length %d is not in [2, 64]", c.MaxLen)
 	case c.MaxCandidates < 1:
 		return errorf(ErrConfig, "max candidates %d is not positive", c.MaxCandidates)
 	}

@@ -17,6 +17,9 @@ var (
 	// ErrTooManyCandidates reports a level with more candidate itemsets
 	// than Config.MaxCandidates allows.
 	ErrTooManyCandidates = errors.New("basket: too many candidate itemsets")
+	// ErrUnknownItem reports an item that is not a frequent item of a
+	// model.
+	ErrUnknownItem = errors.New("basket: unknown item")
 	// ErrNoBaskets reports that no shard holds a basket.
 	ErrNoBaskets = errors.New("basket: no baskets")
 	// ErrBadResult reports a Result that does not answer the current Task.
