@@ -41,7 +41,7 @@ func newDelete(noun, verb, use, short, example string, versions bool) *cobra.Com
 				if jsonOut() {
 					return printJSON(os.Stdout, out)
 				}
-				fmt.Println(describeDeleted(noun, &out))
+				fmt.Println(describeDeleted(noun, d.Version, &out))
 				return nil
 			})
 		},
@@ -53,13 +53,14 @@ func newDelete(noun, verb, use, short, example string, versions bool) *cobra.Com
 	return cmd
 }
 
-// describeDeleted says what a delete did, in one line.
-func describeDeleted(noun string, d *proto.Deleted) string {
+// describeDeleted says what a delete of one version (or of all, version
+// 0) did, in one line.
+func describeDeleted(noun string, version int, d *proto.Deleted) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "deleted %s %s", noun, d.Name)
-	if len(d.Versions) == 1 {
-		fmt.Fprintf(&b, " version %d", d.Versions[0])
-	} else if len(d.Versions) > 1 {
+	if version != 0 {
+		fmt.Fprintf(&b, " version %d", version)
+	} else if len(d.Versions) > 0 {
 		fmt.Fprintf(&b, " (versions %s)", proto.VersionList(d.Versions))
 	}
 	fmt.Fprintf(&b, ", %s", humanBytes(d.Bytes))
