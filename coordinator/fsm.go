@@ -197,11 +197,11 @@ func (f *FSM) Apply(l *raft.Log) any {
 	notify, more := f.notify, f.notices
 	f.notices = nil
 	f.mu.Unlock()
-	if notify != nil && job != "" {
-		notify(job)
-	}
-	for _, id := range more {
-		if notify != nil {
+	if notify != nil {
+		if job != "" {
+			notify(job)
+		}
+		for _, id := range more {
 			notify(id)
 		}
 	}
