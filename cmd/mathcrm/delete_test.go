@@ -146,5 +146,16 @@ func TestCLIDelete(t *testing.T) {
 	if len(list) != 1 || list[0].Versions != 1 || list[0].Latest != 3 {
 		t.Fatalf("dataset list after import --keep 1: %+v", list)
 	}
+	// A new version: the leader drops version 3 within its next look.
+	importTelco()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		runJSON(t, url, &list, "dataset", "list")
+		if len(list) == 1 && list[0].Versions == 1 && list[0].Latest == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retention did not drop version 3: %+v", list)
+		}
+	}
 	fails("--keep must be 1 to 100000, or 0 to keep every version, not -2", "scores", "retain", "seg", "--keep", "-2")
 }
