@@ -201,16 +201,16 @@ func newDatasetList() *cobra.Command {
 				for _, ds := range list {
 					v := ds.Latest()
 					out = append(out, map[string]any{"name": ds.Name, "kind": ds.Kind, "versions": len(ds.Versions),
-						"latest": v.Version, "rows": v.Rows, "shards": len(v.Shards), "created": v.Created})
+						"latest": v.Version, "rows": v.Rows, "shards": len(v.Shards), "created": v.Created, "bytes": ds.Bytes, "keep": ds.Keep})
 				}
 				return printJSON(os.Stdout, out)
 			}
 			tw := table(os.Stdout)
-			fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tROWS\tSHARDS\tCOLUMNS\tCREATED")
+			fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tROWS\tSHARDS\tCOLUMNS\tCREATED\tSIZE")
 			for _, ds := range list {
 				v := ds.Latest()
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", ds.Name, ds.Kind, v.Version, v.Rows, len(v.Shards),
-					len(v.Columns), v.Created.Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", ds.Name, ds.Kind, v.Version, v.Rows, len(v.Shards),
+					len(v.Columns), v.Created.Format("2006-01-02 15:04:05"), humanBytes(ds.Bytes))
 			}
 			return tw.Flush()
 		},

@@ -92,10 +92,10 @@ func newScoresList() *cobra.Command {
 					return printJSON(os.Stdout, list)
 				}
 				tw := table(os.Stdout)
-				fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED")
+				fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED\tSIZE")
 				for _, s := range list {
-					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\n", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
-						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime))
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
+						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime), humanBytes(s.Bytes))
 				}
 				return tw.Flush()
 			})
