@@ -96,10 +96,11 @@ func TestCLIDelete(t *testing.T) {
 		Name     string `json:"name"`
 		Versions int    `json:"versions"`
 		Latest   int    `json:"latest"`
+		Bytes    int64  `json:"bytes"`
 	}
 	runJSON(t, url, &list, "dataset", "list")
-	if len(list) != 1 || list[0].Versions != 1 || list[0].Latest != 2 {
-		t.Fatalf("dataset list after the delete: %+v", list)
+	if len(list) != 1 || list[0].Versions != 1 || list[0].Latest != 2 || list[0].Bytes != show.Storage[1].Bytes {
+		t.Fatalf("dataset list after the delete: %+v (version 2 holds %d bytes)", list, show.Storage[1].Bytes)
 	}
 
 	// A score set version.
