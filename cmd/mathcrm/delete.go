@@ -103,17 +103,18 @@ func newJobDelete() *cobra.Command {
 		"  mathcrm job delete job-7\n  mathcrm job delete job-9 --force   # cancels it first", false)
 }
 
-const retainLong = `retain keeps the newest N versions of %[1]s: older ones are dropped now and
-whenever a new version arrives, by the leader, each in one raft commit. A version
-a queued or running job reads, or that a schedule's run in progress pinned, is
-kept until they end. --keep 0 keeps every version (the default).`
+const retainLong = `retain keeps the newest N versions of %s: older ones are dropped now and
+whenever a new version arrives, by the leader, each in one raft commit.
+--keep 0 keeps every version (the default).
 
-func newRetain(what, verb, example string) *cobra.Command {
+`
+
+func newRetain(what, verb, more, example string) *cobra.Command {
 	var keep int
 	cmd := &cobra.Command{
 		Use:     "retain NAME --keep N",
 		Short:   "Keep only the newest N versions of " + what,
-		Long:    fmt.Sprintf(retainLong, what),
+		Long:    fmt.Sprintf(retainLong, what) + more,
 		Example: example,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -167,11 +168,15 @@ func retention(keep int) string {
 }
 
 func newDatasetRetain() *cobra.Command {
-	return newRetain("a dataset", proto.APIDatasetRetain, "  mathcrm dataset retain telco --keep 3")
+	return newRetain("a dataset", proto.APIDatasetRetain, `A version a queued or running job reads, or that a schedule's run in progress
+pinned, is kept until they end. dataset import --keep N sets the count too.`,
+		"  mathcrm dataset retain telco --keep 3")
 }
 
 func newScoresRetain() *cobra.Command {
-	return newRetain("a score set (it need not exist yet)", proto.APIScoresRetain, "  mathcrm scores retain nightly --keep 7")
+	return newRetain("a score set", proto.APIScoresRetain, `The count may be set before the set exists: a schedule writes the score set of
+its own name. score --keep N sets the count too.`,
+		"  mathcrm scores retain nightly --keep 7")
 }
 
 func newModelList() *cobra.Command {
