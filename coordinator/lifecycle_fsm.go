@@ -453,6 +453,7 @@ func (f *FSM) deleteJob(e entryDelete) (proto.Deleted, error) {
 			return proto.Deleted{}, fmt.Errorf("%w: job %s is %s; cancel it or use --force", ErrInUse, e.Name, j.State)
 		}
 		f.notices = append(f.notices, j.ID) // its driver stops
+		out.Cancelled = []string{j.ID}
 	}
 	if m := f.st.Models[j.Model]; m != nil && m.Spec == nil {
 		spec := j.Spec

@@ -232,7 +232,7 @@ func TestFSMDeleteJob(t *testing.T) {
 	var told []string
 	f.notify = func(id string) { told = append(told, id) }
 	out, err := del(t, f, msgJobDelete, proto.Delete{Name: running, Force: true})
-	if err != nil || out.Bytes != 7 || !slices.Equal(told, []string{running}) || f.Referenced()[proto.BucketModels]["state-x"] {
+	if err != nil || out.Bytes != 7 || !slices.Equal(told, []string{running}) || !slices.Equal(out.Cancelled, []string{running}) || f.Referenced()[proto.BucketModels]["state-x"] {
 		t.Fatalf("forced job delete: %+v, %v, told %v", out, err, told)
 	}
 }
