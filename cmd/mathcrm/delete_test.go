@@ -36,7 +36,7 @@ func TestCLIDelete(t *testing.T) {
 	runJSON(t, url, &trained, "train", "kmeans", "--dataset", "telco", "--k", "3", "--max-iter", "3", "--wait")
 	var scored struct{ Job, Output string }
 	for _, want := range []string{"seg:1", "seg:2"} {
-		runJSON(t, url, &scored, "score", "--model", trained.Model, "--dataset", "telco", "--as", "seg", "--wait")
+		runJSON(t, url, &scored, "score", "--model", trained.Model, "--dataset", "telco", "--as", "seg", "--keep", "5", "--wait")
 		if scored.Output != want {
 			t.Fatalf("scored into %s, want %s", scored.Output, want)
 		}
@@ -69,9 +69,10 @@ func TestCLIDelete(t *testing.T) {
 	var scores struct {
 		Version int   `json:"version"`
 		Bytes   int64 `json:"bytes"`
+		Keep    int   `json:"keep"`
 	}
 	runJSON(t, url, &scores, "scores", "show", "seg")
-	if scores.Version != 2 || scores.Bytes <= 0 {
+	if scores.Version != 2 || scores.Bytes <= 0 || scores.Keep != 5 {
 		t.Fatalf("scores show: %+v", scores)
 	}
 
