@@ -51,10 +51,12 @@ fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./partition -run '^$$' -fuzz FuzzReadTransactions -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzSplitTransactions -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./coordinator -run '^$$' -fuzz FuzzScheduleApply -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./coordinator -run '^$$' -fuzz FuzzLifecycleApply -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./internal/cron -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/als -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/quantile -run '^$$' -fuzz FuzzJob -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/rfm -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./algo/basket -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
 
 .PHONY: bench
 bench: build ## benchmarks, one JSON line per measurement (installs the scikit-learn reference from Debian)

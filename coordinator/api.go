@@ -40,6 +40,9 @@ func (c *Coordinator) handlers() map[string]handler {
 	for verb, h := range c.scheduleHandlers() {
 		hs[verb] = h
 	}
+	for verb, h := range c.lifecycleHandlers() {
+		hs[verb] = h
+	}
 	return hs
 }
 
@@ -133,6 +136,8 @@ func errorCode(err error) string {
 		return "not_found"
 	case errors.Is(err, ErrConflict):
 		return "conflict"
+	case errors.Is(err, ErrInUse):
+		return "in_use"
 	case errors.Is(err, ErrInvalid):
 		return "invalid"
 	case errors.Is(err, ErrNotLeader):
@@ -249,10 +254,11 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 	if spec.DatasetVersion == 0 {
 		spec.DatasetVersion = ds.Latest().Version
 	}
-	if spec.DatasetVersion < 1 || spec.DatasetVersion > len(ds.Versions) {
+	vp := ds.Version(spec.DatasetVersion)
+	if vp == nil {
 		return nil, fmt.Errorf("%w: dataset %s has no version %d", ErrNotFound, ds.Name, spec.DatasetVersion)
 	}
-	ver := ds.Versions[spec.DatasetVersion-1]
+	ver := *vp
 	if want := algoKind(spec.Algo); want != "" && ds.Kind != want {
 		return nil, fmt.Errorf("%w: %s needs a %s dataset; %s is %s", ErrInvalid, spec.Algo, want, ds.Name, ds.Kind)
 	}

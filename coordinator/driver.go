@@ -155,10 +155,10 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if j.Spec.DatasetVersion < 1 || j.Spec.DatasetVersion > len(ds.Versions) {
+	ver := ds.Version(j.Spec.DatasetVersion)
+	if ver == nil {
 		return fmt.Errorf("%w: dataset %s version %d", ErrNotFound, ds.Name, j.Spec.DatasetVersion)
 	}
-	ver := &ds.Versions[j.Spec.DatasetVersion-1]
 	alg, err := c.newJobAlgo(id, j.Spec, ver)
 	if err != nil {
 		return err

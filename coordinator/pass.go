@@ -69,6 +69,10 @@ type passRun struct {
 	backoff  time.Duration // pause before re-sending to a worker that had the step
 	log      *slog.Logger
 	progress func(done, total int)
+	// checked, if set, is told the time of every straggler check that finds
+	// nothing more to do than it did (it never blocks the pass); tests wait on
+	// it instead of sleeping.
+	checked chan<- time.Time
 
 	// Filled in by run.
 	specSent, specWon int
@@ -133,6 +137,12 @@ func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
 			return nil, p.retries, ctx.Err()
 		case now := <-tick.C:
 			p.speculate(now)
+			if r.checked != nil {
+				select {
+				case r.checked <- now:
+				default:
+				}
+			}
 		case o := <-p.out:
 			if err := p.settle(o); err != nil {
 				return nil, p.retries, err

@@ -167,6 +167,9 @@ func trainSpec(fsm *FSM, sc *proto.Schedule) (proto.JobSpec, error) {
 	if err != nil {
 		return proto.JobSpec{}, err
 	}
+	if m.Spec != nil { // its job was deleted
+		return *m.Spec, nil
+	}
 	j, err := fsm.Job(m.Job)
 	if err != nil {
 		return proto.JobSpec{}, fmt.Errorf("model %s: %w", m.ID, err)

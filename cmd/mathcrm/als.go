@@ -168,10 +168,10 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 	if err := c.Call(ctx, proto.APIDatasetShow, proto.Named{Name: m.Dataset}, &ds); err != nil {
 		return nil, false, err
 	}
-	if m.Version < 1 || m.Version > len(ds.Versions) {
+	ver := ds.Version(m.Version)
+	if ver == nil {
 		return nil, false, fmt.Errorf("dataset %s has no version %d", m.Dataset, m.Version)
 	}
-	ver := &ds.Versions[m.Version-1]
 	shard := partition.ShardOf(user, len(ver.Shards))
 	inter, err := c.Interactions(ctx, ver.Shards[shard])
 	if err != nil {

@@ -65,6 +65,7 @@ var reads = map[string]bool{
 	proto.APIJobStatus: true, proto.APIModelShow: true, proto.APIClusterStatus: true,
 	proto.APIScoresList: true, proto.APIScoresShow: true,
 	proto.APIScheduleList: true, proto.APIScheduleShow: true, proto.APIScheduleRuns: true,
+	proto.APIModelList: true,
 }
 
 // Call sends one API request and decodes the answer into out. It retries
@@ -339,10 +340,9 @@ func (c *Client) ExportDataset(ctx context.Context, name string, version int, fo
 	}
 	v := ds.Latest()
 	if version != 0 {
-		if version < 1 || version > len(ds.Versions) {
-			return 0, fmt.Errorf("dataset %s has no version %d (it has 1..%d)", name, version, len(ds.Versions))
+		if v = ds.Version(version); v == nil {
+			return 0, fmt.Errorf("dataset %s has no version %d (it has %s)", name, version, proto.VersionList(ds.VersionNumbers()))
 		}
-		v = &ds.Versions[version-1]
 	}
 	switch ds.Kind {
 	case proto.KindInteractions:

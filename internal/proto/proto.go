@@ -257,6 +257,8 @@ type DatasetVersion struct {
 	ItemShards   []ShardRef        `json:"item_shards,omitempty"`
 	Interactions *InteractionsInfo `json:"interactions,omitempty"`
 	Transactions *TransactionsInfo `json:"transactions,omitempty"`
+	// Bytes is the size of the version's shards (filled in on reads).
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // Dataset is a named, versioned dataset.
@@ -264,6 +266,11 @@ type Dataset struct {
 	Name     string           `json:"name"`
 	Kind     string           `json:"kind"`
 	Versions []DatasetVersion `json:"versions"`
+	// Bytes is the size of every shard of every version, each counted
+	// once; Keep is how many versions retention keeps (0: all). Both are
+	// filled in on reads.
+	Bytes int64 `json:"bytes,omitempty"`
+	Keep  int   `json:"keep,omitempty"`
 }
 
 // Latest returns the newest version.
@@ -379,6 +386,10 @@ type ScoreSet struct {
 	Summary  ScoreSummary `json:"summary"`
 	Created  time.Time    `json:"created"`
 	Schedule string       `json:"schedule,omitempty"`
+	// Bytes is the size of the version's shards; Keep is how many versions
+	// retention keeps (0: all). Both are filled in on reads.
+	Bytes int64 `json:"bytes,omitempty"`
+	Keep  int   `json:"keep,omitempty"`
 }
 
 // ScoreSummary describes a score set's distribution: the size of every
@@ -504,6 +515,11 @@ type Model struct {
 	Blob    BlobRef   `json:"blob"`
 	// Refs are further blobs the model is made of (ALS factor shards).
 	Refs []BlobRef `json:"refs,omitempty"`
+	// Spec is the spec of the job that trained the model, kept here when
+	// that job is deleted.
+	Spec *JobSpec `json:"spec,omitempty"`
+	// Bytes is the size of its blobs (filled in on reads).
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // KMeansModel is the exported form of a k-means model, in original units.
