@@ -130,13 +130,13 @@ func (c *Coordinator) checkScoreColumns(ctx context.Context, spec *proto.JobSpec
 	case "kmeans":
 		km, err := c.loadKMeansModel(ctx, m.Blob)
 		if err != nil {
-			return transientAPI(err)
+			return modelReadError(err)
 		}
 		need = km.Columns
 	case "linear", "logistic":
 		b, err := c.store.Get(ctx, m.Blob)
 		if err != nil {
-			return transientAPI(err)
+			return modelReadError(err)
 		}
 		var sm proto.SupervisedModel
 		if err := blob.Decode(b, supervisedModelKind, &sm); err != nil {
@@ -179,9 +179,10 @@ func quoteList(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// transientAPI marks an object store failure while checking a request: the
-// request may be sent again.
-func transientAPI(err error) error { return fmt.Errorf("coordinator: reading the model: %w", err) }
+// modelReadError says that the model's blob could not be read while a
+// request was checked: the store did not answer, and the request may be sent
+// again.
+func modelReadError(err error) error { return fmt.Errorf("coordinator: reading the model: %w", err) }
 
 // schema describes what a dataset version holds, in words: its kind, key
 // and columns with their types. Two versions of one dataset have the same
