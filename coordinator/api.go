@@ -35,6 +35,7 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIRemoveVoter:   c.apiRemoveVoter,
 		proto.APIScoresList:    c.apiScoresList,
 		proto.APIScoresShow:    c.apiScoresShow,
+		proto.APIGC:            c.apiGC,
 	}
 	for verb, h := range c.scheduleHandlers() {
 		hs[verb] = h
@@ -166,6 +167,8 @@ func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage
 	if !ValidName(dc.Name) {
 		return nil, fmt.Errorf("%w: dataset name %q (letters, digits, _ . -)", ErrInvalid, dc.Name)
 	}
+	c.blobMu.Lock() // no collection between the shards' check and the commit (gc.go)
+	defer c.blobMu.Unlock()
 	if err := c.checkDatasetCommit(ctx, &dc); err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func Open(ctx context.Context, nc *nats.Conn, replicas int) (*Store, error) {
 		replicas = 1
 	}
 	s := &Store{js: js, buckets: map[string]jetstream.ObjectStore{}}
-	for _, b := range []string{proto.BucketShards, proto.BucketModels} {
+	for _, b := range proto.Buckets {
 		os, err := js.ObjectStore(ctx, b)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
 			os, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
