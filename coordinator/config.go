@@ -97,6 +97,9 @@ func (c Config) Validate() error {
 	if c.ScheduleCheck < 0 || c.ScheduleGrace < 0 {
 		errs = append(errs, errors.New("ScheduleCheck and ScheduleGrace cannot be negative"))
 	}
+	if c.GCGrace < 0 {
+		errs = append(errs, fmt.Errorf("GCGrace %v cannot be negative", c.GCGrace))
+	}
 	if c.MaxRunningJobs < 1 {
 		errs = append(errs, errors.New("MaxRunningJobs must be at least 1"))
 	}
