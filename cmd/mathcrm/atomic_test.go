@@ -300,8 +300,8 @@ func dialT(t *testing.T, url string) *client.Client {
 }
 
 // TestJobsInterruptedKeepOutputsWhole: the process running the coordinator
-// and the workers is killed (or stopped) in the middle of a training and a
-// scoring job and started again on the same data: every job ends, and what
+// and the workers is killed (or stopped) in the middle of training, scoring
+// and RFM jobs and started again on the same data: every job ends, and what
 // it made is whole and verifies, or absent. A collection with no grace then
 // leaves only what datasets, models and score sets name — of an ALS job,
 // its final factor shards, not the hundreds its passes wrote.
@@ -315,6 +315,9 @@ func TestJobsInterruptedKeepOutputsWhole(t *testing.T) {
 	runJSON(t, dev.url, &imp, "dataset", "import", "cust", csv, "--key", "customer_id", "--shards", "8")
 	runJSON(t, dev.url, &imp, "dataset", "import", "ratings", "../../testdata/ratings/spark_sample_movielens.csv",
 		"--kind", "interactions", "--user", "user", "--item", "item", "--value", "rating", "--shards", "8")
+	runJSON(t, dev.url, &imp, "dataset", "import", "retail", "../../testdata/online-retail/onlineretail-sample.csv.gz",
+		"--kind", "transactions", "--key", "CustomerID", "--time", "InvoiceDate", "--quantity", "Quantity", "--price", "UnitPrice",
+		"--invoice", "InvoiceNo", "--skip-missing-key", "--shards", "8")
 	cl := dialT(t, dev.url)
 	ctx := context.Background()
 	restart := func(stop func(*testing.T)) {
@@ -366,6 +369,16 @@ func TestJobsInterruptedKeepOutputsWhole(t *testing.T) {
 	t.Logf("ALS killed at pass %d, %s", j.Pass, j.State)
 	restart(dev.kill)
 	mustSucceed(waitJobState(t, cl, als.ID, ended))
+
+	// RFM features, a derived dataset, killed after its first pass.
+	rfm, err := cl.Submit(ctx, proto.JobSpec{Algo: "rfm", Dataset: "retail", RFM: &proto.RFMSpec{As: "rfm"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = waitJobState(t, cl, rfm.ID, func(j *proto.Job) bool { return j.Pass >= 1 || j.Terminal() })
+	t.Logf("RFM killed at pass %d, %s", j.Pass, j.State)
+	restart(dev.kill)
+	mustSucceed(waitJobState(t, cl, rfm.ID, ended))
 
 	res := assertNoOrphans(t, dev.url, cl)
 	// Each pass wrote one side's factor shards; only the last of each side stay.
