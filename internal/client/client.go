@@ -150,6 +150,10 @@ type ImportOptions struct {
 	Progress func(format string, args ...any)
 }
 
+// refused are the answers that say a write was not applied; after any other
+// failure (no answer, no leader, an internal error) it may have been.
+var refused = map[string]bool{"invalid": true, "conflict": true, "not_found": true, "version": true}
+
 // ErrCommitUnconfirmed reports an import whose commit was asked for but not
 // answered: the version may or may not have been committed.
 var ErrCommitUnconfirmed = errors.New("client: import commit not confirmed")
@@ -266,8 +270,8 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	var ds proto.Dataset
 	if err := c.Call(ctx, proto.APIDatasetCommit, commit, &ds); err != nil {
 		var ae *APIError
-		if errors.As(err, &ae) && ae.Code != "not_leader" {
-			return nil, err // refused: nothing was committed
+		if errors.As(err, &ae) && refused[ae.Code] {
+			return nil, err // nothing was committed
 		}
 		return nil, fmt.Errorf("%w: %w; see whether dataset %s has a new version (mathcrm dataset show %s); "+
 			"shards no version names are collected by the coordinator", ErrCommitUnconfirmed, err, name, name)
