@@ -98,9 +98,11 @@ func (c *Coordinator) collect(ctx context.Context, grace time.Duration) proto.GC
 			c.sweep(ctx, bucket, cands[:n], &res)
 			cands = cands[n:]
 		}
+		c.sweepPartials(ctx, bucket, cutoff, &res)
 	}
-	if res.Removed > 0 || res.Failed > 0 {
-		c.log.Info("gc: removed unreferenced blobs", "count", res.Removed, "bytes", res.Bytes, "failed", res.Failed, "grace", grace)
+	if res.Removed > 0 || res.Partials > 0 || res.Failed > 0 {
+		c.log.Info("gc: removed unreferenced blobs", "count", res.Removed, "bytes", res.Bytes, "partial_uploads", res.Partials,
+			"failed", res.Failed, "grace", grace)
 	}
 	return res
 }
@@ -130,6 +132,42 @@ func (c *Coordinator) sweep(ctx context.Context, bucket string, objs []store.Obj
 			res.Removed++
 			res.Bytes += o.Size
 		}
+	}
+}
+
+// sweepPartials deletes the chunks of uploads that never finished, older
+// than the cutoff. Under blobMu no commit can name an object completed since
+// the partials were listed: the store re-lists before it purges, and a meta
+// message that lands after its chunks were purged makes an object that
+// fails Stat, so its commit fails.
+func (c *Coordinator) sweepPartials(ctx context.Context, bucket string, cutoff int64, res *proto.GCResult) {
+	ps, err := c.store.Partials(ctx, bucket)
+	if err != nil {
+		c.log.Warn("gc: list partial uploads", "bucket", bucket, "err", err)
+		res.Failed++
+		return
+	}
+	var old []store.Partial
+	for _, p := range ps {
+		if p.ModTime > cutoff {
+			res.Young++
+			continue
+		}
+		old = append(old, p)
+	}
+	if len(old) == 0 {
+		return
+	}
+	c.blobMu.Lock()
+	defer c.blobMu.Unlock()
+	if !c.IsLeader() {
+		return
+	}
+	n, err := c.store.PurgePartials(ctx, bucket, old)
+	res.Partials += n
+	if err != nil {
+		c.log.Warn("gc: purge partial uploads", "bucket", bucket, "err", err)
+		res.Failed++
 	}
 }
 

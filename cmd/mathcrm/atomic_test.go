@@ -428,6 +428,9 @@ func assertNoOrphans(t *testing.T, url string, cl *client.Client) proto.GCResult
 			}
 		}
 		total += len(objs)
+		if ps, err := st.Partials(ctx, b); err != nil || len(ps) > 0 {
+			t.Errorf("%s: partial uploads left: %v %v", b, ps, err)
+		}
 	}
 	if total != res.Referenced {
 		t.Fatalf("%d blobs stored, gc counted %d referenced", total, res.Referenced)
@@ -517,7 +520,7 @@ func verifyAll(t *testing.T, cl *client.Client) map[string]map[string]bool {
 func TestGCCommand(t *testing.T) {
 	dev := startDev(t, t.TempDir())
 	out, errs, code := run(t, dev.url, "gc", "--grace", "0")
-	if code != 0 || out != "removed 0 blobs (0 B); kept 0 referenced, 0 younger than 0s, 0 of running jobs\n" {
+	if code != 0 || out != "removed 0 blobs (0 B) and 0 partial uploads; kept 0 referenced, 0 younger than 0s, 0 of running jobs\n" {
 		t.Fatalf("gc: exit %d, %q %q", code, out, errs)
 	}
 	_, errs, code = run(t, dev.url, "gc", "--grace", "-5m")

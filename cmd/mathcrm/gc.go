@@ -17,8 +17,8 @@ func newGC() *cobra.Command {
 		Short: "Collect the blobs no dataset, model, score set or running job refers to, now",
 		Long: `gc asks the leader to delete, now, every blob in the object store that no
 committed state refers to and that is older than the grace: shards of failed
-or interrupted imports, the states and intermediate factor shards of ended
-jobs, what crashed processes left. The leader also does this by itself every
+or interrupted imports (and the chunks of uploads cut off midway), the states
+and intermediate factor shards of ended jobs, what crashed processes left. The leader also does this by itself every
 minute with the configured grace (1h by default). Blobs written by a job that
 is still running are kept for it.
 
@@ -45,8 +45,8 @@ nothing half-imported ever becomes visible.`,
 				if jsonOut() {
 					return printJSON(os.Stdout, res)
 				}
-				fmt.Printf("removed %d blobs (%s); kept %d referenced, %d younger than %v, %d of running jobs\n",
-					res.Removed, sizeString(res.Bytes), res.Referenced, res.Young, res.Grace, res.Running)
+				fmt.Printf("removed %d blobs (%s) and %d partial uploads; kept %d referenced, %d younger than %v, %d of running jobs\n",
+					res.Removed, sizeString(res.Bytes), res.Partials, res.Referenced, res.Young, res.Grace, res.Running)
 				if res.Failed > 0 {
 					return fmt.Errorf("%d blobs could not be listed or deleted; see the coordinator's log", res.Failed)
 				}

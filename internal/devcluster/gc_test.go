@@ -16,6 +16,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/internal/testutil"
 	"github.com/mathcrm/mathcrm/partition"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func gcNow(t *testing.T, cl *client.Client, grace *time.Duration) *proto.GCResult {
@@ -172,5 +173,72 @@ func TestImportsRacingGC(t *testing.T) {
 	}
 	if total != res.Referenced || total != 8*committed {
 		t.Fatalf("%d blobs stored after the last collection, %d referenced, %d committed imports of 8 shards (%+v)", total, res.Referenced, committed, res)
+	}
+}
+
+// TestPartialUploads: chunks of an upload that died before its meta data are
+// collected, and an object whose chunks are gone fails Stat and its commit.
+func TestPartialUploads(t *testing.T) {
+	c := startCluster(t, t.TempDir(), 1)
+	defer c.Close()
+	cl := dial(t, c)
+	ctx := context.Background()
+	st, err := store.Open(ctx, cl.Conn(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(cl.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a killed upload leaves: chunks on a subject of its own, no meta.
+	for range 3 {
+		if _, err := js.Publish(ctx, "$O."+proto.BucketShards+".C.deadupload", []byte("chunk")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := st.Partials(ctx, proto.BucketShards)
+	if err != nil || len(ps) != 1 || ps[0].Chunks != 3 {
+		t.Fatalf("partials: %+v %v", ps, err)
+	}
+	if res := gcNow(t, cl, nil); res.Partials != 0 || res.Young != 1 {
+		t.Fatalf("gc within the grace: %+v", res)
+	}
+
+	// An object whose chunks were purged before its meta data landed.
+	csv := filepath.Join(t.TempDir(), "c.csv")
+	testutil.GenCustomers(t, csv, 300, 8)
+	dc := uploadShards(t, st, "torn", csv)
+	obs, err := js.ObjectStore(ctx, proto.BucketShards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := obs.GetInfo(ctx, dc.Shards[1].Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, "OBJ_"+proto.BucketShards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Purge(ctx, jetstream.WithPurgeSubject("$O."+proto.BucketShards+".C."+info.NUID)); err != nil {
+		t.Fatal(err)
+	}
+	ref := proto.BlobRef{Bucket: proto.BucketShards, Object: dc.Shards[1].Object, Size: dc.Shards[1].Size, SHA256: dc.Shards[1].SHA256}
+	if err := st.Stat(ctx, ref); !errors.Is(err, store.ErrIncomplete) {
+		t.Fatalf("stat of an object without its chunks: %v", err)
+	}
+	err = cl.Call(ctx, proto.APIDatasetCommit, dc, nil)
+	want := "coordinator: invalid request: shard 1: store: blob incomplete: mathcrm-shards/" + dc.Shards[1].Object + " (0 of 1 chunks)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("commit of a torn shard: %v, want %q", err, want)
+	}
+
+	zero := time.Duration(0)
+	if res := gcNow(t, cl, &zero); res.Partials != 1 || res.Removed != 3 {
+		t.Fatalf("gc --grace 0: %+v", res)
+	}
+	if ps, err := st.Partials(ctx, proto.BucketShards); err != nil || len(ps) != 0 {
+		t.Fatalf("partials after gc: %+v %v", ps, err)
 	}
 }

@@ -22,6 +22,9 @@ type GCResult struct {
 	// Removed and Bytes count the blobs deleted and their size.
 	Removed int   `json:"removed"`
 	Bytes   int64 `json:"bytes"`
+	// Partials counts uploads that never finished (their process died
+	// midway) whose chunks were deleted; Bytes does not include them.
+	Partials int `json:"partials"`
 	// Referenced counts the blobs kept because committed state names them.
 	Referenced int `json:"referenced"`
 	// Young counts unreferenced blobs kept because they are younger than
