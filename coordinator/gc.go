@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -41,19 +42,37 @@ func (c *Coordinator) applyBlobs(ctx context.Context, t msgType, v any, refs []p
 	return c.apply(t, v)
 }
 
+// statConcurrency bounds the Stat calls in flight for one commit: an ALS
+// pass names a factor shard per shard, and each Stat is two round trips.
+const statConcurrency = 8
+
 // statNew checks the refs committed state does not name yet; the caller
 // holds blobMu.
 func (c *Coordinator) statNew(ctx context.Context, refs []proto.BlobRef) error {
-	var known map[string]map[string]bool
+	if len(refs) == 0 {
+		return nil
+	}
+	known := c.fsm.Referenced()
+	var todo []proto.BlobRef
 	for _, r := range refs {
-		if known == nil {
-			known = c.fsm.Referenced()
+		if !known[r.Bucket][r.Object] {
+			todo = append(todo, r)
 		}
-		if known[r.Bucket][r.Object] {
-			continue
-		}
-		err := c.store.Stat(ctx, r)
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrChecksum) {
+	}
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, statConcurrency)
+	var wg sync.WaitGroup
+	for i, r := range todo {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = c.store.Stat(ctx, r)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrChecksum) || errors.Is(err, store.ErrIncomplete) {
 			return fmt.Errorf("%w: %w", ErrBlobMissing, err)
 		}
 		if err != nil {
