@@ -243,7 +243,8 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 	if ra, ok := alg.(refsAlgo); ok {
 		refs = ra.Refs()
 	}
-	if _, err := c.applyBlobs(ctx, msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref, Refs: refs}, append([]proto.BlobRef{ref}, refs...)); err != nil {
+	// No blob to check: a running job's blobs are not collected (gc.go).
+	if _, err := c.applyBlobs(ctx, msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref, Refs: refs}, nil); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return ref, err
 		}

@@ -31,8 +31,11 @@ var ErrBlobMissing = errors.New("coordinator: blob missing")
 // long collection lets commits through.
 const sweepBatch = 128
 
-// applyBlobs commits an entry that names refs, after checking that the store
-// holds every one of them that committed state does not name yet.
+// applyBlobs commits an entry under blobMu, after checking that the store
+// holds every one of refs that committed state does not name yet. A job's
+// own blobs are not collected while it runs (their names carry its id), so
+// its pass commits, which name a factor or output shard per shard, check
+// none, and its last commit checks the model blob.
 func (c *Coordinator) applyBlobs(ctx context.Context, t msgType, v any, refs []proto.BlobRef) (string, error) {
 	c.blobMu.Lock()
 	defer c.blobMu.Unlock()
@@ -42,8 +45,8 @@ func (c *Coordinator) applyBlobs(ctx context.Context, t msgType, v any, refs []p
 	return c.apply(t, v)
 }
 
-// statConcurrency bounds the Stat calls in flight for one commit: an ALS
-// pass names a factor shard per shard, and each Stat is two round trips.
+// statConcurrency bounds the Stat calls in flight for one commit: each is
+// two round trips (meta data, then chunk count).
 const statConcurrency = 8
 
 // statNew checks the refs committed state does not name yet; the caller
@@ -117,7 +120,7 @@ func (c *Coordinator) collect(ctx context.Context, grace time.Duration) proto.GC
 			c.sweep(ctx, bucket, cands[:n], &res)
 			cands = cands[n:]
 		}
-		c.sweepPartials(ctx, bucket, cutoff, &res)
+		c.sweepPartials(ctx, bucket, min(cutoff, time.Now().Add(-c.cfg.GCPartialAge).UnixNano()), &res)
 	}
 	if res.Removed > 0 || res.Partials > 0 || res.Failed > 0 {
 		c.log.Info("gc: removed unreferenced blobs", "count", res.Removed, "bytes", res.Bytes, "partial_uploads", res.Partials,
@@ -155,10 +158,11 @@ func (c *Coordinator) sweep(ctx context.Context, bucket string, objs []store.Obj
 }
 
 // sweepPartials deletes the chunks of uploads that never finished, older
-// than the cutoff. Under blobMu no commit can name an object completed since
-// the partials were listed: the store re-lists before it purges, and a meta
-// message that lands after its chunks were purged makes an object that
-// fails Stat, so its commit fails.
+// than the cutoff (never younger than cfg.GCPartialAge, so that no upload in
+// progress is torn). Under blobMu no commit can name an object completed
+// since the partials were listed: the store re-lists before it purges; and
+// should a meta message land after its chunks were purged, the object fails
+// Stat, so an import's commit of it fails.
 func (c *Coordinator) sweepPartials(ctx context.Context, bucket string, cutoff int64, res *proto.GCResult) {
 	ps, err := c.store.Partials(ctx, bucket)
 	if err != nil {

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/devcluster"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -92,6 +94,20 @@ func TestGCThenCommitFailsCleanly(t *testing.T) {
 	}
 	if res := gcNow(t, cl, &zero); res.Removed != 0 || res.Referenced != 3 {
 		t.Fatalf("gc after the commit: %+v", res)
+	}
+
+	// The chunks of an upload that died midway are kept, whatever the grace,
+	// until they have been left alone for GCPartialAge (10m): an upload in
+	// progress is never torn.
+	js, err := jetstream.New(cl.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "$O."+proto.BucketShards+".C.inflight", []byte("chunk")); err != nil {
+		t.Fatal(err)
+	}
+	if res := gcNow(t, cl, &zero); res.Partials != 0 || res.Young != 1 {
+		t.Fatalf("gc --grace 0 with an upload's fresh chunks: %+v", res)
 	}
 
 	neg := -time.Second
@@ -179,10 +195,16 @@ func TestImportsRacingGC(t *testing.T) {
 // TestPartialUploads: chunks of an upload that died before its meta data are
 // collected, and an object whose chunks are gone fails Stat and its commit.
 func TestPartialUploads(t *testing.T) {
-	c := startCluster(t, t.TempDir(), 1)
+	ctx := context.Background()
+	c, err := devcluster.Start(ctx, devcluster.Config{
+		DataDir: t.TempDir(), Workers: 1, NATSListen: "127.0.0.1:0", Logger: testLogger(t),
+		Coordinator: func(cfg *coordinator.Config) { cfg.FastRaft, cfg.GCPartialAge = true, 0 },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c.Close()
 	cl := dial(t, c)
-	ctx := context.Background()
 	st, err := store.Open(ctx, cl.Conn(), 1)
 	if err != nil {
 		t.Fatal(err)
