@@ -36,6 +36,7 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIRemoveVoter:   c.apiRemoveVoter,
 		proto.APIScoresList:    c.apiScoresList,
 		proto.APIScoresShow:    c.apiScoresShow,
+		proto.APIGC:            c.apiGC,
 	}
 	for verb, h := range c.scheduleHandlers() {
 		hs[verb] = h
@@ -175,6 +176,8 @@ func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage
 	if err := c.checkWrite(&dc, "--replace"); err != nil {
 		return nil, err
 	}
+	c.blobMu.Lock() // no collection between the shards' check and the commit (gc.go)
+	defer c.blobMu.Unlock()
 	if err := c.checkDatasetCommit(ctx, &dc); err != nil {
 		return nil, err
 	}
