@@ -39,6 +39,9 @@ func (c *Coordinator) handlers() map[string]handler {
 	for verb, h := range c.scheduleHandlers() {
 		hs[verb] = h
 	}
+	for verb, h := range c.eraseHandlers() {
+		hs[verb] = h
+	}
 	return hs
 }
 
@@ -329,7 +332,7 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 	if err != nil {
 		return nil, err
 	}
-	detail := proto.ModelDetail{Model: *m}
+	detail := proto.ModelDetail{Model: *m, Retrain: c.fsm.Retrain(m.ID)}
 	switch m.Kind {
 	case "kmeans":
 		km, err := c.loadKMeansModel(ctx, m.Blob)

@@ -127,6 +127,9 @@ type state struct {
 	// Schedules holds every schedule and its history, by name.
 	Schedules    map[string]*proto.Schedule `json:"schedules,omitempty"`
 	NextSchedule int                        `json:"next_schedule,omitempty"`
+
+	// Erasure is the erasure salt and log (erase_fsm.go).
+	Erasure erasureState `json:"erasure,omitzero"`
 }
 
 // WorkerSeen records a worker the cluster has ever seen.
@@ -207,6 +210,8 @@ func (f *FSM) dispatch(t msgType, ignorable bool, buf []byte) (applyResult, stri
 	case msgScheduleCreate, msgScheduleDelete, msgSchedulePause, msgScheduleStart,
 		msgScheduleSkip, msgScheduleRetry, msgScheduleAttempt, msgScheduleFinish:
 		return f.dispatchSchedule(t, buf), ""
+	case msgEraseSalt, msgEraseDataset, msgEraseScores, msgEraseRecord:
+		return f.dispatchErase(t, buf), ""
 	}
 	if ignorable {
 		return applyResult{}, ""
