@@ -79,13 +79,17 @@ func (f *FSM) applyEraseSalt(buf []byte) applyResult {
 
 // swapShards returns a copy of shards with the swaps made. Each swap must
 // name the object the shard refers to now, so a swap computed from a
-// version another erasure has since rewritten is refused, not lost.
+// version another erasure has since rewritten is refused, not lost; a swap
+// already made (a retried commit) is made once.
 func swapShards(shards []proto.ShardRef, swaps []proto.ShardSwap, what string) ([]proto.ShardRef, error) {
 	out := append([]proto.ShardRef(nil), shards...)
 	for _, s := range swaps {
 		i := s.New.Index
 		if i < 0 || i >= len(out) {
 			return nil, fmt.Errorf("%w: %s has no shard %d", ErrConflict, what, i)
+		}
+		if out[i] == s.New {
+			continue // a retried commit of this swap
 		}
 		if out[i].Object != s.Old {
 			return nil, fmt.Errorf("%w: %s shard %d is %s, not %s (changed since it was read)", ErrConflict, what, i, out[i].Object, s.Old)

@@ -52,6 +52,7 @@ func newModelShow() *cobra.Command {
 				default:
 					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
 				}
+				printRetrain(os.Stdout, d.Retrain)
 				return nil
 			})
 		},
