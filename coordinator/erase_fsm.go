@@ -121,6 +121,9 @@ func (f *FSM) applyEraseDataset(buf []byte) applyResult {
 	}
 	v := &ds.Versions[e.Version-1]
 	what := e.Dataset + "@" + strconv.Itoa(e.Version)
+	if job := f.jobOn(e.Dataset, e.Version); job != "" {
+		return applyResult{Err: fmt.Errorf("%w: %s is read by %s, which has not ended; wait for it or cancel it, then erase again", ErrConflict, what, job)}
+	}
 	shards, err := swapShards(v.Shards, e.Shards, what)
 	if err != nil {
 		return applyResult{Err: err}
@@ -142,6 +145,21 @@ func (f *FSM) applyEraseDataset(buf []byte) applyResult {
 	}
 	f.st.Erasure.Versions[what] = e.Time
 	return applyResult{ID: what}
+}
+
+// jobOn names a job that has not ended and reads the dataset version: a
+// job reads the shards the version had when it started, so swapping them
+// under it would let it write the erased customers into its output, or
+// fail when the old shards are collected. The lowest such job id, or "".
+func (f *FSM) jobOn(dataset string, version int) string {
+	best := ""
+	for id, j := range f.st.Jobs {
+		if !j.Terminal() && j.Spec.Dataset == dataset && j.Spec.DatasetVersion == version &&
+			(best == "" || jobNum(id) < jobNum(best)) {
+			best = id
+		}
+	}
+	return best
 }
 
 func (f *FSM) applyEraseScores(buf []byte) applyResult {

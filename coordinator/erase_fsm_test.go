@@ -76,6 +76,12 @@ func TestFSMEraseDatasetSwapsShards(t *testing.T) {
 	if r := apply(t, f, msgEraseDataset, bad); !errors.Is(r.Err, ErrNotFound) {
 		t.Fatalf("unknown dataset: %v", r.Err)
 	}
+	running := apply(t, f, msgJobSubmit, entryJobSubmit{Spec: proto.JobSpec{Algo: "score", Dataset: "c", DatasetVersion: 1}, Time: t0})
+	if r := apply(t, f, msgEraseDataset, swap); !errors.Is(r.Err, ErrConflict) ||
+		r.Err.Error() != "coordinator: conflict: c@1 is read by job-2, which has not ended; wait for it or cancel it, then erase again" {
+		t.Fatalf("a swap under a job: %v", r.Err)
+	}
+	apply(t, f, msgJobCancel, entryJobCancel{ID: running.ID, Time: t0})
 	if f.Retrain(before) != nil {
 		t.Fatal("a refused erasure marked a model for retraining")
 	}
