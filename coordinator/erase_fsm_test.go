@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -231,4 +232,41 @@ func TestKeyHashIsSaltedHMAC(t *testing.T) {
 	if keyHash("a", "k") == keyHash("b", "k") {
 		t.Fatal("the hash does not depend on the salt")
 	}
+}
+
+// FuzzEraseApply applies arbitrary erasure entries to a state with a
+// dataset, a score set and a model: an error or a state that snapshots,
+// never a panic.
+func FuzzEraseApply(f *testing.F) {
+	for _, e := range []struct {
+		typ msgType
+		v   any
+	}{
+		{msgEraseSalt, entryEraseSalt{Salt: "s"}},
+		{msgEraseDataset, entryEraseDataset{EraseDataset: proto.EraseDataset{Dataset: "c", Version: 1, Rows: 2,
+			Shards: []proto.ShardSwap{{Old: "c/1", New: proto.ShardRef{Index: 1, Object: "n", Rows: 1}}}}}},
+		{msgEraseScores, entryEraseScores{EraseScores: proto.EraseScores{Name: "seg", Version: 1, Rows: 2,
+			Shards: []proto.ShardSwap{{Old: "s/0", New: proto.ShardRef{Index: 0, Object: "n"}}}}}},
+		{msgEraseRecord, entryEraseRecord{Keys: []proto.ErasedKey{{Hash: keyHash("s", "k")}}}},
+	} {
+		b, _ := encodeEntry(e.typ, e.v)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		if typ := msgType(data[0]) &^ ignoreUnknownFlag; typ < msgEraseSalt || typ > msgEraseRecord {
+			return
+		}
+		fsm := NewFSM()
+		commitDataset(t, fsm, "c")
+		scoreSet(t, fsm, "seg")
+		trainedModel(t, fsm, "c", t0)
+		fsm.Apply(&raft.Log{Type: raft.LogCommand, Data: data})
+		if _, err := fsm.Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+		fsm.Retrains()
+	})
 }

@@ -41,6 +41,18 @@ func FilterRows(r io.ReaderAt, size int64, w io.Writer, column string, drop func
 	if err != nil {
 		return res, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	if err := checkPages(f, r, size); err != nil {
+		return res, err
+	}
+	if f.NumRows() < 0 {
+		return res, fmt.Errorf("%w: negative row count", ErrCorrupt)
+	}
+	// Every shard file is flat: one value of every column per row.
+	for _, fl := range f.Schema().Fields() {
+		if !fl.Leaf() || fl.Repeated() {
+			return res, fmt.Errorf("%w: column %q is not a flat column", ErrCorrupt, fl.Name())
+		}
+	}
 	leaf, ok := f.Schema().Lookup(column)
 	if !ok || leaf.Node.Type().Kind() != parquet.ByteArray || !leaf.Node.Required() {
 		return res, fmt.Errorf("%w: no required string column %q", ErrCorrupt, column)

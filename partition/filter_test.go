@@ -103,3 +103,29 @@ func TestFilterRowsRejects(t *testing.T) {
 		t.Fatalf("filter of a truncated file: %v", err)
 	}
 }
+
+// FuzzFilterRows feeds FilterRows arbitrary bytes: an error wrapping
+// ErrCorrupt or a copy that ReadShard reads, never a panic.
+func FuzzFilterRows(f *testing.F) {
+	res := mustSplit(f, "c.csv", "id,v\na,1\nb,2\nc,\n", Options{Key: "id", Shards: 1})
+	b, err := os.ReadFile(res.Shards[0].Path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(b[:len(b)-9])
+	f.Add([]byte("PAR1PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out bytes.Buffer
+		fr, err := FilterRows(bytes.NewReader(data), int64(len(data)), &out, "id", func(k string) bool { return k == "b" })
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("an error not wrapping ErrCorrupt: %v", err)
+			}
+			return
+		}
+		if fr.Size != int64(out.Len()) {
+			t.Fatalf("FilterRows says %d bytes, wrote %d", fr.Size, out.Len())
+		}
+	})
+}
