@@ -54,6 +54,8 @@ fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./algo/als -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/quantile -run '^$$' -fuzz FuzzJob -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/rfm -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./partition -run '^$$' -fuzz FuzzFilterRows -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./coordinator -run '^$$' -fuzz FuzzEraseApply -fuzztime $${FUZZTIME:-30s}
 
 .PHONY: bench
 bench: build ## benchmarks, one JSON line per measurement (installs the scikit-learn reference from Debian)
