@@ -179,7 +179,6 @@ func (e *eraser) targets(n int) []int {
 // rewritten is one shard rewritten without the erased rows and stored.
 type rewritten struct {
 	swap    proto.ShardSwap
-	data    []byte
 	removed int64
 }
 
@@ -219,7 +218,7 @@ func (e *eraser) put(ctx context.Context, old proto.ShardRef, name string, data 
 	if ref.SHA256 != sha || ref.Size != int64(len(data)) {
 		return nil, fmt.Errorf("client: shard %d changed while it was stored", old.Index)
 	}
-	return &rewritten{data: data, removed: removed, swap: proto.ShardSwap{Old: old.Object,
+	return &rewritten{removed: removed, swap: proto.ShardSwap{Old: old.Object,
 		New: proto.ShardRef{Index: old.Index, Object: name, Size: ref.Size, SHA256: ref.SHA256, Rows: rows}}}, nil
 }
 
@@ -296,20 +295,19 @@ func (e *eraser) dataset(ctx context.Context, ds *proto.Dataset, v *proto.Datase
 	return t, nil
 }
 
-// layoutBytes calls fn with every shard of a layout in shard order: the
-// rewritten copy where there is one, else the stored shard, verified.
+// layoutBytes calls fn with every shard of a layout in shard order, read
+// from the store and verified: the rewritten copy where there is one (read
+// back rather than kept, so that one shard at a time is in memory), else
+// the stored shard.
 func (e *eraser) layoutBytes(ctx context.Context, shards []proto.ShardRef, rw []*rewritten, fn func(i int, b []byte) error) error {
-	byIndex := make(map[int][]byte, len(rw))
+	refs := append([]proto.ShardRef(nil), shards...)
 	for _, r := range rw {
-		byIndex[r.swap.New.Index] = r.data
+		refs[r.swap.New.Index] = r.swap.New
 	}
-	for i, ref := range shards {
-		b, ok := byIndex[i]
-		if !ok {
-			var err error
-			if b, err = shardBytes(ctx, e.st, ref); err != nil {
-				return err
-			}
+	for i, ref := range refs {
+		b, err := shardBytes(ctx, e.st, ref)
+		if err != nil {
+			return err
 		}
 		if err := fn(i, b); err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)

@@ -34,7 +34,6 @@ func (e *eraser) scores(ctx context.Context, ss *proto.ScoreSet) (t *proto.Erase
 		}
 	}()
 	what := fmt.Sprintf("score set %s version %d", ss.Name, ss.Version)
-	tables := map[int]*scoreset.Table{}
 	removedKeys := map[string]bool{}
 	var rw []*rewritten
 	for _, i := range e.targets(len(ss.Shards)) {
@@ -61,7 +60,6 @@ func (e *eraser) scores(ctx context.Context, ss *proto.ScoreSet) (t *proto.Erase
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		tables[i] = kept
 		rw = append(rw, r)
 	}
 	if len(rw) == 0 {
@@ -73,17 +71,21 @@ func (e *eraser) scores(ctx context.Context, ss *proto.ScoreSet) (t *proto.Erase
 		swap.Shards = append(swap.Shards, r.swap)
 		t.Rows += r.removed
 	}
+	// The summary is recomputed from every shard, the rewritten ones read
+	// back, one shard in memory at a time.
+	refs := append([]proto.ShardRef(nil), ss.Shards...)
+	for _, r := range rw {
+		refs[r.swap.New.Index] = r.swap.New
+	}
 	sum := newScoreSummary(ss)
-	for i, ref := range ss.Shards {
-		tab := tables[i]
-		if tab == nil {
-			b, err := shardBytes(ctx, e.st, ref)
-			if err != nil {
-				return nil, err
-			}
-			if tab, err = scoreset.Decode(b, ss.Key, cols); err != nil {
-				return nil, fmt.Errorf("%s shard %d: %w", what, i, err)
-			}
+	for i, ref := range refs {
+		b, err := shardBytes(ctx, e.st, ref)
+		if err != nil {
+			return nil, err
+		}
+		tab, err := scoreset.Decode(b, ss.Key, cols)
+		if err != nil {
+			return nil, fmt.Errorf("%s shard %d: %w", what, i, err)
 		}
 		swap.Rows += int64(tab.Rows())
 		if err := sum.add(tab); err != nil {
