@@ -25,6 +25,7 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIDatasetCommit: c.apiDatasetCommit,
 		proto.APIDatasetList:   c.apiDatasetList,
 		proto.APIDatasetShow:   c.apiDatasetShow,
+		proto.APIDatasetCheck:  c.apiDatasetCheck,
 		proto.APIJobSubmit:     c.apiJobSubmit,
 		proto.APIJobList:       c.apiJobList,
 		proto.APIJobStatus:     c.apiJobStatus,
@@ -40,6 +41,9 @@ func (c *Coordinator) handlers() map[string]handler {
 		hs[verb] = h
 	}
 	for verb, h := range c.eraseHandlers() {
+		hs[verb] = h
+	}
+	for verb, h := range c.lifecycleHandlers() {
 		hs[verb] = h
 	}
 	return hs
@@ -135,6 +139,8 @@ func errorCode(err error) string {
 		return "not_found"
 	case errors.Is(err, ErrConflict):
 		return "conflict"
+	case errors.Is(err, ErrInUse):
+		return "in_use"
 	case errors.Is(err, ErrInvalid):
 		return "invalid"
 	case errors.Is(err, ErrNotLeader):
@@ -168,6 +174,9 @@ func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage
 	}
 	if !ValidName(dc.Name) {
 		return nil, fmt.Errorf("%w: dataset name %q (letters, digits, _ . -)", ErrInvalid, dc.Name)
+	}
+	if err := c.checkWrite(&dc, "--replace"); err != nil {
+		return nil, err
 	}
 	if err := c.checkDatasetCommit(ctx, &dc); err != nil {
 		return nil, err
@@ -233,9 +242,12 @@ func (c *Coordinator) apiDatasetShow(_ context.Context, body json.RawMessage) (a
 	return c.fsm.Dataset(n.Name)
 }
 
-func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any, error) {
+func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (any, error) {
 	spec, err := parse[proto.JobSpec](body)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkParams(&spec); err != nil {
 		return nil, err
 	}
 	ds, err := c.fsm.Dataset(spec.Dataset)
@@ -245,10 +257,11 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 	if spec.DatasetVersion == 0 {
 		spec.DatasetVersion = ds.Latest().Version
 	}
-	if spec.DatasetVersion < 1 || spec.DatasetVersion > len(ds.Versions) {
+	vp := ds.Version(spec.DatasetVersion)
+	if vp == nil {
 		return nil, fmt.Errorf("%w: dataset %s has no version %d", ErrNotFound, ds.Name, spec.DatasetVersion)
 	}
-	ver := ds.Versions[spec.DatasetVersion-1]
+	ver := *vp
 	if want := algoKind(spec.Algo); want != "" && ds.Kind != want {
 		return nil, fmt.Errorf("%w: %s needs a %s dataset; %s is %s", ErrInvalid, spec.Algo, want, ds.Name, ds.Kind)
 	}
@@ -265,6 +278,9 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		if err := c.checkScore(&spec, ds, &ver); err != nil {
 			return nil, err
 		}
+		if err := c.checkScoreColumns(ctx, &spec, &ver); err != nil {
+			return nil, err
+		}
 	case "kmeans":
 		if err := checkKMeans(&spec, &ver); err != nil {
 			return nil, err
@@ -275,6 +291,9 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
+	}
+	if err := checkColumns(&spec, &ver); err != nil {
+		return nil, err
 	}
 	id, err := c.apply(msgJobSubmit, entryJobSubmit{Spec: spec, Time: time.Now().UTC()})
 	if err != nil {

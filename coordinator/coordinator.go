@@ -159,8 +159,8 @@ func (c *Coordinator) onJobChange(id string) {
 	cancel := c.running[id]
 	c.mu.Unlock()
 	if cancel != nil {
-		// The driver re-reads the job; a cancelled job stops at once.
-		if j, err := c.fsm.Job(id); err == nil && j.State == proto.JobCancelled {
+		// The driver re-reads the job; a cancelled or deleted job stops at once.
+		if j, err := c.fsm.Job(id); err != nil || j.State == proto.JobCancelled {
 			cancel()
 		}
 	}
@@ -209,10 +209,12 @@ func (c *Coordinator) leaderLoop() {
 			cur = &term{cancel: cancel, done: make(chan struct{})}
 			go func(done chan struct{}) {
 				defer close(done)
-				schedules := make(chan struct{})
+				schedules, retain := make(chan struct{}), make(chan struct{})
 				go func() { defer close(schedules); c.runSchedules(ctx) }()
+				go func() { defer close(retain); c.retainLoop(ctx) }()
 				c.schedule(ctx)
 				<-schedules
+				<-retain
 			}(cur.done)
 		case !leading && cur != nil:
 			c.log.Info("no longer leading")

@@ -16,6 +16,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 )
 
 func testLog(t *testing.T) *slog.Logger {
@@ -322,6 +323,8 @@ func TestNoSpeculationBeforeMostShardsAreDone(t *testing.T) {
 	}
 	spec := speculation{After: 0.75, Factor: 3, Floor: 10 * time.Millisecond}
 	r := f.run(t, shards, spec)
+	checks := make(chan time.Time, 1)
+	r.checked = checks
 	type result struct {
 		retries int
 		err     error
@@ -331,15 +334,18 @@ func TestNoSpeculationBeforeMostShardsAreDone(t *testing.T) {
 		_, retries, err := r.run(context.Background())
 		res <- result{retries, err}
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for f.total() < shards {
-		if time.Now().After(deadline) {
-			t.Fatal("the pass never sent its steps")
+	testutil.WaitFor(t, 5*time.Second, time.Millisecond, func() error {
+		if n := f.total(); n < shards {
+			return fmt.Errorf("the pass sent %d of its %d steps", n, shards)
 		}
-		time.Sleep(time.Millisecond)
+		return nil
+	})
+	// A negative check on the pass's own clock: wait for a straggler check
+	// made 20 floors after every step went out.
+	sent := time.Now()
+	for now := sent; now.Sub(sent) < 20*spec.Floor; {
+		now = testutil.WaitEvent(t, checks, 5*time.Second, "straggler check")
 	}
-	// A negative check: give the pass many straggler checks' worth of time.
-	time.Sleep(20 * spec.Floor)
 	if n := f.total(); n != shards {
 		t.Fatalf("%d steps sent with only 5 of 8 shards done; want no speculative copy", n)
 	}

@@ -99,7 +99,8 @@ func (c *Coordinator) drive(ctx context.Context, id string) {
 		err = fmt.Errorf("gave up after %d transient failures in a row: %w", n, te.err)
 	}
 	c.log.Error("job failed", "job", id, "err", err)
-	if _, aerr := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobFailed, Reason: err.Error(), Time: time.Now().UTC()}); aerr != nil {
+	if _, aerr := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobFailed, Reason: err.Error(), Time: time.Now().UTC(),
+		Permanent: permanentFailure(err)}); aerr != nil {
 		c.log.Warn("could not record job failure", "job", id, "err", aerr)
 		return
 	}
@@ -154,10 +155,10 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if j.Spec.DatasetVersion < 1 || j.Spec.DatasetVersion > len(ds.Versions) {
+	ver := ds.Version(j.Spec.DatasetVersion)
+	if ver == nil {
 		return fmt.Errorf("%w: dataset %s version %d", ErrNotFound, ds.Name, j.Spec.DatasetVersion)
 	}
-	ver := &ds.Versions[j.Spec.DatasetVersion-1]
 	alg, err := c.newJobAlgo(id, j.Spec, ver)
 	if err != nil {
 		return err

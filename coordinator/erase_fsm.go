@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -116,10 +115,10 @@ func (f *FSM) applyEraseDataset(buf []byte) applyResult {
 	if ds == nil {
 		return applyResult{Err: fmt.Errorf("%w: dataset %q", ErrNotFound, e.Dataset)}
 	}
-	if e.Version < 1 || e.Version > len(ds.Versions) {
+	v := ds.Version(e.Version)
+	if v == nil {
 		return applyResult{Err: fmt.Errorf("%w: dataset %s has no version %d", ErrNotFound, e.Dataset, e.Version)}
 	}
-	v := &ds.Versions[e.Version-1]
 	what := e.Dataset + "@" + strconv.Itoa(e.Version)
 	if job := f.jobOn(e.Dataset, e.Version); job != "" {
 		return applyResult{Err: fmt.Errorf("%w: %s is read by %s, which has not ended; wait for it or cancel it, then erase again", ErrConflict, what, job)}
@@ -167,11 +166,10 @@ func (f *FSM) applyEraseScores(buf []byte) applyResult {
 	if err != nil {
 		return applyResult{Err: err}
 	}
-	vs := f.st.Scores[e.Name]
-	if e.Version < 1 || e.Version > len(vs) {
+	ss := scoreVersion(f.st.Scores[e.Name], e.Version)
+	if ss == nil {
 		return applyResult{Err: fmt.Errorf("%w: score set %s has no version %d", ErrNotFound, e.Name, e.Version)}
 	}
-	ss := vs[e.Version-1]
 	what := "score set " + e.Name + "@" + strconv.Itoa(e.Version)
 	shards, err := swapShards(ss.Shards, e.Shards, what)
 	if err != nil {
@@ -275,9 +273,4 @@ func (f *FSM) Retrains() []proto.Retrain {
 	}
 	sort.Slice(out, func(i, j int) bool { return modelNum(out[i].Model) < modelNum(out[j].Model) })
 	return out
-}
-
-func modelNum(id string) int {
-	n, _ := strconv.Atoi(strings.TrimPrefix(id, "model-"))
-	return n
 }

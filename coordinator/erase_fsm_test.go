@@ -270,3 +270,27 @@ func FuzzEraseApply(f *testing.F) {
 		fsm.Retrains()
 	})
 }
+
+// TestFSMEraseFindsVersionsByNumber swaps a version after an older one was
+// deleted: versions are found by number, and a deleted one is not found.
+func TestFSMEraseFindsVersionsByNumber(t *testing.T) {
+	f := NewFSM()
+	commitDataset(t, f, "c")
+	commitDataset(t, f, "c")
+	if r := apply(t, f, msgDatasetDelete, entryDelete{Delete: proto.Delete{Name: "c", Version: 1}, Time: t0}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	swap := entryEraseDataset{Time: t0, EraseDataset: proto.EraseDataset{Dataset: "c", Version: 2, Rows: 2,
+		Shards: []proto.ShardSwap{{Old: "c/1", New: proto.ShardRef{Index: 1, Object: "c/1x", Rows: 1}}}}}
+	if r := apply(t, f, msgEraseDataset, swap); r.Err != nil || r.ID != "c@2" {
+		t.Fatalf("swap of version 2: %+v", r)
+	}
+	ds, _ := f.Dataset("c")
+	if len(ds.Versions) != 1 || ds.Versions[0].Version != 2 || ds.Versions[0].Shards[1].Object != "c/1x" {
+		t.Fatalf("dataset after the swap: %+v", ds.Versions)
+	}
+	swap.Version = 1
+	if r := apply(t, f, msgEraseDataset, swap); !errors.Is(r.Err, ErrNotFound) || r.Err.Error() != "coordinator: not found: dataset c has no version 1" {
+		t.Fatalf("swap of a deleted version: %v", r.Err)
+	}
+}

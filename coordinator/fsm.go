@@ -35,6 +35,14 @@ const (
 	msgScheduleRetry   msgType = 13
 	msgScheduleAttempt msgType = 14
 	msgScheduleFinish  msgType = 15
+
+	// Deletion and retention (lifecycle_fsm.go).
+	msgDatasetDelete msgType = 16
+	msgScoresDelete  msgType = 17
+	msgModelDelete   msgType = 18
+	msgJobDelete     msgType = 19
+	msgRetain        msgType = 20
+	msgRetentionDrop msgType = 21
 )
 
 // ignoreUnknownFlag marks an entry an older node may skip if it does not
@@ -96,6 +104,8 @@ type entryJobFinish struct {
 	// Scores is the score set version a succeeded scoring job creates.
 	Scores *proto.ScoreSet `json:"scores,omitempty"`
 	Time   time.Time       `json:"time"`
+	// Permanent marks a failure that running the job again cannot change.
+	Permanent bool `json:"permanent,omitempty"`
 }
 
 type entryJobCancel struct {
@@ -130,6 +140,8 @@ type state struct {
 
 	// Erasure is the erasure salt and log (erase_fsm.go).
 	Erasure erasureState `json:"erasure,omitzero"`
+	// Life holds retention settings and what deletions must remember.
+	Life *lifeState `json:"lifecycle,omitempty"`
 }
 
 // WorkerSeen records a worker the cluster has ever seen.
@@ -163,6 +175,8 @@ type FSM struct {
 	st *state
 	// notify, if set, is told about changed jobs after Apply; it must not block.
 	notify func(jobID string)
+	// notices are further jobs an entry changed, told to notify after Apply.
+	notices []string
 }
 
 // NewFSM returns an empty FSM.
@@ -172,6 +186,8 @@ func NewFSM() *FSM { return &FSM{st: newState()} }
 type applyResult struct {
 	ID  string
 	Err error
+	// Out is what an entry reports beyond an id (a deletion's report).
+	Out any
 }
 
 // Apply applies one log entry.
@@ -182,10 +198,16 @@ func (f *FSM) Apply(l *raft.Log) any {
 	t, buf := msgType(l.Data[0]), l.Data[1:]
 	f.mu.Lock()
 	res, job := f.dispatch(t&^ignoreUnknownFlag, t&ignoreUnknownFlag != 0, buf)
-	notify := f.notify
+	notify, more := f.notify, f.notices
+	f.notices = nil
 	f.mu.Unlock()
-	if notify != nil && job != "" {
-		notify(job)
+	if notify != nil {
+		if job != "" {
+			notify(job)
+		}
+		for _, id := range more {
+			notify(id)
+		}
 	}
 	return res
 }
@@ -212,6 +234,8 @@ func (f *FSM) dispatch(t msgType, ignorable bool, buf []byte) (applyResult, stri
 		return f.dispatchSchedule(t, buf), ""
 	case msgEraseSalt, msgEraseDataset, msgEraseScores, msgEraseRecord:
 		return f.dispatchErase(t, buf), ""
+	case msgDatasetDelete, msgScoresDelete, msgModelDelete, msgJobDelete, msgRetain, msgRetentionDrop:
+		return f.dispatchLifecycle(t, buf), ""
 	}
 	if ignorable {
 		return applyResult{}, ""
@@ -256,11 +280,12 @@ func (f *FSM) addVersion(e proto.DatasetCommit, at time.Time) (*proto.DatasetVer
 	if ds == nil {
 		ds = &proto.Dataset{Name: e.Name, Kind: e.Kind}
 		f.st.Datasets[e.Name] = ds
-	} else if ds.Kind != e.Kind {
+	} else if ds.Kind != e.Kind && !e.Replace {
 		return nil, fmt.Errorf("%w: dataset %q is of kind %s, not %s", ErrConflict, e.Name, ds.Kind, e.Kind)
 	}
+	ds.Kind = e.Kind
 	v := proto.DatasetVersion{
-		Version: len(ds.Versions) + 1, Created: at, Source: e.Source, Rows: e.Rows,
+		Version: f.nextVersion(f.life().DatasetSeq, e.Name, ds.VersionNumbers()), Created: at, Source: e.Source, Rows: e.Rows,
 		Key: e.Key, Columns: e.Columns, Shards: e.Shards, ItemShards: e.ItemShards,
 		Interactions: e.Interactions, Transactions: e.Transactions,
 	}
@@ -351,7 +376,7 @@ func (f *FSM) applyJobFinish(buf []byte) (applyResult, string) {
 		switch {
 		case e.Scores != nil:
 			ss := *e.Scores
-			ss.Version = len(f.st.Scores[ss.Name]) + 1
+			ss.Version = f.nextVersion(f.life().ScoresSeq, ss.Name, scoreVersions(f.st.Scores[ss.Name]))
 			ss.Job, ss.Created = j.ID, e.Time
 			f.st.Scores[ss.Name] = append(f.st.Scores[ss.Name], &ss)
 			j.Output = ss.Name + ":" + strconv.Itoa(ss.Version)
@@ -374,6 +399,7 @@ func (f *FSM) applyJobFinish(buf []byte) (applyResult, string) {
 		return applyResult{Err: fmt.Errorf("%w: job %s cannot finish as %q", ErrConflict, e.ID, e.State)}, ""
 	}
 	j.State, j.Reason, j.Finished = e.State, e.Reason, e.Time
+	j.Permanent = e.Permanent
 	j.Refs = nil // a succeeded model holds its own refs
 	if j.Output != "" {
 		return applyResult{ID: j.Output}, e.ID
@@ -434,7 +460,7 @@ func (f *FSM) Dataset(name string) (*proto.Dataset, error) {
 	if ds == nil {
 		return nil, fmt.Errorf("%w: dataset %q", ErrNotFound, name)
 	}
-	return clone(ds), nil
+	return f.sizedDataset(clone(ds)), nil
 }
 
 // Datasets lists datasets by name.
@@ -443,7 +469,7 @@ func (f *FSM) Datasets() []*proto.Dataset {
 	defer f.mu.RUnlock()
 	out := make([]*proto.Dataset, 0, len(f.st.Datasets))
 	for _, ds := range f.st.Datasets {
-		out = append(out, clone(ds))
+		out = append(out, f.sizedDataset(clone(ds)))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -485,7 +511,9 @@ func (f *FSM) Model(id string) (*proto.Model, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: model %s", ErrNotFound, id)
 	}
-	return clone(m), nil
+	m = clone(m)
+	m.Bytes = m.Size()
+	return m, nil
 }
 
 // ScoreSets lists the latest version of every score set, by name.
@@ -494,7 +522,7 @@ func (f *FSM) ScoreSets() []*proto.ScoreSet {
 	defer f.mu.RUnlock()
 	out := make([]*proto.ScoreSet, 0, len(f.st.Scores))
 	for _, vs := range f.st.Scores {
-		out = append(out, clone(vs[len(vs)-1]))
+		out = append(out, f.sizedScores(clone(vs[len(vs)-1])))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -508,13 +536,13 @@ func (f *FSM) ScoreSet(name string, version int) (*proto.ScoreSet, error) {
 	if len(vs) == 0 {
 		return nil, fmt.Errorf("%w: score set %s", ErrNotFound, name)
 	}
-	if version == 0 {
-		version = len(vs)
+	ss := vs[len(vs)-1]
+	if version != 0 {
+		if ss = scoreVersion(vs, version); ss == nil {
+			return nil, fmt.Errorf("%w: score set %s has no version %d (it has %s)", ErrNotFound, name, version, proto.VersionList(scoreVersions(vs)))
+		}
 	}
-	if version < 1 || version > len(vs) {
-		return nil, fmt.Errorf("%w: score set %s has no version %d (it has 1..%d)", ErrNotFound, name, version, len(vs))
-	}
-	return clone(vs[version-1]), nil
+	return f.sizedScores(clone(ss)), nil
 }
 
 // Referenced returns every object name the state refers to, by bucket.

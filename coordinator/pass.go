@@ -69,6 +69,10 @@ type passRun struct {
 	backoff  time.Duration // pause before re-sending to a worker that had the step
 	log      *slog.Logger
 	progress func(done, total int)
+	// checked, if set, is told the time of every straggler check that finds
+	// nothing more to do than it did (it never blocks the pass); tests wait on
+	// it instead of sleeping.
+	checked chan<- time.Time
 
 	// Filled in by run.
 	specSent, specWon int
@@ -133,6 +137,12 @@ func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
 			return nil, p.retries, ctx.Err()
 		case now := <-tick.C:
 			p.speculate(now)
+			if r.checked != nil {
+				select {
+				case r.checked <- now:
+				default:
+				}
+			}
 		case o := <-p.out:
 			if err := p.settle(o); err != nil {
 				return nil, p.retries, err
@@ -214,6 +224,12 @@ func (p *passState) settle(o outcome) error {
 	}
 	if p.ctx.Err() != nil {
 		return p.ctx.Err()
+	}
+	if errors.Is(o.err, ErrStepRefused) {
+		// Every worker would fail the same way: no retry, no other copy.
+		p.log.Warn("step failed for good; failing the job", "job", p.job, "pass", p.pass, "shard", s,
+			"worker", o.a.worker, "err", o.err)
+		return o.err
 	}
 	undelivered := errors.Is(o.err, errNotDelivered)
 	if undelivered {

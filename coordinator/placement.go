@@ -1,9 +1,10 @@
 package coordinator
 
 import (
-	"hash/fnv"
 	"math"
 	"sort"
+
+	"github.com/mathcrm/mathcrm/internal/keyhash"
 )
 
 // Member is a worker as placement sees it.
@@ -16,28 +17,12 @@ type Member struct {
 // for a shard: -w / ln(u), u uniform in (0,1) from a hash of both. Adding a
 // worker moves only the shards it now wins; losing one moves only its own.
 func score(worker string, shard int, weight int) float64 {
-	h := fnv.New64a()
-	h.Write([]byte(worker))
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(uint64(shard) >> (8 * i))
-	}
-	h.Write(b[:])
-	x := mix64(h.Sum64())
+	x := keyhash.Rendezvous(worker, shard)
 	u := (float64(x>>11) + 0.5) / (1 << 53) // in (0,1)
 	if weight < 1 {
 		weight = 1
 	}
 	return -float64(weight) / math.Log(u)
-}
-
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
 }
 
 // Rank orders members by preference for a shard: the first is its owner, the

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/mathcrm/mathcrm/internal/cron"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 )
 
 func TestPlanFiring(t *testing.T) {
@@ -97,20 +98,38 @@ func TestBackoffDoublesUpToAnHour(t *testing.T) {
 
 // schedClock is the scheduler's injected clock.
 type schedClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu    sync.Mutex
+	t     time.Time
+	reads int // reads since the last set
 }
 
 func (c *schedClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.reads++
 	return c.t
 }
 
 func (c *schedClock) set(t time.Time) {
 	c.mu.Lock()
-	c.t = t
+	c.t, c.reads = t, 0
 	c.mu.Unlock()
+}
+
+// waitSeen waits until the scheduler has read the clock ten times since the
+// last set: a round of one schedule reads it at most four times, so a whole
+// round has then seen the time set, and a negative check ("nothing fired")
+// after it cannot pass merely by coming too early.
+func (c *schedClock) waitSeen(t *testing.T) {
+	t.Helper()
+	testutil.WaitFor(t, 10*time.Second, time.Millisecond, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.reads < 10 {
+			return fmt.Errorf("the scheduler read the clock %d times since it was set", c.reads)
+		}
+		return nil
+	})
 }
 
 // schedHost is a leader without raft or NATS: commits apply to the FSM,
@@ -254,7 +273,7 @@ func TestSchedulerRetrainsThenScoresAtTheWindow(t *testing.T) {
 	commitDataset(t, f, "c") // version 2 is the latest when the window comes
 	clock := &schedClock{t: w0.Add(-time.Second)}
 	startScheduler(t, &schedHost{fsm: f}, clock)
-	time.Sleep(20 * time.Millisecond)
+	clock.waitSeen(t)
 	if len(jobsFor(f, "nightly", w0)) != 0 || len(mustSchedule(t, f, "nightly").Runs) != 0 {
 		t.Fatal("the schedule fired before its window")
 	}
@@ -322,7 +341,7 @@ func TestSchedulerRetriesWithBackoffThenFailsAndDoesNotBlock(t *testing.T) {
 		}
 		// Nothing happens before the backoff is over.
 		clock.set(run.RetryAt.Add(-time.Second))
-		time.Sleep(20 * time.Millisecond)
+		clock.waitSeen(t)
 		if n := len(jobsFor(f, "s", w0)); n != attempt {
 			t.Fatalf("attempt %d started before its backoff was over", n)
 		}

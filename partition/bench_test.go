@@ -139,13 +139,12 @@ func benchImport(b *testing.B, path string, rows int64, split func(dir string) e
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// BenchmarkSplitTransactions imports Online Retail (the sample, and the
-// full file where present) into 64 shards.
+// BenchmarkSplitTransactions imports the Online Retail sample into 64 shards.
 func BenchmarkSplitTransactions(b *testing.B) {
 	for _, f := range []struct {
 		name, path string
 		rows       int64
-	}{{"sample", onlineRetailSample, 38296}, {"full", onlineRetailFull, 541909}} {
+	}{{"sample", onlineRetailSample, 38296}} {
 		b.Run(f.name, func(b *testing.B) {
 			if _, err := os.Stat(f.path); err != nil {
 				b.Skipf("dataset not present: %v", err)

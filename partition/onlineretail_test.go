@@ -12,12 +12,8 @@ import (
 	"time"
 )
 
-// The Online Retail sample in the repository, and the full file where the
-// shared datasets are.
-const (
-	onlineRetailSample = "../testdata/online-retail/onlineretail-sample.csv.gz"
-	onlineRetailFull   = "/work/shared/datasets/online-retail/onlineretail.csv.gz"
-)
+// onlineRetailSample is the Online Retail sample in the repository.
+const onlineRetailSample = "../testdata/online-retail/onlineretail-sample.csv.gz"
 
 // onlineRetailOptions are the import options the demo and the docs use.
 func onlineRetailOptions(dir string) TransactionOptions {
@@ -112,27 +108,5 @@ func TestOnlineRetailSample(t *testing.T) {
 	// Counts from the sample's README.
 	if res.Rows != 38296-1112 || res.Customers != 404 || res.SkippedMissingKey != 1112 {
 		t.Errorf("Rows, Customers, SkippedMissingKey = %d, %d, %d, want 37184, 404, 1112", res.Rows, res.Customers, res.SkippedMissingKey)
-	}
-}
-
-// TestOnlineRetail imports the full file and reads it back independently
-// (about ten seconds).
-func TestOnlineRetail(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("the full Online Retail file takes seconds, a minute with the race detector; the sample covers the same code")
-	}
-	if _, err := os.Stat(onlineRetailFull); err != nil {
-		t.Skipf("dataset not present: %v", err)
-	}
-	res := checkOnlineRetail(t, onlineRetailFull)
-	// The well-known figures of the UCI data set: 541,909 rows, 135,080
-	// without a customer id, 4,372 customers, 8,905 cancellations among
-	// the rest, the first invoice at 2010-12-01 08:26 and the last at
-	// 2011-12-09 12:50.
-	first := time.Date(2010, 12, 1, 8, 26, 0, 0, time.UTC)
-	last := time.Date(2011, 12, 9, 12, 50, 0, 0, time.UTC)
-	if res.Rows != 406829 || res.SkippedMissingKey != 135080 || res.Customers != 4372 || res.Returns != 8905 ||
-		!res.FirstTime.Equal(first) || !res.LastTime.Equal(last) {
-		t.Errorf("got %d rows, %d skipped, %d customers, %d returns, %v to %v", res.Rows, res.SkippedMissingKey, res.Customers, res.Returns, res.FirstTime, res.LastTime)
 	}
 }

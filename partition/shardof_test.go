@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/internal/keyhash"
 )
 
 // TestShardOfGolden pins placement: if this test fails, existing clusters
@@ -37,14 +39,14 @@ func TestShardOfDefinition(t *testing.T) {
 		key := fmt.Sprintf("k%d", i*7919)
 		h := fnv.New64a()
 		h.Write([]byte(key))
-		if got, want := ShardOf(key, 97), int(mix64(h.Sum64())%97); got != want {
+		if got, want := ShardOf(key, 97), int(keyhash.Fin(h.Sum64())%97); got != want {
 			t.Fatalf("ShardOf(%q, 97) = %d, want %d", key, got, want)
 		}
 	}
 	// splitmix64 seeded with 0 first yields 0xe220a8397b1dcdaf (Vigna's
 	// reference splitmix64.c): the finaliser of 0 + the golden gamma.
-	if got := mix64(0x9e3779b97f4a7c15); got != 0xe220a8397b1dcdaf {
-		t.Errorf("mix64(gamma) = %#x, want 0xe220a8397b1dcdaf", got)
+	if got := keyhash.Fin(0x9e3779b97f4a7c15); got != 0xe220a8397b1dcdaf {
+		t.Errorf("keyhash.Fin(gamma) = %#x, want 0xe220a8397b1dcdaf", got)
 	}
 }
 

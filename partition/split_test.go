@@ -381,12 +381,9 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
-// TestTelcoChurn is a smoke test on the real dataset when it is present.
+// TestTelcoChurn is a smoke test on the real dataset in testdata.
 func TestTelcoChurn(t *testing.T) {
-	const path = "/work/shared/datasets/telco-churn/Telco-Customer-Churn.csv"
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("dataset not present: %v", err)
-	}
+	const path = "../testdata/telco/Telco-Customer-Churn.csv"
 	res, err := Split(context.Background(), path, Options{Key: "customerID", TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mathcrm/mathcrm/algo/step"
 )
 
 // Sentinel errors. Returned errors wrap one of them with context; test with
@@ -39,22 +41,11 @@ var (
 	ErrDone = errors.New("als: already done")
 )
 
-// wrapped is an error whose message stands alone but which unwraps to a
-// sentinel, so messages read "als: Rank must be ..." rather than repeating
-// the sentinel's text.
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
-
 func errorf(sentinel error, format string, args ...any) error {
-	return &wrapped{msg: "als: " + fmt.Sprintf(format, args...), err: sentinel}
+	return step.Errorf("als", sentinel, format, args...)
 }
 
 // contextf puts context in front of err's message, keeping what it wraps.
 func contextf(err error, format string, args ...any) error {
-	return &wrapped{msg: "als: " + fmt.Sprintf(format, args...) + ": " + strings.TrimPrefix(err.Error(), "als: "), err: err}
+	return &step.Error{Msg: "als: " + fmt.Sprintf(format, args...) + ": " + strings.TrimPrefix(err.Error(), "als: "), Err: err}
 }

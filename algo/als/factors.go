@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/mathcrm/mathcrm/internal/keyhash"
 )
 
 // Factors are the factors of one shard of one side. The worker stores them
@@ -102,7 +104,7 @@ type layout struct {
 
 func newLayout(ids []string) (*layout, error) {
 	l := &layout{ids: ids, fnv: make([]uint64, len(ids)), idx: make(map[string]int32, len(ids))}
-	h := uint64(fnvOffset64)
+	h := keyhash.FNV1a("") // the FNV offset basis
 	for i, id := range ids {
 		if j, dup := l.idx[id]; dup {
 			return nil, errorf(ErrFactors, "id %q at rows %d and %d", id, j, i)

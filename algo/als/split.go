@@ -1,16 +1,14 @@
 package als
 
-import "math"
+import (
+	"math"
+
+	"github.com/mathcrm/mathcrm/internal/keyhash"
+)
 
 // The hashes that decide the initial factors, the held-out pairs and the
 // evaluated users. They must never change: they decide what a model was
 // trained on, and testdata/golden/make_als_golden.py reimplements them.
-
-// FNV-1a 64-bit parameters (http://www.isthe.com/chongo/tech/comp/fnv/).
-const (
-	fnvOffset64 = 14695981039346656037
-	fnvPrime64  = 1099511628211
-)
 
 // Purposes keep the hashes of different decisions independent.
 const (
@@ -22,27 +20,13 @@ const (
 // sample: fractions are compared in steps of one millionth.
 const holdoutBuckets = 1_000_000
 
-func fnv1a(s string) uint64 {
-	h := uint64(fnvOffset64)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime64
-	}
-	return h
-}
-
-// splitmix is one SplitMix64 step: add the golden gamma, then the
-// finaliser of Steele, Lea & Flood (2014).
-func splitmix(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
+// fnv1a and splitmix are the pieces every hash here is made of.
+func fnv1a(s string) uint64    { return keyhash.FNV1a(s) }
+func splitmix(z uint64) uint64 { return keyhash.SplitMix(z) }
 
 // KeyHash is splitmix(FNV-1a-64(key) xor seed), the key hash of package
 // linear's split.
-func KeyHash(key string, seed uint64) uint64 { return splitmix(fnv1a(key) ^ seed) }
+func KeyHash(key string, seed uint64) uint64 { return keyhash.Key(key, seed) }
 
 // PairHash is the split's hash of a (user, item) pair:
 // splitmix(KeyHash(user, seed) xor FNV-1a-64(item)). It is the same
@@ -51,7 +35,7 @@ func PairHash(user, item string, seed uint64) uint64 {
 	return pairHash(KeyHash(user, seed), fnv1a(item))
 }
 
-func pairHash(userKey, itemFNV uint64) uint64 { return splitmix(userKey ^ itemFNV) }
+func pairHash(userKey, itemFNV uint64) uint64 { return keyhash.PairOf(userKey, itemFNV) }
 
 // IsHoldout reports whether the pair (user, item) is held out of training:
 // whether (PairHash(user, item, seed) mod 10⁶)/10⁶ < fraction. All

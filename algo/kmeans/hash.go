@@ -1,5 +1,7 @@
 package kmeans
 
+import "github.com/mathcrm/mathcrm/internal/keyhash"
+
 // Purposes keep the random streams of different decisions independent.
 const (
 	purposePick   uint64 = 0x7069636b00000001 // "pick"
@@ -7,13 +9,8 @@ const (
 	purposeKpp    uint64 = 0x6b70702b00000003 // "kpp+"
 )
 
-// mix is the SplitMix64 finaliser: a bijection on uint64 with good avalanche.
-func mix(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
+// mix is one SplitMix64 step, [keyhash.SplitMix].
+func mix(z uint64) uint64 { return keyhash.SplitMix(z) }
 
 // streamKey folds everything but the row index into one word, so the per-row
 // cost is a single mix.

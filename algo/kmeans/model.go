@@ -1,5 +1,7 @@
 package kmeans
 
+import "github.com/mathcrm/mathcrm/algo/step"
+
 // Model is the result of a k-means job.
 type Model struct {
 	K int `json:"k"`
@@ -60,23 +62,15 @@ func Reference(cfg Config, shards [][]float64, d int, profs [][]float64, p int) 
 	if err != nil {
 		return nil, err
 	}
-	results := make([]*Result, len(shards))
-	for {
-		t, done := s.Next()
-		if done {
-			return s.Model(), nil
+	err = step.Run(s, len(shards), func(prev *Result, t *Task, i int) (*Result, error) {
+		var prof []float64
+		if p > 0 {
+			prof = profs[i]
 		}
-		for i, x := range shards {
-			var prof []float64
-			if p > 0 {
-				prof = profs[i]
-			}
-			if results[i], err = RunTask(results[i], t, x, len(x)/d, d, prof, p, i); err != nil {
-				return nil, err
-			}
-		}
-		if err := s.Absorb(results); err != nil {
-			return nil, err
-		}
+		return RunTask(prev, t, shards[i], len(shards[i])/d, d, prof, p, i)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return s.Model(), nil
 }

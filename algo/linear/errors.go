@@ -2,7 +2,8 @@ package linear
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/mathcrm/mathcrm/algo/step"
 )
 
 // Sentinel errors. Returned errors wrap one of them with context; test with
@@ -28,17 +29,6 @@ var (
 	ErrDone = errors.New("linear: already done")
 )
 
-// wrapped is an error whose message stands alone but which unwraps to a
-// sentinel, so messages read "linear: Lambda must be ..." rather than
-// repeating the sentinel's text.
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
-
 func errorf(sentinel error, format string, args ...any) error {
-	return &wrapped{msg: "linear: " + fmt.Sprintf(format, args...), err: sentinel}
+	return step.Errorf("linear", sentinel, format, args...)
 }

@@ -1,6 +1,10 @@
 package linear
 
-import "math"
+import (
+	"math"
+
+	"github.com/mathcrm/mathcrm/algo/step"
+)
 
 // Model is the result of a linear or ridge regression job.
 type Model struct {
@@ -86,19 +90,12 @@ func Reference(cfg Config, d int, shards ...Shard) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	results := make([]*Result, len(shards))
-	for {
-		t, done := s.Next()
-		if done {
-			return s.Model(), nil
-		}
-		for i, sh := range shards {
-			if results[i], err = RunTask(results[i], t, sh.X, len(sh.Y), d, sh.Y, sh.W, sh.Keys, i); err != nil {
-				return nil, err
-			}
-		}
-		if err := s.Absorb(results); err != nil {
-			return nil, err
-		}
+	err = step.Run(s, len(shards), func(prev *Result, t *Task, i int) (*Result, error) {
+		sh := shards[i]
+		return RunTask(prev, t, sh.X, len(sh.Y), d, sh.Y, sh.W, sh.Keys, i)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return s.Model(), nil
 }

@@ -1,33 +1,21 @@
 package linear
 
+import "github.com/mathcrm/mathcrm/internal/keyhash"
+
 // The held-out split. It must never change: it decides which rows a model
 // was trained on, and other languages reimplement it to reproduce metrics
 // (testdata/golden/make_golden.py does).
-
-// FNV-1a 64-bit parameters (http://www.isthe.com/chongo/tech/comp/fnv/).
-const (
-	fnvOffset64 = 14695981039346656037
-	fnvPrime64  = 1099511628211
-)
 
 // holdoutBuckets is the resolution of the split: fractions are compared in
 // steps of one millionth.
 const holdoutBuckets = 1_000_000
 
-// KeyHash is the split's hash of a row key: the FNV-1a 64-bit hash of the
-// key's bytes, xored with seed, then one SplitMix64 step (add the golden
-// gamma 0x9e3779b97f4a7c15, then the finaliser of Steele, Lea & Flood 2014).
+// KeyHash is the split's hash of a row key, [keyhash.Key]: the FNV-1a
+// 64-bit hash of the key's bytes, xored with seed, then one SplitMix64 step.
 // The gamma makes it differ from partition.ShardOf (FNV-1a and the bare
 // finaliser), so that the held-out set is independent of the shard a row
 // lives in.
-func KeyHash(key string, seed uint64) uint64 {
-	h := uint64(fnvOffset64)
-	for i := 0; i < len(key); i++ {
-		h ^= uint64(key[i])
-		h *= fnvPrime64
-	}
-	return splitmix(h ^ seed)
-}
+func KeyHash(key string, seed uint64) uint64 { return keyhash.Key(key, seed) }
 
 // IsHoldout reports whether the row with this key is held out: whether
 // (KeyHash(key, seed) mod 10⁶)/10⁶ < fraction. It is false for every key
@@ -50,11 +38,4 @@ func HoldoutMask(dst []bool, keys []string, fraction float64, seed uint64) []boo
 		dst[i] = IsHoldout(k, fraction, seed)
 	}
 	return dst
-}
-
-func splitmix(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
 }

@@ -2,7 +2,8 @@ package logistic
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/mathcrm/mathcrm/algo/step"
 )
 
 // Sentinel errors. Returned errors wrap one of them with context; test with
@@ -30,16 +31,6 @@ var (
 	ErrDone = errors.New("logistic: already done")
 )
 
-// wrapped is an error whose message stands alone but which unwraps to a
-// sentinel.
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
-
 func errorf(sentinel error, format string, args ...any) error {
-	return &wrapped{msg: "logistic: " + fmt.Sprintf(format, args...), err: sentinel}
+	return step.Errorf("logistic", sentinel, format, args...)
 }

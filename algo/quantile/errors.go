@@ -2,7 +2,8 @@ package quantile
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/mathcrm/mathcrm/algo/step"
 )
 
 // Sentinel errors. Returned errors wrap one of them with context; test with
@@ -26,16 +27,8 @@ var (
 // stands alone ("quantile: shard 3: result for step 1, want step 2") and
 // the sentinel it unwraps to. Packages built on this one may take Msg to
 // restate the error under their own sentinels.
-type Error struct {
-	// Msg is the whole message, "quantile: " included.
-	Msg string
-	// Err is one of the package's sentinels.
-	Err error
-}
-
-func (e *Error) Error() string { return e.Msg }
-func (e *Error) Unwrap() error { return e.Err }
+type Error = step.Error
 
 func errorf(sentinel error, format string, args ...any) error {
-	return &Error{Msg: "quantile: " + fmt.Sprintf(format, args...), Err: sentinel}
+	return step.Errorf("quantile", sentinel, format, args...)
 }

@@ -2,10 +2,11 @@ package rfm
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/mathcrm/mathcrm/algo/quantile"
+
+	"github.com/mathcrm/mathcrm/algo/step"
 )
 
 // Sentinel errors. Returned errors wrap one of them with context; test with
@@ -38,19 +39,8 @@ var (
 	ErrBadState = errors.New("rfm: bad state")
 )
 
-// wrapped is an error whose message stands alone but which unwraps to a
-// sentinel, so messages read "rfm: AsOf is not set" rather than repeating
-// the sentinel's text.
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
-
 func errorf(sentinel error, format string, args ...any) error {
-	return &wrapped{msg: "rfm: " + fmt.Sprintf(format, args...), err: sentinel}
+	return step.Errorf("rfm", sentinel, format, args...)
 }
 
 // fromQuantile restates an error of the quantile search under this
@@ -70,5 +60,5 @@ func fromQuantile(err error) error {
 	case errors.Is(err, quantile.ErrDone):
 		sentinel = ErrDone
 	}
-	return &wrapped{msg: "rfm: " + strings.TrimPrefix(qe.Msg, "quantile: "), err: sentinel}
+	return &step.Error{Msg: "rfm: " + strings.TrimPrefix(qe.Msg, "quantile: "), Err: sentinel}
 }

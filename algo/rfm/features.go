@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/mathcrm/mathcrm/algo/quantile"
+
+	"github.com/mathcrm/mathcrm/algo/step"
 )
 
 // Column indexes of a Table, in ColumnNames order.
@@ -164,8 +166,8 @@ func Reference(cfg Config, shards ...*Tx) (*Table, Cuts, error) {
 }
 
 func wrapShard(err error, shard int) error {
-	if w, ok := err.(*wrapped); ok {
-		return &wrapped{msg: "rfm: shard " + strconv.Itoa(shard) + ": " + w.msg[len("rfm: "):], err: w.err}
+	if w, ok := err.(*step.Error); ok {
+		return &step.Error{Msg: "rfm: shard " + strconv.Itoa(shard) + ": " + w.Msg[len("rfm: "):], Err: w.Err}
 	}
 	return err
 }

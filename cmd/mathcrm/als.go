@@ -49,12 +49,13 @@ size). Every iteration reports the objective and, on the held-out pairs, RMSE
 	f := cmd.Flags()
 	f.StringVar(&spec.Dataset, "dataset", "", "interactions dataset (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
-	f.IntVar(&as.Rank, "rank", 10, "number of latent factors")
-	f.Float64Var(&as.Lambda, "lambda", 0.1, "regularisation λ")
-	f.IntVar(&as.Iterations, "iterations", 10, "iterations (each solves users, then items)")
+	d := als.DefaultConfig()
+	f.IntVar(&as.Rank, "rank", d.Rank, "number of latent factors")
+	f.Float64Var(&as.Lambda, "lambda", d.Lambda, "regularisation λ")
+	f.IntVar(&as.Iterations, "iterations", d.Iterations, "iterations (each solves users, then items)")
 	f.BoolVar(&as.Implicit, "implicit", false, "implicit feedback: values are counts (Hu, Koren & Volinsky)")
-	f.Float64Var(&as.Alpha, "alpha", 40, "implicit: confidence 1 + alpha × count")
-	f.StringVar(&as.RegScaling, "reg-scaling", "weighted", "weighted (λ × the row's interaction count) or none (plain λ)")
+	f.Float64Var(&as.Alpha, "alpha", d.Alpha, "implicit: confidence 1 + alpha × count")
+	f.StringVar(&as.RegScaling, "reg-scaling", d.RegScaling, "weighted (λ × the row's interaction count) or none (plain λ)")
 	f.Float64Var(&as.Holdout, "holdout", 0, "fraction of user × item pairs held out for evaluation")
 	f.Uint64Var(&spec.Seed, "seed", 1, "random seed (initial factors, held-out split)")
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
@@ -167,10 +168,10 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 	if err := c.Call(ctx, proto.APIDatasetShow, proto.Named{Name: m.Dataset}, &ds); err != nil {
 		return nil, false, err
 	}
-	if m.Version < 1 || m.Version > len(ds.Versions) {
+	ver := ds.Version(m.Version)
+	if ver == nil {
 		return nil, false, fmt.Errorf("dataset %s has no version %d", m.Dataset, m.Version)
 	}
-	ver := &ds.Versions[m.Version-1]
 	shard := partition.ShardOf(user, len(ver.Shards))
 	inter, err := c.Interactions(ctx, ver.Shards[shard])
 	if err != nil {

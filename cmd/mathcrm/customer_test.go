@@ -91,8 +91,12 @@ func TestCLICustomerErase(t *testing.T) {
 		Model string `json:"model"`
 	}
 	runJSON(t, url, &trained, "train", "kmeans", "--dataset", "feat", "--k", "3", "--columns", "age,spend", "--wait")
-	for range 2 {
+	for range 3 {
 		runJSON(t, url, &struct{}{}, "score", "--model", trained.Model, "--dataset", "feat", "--as", "seg", "--wait")
+	}
+	// A deleted version is not live: the erasure passes it by.
+	if _, errs, code := run(t, url, "scores", "delete", "seg", "--version", "1"); code != 0 {
+		t.Fatalf("scores delete: exit %d: %s", code, errs)
 	}
 
 	erased := []string{"cust-011", "cust-064", "cust-003"}
@@ -106,7 +110,7 @@ func TestCLICustomerErase(t *testing.T) {
 	for _, tv := range rep.Touched {
 		touched[tv.Dataset+tv.Scores+"@"+strconv.Itoa(tv.Version)] = tv
 	}
-	for what, rows := range map[string]int64{"feat@1": 3, "feat@2": 3, "tx@1": 9, "rt@1": 9, "seg@1": 3, "seg@2": 3} {
+	for what, rows := range map[string]int64{"feat@1": 3, "feat@2": 3, "tx@1": 9, "rt@1": 9, "seg@2": 3, "seg@3": 3} {
 		if touched[what].Rows != rows || touched[what].Shards == 0 {
 			t.Errorf("%s: %+v, want %d rows removed", what, touched[what], rows)
 		}
@@ -120,7 +124,7 @@ func TestCLICustomerErase(t *testing.T) {
 	}
 
 	referenced := map[string]bool{}
-	exports := [][]string{{"scores", "export", "seg", "--version", "1"}, {"scores", "export", "seg", "--version", "2"}}
+	exports := [][]string{{"scores", "export", "seg", "--version", "2"}, {"scores", "export", "seg", "--version", "3"}}
 	for name, versions := range map[string]int{"feat": 2, "tx": 1, "rt": 1} {
 		for n := 1; n <= versions; n++ {
 			var v proto.DatasetVersion
@@ -134,7 +138,7 @@ func TestCLICustomerErase(t *testing.T) {
 			}
 		}
 	}
-	for v := 1; v <= 2; v++ {
+	for v := 2; v <= 3; v++ {
 		var ss proto.ScoreSet
 		runJSON(t, url, &ss, "scores", "show", "seg", "--version", strconv.Itoa(v))
 		if ss.Rows != 77 || ss.Scored != 77 || ss.Summary.Moments.Count != 77 {

@@ -10,18 +10,21 @@ import (
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/partition"
 	"github.com/spf13/cobra"
 )
 
 func newDataset() *cobra.Command {
 	cmd := &cobra.Command{Use: "dataset", Short: "Import, list and inspect datasets"}
 	cmd.AddCommand(newDatasetImport(), newDatasetList(), newDatasetShow(), newDatasetExport())
+	cmd.AddCommand(newDatasetDelete(), newDatasetRetain())
 	return cmd
 }
 
 func newDatasetImport() *cobra.Command {
 	var o client.ImportOptions
 	var columns, categorical, delim, tz string
+	var keep int
 	cmd := &cobra.Command{
 		Use:   "import NAME FILE [--kind features|interactions|transactions] ...",
 		Short: "Import a CSV file (plain or .gz) as a new version of a dataset",
@@ -56,6 +59,12 @@ becomes visible.`,
       --key CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkName("dataset name", args[0]); err != nil {
+				return err
+			}
+			if err := checkInt("--shards", o.Shards, 1, partition.MaxShards); err != nil {
+				return err
+			}
 			switch o.Kind {
 			case "features":
 				if o.Key == "" {
@@ -91,6 +100,9 @@ becomes visible.`,
 			} else {
 				return fmt.Errorf("--delimiter must be one character, not %q", delim)
 			}
+			if keep < 0 || keep > proto.MaxKeep {
+				return fmt.Errorf("--keep must be 1 to %d, or 0 to keep every version, not %d", proto.MaxKeep, keep)
+			}
 			if !jsonOut() {
 				o.Progress = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 			}
@@ -104,6 +116,11 @@ becomes visible.`,
 			ds, err := c.Import(ctx, args[0], args[1], o)
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("keep") {
+				if _, err := retain(ctx, c, proto.APIDatasetRetain, ds.Name, keep); err != nil {
+					return fmt.Errorf("imported %s version %d, but --keep: %w", ds.Name, ds.Latest().Version, err)
+				}
 			}
 			v := ds.Latest()
 			if jsonOut() {
@@ -144,8 +161,10 @@ becomes visible.`,
 	f.BoolVar(&o.Transactions.SkipMissingKey, "skip-missing-key", false, "transactions: count and skip rows without a customer id instead of failing")
 	f.StringVar(&columns, "columns", "", "numeric columns to import, comma separated (default: every numeric column)")
 	f.StringVar(&categorical, "categorical", "", "text columns to import as categories, comma separated (one-hot encoded as col=value when used)")
-	f.IntVar(&o.Shards, "shards", 64, "number of shards")
+	f.IntVar(&o.Shards, "shards", partition.DefaultShards, fmt.Sprintf("number of shards, 1 to %d", partition.MaxShards))
+	f.BoolVar(&o.Replace, "replace", false, "make the new version even when NAME holds another kind or schema")
 	f.StringVar(&delim, "delimiter", ",", "field delimiter")
+	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the dataset (see dataset retain)")
 	return cmd
 }
 
@@ -190,16 +209,16 @@ func newDatasetList() *cobra.Command {
 				for _, ds := range list {
 					v := ds.Latest()
 					out = append(out, map[string]any{"name": ds.Name, "kind": ds.Kind, "versions": len(ds.Versions),
-						"latest": v.Version, "rows": v.Rows, "shards": len(v.Shards), "created": v.Created})
+						"latest": v.Version, "rows": v.Rows, "shards": len(v.Shards), "created": v.Created, "bytes": ds.Bytes, "keep": ds.Keep})
 				}
 				return printJSON(os.Stdout, out)
 			}
 			tw := table(os.Stdout)
-			fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tROWS\tSHARDS\tCOLUMNS\tCREATED")
+			fmt.Fprintln(tw, "NAME\tKIND\tVERSION\tROWS\tSHARDS\tCOLUMNS\tCREATED\tSIZE")
 			for _, ds := range list {
 				v := ds.Latest()
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", ds.Name, ds.Kind, v.Version, v.Rows, len(v.Shards),
-					len(v.Columns), v.Created.Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", ds.Name, ds.Kind, v.Version, v.Rows, len(v.Shards),
+					len(v.Columns), v.Created.Format("2006-01-02 15:04:05"), humanBytes(ds.Bytes))
 			}
 			return tw.Flush()
 		},
@@ -227,20 +246,25 @@ func newDatasetShow() *cobra.Command {
 			}
 			v := ds.Latest()
 			if version != 0 {
-				if version < 1 || version > len(ds.Versions) {
-					return fmt.Errorf("dataset %s has no version %d (it has 1..%d)", ds.Name, version, len(ds.Versions))
+				if v = ds.Version(version); v == nil {
+					return fmt.Errorf("dataset %s has no version %d (it has %s)", ds.Name, version, proto.VersionList(ds.VersionNumbers()))
 				}
-				v = &ds.Versions[version-1]
 			}
 			if jsonOut() {
 				return printJSON(os.Stdout, map[string]any{"name": ds.Name, "kind": ds.Kind, "version": v.Version,
 					"versions": len(ds.Versions), "rows": v.Rows, "key": v.Key, "source": v.Source, "created": v.Created,
 					"shards": v.Shards, "item_shards": v.ItemShards, "columns": v.Columns,
-					"interactions": v.Interactions, "transactions": v.Transactions})
+					"interactions": v.Interactions, "transactions": v.Transactions,
+					"bytes": v.Bytes, "dataset_bytes": ds.Bytes, "keep": ds.Keep, "storage": versionSizes(&ds)})
 			}
-			fmt.Printf("dataset %s (%s), version %d of %d, from %s, %s\n", ds.Name, ds.Kind, v.Version, len(ds.Versions),
-				v.Source, v.Created.Format("2006-01-02 15:04:05"))
-			fmt.Printf("rows %d, shards %d, key %s\n", v.Rows, len(v.Shards), v.Key)
+			fmt.Printf("dataset %s (%s), version %d (versions %s), from %s, %s\n", ds.Name, ds.Kind, v.Version,
+				proto.VersionList(ds.VersionNumbers()), v.Source, v.Created.Format("2006-01-02 15:04:05"))
+			fmt.Printf("rows %d, shards %d, key %s, %s\n", v.Rows, len(v.Shards), v.Key, humanBytes(v.Bytes))
+			sizes := make([]string, len(ds.Versions))
+			for i, v := range ds.Versions {
+				sizes[i] = fmt.Sprintf("%d: %s", v.Version, humanBytes(v.Bytes))
+			}
+			fmt.Printf("storage: %s in %d versions (%s), %s\n", humanBytes(ds.Bytes), len(ds.Versions), strings.Join(sizes, ", "), retention(ds.Keep))
 			if in := v.Interactions; in != nil {
 				value := in.Value
 				if value == "" {

@@ -13,8 +13,8 @@ import (
 )
 
 func newJob() *cobra.Command {
-	cmd := &cobra.Command{Use: "job", Short: "List, inspect, watch and cancel jobs"}
-	cmd.AddCommand(newJobList(), newJobStatus(), newJobWatch(), newJobCancel())
+	cmd := &cobra.Command{Use: "job", Short: "List, inspect, watch, cancel and delete jobs"}
+	cmd.AddCommand(newJobList(), newJobStatus(), newJobWatch(), newJobCancel(), newJobDelete())
 	return cmd
 }
 

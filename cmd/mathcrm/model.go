@@ -13,8 +13,8 @@ import (
 )
 
 func newModel() *cobra.Command {
-	cmd := &cobra.Command{Use: "model", Short: "Show and export models"}
-	cmd.AddCommand(newModelShow(), newModelExport())
+	cmd := &cobra.Command{Use: "model", Short: "List, show, export and delete models"}
+	cmd.AddCommand(newModelList(), newModelShow(), newModelExport(), newModelDelete())
 	return cmd
 }
 
@@ -52,6 +52,7 @@ func newModelShow() *cobra.Command {
 				default:
 					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
 				}
+				fmt.Printf("\nstorage: %s\n", humanBytes(d.Model.Bytes))
 				printRetrain(os.Stdout, d.Retrain)
 				return nil
 			})

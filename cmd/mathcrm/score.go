@@ -16,8 +16,9 @@ import (
 func newScore() *cobra.Command {
 	spec := proto.JobSpec{Algo: "score", Score: &proto.ScoreSpec{}}
 	var wait bool
+	var keep int
 	cmd := &cobra.Command{
-		Use:   "score --model M --dataset D [--as NAME] [--top N] [--wait]",
+		Use:   "score --model M --dataset D [--as NAME] [--top N] [--keep N] [--wait]",
 		Short: "Score every row of a dataset with a model into a new score set",
 		Long: `score submits a job that applies a model to every row of a dataset version on
 the workers, shard by shard, with the transform stored with the model applied
@@ -34,11 +35,33 @@ visible in one raft commit when every shard is written.
 
 Rows with a missing input value are left out and counted as unscored.
 --as names the score set (default DATASET-MODEL); scoring again into the same
-name makes a new version.`,
+name makes a new version; --keep N keeps only the newest N versions of the
+score set (see scores retain).`,
 		Example: `  mathcrm score --model model-1 --dataset telco --as telco-segments --wait
   mathcrm score --model model-4 --dataset ratings --top 10 --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if spec.Score.As != "" {
+				if err := checkName("--as", spec.Score.As); err != nil {
+					return err
+				}
+			}
+			if err := checkSpec(cmd, &spec); err != nil {
+				return err // before --keep changes anything
+			}
+			if cmd.Flags().Changed("keep") {
+				name := spec.Score.As
+				if name == "" {
+					name = spec.Dataset + "-" + spec.Score.Model
+				}
+				err := withClient(cmd, func(ctx context.Context, c *client.Client) error {
+					_, err := retain(ctx, c, proto.APIScoresRetain, name, keep)
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("--keep: %w", err)
+				}
+			}
 			return submitJob(cmd, spec, wait)
 		},
 	}
@@ -47,8 +70,9 @@ name makes a new version.`,
 	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	f.StringVar(&spec.Score.As, "as", "", "score set name (default DATASET-MODEL)")
-	f.IntVar(&spec.Score.Top, "top", 0, "ALS: items per user (default 10)")
+	f.IntVar(&spec.Score.Top, "top", 0, fmt.Sprintf("ALS: items per user, 1 to %d (default %d)", proto.MaxTop, proto.DefaultTop))
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
+	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the score set")
 	_ = cmd.MarkFlagRequired("model")
 	_ = cmd.MarkFlagRequired("dataset")
 	return cmd
@@ -56,7 +80,7 @@ name makes a new version.`,
 
 func newScores() *cobra.Command {
 	cmd := &cobra.Command{Use: "scores", Short: "List, show and export score sets"}
-	cmd.AddCommand(newScoresList(), newScoresShow(), newScoresExport())
+	cmd.AddCommand(newScoresList(), newScoresShow(), newScoresExport(), newScoresDelete(), newScoresRetain())
 	return cmd
 }
 
@@ -76,10 +100,10 @@ func newScoresList() *cobra.Command {
 					return printJSON(os.Stdout, list)
 				}
 				tw := table(os.Stdout)
-				fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED")
+				fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED\tSIZE")
 				for _, s := range list {
-					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\n", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
-						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime))
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
+						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime), humanBytes(s.Bytes))
 				}
 				return tw.Flush()
 			})
@@ -116,8 +140,9 @@ func newScoresShow() *cobra.Command {
 func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 	fmt.Fprintf(w, "score set %s version %d: %s of %s version %d by model %s (job %s), %s\n", ss.Name, ss.Version, ss.Kind,
 		ss.Dataset, ss.DatasetVersion, ss.Model, ss.Job, ss.Created.Format(time.DateTime))
-	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (a missing input value)\n\n", ss.Rows, ss.Key,
+	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (a missing input value)\n", ss.Rows, ss.Key,
 		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored)
+	fmt.Fprintf(w, "storage: %s; %s\n\n", humanBytes(ss.Bytes), retention(ss.Keep))
 	sum := &ss.Summary
 	tw := table(w)
 	switch {

@@ -65,6 +65,7 @@ var reads = map[string]bool{
 	proto.APIJobStatus: true, proto.APIModelShow: true, proto.APIClusterStatus: true,
 	proto.APIScoresList: true, proto.APIScoresShow: true,
 	proto.APIScheduleList: true, proto.APIScheduleShow: true, proto.APIScheduleRuns: true,
+	proto.APIModelList: true,
 }
 
 // Call sends one API request and decodes the answer into out. It retries
@@ -148,6 +149,9 @@ type ImportOptions struct {
 	Transactions partition.TransactionOptions
 	// Progress, if set, is told what the import is doing.
 	Progress func(format string, args ...any)
+	// Replace makes the version even when the dataset holds another kind
+	// or schema.
+	Replace bool
 }
 
 // Import splits a local CSV file into shards, stores them and commits the new
@@ -159,6 +163,9 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	if say == nil {
 		say = func(string, ...any) {}
 	}
+	if err := c.Call(ctx, proto.APIDatasetCheck, importCheck(name, o), nil); err != nil {
+		return nil, err // before the file is read: a wrong name costs nothing
+	}
 	tmp, err := os.MkdirTemp(o.TempDir, "mathcrm-import-")
 	if err != nil {
 		return nil, err
@@ -166,7 +173,7 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	defer os.RemoveAll(tmp)
 	o.Options.TempDir = tmp
 	start := time.Now()
-	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID()}
+	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID(), Replace: o.Replace}
 	var layouts [][]partition.ShardFile
 	switch o.Kind {
 	case proto.KindFeatures, "":
@@ -333,10 +340,9 @@ func (c *Client) ExportDataset(ctx context.Context, name string, version int, fo
 	}
 	v := ds.Latest()
 	if version != 0 {
-		if version < 1 || version > len(ds.Versions) {
-			return 0, fmt.Errorf("dataset %s has no version %d (it has 1..%d)", name, version, len(ds.Versions))
+		if v = ds.Version(version); v == nil {
+			return 0, fmt.Errorf("dataset %s has no version %d (it has %s)", name, version, proto.VersionList(ds.VersionNumbers()))
 		}
-		v = &ds.Versions[version-1]
 	}
 	switch ds.Kind {
 	case proto.KindInteractions:

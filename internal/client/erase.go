@@ -135,7 +135,11 @@ func (c *Client) Erase(ctx context.Context, keys []string, progress func(format 
 	for _, latest := range sets {
 		for v := 1; v <= latest.Version; v++ {
 			var ss proto.ScoreSet
-			if err := c.Call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: latest.Name, Version: v}, &ss); err != nil {
+			err := c.Call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: latest.Name, Version: v}, &ss)
+			if notFound(err) {
+				continue // a deleted version
+			}
+			if err != nil {
 				return nil, err
 			}
 			t, err := e.scores(ctx, &ss)
@@ -288,10 +292,15 @@ func (e *eraser) dataset(ctx context.Context, ds *proto.Dataset, v *proto.Datase
 	if err := e.restat(ctx, ds.Kind, v, &swap, byKey, byItem); err != nil {
 		return nil, fmt.Errorf("dataset %s version %d: %w", ds.Name, v.Version, err)
 	}
-	e.say("%s@%d: %d rows removed, %d shards rewritten", ds.Name, v.Version, t.Rows, t.Shards)
-	if err := e.c.Call(ctx, proto.APIEraseDataset, swap, nil); err != nil {
+	err = e.c.Call(ctx, proto.APIEraseDataset, swap, nil)
+	if notFound(err) {
+		e.discard(stored) // the version was deleted meanwhile
+		return nil, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("dataset %s version %d: %w", ds.Name, v.Version, err)
 	}
+	e.say("%s@%d: %d rows removed, %d shards rewritten", ds.Name, v.Version, t.Rows, t.Shards)
 	return t, nil
 }
 
@@ -443,6 +452,13 @@ func (e *eraser) restatFeatures(ctx context.Context, v *proto.DatasetVersion, sw
 		swap.Columns[j] = out
 	}
 	return nil
+}
+
+// notFound reports an API error saying that what was asked for does not
+// exist (any more).
+func notFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == "not_found"
 }
 
 func unixUTC(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

@@ -93,10 +93,15 @@ func (e *eraser) scores(ctx context.Context, ss *proto.ScoreSet) (t *proto.Erase
 		}
 	}
 	swap.Summary = sum.summary()
-	e.say("%s@%d: %d score rows removed, %d shards rewritten", ss.Name, ss.Version, t.Rows, t.Shards)
-	if err := e.c.Call(ctx, proto.APIEraseScores, swap, nil); err != nil {
+	err = e.c.Call(ctx, proto.APIEraseScores, swap, nil)
+	if notFound(err) {
+		e.discard(stored) // the version was deleted meanwhile
+		return nil, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
+	e.say("%s@%d: %d score rows removed, %d shards rewritten", ss.Name, ss.Version, t.Rows, t.Shards)
 	return t, nil
 }
 

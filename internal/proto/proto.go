@@ -44,6 +44,7 @@ const (
 	APIDatasetCommit = "dataset.commit"
 	APIDatasetList   = "dataset.list"
 	APIDatasetShow   = "dataset.show"
+	APIDatasetCheck  = "dataset.check"
 	APIJobSubmit     = "job.submit"
 	APIJobList       = "job.list"
 	APIJobStatus     = "job.status"
@@ -238,6 +239,9 @@ type DatasetCommit struct {
 	Interactions *InteractionsInfo `json:"interactions,omitempty"`
 	Transactions *TransactionsInfo `json:"transactions,omitempty"`
 	ImportID     string            `json:"import_id"`
+	// Replace allows a version of another kind or schema than the
+	// dataset's latest.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // DatasetVersion is one immutable version of a dataset.
@@ -253,6 +257,8 @@ type DatasetVersion struct {
 	ItemShards   []ShardRef        `json:"item_shards,omitempty"`
 	Interactions *InteractionsInfo `json:"interactions,omitempty"`
 	Transactions *TransactionsInfo `json:"transactions,omitempty"`
+	// Bytes is the size of the version's shards (filled in on reads).
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // Dataset is a named, versioned dataset.
@@ -260,6 +266,11 @@ type Dataset struct {
 	Name     string           `json:"name"`
 	Kind     string           `json:"kind"`
 	Versions []DatasetVersion `json:"versions"`
+	// Bytes is the size of every shard of every version, each counted
+	// once; Keep is how many versions retention keeps (0: all). Both are
+	// filled in on reads.
+	Bytes int64 `json:"bytes,omitempty"`
+	Keep  int   `json:"keep,omitempty"`
 }
 
 // Latest returns the newest version.
@@ -375,6 +386,10 @@ type ScoreSet struct {
 	Summary  ScoreSummary `json:"summary"`
 	Created  time.Time    `json:"created"`
 	Schedule string       `json:"schedule,omitempty"`
+	// Bytes is the size of the version's shards; Keep is how many versions
+	// retention keeps (0: all). Both are filled in on reads.
+	Bytes int64 `json:"bytes,omitempty"`
+	Keep  int   `json:"keep,omitempty"`
 }
 
 // ScoreSummary describes a score set's distribution: the size of every
@@ -427,6 +442,8 @@ type ALSSpec struct {
 type RFMSpec struct {
 	As   string    `json:"as"`
 	AsOf time.Time `json:"as_of,omitzero"` // zero: the day after the last transaction
+	// Replace allows writing into a dataset of another kind or schema.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // Job states.
@@ -471,6 +488,9 @@ type Job struct {
 	// Output is the dataset version a job that writes a dataset created.
 	Output  string       `json:"output,omitempty"`
 	History []PassRecord `json:"history,omitempty"`
+	// Permanent says a failed job cannot succeed if run again as it is
+	// (bad data, schema, parameters), so a schedule does not retry it.
+	Permanent bool `json:"permanent,omitempty"`
 }
 
 // Terminal reports whether the job has ended.
@@ -495,6 +515,11 @@ type Model struct {
 	Blob    BlobRef   `json:"blob"`
 	// Refs are further blobs the model is made of (ALS factor shards).
 	Refs []BlobRef `json:"refs,omitempty"`
+	// Spec is the spec of the job that trained the model, kept here when
+	// that job is deleted.
+	Spec *JobSpec `json:"spec,omitempty"`
+	// Bytes is the size of its blobs (filled in on reads).
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // KMeansModel is the exported form of a k-means model, in original units.

@@ -1,0 +1,60 @@
+package basket
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func mlxtendModel(t *testing.T) *Model {
+	t.Helper()
+	lists := [][]string{
+		{"Milk", "Onion", "Nutmeg", "Kidney Beans", "Eggs", "Yogurt"},
+		{"Dill", "Onion", "Nutmeg", "Kidney Beans", "Eggs", "Yogurt"},
+		{"Milk", "Apple", "Kidney Beans", "Eggs"},
+		{"Milk", "Unicorn", "Corn", "Kidney Beans", "Yogurt"},
+		{"Corn", "Onion", "Onion", "Kidney Beans", "Ice cream", "Eggs"},
+	}
+	m, err := Reference(Config{MinSupport: 0.6, MinConfidence: 0.7, MaxLen: 3}, FromLists(lists))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestRecommend(t *testing.T) {
+	m := mlxtendModel(t)
+	got, err := m.Recommend([]string{"Onion"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Onion → Eggs (conf 1, lift 1.25), Onion → Kidney Beans (1, 1),
+	// Onion → Eggs, Kidney Beans (1, 1.25): Eggs at lift 1.25, then Kidney
+	// Beans at its best, 1.25 from the pair rule.
+	if s := fmt.Sprint(got); s != "[{Eggs 1 1.25 1} {Kidney Beans 1 1.25 2}]" {
+		t.Fatalf("offers for Onion: %s", s)
+	}
+	got, _ = m.Recommend([]string{"Onion", "Eggs"}, 1)
+	if len(got) != 1 || got[0].Item != "Kidney Beans" {
+		t.Fatalf("offers for Onion, Eggs: %v", got)
+	}
+	if _, err := m.Recommend([]string{"Onoin"}, 3); !errors.Is(err, ErrUnknownItem) ||
+		err.Error() != `basket: item "Onoin" is not a frequent item of this model (in at least 3 of 5 baskets)` {
+		t.Fatalf("typo: %v", err)
+	}
+}
+
+func TestSimilar(t *testing.T) {
+	m := mlxtendModel(t)
+	got, err := m.Similar("Eggs", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pairs with Eggs at support ≥ 0.6: Onion (3, lift 1.25), Kidney Beans (4, lift 1).
+	if s := fmt.Sprint(got); s != "[{Onion 1.25 3} {Kidney Beans 1 4}]" {
+		t.Fatalf("similar to Eggs: %s", s)
+	}
+	if _, err := m.Similar("Dill", 5); !errors.Is(err, ErrUnknownItem) {
+		t.Fatalf("infrequent item: %v", err)
+	}
+}
