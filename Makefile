@@ -59,6 +59,8 @@ fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./algo/basket -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/clv -run '^$$' -fuzz FuzzSummarize -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/clv -run '^$$' -fuzz FuzzSumJSON -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./partition -run '^$$' -fuzz FuzzFilterRows -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./coordinator -run '^$$' -fuzz FuzzEraseApply -fuzztime $${FUZZTIME:-30s}
 
 .PHONY: bench
 bench: build ## benchmarks, one JSON line per measurement (installs the scikit-learn reference from Debian)

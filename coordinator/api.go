@@ -41,6 +41,9 @@ func (c *Coordinator) handlers() map[string]handler {
 	for verb, h := range c.scheduleHandlers() {
 		hs[verb] = h
 	}
+	for verb, h := range c.eraseHandlers() {
+		hs[verb] = h
+	}
 	for verb, h := range c.lifecycleHandlers() {
 		hs[verb] = h
 	}
@@ -351,7 +354,7 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 	if err != nil {
 		return nil, err
 	}
-	detail := proto.ModelDetail{Model: *m}
+	detail := proto.ModelDetail{Model: *m, Retrain: c.fsm.Retrain(m.ID)}
 	switch m.Kind {
 	case "kmeans":
 		km, err := c.loadKMeansModel(ctx, m.Blob)

@@ -138,6 +138,8 @@ type state struct {
 	Schedules    map[string]*proto.Schedule `json:"schedules,omitempty"`
 	NextSchedule int                        `json:"next_schedule,omitempty"`
 
+	// Erasure is the erasure salt and log (erase_fsm.go).
+	Erasure erasureState `json:"erasure,omitzero"`
 	// Life holds retention settings and what deletions must remember.
 	Life *lifeState `json:"lifecycle,omitempty"`
 }
@@ -230,6 +232,8 @@ func (f *FSM) dispatch(t msgType, ignorable bool, buf []byte) (applyResult, stri
 	case msgScheduleCreate, msgScheduleDelete, msgSchedulePause, msgScheduleStart,
 		msgScheduleSkip, msgScheduleRetry, msgScheduleAttempt, msgScheduleFinish:
 		return f.dispatchSchedule(t, buf), ""
+	case msgEraseSalt, msgEraseDataset, msgEraseScores, msgEraseRecord:
+		return f.dispatchErase(t, buf), ""
 	case msgDatasetDelete, msgScoresDelete, msgModelDelete, msgJobDelete, msgRetain, msgRetentionDrop:
 		return f.dispatchLifecycle(t, buf), ""
 	}
