@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // Sinks keep the compiler from discarding benchmarked work.
@@ -49,7 +51,7 @@ var benchSizes = []struct{ n, d, k int }{
 
 // benchTask times one shard's task of the given kind over n rows.
 func benchTask(b *testing.B, kind TaskKind, n, d, k int) {
-	if !fmaNative && !simdEnabled {
+	if !fmaNative && kernel.Current() == kernel.Portable {
 		b.Log("GOAMD64 < v3: every math.FMA tests a CPU flag; build with GOAMD64=v3 for full speed")
 	}
 	in := benchData(n, d, k)
@@ -110,9 +112,6 @@ func BenchmarkPaths(b *testing.B) {
 	s := benchSizes[0]
 	in := benchData(s.n, s.d, s.k)
 	for _, p := range kernelPaths {
-		if !p.supported() {
-			continue
-		}
 		b.Run(fmt.Sprintf("path=%s/lloyd/n=%d/d=%d/k=%d", p, s.n, s.d, s.k), func(b *testing.B) {
 			withPath(b, p, func() { benchTask(b, TaskLloyd, s.n, s.d, s.k) })
 		})
