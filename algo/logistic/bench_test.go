@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // Sinks keep the compiler from discarding benchmarked work.
@@ -194,22 +196,10 @@ func BenchmarkLossBlock(b *testing.B) {
 		y[q] = float64(r.IntN(2))
 	}
 	for _, path := range kernelPaths {
-		if !path.supported() {
-			continue
-		}
 		b.Run(path.String(), func(b *testing.B) {
 			withPath(b, path, func() {
 				for b.Loop() {
-					switch {
-					case simdEnabled:
-						lossVec(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
-					case avx2Enabled:
-						lossVecAVX2(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
-					default:
-						for q, e := range blk.eta {
-							blk.l[q], blk.res[q], blk.curv[q], blk.p[q] = rowLoss(e, y[q] == 1)
-						}
-					}
+					kernel.LogLoss(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
 				}
 			})
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/marginBlock, "ns/row")

@@ -46,3 +46,11 @@ func centreAVX2(a *float64, s int, x *float64, d int, idx *int, n int, mean *flo
 
 //go:noescape
 func scaleRowsAVX2(aw, a *float64, s int, w *float64, idx *int, n, nv int)
+
+// The assembly in logistic_amd64.s; see logistic.go.
+
+//go:noescape
+func logLossAVX2(eta, y, l, res, curv, p *float64, n4 int, slow *uint8)
+
+//go:noescape
+func fillRowsAVX2(a, b *float64, s int, x *float64, d int, idx *int, gw, cw *float64, m int)

@@ -46,3 +46,11 @@ func centreAVX2(*float64, int, *float64, int, *int, int, *float64, int) {
 func scaleRowsAVX2(*float64, *float64, int, *float64, *int, int, int) {
 	panic("kernel: no AVX2 path in this build")
 }
+
+func logLossAVX2(*float64, *float64, *float64, *float64, *float64, *float64, int, *uint8) {
+	panic("kernel: no AVX2 path in this build")
+}
+
+func fillRowsAVX2(*float64, *float64, int, *float64, int, *int, *float64, *float64, int) {
+	panic("kernel: no AVX2 path in this build")
+}
