@@ -2,7 +2,11 @@
 
 package kernel
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 func bestPath() Path {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
@@ -54,3 +58,35 @@ func logLossAVX2(eta, y, l, res, curv, p *float64, n4 int, slow *uint8)
 
 //go:noescape
 func fillRowsAVX2(a, b *float64, s int, x *float64, d int, idx *int, gw, cw *float64, m int)
+
+// The assembly in als_amd64.s and topn_amd64.s; see als.go and topn.go.
+
+//go:noescape
+func alsGram4x12(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+
+//go:noescape
+func alsGram4x8(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+
+//go:noescape
+func alsGram4x4(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+
+//go:noescape
+func alsRhs32(b, z, y unsafe.Pointer, stride, n int)
+
+//go:noescape
+func alsRhs8(b, z, y unsafe.Pointer, stride, n int)
+
+//go:noescape
+func alsScale4(dy, dw, y *float64, w float64, n int)
+
+//go:noescape
+func alsDot8(a, b *float64, n int) float64
+
+//go:noescape
+func alsCholBatch4(a unsafe.Pointer, r int, off *int)
+
+//go:noescape
+func alsSolveBatch4(a, b unsafe.Pointer, r int, off *int)
+
+//go:noescape
+func alsPanels2x2(out *[2 * PanelChunk]float64, masks *[16]uint8, u0, u1, v *float64, np, rp int, bar0, bar1 float64)
