@@ -3,6 +3,7 @@ package kmeans
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -60,13 +61,18 @@ func benchTask(b *testing.B, kind TaskKind, n, d, k int) {
 	var err error
 	b.SetBytes(int64(n * d * 8))
 	b.ResetTimer()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	for b.Loop() {
 		if dst, err = RunTask(dst, t, in.x, n, d, nil, 0, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	sinkResult = dst
+	cpu := threadCPU() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+	b.ReportMetric(float64(cpu)/float64(b.N)/float64(n), "cpu-ns/row")
 }
 
 // BenchmarkLloyd times one Lloyd pass over one shard: assignment, sums,

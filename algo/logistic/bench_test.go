@@ -3,6 +3,7 @@ package logistic
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -71,13 +72,18 @@ func benchTask(b *testing.B, kind TaskKind, n, d int, exact bool) {
 	var dst *Result
 	var err error
 	b.SetBytes(int64(n * (d + 1) * 8))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	for b.Loop() {
 		if dst, err = RunTask(dst, t, in.x, n, d, in.y, nil, nil, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	sinkResult = dst
+	cpu := threadCPU() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+	b.ReportMetric(float64(cpu)/float64(b.N)/float64(n), "cpu-ns/row")
 }
 
 // BenchmarkNewton times a Newton pass: margins, log-losses, gradient and
