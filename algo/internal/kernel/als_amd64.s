@@ -1,8 +1,8 @@
-//go:build goexperiment.simd
+//go:build !noasm
 
 #include "textflag.h"
 
-// The AVX2 Gram tiles of kernel_avx2.go: four rows p..p+3 of A by m = 3,
+// The AVX2 Gram tiles of als.go: four rows p..p+3 of A by m = 3,
 // 2 or 1 vectors of four columns, over n ≥ 1 gathered rows. Each lane of
 // an accumulator is one entry A[p+i][q+l], and per gathered row j it
 // takes exactly one fma(wy_j[p+i], y_j[q+l], ·) in row order, so it is
@@ -10,7 +10,7 @@
 // in place; the same loop written with simd/archsimd moves or spills
 // accumulators every row (see topn_amd64.s).
 //
-// func gram4xM(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+// func alsGram4xM(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
 //
 // a and src point at entry [p][q] of A and of the starting matrix (src
 // nil: start from zero; src may equal a), stride is the byte length of a
@@ -59,8 +59,8 @@
 	MOVQ n+40(FP), DI \
 	LEAQ (BX)(BX*2), R8
 
-// func gram4x12(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
-TEXT ·gram4x12(SB), NOSPLIT, $0-48
+// func alsGram4x12(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+TEXT ·alsGram4x12(SB), NOSPLIT, $0-48
 	PROLOGUE
 	TESTQ SI, SI
 	JZ    zero3
@@ -109,8 +109,8 @@ loop3:
 	VZEROUPPER
 	RET
 
-// func gram4x8(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
-TEXT ·gram4x8(SB), NOSPLIT, $0-48
+// func alsGram4x8(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+TEXT ·alsGram4x8(SB), NOSPLIT, $0-48
 	PROLOGUE
 	TESTQ SI, SI
 	JZ    zero2
@@ -158,8 +158,8 @@ loop2:
 	VZEROUPPER
 	RET
 
-// func gram4x4(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
-TEXT ·gram4x4(SB), NOSPLIT, $0-48
+// func alsGram4x4(a, src unsafe.Pointer, stride int, w, y unsafe.Pointer, n int)
+TEXT ·alsGram4x4(SB), NOSPLIT, $0-48
 	PROLOGUE
 	TESTQ SI, SI
 	JZ    zero1
@@ -194,12 +194,12 @@ loop1:
 	VZEROUPPER
 	RET
 
-// func dot8(a, b *float64, n int) float64
+// func alsDot8(a, b *float64, n int) float64
 //
 // dot of a and b over n ≥ 1 blocks of eight: the chains 0–3 in Y0 and
 // 4–7 in Y1, each lane fma(a_k, b_k, ·) over its k in order, then
 // ((p0+p4)+(p2+p6)) + ((p1+p5)+(p3+p7)) as dotGo sums them.
-TEXT ·dot8(SB), NOSPLIT, $0-32
+TEXT ·alsDot8(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
@@ -225,11 +225,11 @@ dotloop:
 	MOVSD        X0, ret+24(FP)
 	RET
 
-// func scale4(dy, dw, y *float64, w float64, n int)
+// func alsScale4(dy, dw, y *float64, w float64, n int)
 //
 // dy[k] = y[k] and dw[k] = w·y[k], each product rounded, for k < 4n,
 // n ≥ 1.
-TEXT ·scale4(SB), NOSPLIT, $0-40
+TEXT ·alsScale4(SB), NOSPLIT, $0-40
 	MOVQ         dy+0(FP), DI
 	MOVQ         dw+8(FP), SI
 	MOVQ         y+16(FP), DX
@@ -249,14 +249,14 @@ scaleloop:
 	VZEROUPPER
 	RET
 
-// The batched factorisation of kernel_avx2.go on the packed layout of
-// kernel_vec.go's batch: eight systems, entry (p, q) of all eight at byte
+// The batched factorisation of als.go on the packed layout of
+// ALSBatch: eight systems, entry (p, q) of all eight at byte
 // 64·(off[p] + q − p) of a, as two vectors of four lanes. Each lane runs
 // cholesky and cholSolve of its system in their order. VFNMADD231PD
 // computes −(x·y) + z with one rounding, which is fma(−x, y, z): negation
 // is exact.
 
-// func cholBatch4(a unsafe.Pointer, r int, off *int)
+// func alsCholBatch4(a unsafe.Pointer, r int, off *int)
 //
 // cholesky by rows of U (the up-looking order of the same arithmetic): for
 // i < r, A[i][j] = fma(−U[k][i], U[k][j], A[i][j]) for j ≥ i over k < i in
@@ -272,7 +272,7 @@ scaleloop:
 // 64(j0−i) for the tile's first entry j0, R10 (k, i), R13 64(r−k−1), the
 // step from (k, ·) to (k+1, ·), R11 steps left, SI 64 × entries left from
 // j0, DI (i, j0); U[k][i] in Y12 (lanes 0–3) and Y13 (4–7).
-TEXT ·cholBatch4(SB), NOSPLIT, $0-24
+TEXT ·alsCholBatch4(SB), NOSPLIT, $0-24
 	MOVQ a+0(FP), AX
 	MOVQ r+8(FP), R8
 	MOVQ off+16(FP), R9
@@ -390,7 +390,7 @@ choldone:
 	VZEROUPPER
 	RET
 
-// func solveBatch4(a, b unsafe.Pointer, r int, off *int)
+// func alsSolveBatch4(a, b unsafe.Pointer, r int, off *int)
 //
 // cholSolve lane by lane: Uᵀz = b by rows of U (z_k = b_k/U[k][k], then
 // b_j = fma(−z_k, U[k][j], b_j) for j > k), then Ux = z by columns of U
@@ -399,7 +399,7 @@ choldone:
 //
 // Registers: AX a, SI b, R8 r, R9 off, CX k, BX (k, k), DI the entry of b,
 // R10 the entry of a, R11 entries left, R12 i.
-TEXT ·solveBatch4(SB), NOSPLIT, $0-32
+TEXT ·alsSolveBatch4(SB), NOSPLIT, $0-32
 	MOVQ a+0(FP), AX
 	MOVQ b+8(FP), SI
 	MOVQ r+16(FP), R8
@@ -487,12 +487,12 @@ solvedone:
 	VZEROUPPER
 	RET
 
-// func rhs32(b, z, y unsafe.Pointer, stride, n int)
+// func alsRhs32(b, z, y unsafe.Pointer, stride, n int)
 //
 // The right-hand side of accVec for 32 entries of b: b[q] = fma(z_j,
 // y_j[q], b[q]) over the n ≥ 1 gathered rows in order, eight accumulators
 // Y0–Y7; z_j is at z + 8j, y_j at y + stride·j.
-TEXT ·rhs32(SB), NOSPLIT, $0-40
+TEXT ·alsRhs32(SB), NOSPLIT, $0-40
 	MOVQ    b+0(FP), AX
 	MOVQ    z+8(FP), CX
 	MOVQ    y+16(FP), DX
@@ -533,10 +533,10 @@ rhs32loop:
 	VZEROUPPER
 	RET
 
-// func rhs8(b, z, y unsafe.Pointer, stride, n int)
+// func alsRhs8(b, z, y unsafe.Pointer, stride, n int)
 //
 // rhs32 for 8 entries of b.
-TEXT ·rhs8(SB), NOSPLIT, $0-40
+TEXT ·alsRhs8(SB), NOSPLIT, $0-40
 	MOVQ    b+0(FP), AX
 	MOVQ    z+8(FP), CX
 	MOVQ    y+16(FP), DX

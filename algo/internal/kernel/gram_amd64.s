@@ -1,20 +1,21 @@
-//go:build goexperiment.simd
+//go:build !noasm
 
 #include "textflag.h"
 
-// The AVX2 cross-product tiles of kernel_avx2.go in assembly: two output
+// The AVX2 cross-product tiles of gram.go: two output
 // rows (accumulators Y0–Y3 and Y4–Y7) by m = 1 to 4 vectors of four
 // output columns, each lane one entry's FMA chain over the n ≥ 1 rows in
 // order. VFMADD231PD adds into the accumulator in place, so nothing moves
-// between rows; the compiled archsimd loops move every accumulator once a
-// row, because their MulAdd leaves the sum in a factor's register.
+// between rows (written with Go's simd/archsimd, whose MulAdd leaves the
+// sum in a factor's register, every accumulator moved once a row and the
+// loops ran at half the speed).
 //
-// func tile2xMasm(gp unsafe.Pointer, gs int, a, b unsafe.Pointer, rs, n int)
+// func gramTile2xM(gp *float64, gs int, a, b *float64, rs, n int)
 // gp: the tile's first entry; gs: byte stride of g's rows; a: the tile's
 // two columns of the first data row; b: its 4m columns; rs: byte stride of
 // the data rows; n: their number.
 
-TEXT ·tile2x16asm(SB), NOSPLIT, $0-48
+TEXT ·gramTile2x16(SB), NOSPLIT, $0-48
 	MOVQ gp+0(FP), AX
 	MOVQ gs+8(FP), BX
 	MOVQ a+16(FP), CX
@@ -61,7 +62,7 @@ loop4:
 	VZEROUPPER
 	RET
 
-TEXT ·tile2x12asm(SB), NOSPLIT, $0-48
+TEXT ·gramTile2x12(SB), NOSPLIT, $0-48
 	MOVQ gp+0(FP), AX
 	MOVQ gs+8(FP), BX
 	MOVQ a+16(FP), CX
@@ -101,7 +102,7 @@ loop3:
 	VZEROUPPER
 	RET
 
-TEXT ·tile2x8asm(SB), NOSPLIT, $0-48
+TEXT ·gramTile2x8(SB), NOSPLIT, $0-48
 	MOVQ gp+0(FP), AX
 	MOVQ gs+8(FP), BX
 	MOVQ a+16(FP), CX
@@ -134,7 +135,7 @@ loop2:
 	VZEROUPPER
 	RET
 
-TEXT ·tile2x4asm(SB), NOSPLIT, $0-48
+TEXT ·gramTile2x4(SB), NOSPLIT, $0-48
 	MOVQ gp+0(FP), AX
 	MOVQ gs+8(FP), BX
 	MOVQ a+16(FP), CX

@@ -1,4 +1,4 @@
-//go:build goexperiment.simd
+//go:build !noasm
 
 #include "textflag.h"
 
@@ -44,8 +44,8 @@
 	VADDPD Y6, Y2, Y2 \
 	VADDPD Y7, Y3, Y3
 
-// func panels2x2(out *[2 * rankChunk]float64, masks *[16]uint8, u0, u1, v *float64, np, rp int, bar0, bar1 float64)
-TEXT ·panels2x2(SB), NOSPLIT, $0-72
+// func alsPanels2x2(out *[2 * PanelChunk]float64, masks *[16]uint8, u0, u1, v *float64, np, rp int, bar0, bar1 float64)
+TEXT ·alsPanels2x2(SB), NOSPLIT, $0-72
 	MOVQ out+0(FP), AX
 	MOVQ masks+8(FP), SI
 	MOVQ u0+16(FP), BX

@@ -1,8 +1,8 @@
-//go:build goexperiment.simd
+//go:build !noasm
 
 #include "textflag.h"
 
-// The AVX2 assignment kernel of kernel_avx2.go. Centres lie in the lanes:
+// The AVX2 path of the k-means assignment (kmeans.go). Centres lie in the lanes:
 // ct holds, for each group of eight centres, coordinate j of the eight in
 // a row of eight float64s, group after group (ng groups of d rows); hv
 // holds ½‖c‖² of the same centres (+Inf for the padding past k). Each lane
@@ -56,9 +56,9 @@ GLOBL kmOne<>(SB), RODATA|NOPTR, $32
 	ARGMIN_STEP(R3) \
 	ARGMIN_STEP(Y8)
 
-// func labelsAVX2(lab *int64, x *float64, n4, d int, ct, hv *float64, ng int) int
+// func kmLabelsAVX2(lab *int, x *float64, n4, d int, ct, hv *float64, ng int) int
 //
-// labelsAVX2 labels 4·n4 rows of x (row-major, d ≥ 1 columns) with the
+// kmLabelsAVX2 labels 4·n4 rows of x (row-major, d ≥ 1 columns) with the
 // first centre of the smallest score, and returns how many rows it labelled
 // −1 instead because a score was NaN (or the scores held both infinities),
 // for the caller to scan as the portable code does.
@@ -68,7 +68,7 @@ GLOBL kmOne<>(SB), RODATA|NOPTR, $32
 // lane one centre's chain for one row. The scores are then transposed so
 // that each register holds one centre's scores of the four rows, and the
 // argmin runs down the centres in order, one row per lane.
-TEXT ·labelsAVX2(SB), NOSPLIT, $0-64
+TEXT ·kmLabelsAVX2(SB), NOSPLIT, $0-64
 	MOVQ lab+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n4+16(FP), R13
@@ -168,14 +168,14 @@ done:
 	MOVQ R12, ret+56(FP)
 	RET
 
-// func distAVX2(dist *float64, x, c *float64, lab *int64, n4, d int)
+// func kmDistAVX2(dist *float64, x, c *float64, lab *int, n4, d int)
 //
-// distAVX2 sets dist[i] = Σ_j fma(t, t, ·) with t = x_i[j] − c_l[j], l =
+// kmDistAVX2 sets dist[i] = Σ_j fma(t, t, ·) with t = x_i[j] − c_l[j], l =
 // lab[i], in order from j = 0 (sqDist's chain), for 4·n4 rows: the
 // differences of four rows are taken four coordinates at a time in row
 // order, transposed so that each lane holds one row, and added in
 // coordinate order; the last d mod 4 coordinates one at a time.
-TEXT ·distAVX2(SB), NOSPLIT, $0-48
+TEXT ·kmDistAVX2(SB), NOSPLIT, $0-48
 	MOVQ dist+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ lab+24(FP), R13
@@ -272,12 +272,12 @@ ddone:
 	VZEROUPPER
 	RET
 
-// func addRowsAVX2(sums *float64, x *float64, lab *int64, n, d int)
+// func kmAddRowsAVX2(sums *float64, x *float64, lab *int, n, d int)
 //
-// addRowsAVX2 adds each of the n rows of x to the sum of its cluster, row
+// kmAddRowsAVX2 adds each of the n rows of x to the sum of its cluster, row
 // after row, four coordinates per vector add (the scalar adds, lane by
 // lane), the last d mod 4 one by one.
-TEXT ·addRowsAVX2(SB), NOSPLIT, $0-40
+TEXT ·kmAddRowsAVX2(SB), NOSPLIT, $0-40
 	MOVQ sums+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ lab+16(FP), R13
