@@ -75,3 +75,7 @@ func VerbsUpTo(a Access) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Buckets are the cluster's object store buckets. Score sets are kept in
+// BucketShards, beside the shards they were computed from.
+var Buckets = []string{BucketShards, BucketModels}

@@ -13,13 +13,14 @@ import (
 // TestAPIAccessCoversEveryVerb reads this package's source and checks that
 // every "noun.verb" constant named API… has an access class, so a new verb
 // cannot ship without deciding who may call it.
+// It checks Buckets the same way.
 func TestAPIAccessCoversEveryVerb(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	verbs := map[string]string{}
+	verbs, buckets := map[string]string{}, map[string]string{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -34,7 +35,7 @@ func TestAPIAccessCoversEveryVerb(t *testing.T) {
 				return true
 			}
 			for i, name := range vs.Names {
-				if !strings.HasPrefix(name.Name, "API") || i >= len(vs.Values) {
+				if i >= len(vs.Values) {
 					continue
 				}
 				lit, ok := vs.Values[i].(*ast.BasicLit)
@@ -42,10 +43,13 @@ func TestAPIAccessCoversEveryVerb(t *testing.T) {
 					continue
 				}
 				s, _ := strconv.Unquote(lit.Value)
-				if name.Name == "APIPrefix" || name.Name == "APIQueue" {
-					continue
+				switch {
+				case strings.HasPrefix(name.Name, "Bucket"):
+					buckets[s] = name.Name
+				case name.Name == "APIPrefix" || name.Name == "APIQueue":
+				case strings.HasPrefix(name.Name, "API"):
+					verbs[s] = name.Name
 				}
-				verbs[s] = name.Name
 			}
 			return true
 		})
@@ -65,6 +69,18 @@ func TestAPIAccessCoversEveryVerb(t *testing.T) {
 		if a < AccessRead || a > AccessAdmin {
 			t.Errorf("APIAccess[%q] = %d, not a known class", v, a)
 		}
+	}
+	listed := map[string]bool{}
+	for _, b := range Buckets {
+		listed[b] = true
+	}
+	for b, name := range buckets {
+		if !listed[b] {
+			t.Errorf("bucket %s (%q) is missing from Buckets", name, b)
+		}
+	}
+	if len(listed) != len(buckets) {
+		t.Errorf("Buckets lists %d buckets, the source defines %d", len(listed), len(buckets))
 	}
 }
 
