@@ -1,0 +1,109 @@
+package secrets
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nkeys"
+)
+
+// renderConf writes the NATS server configuration of dir's secrets: TLS
+// with client certificates required, and one nkey user per role and
+// accepted generation, each with its role's permissions.
+func renderConf(dir string, m Manifest) ([]byte, error) {
+	mount := m.Config.Mount
+	if mount == "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("secrets: %w", err)
+		}
+		if !confSafe(abs) {
+			return nil, fmt.Errorf("%w: %s cannot stand in a configuration file; pass --mount", ErrInvalid, abs)
+		}
+		mount = abs
+	}
+	// During a rotation the server keeps its old certificate: clients that
+	// have not switched trust only the old CA; switched ones trust both.
+	certDir := mount
+	if m.Previous != nil {
+		certDir = filepath.Join(mount, DirPrevious)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# NATS server configuration of a mathcrm cluster, generation %d.\n", m.Generation)
+	fmt.Fprintf(&b, "# Written by mathcrm secrets; regenerate it rather than edit it.\n")
+	if m.Previous != nil {
+		fmt.Fprintf(&b, "# Generation %d stays accepted until %s (mathcrm secrets rotate --finish).\n",
+			m.Previous.Generation, m.Previous.Until.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "\nhost: %q\nport: %d\n", m.Config.Listen, m.Config.Port)
+	fmt.Fprintf(&b, "\njetstream {\n  store_dir: %q\n}\n", m.Config.StoreDir)
+	fmt.Fprintf(&b, "\ntls {\n  cert_file: %q\n  key_file: %q\n  ca_file: %q\n  verify: true\n  timeout: 2\n}\n",
+		filepath.Join(certDir, FileNATSCert), filepath.Join(certDir, FileNATSKey), filepath.Join(mount, FileCA))
+	b.WriteString("\nauthorization {\n")
+	grants := Grants()
+	for _, r := range Roles {
+		g := grants[r]
+		fmt.Fprintf(&b, "  %s = {\n", strings.ToUpper(r))
+		fmt.Fprintf(&b, "    publish: { allow: %s }\n", list(g.Publish))
+		fmt.Fprintf(&b, "    subscribe: { allow: %s }\n", list(g.Subscribe))
+		if g.Responses {
+			b.WriteString("    allow_responses: true\n")
+		}
+		b.WriteString("  }\n")
+	}
+	b.WriteString("  users: [\n")
+	gens := []struct {
+		dir string
+		gen int
+	}{{dir, m.Generation}}
+	if m.Previous != nil {
+		gens = append(gens, struct {
+			dir string
+			gen int
+		}{filepath.Join(dir, DirPrevious), m.Previous.Generation})
+	}
+	for _, g := range gens {
+		for _, r := range Roles {
+			pub, err := publicKey(filepath.Join(g.dir, CredsFile(r)))
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&b, "    { nkey: %q, permissions: $%s } # %s, generation %d\n", pub, strings.ToUpper(r), r, g.gen)
+		}
+	}
+	b.WriteString("  ]\n}\n")
+	return b.Bytes(), nil
+}
+
+func list(subjects []string) string {
+	q := make([]string, len(subjects))
+	for i, s := range subjects {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// publicKey reads an nkey seed file and returns its user public key.
+func publicKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("secrets: %w", err)
+	}
+	kp, err := nkeys.ParseDecoratedNKey(b)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	defer kp.Wipe()
+	pub, err := kp.PublicKey()
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	if !nkeys.IsValidPublicUserKey(pub) {
+		return "", fmt.Errorf("%w: %s holds no user nkey seed", ErrInvalid, path)
+	}
+	return pub, nil
+}

@@ -1,0 +1,274 @@
+package secrets
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nkeys"
+)
+
+var (
+	// ErrInvalid reports a configuration or flag that cannot work.
+	ErrInvalid = errors.New("secrets: invalid configuration")
+	// ErrExists reports secrets that are already there and would be replaced.
+	ErrExists = errors.New("secrets: already exist")
+	// ErrNotInitialised reports a directory without a manifest.
+	ErrNotInitialised = errors.New("secrets: not initialised")
+	// ErrRotating reports a rotation started and not finished yet.
+	ErrRotating = errors.New("secrets: rotation in progress")
+	// ErrNotRotating reports a finish without a rotation in progress.
+	ErrNotRotating = errors.New("secrets: no rotation in progress")
+	// ErrUnsafeDir reports a directory that others than its owner can read.
+	ErrUnsafeDir = errors.New("secrets: directory readable by others")
+)
+
+// File names inside the secrets directory.
+const (
+	FileCA       = "ca.crt" // the trust bundle: every CA currently accepted
+	FileCAKey    = "ca.key"
+	FileNATSCert = "nats.crt"
+	FileNATSKey  = "nats.key"
+	FileConf     = "nats.conf"
+	FileManifest = "manifest.json"
+	DirPrevious  = "previous"
+)
+
+// CredsFile, CertFile and KeyFile name a role's nkey seed, client
+// certificate and its key.
+func CredsFile(role string) string { return role + ".nk" }
+func CertFile(role string) string  { return role + ".crt" }
+func KeyFile(role string) string   { return role + ".key" }
+
+// generationFiles are the files one generation consists of.
+func generationFiles() []string {
+	out := []string{FileCA, FileCAKey, FileNATSCert, FileNATSKey}
+	for _, r := range Roles {
+		out = append(out, CredsFile(r), CertFile(r), KeyFile(r))
+	}
+	return out
+}
+
+// Config says what to generate.
+type Config struct {
+	// Hosts are the coordinators' DNS names and IP addresses (their raft
+	// and HTTP certificate's names).
+	Hosts []string `json:"hosts"`
+	// NATSHosts are the NATS server's DNS names and IP addresses.
+	NATSHosts []string `json:"nats_hosts"`
+	// Listen is the address the NATS server listens on.
+	Listen string `json:"listen"`
+	// Port is the NATS client port; -1 picks a free one at start.
+	Port int `json:"port"`
+	// StoreDir is the NATS server's JetStream directory.
+	StoreDir string `json:"store_dir"`
+	// Mount is where the NATS server reads this directory's files from;
+	// empty means the directory's own absolute path.
+	Mount string `json:"mount,omitempty"`
+	// Valid is how long a certificate issued to a server or role lasts.
+	Valid time.Duration `json:"valid"`
+}
+
+// DefaultConfig is a cluster on one machine, reachable as localhost.
+func DefaultConfig() Config {
+	return Config{
+		Hosts:     []string{"localhost", "127.0.0.1"},
+		NATSHosts: []string{"localhost", "127.0.0.1"},
+		Listen:    "0.0.0.0",
+		Port:      4222,
+		StoreDir:  "/var/lib/mathcrm/nats",
+		Valid:     365 * 24 * time.Hour,
+	}
+}
+
+// caValid is how long a CA lasts; rotation replaces it long before.
+const caValid = 10 * 365 * 24 * time.Hour
+
+// Validate says what is wrong with c.
+func (c Config) Validate() error {
+	for _, hs := range []struct {
+		flag  string
+		hosts []string
+	}{{"--host", c.Hosts}, {"--nats-host", c.NATSHosts}} {
+		if len(hs.hosts) == 0 {
+			return fmt.Errorf("%w: %s needs at least one name or address", ErrInvalid, hs.flag)
+		}
+		for _, h := range hs.hosts {
+			if !validHost(h) {
+				return fmt.Errorf("%w: %s %q is neither a DNS name nor an IP address", ErrInvalid, hs.flag, h)
+			}
+		}
+	}
+	if net.ParseIP(c.Listen) == nil && !validHost(c.Listen) {
+		return fmt.Errorf("%w: --listen %q is neither a host name nor an IP address", ErrInvalid, c.Listen)
+	}
+	if c.Port != -1 && (c.Port < 1 || c.Port > 65535) {
+		return fmt.Errorf("%w: --port %d is out of range 1..65535", ErrInvalid, c.Port)
+	}
+	if c.StoreDir == "" || !confSafe(c.StoreDir) {
+		return fmt.Errorf("%w: --store-dir %q must be a non-empty path without quotes, backslashes or line breaks", ErrInvalid, c.StoreDir)
+	}
+	if c.Mount != "" && (!filepath.IsAbs(c.Mount) || !confSafe(c.Mount)) {
+		return fmt.Errorf("%w: --mount %q must be an absolute path without quotes, backslashes or line breaks", ErrInvalid, c.Mount)
+	}
+	if c.Valid < time.Hour || c.Valid > caValid {
+		return fmt.Errorf("%w: --valid %s is out of range 1h..%s", ErrInvalid, c.Valid, caValid)
+	}
+	return nil
+}
+
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// confSafe reports whether s can stand in a quoted configuration string.
+func confSafe(s string) bool { return !strings.ContainsAny(s, "\"\\\n\r") }
+
+// generate makes one generation's files in memory.
+func generate(cfg Config, now time.Time) (map[string][]byte, error) {
+	ca, err := newAuthority(fmt.Sprintf("mathcrm CA %s", now.UTC().Format("2006-01-02T15:04:05Z")), now, caValid)
+	if err != nil {
+		return nil, err
+	}
+	caKey, err := ca.keyPEM()
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{FileCA: ca.certPEM(), FileCAKey: caKey}
+	srv, err := ca.issue("mathcrm-nats", cfg.NATSHosts, false, now, cfg.Valid)
+	if err != nil {
+		return nil, err
+	}
+	files[FileNATSCert], files[FileNATSKey] = srv.certPEM, srv.keyPEM
+	for _, r := range Roles {
+		var hosts []string
+		if r == RoleCoordinator {
+			hosts = cfg.Hosts // raft and HTTP: it serves as well as connects
+		}
+		c, err := ca.issue("mathcrm-"+r, hosts, true, now, cfg.Valid)
+		if err != nil {
+			return nil, err
+		}
+		files[CertFile(r)], files[KeyFile(r)] = c.certPEM, c.keyPEM
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			return nil, fmt.Errorf("secrets: %s nkey: %w", r, err)
+		}
+		seed, err := kp.Seed()
+		if err != nil {
+			return nil, fmt.Errorf("secrets: %s nkey: %w", r, err)
+		}
+		files[CredsFile(r)] = append(seed, '\n')
+	}
+	return files, nil
+}
+
+// writeFile writes data to path mode 0600, whole or not at all.
+func writeFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("secrets: write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("secrets: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeAll writes files into dir, in a fixed order.
+func writeAll(dir string, files map[string][]byte) error {
+	for _, name := range generationFiles() {
+		if err := writeFile(filepath.Join(dir, name), files[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureDir creates dir mode 0700, or checks that an existing one is
+// private to its owner.
+func ensureDir(dir string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("secrets: create %s: %w", dir, err)
+		}
+		return os.Chmod(dir, 0o700)
+	}
+	if err != nil {
+		return fmt.Errorf("secrets: %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory", ErrInvalid, dir)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%w: %s is mode %04o; make it private first (chmod 700 %s)", ErrUnsafeDir, dir, st.Mode().Perm(), dir)
+	}
+	return nil
+}
+
+// Init generates a fresh set of secrets in dir. Without force it refuses to
+// replace any file a previous Init or Rotate wrote.
+func Init(dir string, cfg Config, force bool, now time.Time) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := ensureDir(dir); err != nil {
+		return err
+	}
+	if !force {
+		for _, name := range append(generationFiles(), FileConf, FileManifest, DirPrevious) {
+			p := filepath.Join(dir, name)
+			if _, err := os.Lstat(p); err == nil {
+				return fmt.Errorf("%w: %s is there; pass --force to replace every secret in %s", ErrExists, p, dir)
+			}
+		}
+	}
+	files, err := generate(cfg, now)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Join(dir, DirPrevious)); err != nil {
+		return fmt.Errorf("secrets: remove %s: %w", filepath.Join(dir, DirPrevious), err)
+	}
+	if err := writeAll(dir, files); err != nil {
+		return err
+	}
+	m := Manifest{Version: manifestVersion, Generation: 1, Created: now.UTC(), Config: cfg}
+	return m.commit(dir)
+}
