@@ -100,4 +100,3 @@ func Finish(dir string, force bool, now time.Time) error {
 	}
 	return nil
 }
-
