@@ -48,8 +48,8 @@ func renderConf(dir string, m Manifest) ([]byte, error) {
 	for _, r := range Roles {
 		g := grants[r]
 		fmt.Fprintf(&b, "  %s = {\n", strings.ToUpper(r))
-		fmt.Fprintf(&b, "    publish: { allow: %s }\n", list(g.Publish))
-		fmt.Fprintf(&b, "    subscribe: { allow: %s }\n", list(g.Subscribe))
+		fmt.Fprintf(&b, "    publish: { allow: %s }\n", list(g.Publish, "    "))
+		fmt.Fprintf(&b, "    subscribe: { allow: %s }\n", list(g.Subscribe, "    "))
 		if g.Responses {
 			b.WriteString("    allow_responses: true\n")
 		}
@@ -79,12 +79,17 @@ func renderConf(dir string, m Manifest) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func list(subjects []string) string {
+// list renders subjects as a configuration array, one a line when there
+// are more than a few.
+func list(subjects []string, indent string) string {
 	q := make([]string, len(subjects))
 	for i, s := range subjects {
 		q[i] = fmt.Sprintf("%q", s)
 	}
-	return "[" + strings.Join(q, ", ") + "]"
+	if len(q) <= 4 {
+		return "[" + strings.Join(q, ", ") + "]"
+	}
+	return "[\n" + indent + "  " + strings.Join(q, "\n"+indent+"  ") + "\n" + indent + "]"
 }
 
 // publicKey reads an nkey seed file and returns its user public key.
