@@ -29,7 +29,8 @@ func newSecretsInit() *cobra.Command {
 		Long: `Generate everything a secured cluster needs into DIR (created mode 0700; every
 file mode 0600): a private CA, certificates for the NATS server and the
 coordinators, and for each role (coordinator, worker, admin, analyst, viewer)
-an nkey seed <role>.nk, a client certificate <role>.crt and its key <role>.key.
+an nkey seed <role>.nk, a client certificate <role>.crt and its key <role>.key;
+each --worker ID gets worker-ID.nk (.crt, .key), good for that worker's steps only.
 nats.conf is a nats-server configuration with TLS (client certificates
 required) and each role's permissions. Existing secrets are never replaced
 without --force.`,
@@ -53,6 +54,7 @@ without --force.`,
 	f.StringVar(&cfg.StoreDir, "store-dir", cfg.StoreDir, "the NATS server's JetStream directory")
 	f.StringVar(&cfg.Mount, "mount", "", "absolute path the NATS server reads DIR from (default DIR's own path)")
 	f.DurationVar(&cfg.Valid, "valid", cfg.Valid, "how long the server and role certificates last")
+	f.StringSliceVar(&cfg.Workers, "worker", nil, "a worker id that gets a credential of its own, worker-ID.nk, good for its steps only (repeatable)")
 	f.BoolVar(&force, "force", false, "replace the secrets already in DIR")
 	return cmd
 }
@@ -122,6 +124,10 @@ func printSecrets(dir, did string) error {
 	fmt.Printf("  %-15s NATS server certificate and key (%s)\n", secrets.FileNATSCert, strings.Join(m.Config.NATSHosts, ", "))
 	for _, r := range secrets.Roles {
 		fmt.Printf("  %-15s %s's nkey seed, with %s and %s\n", secrets.CredsFile(r), r, secrets.CertFile(r), secrets.KeyFile(r))
+	}
+	for _, id := range m.Config.Workers {
+		r := secrets.WorkerRole(id)
+		fmt.Printf("  %-15s worker %s's own nkey seed, with %s and %s\n", secrets.CredsFile(r), id, secrets.CertFile(r), secrets.KeyFile(r))
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func TestCLISecrets(t *testing.T) {
 		}
 	}
 	fails("secrets: invalid configuration: --port 0 is out of range 1..65535", "secrets", "init", dir, "--port", "0")
-	if out := ok("secrets", "init", dir, "--host", "coord-1.example.com,10.0.0.5"); !strings.Contains(out, "generated secrets in "+dir+", generation 1") {
+	if out := ok("secrets", "init", dir, "--host", "coord-1.example.com,10.0.0.5", "--worker", "w1"); !strings.Contains(out, "generated secrets in "+dir+", generation 1") || !strings.Contains(out, "worker-w1.nk") {
 		t.Fatalf("init printed %q", out)
 	}
 	fails("secrets: already exist: "+filepath.Join(dir, "ca.crt")+" is there; pass --force to replace every secret in "+dir, "secrets", "init", dir)

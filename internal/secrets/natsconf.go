@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,14 +47,7 @@ func renderConf(dir string, m Manifest) ([]byte, error) {
 	b.WriteString("\nauthorization {\n")
 	grants := Grants()
 	for _, r := range Roles {
-		g := grants[r]
-		fmt.Fprintf(&b, "  %s = {\n", strings.ToUpper(r))
-		fmt.Fprintf(&b, "    publish: { allow: %s }\n", list(g.Publish, "    "))
-		fmt.Fprintf(&b, "    subscribe: { allow: %s }\n", list(g.Subscribe, "    "))
-		if g.Responses {
-			b.WriteString("    allow_responses: true\n")
-		}
-		b.WriteString("  }\n")
+		fmt.Fprintf(&b, "  %s = %s\n", strings.ToUpper(r), permissions(grants[r], "  "))
 	}
 	b.WriteString("  users: [\n")
 	gens := []struct {
@@ -67,16 +61,33 @@ func renderConf(dir string, m Manifest) ([]byte, error) {
 		}{filepath.Join(dir, DirPrevious), m.Previous.Generation})
 	}
 	for _, g := range gens {
-		for _, r := range Roles {
+		for _, r := range m.Config.roles() {
 			pub, err := publicKey(filepath.Join(g.dir, CredsFile(r)))
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(&b, "    { nkey: %q, permissions: $%s } # %s, generation %d\n", pub, strings.ToUpper(r), r, g.gen)
+			perms := "$" + strings.ToUpper(r)
+			if !slices.Contains(Roles, r) {
+				perms = permissions(WorkerGrant(strings.TrimPrefix(r, RoleWorker+"-")), "    ")
+			}
+			fmt.Fprintf(&b, "    # %s, generation %d\n    { nkey: %q, permissions: %s }\n", r, g.gen, pub, perms)
 		}
 	}
 	b.WriteString("  ]\n}\n")
 	return b.Bytes(), nil
+}
+
+// permissions renders a grant as a configuration map.
+func permissions(g Grant, indent string) string {
+	var b strings.Builder
+	b.WriteString("{\n")
+	fmt.Fprintf(&b, "%s  publish: { allow: %s }\n", indent, list(g.Publish, indent+"  "))
+	fmt.Fprintf(&b, "%s  subscribe: { allow: %s }\n", indent, list(g.Subscribe, indent+"  "))
+	if g.Responses {
+		fmt.Fprintf(&b, "%s  allow_responses: true\n", indent)
+	}
+	b.WriteString(indent + "}")
+	return b.String()
 }
 
 // list renders subjects as a configuration array, one a line when there

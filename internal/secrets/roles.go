@@ -29,6 +29,21 @@ type Grant struct {
 
 const inbox = "_INBOX.>"
 
+// WorkerRole names the credential of the worker with this id: it may take
+// only that worker's steps and heartbeat only as that worker.
+func WorkerRole(id string) string { return RoleWorker + "-" + id }
+
+// WorkerGrant is the grant of the worker with this id; "*" is the shared
+// worker role's, for workers started without an identity of their own.
+func WorkerGrant(id string) Grant {
+	return Grant{
+		Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
+			proto.WorkerHeartbeatSubject(id)}, objectStore()...),
+		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), inbox},
+		Responses: true,
+	}
+}
+
 // Grants returns the NATS permissions of every role.
 func Grants() map[string]Grant {
 	events := strings.TrimSuffix(proto.EventsJob, "job.") + ">"
@@ -37,13 +52,8 @@ func Grants() map[string]Grant {
 			Publish:   []string{"mathcrm.>", "$JS.>", "$O.>", inbox},
 			Subscribe: []string{"mathcrm.>", "$JS.>", "$O.>", inbox},
 		},
-		RoleWorker: {
-			Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
-				proto.WorkerHeartbeatSubject("*")}, objectStore()...),
-			Subscribe: []string{proto.WorkerStepSubject("*"), proto.WorkerControlSubject("*"), inbox},
-			Responses: true,
-		},
-		RoleAdmin: {Publish: []string{">"}, Subscribe: []string{">"}},
+		RoleWorker: WorkerGrant("*"),
+		RoleAdmin:  {Publish: []string{">"}, Subscribe: []string{">"}},
 		RoleAnalyst: {
 			Publish:   append(apiSubjects(proto.AccessAnalyze), objectStore()...),
 			Subscribe: []string{events, inbox},

@@ -27,7 +27,7 @@ func Rotate(dir string, overlap time.Duration, now time.Time) error {
 	if err := ensureDir(dir); err != nil {
 		return err
 	}
-	for _, name := range generationFiles() {
+	for _, name := range m.Config.generationFiles() {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrNotInitialised, filepath.Join(dir, name), err)
 		}
@@ -43,7 +43,7 @@ func Rotate(dir string, overlap time.Duration, now time.Time) error {
 	if err := os.Mkdir(prev, 0o700); err != nil {
 		return fmt.Errorf("secrets: create %s: %w", prev, err)
 	}
-	for _, name := range generationFiles() {
+	for _, name := range m.Config.generationFiles() {
 		if err := os.Rename(filepath.Join(dir, name), filepath.Join(prev, name)); err != nil {
 			return fmt.Errorf("secrets: keep %s: %w", filepath.Join(dir, name), err)
 		}
@@ -53,7 +53,7 @@ func Rotate(dir string, overlap time.Duration, now time.Time) error {
 		return fmt.Errorf("secrets: %w", err)
 	}
 	files[FileCA] = append(files[FileCA], oldCA...)
-	if err := writeAll(dir, files); err != nil {
+	if err := writeAll(dir, m.Config, files); err != nil {
 		return err
 	}
 	m.Previous = &Overlap{Generation: m.Generation, Until: now.Add(overlap).UTC()}

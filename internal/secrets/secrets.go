@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -44,10 +45,19 @@ func CredsFile(role string) string { return role + ".nk" }
 func CertFile(role string) string  { return role + ".crt" }
 func KeyFile(role string) string   { return role + ".key" }
 
-// generationFiles are the files one generation consists of.
-func generationFiles() []string {
+// roles are the credentials c makes: every role, then one per worker id.
+func (c Config) roles() []string {
+	out := append([]string(nil), Roles...)
+	for _, id := range c.Workers {
+		out = append(out, WorkerRole(id))
+	}
+	return out
+}
+
+// generationFiles are the files one generation of c consists of.
+func (c Config) generationFiles() []string {
 	out := []string{FileCA, FileCAKey, FileNATSCert, FileNATSKey}
-	for _, r := range Roles {
+	for _, r := range c.roles() {
 		out = append(out, CredsFile(r), CertFile(r), KeyFile(r))
 	}
 	return out
@@ -71,6 +81,8 @@ type Config struct {
 	Mount string `json:"mount,omitempty"`
 	// Valid is how long a certificate issued to a server or role lasts.
 	Valid time.Duration `json:"valid"`
+	// Workers are worker ids that get a credential of their own.
+	Workers []string `json:"workers,omitempty"`
 }
 
 // DefaultConfig is a cluster on one machine, reachable as localhost.
@@ -118,8 +130,21 @@ func (c Config) Validate() error {
 	if c.Valid < time.Hour || c.Valid > caValid {
 		return fmt.Errorf("%w: --valid %s is out of range 1h..%s", ErrInvalid, c.Valid, caValid)
 	}
+	seen := map[string]bool{}
+	for _, id := range c.Workers {
+		if !workerID.MatchString(id) {
+			return fmt.Errorf("%w: --worker %q must be 1 to 64 letters, digits, '-' or '_'", ErrInvalid, id)
+		}
+		if seen[id] {
+			return fmt.Errorf("%w: --worker %q is given twice", ErrInvalid, id)
+		}
+		seen[id] = true
+	}
 	return nil
 }
+
+// workerID is a worker id that can stand as one subject token.
+var workerID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func validHost(h string) bool {
 	if net.ParseIP(h) != nil {
@@ -160,7 +185,7 @@ func generate(cfg Config, now time.Time) (map[string][]byte, error) {
 		return nil, err
 	}
 	files[FileNATSCert], files[FileNATSKey] = srv.certPEM, srv.keyPEM
-	for _, r := range Roles {
+	for _, r := range cfg.roles() {
 		var hosts []string
 		if r == RoleCoordinator {
 			hosts = cfg.Hosts // raft and HTTP: it serves as well as connects
@@ -210,9 +235,9 @@ func writeFile(path string, data []byte) error {
 	return nil
 }
 
-// writeAll writes files into dir, in a fixed order.
-func writeAll(dir string, files map[string][]byte) error {
-	for _, name := range generationFiles() {
+// writeAll writes one generation of cfg into dir, in a fixed order.
+func writeAll(dir string, cfg Config, files map[string][]byte) error {
+	for _, name := range cfg.generationFiles() {
 		if err := writeFile(filepath.Join(dir, name), files[name]); err != nil {
 			return err
 		}
@@ -252,7 +277,7 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 		return err
 	}
 	if !force {
-		for _, name := range append(generationFiles(), FileConf, FileManifest, DirPrevious) {
+		for _, name := range append(cfg.generationFiles(), FileConf, FileManifest, DirPrevious) {
 			p := filepath.Join(dir, name)
 			if _, err := os.Lstat(p); err == nil {
 				return fmt.Errorf("%w: %s is there; pass --force to replace every secret in %s", ErrExists, p, dir)
@@ -266,7 +291,7 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 	if err := os.RemoveAll(filepath.Join(dir, DirPrevious)); err != nil {
 		return fmt.Errorf("secrets: remove %s: %w", filepath.Join(dir, DirPrevious), err)
 	}
-	if err := writeAll(dir, files); err != nil {
+	if err := writeAll(dir, cfg, files); err != nil {
 		return err
 	}
 	m := Manifest{Version: manifestVersion, Generation: 1, Created: now.UTC(), Config: cfg}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ func testConfig(t *testing.T) Config {
 	cfg.Listen = "127.0.0.1"
 	cfg.Port = -1
 	cfg.StoreDir = filepath.Join(t.TempDir(), "jetstream")
+	cfg.Workers = []string{"w1"}
 	return cfg
 }
 
@@ -74,7 +76,10 @@ func TestInitFilesAndModes(t *testing.T) {
 	if st.Mode().Perm() != 0o700 {
 		t.Errorf("%s is mode %04o, want 0700", dir, st.Mode().Perm())
 	}
-	want := append(generationFiles(), FileConf, FileManifest)
+	want := append(testConfig(t).generationFiles(), FileConf, FileManifest)
+	if !slices.Contains(want, CredsFile(WorkerRole("w1"))) {
+		t.Fatalf("no credential for worker w1 among %v", want)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +145,7 @@ func TestCertificateChains(t *testing.T) {
 func TestNKeysSignAndVerify(t *testing.T) {
 	dir := initDir(t)
 	seen := map[string]string{}
-	for _, r := range Roles {
+	for _, r := range append(Roles, WorkerRole("w1")) {
 		b, err := os.ReadFile(filepath.Join(dir, CredsFile(r)))
 		if err != nil {
 			t.Fatal(err)
@@ -252,6 +257,8 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.StoreDir = `a"b` }, `--store-dir "a\"b" must be a non-empty path without quotes, backslashes or line breaks`},
 		{func(c *Config) { c.Mount = "relative" }, `--mount "relative" must be an absolute path without quotes, backslashes or line breaks`},
 		{func(c *Config) { c.Valid = time.Minute }, "--valid 1m0s is out of range 1h..87600h0m0s"},
+		{func(c *Config) { c.Workers = []string{"w.1"} }, `--worker "w.1" must be 1 to 64 letters, digits, '-' or '_'`},
+		{func(c *Config) { c.Workers = []string{"w1", "w1"} }, `--worker "w1" is given twice`},
 	} {
 		cfg := DefaultConfig()
 		tc.edit(&cfg)

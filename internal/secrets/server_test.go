@@ -216,6 +216,36 @@ func TestServerEnforcesRoles(t *testing.T) {
 		w.waitViolation(t, "Subscription to \""+proto.APIPrefix+">\"")
 	})
 
+	t.Run("worker with its own credential", func(t *testing.T) {
+		w := mustDial(t, url, roleCreds(dir, WorkerRole("w1")))
+		respond(t, w, proto.WorkerStepSubject("w1"))
+		coord.request(t, proto.WorkerStepSubject("w1"))
+		if err := w.Publish(proto.WorkerHeartbeatSubject("w1"), []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-hello:
+			if got != proto.WorkerHeartbeatSubject("w1") {
+				t.Fatalf("coordinator got %s", got)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("coordinator did not get w1's heartbeat")
+		}
+		w.denied(t, proto.WorkerHeartbeatSubject("w2"))
+		if _, err := w.Subscribe(proto.WorkerStepSubject("w2"), func(*nats.Msg) {}); err != nil {
+			t.Fatal(err)
+		}
+		_ = w.Flush()
+		w.waitViolation(t, "Subscription to \""+proto.WorkerStepSubject("w2")+"\"")
+		ws, err := store.Open(ctx, w.Conn, 1)
+		if err != nil {
+			t.Fatalf("worker w1 opens the object store: %v", err)
+		}
+		if b, err := ws.Get(ctx, shard); err != nil || string(b) != "rows" {
+			t.Fatalf("worker w1 reads a shard: %q %v", b, err)
+		}
+	})
+
 	t.Run("viewer", func(t *testing.T) {
 		v := mustDial(t, url, roleCreds(dir, RoleViewer))
 		for _, verb := range proto.VerbsUpTo(proto.AccessRead) {
