@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -290,6 +291,16 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 	}
 	if err := os.RemoveAll(filepath.Join(dir, DirPrevious)); err != nil {
 		return fmt.Errorf("secrets: remove %s: %w", filepath.Join(dir, DirPrevious), err)
+	}
+	// A forced init drops the credentials of worker ids it no longer makes.
+	if old, err := ReadManifest(dir); err == nil {
+		for _, name := range old.Config.generationFiles() {
+			if !slices.Contains(cfg.generationFiles(), name) {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return fmt.Errorf("secrets: remove %s: %w", filepath.Join(dir, name), err)
+				}
+			}
+		}
 	}
 	if err := writeAll(dir, cfg, files); err != nil {
 		return err

@@ -216,8 +216,13 @@ func TestInitRefusesToOverwrite(t *testing.T) {
 	if err := Init(lone, testConfig(t), false, time.Now()); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), CredsFile(RoleViewer)) {
 		t.Fatalf("init over a lone viewer.nk: %v", err)
 	}
-	if err := Init(dir, testConfig(t), true, time.Now()); err != nil {
+	cfg := testConfig(t)
+	cfg.Workers = []string{"w2"}
+	if err := Init(dir, cfg, true, time.Now()); err != nil {
 		t.Fatalf("forced init: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, CredsFile(WorkerRole("w1")))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("worker w1's credential survived a forced init without it: %v", err)
 	}
 	after, _ = os.ReadFile(filepath.Join(dir, FileCA))
 	if bytes.Equal(before, after) {
