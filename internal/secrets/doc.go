@@ -3,9 +3,10 @@
 // the coordinators, a client certificate and an nkey per role, and the NATS
 // server configuration that grants each role its subjects.
 //
-// Guarantees: every file is written mode 0600 inside a 0700 directory, and
-// written whole (to a temporary name, then renamed) so a failure leaves no
-// half-written secret; an existing set is never overwritten without Force.
+// Guarantees: every file is written mode 0600 inside a 0700 directory; a
+// new generation is written whole into a staging directory before it
+// replaces anything, so a failure to write leaves the current one as it
+// was; an existing set is never overwritten without force.
 // Each role's NATS permissions are derived from proto.APIAccess and
 // proto.Buckets, so a new verb or bucket is classified once.
 //

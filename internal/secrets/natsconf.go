@@ -50,15 +50,13 @@ func renderConf(dir string, m Manifest) ([]byte, error) {
 		fmt.Fprintf(&b, "  %s = %s\n", strings.ToUpper(r), permissions(grants[r], "  "))
 	}
 	b.WriteString("  users: [\n")
-	gens := []struct {
+	type generation struct {
 		dir string
 		gen int
-	}{{dir, m.Generation}}
+	}
+	gens := []generation{{dir, m.Generation}}
 	if m.Previous != nil {
-		gens = append(gens, struct {
-			dir string
-			gen int
-		}{filepath.Join(dir, DirPrevious), m.Previous.Generation})
+		gens = append(gens, generation{filepath.Join(dir, DirPrevious), m.Previous.Generation})
 	}
 	for _, g := range gens {
 		for _, r := range m.Config.roles() {

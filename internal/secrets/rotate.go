@@ -36,6 +36,15 @@ func Rotate(dir string, overlap time.Duration, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	oldCA, err := os.ReadFile(filepath.Join(dir, FileCA))
+	if err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
+	files[FileCA] = append(files[FileCA], oldCA...)
+	st, err := stage(dir, m.Config, files)
+	if err != nil {
+		return err
+	}
 	prev := filepath.Join(dir, DirPrevious)
 	if err := os.RemoveAll(prev); err != nil {
 		return fmt.Errorf("secrets: remove %s: %w", prev, err)
@@ -48,12 +57,7 @@ func Rotate(dir string, overlap time.Duration, now time.Time) error {
 			return fmt.Errorf("secrets: keep %s: %w", filepath.Join(dir, name), err)
 		}
 	}
-	oldCA, err := os.ReadFile(filepath.Join(prev, FileCA))
-	if err != nil {
-		return fmt.Errorf("secrets: %w", err)
-	}
-	files[FileCA] = append(files[FileCA], oldCA...)
-	if err := writeAll(dir, m.Config, files); err != nil {
+	if err := install(st, dir, m.Config); err != nil {
 		return err
 	}
 	m.Previous = &Overlap{Generation: m.Generation, Until: now.Add(overlap).UTC()}

@@ -236,12 +236,38 @@ func writeFile(path string, data []byte) error {
 	return nil
 }
 
-// writeAll writes one generation of cfg into dir, in a fixed order.
-func writeAll(dir string, cfg Config, files map[string][]byte) error {
+// dirStaging is where a new generation is written whole before it
+// replaces the current one.
+const dirStaging = ".staging"
+
+// stage writes one generation of cfg into dir's staging directory, so that
+// a failure to write leaves the current generation untouched.
+func stage(dir string, cfg Config, files map[string][]byte) (string, error) {
+	st := filepath.Join(dir, dirStaging)
+	if err := os.RemoveAll(st); err != nil {
+		return "", fmt.Errorf("secrets: remove %s: %w", st, err)
+	}
+	if err := os.Mkdir(st, 0o700); err != nil {
+		return "", fmt.Errorf("secrets: create %s: %w", st, err)
+	}
 	for _, name := range cfg.generationFiles() {
-		if err := writeFile(filepath.Join(dir, name), files[name]); err != nil {
-			return err
+		if err := writeFile(filepath.Join(st, name), files[name]); err != nil {
+			_ = os.RemoveAll(st)
+			return "", err
 		}
+	}
+	return st, nil
+}
+
+// install moves a staged generation into dir.
+func install(st, dir string, cfg Config) error {
+	for _, name := range cfg.generationFiles() {
+		if err := os.Rename(filepath.Join(st, name), filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("secrets: install %s: %w", filepath.Join(dir, name), err)
+		}
+	}
+	if err := os.Remove(st); err != nil {
+		return fmt.Errorf("secrets: remove %s: %w", st, err)
 	}
 	return nil
 }
@@ -289,6 +315,10 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	st, err := stage(dir, cfg, files)
+	if err != nil {
+		return err
+	}
 	if err := os.RemoveAll(filepath.Join(dir, DirPrevious)); err != nil {
 		return fmt.Errorf("secrets: remove %s: %w", filepath.Join(dir, DirPrevious), err)
 	}
@@ -302,7 +332,7 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 			}
 		}
 	}
-	if err := writeAll(dir, cfg, files); err != nil {
+	if err := install(st, dir, cfg); err != nil {
 		return err
 	}
 	m := Manifest{Version: manifestVersion, Generation: 1, Created: now.UTC(), Config: cfg}
