@@ -16,16 +16,9 @@ import (
 // with client certificates required, and one nkey user per role and
 // accepted generation, each with its role's permissions.
 func renderConf(dir string, m Manifest) ([]byte, error) {
-	mount := m.Config.Mount
-	if mount == "" {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
-			return nil, fmt.Errorf("secrets: %w", err)
-		}
-		if !confSafe(abs) {
-			return nil, fmt.Errorf("%w: %s cannot stand in a configuration file; pass --mount", ErrInvalid, abs)
-		}
-		mount = abs
+	mount, err := mountOf(dir, m.Config)
+	if err != nil {
+		return nil, err
 	}
 	// During a rotation the server keeps its old certificate: clients that
 	// have not switched trust only the old CA; switched ones trust both.
@@ -90,6 +83,21 @@ func permissions(g Grant, indent string) string {
 
 // list renders subjects as a configuration array, one a line when there
 // are more than a few.
+// mountOf is where the NATS server reads dir's files from.
+func mountOf(dir string, cfg Config) (string, error) {
+	if cfg.Mount != "" {
+		return cfg.Mount, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("secrets: %w", err)
+	}
+	if !confSafe(abs) {
+		return "", fmt.Errorf("%w: %s cannot stand in a configuration file; pass --mount", ErrInvalid, abs)
+	}
+	return abs, nil
+}
+
 func list(subjects []string, indent string) string {
 	q := make([]string, len(subjects))
 	for i, s := range subjects {

@@ -300,6 +300,9 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if _, err := mountOf(dir, cfg); err != nil {
+		return err
+	}
 	if err := ensureDir(dir); err != nil {
 		return err
 	}

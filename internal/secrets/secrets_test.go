@@ -248,6 +248,27 @@ func TestInitRefusesSharedDir(t *testing.T) {
 	}
 }
 
+func TestInitRefusesUnquotableDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), `a"b`)
+	err := Init(dir, testConfig(t), false, time.Now())
+	want := "secrets: invalid configuration: " + dir + " cannot stand in a configuration file; pass --mount"
+	if !errors.Is(err, ErrInvalid) || err.Error() != want {
+		t.Fatalf("init: %v, want %q", err, want)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused init created %s", dir)
+	}
+	cfg := testConfig(t)
+	cfg.Mount = "/etc/mathcrm/secrets"
+	if err := Init(dir, cfg, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	conf, _ := os.ReadFile(filepath.Join(dir, FileConf))
+	if !strings.Contains(string(conf), `ca_file: "/etc/mathcrm/secrets/ca.crt"`) {
+		t.Fatalf("%s does not read the CA from the mount:\n%s", FileConf, conf)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
 		edit func(*Config)
