@@ -43,6 +43,7 @@ chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers
 fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./internal/blob -run '^$$' -fuzz FuzzDecode -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzPartial -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzJobSpec -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./coordinator -run '^$$' -fuzz FuzzFSMApply -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzSplit -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzReadShard -fuzztime $${FUZZTIME:-30s}
@@ -56,6 +57,10 @@ fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./algo/quantile -run '^$$' -fuzz FuzzJob -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/rfm -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/basket -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./algo/clv -run '^$$' -fuzz FuzzSummarize -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./algo/clv -run '^$$' -fuzz FuzzSumJSON -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./partition -run '^$$' -fuzz FuzzFilterRows -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./coordinator -run '^$$' -fuzz FuzzEraseApply -fuzztime $${FUZZTIME:-30s}
 
 .PHONY: bench
 bench: build ## benchmarks, one JSON line per measurement (installs the scikit-learn reference from Debian)

@@ -17,17 +17,11 @@ func alsConfig(spec proto.JobSpec) (als.Config, error) {
 	if as == nil {
 		return als.Config{}, fmt.Errorf("%w: als parameters missing", ErrInvalid)
 	}
+	// A spec's fields left out took their defaults when it was decoded
+	// (proto.ALSSpec.UnmarshalJSON); a value given is used as it is.
 	cfg := als.DefaultConfig()
-	if as.Rank > 0 {
-		cfg.Rank = as.Rank
-	}
-	if as.Lambda > 0 {
-		cfg.Lambda = as.Lambda
-	}
-	if as.Iterations > 0 {
-		cfg.Iterations = as.Iterations
-	}
-	if as.Alpha > 0 {
+	cfg.Rank, cfg.Lambda, cfg.Iterations = as.Rank, as.Lambda, as.Iterations
+	if as.Alpha > 0 || as.Implicit {
 		cfg.Alpha = as.Alpha
 	}
 	if as.RegScaling != "" {

@@ -25,6 +25,7 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIDatasetCommit: c.apiDatasetCommit,
 		proto.APIDatasetList:   c.apiDatasetList,
 		proto.APIDatasetShow:   c.apiDatasetShow,
+		proto.APIDatasetCheck:  c.apiDatasetCheck,
 		proto.APIJobSubmit:     c.apiJobSubmit,
 		proto.APIJobList:       c.apiJobList,
 		proto.APIJobStatus:     c.apiJobStatus,
@@ -35,8 +36,12 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIRemoveVoter:   c.apiRemoveVoter,
 		proto.APIScoresList:    c.apiScoresList,
 		proto.APIScoresShow:    c.apiScoresShow,
+		proto.APIGC:            c.apiGC,
 	}
 	for verb, h := range c.scheduleHandlers() {
+		hs[verb] = h
+	}
+	for verb, h := range c.eraseHandlers() {
 		hs[verb] = h
 	}
 	for verb, h := range c.lifecycleHandlers() {
@@ -171,6 +176,11 @@ func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage
 	if !ValidName(dc.Name) {
 		return nil, fmt.Errorf("%w: dataset name %q (letters, digits, _ . -)", ErrInvalid, dc.Name)
 	}
+	if err := c.checkWrite(&dc, "--replace"); err != nil {
+		return nil, err
+	}
+	c.blobMu.Lock() // no collection between the shards' check and the commit (gc.go)
+	defer c.blobMu.Unlock()
 	if err := c.checkDatasetCommit(ctx, &dc); err != nil {
 		return nil, err
 	}
@@ -235,9 +245,12 @@ func (c *Coordinator) apiDatasetShow(_ context.Context, body json.RawMessage) (a
 	return c.fsm.Dataset(n.Name)
 }
 
-func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any, error) {
+func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (any, error) {
 	spec, err := parse[proto.JobSpec](body)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkParams(&spec); err != nil {
 		return nil, err
 	}
 	ds, err := c.fsm.Dataset(spec.Dataset)
@@ -268,6 +281,9 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		if err := c.checkScore(&spec, ds, &ver); err != nil {
 			return nil, err
 		}
+		if err := c.checkScoreColumns(ctx, &spec, &ver); err != nil {
+			return nil, err
+		}
 	case "kmeans":
 		if err := checkKMeans(&spec, &ver); err != nil {
 			return nil, err
@@ -278,6 +294,9 @@ func (c *Coordinator) apiJobSubmit(_ context.Context, body json.RawMessage) (any
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
+	}
+	if err := checkColumns(&spec, &ver); err != nil {
+		return nil, err
 	}
 	id, err := c.apply(msgJobSubmit, entryJobSubmit{Spec: spec, Time: time.Now().UTC()})
 	if err != nil {
@@ -335,7 +354,7 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 	if err != nil {
 		return nil, err
 	}
-	detail := proto.ModelDetail{Model: *m}
+	detail := proto.ModelDetail{Model: *m, Retrain: c.fsm.Retrain(m.ID)}
 	switch m.Kind {
 	case "kmeans":
 		km, err := c.loadKMeansModel(ctx, m.Blob)

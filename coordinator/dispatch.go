@@ -17,7 +17,11 @@ var (
 	ErrNoWorkers = errors.New("coordinator: no live workers")
 	// ErrStepFailed reports a shard that failed on every attempt.
 	ErrStepFailed = errors.New("coordinator: step failed")
-	errWorkerGone = errors.New("coordinator: worker gone")
+	// ErrStepRefused reports a step that failed for a reason that does not
+	// depend on the worker (bad data, a missing column, a bad parameter):
+	// the job fails at once with the worker's message, with no retry.
+	ErrStepRefused = errors.New("coordinator: step failed for good")
+	errWorkerGone  = errors.New("coordinator: worker gone")
 	// errNotDelivered reports a step that never reached its worker: the
 	// worker had left, was leaving, or nobody listened on its step subject.
 	// Such a step is placed elsewhere without counting as a retry: no work
@@ -116,6 +120,9 @@ func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, 
 		return nil, fmt.Errorf("step on %s: %w", worker, err)
 	}
 	if e := resp.Header.Get(proto.HeaderError); e != "" {
+		if resp.Header.Get(proto.HeaderErrorKey) == stepPermanent {
+			return nil, fmt.Errorf("%w: %s", ErrStepRefused, e)
+		}
 		return nil, fmt.Errorf("worker %s: %s", worker, e)
 	}
 	var p proto.Partial

@@ -104,6 +104,8 @@ type entryJobFinish struct {
 	// Scores is the score set version a succeeded scoring job creates.
 	Scores *proto.ScoreSet `json:"scores,omitempty"`
 	Time   time.Time       `json:"time"`
+	// Permanent marks a failure that running the job again cannot change.
+	Permanent bool `json:"permanent,omitempty"`
 }
 
 type entryJobCancel struct {
@@ -136,6 +138,8 @@ type state struct {
 	Schedules    map[string]*proto.Schedule `json:"schedules,omitempty"`
 	NextSchedule int                        `json:"next_schedule,omitempty"`
 
+	// Erasure is the erasure salt and log (erase_fsm.go).
+	Erasure erasureState `json:"erasure,omitzero"`
 	// Life holds retention settings and what deletions must remember.
 	Life *lifeState `json:"lifecycle,omitempty"`
 }
@@ -228,6 +232,8 @@ func (f *FSM) dispatch(t msgType, ignorable bool, buf []byte) (applyResult, stri
 	case msgScheduleCreate, msgScheduleDelete, msgSchedulePause, msgScheduleStart,
 		msgScheduleSkip, msgScheduleRetry, msgScheduleAttempt, msgScheduleFinish:
 		return f.dispatchSchedule(t, buf), ""
+	case msgEraseSalt, msgEraseDataset, msgEraseScores, msgEraseRecord:
+		return f.dispatchErase(t, buf), ""
 	case msgDatasetDelete, msgScoresDelete, msgModelDelete, msgJobDelete, msgRetain, msgRetentionDrop:
 		return f.dispatchLifecycle(t, buf), ""
 	}
@@ -274,9 +280,10 @@ func (f *FSM) addVersion(e proto.DatasetCommit, at time.Time) (*proto.DatasetVer
 	if ds == nil {
 		ds = &proto.Dataset{Name: e.Name, Kind: e.Kind}
 		f.st.Datasets[e.Name] = ds
-	} else if ds.Kind != e.Kind {
+	} else if ds.Kind != e.Kind && !e.Replace {
 		return nil, fmt.Errorf("%w: dataset %q is of kind %s, not %s", ErrConflict, e.Name, ds.Kind, e.Kind)
 	}
+	ds.Kind = e.Kind
 	v := proto.DatasetVersion{
 		Version: f.nextVersion(f.life().DatasetSeq, e.Name, ds.VersionNumbers()), Created: at, Source: e.Source, Rows: e.Rows,
 		Key: e.Key, Columns: e.Columns, Shards: e.Shards, ItemShards: e.ItemShards,
@@ -392,6 +399,7 @@ func (f *FSM) applyJobFinish(buf []byte) (applyResult, string) {
 		return applyResult{Err: fmt.Errorf("%w: job %s cannot finish as %q", ErrConflict, e.ID, e.State)}, ""
 	}
 	j.State, j.Reason, j.Finished = e.State, e.Reason, e.Time
+	j.Permanent = e.Permanent
 	j.Refs = nil // a succeeded model holds its own refs
 	if j.Output != "" {
 		return applyResult{ID: j.Output}, e.ID
@@ -537,11 +545,15 @@ func (f *FSM) ScoreSet(name string, version int) (*proto.ScoreSet, error) {
 	return f.sizedScores(clone(ss)), nil
 }
 
-// Referenced returns every object name the state refers to, by bucket.
+// Referenced returns every object name the state refers to, by bucket. An
+// ended job refers to nothing: what its model or output needs, they name.
 func (f *FSM) Referenced() map[string]map[string]bool {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := map[string]map[string]bool{proto.BucketShards: {}, proto.BucketModels: {}}
+	out := map[string]map[string]bool{}
+	for _, b := range proto.Buckets {
+		out[b] = map[string]bool{}
+	}
 	for _, ds := range f.st.Datasets {
 		for _, v := range ds.Versions {
 			for _, s := range v.Shards {
@@ -553,7 +565,7 @@ func (f *FSM) Referenced() map[string]map[string]bool {
 		}
 	}
 	for _, j := range f.st.Jobs {
-		if j.StateRef.Object != "" {
+		if j.StateRef.Object != "" && !j.Terminal() {
 			out[j.StateRef.Bucket][j.StateRef.Object] = true
 		}
 		for _, r := range j.Refs {

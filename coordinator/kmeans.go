@@ -36,17 +36,11 @@ func checkKMeans(spec *proto.JobSpec, ver *proto.DatasetVersion) error {
 	if km.Init == "" {
 		km.Init = "kmeans||"
 	}
-	if km.MaxIter == 0 {
-		km.MaxIter = 20
-	}
 	if km.Tol < 0 {
 		return fmt.Errorf("%w: tol must not be negative", ErrInvalid)
 	}
 	if int64(km.K) > ver.Rows {
 		return fmt.Errorf("%w: k=%d is more than the dataset's %d rows", ErrInvalid, km.K, ver.Rows)
-	}
-	if km.K > 10000 || km.MaxIter > 100000 {
-		return fmt.Errorf("%w: k must be at most 10000 and max-iter at most 100000", ErrInvalid)
 	}
 	cfg, err := kmeansConfig(*spec, ver)
 	if err != nil {

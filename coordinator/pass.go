@@ -225,6 +225,12 @@ func (p *passState) settle(o outcome) error {
 	if p.ctx.Err() != nil {
 		return p.ctx.Err()
 	}
+	if errors.Is(o.err, ErrStepRefused) {
+		// Every worker would fail the same way: no retry, no other copy.
+		p.log.Warn("step failed for good; failing the job", "job", p.job, "pass", p.pass, "shard", s,
+			"worker", o.a.worker, "err", o.err)
+		return o.err
+	}
 	undelivered := errors.Is(o.err, errNotDelivered)
 	if undelivered {
 		sh.misses++

@@ -27,8 +27,8 @@ func (c *Coordinator) checkRFM(spec *proto.JobSpec, ver *proto.DatasetVersion) e
 	if rs.As == spec.Dataset {
 		return fmt.Errorf("%w: the output must be a new dataset, not the transactions %q", ErrInvalid, rs.As)
 	}
-	if out, err := c.fsm.Dataset(rs.As); err == nil && out.Kind != proto.KindFeatures {
-		return fmt.Errorf("%w: dataset %q exists and is of kind %s", ErrConflict, rs.As, out.Kind)
+	if err := c.checkWrite(rfmOutput(spec, ver), "--replace"); err != nil {
+		return err
 	}
 	_, err := newRFMJob(*spec, ver, "")
 	return err
@@ -170,5 +170,5 @@ func (j *rfmJob) Output() (*proto.DatasetCommit, error) {
 	src := fmt.Sprintf("features rfm of %s version %d as of %s", j.spec.Dataset, j.spec.DatasetVersion,
 		time.Unix(j.cfg.AsOf, 0).UTC().Format(time.DateOnly))
 	return &proto.DatasetCommit{Name: j.spec.RFM.As, Kind: proto.KindFeatures, Key: j.ver.Key, Source: src,
-		Rows: rows, Columns: cols, Shards: j.written}, nil
+		Rows: rows, Columns: cols, Shards: j.written, Replace: j.spec.RFM.Replace}, nil
 }

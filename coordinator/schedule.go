@@ -236,7 +236,7 @@ func (s *scheduler) drive(ctx context.Context, ref runRef) {
 		case err == nil:
 			t, entry = msgScheduleFinish, entryScheduleFinish{runRef: ref, Attempt: run.Attempt, State: proto.JobSucceeded,
 				Model: out.model, Jobs: out.jobs, Output: out.output, Rows: out.rows, Time: now}
-		case run.Attempt > sc.Retries || errors.Is(err, errJobCancelled):
+		case run.Attempt > sc.Retries || errors.Is(err, errJobCancelled) || permanentRun(err):
 			t, entry = msgScheduleFinish, entryScheduleFinish{runRef: ref, Attempt: run.Attempt, State: proto.JobFailed,
 				Reason: fmt.Sprintf("attempt %d: %v", run.Attempt, err), Model: out.model, Jobs: out.jobs, Time: now}
 		default:
@@ -382,6 +382,9 @@ func (s *scheduler) runJob(ctx context.Context, spec proto.JobSpec, out *runOutc
 		return j, nil
 	case proto.JobCancelled:
 		return nil, fmt.Errorf("job %s was %w", j.ID, errJobCancelled)
+	}
+	if j.Permanent {
+		return nil, fmt.Errorf("job %s failed (%w): %s", j.ID, errNoRetry, j.Reason)
 	}
 	return nil, fmt.Errorf("job %s failed: %s", j.ID, j.Reason)
 }

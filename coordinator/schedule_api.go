@@ -73,13 +73,16 @@ func checkScheduleSpec(fsm *FSM, s *proto.ScheduleSpec, now time.Time) error {
 	return nil
 }
 
-func (c *Coordinator) apiScheduleCreate(_ context.Context, body json.RawMessage) (any, error) {
+func (c *Coordinator) apiScheduleCreate(ctx context.Context, body json.RawMessage) (any, error) {
 	spec, err := parse[proto.ScheduleSpec](body)
 	if err != nil {
 		return nil, err
 	}
 	now := c.scheduleClock()
 	if err := checkScheduleSpec(c.fsm, &spec, now); err != nil {
+		return nil, err
+	}
+	if err := c.checkScheduleColumns(ctx, &spec); err != nil {
 		return nil, err
 	}
 	if _, err := c.apply(msgScheduleCreate, entryScheduleCreate{Spec: spec, Time: now}); err != nil {

@@ -44,7 +44,7 @@ func (c *Coordinator) checkScore(spec *proto.JobSpec, ds *proto.Dataset, ver *pr
 		return fmt.Errorf("%w: --top %d (1 to 1000)", ErrInvalid, ss.Top)
 	}
 	if m.Kind == "als" && ss.Top == 0 {
-		ss.Top = 10
+		ss.Top = proto.DefaultTop // left out (omitempty): the default
 	}
 	if ver.Key == "" {
 		return fmt.Errorf("%w: dataset %s has no key column", ErrInvalid, ds.Name)

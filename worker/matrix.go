@@ -108,7 +108,7 @@ func feature(s *partition.Shard, p proto.Prep, name string) ([]float64, error) {
 	col, val, ok := strings.Cut(name, "=")
 	codes, found := s.Column(col)
 	if !ok || !found {
-		return nil, fmt.Errorf("worker: shard has no column %q", name)
+		return nil, fmt.Errorf("%w: shard has no column %q", ErrColumn, name)
 	}
 	code := -1
 	for i, v := range p.Categories[col] {
@@ -117,7 +117,7 @@ func feature(s *partition.Shard, p proto.Prep, name string) ([]float64, error) {
 		}
 	}
 	if code < 0 {
-		return nil, fmt.Errorf("worker: column %q has no value %q in the step's dictionary", col, val)
+		return nil, fmt.Errorf("%w: column %q has no value %q in the step's dictionary", ErrColumn, col, val)
 	}
 	out := make([]float64, len(codes))
 	for i, c := range codes {

@@ -73,7 +73,7 @@ func scoreColumn(s *partition.Shard, levels map[string][]string, name string) ([
 	col, val, ok := strings.Cut(name, "=")
 	codes, found := s.Column(col)
 	if !ok || !found {
-		return nil, fmt.Errorf("worker: the scored dataset has no column %q", name)
+		return nil, fmt.Errorf("%w: the scored dataset has no column %q", ErrColumn, name)
 	}
 	code := slices.Index(levels[col], val)
 	out := make([]float64, len(codes))

@@ -235,6 +235,7 @@ func (w *Worker) onStep(m *nats.Msg) {
 		if err != nil {
 			w.log.Warn("step failed", "err", err)
 			resp.Header.Set(proto.HeaderError, err.Error())
+			resp.Header.Set(classHeader, Classify(err))
 		} else {
 			resp.Data = out
 			w.steps.Add(1)

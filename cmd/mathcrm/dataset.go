@@ -10,6 +10,7 @@ import (
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/partition"
 	"github.com/spf13/cobra"
 )
 
@@ -58,6 +59,12 @@ becomes visible.`,
       --key CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkName("dataset name", args[0]); err != nil {
+				return err
+			}
+			if err := checkInt("--shards", o.Shards, 1, partition.MaxShards); err != nil {
+				return err
+			}
 			switch o.Kind {
 			case "features":
 				if o.Key == "" {
@@ -154,7 +161,8 @@ becomes visible.`,
 	f.BoolVar(&o.Transactions.SkipMissingKey, "skip-missing-key", false, "transactions: count and skip rows without a customer id instead of failing")
 	f.StringVar(&columns, "columns", "", "numeric columns to import, comma separated (default: every numeric column)")
 	f.StringVar(&categorical, "categorical", "", "text columns to import as categories, comma separated (one-hot encoded as col=value when used)")
-	f.IntVar(&o.Shards, "shards", 64, "number of shards")
+	f.IntVar(&o.Shards, "shards", partition.DefaultShards, fmt.Sprintf("number of shards, 1 to %d", partition.MaxShards))
+	f.BoolVar(&o.Replace, "replace", false, "make the new version even when NAME holds another kind or schema")
 	f.StringVar(&delim, "delimiter", ",", "field delimiter")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the dataset (see dataset retain)")
 	return cmd

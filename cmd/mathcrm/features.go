@@ -50,6 +50,9 @@ transaction. The new version becomes visible when the job succeeds, atomically.`
 				}
 				spec.RFM.AsOf = t.UTC()
 			}
+			if err := checkName("--as", spec.RFM.As); err != nil {
+				return err
+			}
 			return submitJob(cmd, spec, wait)
 		},
 	}
@@ -57,6 +60,7 @@ transaction. The new version becomes visible when the job succeeds, atomically.`
 	f.StringVar(&spec.Dataset, "dataset", "", "transactions dataset (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	f.StringVar(&spec.RFM.As, "as", "", "name of the features dataset to write (required)")
+	f.BoolVar(&spec.RFM.Replace, "replace", false, "write into NAME even when it holds another kind or schema")
 	f.StringVar(&asOf, "as-of", "", "reference date, YYYY-MM-DD (default: the day after the last transaction)")
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	_ = cmd.MarkFlagRequired("dataset")

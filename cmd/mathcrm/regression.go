@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/logistic"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
 )
@@ -62,12 +63,13 @@ calibration table on the training and held-out rows.`
 	if algo == "linear" {
 		f.Float64Var(&rs.L2, "l2", 0, "ridge penalty λ (0: ordinary least squares)")
 	} else {
-		f.Float64Var(&rs.C, "c", 1, "inverse L2 penalty, as scikit-learn's C")
+		d := logistic.DefaultConfig()
+		f.Float64Var(&rs.C, "c", d.C, "inverse L2 penalty, as scikit-learn's C")
 		f.StringVar(&rs.ClassWeight, "class-weight", "", `"balanced" weighs the rare class up`)
-		f.StringVar(&rs.Penalty, "penalty", "l2", "l2 or none")
-		f.IntVar(&rs.MaxIter, "max-iter", 0, "maximum iterations (default 100)")
-		f.Float64Var(&rs.Tol, "tol", 0, "convergence tolerance (default 1e-8)")
-		f.StringVar(&rs.Solver, "solver", "auto", "auto, newton or lbfgs")
+		f.StringVar(&rs.Penalty, "penalty", d.Penalty, "l2 or none")
+		f.IntVar(&rs.MaxIter, "max-iter", d.MaxIter, "maximum iterations")
+		f.Float64Var(&rs.Tol, "tol", d.Tol, "convergence tolerance")
+		f.StringVar(&rs.Solver, "solver", d.Solver, "auto, newton or lbfgs")
 	}
 	_ = cmd.MarkFlagRequired("dataset")
 	_ = cmd.MarkFlagRequired("target")

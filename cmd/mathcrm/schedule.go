@@ -64,6 +64,15 @@ each time (at most an hour), and then recorded as failed with its reason.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec.Name, spec.BackoffSeconds = args[0], backoff.Seconds()
+			if err := checkName("schedule name", spec.Name); err != nil {
+				return err
+			}
+			if err := checkInt("--retries", spec.Retries, 0, proto.MaxScheduleRetries); err != nil {
+				return err
+			}
+			if backoff <= 0 {
+				return fmt.Errorf("--backoff %v is out of range: must be greater than 0", backoff)
+			}
 			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				var info proto.ScheduleInfo
 				if err := c.Call(ctx, proto.APIScheduleCreate, spec, &info); err != nil {

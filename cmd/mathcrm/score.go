@@ -41,6 +41,14 @@ score set (see scores retain).`,
   mathcrm score --model model-4 --dataset ratings --top 10 --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if spec.Score.As != "" {
+				if err := checkName("--as", spec.Score.As); err != nil {
+					return err
+				}
+			}
+			if err := checkSpec(cmd, &spec); err != nil {
+				return err // before --keep changes anything
+			}
 			if cmd.Flags().Changed("keep") {
 				name := spec.Score.As
 				if name == "" {
@@ -62,7 +70,7 @@ score set (see scores retain).`,
 	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	f.StringVar(&spec.Score.As, "as", "", "score set name (default DATASET-MODEL)")
-	f.IntVar(&spec.Score.Top, "top", 0, "ALS: items per user (default 10)")
+	f.IntVar(&spec.Score.Top, "top", 0, fmt.Sprintf("ALS: items per user, 1 to %d (default %d)", proto.MaxTop, proto.DefaultTop))
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the score set")
 	_ = cmd.MarkFlagRequired("model")

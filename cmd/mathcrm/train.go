@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
 )
@@ -56,8 +57,8 @@ iteration, or --max-iter iterations.`,
 				}
 				km.Init, km.Columns, km.Given = "given", cols, given
 			}
-			if km.K < 1 {
-				return fmt.Errorf("--k must be at least 1")
+			if km.K == 0 && !cmd.Flags().Changed("k") {
+				return fmt.Errorf("--k is required: the number of segments, 1 to %d", proto.MaxK)
 			}
 			return submitJob(cmd, spec, wait)
 		},
@@ -69,9 +70,9 @@ iteration, or --max-iter iterations.`,
 	f.StringVar(&columns, "columns", "", "training columns, comma separated (default: every numeric column)")
 	f.BoolVar(&km.Standardize, "standardize", false, "scale every column to mean 0, standard deviation 1 before clustering")
 	f.Uint64Var(&spec.Seed, "seed", 1, "random seed")
-	f.IntVar(&km.MaxIter, "max-iter", 20, "maximum Lloyd iterations")
-	f.Float64Var(&km.Tol, "tol", 1e-4, "convergence tolerance on centroid movement (0: run max-iter)")
-	f.StringVar(&km.Init, "init", "kmeans||", "kmeans||, random, or a CSV file of starting centroids")
+	f.IntVar(&km.MaxIter, "max-iter", kmeans.DefaultMaxIter, "maximum Lloyd iterations")
+	f.Float64Var(&km.Tol, "tol", kmeans.DefaultTol, "convergence tolerance on centroid movement (0: run max-iter)")
+	f.StringVar(&km.Init, "init", kmeans.InitKMeansParallel, "kmeans||, random, or a CSV file of starting centroids")
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	_ = cmd.MarkFlagRequired("dataset")
 	return cmd
@@ -137,6 +138,12 @@ func readCentroids(path string, columns []string) ([]string, []float64, int, err
 // submitJob submits a job and prints its id, or with wait follows it to its
 // end and prints its outcome.
 func submitJob(cmd *cobra.Command, spec proto.JobSpec, wait bool) error {
+	if err := checkName("--dataset", spec.Dataset); err != nil {
+		return err
+	}
+	if err := checkSpec(cmd, &spec); err != nil {
+		return err
+	}
 	c, err := dial()
 	if err != nil {
 		return err

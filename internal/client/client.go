@@ -141,16 +141,32 @@ type ImportOptions struct {
 	Transactions partition.TransactionOptions
 	// Progress, if set, is told what the import is doing.
 	Progress func(format string, args ...any)
+	// Replace makes the version even when the dataset holds another kind
+	// or schema.
+	Replace bool
 }
 
+// refused are the answers that say a write was not applied; after any other
+// failure (no answer, no leader, an internal error) it may have been.
+var refused = map[string]bool{"invalid": true, "conflict": true, "not_found": true, "version": true}
+
+// ErrCommitUnconfirmed reports an import whose commit was asked for but not
+// answered: the version may or may not have been committed.
+var ErrCommitUnconfirmed = errors.New("client: import commit not confirmed")
+
 // Import splits a local CSV file into shards, stores them and commits the new
-// version. Nothing becomes visible unless every shard is stored and verified;
-// on failure the shards already stored are deleted (and any the process could
-// not delete, the leader collects later).
+// version. Nothing becomes visible unless every shard is stored and verified.
+// On a failure before the commit is asked for, the shards already stored are
+// deleted; from then on only the leader decides their fate: it commits them,
+// or collects them once nothing refers to them (and so it does with any the
+// process could not delete).
 func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions) (*proto.Dataset, error) {
 	say := o.Progress
 	if say == nil {
 		say = func(string, ...any) {}
+	}
+	if err := c.Call(ctx, proto.APIDatasetCheck, importCheck(name, o), nil); err != nil {
+		return nil, err // before the file is read: a wrong name costs nothing
 	}
 	tmp, err := os.MkdirTemp(o.TempDir, "mathcrm-import-")
 	if err != nil {
@@ -159,7 +175,7 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	defer os.RemoveAll(tmp)
 	o.Options.TempDir = tmp
 	start := time.Now()
-	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID()}
+	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID(), Replace: o.Replace}
 	var layouts [][]partition.ShardFile
 	switch o.Kind {
 	case proto.KindFeatures, "":
@@ -247,10 +263,17 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 		}
 	}
 	say("stored %d shards", len(stored))
+	// From here the leader may commit the shards at any moment, even after
+	// this process has given up waiting: deleting them could break a
+	// committed version.
 	var ds proto.Dataset
 	if err := c.Call(ctx, proto.APIDatasetCommit, commit, &ds); err != nil {
-		cleanup()
-		return nil, err
+		var ae *APIError
+		if errors.As(err, &ae) && refused[ae.Code] {
+			return nil, err // nothing was committed
+		}
+		return nil, fmt.Errorf("%w: %w; see whether dataset %s has a new version (mathcrm dataset show %s); "+
+			"shards no version names are collected by the coordinator", ErrCommitUnconfirmed, err, name, name)
 	}
 	return &ds, nil
 }
@@ -425,4 +448,14 @@ func (c *Client) ExportScores(ctx context.Context, name string, version int, for
 		}
 		return t, nil
 	})
+}
+
+// GC asks the leader to collect unreferenced blobs now; a nil grace means
+// the cluster's configured grace.
+func (c *Client) GC(ctx context.Context, grace *time.Duration) (*proto.GCResult, error) {
+	var res proto.GCResult
+	if err := c.Call(ctx, proto.APIGC, proto.GCRequest{Grace: grace}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }

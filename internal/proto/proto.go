@@ -44,6 +44,7 @@ const (
 	APIDatasetCommit = "dataset.commit"
 	APIDatasetList   = "dataset.list"
 	APIDatasetShow   = "dataset.show"
+	APIDatasetCheck  = "dataset.check"
 	APIJobSubmit     = "job.submit"
 	APIJobList       = "job.list"
 	APIJobStatus     = "job.status"
@@ -238,6 +239,9 @@ type DatasetCommit struct {
 	Interactions *InteractionsInfo `json:"interactions,omitempty"`
 	Transactions *TransactionsInfo `json:"transactions,omitempty"`
 	ImportID     string            `json:"import_id"`
+	// Replace allows a version of another kind or schema than the
+	// dataset's latest.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // DatasetVersion is one immutable version of a dataset.
@@ -438,6 +442,8 @@ type ALSSpec struct {
 type RFMSpec struct {
 	As   string    `json:"as"`
 	AsOf time.Time `json:"as_of,omitzero"` // zero: the day after the last transaction
+	// Replace allows writing into a dataset of another kind or schema.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // Job states.
@@ -482,6 +488,9 @@ type Job struct {
 	// Output is the dataset version a job that writes a dataset created.
 	Output  string       `json:"output,omitempty"`
 	History []PassRecord `json:"history,omitempty"`
+	// Permanent says a failed job cannot succeed if run again as it is
+	// (bad data, schema, parameters), so a schedule does not retry it.
+	Permanent bool `json:"permanent,omitempty"`
 }
 
 // Terminal reports whether the job has ended.
@@ -548,6 +557,9 @@ type ModelDetail struct {
 	Linear   *SupervisedModel `json:"linear,omitempty"`
 	Logistic *SupervisedModel `json:"logistic,omitempty"`
 	ALS      *ALSModel        `json:"als,omitempty"`
+	// Retrain is set when customers were erased from the data the model
+	// was trained on (erase.go).
+	Retrain *Retrain `json:"retrain,omitempty"`
 }
 
 // SupervisedModel is a linear or logistic regression model with what is

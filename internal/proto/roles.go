@@ -13,7 +13,8 @@ const (
 	// AccessAnalyze verbs import data, train, score and schedule: an
 	// analyst's work on the cluster's datasets.
 	AccessAnalyze
-	// AccessAdmin verbs change cluster membership or destroy data.
+	// AccessAdmin verbs change cluster membership, destroy data (delete,
+	// retention, customer erasure) or collect garbage.
 	AccessAdmin
 )
 
@@ -46,6 +47,7 @@ var APIAccess = map[string]Access{
 	APIScheduleList:   AccessRead,
 	APIScheduleShow:   AccessRead,
 	APIScheduleRuns:   AccessRead,
+	APIDatasetCheck:   AccessAnalyze,
 	APIDatasetCommit:  AccessAnalyze,
 	APIJobSubmit:      AccessAnalyze,
 	APIJobCancel:      AccessAnalyze,
@@ -62,6 +64,10 @@ var APIAccess = map[string]Access{
 	APIJobDelete:      AccessAdmin,
 	APIAddVoter:       AccessAdmin,
 	APIRemoveVoter:    AccessAdmin,
+	APIEraseDataset:   AccessAdmin,
+	APIEraseScores:    AccessAdmin,
+	APIEraseRecord:    AccessAdmin,
+	APIGC:             AccessAdmin,
 }
 
 // VerbsUpTo returns the API verbs of class a and below, sorted.
@@ -75,7 +81,3 @@ func VerbsUpTo(a Access) []string {
 	sort.Strings(out)
 	return out
 }
-
-// Buckets are the cluster's object store buckets. Score sets are kept in
-// BucketShards, beside the shards they were computed from.
-var Buckets = []string{BucketShards, BucketModels}

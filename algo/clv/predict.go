@@ -1,0 +1,278 @@
+package clv
+
+import (
+	"math"
+	"slices"
+)
+
+// PurchaseModel is a fitted purchase model: Model is "bgnbd" (Params r,
+// α, a, b) or "paretonbd" (r, α, s, β). Times are in the model's unit.
+type PurchaseModel struct {
+	Model  string    `json:"model"`
+	Params []float64 `json:"params"`
+}
+
+// PAlive returns the probability that a customer with x repeat purchases,
+// the last at tx, is alive at T.
+//
+// BG/NBD (Fader, Hardie & Lee 2005, eq. 13): 1 for x = 0, else
+// 1 / (1 + a/(b+x−1) · ((α+T)/(α+tₓ))^(r+x)).
+// Pareto/NBD (note 009, eq. 18): 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A₀).
+func (pm *PurchaseModel) PAlive(x, tx, T float64) (float64, error) {
+	p := pm.Params
+	if pm.Model == ParetoNBD {
+		r, alpha, s, beta := p[0], p[1], p[2], p[3]
+		var d [4]float64
+		l1, ok1 := logD(r, alpha, s, beta, x, tx, d[:])
+		l2, ok2 := logD(r, alpha, s, beta, x, T, d[:])
+		if !ok1 || !ok2 {
+			return 0, errorf(ErrPredict, "the hypergeometric series does not converge at x=%v tx=%v T=%v", x, tx, T)
+		}
+		if l2 >= l1 {
+			return 1, nil
+		}
+		logA0 := l1 + math.Log1p(-math.Exp(l2-l1))
+		z := math.Log(s) - math.Log(r+s+x) + (r+x)*math.Log(alpha+T) + s*math.Log(beta+T) + logA0
+		return 1 / (1 + math.Exp(z)), nil
+	}
+	if x == 0 {
+		return 1, nil
+	}
+	r, alpha, a, b := p[0], p[1], p[2], p[3]
+	z := (r+x)*math.Log((alpha+T)/(alpha+tx)) + math.Log(a/(b+x-1))
+	return 1 / (1 + math.Exp(z)), nil
+}
+
+// ExpectedPurchases returns the expected number of purchases in the next
+// t time units of a customer with x repeat purchases, the last at tx, seen
+// up to T.
+//
+// BG/NBD (Fader, Hardie & Lee 2005, eq. 10, as lifetimes computes it):
+//
+//	(a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
+//	/ (1 + [x>0] a/(b+x−1) ((α+T)/(α+tₓ))^(r+x))
+//
+// Pareto/NBD (note 009, eq. 20): Γ(r+x) α^r β^s / (Γ(r) (α+T)^(r+x) (β+T)^s L)
+// · (r+x)(β+T)/((α+T)(s−1)) · [1 − ((β+T)/(β+T+t))^(s−1)], L the
+// customer's likelihood.
+func (pm *PurchaseModel) ExpectedPurchases(t, x, tx, T float64) (float64, error) {
+	p := pm.Params
+	if t == 0 {
+		return 0, nil
+	}
+	if pm.Model == ParetoNBD {
+		r, alpha, s, beta := p[0], p[1], p[2], p[3]
+		ll, ok := paretoLL(p, x, tx, T, nil)
+		if !ok {
+			return 0, errorf(ErrPredict, "the Pareto/NBD likelihood is not finite at x=%v tx=%v T=%v", x, tx, T)
+		}
+		first := lgamma(r+x) - lgamma(r) + r*math.Log(alpha) + s*math.Log(beta) - (r+x)*math.Log(alpha+T) - s*math.Log(beta+T)
+		second := math.Log(r+x) + math.Log(beta+T) - math.Log(alpha+T)
+		third := math.Log(powm1Over(-math.Log1p(t/(beta+T)), s-1))
+		return math.Exp(first + second + third - ll), nil
+	}
+	r, alpha, a, b := p[0], p[1], p[2], p[3]
+	if a == 1 {
+		return 0, errorf(ErrPredict, "BG/NBD a = 1: the expectation's formula divides by a − 1")
+	}
+	aa, bb, cc := r+x, b+x, a+b+x-1
+	z := t / (alpha + T + t)
+	lh, err := logHyp2f1(aa, bb, cc, z)
+	if err != nil {
+		return 0, err
+	}
+	first := (a + b + x - 1) / (a - 1)
+	second := -math.Expm1(lh + (r+x)*math.Log((alpha+T)/(alpha+t+T)))
+	den := 1.0
+	if x > 0 {
+		den += a / (b + x - 1) * math.Pow((alpha+T)/(alpha+tx), r+x)
+	}
+	return first * second / den, nil
+}
+
+// ExpectedPurchasesNew returns E[X(t)], the expected number of repeat
+// purchases of a new customer in its first t time units.
+//
+// BG/NBD (eq. 9): (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))].
+// Pareto/NBD: rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)].
+func (pm *PurchaseModel) ExpectedPurchasesNew(t float64) (float64, error) {
+	p := pm.Params
+	if t == 0 {
+		return 0, nil
+	}
+	if pm.Model == ParetoNBD {
+		r, alpha, s, beta := p[0], p[1], p[2], p[3]
+		return r * beta / alpha * powm1Over(-math.Log1p(t/beta), s-1), nil
+	}
+	r, alpha, a, b := p[0], p[1], p[2], p[3]
+	if a == 1 {
+		return 0, errorf(ErrPredict, "BG/NBD a = 1: the expectation's formula divides by a − 1")
+	}
+	lh, err := logHyp2f1(r, b, a+b-1, t/(alpha+t))
+	if err != nil {
+		return 0, err
+	}
+	return (a + b - 1) / (a - 1) * -math.Expm1(lh+r*math.Log(alpha/(alpha+t))), nil
+}
+
+// powm1Over returns (1 − e^(k·l))/k, its limit −l at k = 0.
+func powm1Over(l, k float64) float64 {
+	if k == 0 {
+		return -l
+	}
+	return -math.Expm1(k*l) / k
+}
+
+// logHyp2f1 returns log ₂F₁(a, b; c; z), from the series or, when that
+// overflows, from Euler's transformation (1−z)^(c−a−b) ₂F₁(c−a, c−b; c; z).
+func logHyp2f1(a, b, c, z float64) (float64, error) {
+	if f, ok := hyp2f1(a, b, c, z); ok && f > 0 {
+		return math.Log(f), nil
+	}
+	if f, ok := hyp2f1(c-a, c-b, c, z); ok && f > 0 {
+		return math.Log(f) + (c-a-b)*math.Log1p(-z), nil
+	}
+	return 0, errorf(ErrPredict, "₂F₁(%v, %v; %v; %v) does not converge", a, b, c, z)
+}
+
+// SpendModel is a fitted Gamma-Gamma spend model, Params p, q, v.
+type SpendModel struct {
+	Params []float64 `json:"params"`
+}
+
+// ExpectedSpend returns the Gamma-Gamma conditional expected spend per
+// purchase of a customer with x repeat purchases of mean spend m (Fader &
+// Hardie 2013, eq. 5): (p·v + p·x·m)/(p·x + q − 1); for x = 0 the
+// population mean p·v/(q−1).
+func (sm *SpendModel) ExpectedSpend(x, m float64) (float64, error) {
+	p, q, v := sm.Params[0], sm.Params[1], sm.Params[2]
+	den := p*x + q - 1
+	if !(den > 0) {
+		return 0, errorf(ErrPredict, "Gamma-Gamma p·x + q − 1 = %v ≤ 0 at x=%v: the expected spend is infinite", den, x)
+	}
+	return (p*v + p*x*m) / den, nil
+}
+
+// ValueConfig describes the CLV computation, as lifetimes'
+// customer_lifetime_value: Months monthly steps, each month's expected
+// purchases times the expected spend discounted by (1+Rate)^month.
+type ValueConfig struct {
+	// Months is the horizon in months (lifetimes' time, default 12).
+	Months int `json:"months"`
+	// Rate is the monthly discount rate (lifetimes' discount_rate,
+	// default 0.01).
+	Rate float64 `json:"rate"`
+}
+
+// DefaultValueConfig is lifetimes' default: 12 months at 1% a month.
+var DefaultValueConfig = ValueConfig{Months: 12, Rate: 0.01}
+
+// Validate reports what is wrong with c.
+func (c ValueConfig) Validate() error {
+	if c.Months < 1 || c.Months > 1200 {
+		return errorf(ErrConfig, "Months %d is outside [1, 1200]", c.Months)
+	}
+	if !(c.Rate >= 0) || c.Rate > 10 {
+		return errorf(ErrConfig, "Rate %v is outside [0, 10]", c.Rate)
+	}
+	return nil
+}
+
+// monthUnits is lifetimes' length of a month in each time unit.
+func monthUnits(unit string) float64 {
+	switch unit {
+	case Day:
+		return 30
+	case Month:
+		return 1
+	}
+	return 4.345
+}
+
+// CLV returns the customer's lifetime value in unit time units:
+// Σ_{i=1..Months} spend · (E[purchases in i months] − E[purchases in
+// i−1 months]) / (1+Rate)^i, the months being lifetimes' 30 days, 4.345
+// weeks or 1 month.
+func CLV(pm *PurchaseModel, sm *SpendModel, unit string, vc ValueConfig, x, tx, T, m float64) (float64, error) {
+	spend, err := sm.ExpectedSpend(x, m)
+	if err != nil {
+		return 0, err
+	}
+	f := monthUnits(unit)
+	clv, prev := 0.0, 0.0
+	for i := 1; i <= vc.Months; i++ {
+		e, err := pm.ExpectedPurchases(float64(i)*f, x, tx, T)
+		if err != nil {
+			return 0, err
+		}
+		clv += spend * (e - prev) / math.Pow(1+vc.Rate, float64(i))
+		prev = e
+	}
+	if !finite(clv) {
+		return 0, errorf(ErrPredict, "CLV %v at x=%v tx=%v T=%v", clv, x, tx, T)
+	}
+	return clv, nil
+}
+
+// Tiers are the CLV cuts of the value tiers: a customer with CLV ≥ A is
+// in tier A, else ≥ B in tier B, else in tier C.
+type Tiers struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+// TierShares are the shares of total CLV of tiers A and A+B.
+const (
+	TierAShare  = 0.80
+	TierABShare = 0.95
+)
+
+// TierCuts returns the tier cuts for all customers' CLVs: walking the
+// customers from the highest CLV down, A's cut is the CLV of the customer
+// at which the running total first reaches 80% of the total, B's the one
+// at which it reaches 95%. Customers tied with a cut share its tier. With
+// no positive CLV every customer is in tier C. clvs is not modified.
+func TierCuts(clvs []float64) (Tiers, error) {
+	for i, v := range clvs {
+		if !(v >= 0) || !finite(v) {
+			return Tiers{}, errorf(ErrPredict, "CLV %d is %v, not a finite number ≥ 0", i, v)
+		}
+	}
+	sorted := slices.Clone(clvs)
+	slices.Sort(sorted)
+	slices.Reverse(sorted)
+	// Summed in one order, highest first, the running total ends exactly
+	// at the total: both cuts are always reached.
+	total := 0.0
+	for _, v := range sorted {
+		total += v
+	}
+	if !(total > 0) || !finite(total) {
+		inf := math.Inf(1)
+		return Tiers{A: inf, B: inf}, nil
+	}
+	t := Tiers{A: math.NaN()}
+	run := 0.0
+	for _, v := range sorted {
+		run += v
+		if math.IsNaN(t.A) && run >= TierAShare*total {
+			t.A = v
+		}
+		if run >= TierABShare*total {
+			t.B = v
+			break
+		}
+	}
+	return t, nil
+}
+
+// Tier returns the tier of a customer with the given CLV: 'A', 'B' or 'C'.
+func (t Tiers) Tier(clv float64) byte {
+	switch {
+	case clv >= t.A:
+		return 'A'
+	case clv >= t.B:
+		return 'B'
+	}
+	return 'C'
+}

@@ -1,0 +1,22 @@
+package client
+
+import "github.com/mathcrm/mathcrm/internal/proto"
+
+// importCheck is what an import can tell the leader about the version it
+// will write before it reads its file: the name, the kind, the key and, when
+// named, the columns.
+func importCheck(name string, o ImportOptions) proto.DatasetCheck {
+	dc := proto.DatasetCheck{Name: name, Kind: o.Kind, Replace: o.Replace}
+	switch o.Kind {
+	case proto.KindInteractions:
+		dc.Key = o.Interactions.User
+	case proto.KindTransactions:
+		dc.Key = o.Transactions.Key
+	default:
+		dc.Kind, dc.Key = proto.KindFeatures, o.Key
+		if len(o.Columns) > 0 {
+			dc.Columns = append(append(dc.Columns, o.Columns...), o.Categorical...)
+		}
+	}
+	return dc
+}
