@@ -60,14 +60,6 @@ var AttemptTimeout = 10 * time.Second
 // ReadAttemptTimeout bounds one attempt of a read, which is cheap to repeat.
 var ReadAttemptTimeout = 3 * time.Second
 
-var reads = map[string]bool{
-	proto.APIDatasetList: true, proto.APIDatasetShow: true, proto.APIJobList: true,
-	proto.APIJobStatus: true, proto.APIModelShow: true, proto.APIClusterStatus: true,
-	proto.APIScoresList: true, proto.APIScoresShow: true,
-	proto.APIScheduleList: true, proto.APIScheduleShow: true, proto.APIScheduleRuns: true,
-	proto.APIModelList: true,
-}
-
 // Call sends one API request and decodes the answer into out. It retries
 // while the cluster is electing a leader or an attempt gets no answer.
 func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
@@ -113,7 +105,7 @@ var errNoAnswer = errors.New("no answer")
 
 func (c *Client) attempt(ctx context.Context, verb string, data []byte) (*proto.Response, error) {
 	timeout := AttemptTimeout
-	if reads[verb] {
+	if proto.APIAccess[verb] == proto.AccessRead {
 		timeout = ReadAttemptTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
