@@ -27,7 +27,7 @@ func FuzzSplit(f *testing.F) {
 			delim = ';'
 		}
 		dir := t.TempDir()
-		opts := Options{Key: "id", Shards: 3, Delimiter: delim, RowGroupRows: 4, SniffRows: 5, TempDir: dir}
+		opts := Options{Key: "id", Shards: 3, Input: Input{Delimiter: string(delim)}, RowGroupRows: 4, SniffRows: 5, TempDir: dir}
 		res, err := SplitReader(context.Background(), "fuzz.csv", bytes.NewReader(data), opts)
 		if err != nil {
 			var ie *InputError

@@ -49,24 +49,36 @@ func decodeInput(name string, r io.Reader) (*bufio.Reader, io.Closer, error) {
 	return br, closer, nil
 }
 
-// recordReader reads CSV records and reports where each one starts.
+// recordReader reads records and reports where each one starts: CSV with
+// a one-character delimiter, literal lines split by a longer one.
 type recordReader struct {
 	name   string
-	cr     *csv.Reader
-	fields int // header width, once the header is read
+	cr     *csv.Reader   // one-character delimiter
+	lr     *lineSplitter // longer delimiter
+	names  []string      // Input.Names: no header row
+	fields int           // header width, once the header is read
 }
 
-func newRecordReader(name string, r io.Reader, delim rune) *recordReader {
+func newRecordReader(name string, r *bufio.Reader, in Input) *recordReader {
+	rr := &recordReader{name: name, names: in.Names, fields: len(in.Names)}
+	if utf8.RuneCountInString(in.Delimiter) > 1 {
+		rr.lr = &lineSplitter{br: r, delim: in.Delimiter}
+		return rr
+	}
 	cr := csv.NewReader(r)
-	cr.Comma = delim
+	cr.Comma, _ = utf8.DecodeRuneInString(in.Delimiter)
 	cr.ReuseRecord = true
-	cr.FieldsPerRecord = 0 // the header fixes the width
-	return &recordReader{name: name, cr: cr}
+	cr.FieldsPerRecord = len(in.Names) // 0: the header fixes the width
+	rr.cr = cr
+	return rr
 }
 
 // read returns the next record (valid until the next call), the line it
 // starts on, and io.EOF at the end. Data errors are *InputError values.
 func (r *recordReader) read() ([]string, int, error) {
+	if r.lr != nil {
+		return r.readLine()
+	}
 	rec, err := r.cr.Read()
 	if err == nil {
 		line, _ := r.cr.FieldPos(0)
@@ -85,7 +97,7 @@ func (r *recordReader) read() ([]string, int, error) {
 	var detail error
 	switch {
 	case errors.Is(pe.Err, csv.ErrFieldCount):
-		detail = fmt.Errorf("%w: record has %d fields, header has %d", ErrMalformed, len(rec), r.fields)
+		detail = r.fieldCountError(len(rec))
 	case pe.Line != pe.StartLine:
 		detail = fmt.Errorf("%w: %v (at line %d, column %d)", ErrMalformed, pe.Err, pe.Line, pe.Column)
 	default:
@@ -94,10 +106,42 @@ func (r *recordReader) read() ([]string, int, error) {
 	return nil, 0, &InputError{File: r.name, Line: pe.StartLine, Err: detail}
 }
 
-// readHeader reads the header row and checks that its names are valid UTF-8
-// and distinct. It returns the names, each name's index and the header's
-// line.
+// readLine is read for a multi-character delimiter.
+func (r *recordReader) readLine() ([]string, int, error) {
+	rec, line, err := r.lr.read()
+	if err == io.EOF {
+		return nil, 0, io.EOF
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("partition: reading %s: %w", r.name, err)
+	}
+	if r.fields == 0 {
+		r.fields = len(rec)
+	}
+	if len(rec) != r.fields {
+		return nil, 0, &InputError{File: r.name, Line: line, Err: r.fieldCountError(len(rec))}
+	}
+	return rec, line, nil
+}
+
+func (r *recordReader) fieldCountError(n int) error {
+	if r.names != nil {
+		return fmt.Errorf("%w: record has %d fields, %d names given", ErrMalformed, n, r.fields)
+	}
+	return fmt.Errorf("%w: record has %d fields, header has %d", ErrMalformed, n, r.fields)
+}
+
+// readHeader reads the header row, or takes Input.Names when the file has
+// none, and checks that its names are valid UTF-8 and distinct. It returns
+// the names, each name's index and the header's line (0 for Names).
 func (r *recordReader) readHeader() ([]string, map[string]int, int, error) {
+	if r.names != nil {
+		pos := make(map[string]int, len(r.names))
+		for i, name := range r.names {
+			pos[name] = i // Validate checked that they are distinct
+		}
+		return r.names, pos, 0, nil
+	}
 	rec, line, err := r.read()
 	if err == io.EOF {
 		return nil, nil, 0, &InputError{File: r.name, Line: 1, Err: fmt.Errorf("%w: no header row", ErrEmpty)}
@@ -109,7 +153,7 @@ func (r *recordReader) readHeader() ([]string, map[string]int, int, error) {
 	pos := make(map[string]int, len(header))
 	for i, name := range header {
 		if !utf8.ValidString(name) {
-			return nil, nil, 0, &InputError{File: r.name, Line: line, Err: fmt.Errorf("%w: column name %q is not valid UTF-8", ErrMalformed, name)}
+			return nil, nil, 0, &InputError{File: r.name, Line: line, Err: fmt.Errorf("%w: column name %s is not valid UTF-8", ErrMalformed, quoteField(name))}
 		}
 		if _, dup := pos[name]; dup {
 			return nil, nil, 0, &InputError{File: r.name, Line: line, Column: name, Err: ErrDuplicateColumn}
@@ -120,12 +164,67 @@ func (r *recordReader) readHeader() ([]string, map[string]int, int, error) {
 }
 
 // openInput decodes r (see decodeInput) and returns a record reader on it.
-func openInput(name string, r io.Reader, delim rune) (*recordReader, io.Closer, error) {
-	in, closer, err := decodeInput(name, r)
+func openInput(name string, r io.Reader, in Input) (*recordReader, io.Closer, error) {
+	br, closer, err := decodeInput(name, r)
 	if err != nil {
 		return nil, nil, err
 	}
-	return newRecordReader(name, in, delim), closer, nil
+	return newRecordReader(name, br, in), closer, nil
+}
+
+// lineSplitter reads lines and splits each at every occurrence of a
+// delimiter, with no quoting. Like encoding/csv it takes "\r\n" as a line
+// end and skips empty lines.
+type lineSplitter struct {
+	br    *bufio.Reader
+	delim string
+	line  int // lines consumed
+	buf   []byte
+	rec   []string
+}
+
+// read returns the next non-empty line's fields (valid until the next
+// call) and its line number, or io.EOF.
+func (s *lineSplitter) read() ([]string, int, error) {
+	for {
+		b, err := s.next()
+		if len(b) == 0 && err != nil {
+			return nil, 0, err
+		}
+		s.line++
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		if len(b) == 0 {
+			continue
+		}
+		text := string(b)
+		s.rec = s.rec[:0]
+		for {
+			i := strings.Index(text, s.delim)
+			if i < 0 {
+				break
+			}
+			s.rec = append(s.rec, text[:i])
+			text = text[i+len(s.delim):]
+		}
+		s.rec = append(s.rec, text)
+		return s.rec, s.line, nil
+	}
+}
+
+// next returns the next line with its "\n", or the bytes before the end of
+// the input with io.EOF.
+func (s *lineSplitter) next() ([]byte, error) {
+	b, err := s.br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return b, err
+	}
+	s.buf = append(s.buf[:0], b...)
+	for err == bufio.ErrBufferFull {
+		b, err = s.br.ReadSlice('\n')
+		s.buf = append(s.buf, b...)
+	}
+	return s.buf, err
 }
 
 type nopCloser struct{}

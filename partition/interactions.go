@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -22,8 +23,9 @@ type InteractionOptions struct {
 	// TempDir is the existing directory the shard files (and, while the split
 	// runs, its spill files) are written to; required.
 	TempDir string
-	// Delimiter separates fields (default ',').
-	Delimiter rune
+	// Input says how to read the file (delimiter, header) and what a value
+	// that is not a number does; OnBadValue "missing" is not allowed.
+	Input
 	// RowGroupRows is the number of rows per Parquet row group (default 64Ki).
 	RowGroupRows int
 }
@@ -40,7 +42,7 @@ func (o InteractionOptions) Validate() error {
 	case o.Value != "" && (o.Value == o.User || o.Value == o.Item):
 		return badOptions("Value names the id column %q", o.Value)
 	}
-	return validateCommon(o.TempDir, o.Shards, o.RowGroupRows, o.Delimiter)
+	return validateCommon(o.TempDir, o.Shards, o.RowGroupRows, o.Input, false)
 }
 
 // InteractionResult describes a completed [SplitInteractions].
@@ -53,6 +55,9 @@ type InteractionResult struct {
 	// Value summarises the value column (every value 1 when
 	// InteractionOptions.Value is "").
 	Value ColumnStats
+	// Findings counts the rows skipped for a value that is not a number
+	// (OnBadValue "skip").
+	Findings
 	// ByUser holds every row, placed by ShardOf(user, Shards) and sorted by
 	// (user, item); ByItem holds every row again, placed by
 	// ShardOf(item, Shards) and sorted by (item, user).
@@ -88,8 +93,8 @@ func SplitInteractionsReader(ctx context.Context, name string, r io.Reader, opts
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	opts.Shards, opts.Delimiter, opts.RowGroupRows = commonDefaults(opts.Shards, opts.Delimiter, opts.RowGroupRows)
-	rr, closer, err := openInput(name, r, opts.Delimiter)
+	opts.Shards, opts.Input, opts.RowGroupRows = commonDefaults(opts.Shards, opts.Input, opts.RowGroupRows)
+	rr, closer, err := openInput(name, r, opts.Input)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +119,8 @@ type interactionSplitter struct {
 	byUser, byItem             layout
 	created                    []string
 	stats                      welford
-	rows                       int64
+	found                      Findings
+	records, rows              int64
 	scratch                    []byte
 }
 
@@ -148,7 +154,7 @@ func (sp *interactionSplitter) run(ctx context.Context) (*InteractionResult, err
 		}
 	}
 	if sp.rows == 0 {
-		return nil, &InputError{File: sp.rr.name, Line: 1, Err: fmt.Errorf("%w: no data rows", ErrEmpty)}
+		return nil, &InputError{File: sp.rr.name, Line: 1, Err: noDataRows("no data rows", sp.found.SkippedRows)}
 	}
 	return sp.finish(ctx)
 }
@@ -179,9 +185,10 @@ func (sp *interactionSplitter) readHeader() error {
 
 // add checks one data record and spills it to both layouts.
 func (sp *interactionSplitter) add(ctx context.Context, rec []string, line int) error {
-	if sp.rows%ctxCheckRows == 0 && ctx.Err() != nil {
+	if sp.records%ctxCheckRows == 0 && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	sp.records++
 	user, item := rec[sp.userIdx], rec[sp.itemIdx]
 	if err := checkKey(user); err != nil {
 		return &InputError{File: sp.rr.name, Line: line, Column: sp.cols.user, Err: err}
@@ -193,6 +200,12 @@ func (sp *interactionSplitter) add(ctx context.Context, rec []string, line int) 
 	if sp.valueIdx >= 0 {
 		var err error
 		if v, err = requiredNumber(rec[sp.valueIdx]); err != nil {
+			if skipBadValue(err, sp.opts.OnBadValue) {
+				sp.found.badValue(sp.cols.value)
+				sp.found.SkippedRows++
+				sp.stats.invalid++
+				return nil
+			}
 			return &InputError{File: sp.rr.name, Line: line, Column: sp.cols.value, Err: err}
 		}
 	}
@@ -212,12 +225,18 @@ func (sp *interactionSplitter) spill(l *layout, key, other string, v float64) er
 	return l.spills[ShardOf(key, l.count)].addRecord(b)
 }
 
+// skipBadValue reports whether err, from requiredNumber, is a value that
+// is not a number and policy skips its row.
+func skipBadValue(err error, policy BadValuePolicy) bool {
+	return policy == BadValueSkip && errors.Is(err, ErrNotNumeric)
+}
+
 // requiredNumber parses a numeric field that must not be empty.
 func requiredNumber(field string) (float64, error) {
 	v, ok := parseNumber(field)
 	switch {
 	case !ok:
-		return 0, fmt.Errorf("%w: %q", ErrNotNumeric, field)
+		return 0, fmt.Errorf("%w: %s", ErrNotNumeric, quoteField(field))
 	case math.IsNaN(v):
 		return 0, ErrMissingValue
 	}
@@ -246,7 +265,7 @@ func (sp *interactionSplitter) finish(ctx context.Context) (*InteractionResult, 
 	if err != nil {
 		return nil, err
 	}
-	res := &InteractionResult{Rows: sp.rows, Value: sp.stats.stats(sp.cols.value), ByUser: files[:n], ByItem: files[n:]}
+	res := &InteractionResult{Rows: sp.rows, Value: sp.stats.stats(sp.cols.value), Findings: sp.found, ByUser: files[:n], ByItem: files[n:]}
 	var userRows, itemRows int64
 	for i := range n {
 		res.Users += distinct[i]

@@ -366,7 +366,7 @@ func TestInteractionOptionsValidate(t *testing.T) {
 		"no temp dir":    {User: "u", Item: "i"},
 		"shards":         {User: "u", Item: "i", TempDir: "/tmp", Shards: MaxShards + 1},
 		"negative group": {User: "u", Item: "i", TempDir: "/tmp", RowGroupRows: -1},
-		"delimiter":      {User: "u", Item: "i", TempDir: "/tmp", Delimiter: '"'},
+		"delimiter":      {User: "u", Item: "i", TempDir: "/tmp", Input: Input{Delimiter: `"`}},
 	} {
 		if err := o.Validate(); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("%s: Validate = %v, want ErrInvalidOptions", name, err)

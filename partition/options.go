@@ -5,10 +5,16 @@ import (
 	"unicode/utf8"
 )
 
+// RowKey as Options.Key numbers the data rows instead of reading a key
+// column: row n of the file (1-based, header not counted, skipped rows
+// included) gets key "n", so importing the same file again gives the same
+// keys and shards. The key column is called "row" (or "row_1", ... when the
+// file has a column of that name).
+const RowKey = "@row"
+
 // Defaults applied to zero-valued [Options] fields.
 const (
 	DefaultShards       = 64
-	DefaultDelimiter    = ','
 	DefaultSniffRows    = 1000
 	DefaultRowGroupRows = 64 * 1024
 )
@@ -23,13 +29,17 @@ const MaxShards = 4096
 // Options configures [Split]. Zero values of Shards, Delimiter, SniffRows and
 // RowGroupRows select the defaults above.
 type Options struct {
-	// Key is the key column (customer id); required.
+	// Key is the key column (customer id), or RowKey; required.
 	Key string
 	// Columns lists the numeric columns to import, in the order they are
-	// stored. Empty means every column except the key whose values in the
-	// first SniffRows data rows all parse as numbers (empty fields allowed),
-	// in header order; a column with an empty name is never picked. Columns
-	// not imported are reported in Result.Ignored.
+	// stored. Empty means every numeric-looking column except the key and
+	// the Categorical ones, in header order: a column whose fields in the
+	// first SniffRows data rows are all empty, or whose non-empty fields
+	// there are more than half numbers. A column with an empty name is
+	// never picked. Every value of an imported numeric column, wherever it
+	// is in the file, must then be a number or empty (see
+	// Input.OnBadValue). Columns not imported are reported in
+	// Result.Ignored.
 	Columns []string
 	// Categorical lists text columns imported as categories: each distinct
 	// value gets a code (0, 1, ... in order of first appearance in the file),
@@ -39,8 +49,9 @@ type Options struct {
 	Categorical []string
 	// Shards is the number of shards (default 64, at most MaxShards).
 	Shards int
-	// Delimiter separates fields (default ',').
-	Delimiter rune
+	// Input says how to read the file (delimiter, header) and what a value
+	// that is not a number does.
+	Input
 	// SniffRows is how many data rows decide which columns are numeric when
 	// Columns is empty (default 1000).
 	SniffRows int
@@ -72,8 +83,9 @@ func (o Options) Validate() error {
 		return bad("SniffRows is negative (%d)", o.SniffRows)
 	case o.RowGroupRows < 0:
 		return bad("RowGroupRows is negative (%d)", o.RowGroupRows)
-	case o.Delimiter != 0 && !validDelimiter(o.Delimiter):
-		return bad("Delimiter %q cannot separate CSV fields", o.Delimiter)
+	}
+	if err := o.Input.validate(true); err != nil {
+		return err
 	}
 	seen := make(map[string]bool, len(o.Columns)+len(o.Categorical))
 	for _, c := range append(append([]string(nil), o.Columns...), o.Categorical...) {
@@ -101,9 +113,7 @@ func (o Options) withDefaults() Options {
 	if o.Shards == 0 {
 		o.Shards = DefaultShards
 	}
-	if o.Delimiter == 0 {
-		o.Delimiter = DefaultDelimiter
-	}
+	o.Input = o.Input.withDefaults()
 	if o.SniffRows == 0 {
 		o.SniffRows = DefaultSniffRows
 	}
@@ -119,7 +129,7 @@ func badOptions(format string, args ...any) error {
 }
 
 // validateCommon checks the options every kind of split shares.
-func validateCommon(tempDir string, shards, rowGroupRows int, delim rune) error {
+func validateCommon(tempDir string, shards, rowGroupRows int, in Input, missingOK bool) error {
 	switch {
 	case tempDir == "":
 		return badOptions("TempDir is required")
@@ -129,23 +139,18 @@ func validateCommon(tempDir string, shards, rowGroupRows int, delim rune) error 
 		return badOptions("Shards is too high (%d > %d)", shards, MaxShards)
 	case rowGroupRows < 0:
 		return badOptions("RowGroupRows is negative (%d)", rowGroupRows)
-	case delim != 0 && !validDelimiter(delim):
-		return badOptions("Delimiter %q cannot separate CSV fields", delim)
 	}
-	return nil
+	return in.validate(missingOK)
 }
 
 // commonDefaults replaces zero Shards, Delimiter and RowGroupRows by their
 // defaults.
-func commonDefaults(shards int, delim rune, rowGroupRows int) (int, rune, int) {
+func commonDefaults(shards int, in Input, rowGroupRows int) (int, Input, int) {
 	if shards == 0 {
 		shards = DefaultShards
-	}
-	if delim == 0 {
-		delim = DefaultDelimiter
 	}
 	if rowGroupRows == 0 {
 		rowGroupRows = DefaultRowGroupRows
 	}
-	return shards, delim, rowGroupRows
+	return shards, in.withDefaults(), rowGroupRows
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,7 +21,10 @@ type Result struct {
 	Rows    int64         // data rows read, = the sum of Shards[i].Rows
 	Columns []ColumnStats // imported columns, in storage order
 	Shards  []ShardFile   // one per shard, by index
-	Ignored []string      // header columns neither key nor imported, in header order
+	// Findings lists the header columns neither key nor imported (in
+	// header order) and counts the values that were not numbers, under
+	// OnBadValue "skip" or "missing".
+	Findings
 }
 
 // Split streams the CSV file at path (plain, or gzip when the name ends in
@@ -34,7 +38,8 @@ type Result struct {
 // On any error Split removes every file it wrote and returns the error. Data
 // errors are *InputError values wrapping ErrMalformed, ErrNotNumeric,
 // ErrNoKeyColumn, ErrNoColumn, ErrDuplicateKey, ErrEmpty, ErrMissingKey or
-// ErrDuplicateColumn; an error always reports the first problem in file order.
+// ErrDuplicateColumn; an error always reports the first problem in file
+// order, whether or not it lies among the first SniffRows rows.
 func Split(ctx context.Context, path string, opts Options) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -59,7 +64,7 @@ func SplitReader(ctx context.Context, name string, r io.Reader, opts Options) (*
 		return nil, err
 	}
 	defer closer.Close()
-	rr := newRecordReader(name, in, opts.Delimiter)
+	rr := newRecordReader(name, in, opts.Input)
 	sp, err := newSplitter(rr, opts)
 	if err != nil {
 		return nil, err
@@ -77,7 +82,8 @@ type splitter struct {
 	rr      *recordReader
 	opts    Options
 	header  []string
-	keyIdx  int
+	keyIdx  int      // -1 for RowKey
+	keyName string   // the key column's name in the shard files
 	columns []string // imported columns, storage order
 	colIdx  []int    // header index of each imported column
 	stats   []welford
@@ -87,7 +93,10 @@ type splitter struct {
 	created []string     // shard files reserved, to remove on error
 	spills  []*spillFile // by shard
 	values  []float64    // scratch: one parsed row
-	rows    int64
+	invalid []int64      // by imported column: values that were not numbers
+	found   Findings
+	records int64 // data records read, skipped ones included
+	rows    int64 // data rows kept
 }
 
 // newSplitter reads and checks the header and resolves Key and Columns.
@@ -96,10 +105,13 @@ func newSplitter(rr *recordReader, opts Options) (*splitter, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp := &splitter{rr: rr, opts: opts, header: header, keys: newKeyIndex()}
-	var ok bool
-	if sp.keyIdx, ok = pos[opts.Key]; !ok {
-		return nil, &InputError{File: rr.name, Line: line, Column: opts.Key, Err: ErrNoKeyColumn}
+	sp := &splitter{rr: rr, opts: opts, header: header, keyIdx: -1, keyName: uniqueName("row", header...)}
+	if opts.Key != RowKey {
+		var ok bool
+		if sp.keyIdx, ok = pos[opts.Key]; !ok {
+			return nil, &InputError{File: rr.name, Line: line, Column: opts.Key, Err: ErrNoKeyColumn}
+		}
+		sp.keyName, sp.keys = header[sp.keyIdx], newKeyIndex()
 	}
 	for _, c := range append(append([]string(nil), opts.Columns...), opts.Categorical...) {
 		i, ok := pos[c]
@@ -131,7 +143,7 @@ func (l *levels) codeOf(v string) (int, error) {
 		return 0, fmt.Errorf("%w: more than %d", ErrTooManyLevels, MaxLevels)
 	}
 	if !utf8.ValidString(v) {
-		return 0, fmt.Errorf("%w: value %q is not valid UTF-8", ErrMalformed, v)
+		return 0, fmt.Errorf("%w: value %s is not valid UTF-8", ErrMalformed, quoteField(v))
 	}
 	c := len(l.names)
 	l.code[v] = c
@@ -178,8 +190,8 @@ func (sp *splitter) run(ctx context.Context) (*Result, error) {
 	}
 }
 
-// sniff buffers up to SniffRows records and picks the numeric columns from
-// them. A read error (io.EOF included) stops the buffering and is returned
+// sniff buffers up to SniffRows records and picks the numeric-looking
+// columns from them (see Options.Columns). A read error (io.EOF included) stops the buffering and is returned
 // for run to report after the buffered rows, keeping errors in file order.
 func (sp *splitter) sniff() (recs [][]string, lines []int, readErr error) {
 	for len(recs) < sp.opts.SniffRows {
@@ -197,7 +209,7 @@ func (sp *splitter) sniff() (recs [][]string, lines []int, readErr error) {
 	}
 	var numeric []int
 	for i := range sp.header {
-		if i != sp.keyIdx && sp.header[i] != "" && !categorical[i] && columnIsNumeric(recs, i) {
+		if i != sp.keyIdx && sp.header[i] != "" && !categorical[i] && numericLooking(recs, i) {
 			numeric = append(numeric, i)
 		}
 	}
@@ -205,15 +217,24 @@ func (sp *splitter) sniff() (recs [][]string, lines []int, readErr error) {
 	return recs, lines, readErr
 }
 
-func columnIsNumeric(recs [][]string, i int) bool {
+// numericLooking reports whether column i of recs holds numbers: its
+// fields are all empty, or more than half of its non-empty ones parse. A
+// typo among numbers thus makes a numeric column whose typo stops the
+// split (or is counted, see Input.OnBadValue) like one after the sniffed
+// rows would, instead of turning the whole column into ignored text; a
+// text column with a few number-like values stays text.
+func numericLooking(recs [][]string, i int) bool {
+	var filled, numbers int
 	for _, rec := range recs {
-		if i < len(rec) {
-			if _, ok := parseNumber(rec[i]); !ok {
-				return false
-			}
+		if isBlank(rec[i]) {
+			continue
+		}
+		filled++
+		if _, ok := parseNumber(rec[i]); ok {
+			numbers++
 		}
 	}
-	return true
+	return filled == 0 || 2*numbers > filled
 }
 
 // setColumns fixes the imported columns by header index.
@@ -225,6 +246,7 @@ func (sp *splitter) setColumns(idx []int) {
 	}
 	sp.stats = make([]welford, len(idx))
 	sp.values = make([]float64, len(idx))
+	sp.invalid = make([]int64, len(idx))
 	sp.cats = make([]*levels, len(idx))
 	for j, name := range sp.columns {
 		for _, c := range sp.opts.Categorical {
@@ -237,7 +259,7 @@ func (sp *splitter) setColumns(idx []int) {
 
 // createFiles reserves the shard files and creates the spill files.
 func (sp *splitter) createFiles() error {
-	sp.set = newShardSet(sp.opts.TempDir, sp.opts.Shards, sp.header[sp.keyIdx], sp.columns, sp.opts.RowGroupRows)
+	sp.set = newShardSet(sp.opts.TempDir, sp.opts.Shards, sp.keyName, sp.columns, sp.opts.RowGroupRows)
 	var err error
 	if sp.created, err = sp.set.reserve(); err != nil {
 		return err
@@ -252,19 +274,48 @@ func (sp *splitter) createFiles() error {
 	return nil
 }
 
-// add checks one data record and routes it to its shard.
+// add checks one data record and routes it to its shard, or counts it as
+// skipped.
 func (sp *splitter) add(ctx context.Context, rec []string, line int) error {
-	if sp.rows%ctxCheckRows == 0 && ctx.Err() != nil {
+	if sp.records%ctxCheckRows == 0 && ctx.Err() != nil {
 		return ctx.Err()
 	}
-	key := rec[sp.keyIdx]
-	keyName := sp.header[sp.keyIdx]
-	if err := checkKey(key); err != nil {
-		return &InputError{File: sp.rr.name, Line: line, Column: keyName, Err: err}
+	sp.records++
+	fail := func(column string, err error) error {
+		return &InputError{File: sp.rr.name, Line: line, Column: column, Err: err}
 	}
-	if first, fresh := sp.keys.insert(key, int64(line)); !fresh {
-		err := fmt.Errorf("%w %q also on line %d", ErrDuplicateKey, key, first)
-		return &InputError{File: sp.rr.name, Line: line, Column: keyName, Err: err}
+	var key string
+	if sp.keyIdx < 0 {
+		key = strconv.FormatInt(sp.records, 10)
+	} else if key = rec[sp.keyIdx]; checkKey(key) != nil {
+		return fail(sp.keyName, checkKey(key))
+	}
+	// Numbers before categories and the key index, so that a skipped row
+	// leaves no trace in either.
+	skip := false
+	for j, i := range sp.colIdx {
+		if sp.cats[j] != nil {
+			continue
+		}
+		v, ok := parseNumber(rec[i])
+		if !ok {
+			if p := sp.opts.OnBadValue; p != BadValueSkip && p != BadValueMissing {
+				return fail(sp.columns[j], fmt.Errorf("%w: %s", ErrNotNumeric, quoteField(rec[i])))
+			}
+			sp.found.badValue(sp.columns[j])
+			sp.invalid[j]++
+			v, skip = math.NaN(), skip || sp.opts.OnBadValue == BadValueSkip
+		}
+		sp.values[j] = v
+	}
+	if skip {
+		sp.found.SkippedRows++
+		return nil
+	}
+	if sp.keys != nil {
+		if first, fresh := sp.keys.insert(key, int64(line)); !fresh {
+			return fail(sp.keyName, fmt.Errorf("%w %s also on line %d", ErrDuplicateKey, quoteField(key), first))
+		}
 	}
 	for j, i := range sp.colIdx {
 		if l := sp.cats[j]; l != nil {
@@ -272,18 +323,11 @@ func (sp *splitter) add(ctx context.Context, rec []string, line int) error {
 			if f := strings.TrimSpace(rec[i]); f != "" {
 				c, err := l.codeOf(f)
 				if err != nil {
-					return &InputError{File: sp.rr.name, Line: line, Column: sp.columns[j], Err: err}
+					return fail(sp.columns[j], err)
 				}
 				sp.values[j] = float64(c)
 			}
-			continue
 		}
-		v, ok := parseNumber(rec[i])
-		if !ok {
-			err := fmt.Errorf("%w: %q", ErrNotNumeric, rec[i])
-			return &InputError{File: sp.rr.name, Line: line, Column: sp.columns[j], Err: err}
-		}
-		sp.values[j] = v
 	}
 	for j, v := range sp.values {
 		sp.stats[j].add(v)
@@ -304,7 +348,7 @@ func checkKey(key string) error {
 	case blank:
 		return ErrMissingKey
 	case !utf8.ValidString(key):
-		return fmt.Errorf("%w: key %q is not valid UTF-8", ErrMalformed, key)
+		return fmt.Errorf("%w: key %s is not valid UTF-8", ErrMalformed, quoteField(key))
 	}
 	return nil
 }
@@ -312,12 +356,13 @@ func checkKey(key string) error {
 // finish closes every shard and assembles the Result.
 func (sp *splitter) finish(ctx context.Context) (*Result, error) {
 	if sp.rows == 0 {
-		return nil, &InputError{File: sp.rr.name, Line: 1, Err: fmt.Errorf("%w: no data rows", ErrEmpty)}
+		return nil, &InputError{File: sp.rr.name, Line: 1, Err: noDataRows("no data rows", sp.found.SkippedRows)}
 	}
-	res := &Result{Key: sp.header[sp.keyIdx], Rows: sp.rows}
+	res := &Result{Key: sp.keyName, Rows: sp.rows, Findings: sp.found}
 	dicts := map[string][]string{}
 	for j, name := range sp.columns {
 		cs := sp.stats[j].stats(name)
+		cs.Invalid = sp.invalid[j]
 		if l := sp.cats[j]; l != nil {
 			cs.Min, cs.Max, cs.Mean, cs.Std = 0, 0, 0, 0
 			cs.Levels, cs.LevelCounts = l.names, l.counts

@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -218,18 +219,54 @@ func TestSplitSniff(t *testing.T) {
 	}
 }
 
-func TestSplitSniffWindow(t *testing.T) {
-	// Numeric within the first SniffRows rows, text after: an error at the
-	// first text value, not a silent drop.
-	csv := "id,v\na,1\nb,2\nc,three\n"
-	_, err := split(t, "w.csv", csv, Options{Key: "id", SniffRows: 2})
-	var ie *InputError
-	if !errors.As(err, &ie) || !errors.Is(err, ErrNotNumeric) || ie.Line != 4 || ie.Column != "v" {
-		t.Fatalf("err = %v, want ErrNotNumeric at line 4 column v", err)
+// TestSplitTypoAnywhere checks that a typo in a numeric column stops the
+// split with the same error whether it lies among the sniffed rows or far
+// after them: it never turns the column into ignored text.
+func TestSplitTypoAnywhere(t *testing.T) {
+	for _, row := range []int{5, 3000} {
+		var b strings.Builder
+		b.WriteString("id,charges,plan\n")
+		for i := 1; i <= 3000; i++ {
+			v := strconv.Itoa(i)
+			if i == row {
+				v = "12O.5"
+			}
+			fmt.Fprintf(&b, "c%d,%s,gold\n", i, v)
+		}
+		_, err := split(t, "typo.csv", b.String(), Options{Key: "id"})
+		want := fmt.Sprintf(`typo.csv:%d: column "charges": partition: value is not a number: "12O.5"`, row+1)
+		if err == nil || !strings.HasSuffix(err.Error(), want) || !errors.Is(err, ErrNotNumeric) {
+			t.Errorf("typo on data row %d: err = %v, want …%s", row, err, want)
+		}
 	}
-	res := mustSplit(t, "w.csv", csv, Options{Key: "id", SniffRows: 3})
+	// Numbers within the first SniffRows rows, text after: the same error.
+	_, err := split(t, "w.csv", "id,v\na,1\nb,2\nc,three\n", Options{Key: "id", SniffRows: 2})
+	if want := `w.csv:4: column "v": partition: value is not a number: "three"`; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("err = %v, want …%s", err, want)
+	}
+}
+
+// TestSplitTextColumns checks the other side of the numeric-looking rule:
+// a column whose non-empty values are mostly text is text, ignored (and
+// listed), even with a few number-like values; an all-empty one is numeric.
+func TestSplitTextColumns(t *testing.T) {
+	csv := "id,zip,code,empty,v\n" +
+		"a,N1 9GU,12,,1\n" +
+		"b,2134,A-7,,2\n" +
+		"c,SW1A 1AA,B-9,,3\n" +
+		"d,,C-1,,4\n"
+	res := mustSplit(t, "t.csv", csv, Options{Key: "id", Shards: 1})
+	var names []string
+	for _, c := range res.Columns {
+		names = append(names, c.Name)
+	}
+	if !slices.Equal(names, []string{"empty", "v"}) || !slices.Equal(res.Ignored, []string{"zip", "code"}) {
+		t.Errorf("imported %q ignored %q, want [empty v] [zip code]", names, res.Ignored)
+	}
+	// A tie is text too: one number and one word.
+	res = mustSplit(t, "tie.csv", "id,v\na,1\nb,x\n", Options{Key: "id", Shards: 1})
 	if len(res.Columns) != 0 || !slices.Equal(res.Ignored, []string{"v"}) {
-		t.Errorf("SniffRows 3: columns %+v ignored %q", res.Columns, res.Ignored)
+		t.Errorf("tie: columns %+v ignored %q", res.Columns, res.Ignored)
 	}
 }
 
@@ -260,7 +297,7 @@ func TestSplitSemicolonQuoted(t *testing.T) {
 	csv := "\"id\";\"label\";\"amount\"\n" +
 		"\"k;1\";\"a \"\"quoted\"\"; label\";\"12.5\"\n" +
 		"k2;plain; -3 \n"
-	res := mustSplit(t, "semi.csv", csv, Options{Key: "id", Delimiter: ';', Shards: 1})
+	res := mustSplit(t, "semi.csv", csv, Options{Key: "id", Input: Input{Delimiter: ";"}, Shards: 1})
 	s := readAll(t, res)[0]
 	amount, _ := s.Column("amount")
 	if !slices.Equal(s.Keys, []string{"k;1", "k2"}) || !slices.Equal(amount, []float64{12.5, -3}) {
@@ -366,8 +403,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"shards high", func(o *Options) { o.Shards = MaxShards + 1 }, "Shards is too high"},
 		{"sniff<0", func(o *Options) { o.SniffRows = -1 }, "SniffRows is negative"},
 		{"rg<0", func(o *Options) { o.RowGroupRows = -5 }, "RowGroupRows is negative"},
-		{"delim quote", func(o *Options) { o.Delimiter = '"' }, "Delimiter"},
-		{"delim newline", func(o *Options) { o.Delimiter = '\n' }, "Delimiter"},
+		{"delim quote", func(o *Options) { o.Delimiter = `"` }, "Delimiter"},
+		{"delim newline", func(o *Options) { o.Delimiter = "\n" }, "Delimiter"},
 		{"key in columns", func(o *Options) { o.Columns = []string{"id"} }, "key column"},
 		{"dup columns", func(o *Options) { o.Columns = []string{"a", "a"} }, "twice"},
 		{"empty column", func(o *Options) { o.Columns = []string{""} }, "empty name"},
@@ -450,7 +487,7 @@ func TestSplitCRLF(t *testing.T) {
 // and that Split's cleanup then leaves nothing behind.
 func TestWriteAllFailure(t *testing.T) {
 	dir := t.TempDir()
-	rr := newRecordReader("w.csv", strings.NewReader("id,x\na,1\nb,2\nc,3\n"), ',')
+	rr := newRecordReader("w.csv", bufio.NewReader(strings.NewReader("id,x\na,1\nb,2\nc,3\n")), Input{Delimiter: ","})
 	sp, err := newSplitter(rr, Options{Key: "id", Shards: 3, TempDir: dir}.withDefaults())
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,10 @@ type ColumnStats struct {
 	Count, Missing int64
 	Min, Max       float64
 	Mean, Std      float64
+	// Invalid counts the values that were not numbers, under
+	// Input.OnBadValue "skip" (their rows were dropped) or "missing"
+	// (they are counted in Missing too).
+	Invalid int64
 	// Levels and LevelCounts describe a categorical column: its values in
 	// code order and how many rows have each. Min, Max, Mean and Std are 0.
 	Levels      []string
@@ -28,6 +32,7 @@ type ColumnStats struct {
 // Welford.
 type welford struct {
 	count, missing int64
+	invalid        int64 // set by the caller
 	min, max       float64
 	mean, m2       float64 // scaled by 2^-exp and 2^-2exp
 	exp            int
@@ -57,7 +62,7 @@ func (w *welford) add(x float64) {
 }
 
 func (w *welford) stats(name string) ColumnStats {
-	s := ColumnStats{Name: name, Count: w.count, Missing: w.missing}
+	s := ColumnStats{Name: name, Count: w.count, Missing: w.missing, Invalid: w.invalid}
 	if w.count == 0 {
 		return s
 	}

@@ -58,9 +58,9 @@ func (p *timeParser) parse(field string, line int) (int64, error) {
 	t, err := parseTime(p.layout, s, p.loc)
 	if err != nil {
 		if p.picked > 0 {
-			return 0, fmt.Errorf("%w: %q does not match layout %q (detected on line %d)", ErrBadTime, field, p.layout, p.picked)
+			return 0, fmt.Errorf("%w: %s does not match layout %q (detected on line %d)", ErrBadTime, quoteField(field), p.layout, p.picked)
 		}
-		return 0, fmt.Errorf("%w: %q does not match layout %q", ErrBadTime, field, p.layout)
+		return 0, fmt.Errorf("%w: %s does not match layout %q", ErrBadTime, quoteField(field), p.layout)
 	}
 	return t, nil
 }
@@ -78,12 +78,12 @@ func (p *timeParser) detect(s string, line int) error {
 	}
 	switch len(match) {
 	case 0:
-		return fmt.Errorf("%w: %q matches none of the layouts %q; set the time format", ErrBadTime, s, autoTimeLayouts)
+		return fmt.Errorf("%w: %s matches none of the layouts %q; set the time format", ErrBadTime, quoteField(s), autoTimeLayouts)
 	case 1:
 		p.layout, p.picked = match[0], line
 		return nil
 	}
-	return fmt.Errorf("%w: %q is ambiguous: it reads as %q; set the time format", ErrBadTime, s, match)
+	return fmt.Errorf("%w: %s is ambiguous: it reads as %q; set the time format", ErrBadTime, quoteField(s), match)
 }
 
 // looksLikeDate reports eight digits that form a date YYYYMMDD between

@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -39,8 +40,9 @@ type TransactionOptions struct {
 	// TempDir is the existing directory the shard files (and, while the split
 	// runs, its spill files) are written to; required.
 	TempDir string
-	// Delimiter separates fields (default ',').
-	Delimiter rune
+	// Input says how to read the file (delimiter, header) and what a value
+	// that is not a number does; OnBadValue "missing" is not allowed.
+	Input
 	// RowGroupRows is the number of rows per Parquet row group (default 64Ki).
 	RowGroupRows int
 }
@@ -72,7 +74,7 @@ func (o TransactionOptions) Validate() error {
 		}
 		names[c[1]] = c[0]
 	}
-	return validateCommon(o.TempDir, o.Shards, o.RowGroupRows, o.Delimiter)
+	return validateCommon(o.TempDir, o.Shards, o.RowGroupRows, o.Input, false)
 }
 
 // TransactionResult describes a completed [SplitTransactions].
@@ -89,7 +91,11 @@ type TransactionResult struct {
 	Returns int64
 	// FirstTime and LastTime bound the stored rows' times, in UTC.
 	FirstTime, LastTime time.Time
-	// Amount summarises the stored amounts.
+	// Findings counts the rows skipped for a value that is not a number
+	// (OnBadValue "skip").
+	Findings
+	// Amount summarises the stored amounts; Amount.Invalid counts rows
+	// skipped because an amount, quantity or price was not a number.
 	Amount ColumnStats
 	// Shards holds every stored row, placed by ShardOf(customer, Shards).
 	Shards []ShardFile
@@ -123,8 +129,8 @@ func SplitTransactionsReader(ctx context.Context, name string, r io.Reader, opts
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	opts.Shards, opts.Delimiter, opts.RowGroupRows = commonDefaults(opts.Shards, opts.Delimiter, opts.RowGroupRows)
-	rr, closer, err := openInput(name, r, opts.Delimiter)
+	opts.Shards, opts.Input, opts.RowGroupRows = commonDefaults(opts.Shards, opts.Input, opts.RowGroupRows)
+	rr, closer, err := openInput(name, r, opts.Input)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +162,7 @@ type txnSplitter struct {
 	shards  layout
 	created []string
 	stats   welford
+	found   Findings
 	scratch []byte
 
 	rows, skipped, returns int64
@@ -198,7 +205,7 @@ func (sp *txnSplitter) run(ctx context.Context) (*TransactionResult, error) {
 		}
 	}
 	if sp.rows == 0 {
-		return nil, &InputError{File: sp.rr.name, Line: 1, Err: fmt.Errorf("%w: no data rows with a customer id", ErrEmpty)}
+		return nil, &InputError{File: sp.rr.name, Line: 1, Err: noDataRows("no data rows with a customer id", sp.found.SkippedRows)}
 	}
 	return sp.finish(ctx)
 }
@@ -251,21 +258,34 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 	}
 	var flags byte
 	var amount float64
+	number := func(column string, idx int) (float64, error) {
+		v, err := requiredNumber(rec[idx])
+		if err != nil {
+			if skipBadValue(err, sp.opts.OnBadValue) {
+				sp.found.badValue(column)
+				sp.found.SkippedRows++
+				sp.stats.invalid++
+				return 0, errSkipRow
+			}
+			return 0, fail(column, err)
+		}
+		return v, nil
+	}
 	if sp.idx.amount >= 0 {
-		if amount, err = requiredNumber(rec[sp.idx.amount]); err != nil {
-			return fail(sp.cols.amount, err)
+		if amount, err = number(sp.cols.amount, sp.idx.amount); err != nil {
+			return skipped(err)
 		}
 	} else {
-		q, err := requiredNumber(rec[sp.idx.quantity])
+		q, err := number(sp.opts.Quantity, sp.idx.quantity)
 		if err != nil {
-			return fail(sp.opts.Quantity, err)
+			return skipped(err)
 		}
-		p, err := requiredNumber(rec[sp.idx.price])
+		p, err := number(sp.opts.Price, sp.idx.price)
 		if err != nil {
-			return fail(sp.opts.Price, err)
+			return skipped(err)
 		}
 		if amount = q * p; math.IsInf(amount, 0) {
-			return fail(sp.opts.Price, fmt.Errorf("%w: %s × %s overflows", ErrNotNumeric, rec[sp.idx.quantity], rec[sp.idx.price]))
+			return fail(sp.opts.Price, fmt.Errorf("%w: %s × %s overflows", ErrNotNumeric, quoteField(rec[sp.idx.quantity]), quoteField(rec[sp.idx.price])))
 		}
 		if q < 0 {
 			flags |= txnReturn
@@ -278,7 +298,7 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 	if sp.idx.invoice >= 0 && !isBlank(rec[sp.idx.invoice]) {
 		invoice = rec[sp.idx.invoice]
 		if !utf8.ValidString(invoice) {
-			return fail(sp.cols.invoice, fmt.Errorf("%w: value %q is not valid UTF-8", ErrMalformed, invoice))
+			return fail(sp.cols.invoice, fmt.Errorf("%w: value %s is not valid UTF-8", ErrMalformed, quoteField(invoice)))
 		}
 		flags |= txnInvoice
 	}
@@ -304,6 +324,18 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 	return sp.shards.spills[ShardOf(key, sp.shards.count)].addRecord(b)
 }
 
+// errSkipRow tells add that a bad value's row was counted and skipped.
+var errSkipRow = errors.New("partition: row skipped")
+
+// skipped turns errSkipRow into a skipped row (nil) and passes other
+// errors on.
+func skipped(err error) error {
+	if err == errSkipRow {
+		return nil
+	}
+	return err
+}
+
 // finish sorts and writes every shard.
 func (sp *txnSplitter) finish(ctx context.Context) (*TransactionResult, error) {
 	n := sp.opts.Shards
@@ -324,6 +356,7 @@ func (sp *txnSplitter) finish(ctx context.Context) (*TransactionResult, error) {
 	res := &TransactionResult{
 		Rows:              sp.rows,
 		SkippedMissingKey: sp.skipped,
+		Findings:          sp.found,
 		Returns:           sp.returns,
 		FirstTime:         time.Unix(sp.first, 0).UTC(),
 		LastTime:          time.Unix(sp.last, 0).UTC(),

@@ -423,7 +423,7 @@ func TestTransactionOptionsValidate(t *testing.T) {
 		"invoice is key":  func(o *TransactionOptions) { o.Invoice = "c" },
 		"no temp dir":     func(o *TransactionOptions) { o.TempDir = "" },
 		"negative shards": func(o *TransactionOptions) { o.Shards = -1 },
-		"delimiter":       func(o *TransactionOptions) { o.Delimiter = '\n' },
+		"delimiter":       func(o *TransactionOptions) { o.Delimiter = "\n" },
 	} {
 		o := base
 		change(&o)

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,17 +25,28 @@ func newDataset() *cobra.Command {
 
 func newDatasetImport() *cobra.Command {
 	var o client.ImportOptions
-	var columns, categorical, delim, tz string
+	var columns, categorical, tz, names, onBad string
+	var noHeader bool
 	var keep int
 	cmd := &cobra.Command{
 		Use:   "import NAME FILE [--kind features|interactions|transactions] ...",
 		Short: "Import a CSV file (plain or .gz) as a new version of a dataset",
 		Long: `import streams a CSV file, hashes each row's key into S shards, stores each
 shard as a Parquet file (zstd) with its checksum and makes the version visible in
-one raft commit. Without --columns every numeric column is imported; text
+one raft commit. Without --columns every numeric column is imported: a column is
+numeric when more than half of its non-empty values in the first 1000 rows are
+numbers (or all are empty), and then every value of it must be a number. Text
 columns are listed as ignored unless named in --categorical, which imports them
 as categories (the dictionary is stored with the dataset; models use them one-hot
 encoded, as "col=value" columns). An empty field is a missing value.
+
+A value that is not a number in a numeric column stops the import, wherever it
+is in the file; --on-bad-value skip drops such rows and --on-bad-value missing
+(features only) stores such values as missing instead, and both count them.
+--key @row numbers the rows 1, 2, ... in file order, for a file without an id
+column. --no-header --names a,b,c reads a file without a header row. The
+delimiter may be longer than one character (--delimiter '::'); such a file is
+split line by line, without quoting.
 
 Kinds:
   features      one row per customer: --key and numeric or --categorical columns.
@@ -53,6 +66,9 @@ becomes visible.`,
 		Example: `  mathcrm dataset import telco testdata/telco/Telco-Customer-Churn.csv \
       --kind features --key customerID --columns tenure,MonthlyCharges,TotalCharges --categorical Contract,Churn
   mathcrm dataset import bank bank.csv.gz --kind features --key id --delimiter ';'
+  mathcrm dataset import ml ratings.dat --kind interactions --no-header \
+      --names user,item,rating,ts --delimiter '::' --user user --item item --value rating
+  mathcrm dataset import survey answers.csv --key @row --on-bad-value missing
   mathcrm dataset import ratings testdata/ratings/sample_movielens_ratings.csv \
       --kind interactions --user user --item item --value rating
   mathcrm dataset import retail testdata/online-retail/online-retail-sample.csv.gz --kind transactions \
@@ -64,6 +80,9 @@ becomes visible.`,
 			}
 			if err := checkInt("--shards", o.Shards, 1, partition.MaxShards); err != nil {
 				return err
+			}
+			if o.Key == partition.RowKey && o.Kind != "features" {
+				return fmt.Errorf("--key %s numbers rows: only --kind features can use it", partition.RowKey)
 			}
 			switch o.Kind {
 			case "features":
@@ -95,14 +114,14 @@ becomes visible.`,
 			if categorical != "" {
 				o.Categorical = splitList(categorical)
 			}
-			if r := []rune(delim); len(r) == 1 {
-				o.Delimiter = r[0]
-			} else {
-				return fmt.Errorf("--delimiter must be one character, not %q", delim)
+			if err := importInput(&o.Input, noHeader, names, onBad); err != nil {
+				return err
 			}
 			if keep < 0 || keep > proto.MaxKeep {
 				return fmt.Errorf("--keep must be 1 to %d, or 0 to keep every version, not %d", proto.MaxKeep, keep)
 			}
+			var found partition.Findings
+			o.Found = func(f partition.Findings) { found = f }
 			if !jsonOut() {
 				o.Progress = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 			}
@@ -126,8 +145,10 @@ becomes visible.`,
 			if jsonOut() {
 				return printJSON(os.Stdout, map[string]any{"name": ds.Name, "kind": ds.Kind, "version": v.Version,
 					"rows": v.Rows, "shards": len(v.Shards), "key": v.Key, "columns": v.Columns,
-					"interactions": v.Interactions, "transactions": v.Transactions})
+					"interactions": v.Interactions, "transactions": v.Transactions,
+					"ignored": found.Ignored, "skipped_rows": found.SkippedRows, "bad_values": found.BadValues})
 			}
+			defer printFindings(found, o.OnBadValue)
 			switch {
 			case v.Interactions != nil:
 				in := v.Interactions
@@ -163,9 +184,62 @@ becomes visible.`,
 	f.StringVar(&categorical, "categorical", "", "text columns to import as categories, comma separated (one-hot encoded as col=value when used)")
 	f.IntVar(&o.Shards, "shards", partition.DefaultShards, fmt.Sprintf("number of shards, 1 to %d", partition.MaxShards))
 	f.BoolVar(&o.Replace, "replace", false, "make the new version even when NAME holds another kind or schema")
-	f.StringVar(&delim, "delimiter", ",", "field delimiter")
+	f.StringVar(&o.Delimiter, "delimiter", ",", "field delimiter; longer than one character (e.g. '::') splits lines literally, without quoting")
+	f.BoolVar(&noHeader, "no-header", false, "the file has no header row; name its columns with --names")
+	f.StringVar(&names, "names", "", "with --no-header: the column names, comma separated, one per field")
+	f.StringVar(&onBad, "on-bad-value", "stop", "a value that is not a number in a numeric column: stop, skip (drop the row) or missing (features only)")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the dataset (see dataset retain)")
 	return cmd
+}
+
+// importInput checks and sets the flags that say how to read the file.
+func importInput(in *partition.Input, noHeader bool, names, onBad string) error {
+	switch p := partition.BadValuePolicy(onBad); p {
+	case partition.BadValueStop, partition.BadValueSkip, partition.BadValueMissing:
+		in.OnBadValue = p
+	default:
+		return fmt.Errorf("--on-bad-value %q is not stop, skip or missing", onBad)
+	}
+	if in.Delimiter == "" {
+		return fmt.Errorf("--delimiter is empty")
+	}
+	switch {
+	case noHeader && names == "":
+		return fmt.Errorf("--no-header needs --names with one name per field")
+	case !noHeader && names != "":
+		return fmt.Errorf("--names is for a file without a header row: add --no-header")
+	case noHeader:
+		in.Names = strings.Split(names, ",")
+		for i, n := range in.Names {
+			in.Names[i] = strings.TrimSpace(n)
+		}
+		if err := partition.CheckNames(in.Names); err != nil {
+			return fmt.Errorf("--names: %w", err)
+		}
+	}
+	return nil
+}
+
+// printFindings tells what an import found besides rows.
+func printFindings(f partition.Findings, policy partition.BadValuePolicy) {
+	if len(f.Ignored) > 0 {
+		fmt.Printf("ignored text columns: %s (name them in --categorical to import them)\n", strings.Join(f.Ignored, ", "))
+	}
+	if len(f.BadValues) == 0 {
+		return
+	}
+	cols := slices.Sorted(maps.Keys(f.BadValues))
+	var n int64
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		n += f.BadValues[c]
+		parts[i] = fmt.Sprintf("%s %d", c, f.BadValues[c])
+	}
+	if policy == partition.BadValueSkip {
+		fmt.Printf("skipped %d rows with a value that is not a number (%s)\n", f.SkippedRows, strings.Join(parts, ", "))
+		return
+	}
+	fmt.Printf("stored %d values that are not numbers as missing (%s)\n", n, strings.Join(parts, ", "))
 }
 
 func splitList(s string) []string {

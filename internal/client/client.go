@@ -144,6 +144,9 @@ type ImportOptions struct {
 	// Replace makes the version even when the dataset holds another kind
 	// or schema.
 	Replace bool
+	// Found, if set, is told what the split found besides rows (ignored
+	// columns, values that were not numbers) once the file is read.
+	Found func(partition.Findings)
 }
 
 // refused are the answers that say a write was not applied; after any other
@@ -177,6 +180,7 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	start := time.Now()
 	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID(), Replace: o.Replace}
 	var layouts [][]partition.ShardFile
+	var found partition.Findings
 	switch o.Kind {
 	case proto.KindFeatures, "":
 		commit.Kind = proto.KindFeatures
@@ -184,25 +188,25 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 		if err != nil {
 			return nil, err
 		}
-		commit.Key, commit.Rows = res.Key, res.Rows
+		commit.Key, commit.Rows, found = res.Key, res.Rows, res.Findings
 		for _, cs := range res.Columns {
 			commit.Columns = append(commit.Columns, proto.ColumnStats(cs))
 		}
 		layouts = append(layouts, res.Shards)
 	case proto.KindInteractions:
 		ia := o.Interactions
-		ia.Shards, ia.TempDir, ia.Delimiter, ia.RowGroupRows = o.Shards, tmp, o.Delimiter, o.RowGroupRows
+		ia.Shards, ia.TempDir, ia.Input, ia.RowGroupRows = o.Shards, tmp, o.Input, o.RowGroupRows
 		res, err := partition.SplitInteractions(ctx, path, ia)
 		if err != nil {
 			return nil, err
 		}
-		commit.Key, commit.Rows = ia.User, res.Rows
+		commit.Key, commit.Rows, found = ia.User, res.Rows, res.Findings
 		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Value)}
 		commit.Interactions = &proto.InteractionsInfo{User: ia.User, Item: ia.Item, Value: ia.Value, Users: res.Users, Items: res.Items}
 		layouts = append(layouts, res.ByUser, res.ByItem)
 	case proto.KindTransactions:
 		to := o.Transactions
-		to.Shards, to.TempDir, to.Delimiter, to.RowGroupRows = o.Shards, tmp, o.Delimiter, o.RowGroupRows
+		to.Shards, to.TempDir, to.Input, to.RowGroupRows = o.Shards, tmp, o.Input, o.RowGroupRows
 		res, err := partition.SplitTransactions(ctx, path, to)
 		if err != nil {
 			return nil, err
@@ -211,7 +215,7 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 		if amount == "" {
 			amount = to.Quantity + "*" + to.Price
 		}
-		commit.Key, commit.Rows = to.Key, res.Rows
+		commit.Key, commit.Rows, found = to.Key, res.Rows, res.Findings
 		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Amount)}
 		commit.Transactions = &proto.TransactionsInfo{Key: to.Key, Time: to.Time, Amount: amount, Invoice: to.Invoice,
 			Customers: res.Customers, Returns: res.Returns, SkippedMissingKey: res.SkippedMissingKey,
@@ -222,6 +226,9 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 		layouts = append(layouts, res.Shards)
 	default:
 		return nil, fmt.Errorf("dataset kind %q is not supported (features, interactions, transactions)", o.Kind)
+	}
+	if o.Found != nil {
+		o.Found(found)
 	}
 	say("read %d rows into %d shards in %.1fs", commit.Rows, len(layouts[0]), time.Since(start).Seconds())
 	st, err := store.Open(ctx, c.nc, 1)

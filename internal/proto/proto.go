@@ -187,6 +187,9 @@ type ColumnStats struct {
 	Max     float64 `json:"max"`
 	Mean    float64 `json:"mean"`
 	Std     float64 `json:"std"`
+	// Invalid counts values that were not numbers, skipped or made missing
+	// at import (--on-bad-value).
+	Invalid int64 `json:"invalid,omitempty"`
 	// Levels and LevelCounts describe a categorical column: its values in
 	// code order and how many rows have each.
 	Levels      []string `json:"levels,omitempty"`
