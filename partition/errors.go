@@ -64,7 +64,7 @@ func (e *InputError) Error() string {
 	b.WriteString(": ")
 	if e.Column != "" {
 		b.WriteString("column ")
-		b.WriteString(strconv.Quote(e.Column))
+		b.WriteString(quoteField(e.Column))
 		b.WriteString(": ")
 	}
 	if e.Err != nil {

@@ -5,29 +5,33 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"math"
 	"os"
+	"strings"
 	"testing"
 )
 
-// FuzzSplit feeds arbitrary bytes to Split as the CSV file. It must return
-// an error, leaving nothing behind, or a Result whose shards hold every data
-// row exactly once with the values an independent CSV parse gives.
+// FuzzSplit feeds arbitrary bytes to Split as the CSV file, read in one of
+// several ways (mode: the delimiter ",", ";" or "::", a header row or
+// Names, and the OnBadValue policy). It must return an error, leaving
+// nothing behind, or a Result whose shards hold every kept data row exactly
+// once with the values an independent parse gives.
 func FuzzSplit(f *testing.F) {
 	for _, tc := range errorCases {
-		f.Add([]byte(tc.csv), false)
+		f.Add([]byte(tc.csv), uint8(0))
 	}
-	f.Add([]byte(plainCSV), false)
-	f.Add([]byte(genTable(20, 9).csv), false)
-	f.Add([]byte("\ufeffid;v\n\"a;1\";2\nb;\n"), true)
-	f.Add([]byte("id,note,v\na,\"two\nlines\",1\nb,x, 2 \n"), false)
-	f.Add(gzipBytes(f, []byte("id,v\na,1\nb,2\n")), false)
-	f.Fuzz(func(t *testing.T, data []byte, semicolon bool) {
-		delim := ','
-		if semicolon {
-			delim = ';'
-		}
+	f.Add([]byte(plainCSV), uint8(0))
+	f.Add([]byte(genTable(20, 9).csv), uint8(0))
+	f.Add([]byte("\ufeffid;v\n\"a;1\";2\nb;\n"), uint8(fuzzSemicolon))
+	f.Add([]byte("id,note,v\na,\"two\nlines\",1\nb,x, 2 \n"), uint8(0))
+	f.Add(gzipBytes(f, []byte("id,v\na,1\nb,2\n")), uint8(0))
+	f.Add([]byte("id::v::w\r\n\"a::1::2\n\nb::x::3\nc::4::\n"), uint8(fuzzDoubleColon|fuzzSkip))
+	f.Add([]byte("a,1,2\nb,x,3\nc,4,5\n"), uint8(fuzzNames|fuzzMissing))
+	f.Add([]byte("1::2::3\n4::5\n"), uint8(fuzzDoubleColon|fuzzNames))
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
+		in := fuzzInput(mode)
 		dir := t.TempDir()
-		opts := Options{Key: "id", Shards: 3, Input: Input{Delimiter: string(delim)}, RowGroupRows: 4, SniffRows: 5, TempDir: dir}
+		opts := Options{Key: "id", Shards: 3, Input: in, RowGroupRows: 4, SniffRows: 5, TempDir: dir}
 		res, err := SplitReader(context.Background(), "fuzz.csv", bytes.NewReader(data), opts)
 		if err != nil {
 			var ie *InputError
@@ -37,32 +41,91 @@ func FuzzSplit(f *testing.F) {
 			assertEmptyDir(t, dir)
 			return
 		}
-		checkAgainstCSV(t, data, delim, res)
+		checkAgainstCSV(t, data, in, res)
 	})
 }
 
-// checkAgainstCSV re-reads data with encoding/csv and checks that res's
-// shards hold each of its rows exactly once, values as parsed.
-func checkAgainstCSV(t *testing.T, data []byte, delim rune, res *Result) {
+// Bits of FuzzSplit's mode.
+const (
+	fuzzSemicolon   = 1  // delimiter ";"
+	fuzzDoubleColon = 2  // delimiter "::" (with fuzzSemicolon: ",")
+	fuzzNames       = 4  // no header row: Names id, a, b
+	fuzzSkip        = 8  // OnBadValue skip
+	fuzzMissing     = 16 // OnBadValue missing (with fuzzSkip: stop)
+)
+
+func fuzzInput(mode uint8) Input {
+	var in Input
+	switch mode & (fuzzSemicolon | fuzzDoubleColon) {
+	case fuzzSemicolon:
+		in.Delimiter = ";"
+	case fuzzDoubleColon:
+		in.Delimiter = "::"
+	default:
+		in.Delimiter = ","
+	}
+	if mode&fuzzNames != 0 {
+		in.Names = []string{"id", "a", "b"}
+	}
+	switch mode & (fuzzSkip | fuzzMissing) {
+	case fuzzSkip:
+		in.OnBadValue = BadValueSkip
+	case fuzzMissing:
+		in.OnBadValue = BadValueMissing
+	}
+	return in
+}
+
+// checkAgainstCSV re-reads data with encoding/csv (or, for a longer
+// delimiter, by splitting lines) and checks that res's shards hold each of
+// its kept rows exactly once, values as parsed, and that the rows skipped
+// under OnBadValue are those with a value that is not a number.
+func checkAgainstCSV(t *testing.T, data []byte, in Input, res *Result) {
 	if bytes.HasPrefix(data, gzipMagic) {
 		return // covered by the unit tests; not worth re-gunzipping here
 	}
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, utf8BOM)))
-	cr.Comma = delim
-	recs, err := cr.ReadAll()
-	if err != nil {
-		t.Fatalf("Split accepted input encoding/csv rejects: %v", err)
+	data = bytes.TrimPrefix(data, utf8BOM)
+	var recs [][]string
+	if len(in.Delimiter) > 1 {
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSuffix(line, "\r"); line != "" {
+				recs = append(recs, strings.Split(line, in.Delimiter))
+			}
+		}
+	} else {
+		cr := csv.NewReader(bytes.NewReader(data))
+		cr.Comma = rune(in.Delimiter[0])
+		var err error
+		if recs, err = cr.ReadAll(); err != nil {
+			t.Fatalf("Split accepted input encoding/csv rejects: %v", err)
+		}
 	}
-	if int64(len(recs)-1) != res.Rows {
-		t.Fatalf("%d data records, Result.Rows %d", len(recs)-1, res.Rows)
+	if in.Names != nil {
+		recs = append([][]string{in.Names}, recs...)
 	}
 	col := make(map[string]int)
 	for i, name := range recs[0] {
 		col[name] = i
 	}
 	byKey := make(map[string][]string, len(recs))
+	var skipped int64
 	for _, rec := range recs[1:] {
+		if len(rec) != len(recs[0]) {
+			t.Fatalf("Split accepted a record of %d fields, header has %d", len(rec), len(recs[0]))
+		}
+		bad := false
+		for _, c := range res.Columns {
+			_, ok := parseNumber(rec[col[c.Name]])
+			bad = bad || !ok
+		}
+		if bad && in.OnBadValue == BadValueSkip {
+			skipped++
+			continue
+		}
 		byKey[rec[col["id"]]] = rec
+	}
+	if int64(len(recs)-1) != res.Rows+skipped || skipped != res.SkippedRows {
+		t.Fatalf("%d data records, %d with a bad value; Result.Rows %d, SkippedRows %d", len(recs)-1, skipped, res.Rows, res.SkippedRows)
 	}
 	var rows int
 	for si, sf := range res.Shards {
@@ -75,7 +138,13 @@ func checkAgainstCSV(t *testing.T, data []byte, delim rune, res *Result) {
 			}
 			delete(byKey, key) // a second sighting fails above
 			for j, name := range s.Columns {
-				want, _ := parseNumber(rec[col[name]])
+				want, ok := parseNumber(rec[col[name]])
+				if !ok && in.OnBadValue != BadValueMissing {
+					t.Fatalf("key %q column %q: %q stored", key, name, rec[col[name]])
+				}
+				if !ok {
+					want = math.NaN()
+				}
 				if !sameFloat(s.Values[j][r], want) {
 					t.Fatalf("key %q column %q: %v, want %v", key, name, s.Values[j][r], want)
 				}

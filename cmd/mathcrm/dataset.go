@@ -117,6 +117,9 @@ becomes visible.`,
 			if err := importInput(&o.Input, noHeader, names, onBad); err != nil {
 				return err
 			}
+			if o.OnBadValue == partition.BadValueMissing && o.Kind != "features" {
+				return fmt.Errorf("--on-bad-value missing is for --kind features: %s have no missing values; use skip", o.Kind)
+			}
 			if keep < 0 || keep > proto.MaxKeep {
 				return fmt.Errorf("--keep must be 1 to %d, or 0 to keep every version, not %d", proto.MaxKeep, keep)
 			}
