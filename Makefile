@@ -45,7 +45,8 @@ fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzPartial -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzJobSpec -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./coordinator -run '^$$' -fuzz FuzzFSMApply -fuzztime $${FUZZTIME:-30s}
-	$(GO) test ./partition -run '^$$' -fuzz FuzzSplit -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./partition -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./partition -run '^$$' -fuzz '^FuzzSplitTransactions$$' -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzReadShard -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzReadInteractions -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzReadTransactions -fuzztime $${FUZZTIME:-30s}

@@ -11,6 +11,10 @@
 //   - transactions: (customer, time, amount[, invoice]) rows;
 //     [SplitTransactions] writes them, [ReadTransactions] reads a shard.
 //
+// [Input], which every kind embeds, reads CSV with a one-character
+// delimiter, or splits lines literally at a longer one (MovieLens's "::");
+// Input.Names stands for a missing header row.
+//
 // # Features
 //
 // [Split] streams a CSV file (plain or gzip) once. Every data row is routed to
@@ -29,6 +33,14 @@
 //     Result.Rows.
 //   - Imported values are finite float64s; an empty field is a missing value
 //     (null in Parquet, NaN in a [Shard]). NaN and Inf text are rejected.
+//   - Without Options.Columns, a column is numeric when its non-empty
+//     fields in the first SniffRows rows are more than half numbers (or
+//     there are none); a field of it that is not a number, among those rows
+//     or after them, is the same error, or counted under Input.OnBadValue.
+//     Other columns are text: ignored and listed in Result.Ignored unless
+//     categorical.
+//   - With Key = [RowKey] the keys are the data rows' numbers in file order,
+//     so the same file always gives the same keys and shards.
 //   - Memory does not grow with the input except for the duplicate-key index
 //     (a 128-bit hash of each key and the line it was first seen on, about
 //     50 bytes per row with map overhead). Split makes two passes: while it

@@ -228,18 +228,27 @@ func FuzzReadTransactions(f *testing.F) {
 }
 
 // FuzzSplitTransactions feeds arbitrary bytes to SplitTransactions as the
-// CSV file (columns c, t, a, inv): an error that leaves nothing behind, or
+// CSV file (columns c, t, a, inv), with mode's bits choosing SkipMissingKey,
+// OnBadValue skip and the delimiter "::": an error that leaves nothing
+// behind, or
 // well-formed shards holding Result.Rows rows, Result.Customers customers,
 // each placed by ShardOf.
 func FuzzSplitTransactions(f *testing.F) {
 	for _, tc := range transactionErrorCases {
-		f.Add([]byte(tc.csv), false)
+		f.Add([]byte(tc.csv), uint8(0))
 	}
-	f.Add([]byte("c,t,a,inv\nx,2011-01-01 10:00,1,A\n,zz,1,\ny,2011-01-01 09:00,-2,\nx,2011-01-01 09:00,3,B\n"), true)
-	f.Add([]byte("c,t,a,inv\n\"x,y\",1291191960,-1.5,\"C1\"\nz,1291191961,2,C2\n"), false)
-	f.Fuzz(func(t *testing.T, data []byte, skip bool) {
+	f.Add([]byte("c,t,a,inv\nx,2011-01-01 10:00,1,A\n,zz,1,\ny,2011-01-01 09:00,-2,\nx,2011-01-01 09:00,3,B\n"), uint8(1))
+	f.Add([]byte("c,t,a,inv\n\"x,y\",1291191960,-1.5,\"C1\"\nz,1291191961,2,C2\n"), uint8(0))
+	f.Add([]byte("c::t::a::inv\nx::1291191960::one::\nz::1291191961::2::C2\n"), uint8(2|4))
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		dir := t.TempDir()
-		opts := TransactionOptions{Key: "c", Time: "t", Amount: "a", Invoice: "inv", SkipMissingKey: skip, Shards: 3, RowGroupRows: 4, TempDir: dir}
+		opts := TransactionOptions{Key: "c", Time: "t", Amount: "a", Invoice: "inv", SkipMissingKey: mode&1 != 0, Shards: 3, RowGroupRows: 4, TempDir: dir}
+		if mode&2 != 0 {
+			opts.OnBadValue = BadValueSkip
+		}
+		if mode&4 != 0 {
+			opts.Delimiter = "::"
+		}
 		res, err := SplitTransactionsReader(context.Background(), "fuzz.csv", bytes.NewReader(data), opts)
 		if err != nil {
 			var ie *InputError
@@ -269,7 +278,7 @@ func FuzzSplitTransactions(f *testing.F) {
 			rows += int64(s.Rows())
 			customers += int64(len(s.Keys))
 		}
-		if rows != res.Rows || customers != res.Customers || returns != res.Returns {
+		if rows != res.Rows || customers != res.Customers || returns != res.Returns || res.Amount.Invalid != res.SkippedRows {
 			t.Fatalf("shards hold %d rows, %d customers, %d returns; Result says %d, %d, %d", rows, customers, returns, res.Rows, res.Customers, res.Returns)
 		}
 	})
