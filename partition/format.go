@@ -102,7 +102,9 @@ func (in Input) validate(missingOK bool) error {
 
 // CheckNames reports what is wrong with a list of column names given for a
 // file without a header row: none, an empty one, one that is not valid
-// UTF-8, or one given twice.
+// UTF-8, or one given twice. Its message names the problem only, for the
+// caller to say where the names came from (Validate: "Names: ...", the
+// CLI: "--names: ...").
 func CheckNames(names []string) error {
 	if len(names) == 0 {
 		return fmt.Errorf("no names")

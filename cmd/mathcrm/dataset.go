@@ -187,7 +187,7 @@ becomes visible.`,
 	f.StringVar(&categorical, "categorical", "", "text columns to import as categories, comma separated (one-hot encoded as col=value when used)")
 	f.IntVar(&o.Shards, "shards", partition.DefaultShards, fmt.Sprintf("number of shards, 1 to %d", partition.MaxShards))
 	f.BoolVar(&o.Replace, "replace", false, "make the new version even when NAME holds another kind or schema")
-	f.StringVar(&o.Delimiter, "delimiter", ",", "field delimiter; longer than one character (e.g. '::') splits lines literally, without quoting")
+	f.StringVar(&o.Delimiter, "delimiter", ",", "field delimiter (\\t or tab for a tab); longer than one character (e.g. '::') splits lines literally, without quoting")
 	f.BoolVar(&noHeader, "no-header", false, "the file has no header row; name its columns with --names")
 	f.StringVar(&names, "names", "", "with --no-header: the column names, comma separated, one per field")
 	f.StringVar(&onBad, "on-bad-value", "stop", "a value that is not a number in a numeric column: stop, skip (drop the row) or missing (features only)")
@@ -203,8 +203,11 @@ func importInput(in *partition.Input, noHeader bool, names, onBad string) error 
 	default:
 		return fmt.Errorf("--on-bad-value %q is not stop, skip or missing", onBad)
 	}
-	if in.Delimiter == "" {
+	switch in.Delimiter {
+	case "":
 		return fmt.Errorf("--delimiter is empty")
+	case `\t`, "tab":
+		in.Delimiter = "\t" // a literal backslash-t is never what was meant
 	}
 	switch {
 	case noHeader && names == "":
@@ -365,7 +368,19 @@ func newDatasetShow() *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%.6g\t%.6g\t%.6g\t%.6g\n", cs.Name, cs.Count, cs.Missing, cs.Min, cs.Mean, cs.Max, cs.Std)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			var invalid []string
+			for _, cs := range v.Columns {
+				if cs.Invalid > 0 {
+					invalid = append(invalid, fmt.Sprintf("%s %d", cs.Name, cs.Invalid))
+				}
+			}
+			if len(invalid) > 0 {
+				fmt.Printf("\nvalues that were not numbers at import (rows skipped or values missing): %s\n", strings.Join(invalid, ", "))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "version to show (default latest)")

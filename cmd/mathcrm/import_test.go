@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +70,10 @@ func TestCLIImportFlags(t *testing.T) {
 			SHA256 string `json:"sha256"`
 		} `json:"shards"`
 	}
+	out, _, _ = run(t, url, "dataset", "show", "p", "--version", "2")
+	if !strings.HasSuffix(out, "\nvalues that were not numbers at import (rows skipped or values missing): charges 1\n") {
+		t.Errorf("dataset show: %s", out)
+	}
 	var v1, v2, v3 version
 	runJSON(t, url, &v2, "dataset", "show", "p", "--version", "2")
 	if c := v2.Columns[0]; c.Name != "charges" || c.Count != 7 || c.Missing != 1 || c.Invalid != 1 {
@@ -97,6 +102,11 @@ func TestCLIImportFlags(t *testing.T) {
 		"skipped 1 rows with a value that is not a number (rating 1)\n")
 	_, errs, _ = run(t, url, append(args, "--names", "user,item,rating")...)
 	check("names count", errs, "error: "+dat+":1: partition: malformed CSV: record has 4 fields, 3 names given\n")
+
+	// --delimiter '\t' is a tab, not a backslash and a t.
+	tabs := write("tabs.txt", "a\t1\nb\t2\n")
+	out, _, _ = run(t, url, "dataset", "import", "tabs", tabs, "--no-header", "--names", "id,v", "--key", "id", "--delimiter", `\t`, "--shards", "1")
+	check("tabs: stdout", out, "imported tabs version 1: 2 rows, 1 shards, key id, columns v\n")
 
 	// Flag errors, before anything is read.
 	for _, tc := range []struct {
