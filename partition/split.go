@@ -191,8 +191,9 @@ func (sp *splitter) run(ctx context.Context) (*Result, error) {
 }
 
 // sniff buffers up to SniffRows records and picks the numeric-looking
-// columns from them (see Options.Columns). A read error (io.EOF included) stops the buffering and is returned
-// for run to report after the buffered rows, keeping errors in file order.
+// columns from them (see Options.Columns). A read error (io.EOF included)
+// stops the buffering and is returned for run to report after the buffered
+// rows, keeping errors in file order.
 func (sp *splitter) sniff() (recs [][]string, lines []int, readErr error) {
 	for len(recs) < sp.opts.SniffRows {
 		rec, line, err := sp.rr.read()
@@ -287,8 +288,11 @@ func (sp *splitter) add(ctx context.Context, rec []string, line int) error {
 	var key string
 	if sp.keyIdx < 0 {
 		key = strconv.FormatInt(sp.records, 10)
-	} else if key = rec[sp.keyIdx]; checkKey(key) != nil {
-		return fail(sp.keyName, checkKey(key))
+	} else {
+		key = rec[sp.keyIdx]
+		if err := checkKey(key); err != nil {
+			return fail(sp.keyName, err)
+		}
 	}
 	// Numbers before categories and the key index, so that a skipped row
 	// leaves no trace in either.
