@@ -220,6 +220,10 @@ func TestMultiCharDelimiter(t *testing.T) {
 	if err != nil || tr.Rows != 2 || tr.Customers != 2 {
 		t.Errorf("transactions: %+v, %v", tr, err)
 	}
+	// A line longer than the read buffer, and its field cut in the error.
+	long := strings.Repeat("7x", 200_000)
+	_, err = splitMsg(t, "q.txt", "id||v\na||1\nb||"+long+"\n", Options{Key: "id", Columns: []string{"v"}, Input: Input{Delimiter: "||"}})
+	wantErr(t, err, `q.txt:3: column "v": partition: value is not a number: "`+long[:200]+`"… (400000 bytes)`)
 	_, err = split(t, "x.csv", "id\n", Options{Key: "id", Input: Input{Delimiter: "a\nb"}})
 	wantErr(t, err, `partition: invalid options: Delimiter "a\nb" cannot separate fields`)
 }
