@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
@@ -98,16 +99,16 @@ func newNATS() *cobra.Command {
 			if dir == "" {
 				return fmt.Errorf("--data-dir is required")
 			}
+			ctx, stop := signalCtx()
+			defer stop()
 			s, err := natsembed.Start(natsembed.Options{Listen: listen, StoreDir: filepath.Join(dir, "jetstream"), Name: "mathcrm-nats"})
 			if err != nil {
 				return err
 			}
-			defer s.Shutdown()
 			fmt.Printf("mathcrm nats: %s (JetStream in %s)\n", s.ClientURL(), dir)
-			ctx, cancel := signalCtx()
-			defer cancel()
 			<-ctx.Done()
-			return nil
+			stop() // a second signal ends the process at once
+			return stopWithin("nats", 10*time.Second, func() error { s.Shutdown(); return nil })
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "listen address; port 0 picks a free one")
