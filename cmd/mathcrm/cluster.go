@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
@@ -27,7 +28,7 @@ func newCluster() *cobra.Command {
 					return err
 				}
 				if jsonOut() {
-					return printJSON(os.Stdout, st)
+					return printJSON(os.Stdout, clusterStatusJSON(&st))
 				}
 				printClusterStatus(&st)
 				return nil
@@ -55,13 +56,39 @@ func voterCmd(use, short, api string, nargs int, example string) *cobra.Command 
 					return err
 				}
 				if jsonOut() {
-					return printJSON(os.Stdout, st)
+					return printJSON(os.Stdout, clusterStatusJSON(&st))
 				}
 				printClusterStatus(&st)
 				return nil
 			})
 		},
 	}
+}
+
+// voterJSON is a voter as --output json prints it: raft reports its term
+// and commit index as text, and JSON numbers are numbers.
+type voterJSON struct {
+	proto.Voter
+	Term        *uint64 `json:"term,omitempty"`
+	CommitIndex *uint64 `json:"commit_index,omitempty"`
+}
+
+func clusterStatusJSON(st *proto.ClusterStatus) any {
+	num := func(s string) *uint64 {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return &n
+		}
+		return nil
+	}
+	voters := make([]voterJSON, len(st.Voters))
+	for i, v := range st.Voters {
+		voters[i] = voterJSON{Voter: v, Term: num(v.Term), CommitIndex: num(v.CommitIndex)}
+	}
+	return struct {
+		Leader  string             `json:"leader"`
+		Voters  []voterJSON        `json:"voters"`
+		Workers []proto.WorkerInfo `json:"workers"`
+	}{st.Leader, voters, st.Workers}
 }
 
 func printClusterStatus(st *proto.ClusterStatus) {

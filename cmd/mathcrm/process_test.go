@@ -202,3 +202,33 @@ func TestSIGTERMDuringAJobStopsEveryRole(t *testing.T) {
 	t.Logf("coordinator stopped in %v", c.term(t, 5*time.Second+time.Second))
 	t.Logf("nats stopped in %v", n.term(t, 10*time.Second))
 }
+
+// TestJSONNumbersAreNumbers checks the documents of the listing and status
+// commands: a number is a JSON number, never a string of digits.
+func TestJSONNumbersAreNumbers(t *testing.T) {
+	dev := startDev(t, filepath.Join(t.TempDir(), "cluster"))
+	var st struct {
+		Voters []struct {
+			Term        any `json:"term"`
+			CommitIndex any `json:"commit_index"`
+		} `json:"voters"`
+	}
+	runJSON(t, dev.url, &st, "cluster", "status")
+	if len(st.Voters) != 1 {
+		t.Fatalf("cluster status: %+v", st)
+	}
+	if term, ok := st.Voters[0].Term.(float64); !ok || term < 1 {
+		t.Fatalf("cluster status: term %#v, want a JSON number at least 1", st.Voters[0].Term)
+	}
+	if _, ok := st.Voters[0].CommitIndex.(float64); !ok {
+		t.Fatalf("cluster status: commit_index %#v, want a JSON number", st.Voters[0].CommitIndex)
+	}
+	for _, args := range [][]string{{"cluster", "status"}, {"dataset", "list"}, {"job", "list"}, {"scores", "list"}} {
+		var doc any
+		runJSON(t, dev.url, &doc, args...)
+		if path, s := numberAsString(doc, ""); path != "" {
+			t.Fatalf("mathcrm %s --output json: %s is the string %q, not a JSON number", strings.Join(args, " "), path, s)
+		}
+	}
+	dev.stop(t)
+}
