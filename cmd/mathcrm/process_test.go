@@ -203,8 +203,9 @@ func TestSIGTERMDuringAJobStopsEveryRole(t *testing.T) {
 	t.Logf("nats stopped in %v", n.term(t, 10*time.Second))
 }
 
-// TestJSONNumbersAreNumbers checks the documents of the listing and status
-// commands: a number is a JSON number, never a string of digits.
+// TestJSONNumbersAreNumbers checks the documents of the listing, status and
+// export commands: a number is a JSON number, never a string of digits. On
+// the way it checks that unscored rows are counted and exported.
 func TestJSONNumbersAreNumbers(t *testing.T) {
 	dev := startDev(t, filepath.Join(t.TempDir(), "cluster"))
 	var st struct {
@@ -223,7 +224,48 @@ func TestJSONNumbersAreNumbers(t *testing.T) {
 	if _, ok := st.Voters[0].CommitIndex.(float64); !ok {
 		t.Fatalf("cluster status: commit_index %#v, want a JSON number", st.Voters[0].CommitIndex)
 	}
-	for _, args := range [][]string{{"cluster", "status"}, {"dataset", "list"}, {"job", "list"}, {"scores", "list"}} {
+	// A score set of a model whose input is missing in 11 rows: they are
+	// counted, and exported with empty scores.
+	url := dev.url
+	var imp map[string]any
+	runJSON(t, url, &imp, "dataset", "import", "telco", "../../testdata/telco/Telco-Customer-Churn.csv", "--kind", "features",
+		"--key", "customerID", "--columns", "tenure,MonthlyCharges,TotalCharges", "--shards", "4")
+	var job struct {
+		Job   string `json:"job"`
+		Model string `json:"model"`
+	}
+	runJSON(t, url, &job, "train", "kmeans", "--dataset", "telco", "--k", "3", "--standardize", "--max-iter", "5", "--wait")
+	var scored struct {
+		Job string `json:"job"`
+	}
+	runJSON(t, url, &scored, "score", "--model", job.Model, "--dataset", "telco", "--as", "seg", "--wait")
+	var ss struct {
+		Rows     int64 `json:"rows"`
+		Scored   int64 `json:"scored"`
+		Unscored int64 `json:"unscored"`
+	}
+	runJSON(t, url, &ss, "scores", "show", "seg")
+	if ss.Scored != 7032 || ss.Unscored != 11 {
+		t.Fatalf("scores show: %+v, want 7032 scored and 11 unscored", ss)
+	}
+	out, errs, code := run(t, url, "scores", "export", "seg", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("scores export: exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	empty := 0
+	for _, l := range lines {
+		if strings.HasSuffix(l, ",,") {
+			empty++
+		}
+	}
+	if len(lines) != 1+7043 || empty != 11 || lines[0] != "customerID,segment,distance" || !strings.Contains(out, "\n4472-LVYGI,,\n") {
+		t.Fatalf("scores export: %d lines, %d with empty scores, header %q", len(lines), empty, lines[0])
+	}
+
+	for _, args := range [][]string{{"cluster", "status"}, {"dataset", "list"}, {"job", "list"}, {"scores", "list"},
+		{"dataset", "show", "telco"}, {"job", "status", job.Job}, {"job", "status", scored.Job}, {"model", "show", job.Model},
+		{"model", "export", job.Model, "--format", "json"}, {"scores", "show", "seg"}} {
 		var doc any
 		runJSON(t, dev.url, &doc, args...)
 		if path, s := numberAsString(doc, ""); path != "" {
