@@ -274,3 +274,13 @@ func TestJSONNumbersAreNumbers(t *testing.T) {
 	}
 	dev.stop(t)
 }
+
+func TestStopTimeoutsMustBePositive(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	runFails(t, "error: --drain-timeout must be positive, not 0s\n", "dev", "--data-dir", dir, "--drain-timeout", "0")
+	runFails(t, "error: --drain-timeout must be positive, not -1s\n", "worker", "--drain-timeout", "-1s")
+	runFails(t, "error: --stop-timeout must be positive, not 0s\n", "coordinator", "--data-dir", dir, "--stop-timeout", "0")
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatalf("a refused start made %s", dir)
+	}
+}
