@@ -1,31 +1,54 @@
 package coordinator
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/mathcrm/mathcrm/internal/inuse"
+	"go.etcd.io/bbolt"
 )
 
 // openRaft starts the raft node: a write-ahead log for entries and stable
-// state, file snapshots and a TCP transport, all under cfg.DataDir.
+// state, file snapshots and a TCP transport, all under cfg.DataDir. The raft
+// directory is locked first, so that a second coordinator on it fails at
+// once naming the first instead of waiting on the log's own lock; the
+// returned closer closes the log and then releases the directory.
 func openRaft(cfg Config, fsm raft.FSM) (*raft.Raft, *raft.NetworkTransport, io.Closer, error) {
 	dir := filepath.Join(cfg.DataDir, "raft")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, nil, fmt.Errorf("coordinator: %w", err)
+	lock, err := inuse.LockDir("coordinator: raft directory", dir)
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	r, trans, logs, err := openLockedRaft(cfg, dir, fsm)
+	if err != nil {
+		lock.Close()
+		return nil, nil, nil, err
+	}
+	return r, trans, lockedLog{logs, lock}, nil
+}
+
+// lockedLog closes the log, then releases the directory it is in.
+type lockedLog struct {
+	log  io.Closer
+	lock *inuse.Lock
+}
+
+func (l lockedLog) Close() error { return errors.Join(l.log.Close(), l.lock.Close()) }
+
+func openLockedRaft(cfg Config, dir string, fsm raft.FSM) (*raft.Raft, *raft.NetworkTransport, io.Closer, error) {
 	// The log and stable store is a bbolt database: every append is one
 	// fsynced transaction, so a process killed at any moment leaves a log
 	// that opens again. (raft-wal v0.4.0 can leave a sealed segment without
 	// its index after a tail truncation and then panics on open: its bug #31.)
-	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db"), BoltOptions: &bbolt.Options{Timeout: 2 * time.Second}})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("coordinator: open raft log: %w", err)
 	}
@@ -41,10 +64,16 @@ func openRaft(cfg Config, fsm raft.FSM) (*raft.Raft, *raft.NetworkTransport, io.
 		logs.Close()
 		return nil, nil, nil, fmt.Errorf("coordinator: raft address %q: %w", cfg.RaftAddr, err)
 	}
-	trans, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, addr, 3, 10*time.Second, hl)
+	// With port 0 the transport advertises the port it was given, not 0:
+	// the address goes into raft's configuration and the raft-addr file.
+	var advertise net.Addr = addr
+	if addr.Port == 0 {
+		advertise = nil
+	}
+	trans, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, 3, 10*time.Second, hl)
 	if err != nil {
 		logs.Close()
-		return nil, nil, nil, fmt.Errorf("coordinator: raft transport on %s: %w", cfg.RaftAddr, err)
+		return nil, nil, nil, inuse.AddrError("coordinator: raft address", cfg.RaftAddr, err)
 	}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.ID)

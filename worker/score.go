@@ -90,13 +90,13 @@ func scoreColumn(s *partition.Shard, levels map[string][]string, name string) ([
 
 // scoreRows turns a shard into the model's input rows: the named columns,
 // standardised when mean and scale are given, for every row with all of
-// them, with the rows' keys; rows with a missing value are counted.
-func scoreRows(s *partition.Shard, levels map[string][]string, names []string, mean, scale []float64) (x []float64, keys []string, unscored int64, err error) {
+// them, with the rows' keys, and the keys of the rows with a missing value.
+func scoreRows(s *partition.Shard, levels map[string][]string, names []string, mean, scale []float64) (x []float64, keys, unscored []string, err error) {
 	d := len(names)
 	cols := make([][]float64, d)
 	for j, n := range names {
 		if cols[j], err = scoreColumn(s, levels, n); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, err
 		}
 	}
 	x = make([]float64, 0, s.Rows()*d)
@@ -105,7 +105,7 @@ rows:
 	for i := range s.Rows() {
 		for j := range d {
 			if math.IsNaN(cols[j][i]) {
-				unscored++
+				unscored = append(unscored, s.Keys[i])
 				continue rows
 			}
 		}
@@ -122,14 +122,17 @@ rows:
 }
 
 // scored is one shard's linear or logistic model output before it is
-// written: a prediction or probability per kept row.
+// written: a prediction or probability per kept row, and the keys of the
+// rows left out.
 type scored struct {
 	keys     []string
 	values   []float64
-	unscored int64
+	unscored []string
 }
 
-func (s *scored) size() int64 { return int64(len(s.keys))*40 + int64(len(s.values))*8 }
+func (s *scored) size() int64 {
+	return int64(len(s.keys)+len(s.unscored))*40 + int64(len(s.values))*8
+}
 
 // score computes a features shard's linear or logistic scores, once per
 // shard and model however many passes (decile cuts, then write) read them.
@@ -204,7 +207,7 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 		if err != nil {
 			return err
 		}
-		sp.Scored, sp.Unscored = int64(len(s.keys)), s.unscored
+		sp.Scored, sp.Unscored = int64(len(s.keys)), int64(len(s.unscored))
 		if t.Stage == proto.ScoreStageCuts {
 			if t.Quantile == nil {
 				return fmt.Errorf("worker: a cuts pass without a quantile task")
@@ -217,6 +220,7 @@ func (w *Worker) stepScore(ctx context.Context, job string, t *proto.ScoreTask, 
 		}
 		tab = scoreset.NewTable(t.Key, cols, len(s.keys))
 		tab.Keys = append(tab.Keys, s.keys...)
+		tab.Unscored = s.unscored
 		switch t.Kind {
 		case "linear", "logistic":
 			if len(t.Cuts) != 9 {

@@ -34,7 +34,7 @@ func releaseKMeansColumns(tab *scoreset.Table) {
 
 // scoreKMeans assigns every row of a shard that has all the model's inputs
 // to its nearest centroid and returns the score shard (key, segment,
-// distance), with the segment sizes and the distances' moments in sp. Rows
+// distance; the keys of the rows left out as unscored), with the segment sizes and the distances' moments in sp. Rows
 // are standardised as in training and assigned a block at a time; a row's
 // segment and distance do not depend on its block (kmeans.Assign computes
 // each row as kmeans.Nearest does). Nothing here is kept after the step:
@@ -114,9 +114,14 @@ func scoreKMeans(sh *partition.Shard, levels map[string][]string, km *proto.KMea
 		tab.Keys = sh.Keys // read only: the table is encoded and dropped
 	} else {
 		tab.Keys = make([]string, len(kept))
+		tab.Unscored = make([]string, 0, n-len(kept))
+		next := 0 // the rows between kept ones were left out
 		for r, i := range kept {
 			tab.Keys[r] = sh.Keys[i]
+			tab.Unscored = append(tab.Unscored, sh.Keys[next:i]...)
+			next = i + 1
 		}
+		tab.Unscored = append(tab.Unscored, sh.Keys[next:]...)
 	}
 	tab.Ints[0], tab.Floats[1] = seg, dist
 	sp.Scored = int64(len(seg))

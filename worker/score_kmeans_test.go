@@ -3,6 +3,7 @@ package worker
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -61,6 +62,15 @@ func TestScoreKMeansRowByRow(t *testing.T) {
 	}
 	if tab.Rows() != n-len(missing) || sp.Scored != int64(tab.Rows()) || sp.Unscored != int64(len(missing)) {
 		t.Fatalf("%d rows, scored %d, unscored %d; want %d and %d", tab.Rows(), sp.Scored, sp.Unscored, n-len(missing), len(missing))
+	}
+	var wantUnscored []string
+	for i := range n {
+		if missing[i] {
+			wantUnscored = append(wantUnscored, sh.Keys[i])
+		}
+	}
+	if !slices.Equal(tab.Unscored, wantUnscored) {
+		t.Fatalf("unscored keys %v, want %v", tab.Unscored, wantUnscored)
 	}
 	sizes := make([]int64, k)
 	var sum float64

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
@@ -26,7 +28,7 @@ func newCluster() *cobra.Command {
 					return err
 				}
 				if jsonOut() {
-					return printJSON(os.Stdout, st)
+					return printJSON(os.Stdout, clusterStatusJSON(&st))
 				}
 				printClusterStatus(&st)
 				return nil
@@ -54,13 +56,39 @@ func voterCmd(use, short, api string, nargs int, example string) *cobra.Command 
 					return err
 				}
 				if jsonOut() {
-					return printJSON(os.Stdout, st)
+					return printJSON(os.Stdout, clusterStatusJSON(&st))
 				}
 				printClusterStatus(&st)
 				return nil
 			})
 		},
 	}
+}
+
+// voterJSON is a voter as --output json prints it: raft reports its term
+// and commit index as text, and JSON numbers are numbers.
+type voterJSON struct {
+	proto.Voter
+	Term        *uint64 `json:"term,omitempty"`
+	CommitIndex *uint64 `json:"commit_index,omitempty"`
+}
+
+func clusterStatusJSON(st *proto.ClusterStatus) any {
+	num := func(s string) *uint64 {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return &n
+		}
+		return nil
+	}
+	voters := make([]voterJSON, len(st.Voters))
+	for i, v := range st.Voters {
+		voters[i] = voterJSON{Voter: v, Term: num(v.Term), CommitIndex: num(v.CommitIndex)}
+	}
+	return struct {
+		Leader  string             `json:"leader"`
+		Voters  []voterJSON        `json:"voters"`
+		Workers []proto.WorkerInfo `json:"workers"`
+	}{st.Leader, voters, st.Workers}
 }
 
 func printClusterStatus(st *proto.ClusterStatus) {
@@ -98,16 +126,16 @@ func newNATS() *cobra.Command {
 			if dir == "" {
 				return fmt.Errorf("--data-dir is required")
 			}
+			ctx, stop := signalCtx()
+			defer stop()
 			s, err := natsembed.Start(natsembed.Options{Listen: listen, StoreDir: filepath.Join(dir, "jetstream"), Name: "mathcrm-nats"})
 			if err != nil {
 				return err
 			}
-			defer s.Shutdown()
 			fmt.Printf("mathcrm nats: %s (JetStream in %s)\n", s.ClientURL(), dir)
-			ctx, cancel := signalCtx()
-			defer cancel()
 			<-ctx.Done()
-			return nil
+			stop() // a second signal ends the process at once
+			return stopWithin("nats", 10*time.Second, func() error { s.Shutdown(); return nil })
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "listen address; port 0 picks a free one")

@@ -71,7 +71,7 @@ becomes visible.`,
   mathcrm dataset import survey answers.csv --key @row --on-bad-value missing
   mathcrm dataset import ratings testdata/ratings/sample_movielens_ratings.csv \
       --kind interactions --user user --item item --value rating
-  mathcrm dataset import retail testdata/online-retail/online-retail-sample.csv.gz --kind transactions \
+  mathcrm dataset import retail testdata/online-retail/onlineretail-sample.csv.gz --kind transactions \
       --key CustomerID --time InvoiceDate --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

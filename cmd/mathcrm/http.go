@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/inuse"
 )
 
 // httpServer serves a coordinator's health, readiness and status.
@@ -15,11 +16,18 @@ type httpServer struct {
 	ln  net.Listener
 }
 
-func startHTTP(addr string, c *coordinator.Coordinator) (*httpServer, error) {
+// listenHTTP takes the HTTP address before anything else starts, so that a
+// busy port fails the process at once; what names the process for the error.
+func listenHTTP(what, addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, inuse.AddrError(what+": HTTP listen address", addr, err)
 	}
+	return ln, nil
+}
+
+// serveHTTP serves c's health and status on ln.
+func serveHTTP(ln net.Listener, c *coordinator.Coordinator) *httpServer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -39,7 +47,7 @@ func startHTTP(addr string, c *coordinator.Coordinator) (*httpServer, error) {
 	})
 	hs := &httpServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
 	go func() { _ = hs.srv.Serve(ln) }()
-	return hs, nil
+	return hs
 }
 
 func (h *httpServer) Addr() string { return h.ln.Addr().String() }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"runtime/debug"
 	"time"
@@ -14,12 +15,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func connectRole(name string) (*nats.Conn, *store.Store, error) {
+// connectRole connects a coordinator or worker process to NATS and the
+// object store; a signal (ctx) ends the wait.
+func connectRole(ctx context.Context, name string) (*nats.Conn, *store.Store, error) {
 	nc, err := nats.Connect(g.natsURL, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot reach NATS at %s: %w", g.natsURL, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	st, err := store.Open(ctx, nc, 1)
 	if err != nil {
@@ -29,9 +32,32 @@ func connectRole(name string) (*nats.Conn, *store.Store, error) {
 	return nc, st, nil
 }
 
+// stopWithin runs stop and waits at most d for it: a process asked to end
+// ends, even when something it waits for does not answer.
+func stopWithin(what string, d time.Duration, stop func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- stop() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return fmt.Errorf("%s: did not stop within %v; exiting anyway", what, d)
+	}
+}
+
+// startInterrupted reports whether a start failed because a signal came.
+func startInterrupted(ctx context.Context, role string) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	fmt.Printf("mathcrm %s: stopped while starting\n", role)
+	return true
+}
+
 func newCoordinatorCmd() *cobra.Command {
 	cfg := coordinator.DefaultConfig()
 	var httpListen string
+	var stopTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "coordinator --id ID --raft-addr HOST:PORT --data-dir DIR [--bootstrap | --join ADDR]",
 		Short: "Run a coordinator (a raft voter that holds the cluster state and drives jobs)",
@@ -39,8 +65,24 @@ func newCoordinatorCmd() *cobra.Command {
   mathcrm coordinator --id c2 --raft-addr 10.0.0.2:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --join 10.0.0.1:7000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			nc, st, err := connectRole("mathcrm-coordinator-" + cfg.ID)
+			if stopTimeout <= 0 {
+				return fmt.Errorf("--stop-timeout must be positive, not %v", stopTimeout)
+			}
+			ctx, stop := signalCtx()
+			defer stop()
+			var ln net.Listener
+			if httpListen != "" {
+				var err error
+				if ln, err = listenHTTP("coordinator", httpListen); err != nil {
+					return err
+				}
+				defer ln.Close()
+			}
+			nc, st, err := connectRole(ctx, "mathcrm-coordinator-"+cfg.ID)
 			if err != nil {
+				if startInterrupted(ctx, "coordinator") {
+					return nil
+				}
 				return err
 			}
 			defer nc.Close()
@@ -49,19 +91,13 @@ func newCoordinatorCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			if httpListen != "" {
-				hs, err := startHTTP(httpListen, c)
-				if err != nil {
-					return err
-				}
-				defer hs.Close()
+			if ln != nil {
+				defer serveHTTP(ln, c).Close()
 			}
 			fmt.Printf("mathcrm coordinator %s: raft %s, NATS %s\n", cfg.ID, c.RaftAddr(), g.natsURL)
-			ctx, cancel := signalCtx()
-			defer cancel()
 			<-ctx.Done()
-			return nil
+			stop() // a second signal ends the process at once
+			return stopWithin("coordinator", stopTimeout, c.Close)
 		},
 	}
 	f := cmd.Flags()
@@ -76,6 +112,7 @@ func newCoordinatorCmd() *cobra.Command {
 	f.DurationVar(&cfg.StepTimeout, "step-timeout", cfg.StepTimeout, "how long one step may take before it is sent elsewhere")
 	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "how old a blob nothing refers to must be before the leader collects it")
 	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty)")
+	f.DurationVar(&stopTimeout, "stop-timeout", 30*time.Second, "how long the jobs this coordinator drives may take to stop on SIGTERM")
 	scheduleFlags(cmd, &cfg)
 	return cmd
 }
@@ -83,6 +120,7 @@ func newCoordinatorCmd() *cobra.Command {
 func newWorkerCmd() *cobra.Command {
 	cfg := worker.DefaultConfig()
 	var memLimit int64
+	var drainTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "worker [--id ID] [--capacity N] [--cache-bytes B]",
 		Short: "Run a worker; SIGTERM drains it (finishes its steps, hands back its shards) and exits 0",
@@ -90,8 +128,16 @@ func newWorkerCmd() *cobra.Command {
   mathcrm worker drain dev-w2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			nc, st, err := connectRole("mathcrm-worker-" + cfg.ID)
+			if drainTimeout <= 0 {
+				return fmt.Errorf("--drain-timeout must be positive, not %v", drainTimeout)
+			}
+			ctx, stop := signalCtx()
+			defer stop()
+			nc, st, err := connectRole(ctx, "mathcrm-worker-"+cfg.ID)
 			if err != nil {
+				if startInterrupted(ctx, "worker") {
+					return nil
+				}
 				return err
 			}
 			defer nc.Close()
@@ -110,13 +156,15 @@ func newWorkerCmd() *cobra.Command {
 				return err
 			}
 			fmt.Printf("mathcrm worker %s: capacity %d, cache %d bytes, NATS %s\n", cfg.ID, cfg.Capacity, cfg.CacheBytes, g.natsURL)
-			ctx, cancel := signalCtx()
-			defer cancel()
 			select {
 			case <-ctx.Done():
-				dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				stop() // a second signal ends the process at once
+				dctx, dcancel := context.WithTimeout(context.Background(), drainTimeout)
 				defer dcancel()
-				return w.Drain(dctx)
+				if err := w.Drain(dctx); err != nil {
+					return fmt.Errorf("worker %s: steps still running after --drain-timeout %v were abandoned: %w", cfg.ID, drainTimeout, err)
+				}
+				return nil
 			case <-w.Drained():
 				return nil
 			}
@@ -128,6 +176,7 @@ func newWorkerCmd() *cobra.Command {
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", cfg.CacheBytes, "shard cache budget in bytes")
 	f.Int64Var(&memLimit, "memory-limit", 0, "soft limit of the process's Go memory in bytes (default the cache budget plus 256 MiB; GOMEMLIMIT wins)")
 	f.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "heartbeat interval")
+	f.DurationVar(&drainTimeout, "drain-timeout", 5*time.Minute, "how long the steps in flight may finish on SIGTERM before the worker exits anyway")
 	cmd.AddCommand(&cobra.Command{
 		Use:     "drain ID",
 		Short:   "Ask a worker to finish its steps, give up its shards and exit",

@@ -33,7 +33,8 @@ visible in one raft commit when every shard is written.
               interactions dataset, excluding items the user has; a user the
               model cannot score gets the most popular items
 
-Rows with a missing input value are left out and counted as unscored.
+Rows with a missing input value are counted as unscored and exported with
+empty scores.
 --as names the score set (default DATASET-MODEL); scoring again into the same
 name makes a new version; --keep N keeps only the newest N versions of the
 score set (see scores retain).`,

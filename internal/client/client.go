@@ -445,7 +445,7 @@ func (c *Client) ExportScores(ctx context.Context, name string, version int, for
 	if err != nil {
 		return 0, err
 	}
-	return c.exportShards(ctx, format, w, ss.Key, cols, ss.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
+	return c.exportShards(ctx, format, w, ss.Key, cols, true, ss.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
 		t, err := scoreset.Decode(b, ss.Key, cols)
 		if err != nil {
 			return nil, fmt.Errorf("score shard %d: %w", ref.Index, err)

@@ -21,10 +21,15 @@ func shardBytes(ctx context.Context, st *store.Store, ref proto.ShardRef) ([]byt
 
 // exportShards writes the shards as CSV or Parquet to w, one verified shard
 // at a time, each turned into a table of key and cols by table, and returns
-// the rows written.
-func (c *Client) exportShards(ctx context.Context, format string, w io.Writer, key string, cols []scoreset.Column,
+// the rows written, unscored ones included. Score sets are exported with
+// scores (nullable Parquet columns, for the unscored rows).
+func (c *Client) exportShards(ctx context.Context, format string, w io.Writer, key string, cols []scoreset.Column, scores bool,
 	shards []proto.ShardRef, table func(b []byte, ref proto.ShardRef) (*scoreset.Table, error)) (int64, error) {
-	e, err := scoreset.NewExporter(format, w, key, cols)
+	newExporter := scoreset.NewExporter
+	if scores {
+		newExporter = scoreset.NewScoresExporter
+	}
+	e, err := newExporter(format, w, key, cols)
 	if err != nil {
 		return 0, err
 	}
@@ -45,7 +50,7 @@ func (c *Client) exportShards(ctx context.Context, format string, w io.Writer, k
 		if err := e.Write(t); err != nil {
 			return rows, err
 		}
-		rows += int64(t.Rows())
+		rows += int64(t.AllRows())
 	}
 	return rows, e.Close()
 }
@@ -64,7 +69,7 @@ func (c *Client) exportInteractions(ctx context.Context, v *proto.DatasetVersion
 	if info.Value != "" {
 		cols = append(cols, scoreset.Column{Name: info.Value, Type: scoreset.Float})
 	}
-	return c.exportShards(ctx, format, w, info.User, cols, v.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
+	return c.exportShards(ctx, format, w, info.User, cols, false, v.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
 		sh, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return nil, fmt.Errorf("shard %d: %w", ref.Index, err)
@@ -99,7 +104,7 @@ func (c *Client) exportTransactions(ctx context.Context, v *proto.DatasetVersion
 	}
 	cols = append(cols, scoreset.Column{Name: "return", Type: scoreset.Int})
 	ret := len(cols) - 1
-	return c.exportShards(ctx, format, w, info.Key, cols, v.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
+	return c.exportShards(ctx, format, w, info.Key, cols, false, v.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
 		sh, err := partition.ReadTransactions(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return nil, fmt.Errorf("shard %d: %w", ref.Index, err)

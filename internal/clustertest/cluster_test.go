@@ -22,7 +22,6 @@ import (
 	"github.com/mathcrm/mathcrm/internal/natsembed"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
-	"github.com/nats-io/nats-server/v2/server"
 )
 
 var bin string
@@ -50,7 +49,7 @@ type cluster struct {
 	lab    *netlab // when set, hosts in namespaces reach NATS at the lab's gateway
 	port   int
 	dir    string
-	ns     *server.Server
+	ns     *natsembed.Server
 	url    string
 	mu     sync.Mutex
 	coords map[string]*proc

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/inuse"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/worker"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
@@ -28,6 +28,9 @@ type Config struct {
 	DataDir    string
 	Workers    int
 	NATSListen string // HOST:PORT, port 0 picks one
+	// DrainTimeout bounds how long Close lets the workers finish their
+	// steps (default 10s).
+	DrainTimeout time.Duration
 	// Coordinator and Worker adjust the component configurations.
 	Coordinator func(*coordinator.Config)
 	Worker      func(*worker.Config)
@@ -39,7 +42,8 @@ type Cluster struct {
 	URL   string
 	Coord *coordinator.Coordinator
 	cfg   Config
-	ns    *server.Server
+	ns    *natsembed.Server
+	lock  *inuse.Lock
 	nc    *nats.Conn
 	store *store.Store
 
@@ -61,14 +65,21 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.NATSListen == "" {
 		cfg.NATSListen = "127.0.0.1:4222"
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("dev: %w", err)
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 10 * time.Second
 	}
-	ns, err := natsembed.Start(natsembed.Options{Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "nats"), Name: "mathcrm-dev"})
+	// The whole directory first: a second dev on it is told who has it
+	// before it touches NATS or raft data.
+	lock, err := inuse.LockDir("dev: data directory", cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg, ns: ns, URL: ns.ClientURL()}
+	ns, err := natsembed.Start(natsembed.Options{Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "nats"), Name: "mathcrm-dev"})
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	c := &Cluster{cfg: cfg, ns: ns, lock: lock, URL: ns.ClientURL()}
 	if err := c.start(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -181,12 +192,19 @@ func (c *Cluster) Close() error {
 	ws := c.workers
 	c.workers = nil
 	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The workers drain side by side, all within one DrainTimeout.
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.DrainTimeout)
 	defer cancel()
+	var wg sync.WaitGroup
 	for _, dw := range ws {
-		_ = dw.w.Drain(ctx)
-		dw.nc.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = dw.w.Drain(ctx)
+			dw.nc.Close()
+		}()
 	}
+	wg.Wait()
 	var errs []error
 	if c.Coord != nil {
 		errs = append(errs, c.Coord.Close())
@@ -196,7 +214,7 @@ func (c *Cluster) Close() error {
 	}
 	if c.ns != nil {
 		c.ns.Shutdown()
-		c.ns.WaitForShutdown()
 	}
+	errs = append(errs, c.lock.Close())
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -52,8 +53,10 @@ func num(t *testing.T, s string) float64 {
 }
 
 // exportScores exports a score set as CSV and as Parquet and checks that
-// both hold the same rows, in the same order.
-func exportScores(t *testing.T, cl *client.Client, name string) (map[string]int, [][]string) {
+// both hold the same rows, in the same order, the unscored ones (a missing
+// input) with empty scores as many as the score set counts. It returns the
+// scored rows and the unscored rows' keys.
+func exportScores(t *testing.T, cl *client.Client, name string) (map[string]int, [][]string, []string) {
 	t.Helper()
 	var c, p bytes.Buffer
 	nc, err := cl.ExportScores(context.Background(), name, 0, "csv", &c)
@@ -77,10 +80,21 @@ func exportScores(t *testing.T, cl *client.Client, name string) (map[string]int,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Rows() != len(recs) || int64(len(recs)) != ss.Rows {
-		t.Fatalf("parquet export %d rows, csv %d, score set %d", back.Rows(), len(recs), ss.Rows)
+	if back.AllRows() != len(recs) || int64(len(recs)) != ss.Rows+ss.Unscored || int64(nc) != ss.Rows+ss.Unscored ||
+		int64(back.Rows()) != ss.Rows || int64(len(back.Unscored)) != ss.Unscored {
+		t.Fatalf("parquet export %d rows (%d unscored), csv %d, score set %d and %d unscored", back.AllRows(), len(back.Unscored), len(recs), ss.Rows, ss.Unscored)
 	}
-	for i, rec := range recs {
+	var scored [][]string
+	var unscored []string
+	for _, rec := range recs {
+		if strings.Join(rec[1:], "") == "" {
+			if u := len(unscored); back.Unscored[u] != rec[0] {
+				t.Fatalf("unscored row %d: parquet key %q, csv %q", u, back.Unscored[u], rec[0])
+			}
+			unscored = append(unscored, rec[0])
+			continue
+		}
+		i := len(scored)
 		if back.Keys[i] != rec[0] {
 			t.Fatalf("row %d: parquet key %q, csv %q", i, back.Keys[i], rec[0])
 		}
@@ -89,8 +103,9 @@ func exportScores(t *testing.T, cl *client.Client, name string) (map[string]int,
 				t.Fatalf("row %d column %s: parquet %q, csv %q", i, cols[j].Name, back.Cell(i, j), rec[j+1])
 			}
 		}
+		scored = append(scored, rec)
 	}
-	return idx, recs
+	return idx, scored, unscored
 }
 
 // TestScoringMatchesRowByRow scores a k-means, a logistic and an ALS model
@@ -124,18 +139,24 @@ func TestScoringMatchesRowByRow(t *testing.T) {
 			Target: "total", Features: []string{"tenure", "monthly"}}}))
 		al := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 2, ALS: &proto.ALSSpec{Rank: 3, Lambda: 0.1, Iterations: 4}}))
 		got := map[string][][]string{}
+		unscored := map[string][]string{}
 		for _, s := range []struct{ model, dataset, as string }{{km.Model, "customers", "segments"}, {lg.Model, "telco", "churn"},
 			{al.Model, "ratings", "recs"}, {ln.Model, "customers", "value"}} {
 			j := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: s.dataset, Score: &proto.ScoreSpec{Model: s.model, As: s.as, Top: 5}}))
 			if j.Output != s.as+":1" {
 				t.Fatalf("scoring job output %q", j.Output)
 			}
-			_, recs := exportScores(t, cl, s.as)
-			got[s.as] = recs
+			_, recs, left := exportScores(t, cl, s.as)
+			got[s.as], unscored[s.as] = recs, left
 		}
 		if first == nil {
 			first = got
-			checkKMeansScores(t, cl, km.Model, customers, got["segments"])
+			checkKMeansScores(t, cl, km.Model, customers, got["segments"], unscored["segments"])
+			for _, name := range []string{"churn", "recs", "value"} {
+				if len(unscored[name]) != 0 {
+					t.Fatalf("%s: unscored rows %v where no input is missing", name, unscored[name])
+				}
+			}
 			checkLogisticScores(t, cl, lg.Model, telco, got["churn"])
 			checkALSScores(t, cl, al.Model, ratings, got["recs"])
 			checkLinearScores(t, cl, ln.Model, customers, got["value"])
@@ -159,7 +180,7 @@ func modelDetail(t *testing.T, cl *client.Client, id string) *proto.ModelDetail 
 	return &d
 }
 
-func checkKMeansScores(t *testing.T, cl *client.Client, model, path string, recs [][]string) {
+func checkKMeansScores(t *testing.T, cl *client.Client, model, path string, recs [][]string, unscored []string) {
 	t.Helper()
 	m := modelDetail(t, cl, model).KMeans
 	k, d := len(m.TrainingCentroids), len(m.Columns)
@@ -173,7 +194,10 @@ func checkKMeansScores(t *testing.T, cl *client.Client, model, path string, recs
 	for _, r := range recs {
 		byKey[r[0]] = r
 	}
-	scored := 0
+	scored, left := 0, map[string]bool{}
+	for _, k := range unscored {
+		left[k] = true
+	}
 	for _, row := range rows {
 		x := make([]float64, d)
 		ok := true
@@ -187,6 +211,10 @@ func checkKMeansScores(t *testing.T, cl *client.Client, model, path string, recs
 			if found {
 				t.Fatalf("customer %s has a missing value but was scored", row[0])
 			}
+			if !left[row[0]] {
+				t.Fatalf("customer %s has a missing value but is not in the export as unscored", row[0])
+			}
+			delete(left, row[0])
 			continue
 		}
 		seg, sq := kmeans.Nearest(c, k, d, x)
@@ -195,8 +223,8 @@ func checkKMeansScores(t *testing.T, cl *client.Client, model, path string, recs
 		}
 		scored++
 	}
-	if scored != len(recs) || scored < 4000 {
-		t.Fatalf("%d customers scored, %d rows", scored, len(recs))
+	if scored != len(recs) || scored < 4000 || len(left) != 0 || len(unscored) == 0 {
+		t.Fatalf("%d customers scored, %d rows; %d unscored, %d of them not in the dataset with a missing value", scored, len(recs), len(unscored), len(left))
 	}
 }
 
@@ -362,7 +390,7 @@ func TestScoringWorkerKilled(t *testing.T) {
 			}
 		}
 		waitJob(t, cl, id)
-		_, recs := exportScores(t, cl, "value")
+		_, recs, _ := exportScores(t, cl, "value")
 		return recs
 	}
 	calm, faulty := run("calm", false), run("faulty", true)

@@ -1,4 +1,6 @@
-// Package natsembed runs nats-server, with JetStream on disk, inside this process.
+// Package natsembed runs nats-server, with JetStream on disk, inside this
+// process. It holds the JetStream directory's lock while the server runs,
+// and a busy listen address or a held directory fails the start at once.
 package natsembed
 
 import (
@@ -6,11 +8,32 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/mathcrm/mathcrm/internal/inuse"
 	"github.com/nats-io/nats-server/v2/server"
 )
+
+// Server is a running embedded server; Shutdown also releases its
+// JetStream directory.
+type Server struct {
+	*server.Server
+	lock *inuse.Lock
+	once sync.Once
+}
+
+// Shutdown stops the server, waits for it and releases the directory, so
+// that a new server may start on it as soon as Shutdown returns.
+func (s *Server) Shutdown() {
+	s.once.Do(func() {
+		s.Server.Shutdown()
+		s.Server.WaitForShutdown()
+		_ = s.lock.Close()
+	})
+}
 
 // Options configures an embedded server.
 type Options struct {
@@ -22,8 +45,10 @@ type Options struct {
 	Name string
 }
 
-// Start runs a server and waits until it accepts connections.
-func Start(o Options) (*server.Server, error) {
+// Start runs a server and waits until it accepts connections. A StoreDir
+// another process holds fails with inuse.ErrLocked, a listen address in use
+// with inuse.ErrAddrInUse, both naming the holder.
+func Start(o Options) (*Server, error) {
 	host, portStr, err := net.SplitHostPort(o.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: listen address %q: %w", o.Listen, err)
@@ -37,6 +62,26 @@ func Start(o Options) (*server.Server, error) {
 	}
 	if o.StoreDir == "" {
 		return nil, errors.New("natsembed: StoreDir is required")
+	}
+	lock, err := inuse.LockDir("natsembed: JetStream directory", o.StoreDir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := start(o, host, port)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &Server{Server: s, lock: lock}, nil
+}
+
+func start(o Options, host string, port int) (*server.Server, error) {
+	const what = "natsembed: NATS listen address"
+	if port != server.RANDOM_PORT {
+		// The server listens in a goroutine and only logs a busy port.
+		if err := inuse.CheckAddr(what, o.Listen); err != nil {
+			return nil, err
+		}
 	}
 	opts := &server.Options{
 		ServerName: o.Name, Host: host, Port: port, JetStream: true, StoreDir: o.StoreDir,
@@ -52,18 +97,36 @@ func Start(o Options) (*server.Server, error) {
 	errs := &errorLog{}
 	s.SetLoggerV2(errs, false, false, false)
 	go s.Start()
-	if !s.ReadyForConnections(30 * time.Second) {
-		s.Shutdown()
-		return nil, fmt.Errorf("natsembed: server on %s not ready: %s", o.Listen, errs.last())
+	// A failure to listen or to start JetStream is logged, not returned:
+	// watch the log so that it ends the wait at once.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if s.ReadyForConnections(50 * time.Millisecond) {
+			return s, nil
+		}
+		if msg, failed := errs.fatalMsg(); failed || time.Now().After(deadline) {
+			s.Shutdown()
+			s.WaitForShutdown()
+			if strings.Contains(msg, "address already in use") {
+				return nil, inuse.AddrError(what, o.Listen, syscall.EADDRINUSE)
+			}
+			return nil, fmt.Errorf("natsembed: server on %s not ready: %s", o.Listen, errs.last())
+		}
 	}
-	return s, nil
 }
 
 // errorLog keeps the server's errors, so that a failed start can say why;
 // everything else the server logs is dropped.
 type errorLog struct {
-	mu   sync.Mutex
-	errs []string
+	mu    sync.Mutex
+	errs  []string
+	fatal string
+}
+
+// fatalMsg returns the first fatal error logged, if any.
+func (l *errorLog) fatalMsg() (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fatal, l.fatal != ""
 }
 
 func (l *errorLog) add(format string, v ...any) {
@@ -83,9 +146,16 @@ func (l *errorLog) last() string {
 	return l.errs[len(l.errs)-1]
 }
 
-func (l *errorLog) Noticef(string, ...any)         {}
-func (l *errorLog) Warnf(string, ...any)           {}
-func (l *errorLog) Debugf(string, ...any)          {}
-func (l *errorLog) Tracef(string, ...any)          {}
-func (l *errorLog) Fatalf(format string, v ...any) { l.add(format, v...) }
+func (l *errorLog) Noticef(string, ...any) {}
+func (l *errorLog) Warnf(string, ...any)   {}
+func (l *errorLog) Debugf(string, ...any)  {}
+func (l *errorLog) Tracef(string, ...any)  {}
+func (l *errorLog) Fatalf(format string, v ...any) {
+	l.add(format, v...)
+	l.mu.Lock()
+	if l.fatal == "" {
+		l.fatal = fmt.Sprintf(format, v...)
+	}
+	l.mu.Unlock()
+}
 func (l *errorLog) Errorf(format string, v ...any) { l.add(format, v...) }

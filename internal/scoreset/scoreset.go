@@ -1,7 +1,8 @@
 // Package scoreset stores score outputs: one Parquet file per shard of the
 // scored dataset (encodings chosen for write speed, see buildSchema), with the dataset's key column under its own name
 // and then the score columns of the model's kind, and streams them back out
-// as CSV or Parquet.
+// as CSV or Parquet. A row that could not be scored (a missing input) is
+// kept after the scored rows with its score columns null: empty in CSV.
 package scoreset
 
 import (
@@ -55,14 +56,16 @@ func Schema(kind string) ([]Column, error) {
 
 // Table is one score shard in memory, column-major: Keys[i] with the i-th
 // value of each column (Floats, Ints or Strings by the column's type, indexed
-// by column position).
+// by column position). Unscored holds the keys of the rows without scores,
+// which come after the scored rows with every score column null.
 type Table struct {
-	Key     string
-	Columns []Column
-	Keys    []string
-	Floats  [][]float64
-	Ints    [][]int64
-	Strings [][]string
+	Key      string
+	Columns  []Column
+	Keys     []string
+	Floats   [][]float64
+	Ints     [][]int64
+	Strings  [][]string
+	Unscored []string
 }
 
 // NewTable returns an empty table with room for n rows.
@@ -82,8 +85,11 @@ func NewTable(key string, cols []Column, n int) *Table {
 	return t
 }
 
-// Rows returns the number of rows.
+// Rows returns the number of scored rows.
 func (t *Table) Rows() int { return len(t.Keys) }
+
+// AllRows returns the number of rows, scored and unscored.
+func (t *Table) AllRows() int { return len(t.Keys) + len(t.Unscored) }
 
 // Cell returns row i of column j as text, as CSV export writes it.
 func (t *Table) Cell(i, j int) string {
@@ -115,8 +121,8 @@ func (g orderedGroup) Fields() []parquet.Field {
 // schema is the score shard schema of a key column and score columns, as
 // readers see it: the key and String columns UTF-8 strings, Int columns
 // INT64, Float columns DOUBLE, all required.
-func schema(key string, cols []Column) (*parquet.Schema, error) {
-	return buildSchema(key, cols, false)
+func schema(key string, cols []Column, nullable bool) (*parquet.Schema, error) {
+	return buildSchema(key, cols, false, nullable)
 }
 
 // buildSchema returns the schema, with the writer's encodings and
@@ -128,8 +134,14 @@ func schema(key string, cols []Column) (*parquet.Schema, error) {
 // or decile takes a few bits) and Float columns PLAIN (the mantissas of
 // distances and probabilities do not compress), all uncompressed: zstd, even
 // at its fastest level, doubled the time to write a k-means score shard to
-// save a fifth of its bytes.
-func buildSchema(key string, cols []Column, encoded bool) (*parquet.Schema, error) {
+// save a fifth of its bytes. With nullable the score columns are optional,
+// for unscored rows; a shard without any is written with required columns,
+// byte for byte as before unscored rows were kept.
+func buildSchema(key string, cols []Column, encoded, nullable bool) (*parquet.Schema, error) {
+	opt := parquet.Required
+	if nullable {
+		opt = parquet.Optional
+	}
 	str := func() parquet.Node {
 		n := parquet.String()
 		if encoded {
@@ -150,15 +162,21 @@ func buildSchema(key string, cols []Column, encoded bool) (*parquet.Schema, erro
 			if encoded {
 				n = parquet.Compressed(parquet.Encoded(n, &parquet.Plain), &parquet.Uncompressed)
 			}
-			n = parquet.Required(n)
+			n = opt(n)
 		case Int:
 			n = parquet.Int(64)
 			if encoded {
 				n = parquet.Compressed(parquet.Encoded(n, &parquet.DeltaBinaryPacked), &parquet.Uncompressed)
 			}
-			n = parquet.Required(n)
+			n = opt(n)
 		case String:
 			n = str()
+			if nullable {
+				n = parquet.Optional(parquet.String())
+				if encoded {
+					n = parquet.Optional(parquet.Compressed(parquet.Encoded(parquet.String(), &parquet.DeltaLengthByteArray), &parquet.Uncompressed))
+				}
+			}
 		}
 		g[c.Name] = n
 		order = append(order, c.Name)
@@ -175,46 +193,89 @@ const batchRows = 4096
 
 // Writer appends tables to one Parquet stream with a fixed schema.
 type Writer struct {
-	pw    *parquet.GenericWriter[any]
-	cw    []*parquet.ColumnWriter
-	cols  []Column
-	vals  []parquet.Value
-	group int // rows in the current row group
+	pw       *parquet.GenericWriter[any]
+	cw       []*parquet.ColumnWriter
+	cols     []Column
+	vals     []parquet.Value
+	group    int  // rows in the current row group
+	nullable bool // score columns optional: a table may have unscored rows
 }
 
-// NewWriter starts a Parquet stream of score rows. Pages hold up to 1 MiB
+// NewWriter starts a Parquet stream of rows whose columns are all
+// required: a table with unscored rows is refused.
+func NewWriter(w io.Writer, key string, cols []Column) (*Writer, error) {
+	return newWriter(w, key, cols, false)
+}
+
+// NewNullableWriter starts a Parquet stream of score rows whose score
+// columns are optional, so that unscored rows are written with null scores.
+func NewNullableWriter(w io.Writer, key string, cols []Column) (*Writer, error) {
+	return newWriter(w, key, cols, true)
+}
+
+// newWriter starts a Parquet stream of score rows. Pages hold up to 1 MiB
 // and carry no statistics of their own; the column index keeps the bounds
 // of every page except the key column's, whose values are in hash order
 // and whose byte comparisons cost more than the rest of the page.
-func NewWriter(w io.Writer, key string, cols []Column) (*Writer, error) {
-	s, err := buildSchema(key, cols, true)
+func newWriter(w io.Writer, key string, cols []Column, nullable bool) (*Writer, error) {
+	s, err := buildSchema(key, cols, true, nullable)
 	if err != nil {
 		return nil, err
 	}
 	pw := parquet.NewGenericWriter[any](w, s, parquet.Compression(&parquet.Uncompressed), parquet.CreatedBy("mathcrm", "1", ""),
 		parquet.PageBufferSize(1<<20), parquet.DataPageStatistics(false), parquet.SkipPageBounds(key))
-	return &Writer{pw: pw, cw: pw.ColumnWriters(), cols: cols, vals: make([]parquet.Value, 0, batchRows)}, nil
+	return &Writer{pw: pw, cw: pw.ColumnWriters(), cols: cols, vals: make([]parquet.Value, 0, batchRows), nullable: nullable}, nil
 }
 
-// Write appends every row of t, column by column.
+// Write appends every row of t, column by column: the scored rows, then
+// the unscored ones with null scores.
 func (w *Writer) Write(t *Table) error {
 	if len(t.Columns) != len(w.cols) {
 		return fmt.Errorf("scoreset: a table of %d score columns, the stream has %d", len(t.Columns), len(w.cols))
 	}
-	for lo := 0; lo < t.Rows(); {
-		hi := min(t.Rows(), lo+batchRows, lo+rowGroupRows-w.group)
-		if err := w.writeBatch(t, lo, hi); err != nil {
-			return err
-		}
-		w.group += hi - lo
-		lo = hi
-		if w.group == rowGroupRows {
-			if err := w.pw.Flush(); err != nil {
+	if len(t.Unscored) > 0 && !w.nullable {
+		return fmt.Errorf("scoreset: a table with %d unscored rows on a stream of required columns", len(t.Unscored))
+	}
+	for _, part := range []struct {
+		n     int
+		batch func(t *Table, lo, hi int) error
+	}{{t.Rows(), w.writeBatch}, {len(t.Unscored), w.writeUnscored}} {
+		for lo := 0; lo < part.n; {
+			hi := min(part.n, lo+batchRows, lo+rowGroupRows-w.group)
+			if err := part.batch(t, lo, hi); err != nil {
 				return err
 			}
-			w.group = 0
+			w.group += hi - lo
+			lo = hi
+			if w.group == rowGroupRows {
+				if err := w.pw.Flush(); err != nil {
+					return err
+				}
+				w.group = 0
+			}
 		}
 	}
+	return nil
+}
+
+// writeUnscored writes unscored rows lo to hi: the key, every score null.
+func (w *Writer) writeUnscored(t *Table, lo, hi int) error {
+	for _, k := range t.Unscored[lo:hi] {
+		w.vals = append(w.vals, parquet.ByteArrayValue([]byte(k)))
+	}
+	if _, err := w.cw[0].WriteRowValues(w.vals); err != nil {
+		return err
+	}
+	for j := range w.cols {
+		w.vals = w.vals[:0]
+		for range hi - lo {
+			w.vals = append(w.vals, parquet.NullValue().Level(0, 0, j+1))
+		}
+		if _, err := w.cw[j+1].WriteRowValues(w.vals); err != nil {
+			return err
+		}
+	}
+	w.vals = w.vals[:0]
 	return nil
 }
 
@@ -246,6 +307,11 @@ func (w *Writer) writeBatch(t *Table, lo, hi int) error {
 		case String:
 			for _, v := range t.Strings[j][lo:hi] {
 				w.vals = append(w.vals, parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(v), len(v))))
+			}
+		}
+		if w.nullable { // present values of an optional column
+			for i := range w.vals {
+				w.vals[i] = w.vals[i].Level(0, 1, j+1)
 			}
 		}
 		if err := put(j + 1); err != nil {
@@ -282,7 +348,7 @@ func MarshalTo(dst []byte, t *Table) ([]byte, error) {
 		dst = make([]byte, 0, n)
 	}
 	buf := bytes.NewBuffer(dst[:0])
-	w, err := NewWriter(buf, t.Key, t.Columns)
+	w, err := newWriter(buf, t.Key, t.Columns, len(t.Unscored) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -306,6 +372,8 @@ func encodedSize(t *Table) int {
 		}
 	}
 	strs(t.Keys)
+	strs(t.Unscored)
+	n += len(t.Unscored) * len(t.Columns)
 	for j, c := range t.Columns {
 		switch c.Type {
 		case Float:
@@ -320,7 +388,9 @@ func encodedSize(t *Table) int {
 }
 
 // Decode reads a score shard Encode wrote, with the columns cols after the
-// key column key. Any other input is an error wrapping ErrCorrupt.
+// key column key; rows whose score columns are null come back as Unscored
+// (in an export of several shards they are not all at the end).
+// Any other input is an error wrapping ErrCorrupt.
 func Decode(b []byte, key string, cols []Column) (t *Table, err error) {
 	defer func() {
 		if r := recover(); r != nil { // parquet-go panics on some malformed input
@@ -331,12 +401,17 @@ func Decode(b []byte, key string, cols []Column) (t *Table, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	want, err := schema(key, cols)
+	want, err := schema(key, cols, false)
 	if err != nil {
 		return nil, err
 	}
 	if !parquet.EqualNodes(f.Schema(), want) {
-		return nil, fmt.Errorf("%w: schema %v, want %v", ErrCorrupt, f.Schema(), want)
+		if want, err = schema(key, cols, true); err != nil {
+			return nil, err
+		}
+		if !parquet.EqualNodes(f.Schema(), want) {
+			return nil, fmt.Errorf("%w: schema %v, want %v", ErrCorrupt, f.Schema(), want)
+		}
 	}
 	n := int(f.NumRows())
 	t = NewTable(key, cols, n)
@@ -348,6 +423,12 @@ func Decode(b []byte, key string, cols []Column) (t *Table, err error) {
 		for _, row := range rows[:k] {
 			if len(row) != 1+len(cols) {
 				return nil, fmt.Errorf("%w: a row of %d values", ErrCorrupt, len(row))
+			}
+			if nulls := countNulls(row[1:]); nulls == len(cols) {
+				t.Unscored = append(t.Unscored, string(row[0].ByteArray()))
+				continue
+			} else if nulls > 0 {
+				return nil, fmt.Errorf("%w: a row with %d of %d scores null", ErrCorrupt, nulls, len(cols))
 			}
 			t.Keys = append(t.Keys, string(row[0].ByteArray()))
 			for j, c := range cols {
@@ -369,10 +450,20 @@ func Decode(b []byte, key string, cols []Column) (t *Table, err error) {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 	}
-	if len(t.Keys) != n {
-		return nil, fmt.Errorf("%w: %d rows, footer says %d", ErrCorrupt, len(t.Keys), n)
+	if t.AllRows() != n {
+		return nil, fmt.Errorf("%w: %d rows, footer says %d", ErrCorrupt, t.AllRows(), n)
 	}
 	return t, nil
+}
+
+func countNulls(vals []parquet.Value) int {
+	n := 0
+	for _, v := range vals {
+		if v.IsNull() {
+			n++
+		}
+	}
+	return n
 }
 
 // Exporter streams score shards out as CSV or Parquet.
@@ -381,11 +472,22 @@ type Exporter interface {
 	Close() error
 }
 
-// NewExporter returns an exporter in format "csv" or "parquet".
+// NewExporter returns an exporter in format "csv" or "parquet"; its
+// Parquet columns are required.
 func NewExporter(format string, w io.Writer, key string, cols []Column) (Exporter, error) {
+	return newExporter(format, w, key, cols, false)
+}
+
+// NewScoresExporter returns an exporter of score sets in format "csv" or
+// "parquet": an unscored row has empty fields in CSV, nulls in Parquet.
+func NewScoresExporter(format string, w io.Writer, key string, cols []Column) (Exporter, error) {
+	return newExporter(format, w, key, cols, true)
+}
+
+func newExporter(format string, w io.Writer, key string, cols []Column, nullable bool) (Exporter, error) {
 	switch format {
 	case "parquet":
-		return NewWriter(w, key, cols)
+		return newWriter(w, key, cols, nullable)
 	case "csv":
 		cw := csv.NewWriter(w)
 		header := []string{key}
@@ -410,6 +512,15 @@ func (e *csvExporter) Write(t *Table) error {
 		e.rec[0] = key
 		for j := range t.Columns {
 			e.rec[j+1] = t.Cell(i, j)
+		}
+		if err := e.w.Write(e.rec); err != nil {
+			return err
+		}
+	}
+	for _, key := range t.Unscored {
+		e.rec[0] = key
+		for j := range t.Columns {
+			e.rec[j+1] = ""
 		}
 		if err := e.w.Write(e.rec); err != nil {
 			return err
