@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -95,4 +96,41 @@ transaction. The new version becomes visible when the job succeeds, atomically.`
 	_ = cmd.MarkFlagRequired("dataset")
 	_ = cmd.MarkFlagRequired("as")
 	return cmd
+}
+
+// rfmSegmentOfCentroids names, for a k-means model trained on columns that
+// include r_score, f_score and m_score, the standard RFM segment of each
+// centroid's scores rounded to whole scores 1..5; nil for another model.
+func rfmSegmentOfCentroids(m *proto.KMeansModel) []string {
+	idx := [3]int{-1, -1, -1}
+	for j, c := range m.Columns {
+		switch c {
+		case "r_score":
+			idx[0] = j
+		case "f_score":
+			idx[1] = j
+		case "m_score":
+			idx[2] = j
+		}
+	}
+	if idx[0] < 0 || idx[1] < 0 || idx[2] < 0 {
+		return nil
+	}
+	std := rfm.StandardSegments()
+	out := make([]string, len(m.Centroids))
+	for c, row := range m.Centroids {
+		var s [3]int
+		out[c] = "-" // an empty segment's centroid
+		for k, j := range idx {
+			if math.IsNaN(row[j]) {
+				s[k] = 0
+				continue
+			}
+			s[k] = int(min(max(math.Round(row[j]), 1), rfm.MaxScore))
+		}
+		if name, ok := std.Segment(s[0], s[1], s[2]); ok {
+			out[c] = name
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -144,8 +145,24 @@ func TestCLIRFMSegments(t *testing.T) {
 	if !strings.Contains(out, "segment") || !strings.Contains(out, "categorical: Champions ") {
 		t.Errorf("dataset show:\n%s", out)
 	}
-	// A one-hot segment column is a model feature.
-	mustRun("train", "kmeans", "--dataset", "std", "--k", "2", "--columns", "recency_days,segment=Champions", "--max-iter", "3", "--wait")
+	// A one-hot segment column is a model feature, and a model on the
+	// scores names each centroid's standard segment.
+	mustRun("train", "kmeans", "--dataset", "std", "--k", "3", "--columns", "r_score,f_score,m_score,segment=Champions", "--max-iter", "5", "--wait")
+	var model struct {
+		KMeans struct {
+			Centroids [][]float64 `json:"centroids"`
+		} `json:"kmeans"`
+	}
+	runJSON(t, url, &model, "model", "show", "model-1")
+	wantRow := "rfm segment (standard map)"
+	for _, c := range model.KMeans.Centroids {
+		r, f := int(math.Round(c[0])), int(math.Round(c[1]))
+		wantRow += "  " + rfmGrid[r][f-1]
+	}
+	out = mustRun("model", "show", "model-1")
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(wantRow), " ")) {
+		t.Errorf("model show has no row %q:\n%s", wantRow, out)
+	}
 
 	// An overlapping map: the first match wins; a rule that never wins is
 	// in the dictionary with no customer.
