@@ -191,3 +191,39 @@ func TestFeaturesCustomSegments(t *testing.T) {
 		t.Errorf("New with a bad map: %v", err)
 	}
 }
+
+// FuzzParseSegments: a map file is refused with ErrSegments or read into a
+// map that validates and survives WriteSegments and a second read.
+func FuzzParseSegments(f *testing.F) {
+	var std bytes.Buffer
+	_ = WriteSegments(&std, StandardSegments())
+	f.Add(std.Bytes())
+	f.Add([]byte("m_max,segment,r_min,r_max,f_min,f_max,m_min\n5,\"A, b\",1,5,1,5,1\n"))
+	f.Add([]byte("segment,r_min,r_max,f_min,f_max,m_min,m_max\nA,1,5,1,5,2,5\nB,1,5,1,5,1,1\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m, err := ParseSegments("f.csv", bytes.NewReader(in))
+		if err != nil {
+			if !errors.Is(err, ErrSegments) || m != nil {
+				t.Fatalf("error %v with map %v", err, m)
+			}
+			return
+		}
+		if err := m.Validate(); err != nil {
+			t.Fatalf("read a map that does not validate: %v", err)
+		}
+		var buf bytes.Buffer
+		if err := WriteSegments(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseSegments("g.csv", &buf)
+		if err != nil || mustJSON(t, again) != mustJSON(t, m) {
+			t.Fatalf("round trip: %v\n%+v\n%+v", err, m, again)
+		}
+		codes := m.codes()
+		for i, c := range codes {
+			if int(c) >= len(m.Names()) {
+				t.Fatalf("combination %d has code %d of %d names", i, c, len(m.Names()))
+			}
+		}
+	})
+}
