@@ -46,7 +46,7 @@ type rfmJob struct {
 	// is done, with its column moments.
 	written []proto.ShardRef
 	moments [][]proto.Moments
-	// Levels holds each written shard's count of customers per segment
+	// levels holds each written shard's count of customers per segment
 	// code.
 	levels [][]int64
 }
@@ -115,6 +115,10 @@ func (j *rfmJob) Absorb(parts []*proto.Partial) error {
 		if len(p.OutputLevels) == rfm.NumColumns {
 			levels[i] = p.OutputLevels[rfm.ColSegment]
 			for _, n := range levels[i] {
+				if n < 0 {
+					counted = -1
+					break
+				}
 				counted += n
 			}
 		}

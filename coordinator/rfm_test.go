@@ -45,3 +45,73 @@ func TestRFMSegmentMapAtTheLeader(t *testing.T) {
 		t.Errorf("m_score is categorical")
 	}
 }
+
+// The segment column's counts are the shards' sums, and survive a new
+// leader loading the job between the write pass and the commit.
+func TestRFMJobSegmentCountsSurviveLoad(t *testing.T) {
+	day := int64(86400)
+	ver := &proto.DatasetVersion{Key: "customer", Transactions: &proto.TransactionsInfo{Key: "customer", Last: time.Unix(30*day, 0).UTC()}}
+	spec := proto.JobSpec{Algo: "rfm", Dataset: "tx", RFM: &proto.RFMSpec{As: "f"}}
+	tx := &rfm.Tx{Keys: []string{"a", "b", "c"}, Ptr: []int32{0, 1, 3, 4},
+		Time: []int64{day, 10 * day, 20 * day, 30 * day}, Amount: []float64{5, 7, 8, 100}}
+	j, err := newRFMJob(spec, ver, "job-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var write *proto.RFMWrite
+	for write == nil {
+		task, done := j.Next()
+		if done {
+			t.Fatal("done before the write pass")
+		}
+		if write = task.(*proto.RFMTask).Write; write != nil {
+			break
+		}
+		res, err := rfm.RunTask(task.(*proto.RFMTask).Search, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Absorb([]*proto.Partial{{RFM: res}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab, err := rfm.Features(write.Config, write.Cuts, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := func(levels [][]int64) []*proto.Partial {
+		return []*proto.Partial{{Output: &proto.ShardRef{Index: 0, Object: "o", Rows: 3}, OutputStats: make([]proto.Moments, rfm.NumColumns), OutputLevels: levels}}
+	}
+	if err := j.Absorb(part(nil)); err == nil || err.Error() != "coordinator: shard 0 sent no segment counts for its 3 rows" {
+		t.Fatalf("no counts: %v", err)
+	}
+	levels := make([][]int64, rfm.NumColumns)
+	levels[rfm.ColSegment] = tab.SegmentCounts()
+	if err := j.Absorb(part(levels)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := j.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := newRFMJob(spec, ver, "job-1")
+	if err := again.Load(b); err != nil {
+		t.Fatal(err)
+	}
+	dc, err := again.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg := dc.Columns[rfm.ColSegment]
+	if seg.Name != "segment" || !slices.Equal(seg.Levels, tab.Segments) || !slices.Equal(seg.LevelCounts, tab.SegmentCounts()) ||
+		seg.Mean != 0 || seg.Max != 0 {
+		t.Fatalf("segment column %+v, want counts %v", seg, tab.SegmentCounts())
+	}
+	var sum int64
+	for _, n := range seg.LevelCounts {
+		sum += n
+	}
+	if sum != 3 {
+		t.Fatalf("counts %v", seg.LevelCounts)
+	}
+}

@@ -120,7 +120,7 @@ func rfmSegmentOfCentroids(m *proto.KMeansModel) []string {
 	out := make([]string, len(m.Centroids))
 	for c, row := range m.Centroids {
 		var s [3]int
-		out[c] = "-" // an empty segment's centroid
+		out[c] = "-" // a centroid without values (NaN)
 		for k, j := range idx {
 			if math.IsNaN(row[j]) {
 				s[k] = 0
