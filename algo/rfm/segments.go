@@ -227,6 +227,7 @@ func ParseSegments(file string, in io.Reader) (SegmentMap, error) {
 	if err != nil {
 		return nil, csvError(file, err)
 	}
+	hline, _ := cr.FieldPos(0) // after any blank lines
 	idx := map[string]int{}
 	for i, h := range header {
 		if i == 0 {
@@ -235,15 +236,15 @@ func ParseSegments(file string, in io.Reader) (SegmentMap, error) {
 		h = strings.TrimSpace(h)
 		switch _, dup := idx[h]; {
 		case !isSegmentColumn(h):
-			return nil, bad(1, "column %d: unknown column %q (want %s)", i+1, h, strings.Join(segmentColumns, ","))
+			return nil, bad(hline, "column %d: unknown column %q (want %s)", i+1, h, strings.Join(segmentColumns, ","))
 		case dup:
-			return nil, bad(1, "column %d: column %q appears twice", i+1, h)
+			return nil, bad(hline, "column %d: column %q appears twice", i+1, h)
 		}
 		idx[h] = i
 	}
 	for _, c := range segmentColumns {
 		if _, ok := idx[c]; !ok {
-			return nil, bad(1, "no column %q (want %s)", c, strings.Join(segmentColumns, ","))
+			return nil, bad(hline, "no column %q (want %s)", c, strings.Join(segmentColumns, ","))
 		}
 	}
 	var m SegmentMap

@@ -154,6 +154,7 @@ func TestParseSegments(t *testing.T) {
 		{head + "A,1,5,1,5,1,5\n\"B,1,5,1,5,1,5\n", `rfm: my.csv:3:16: extraneous or missing " in quoted-field`},
 		{head + "A,1,5,1,5,2,5\nB,1,4,1,5,1,1\n", "rfm: my.csv: no rule covers r=5, f=1, m=1 (nor 4 other combinations); every combination of scores 1..5 needs a segment"},
 		{head + strings.Repeat("A,1,5,1,5,1,5\n", 126), "rfm: my.csv:127: more than 125 rules"},
+		{"\n\nsegment,r_min\n", `rfm: my.csv:3: no column "r_max" (want segment,r_min,r_max,f_min,f_max,m_min,m_max)`},
 	} {
 		m, err := ParseSegments("my.csv", strings.NewReader(c.in))
 		if err == nil || err.Error() != c.want || !errors.Is(err, ErrSegments) || m != nil {
