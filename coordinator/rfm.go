@@ -46,6 +46,9 @@ type rfmJob struct {
 	// is done, with its column moments.
 	written []proto.ShardRef
 	moments [][]proto.Moments
+	// levels holds each written shard's count of customers per segment
+	// code.
+	levels [][]int64
 }
 
 func rfmConfig(spec proto.JobSpec, ver *proto.DatasetVersion) rfm.Config {
@@ -53,7 +56,20 @@ func rfmConfig(spec proto.JobSpec, ver *proto.DatasetVersion) rfm.Config {
 	if !spec.RFM.AsOf.IsZero() {
 		asOf = spec.RFM.AsOf.Unix()
 	}
-	return rfm.Config{AsOf: asOf}
+	return rfm.Config{AsOf: asOf, Segments: spec.RFM.Segments}
+}
+
+// rfmColumns are the columns of the features dataset an RFM job writes,
+// without statistics: the segment column is categorical, its dictionary
+// the names of the job's segment map.
+func rfmColumns(spec *proto.JobSpec) []proto.ColumnStats {
+	names := rfm.ColumnNames()
+	cols := make([]proto.ColumnStats, len(names))
+	for i, n := range names {
+		cols[i] = proto.ColumnStats{Name: n}
+	}
+	cols[rfm.ColSegment].Levels = rfm.Config{Segments: spec.RFM.Segments}.SegmentMap().Names()
+	return cols
 }
 
 func newRFMJob(spec proto.JobSpec, ver *proto.DatasetVersion, id string) (*rfmJob, error) {
@@ -89,13 +105,29 @@ func (j *rfmJob) Absorb(parts []*proto.Partial) error {
 	}
 	written := make([]proto.ShardRef, len(parts))
 	moments := make([][]proto.Moments, len(parts))
+	levels := make([][]int64, len(parts))
+	segments := len(j.cfg.SegmentMap().Names())
 	for i, p := range parts {
-		if p.Output == nil || p.Output.Index != i || len(p.OutputStats) != len(rfm.ColumnNames()) {
+		if p.Output == nil || p.Output.Index != i || len(p.OutputStats) != rfm.NumColumns {
 			return fmt.Errorf("coordinator: shard %d sent no features shard", i)
+		}
+		var counted int64
+		if len(p.OutputLevels) == rfm.NumColumns {
+			levels[i] = p.OutputLevels[rfm.ColSegment]
+			for _, n := range levels[i] {
+				if n < 0 {
+					counted = -1
+					break
+				}
+				counted += n
+			}
+		}
+		if len(levels[i]) != segments || counted != p.Output.Rows {
+			return fmt.Errorf("coordinator: shard %d sent no segment counts for its %d rows", i, p.Output.Rows)
 		}
 		written[i], moments[i] = *p.Output, p.OutputStats
 	}
-	j.written, j.moments = written, moments
+	j.written, j.moments, j.levels = written, moments, levels
 	return nil
 }
 
@@ -116,6 +148,7 @@ type rfmSaved struct {
 	State   json.RawMessage
 	Written []proto.ShardRef
 	Moments [][]proto.Moments
+	Levels  [][]int64 `json:",omitempty"`
 }
 
 func (j *rfmJob) Save() ([]byte, error) {
@@ -123,7 +156,7 @@ func (j *rfmJob) Save() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return blob.Encode("rfm.state", rfmSaved{State: b, Written: j.written, Moments: j.moments})
+	return blob.Encode("rfm.state", rfmSaved{State: b, Written: j.written, Moments: j.moments, Levels: j.levels})
 }
 
 func (j *rfmJob) Load(b []byte) error {
@@ -132,7 +165,7 @@ func (j *rfmJob) Load(b []byte) error {
 		return err
 	}
 	j.st = new(rfm.State)
-	j.written, j.moments = s.Written, s.Moments
+	j.written, j.moments, j.levels = s.Written, s.Moments, s.Levels
 	return json.Unmarshal(s.State, j.st)
 }
 
@@ -154,18 +187,30 @@ func (j *rfmJob) Output() (*proto.DatasetCommit, error) {
 	if j.written == nil {
 		return nil, fmt.Errorf("coordinator: rfm job %s has written no shards", j.id)
 	}
-	names := rfm.ColumnNames()
-	merged := make([]proto.Moments, len(names))
+	cols := rfmColumns(&j.spec)
+	merged := make([]proto.Moments, len(cols))
+	counts := make([]int64, len(cols[rfm.ColSegment].Levels))
 	var rows int64
 	for i, s := range j.written {
+		if len(j.moments[i]) != len(cols) || len(j.levels) != len(j.written) || len(j.levels[i]) != len(counts) {
+			return nil, fmt.Errorf("coordinator: rfm job %s: shard %d's statistics are not of this version's columns", j.id, i)
+		}
 		rows += s.Rows
-		for c := range names {
+		for c := range cols {
 			merged[c].Merge(j.moments[i][c])
 		}
+		for k, n := range j.levels[i] {
+			counts[k] += n
+		}
 	}
-	cols := make([]proto.ColumnStats, len(names))
-	for c, n := range names {
-		cols[c] = merged[c].Stats(n)
+	for c := range cols {
+		levels := cols[c].Levels
+		cols[c] = merged[c].Stats(cols[c].Name)
+		if levels != nil {
+			// Categorical, as an import describes one: the values' counts.
+			cols[c].Min, cols[c].Max, cols[c].Mean, cols[c].Std = 0, 0, 0, 0
+			cols[c].Levels, cols[c].LevelCounts = levels, counts
+		}
 	}
 	src := fmt.Sprintf("features rfm of %s version %d as of %s", j.spec.Dataset, j.spec.DatasetVersion,
 		time.Unix(j.cfg.AsOf, 0).UTC().Format(time.DateOnly))

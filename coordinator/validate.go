@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mathcrm/mathcrm/algo/rfm"
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
@@ -287,12 +286,7 @@ func sameSet(a, b []string) bool {
 
 // rfmOutput is the schema of the features dataset an RFM job writes.
 func rfmOutput(spec *proto.JobSpec, ver *proto.DatasetVersion) *proto.DatasetCommit {
-	names := rfm.ColumnNames()
-	cols := make([]proto.ColumnStats, len(names))
-	for i, n := range names {
-		cols[i] = proto.ColumnStats{Name: n}
-	}
-	return &proto.DatasetCommit{Name: spec.RFM.As, Kind: proto.KindFeatures, Key: ver.Key, Columns: cols, Replace: spec.RFM.Replace}
+	return &proto.DatasetCommit{Name: spec.RFM.As, Kind: proto.KindFeatures, Key: ver.Key, Columns: rfmColumns(spec), Replace: spec.RFM.Replace}
 }
 
 // checkScheduleColumns checks, when a schedule is created, that its model

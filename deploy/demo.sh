@@ -2,8 +2,8 @@
 # make demo: a whole cluster in one process (mathcrm dev) in a temporary
 # directory. Telco customers: k-means segments with their churn rate, a churn
 # model and every customer scored with it (exact deciles). Online Retail
-# transactions: RFM features, then RFM segments. Spark's sample ratings: ALS
-# and recommendations.
+# transactions: RFM features and named segments, then k-means on the scores.
+# Spark's sample ratings: ALS and recommendations.
 set -euo pipefail
 BIN=${1:-bin/mathcrm}
 DATA=testdata/telco/Telco-Customer-Churn.csv
@@ -64,9 +64,12 @@ echo "== Online Retail transactions ($RETAIL) → RFM features per customer"
   --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key --shards 16
 "$BIN" features rfm --dataset retail --as retail_rfm --wait
 "$BIN" dataset show retail_rfm
+echo
+echo "named RFM segments (the standard R×F map), customers per segment:"
+"$BIN" dataset export retail_rfm --format csv | awk -F, 'NR > 1 { n[$NF]++ } END { for (s in n) printf "%6d  %s\n", n[s], s }' | sort -rn
 
 echo
-echo "== RFM segments: k-means on the r, f and m scores; the RFM profile of each segment"
+echo "== k-means on the r, f and m scores; each cluster's RFM profile and the named segment of its centroid"
 "$BIN" train kmeans --dataset retail_rfm --k 4 --columns r_score,f_score,m_score --seed 7 --max-iter 50 --wait
 RFM=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
 "$BIN" model show "$RFM"

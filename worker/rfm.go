@@ -73,6 +73,8 @@ func (w *Worker) stepRFM(ctx context.Context, t *proto.RFMTask, ref proto.ShardR
 		}
 		p.Output = &proto.ShardRef{Index: ref.Index, Object: name, Size: size, SHA256: sum, Rows: rows}
 		p.OutputStats = columnMoments(tab.Values)
+		p.OutputLevels = make([][]int64, len(tab.Columns))
+		p.OutputLevels[rfm.ColSegment] = tab.SegmentCounts()
 		return nil
 	}
 	return fmt.Errorf("worker: empty rfm task")

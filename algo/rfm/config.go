@@ -13,6 +13,18 @@ type Config struct {
 	// must be set; DefaultAsOf gives the usual value, the midnight after
 	// the dataset's last transaction.
 	AsOf int64 `json:"as_of"`
+	// Segments maps the scores to the names of the segment column; nil is
+	// StandardSegments.
+	Segments SegmentMap `json:"segments,omitempty"`
+}
+
+// SegmentMap returns the map of the segment column: c.Segments, or
+// StandardSegments when it is nil.
+func (c Config) SegmentMap() SegmentMap {
+	if c.Segments == nil {
+		return StandardSegments()
+	}
+	return c.Segments
 }
 
 // DefaultAsOf returns midnight UTC starting the day after the instant last
@@ -35,6 +47,9 @@ func DefaultAsOf(last int64) int64 {
 func (c Config) Validate() error {
 	if c.AsOf == 0 {
 		return errorf(ErrConfig, "AsOf is not set (DefaultAsOf gives the midnight after the last transaction)")
+	}
+	if c.Segments != nil {
+		return c.Segments.Validate()
 	}
 	return nil
 }

@@ -96,6 +96,32 @@
 // values by row order to force equal-sized groups, so that two customers
 // with the same purchases can get different scores.
 //
+// # Segments
+//
+// The last column, segment, names the customer's segment: the code of the
+// first rule of the Config's [SegmentMap] that its (r_score, f_score,
+// m_score) matches, an index into [Table.Segments], the map's names in
+// the order of their first rule. Every one of the 125 combinations must
+// match a rule ([SegmentMap.Validate]); rules may overlap. A segment is a
+// function of the scores alone, so it shares their determinism.
+//
+// The default, [StandardSegments], is the widely used grid of eleven
+// segments on the R and F scores; m_score does not matter:
+//
+//	r_score \ f_score  1               2                   3                   4          5
+//	5                  New             Potential loyalist  Potential loyalist  Champions  Champions
+//	4                  Promising       Potential loyalist  Potential loyalist  Loyal      Loyal
+//	3                  About to sleep  About to sleep      Needs attention     Loyal      Loyal
+//	2                  Hibernating     Hibernating         At risk             At risk    Can't lose them
+//	1                  Lost            Lost                At risk             At risk    Can't lose them
+//
+// Its rules are these cells, disjoint, one per name in the order Champions,
+// Loyal, Potential loyalist, New, Promising, Needs attention, About to
+// sleep, At risk, Can't lose them, Hibernating, Lost (codes 0 to 10).
+// [ParseSegments] reads a map from CSV (header
+// segment,r_min,r_max,f_min,f_max,m_min,m_max), [WriteSegments] writes
+// one.
+//
 // # Invariants
 //
 //   - Determinism: the cuts and every row are a pure function of the

@@ -14,6 +14,9 @@ import (
 var (
 	// ErrConfig reports an invalid Config.
 	ErrConfig = errors.New("rfm: invalid config")
+	// ErrSegments reports a segment map that is malformed or leaves a
+	// combination of scores without a segment.
+	ErrSegments = errors.New("rfm: bad segment map")
 	// ErrBadTx reports a transactions shard whose columns disagree in
 	// length, whose keys are not strictly ascending, or whose rows are not
 	// ascending in time within a customer.

@@ -20,12 +20,15 @@ const (
 	ColRScore
 	ColFScore
 	ColMScore
+	// ColSegment holds the code of the customer's segment, the index of
+	// its name in Table.Segments.
+	ColSegment
 	NumColumns
 )
 
 // ColumnNames returns the names of a Table's columns, in order.
 func ColumnNames() []string {
-	return []string{"recency_days", "frequency", "monetary_sum", "monetary_mean", "tenure_days", "r_score", "f_score", "m_score"}
+	return []string{"recency_days", "frequency", "monetary_sum", "monetary_mean", "tenure_days", "r_score", "f_score", "m_score", "segment"}
 }
 
 // Table holds the RFM features of a set of customers.
@@ -36,6 +39,9 @@ type Table struct {
 	Columns []string `json:"columns"`
 	// Values holds one slice per column, each with one value per key.
 	Values [][]float64 `json:"values"`
+	// Segments is the dictionary of the segment column, the Config's
+	// SegmentMap().Names(): code i is Segments[i].
+	Segments []string `json:"segments"`
 	// Dropped counts the customers and rows left out.
 	Dropped Dropped `json:"dropped"`
 }
@@ -43,25 +49,39 @@ type Table struct {
 // Rows returns the number of customers in t.
 func (t *Table) Rows() int { return len(t.Keys) }
 
-func newTable(capacity int) *Table {
-	t := &Table{Columns: ColumnNames(), Values: make([][]float64, NumColumns)}
+// SegmentCounts returns how many customers of t are in each segment, by
+// code.
+func (t *Table) SegmentCounts() []int64 {
+	out := make([]int64, len(t.Segments))
+	for _, c := range t.Values[ColSegment] {
+		out[int(c)]++
+	}
+	return out
+}
+
+// newTable returns an empty table whose segment column follows segs, a
+// map that validates.
+func newTable(capacity int, segs SegmentMap) (*Table, *[NumCombos]uint8) {
+	t := &Table{Columns: ColumnNames(), Values: make([][]float64, NumColumns), Segments: segs.Names()}
 	for j := range t.Values {
 		t.Values[j] = make([]float64, 0, capacity)
 	}
-	return t
+	return t, segs.codes()
 }
 
-func (t *Table) append(key string, v values, cuts *Cuts) {
+func (t *Table) append(key string, v values, cuts *Cuts, codes *[NumCombos]uint8) {
 	t.Keys = append(t.Keys, key)
+	r, f, m := cuts.RScore(v.recency), cuts.FScore(v.frequency), cuts.MScore(v.sum)
 	row := [NumColumns]float64{
 		ColRecency:      v.recency,
 		ColFrequency:    v.frequency,
 		ColMonetarySum:  v.sum,
 		ColMonetaryMean: v.sum / v.frequency,
 		ColTenure:       v.tenure,
-		ColRScore:       float64(cuts.RScore(v.recency)),
-		ColFScore:       float64(cuts.FScore(v.frequency)),
-		ColMScore:       float64(cuts.MScore(v.sum)),
+		ColRScore:       float64(r),
+		ColFScore:       float64(f),
+		ColMScore:       float64(m),
+		ColSegment:      float64(codes[comboIndex(r, f, m)]),
 	}
 	for j, x := range row {
 		t.Values[j] = append(t.Values[j], x)
@@ -84,7 +104,7 @@ func Features(cfg Config, cuts Cuts, tx *Tx) (*Table, error) {
 	if err := tx.check(); err != nil {
 		return nil, err
 	}
-	t := newTable(len(tx.Keys))
+	t, codes := newTable(len(tx.Keys), cfg.SegmentMap())
 	sc := scanner{asOf: cfg.AsOf}
 	for c, k := range tx.Keys {
 		v, ok, after, err := sc.customer(tx, c)
@@ -96,7 +116,7 @@ func Features(cfg Config, cuts Cuts, tx *Tx) (*Table, error) {
 			t.Dropped.NoPurchase++
 			continue
 		}
-		t.append(k, v, &cuts)
+		t.append(k, v, &cuts, codes)
 	}
 	return t, nil
 }
@@ -157,10 +177,10 @@ func Reference(cfg Config, shards ...*Tx) (*Table, Cuts, error) {
 		return nil, Cuts{}, err
 	}
 	cuts := cutsOf(qc, cfg.AsOf, int64(len(all)))
-	t := newTable(len(all))
+	t, codes := newTable(len(all), cfg.SegmentMap())
 	t.Dropped = dropped
 	for _, c := range all {
-		t.append(c.key, c.v, &cuts)
+		t.append(c.key, c.v, &cuts, codes)
 	}
 	return t, cuts, nil
 }

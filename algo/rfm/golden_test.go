@@ -20,6 +20,8 @@ type rfmGolden struct {
 		Cuts     map[string][]float64 `json:"cuts"`
 		Keys     []string             `json:"keys"`
 		Columns  map[string][]float64 `json:"columns"`
+		// Segments are the customers' segments in the standard map.
+		Segments []string `json:"segments"`
 	} `json:"cases"`
 }
 
@@ -81,6 +83,17 @@ func TestGoldenOnlineRetail(t *testing.T) {
 			t.Fatalf("%s: %d keys, pandas %d", c.Name, len(tb.Keys), len(c.Keys))
 		}
 		for j, name := range tb.Columns {
+			if j == ColSegment {
+				if len(c.Segments) != len(tb.Keys) {
+					t.Fatalf("%s: %d segments for %d keys", c.Name, len(c.Segments), len(tb.Keys))
+				}
+				for i, v := range tb.Values[j] {
+					if got := tb.Segments[int(v)]; got != c.Segments[i] {
+						t.Errorf("%s: customer %s: segment %q, pandas %q", c.Name, tb.Keys[i], got, c.Segments[i])
+					}
+				}
+				continue
+			}
 			for i, v := range tb.Values[j] {
 				if w := c.Columns[name][i]; v != w {
 					t.Errorf("%s: customer %s: %s = %.17g, pandas %.17g", c.Name, tb.Keys[i], name, v, w)

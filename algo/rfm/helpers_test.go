@@ -123,8 +123,12 @@ func mergeTables(parts []*Table) *Table {
 		p, i int
 	}
 	var refs []ref
-	out := newTable(0)
+	out, _ := newTable(0, StandardSegments())
+	out.Segments = nil
 	for p, tb := range parts {
+		if p == 0 {
+			out.Segments = tb.Segments
+		}
 		for i, k := range tb.Keys {
 			refs = append(refs, ref{k, p, i})
 		}

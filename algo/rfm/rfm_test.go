@@ -56,7 +56,7 @@ func TestHandReturns(t *testing.T) {
 	if !slices.Equal(tb.Keys, []string{"alice", "carol", "dave", "erin"}) || tb.Rows() != 4 {
 		t.Fatalf("keys %v", tb.Keys)
 	}
-	if !slices.Equal(tb.Columns, []string{"recency_days", "frequency", "monetary_sum", "monetary_mean", "tenure_days", "r_score", "f_score", "m_score"}) {
+	if !slices.Equal(tb.Columns, []string{"recency_days", "frequency", "monetary_sum", "monetary_mean", "tenure_days", "r_score", "f_score", "m_score", "segment"}) {
 		t.Fatalf("columns %v", tb.Columns)
 	}
 	// alice: last purchase day 7 18:00, 3 days 6 hours before as-of; first
@@ -78,6 +78,14 @@ func TestHandReturns(t *testing.T) {
 	checkColumn(t, tb, ColRScore, []float64{2, 4, 1, 2})
 	checkColumn(t, tb, ColFScore, []float64{4, 1, 1, 1})
 	checkColumn(t, tb, ColMScore, []float64{4, 2, 1, 3})
+	// The standard map on (r, f): At risk, Promising, Lost, Hibernating.
+	checkColumn(t, tb, ColSegment, []float64{7, 4, 10, 9})
+	if !slices.Equal(tb.Segments, StandardSegments().Names()) || tb.Segments[7] != "At risk" {
+		t.Errorf("segments %q", tb.Segments)
+	}
+	if got := tb.SegmentCounts(); !slices.Equal(got, []int64{0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 1}) {
+		t.Errorf("segment counts %v", got)
+	}
 	if tb.Dropped != (Dropped{NoPurchase: 1, AfterAsOf: 2}) {
 		t.Errorf("dropped %+v", tb.Dropped)
 	}

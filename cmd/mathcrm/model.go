@@ -115,6 +115,9 @@ func printKMeans(w io.Writer, d *proto.ModelDetail) {
 			fmt.Fprintln(tw)
 		}
 	}
+	if names := rfmSegmentOfCentroids(m); names != nil {
+		fmt.Fprintf(tw, "rfm segment (standard map)\t%s\t\n", strings.Join(names, "\t"))
+	}
 	tw.Flush()
 }
 

@@ -112,7 +112,7 @@ func TestCLIDatasetAndColumnChecks(t *testing.T) {
 
 	// RFM features into a dataset of another schema need --replace.
 	refused(`coordinator: conflict: dataset "cust" holds features keyed by "customerID" with columns tenure, monthly, churn, Contract (categorical); `+
-		`this version would hold features keyed by "customer" with columns recency_days, frequency, monetary_sum, monetary_mean, tenure_days, r_score, f_score, m_score: --replace replaces it with a new version anyway`,
+		`this version would hold features keyed by "customer" with columns recency_days, frequency, monetary_sum, monetary_mean, tenure_days, r_score, f_score, m_score, segment (categorical): --replace replaces it with a new version anyway`,
 		"features", "rfm", "--dataset", "tx", "--as", "cust")
 	mustRun("features", "rfm", "--dataset", "tx", "--as", "cust", "--replace", "--wait")
 	out := mustRun("dataset", "show", "cust")

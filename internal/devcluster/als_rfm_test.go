@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -325,6 +326,9 @@ func TestRFMMatchesReferenceAcrossWorkerCounts(t *testing.T) {
 		v := ds.Latest()
 		if ds.Kind != proto.KindFeatures || v.Rows != int64(len(want.Keys)) || len(v.Shards) != shards {
 			t.Fatalf("rfm dataset: kind %s, %d rows in %d shards; want %d rows in %d", ds.Kind, v.Rows, len(v.Shards), len(want.Keys), shards)
+		}
+		if seg := v.Columns[rfm.ColSegment]; !slices.Equal(seg.Levels, want.Segments) || !slices.Equal(seg.LevelCounts, want.SegmentCounts()) {
+			t.Fatalf("segment column %q %v, want %q %v", seg.Levels, seg.LevelCounts, want.Segments, want.SegmentCounts())
 		}
 		st, err := store.Open(context.Background(), cl.Conn(), 1)
 		if err != nil {

@@ -447,6 +447,9 @@ type RFMSpec struct {
 	AsOf time.Time `json:"as_of,omitzero"` // zero: the day after the last transaction
 	// Replace allows writing into a dataset of another kind or schema.
 	Replace bool `json:"replace,omitempty"`
+	// Segments maps the scores to the segment column's names; empty is
+	// rfm.StandardSegments.
+	Segments rfm.SegmentMap `json:"segments,omitempty"`
 }
 
 // Job states.
@@ -749,4 +752,7 @@ type Partial struct {
 	// moments of each of its columns.
 	Output      *ShardRef
 	OutputStats []Moments
+	// OutputLevels counts the rows of each value of the written shard's
+	// categorical columns, by code; nil for the other columns.
+	OutputLevels [][]int64 `json:",omitempty"`
 }

@@ -22,6 +22,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/datasets/online-retail/onlineretail.csv.gz"
 DAY = 86400
 
+# The standard segment map of algo/rfm (StandardSegments), as the grid in
+# its documentation: a row per r_score, the segment per f_score 1..5.
+GRID = {
+    5: ["New", "Potential loyalist", "Potential loyalist", "Champions", "Champions"],
+    4: ["Promising", "Potential loyalist", "Potential loyalist", "Loyal", "Loyal"],
+    3: ["About to sleep", "About to sleep", "Needs attention", "Loyal", "Loyal"],
+    2: ["Hibernating", "Hibernating", "At risk", "At risk", "Can't lose them"],
+    1: ["Lost", "Lost", "At risk", "At risk", "Can't lose them"],
+}
+
 
 def sample():
     df = pd.read_csv(SOURCE, dtype={"InvoiceNo": str, "StockCode": str}, keep_default_na=False, na_values={"CustomerID": [""]})
@@ -93,6 +103,7 @@ for name, as_of, invoices in (
         "dropped": dropped, "cuts": cuts,
         "keys": list(out.index),
         "columns": {c: [float(x) for x in out[c]] for c in out.columns},
+        "segments": [GRID[int(r)][int(f) - 1] for r, f in zip(out["r_score"], out["f_score"])],
     })
 with open(os.path.join(HERE, "rfm_online_retail.json"), "w") as f:
     json.dump({"pandas": pd.__version__, "numpy": np.__version__, "source": "UCI Online Retail (CRAN onlineretail 0.1.2), CustomerID % 25 == 0",
