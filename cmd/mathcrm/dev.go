@@ -42,7 +42,7 @@ commands and writes it to DIR/nats.url.`,
 			_ = os.WriteFile(filepath.Join(cfg.DataDir, "nats.url"), []byte(c.URL+"\n"), 0o644)
 			var hs *httpServer
 			if httpListen != "" {
-				if hs, err = startHTTP(httpListen, c.Coord); err != nil {
+				if hs, err = startHTTP(httpListen, c.Coord, c.URL); err != nil {
 					return err
 				}
 				defer hs.Close()
@@ -50,7 +50,7 @@ commands and writes it to DIR/nats.url.`,
 			fmt.Printf("mathcrm dev: NATS %s, coordinator %s (raft %s), %d workers, data in %s\n",
 				c.URL, "dev", c.Coord.RaftAddr(), cfg.Workers, cfg.DataDir)
 			if hs != nil {
-				fmt.Printf("mathcrm dev: HTTP http://%s (/healthz, /readyz, /v1/status)\n", hs.Addr())
+				fmt.Printf("mathcrm dev: console http://%s/ (and /healthz, /readyz, /v1/status)\n", hs.Addr())
 			}
 			fmt.Printf("export MATHCRM_NATS_URL=%s\n", c.URL)
 			<-ctx.Done()

@@ -2,25 +2,43 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/console"
+	"github.com/nats-io/nats.go"
 )
 
-// httpServer serves a coordinator's health, readiness and status.
+// httpServer serves a coordinator's health, readiness and status, and the
+// web console, which reads the cluster over its own NATS connection.
 type httpServer struct {
 	srv *http.Server
 	ln  net.Listener
+	cl  *client.Client
 }
 
-func startHTTP(addr string, c *coordinator.Coordinator) (*httpServer, error) {
+func startHTTP(addr string, c *coordinator.Coordinator, natsURL string) (*httpServer, error) {
+	nc, err := nats.Connect(natsURL, nats.Name("mathcrm-console"), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("console: cannot reach NATS at %s: %w", natsURL, err)
+	}
+	cl := client.New(nc)
+	con, err := console.New(console.NewClientSource(cl), logger())
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		cl.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	mux.Handle("/", con)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := r.Context(), func() {}
@@ -37,10 +55,10 @@ func startHTTP(addr string, c *coordinator.Coordinator) (*httpServer, error) {
 			"leader": c.IsLeader(), "datasets": c.FSM().Datasets(), "jobs": c.FSM().Jobs(),
 		})
 	})
-	hs := &httpServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
+	hs := &httpServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln, cl: cl}
 	go func() { _ = hs.srv.Serve(ln) }()
 	return hs, nil
 }
 
 func (h *httpServer) Addr() string { return h.ln.Addr().String() }
-func (h *httpServer) Close()       { _ = h.srv.Close() }
+func (h *httpServer) Close()       { _ = h.srv.Close(); h.cl.Close() }

@@ -51,7 +51,7 @@ func newCoordinatorCmd() *cobra.Command {
 			}
 			defer c.Close()
 			if httpListen != "" {
-				hs, err := startHTTP(httpListen, c)
+				hs, err := startHTTP(httpListen, c, g.natsURL)
 				if err != nil {
 					return err
 				}
