@@ -151,7 +151,7 @@ func drawLines(ch describe.Chart) svgChart {
 		}
 		c.Lines = append(c.Lines, svgLine{Points: strings.Join(pts, " "), Class: class})
 		if len(ch.Series) > 1 {
-			c.Legend = append(c.Legend, svgText{X: c.X0 + 8 + float64(i)*150, Y: c.Y0 - 8, Text: s.Name, Class: "legend s" + strconv.Itoa(i%4)})
+			c.Legend = append(c.Legend, svgText{X: c.X0 + 120 + float64(i)*170, Y: c.Y0 - 8, Text: s.Name, Class: "legend s" + strconv.Itoa(i%4)})
 		}
 	}
 	for _, v := range []float64{xlo, (xlo + xhi) / 2, xhi} {

@@ -73,7 +73,7 @@ type DatasetPage struct {
 // the bars of its level counts.
 type ColumnView struct {
 	proto.ColumnStats
-	Levels *describe.Chart `json:"levels_chart,omitempty"`
+	LevelChart *describe.Chart `json:"level_chart,omitempty"`
 }
 
 func (c *Console) dataset(ctx context.Context, r *http.Request) (any, error) {
@@ -101,7 +101,7 @@ func (c *Console) dataset(ctx context.Context, r *http.Request) (any, error) {
 			for i, l := range col.Levels {
 				ch.Bars = append(ch.Bars, describe.Bar{Label: l, Value: float64(col.LevelCounts[i])})
 			}
-			v.Levels = &ch
+			v.LevelChart = &ch
 		}
 		p.Columns = append(p.Columns, v)
 	}

@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -21,10 +20,16 @@ func (s *ClientSource) call(ctx context.Context, verb string, in, out any) error
 	err := s.c.Call(ctx, verb, in, out)
 	var api *client.APIError
 	if errors.As(err, &api) && api.Code == "not_found" {
-		return fmt.Errorf("%w: %s", ErrNotFound, api.Msg)
+		return notFound{api.Msg}
 	}
 	return err
 }
+
+// notFound is the coordinator's own message for a name it does not know.
+type notFound struct{ msg string }
+
+func (e notFound) Error() string { return e.msg }
+func (e notFound) Unwrap() error { return ErrNotFound }
 
 // ClusterStatus implements Source.
 func (s *ClientSource) ClusterStatus(ctx context.Context) (*proto.ClusterStatus, error) {
