@@ -69,7 +69,9 @@ func start(t *testing.T) *fixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := devcluster.Start(ctx, devcluster.Config{DataDir: filepath.Join(dir, "cluster"), Workers: 2, NATSListen: "127.0.0.1:0", Logger: log,
-		Coordinator: func(cfg *coordinator.Config) { cfg.RaftHeartbeatTimeout, cfg.RaftElectionTimeout = 200*time.Millisecond, 200*time.Millisecond }})
+		Coordinator: func(cfg *coordinator.Config) {
+			cfg.RaftHeartbeatTimeout, cfg.RaftElectionTimeout = 200*time.Millisecond, 200*time.Millisecond
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
