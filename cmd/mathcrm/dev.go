@@ -50,7 +50,7 @@ commands and writes it to DIR/nats.url.`,
 			fmt.Printf("mathcrm dev: NATS %s, coordinator %s (raft %s), %d workers, data in %s\n",
 				c.URL, "dev", c.Coord.RaftAddr(), cfg.Workers, cfg.DataDir)
 			if hs != nil {
-				fmt.Printf("mathcrm dev: console http://%s/ (and /healthz, /readyz, /v1/status)\n", hs.Addr())
+				fmt.Printf("mathcrm dev: HTTP http://%s (console /, /healthz, /readyz, /v1/status)\n", hs.Addr())
 			}
 			fmt.Printf("export MATHCRM_NATS_URL=%s\n", c.URL)
 			<-ctx.Done()
