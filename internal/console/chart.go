@@ -41,6 +41,7 @@ type svgLine struct {
 
 type svgMark struct {
 	X, Y  float64
+	R     float64
 	Class string
 	Title string
 }
@@ -147,7 +148,7 @@ func drawLines(ch describe.Chart) svgChart {
 			}
 			px, py := x.at(p.X), y.at(p.Y)
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px, py))
-			c.Marks = append(c.Marks, svgMark{X: px, Y: py, Class: "mark s" + strconv.Itoa(i%4), Title: fmt.Sprintf("%s: %s, %s", s.Name, short(p.X), short(p.Y))})
+			c.Marks = append(c.Marks, svgMark{X: px, Y: py, R: 3, Class: "mark s" + strconv.Itoa(i%4), Title: fmt.Sprintf("%s: %s, %s", s.Name, short(p.X), short(p.Y))})
 		}
 		c.Lines = append(c.Lines, svgLine{Points: strings.Join(pts, " "), Class: class})
 		if len(ch.Series) > 1 {
@@ -181,8 +182,13 @@ func drawTimeline(runs []proto.ScheduleRun) svgChart {
 	}
 	x := scale{0, float64(hi.Sub(lo)), c.X0 + 8, c.X1 - 8}
 	mid := (c.Y0 + c.Y1) / 2
+	seen := map[string]bool{}
 	for _, r := range runs {
-		c.Marks = append(c.Marks, svgMark{X: x.at(float64(r.ScheduledFor.Sub(lo))), Y: mid, Class: "run " + r.State,
+		if !seen[r.State] {
+			seen[r.State] = true
+			c.Legend = append(c.Legend, svgText{X: c.X0 + 8 + float64(len(seen)-1)*90, Y: c.Y0 - 8, Text: r.State, Class: "legend " + r.State})
+		}
+		c.Marks = append(c.Marks, svgMark{X: x.at(float64(r.ScheduledFor.Sub(lo))), Y: mid, R: 7, Class: "run " + r.State,
 			Title: fmt.Sprintf("%s: %s", when(r.ScheduledFor), r.State)})
 	}
 	c.Ticks = append(c.Ticks, svgText{X: x.at(0), Y: c.Y1 + 16, Text: when(lo), Anchor: "start", Class: "tick"})
