@@ -54,6 +54,7 @@ func testBrowser(t *testing.T, f *fixture) {
 		t.Skip("no chromium binary found (apt-get install chromium); .ci/run installs it")
 	}
 	km := f.model.KMeans
+	testPagesLoadCleanly(t, bin, f)
 
 	dom := dumpDOM(t, bin, f.srv.URL+"/", "cluster")
 	for _, w := range []string{`<table id="voters">`, `<table id="workers">`, "<td>dev"} {
@@ -88,6 +89,55 @@ func testBrowser(t *testing.T, f *fixture) {
 	for i, s := range km.Sizes {
 		if !strings.Contains(dom, fmt.Sprintf("<title>segment %d: %d</title>", i, s)) {
 			t.Errorf("model page: no bar for segment %d of size %d", i, s)
+		}
+	}
+}
+
+// testLiveProgress opens a running job's page in Chromium and waits for its
+// script to show the shards done that the event stream brings.
+func testLiveProgress(t *testing.T, f *fixture, id string) {
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no chromium binary found (apt-get install chromium); .ci/run installs it")
+	}
+	b := startCDP(t, bin)
+	b.navigate(t, f.srv.URL+"/jobs/"+id)
+	shards := regexp.MustCompile(`^[0-9]+ / 3$`)
+	var got string
+	deadline := time.Now().Add(20 * time.Second)
+	for got = b.eval(t, `document.getElementById("shards").textContent`); !shards.MatchString(got); got = b.eval(t, `document.getElementById("shards").textContent`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("shards done still %q", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Fatalf("job page: %q", errs)
+	}
+}
+
+// testPagesLoadCleanly loads every page in Chromium: no console error, no
+// failed request, and the expected number of chart marks.
+func testPagesLoadCleanly(t *testing.T, bin string, f *fixture) {
+	b := startCDP(t, bin)
+	pages := []struct {
+		path       string
+		bars, svgs int
+	}{
+		{"/", 0, 0}, {"/datasets", 0, 0}, {"/datasets/customers", 3, 4}, {"/jobs", 0, 0}, {"/jobs/" + f.job, 0, 1},
+		{"/models", 0, 0}, {"/models/" + f.model.Model.ID, 3, 1}, {"/scores", 0, 0}, {"/scores/segs", 3, 1},
+		{"/schedules", 0, 0}, {"/schedules/nightly", 0, 1},
+	}
+	for _, p := range pages {
+		b.reset()
+		b.navigate(t, f.srv.URL+p.path)
+		if errs := b.consoleErrors(); len(errs) > 0 {
+			t.Errorf("%s: %q", p.path, errs)
+		}
+		bars := b.eval(t, `document.querySelectorAll("svg rect.bar").length`)
+		svgs := b.eval(t, `document.querySelectorAll("svg").length`)
+		if bars != fmt.Sprint(p.bars) || svgs != fmt.Sprint(p.svgs) {
+			t.Errorf("%s: %s bars in %s charts, want %d in %d", p.path, bars, svgs, p.bars, p.svgs)
 		}
 	}
 }

@@ -355,6 +355,7 @@ func testEvents(t *testing.T, f *fixture) {
 	if ev.ShardsTotal != 3 || ev.Pass < 1 {
 		t.Fatalf("relayed event %+v", ev)
 	}
+	t.Run("browser", func(t *testing.T) { testLiveProgress(t, f, id) })
 	if err := f.cl.Call(ctx, proto.APIJobCancel, proto.Named{Name: id}, nil); err != nil {
 		t.Fatal(err)
 	}
