@@ -28,7 +28,7 @@ func dumpDOM(t *testing.T, bin, url, shot string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	profile := t.TempDir()
+	profile := browserProfile(t)
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
 		"--user-data-dir=" + profile, "--virtual-time-budget=2000"}
 	out, err := exec.CommandContext(ctx, bin, append(args, "--dump-dom", url)...).Output()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,9 +46,11 @@ func startCDP(t *testing.T, bin string) *cdp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	profile := browserProfile(t)
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-		"--remote-debugging-pipe", "--user-data-dir="+t.TempDir(), "about:blank")
+		"--remote-debugging-pipe", "--user-data-dir="+profile, "about:blank")
 	cmd.ExtraFiles = []*os.File{inR, outW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +59,19 @@ func startCDP(t *testing.T, bin string) *cdp {
 	c := &cdp{cmd: cmd, in: inW, waiting: map[int]chan cdpMsg{}, done: make(chan struct{})}
 	go c.read(outR)
 	t.Cleanup(func() {
+		// Browser.close lets Chromium end its own helper processes; the
+		// kill of its process group is for a browser that does not answer.
+		b, _ := json.Marshal(map[string]any{"id": 1 << 30, "method": "Browser.close"})
+		_, _ = inW.Write(append(b, 0))
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
 		inW.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
 		outR.Close()
 		<-c.done
 	})
@@ -197,4 +210,22 @@ func (c *cdp) consoleErrors() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.errors...)
+}
+
+// browserProfile is a fresh Chromium profile directory, removed once the
+// test's browsers are gone (a helper process may still be writing to it
+// for a moment after the browser exits).
+func browserProfile(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mathcrm-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for os.RemoveAll(dir) != nil && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	return dir
 }

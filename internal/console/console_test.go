@@ -239,7 +239,16 @@ func TestConsole(t *testing.T) {
 		}
 		var jp console.JobPage
 		getJSON(t, f.srv.URL+"/jobs/"+f.job, &jp)
-		if jp.Job.ID != f.job || len(jp.Convergence.Series[0].Points) != len(jp.Job.History) || len(jp.Job.History) == 0 {
+		first := len(jp.Job.History)
+		for i, h := range jp.Job.History {
+			if h.Objective != 0 {
+				first = i
+				break
+			}
+		}
+		pts := jp.Convergence.Series[0].Points
+		if jp.Job.ID != f.job || len(pts) == 0 || len(pts) != len(jp.Job.History)-first || pts[0].X != float64(jp.Job.History[first].Pass) ||
+			pts[len(pts)-1].Y != jp.Job.Objective {
 			t.Fatalf("job page: %+v", jp)
 		}
 		var sc console.SchedulePage

@@ -141,7 +141,7 @@ func (c *Console) jobs(ctx context.Context, _ *http.Request) (any, error) {
 }
 
 // JobPage is the data of /jobs/ID: the job and the objective of every
-// committed pass.
+// committed pass from the first that has one.
 type JobPage struct {
 	Job         *proto.Job     `json:"job"`
 	Running     bool           `json:"running"`
@@ -153,9 +153,13 @@ func (c *Console) job(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The passes before the first objective (k-means seeding, ALS
+	// initialisation) have none to draw.
 	s := describe.Series{Name: "objective", Points: []describe.Point{}}
 	for _, h := range j.History {
-		s.Points = append(s.Points, describe.Point{X: float64(h.Pass), Y: h.Objective})
+		if h.Objective != 0 || len(s.Points) > 0 {
+			s.Points = append(s.Points, describe.Point{X: float64(h.Pass), Y: h.Objective})
+		}
 	}
 	return JobPage{Job: j, Running: !j.Terminal(), Convergence: describe.Chart{Title: "Objective per committed pass",
 		Kind: describe.ChartLines, XLabel: "pass", YLabel: "objective", Series: []describe.Series{s}}}, nil
