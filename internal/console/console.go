@@ -37,7 +37,7 @@ type Source interface {
 	Models(ctx context.Context) ([]proto.ModelSummary, error)
 	Model(ctx context.Context, id string) (*proto.ModelDetail, error)
 	ScoreSets(ctx context.Context) ([]proto.ScoreSet, error)
-	ScoreSet(ctx context.Context, name string) (*proto.ScoreSet, error)
+	ScoreSet(ctx context.Context, name string, version int) (*proto.ScoreSet, error)
 	Schedules(ctx context.Context) ([]proto.ScheduleInfo, error)
 	Schedule(ctx context.Context, name string) (*proto.ScheduleInfo, error)
 	WatchJob(ctx context.Context, id string, fn func(proto.JobEvent) bool) (*proto.Job, error)

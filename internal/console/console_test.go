@@ -285,7 +285,15 @@ func TestConsole(t *testing.T) {
 				t.Errorf("GET %s as HTML: %d\n%s", c.path, code, body)
 			}
 		}
-		code, body := get(t, f.srv.URL+"/datasets/customers?version=x", true)
+		code, body := get(t, f.srv.URL+"/scores/segs?version=2", true)
+		if code != http.StatusNotFound || !strings.Contains(body, `"coordinator: not found: score set segs has no version 2 (it has 1)"`) {
+			t.Errorf("missing score set version: %d %s", code, body)
+		}
+		code, body = get(t, f.srv.URL+"/scores/segs?version=1", false)
+		if code != http.StatusOK || !strings.Contains(body, "Score set segs version 1") {
+			t.Errorf("score set version 1: %d", code)
+		}
+		code, body = get(t, f.srv.URL+"/datasets/customers?version=x", true)
 		if code != http.StatusBadRequest || !strings.Contains(body, `version \"x\" is not a positive whole number`) {
 			t.Errorf("bad version: %d %s", code, body)
 		}

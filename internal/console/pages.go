@@ -77,16 +77,16 @@ type ColumnView struct {
 }
 
 func (c *Console) dataset(ctx context.Context, r *http.Request) (any, error) {
+	n, err := versionParam(r)
+	if err != nil {
+		return nil, err
+	}
 	ds, err := c.src.Dataset(ctx, r.PathValue("name"))
 	if err != nil {
 		return nil, err
 	}
 	p := DatasetPage{Name: ds.Name, Kind: ds.Kind, Bytes: ds.Bytes, Versions: ds.Versions, Shown: ds.Latest(), Columns: []ColumnView{}}
-	if s := r.URL.Query().Get("version"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%w: version %q is not a positive whole number", errBadRequest, s)
-		}
+	if n > 0 {
 		if p.Shown = ds.Version(n); p.Shown == nil {
 			return nil, fmt.Errorf("%w: dataset %s has no version %d (it has %s)", ErrNotFound, ds.Name, n, proto.VersionList(ds.VersionNumbers()))
 		}
@@ -218,8 +218,21 @@ func (c *Console) scores(ctx context.Context, _ *http.Request) (any, error) {
 	return ScoresPage{ScoreSets: list}, nil
 }
 
-// ScorePage is the data of /scores/NAME: the latest version and its
-// distribution as a table and a chart.
+// versionParam is the ?version=N of a request, 0 when absent.
+func versionParam(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("version")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%w: version %q is not a positive whole number", errBadRequest, s)
+	}
+	return n, nil
+}
+
+// ScorePage is the data of /scores/NAME[?version=N] (the latest without
+// it): the version and its distribution as a table and a chart.
 type ScorePage struct {
 	ScoreSet     *proto.ScoreSet `json:"score_set"`
 	Distribution describe.Table  `json:"distribution"`
@@ -227,7 +240,11 @@ type ScorePage struct {
 }
 
 func (c *Console) score(ctx context.Context, r *http.Request) (any, error) {
-	ss, err := c.src.ScoreSet(ctx, r.PathValue("name"))
+	n, err := versionParam(r)
+	if err != nil {
+		return nil, err
+	}
+	ss, err := c.src.ScoreSet(ctx, r.PathValue("name"), n)
 	if err != nil {
 		return nil, err
 	}

@@ -83,10 +83,10 @@ func (s *ClientSource) ScoreSets(ctx context.Context) ([]proto.ScoreSet, error) 
 	return list, err
 }
 
-// ScoreSet implements Source: the latest version.
-func (s *ClientSource) ScoreSet(ctx context.Context, name string) (*proto.ScoreSet, error) {
+// ScoreSet implements Source; version 0 is the latest.
+func (s *ClientSource) ScoreSet(ctx context.Context, name string, version int) (*proto.ScoreSet, error) {
 	var ss proto.ScoreSet
-	return &ss, s.call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: name}, &ss)
+	return &ss, s.call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: name, Version: version}, &ss)
 }
 
 // Schedules implements Source.
