@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -43,8 +44,11 @@ type Source interface {
 	WatchJob(ctx context.Context, id string, fn func(proto.JobEvent) bool) (*proto.Job, error)
 }
 
-//go:embed assets
-var assets embed.FS
+// templates holds the page templates; static the files served under
+// /assets/ (style sheet, icon, the live progress script).
+//
+//go:embed templates static
+var files embed.FS
 
 // ReadTimeout bounds the reads behind one page.
 var ReadTimeout = 10 * time.Second
@@ -67,7 +71,7 @@ func New(src Source, log *slog.Logger) (*Console, error) {
 	}
 	c := &Console{src: src, log: log, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/chart.html", "assets/"+name+".html")
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: template %s: %w", name, err)
 		}
@@ -78,8 +82,8 @@ func New(src Source, log *slog.Logger) (*Console, error) {
 }
 
 func (c *Console) routes() {
-	static := http.FileServerFS(assets)
-	c.mux.Handle("GET /assets/", static)
+	static, _ := fs.Sub(files, "static")
+	c.mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)))
 	c.mux.HandleFunc("GET /{$}", c.page("cluster", c.cluster))
 	c.mux.HandleFunc("GET /datasets", c.page("datasets", c.datasets))
 	c.mux.HandleFunc("GET /datasets/{name}", c.page("dataset", c.dataset))
