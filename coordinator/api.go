@@ -36,8 +36,12 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIRemoveVoter:   c.apiRemoveVoter,
 		proto.APIScoresList:    c.apiScoresList,
 		proto.APIScoresShow:    c.apiScoresShow,
+		proto.APIGC:            c.apiGC,
 	}
 	for verb, h := range c.scheduleHandlers() {
+		hs[verb] = h
+	}
+	for verb, h := range c.eraseHandlers() {
 		hs[verb] = h
 	}
 	for verb, h := range c.lifecycleHandlers() {
@@ -175,6 +179,8 @@ func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage
 	if err := c.checkWrite(&dc, "--replace"); err != nil {
 		return nil, err
 	}
+	c.blobMu.Lock() // no collection between the shards' check and the commit (gc.go)
+	defer c.blobMu.Unlock()
 	if err := c.checkDatasetCommit(ctx, &dc); err != nil {
 		return nil, err
 	}
@@ -348,7 +354,7 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 	if err != nil {
 		return nil, err
 	}
-	detail := proto.ModelDetail{Model: *m}
+	detail := proto.ModelDetail{Model: *m, Retrain: c.fsm.Retrain(m.ID)}
 	switch m.Kind {
 	case "kmeans":
 		km, err := c.loadKMeansModel(ctx, m.Blob)

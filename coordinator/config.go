@@ -35,6 +35,11 @@ type Config struct {
 	MaxRunningJobs int
 	// GCGrace is how old an unreferenced blob must be before it is collected.
 	GCGrace time.Duration
+	// GCPartialAge is how long the chunks of an upload that never finished
+	// must have been left alone before they are collected, whatever the
+	// grace: an upload in progress stores its chunks back to back, so a
+	// collection never tears one (default 10m).
+	GCPartialAge time.Duration
 	// Replicas of the object store buckets.
 	Replicas int
 	// SnapshotThreshold and SnapshotInterval say how often raft snapshots the
@@ -67,6 +72,7 @@ func DefaultConfig() Config {
 		WorkerWait:     10 * time.Minute,
 		MaxRunningJobs: 4,
 		GCGrace:        time.Hour,
+		GCPartialAge:   10 * time.Minute,
 		Replicas:       1,
 		ScheduleCheck:  time.Second,
 		ScheduleGrace:  time.Minute,
@@ -96,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.ScheduleCheck < 0 || c.ScheduleGrace < 0 {
 		errs = append(errs, errors.New("ScheduleCheck and ScheduleGrace cannot be negative"))
+	}
+	if c.GCGrace < 0 || c.GCPartialAge < 0 {
+		errs = append(errs, fmt.Errorf("GCGrace %v and GCPartialAge %v cannot be negative", c.GCGrace, c.GCPartialAge))
 	}
 	if c.MaxRunningJobs < 1 {
 		errs = append(errs, errors.New("MaxRunningJobs must be at least 1"))

@@ -50,6 +50,9 @@ type Coordinator struct {
 	// transients counts each job's transient failures in a row.
 	transients map[string]int
 
+	blobMu sync.Mutex // a commit's blob check and entry against a collection's deletes (gc.go)
+	gcMu   sync.Mutex // one collection at a time
+
 	subs []*nats.Subscription
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -265,7 +268,7 @@ func (c *Coordinator) schedule(ctx context.Context) {
 			return
 		case <-c.kick:
 		case <-gc.C:
-			c.collect(ctx)
+			c.collect(ctx, c.cfg.GCGrace)
 		}
 	}
 }

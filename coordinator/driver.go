@@ -244,7 +244,8 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 	if ra, ok := alg.(refsAlgo); ok {
 		refs = ra.Refs()
 	}
-	if _, err := c.apply(msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref, Refs: refs}); err != nil {
+	// No blob to check: a running job's blobs are not collected (gc.go).
+	if _, err := c.applyBlobs(ctx, msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref, Refs: refs}, nil); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return ref, err
 		}
@@ -277,8 +278,8 @@ func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) err
 	if ma, ok := alg.(interface{ ModelRefs() []proto.BlobRef }); ok {
 		modelRefs = ma.ModelRefs()
 	}
-	model, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: kind,
-		ModelRefs: modelRefs, Time: time.Now().UTC()})
+	model, err := c.applyBlobs(ctx, msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: kind,
+		ModelRefs: modelRefs, Time: time.Now().UTC()}, append([]proto.BlobRef{ref}, modelRefs...))
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			return err
@@ -299,7 +300,8 @@ func (c *Coordinator) finishOutput(ctx context.Context, id string, alg jobAlgo, 
 	if err != nil {
 		return err
 	}
-	name, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Output: out, Time: time.Now().UTC()})
+	name, err := c.applyBlobs(ctx, msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Output: out, Time: time.Now().UTC()},
+		shardBlobs(out.Shards))
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			return err
@@ -319,7 +321,8 @@ func (c *Coordinator) finishScores(ctx context.Context, id string, sa scoresAlgo
 	if err != nil {
 		return err
 	}
-	name, err := c.apply(msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Scores: ss, Time: time.Now().UTC()})
+	name, err := c.applyBlobs(ctx, msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Scores: ss, Time: time.Now().UTC()},
+		shardBlobs(ss.Shards))
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			return err

@@ -138,6 +138,8 @@ type state struct {
 	Schedules    map[string]*proto.Schedule `json:"schedules,omitempty"`
 	NextSchedule int                        `json:"next_schedule,omitempty"`
 
+	// Erasure is the erasure salt and log (erase_fsm.go).
+	Erasure erasureState `json:"erasure,omitzero"`
 	// Life holds retention settings and what deletions must remember.
 	Life *lifeState `json:"lifecycle,omitempty"`
 }
@@ -230,6 +232,8 @@ func (f *FSM) dispatch(t msgType, ignorable bool, buf []byte) (applyResult, stri
 	case msgScheduleCreate, msgScheduleDelete, msgSchedulePause, msgScheduleStart,
 		msgScheduleSkip, msgScheduleRetry, msgScheduleAttempt, msgScheduleFinish:
 		return f.dispatchSchedule(t, buf), ""
+	case msgEraseSalt, msgEraseDataset, msgEraseScores, msgEraseRecord:
+		return f.dispatchErase(t, buf), ""
 	case msgDatasetDelete, msgScoresDelete, msgModelDelete, msgJobDelete, msgRetain, msgRetentionDrop:
 		return f.dispatchLifecycle(t, buf), ""
 	}
@@ -541,11 +545,15 @@ func (f *FSM) ScoreSet(name string, version int) (*proto.ScoreSet, error) {
 	return f.sizedScores(clone(ss)), nil
 }
 
-// Referenced returns every object name the state refers to, by bucket.
+// Referenced returns every object name the state refers to, by bucket. An
+// ended job refers to nothing: what its model or output needs, they name.
 func (f *FSM) Referenced() map[string]map[string]bool {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := map[string]map[string]bool{proto.BucketShards: {}, proto.BucketModels: {}}
+	out := map[string]map[string]bool{}
+	for _, b := range proto.Buckets {
+		out[b] = map[string]bool{}
+	}
 	for _, ds := range f.st.Datasets {
 		for _, v := range ds.Versions {
 			for _, s := range v.Shards {
@@ -557,7 +565,7 @@ func (f *FSM) Referenced() map[string]map[string]bool {
 		}
 	}
 	for _, j := range f.st.Jobs {
-		if j.StateRef.Object != "" {
+		if j.StateRef.Object != "" && !j.Terminal() {
 			out[j.StateRef.Bucket][j.StateRef.Object] = true
 		}
 		for _, r := range j.Refs {

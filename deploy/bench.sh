@@ -38,3 +38,15 @@ go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchma
   printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
   for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
   print "}" }'
+# The k-means Lloyd pass as make builds it and as a plain go build (no GOAMD64, no
+# GOEXPERIMENT) builds it, interleaved in the same run: the kernels choose their path at
+# run time, so the two should be within 10%.
+for round in 1 2 3; do
+  for build in make plain; do
+    if [ "$build" = plain ]; then run=(env -u GOAMD64 -u GOEXPERIMENT go); else run=(go); fi
+    "${run[@]}" test ./algo/kmeans -run '^$' -bench 'Lloyd/n=1000000' -benchtime 5x 2>/dev/null | awk -v b="$build" '/^Benchmark/ {
+      printf "{\"bench\":\"%s\",\"build\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, b, $2, $3
+      for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
+      print "}" }'
+  done
+done

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // Sinks keep the compiler from discarding benchmarked work.
@@ -262,9 +264,6 @@ func BenchmarkReferenceFile(b *testing.B) {
 // (ns/row), and a dot product (ns/dot).
 func BenchmarkRowKernels(b *testing.B) {
 	for _, path := range kernelPaths {
-		if path == pathAVX512 && !vecSupported() || path == pathAVX2 && !avx2Supported() {
-			continue
-		}
 		b.Run(fmt.Sprintf("gram/%s/r=%d", path, benchRank), func(b *testing.B) {
 			withPath(b, path, func() { benchGram(b, benchRank) })
 		})
@@ -297,7 +296,7 @@ func kernelSystem(r int) (ys, a, rhs []float64) {
 		}
 	}
 	a, rhs = make([]float64, rp*rp), make([]float64, rp)
-	accGramGo(a, nil, r, rp, ys, ys, chunkRows)
+	accGram(a, nil, r, rp, ys, ys, chunkRows)
 	for k := range r {
 		a[k*rp+k]++
 		rhs[k] = rng.NormFloat64()
@@ -321,13 +320,7 @@ func benchFactor(b *testing.B, r int) {
 	rp := padRank(r)
 	_, a0, b0 := kernelSystem(r)
 	a, rhs, x := make([]float64, rp*rp), make([]float64, rp), make([]float64, r)
-	var bt *batch
-	switch {
-	case simdEnabled:
-		bt = newBatch(r, false)
-	case avx2Enabled:
-		bt = newBatch(r, true)
-	}
+	bt := kernel.NewALSBatch(r)
 	if bt == nil {
 		timePass(b, 1, "row", func() {
 			copy(a, a0)
@@ -337,11 +330,11 @@ func benchFactor(b *testing.B, r int) {
 		})
 		return
 	}
-	timePass(b, batchLanes, "row", func() {
-		for l := range batchLanes {
-			bt.put(a0, rp, b0, l, x)
+	timePass(b, kernel.BatchLanes, "row", func() {
+		for l := range kernel.BatchLanes {
+			bt.Put(a0, rp, b0, l, x)
 		}
-		bt.run()
+		bt.Run()
 	})
 	sinkFactors = &Factors{F: x}
 }

@@ -109,51 +109,39 @@
 //
 // # Performance
 //
-// Built with GOEXPERIMENT=simd on amd64, the row kernels use AVX-512 when
-// the CPU has it (kernel_vec.go), and AVX2 with FMA when it has those but
-// not AVX-512 (kernel_avx2.go, kernel_amd64.s); elsewhere, and in other
-// builds, the portable kernels (kernel.go) run. The model's bits are the
-// same on every path, build and CPU (TestPathsAgree*, TestGoldenModels
-// run every path the CPU has against the portable one and the pinned
-// models).
+// The row kernels live in algo/internal/kernel, chosen at run time from
+// the CPU's features, so a plain go build runs the fast path: AVX2 with
+// FMA in Go assembly where the CPU has them, the portable Go code (the
+// definition) elsewhere. The model's bits are the same on every path,
+// build and CPU (the kernel package's TestPathsAgree*, and here
+// TestPathsAgreeJobs and TestGoldenModels on every path the CPU has).
 //
-// AVX-512: the Gram of a row's interactions in tiles of 4×16 entries of A
-// held in registers over chunks of 64 gathered factors (about 17 ns per
-// interaction at rank 32 on the development machine's Zen 5 core, 11× the
-// portable kernel), its right-hand side, the factorisation and solve of
-// eight rows' systems at once, one per lane (about 0.9 µs per row at rank
-// 32, 3× the column-vectorised Cholesky, whose sqrt and division latencies
-// serialise), and the scoring of eight items at once for rankings.
-//
-// AVX2: the same shapes in 256-bit vectors, in Go assembly where a loop
-// carries many values (simd/archsimd leaves an FMA's sum in a factor's
-// register, so accumulators move or spill, and its dot product and scaled
-// copy ran at a tenth and half the speed). The Gram in tiles of 4×12
-// entries, twelve accumulators; the right-hand side, 32 entries in eight;
-// the dot product; the scaled gather; the
-// eight-row batched factorisation as two halves of four lanes, by rows of
-// U with six entries of a row in registers over the rows above (the same
-// FMA chain per entry as the right-looking order), and its solve. On the
-// shared development and CI machines (AMD EPYC, AVX2 and FMA, no AVX-512),
-// rank 32, one core (BenchmarkRowKernels, from run to run): Gram and
+// AVX2: the Gram in tiles of 4×12 entries of A, twelve accumulators held
+// in registers over chunks of gathered factors; the right-hand side, 32
+// entries in eight; the dot product; the scaled gather; the eight-row
+// batched factorisation as two halves of four lanes, one system per lane,
+// by rows of U with six entries of a row in registers over the rows above
+// (the same FMA chain per entry as the right-looking order), and its
+// solve; and the scoring of two users by eight items at once for
+// rankings. On the shared development and CI machines (AMD EPYC, AVX2 and
+// FMA), rank 32, one core (BenchmarkRowKernels, from run to run): Gram and
 // right-hand side 31–42 ns per interaction (portable 349–585),
 // factorisation and solve 1.3–2.0 µs per row (portable 7.2–10), dot 9–20
-// ns (portable 30–45).
+// ns (portable 30–45). Measured times are in docs/performance.md.
 //
 // On every amd64 build the other side's rows are prefetched (PREFETCHT0)
 // a chunk ahead, and the next row's first chunk while a row is solved,
 // since the table is read at random and is larger than the cache; the
-// items pass prefetches ahead of its loss too. Off the AVX-512 path,
-// implicit jobs gather 32 rows at a time rather than 64, so that both
-// gathered copies stay in L1 with A. What is left of a half-iteration is
+// items pass prefetches ahead of its loss too. Implicit jobs gather 32
+// rows at a time rather than 64, so that both gathered copies stay in L1
+// with A. What is left of a half-iteration is
 // mostly those rows coming from memory.
 //
 // A half-iteration of the benchmark shape (5,000,000 interactions,
 // 100,000 users, 20,000 items, rank 32, BenchmarkHalfIteration) costs, in
 // ns of CPU per interaction on one core of the AVX2 machine, explicit
 // users 90–130 and items 135–170, implicit users 100–130 and items
-// 135–185 (the portable kernels: 660, 570, 560, 590); on the Zen 5 core
-// with AVX-512 about 80–115 (before the prefetching). The whole job with
+// 135–185 (the portable kernels: 660, 570, 560, 590). The whole job with
 // two workers (mathcrm-bench --only als --workers 2, median iteration)
 // runs an explicit iteration in 1.3–1.7 s and an implicit one in 2.0–2.3 s
 // on the AVX2 machine (5.3 s and 6.5 s with the portable kernels),

@@ -1,6 +1,10 @@
 package als
 
-import "math"
+import (
+	"math"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
+)
 
 // rowSolver solves the rows of one block. Its buffers are reused from row
 // to row; nothing is allocated per row.
@@ -8,14 +12,14 @@ type rowSolver struct {
 	cfg    Config
 	r, rp  int
 	tab    *Table
-	gram   []float64 // implicit: the other side's YᵀY, rp×rp upper
-	a, b   []float64 // the row's normal equations
-	chunk  int       // rows gathered at once, at most chunkRows
-	ys, wy []float64 // chunk gathered factors, stride rp (wy: weighted)
-	z      []float64 // chunk right-hand-side weights
-	pos    []int32   // the row's training interactions: other-side rows
-	val    []float64 // and values (implicit: summed counts)
-	bat    *batch    // systems waiting to be factored together; nil: one at a time
+	gram   []float64        // implicit: the other side's YᵀY, rp×rp upper
+	a, b   []float64        // the row's normal equations
+	chunk  int              // rows gathered at once, at most chunkRows
+	ys, wy []float64        // chunk gathered factors, stride rp (wy: weighted)
+	z      []float64        // chunk right-hand-side weights
+	pos    []int32          // the row's training interactions: other-side rows
+	val    []float64        // and values (implicit: summed counts)
+	bat    *kernel.ALSBatch // systems waiting to be factored together; nil: one at a time
 }
 
 func newRowSolver(cfg Config, tab *Table) *rowSolver {
@@ -26,19 +30,12 @@ func newRowSolver(cfg Config, tab *Table) *rowSolver {
 		chunk: chunkRows, ys: make([]float64, chunkRows*rp), z: make([]float64, chunkRows),
 	}
 	s.wy = s.ys
-	switch {
-	case simdEnabled:
-		s.bat = newBatch(r, false)
-	case avx2Enabled:
-		s.bat = newBatch(r, true)
-	}
+	s.bat = kernel.NewALSBatch(r)
 	if cfg.Implicit {
-		// Two gathered copies and A: with 32 KiB of L1 data cache (the
-		// AVX2 CPUs) half a chunk keeps them, and the next chunk on its
+		// Two gathered copies and A: with 32 KiB of L1 data cache half
+		// a chunk keeps them, and the next chunk on its
 		// way, in L1. The sums are the same for any chunk.
-		if !simdEnabled {
-			s.chunk = chunkRows / 2
-		}
+		s.chunk = chunkRows / 2
 		s.wy = make([]float64, chunkRows*rp)
 		s.gram = make([]float64, rp*rp)
 		if tab.Len() > 0 {
@@ -87,7 +84,7 @@ func (s *rowSolver) collect(blk *Block, prep *Prep, lo, hi int) error {
 // solve writes the factor of the row whose interactions are [lo, hi) of blk
 // into dst and returns its number of training interactions n (explicit:
 // observations; implicit: distinct pairs with a positive count). A row
-// with n = 0 gets a zero factor. On the SIMD path the factorisation may
+// with n = 0 gets a zero factor. On the AVX2 path the factorisation may
 // wait in a batch: dst is final after flush. An error is a *rowError.
 func (s *rowSolver) solve(row int, dst []float64, blk *Block, prep *Prep, lo, hi int) (int, error) {
 	if err := s.collect(blk, prep, lo, hi); err != nil {
@@ -149,8 +146,8 @@ func (s *rowSolver) solve(row int, dst []float64, blk *Block, prep *Prep, lo, hi
 		s.a[k*rp+k] += lam
 	}
 	if s.bat != nil {
-		s.bat.put(s.a, rp, s.b, row, dst)
-		if s.bat.n == batchLanes {
+		s.bat.Put(s.a, rp, s.b, row, dst)
+		if s.bat.Len() == kernel.BatchLanes {
 			return n, s.flush()
 		}
 		return n, nil
@@ -168,10 +165,10 @@ func (s *rowSolver) solve(row int, dst []float64, blk *Block, prep *Prep, lo, hi
 
 // flush factors and solves the rows whose systems wait in the batch.
 func (s *rowSolver) flush() error {
-	if s.bat == nil || s.bat.n == 0 {
+	if s.bat == nil || s.bat.Len() == 0 {
 		return nil
 	}
-	row, bad := s.bat.run()
+	row, bad := s.bat.Run()
 	switch bad {
 	case badPivot:
 		return &rowError{row, errorf(ErrSolve, "normal equations not positive definite")}
@@ -186,7 +183,7 @@ func (s *rowSolver) pending() int {
 	if s.bat == nil {
 		return 0
 	}
-	return s.bat.n
+	return s.bat.Len()
 }
 
 // rowError is an error of one block row.
@@ -209,9 +206,9 @@ func allFinite(v []float64) bool {
 
 // Outcomes of a batch.
 const (
-	batchOK = iota
-	badPivot
-	badFactor
+	batchOK   = kernel.BatchOK
+	badPivot  = kernel.BatchBadPivot
+	badFactor = kernel.BatchNotFinite
 )
 
 // touch starts loading the table rows at pos (prefetchRows), so that the

@@ -3,6 +3,8 @@ package als
 import (
 	"math"
 	"math/bits"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // Batched top-N. A Ranker scores a batch of users against a block of items
@@ -18,21 +20,17 @@ import (
 
 // rankPanel is the number of items whose factors are interleaved in a
 // panel: the lanes of a 256-bit vector.
-const rankPanel = 4
+const rankPanel = kernel.PanelItems
 
 // rankChunk is the number of items scored per user before their scores
 // are offered: 16 panels, whose factors (16 KiB at rank 32) stay in L1
 // while every user of a batch passes over them. It is at most 64: a chunk's
 // candidates are the bits of a uint64.
-const rankChunk = 64
+const rankChunk = kernel.PanelChunk
 
 // rankUsers is the number of users of a batch, whose factors and tops stay
 // in cache while the item chunks pass.
 const rankUsers = 32
-
-// topnVec selects the SIMD scorePanels where the build has one and the CPU
-// supports it (AVX2 and FMA). Tests switch it off to compare the paths.
-var topnVec = topnVecSupported()
 
 // Ranker finds the items of a Table that score highest for many users. It
 // is safe for concurrent use; each goroutine brings its own RankScratch.
@@ -206,41 +204,8 @@ func (rk *Ranker) offer(t *topk, cur *int, ex []int32, scores []float64, c0 int,
 // scorePanels writes the scores of the np panels at v (np even) for the
 // users u0 and u1 (rp factors each, zero past the rank) into
 // out[:np·rankPanel] and out[rankChunk:] respectively, and returns for
-// each user the bits of the items whose score is at least its bar.
+// each user the bits of the items whose score is at least its bar
+// (kernel.ScorePanels).
 func scorePanels(out *[2 * rankChunk]float64, u0, u1, v []float64, np, rp int, bar0, bar1 float64) (uint64, uint64) {
-	if topnVec {
-		return scorePanelsVec(out, u0, u1, v, np, rp, bar0, bar1)
-	}
-	return scorePanelsGo(out, u0, u1, v, np, rp, bar0, bar1)
-}
-
-// scorePanelsGo is scorePanels on the portable path: dot's chains and
-// tree, item by item.
-func scorePanelsGo(out *[2 * rankChunk]float64, u0, u1, v []float64, np, rp int, bar0, bar1 float64) (uint64, uint64) {
-	span := rp * rankPanel
-	v = v[:np*span]
-	u0, u1 = u0[:rp], u1[:rp]
-	var m0, m1 uint64
-	for q := range np * rankPanel {
-		pan := v[(q/rankPanel)*span:][:span]
-		j := q % rankPanel
-		s0, s1 := panelDot(u0, pan, j), panelDot(u1, pan, j)
-		out[q], out[rankChunk+q] = s0, s1
-		if s0 >= bar0 {
-			m0 |= 1 << q
-		}
-		if s1 >= bar1 {
-			m1 |= 1 << q
-		}
-	}
-	return m0, m1
-}
-
-// panelDot is dot(u, item j of the panel pan).
-func panelDot(u, pan []float64, j int) float64 {
-	var p [8]float64
-	for k, x := range u {
-		p[k&7] = math.FMA(x, pan[k*rankPanel+j], p[k&7])
-	}
-	return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]))
+	return kernel.ScorePanels(out, u0, u1, v, np, rp, bar0, bar1)
 }

@@ -7,14 +7,20 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
-// withTopNVec runs f with the SIMD scorePanels switched on or off.
+// withTopNVec runs f on the AVX2 kernels (where the build and the CPU have
+// them) or on the portable ones.
 func withTopNVec(t testing.TB, on bool, f func()) {
 	t.Helper()
-	old := topnVec
-	topnVec = on && topnVecSupported()
-	defer func() { topnVec = old }()
+	p := kernel.Portable
+	if on {
+		p = kernel.AVX2
+	}
+	old := kernel.SetPath(p)
+	defer kernel.SetPath(old)
 	f()
 }
 
@@ -100,8 +106,8 @@ func sameScored(a, b []Scored) bool {
 // around the multiples of eight, item counts around the panel, chunk and
 // batch sizes, n up to more than the items, with and without exclusions.
 func TestRankerMatchesTopN(t *testing.T) {
-	if !topnVecSupported() {
-		t.Log("no SIMD top-N in this build or on this CPU: comparing the portable path with TopN")
+	if !slices.Contains(kernel.Paths(), kernel.AVX2) {
+		t.Log("no AVX2 top-N in this build or on this CPU: comparing the portable path with TopN")
 	}
 	rng := rand.New(rand.NewPCG(31, 32))
 	var s RankScratch

@@ -3,8 +3,11 @@ package kmeans
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // Sinks keep the compiler from discarding benchmarked work.
@@ -49,7 +52,7 @@ var benchSizes = []struct{ n, d, k int }{
 
 // benchTask times one shard's task of the given kind over n rows.
 func benchTask(b *testing.B, kind TaskKind, n, d, k int) {
-	if !fmaNative && !simdEnabled {
+	if !fmaNative && kernel.Current() == kernel.Portable {
 		b.Log("GOAMD64 < v3: every math.FMA tests a CPU flag; build with GOAMD64=v3 for full speed")
 	}
 	in := benchData(n, d, k)
@@ -58,13 +61,18 @@ func benchTask(b *testing.B, kind TaskKind, n, d, k int) {
 	var err error
 	b.SetBytes(int64(n * d * 8))
 	b.ResetTimer()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	for b.Loop() {
 		if dst, err = RunTask(dst, t, in.x, n, d, nil, 0, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	sinkResult = dst
+	cpu := threadCPU() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+	b.ReportMetric(float64(cpu)/float64(b.N)/float64(n), "cpu-ns/row")
 }
 
 // BenchmarkLloyd times one Lloyd pass over one shard: assignment, sums,
@@ -110,9 +118,6 @@ func BenchmarkPaths(b *testing.B) {
 	s := benchSizes[0]
 	in := benchData(s.n, s.d, s.k)
 	for _, p := range kernelPaths {
-		if !p.supported() {
-			continue
-		}
 		b.Run(fmt.Sprintf("path=%s/lloyd/n=%d/d=%d/k=%d", p, s.n, s.d, s.k), func(b *testing.B) {
 			withPath(b, p, func() { benchTask(b, TaskLloyd, s.n, s.d, s.k) })
 		})

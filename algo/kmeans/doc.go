@@ -50,24 +50,19 @@
 //
 // # Performance
 //
-// Built with GOEXPERIMENT=simd on amd64, the shard kernels use AVX-512 when
-// the CPU has it (simd/archsimd, kernel_vec.go): sixteen rows at a time, one
-// row per float64 lane, eight FMA chains in flight. On a CPU with AVX2 and
-// FMA but not AVX-512 they use assembly (kernel_avx2.go, assign_amd64.s):
-// four rows at a time against eight centres, one centre per lane, eight FMA
-// chains, then the scores transposed to one row per lane for the argmin.
-// On one Zen 5 core a Lloyd pass over 100,000 rows with D=16 and K=16 takes
-// about 16.5 ns a row with AVX-512, 18.6 ns with AVX2 and 77 ns portable
-// (go test -bench Paths). Otherwise the kernels are
+// The shard kernels live in algo/internal/kernel (kernel.KMeans), chosen at
+// run time from the CPU's features, so a plain go build runs the fast path.
+// On a CPU with AVX2 and FMA they are assembly: four rows at a time against
+// eight centres, one centre per lane, eight FMA chains, then the scores
+// transposed to one row per lane for the argmin. Elsewhere they are
 // portable Go: rows in blocks of four against centres in pairs, eight
-// independent FMA chains in registers, no allocation per row. math.FMA is a
-// single instruction only when built with GOAMD64=v3 or later (or on arm64
-// and other architectures with FMA); with the default GOAMD64=v1 each call
-// also tests a CPU flag and a Lloyd pass runs about twice as slow. The
-// model's bits are the same on every path, build and CPU: the SIMD paths do
-// each row's scalar operations in the scalar order (TestPathsAgree,
-// TestGoldenModelsEveryPath). GODEBUG=cpu.avx512f=off makes an AVX-512
-// machine take the AVX2 path.
+// independent FMA chains in registers, no allocation per row; math.FMA is
+// a single instruction there only when built with GOAMD64=v3 or later (or
+// on arm64), else each call also tests a CPU flag. The model's bits are the
+// same on every path, build and CPU: the assembly does each row's scalar
+// operations in the scalar order (the kernel package's TestPathsAgree,
+// TestGoldenModelsEveryPath here). GODEBUG=cpu.avx2=off forces the
+// portable path. Measured times are in docs/performance.md.
 //
 // # References
 //

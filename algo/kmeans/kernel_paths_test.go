@@ -5,56 +5,29 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
-// The SIMD kernels (GOEXPERIMENT=simd on amd64: AVX-512, or AVX2 and FMA)
-// and the portable one must give the same bits for every task. These tests
-// run every path on the same inputs and compare each with the portable
-// one. A path the build or the CPU lacks runs the portable kernel, and its
-// test only checks that the toggle is harmless; on an AVX-512 CPU all
-// three paths run.
+// Every kernel path (algo/internal/kernel) must give the portable path's
+// bits for every task. These tests run each path the build and the CPU
+// have on the same inputs and compare it with the portable one; the
+// primitives themselves are held to the portable code in the kernel
+// package's harness.
 
-// kernelPath names one of the kernel's implementations.
-type kernelPath int
+// kernelPaths lists the paths this build and CPU run, the portable first.
+var kernelPaths = kernel.Paths()
 
-const (
-	pathPortable kernelPath = iota
-	pathAVX2
-	pathAVX512
-)
-
-var kernelPaths = []kernelPath{pathPortable, pathAVX2, pathAVX512}
-
-func (p kernelPath) String() string { return [...]string{"portable", "AVX2", "AVX-512"}[p] }
-
-// supported reports whether the build and the CPU run path p.
-func (p kernelPath) supported() bool {
-	switch p {
-	case pathAVX2:
-		return avx2Supported()
-	case pathAVX512:
-		return vecSupported()
-	}
-	return true
-}
-
-// withPath runs f with the kernel of path p, or the portable one where p
-// is not supported.
-func withPath(t testing.TB, p kernelPath, f func()) {
+// withPath runs f with the kernel of path p.
+func withPath(t testing.TB, p kernel.Path, f func()) {
 	t.Helper()
-	old512, old2 := simdEnabled, avx2Enabled
-	simdEnabled = p == pathAVX512 && vecSupported()
-	avx2Enabled = p == pathAVX2 && avx2Supported()
-	defer func() { simdEnabled, avx2Enabled = old512, old2 }()
+	old := kernel.SetPath(p)
+	defer kernel.SetPath(old)
 	f()
 }
 
 func logPaths(t *testing.T) {
-	for _, p := range kernelPaths {
-		if !p.supported() {
-			t.Logf("no %s path in this build or on this CPU: it runs the portable kernel", p)
-		}
-	}
+	t.Logf("kernel paths: %v", kernelPaths)
 }
 
 // pathCase builds centres and rows with ties on purpose: repeated centres,
@@ -133,43 +106,6 @@ func TestPathsAgree(t *testing.T) {
 			n := ns[r.IntN(len(ns))]
 			x, c := pathCase(r, n, k, d)
 			comparePaths(t, fmt.Sprintf("d=%d k=%d n=%d", d, k, n), x, c, n, k, d)
-		}
-	}
-}
-
-// TestPathsAgreeNonFinite feeds rows with NaN and ±Inf, and centres so
-// large that ½‖c‖² overflows: scores are NaN or infinite, and the SIMD path
-// must hand those rows to the portable scan.
-func TestPathsAgreeNonFinite(t *testing.T) {
-	logPaths(t)
-	r := rand.New(rand.NewPCG(13, 14))
-	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1e300, -1e300, 1e200}
-	for _, k := range []int{1, 3, 16, 17, 40} {
-		for _, d := range []int{1, 5, 8, 16, 19} {
-			n := 16*3 + 5
-			x, c := pathCase(r, n, k, d)
-			for range n / 4 {
-				x[r.IntN(len(x))] = specials[r.IntN(len(specials))]
-			}
-			if k > 1 {
-				c[r.IntN(len(c))] = specials[3+r.IntN(3)]
-			}
-			var lab [3][]int
-			var dist [3][]float64
-			for _, p := range kernelPaths {
-				withPath(t, p, func() { lab[p], dist[p] = Assign(nil, nil, c, k, d, x) })
-			}
-			for i := range n {
-				for _, p := range kernelPaths[1:] {
-					if lab[0][i] != lab[p][i] || !sameBits(dist[0][i], dist[p][i]) {
-						t.Fatalf("k=%d d=%d row %d %v: portable %d %v, %s %d %v",
-							k, d, i, x[i*d:(i+1)*d], lab[0][i], dist[0][i], p, lab[p][i], dist[p][i])
-					}
-				}
-				if want, wd := Nearest(c, k, d, x[i*d:(i+1)*d]); lab[0][i] != want || !sameBits(dist[0][i], wd) {
-					t.Fatalf("k=%d d=%d row %d: Assign %d %v, Nearest %d %v", k, d, i, lab[0][i], dist[0][i], want, wd)
-				}
-			}
 		}
 	}
 }

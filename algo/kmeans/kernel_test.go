@@ -10,7 +10,7 @@ import (
 // whatever K (even, odd), D and n (multiple of 4 or not).
 func TestKernelMatchesNearest(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	var kn kernel
+	var kn kernelState
 	for k := 1; k <= 9; k++ {
 		for d := 1; d <= 7; d++ {
 			for _, n := range []int{0, 1, 3, 4, 5, 11, 300, 515} {
@@ -24,13 +24,13 @@ func TestKernelMatchesNearest(t *testing.T) {
 				}
 				kn.reset(c, k, d)
 				lab := make([]int, n)
-				kn.labels(lab, x)
+				kn.Assign(lab, nil, nil, x)
 				labels, dist := Assign(nil, nil, c, k, d, x)
 				for i := range n {
 					row := x[i*d : (i+1)*d]
 					want, wd := Nearest(c, k, d, row)
-					if lab[i] != want || labels[i] != want || kn.one(row) != want {
-						t.Fatalf("k=%d d=%d n=%d row %d: kernel %d, Assign %d, one %d, Nearest %d", k, d, n, i, lab[i], labels[i], kn.one(row), want)
+					if lab[i] != want || labels[i] != want || kn.One(row) != want {
+						t.Fatalf("k=%d d=%d n=%d row %d: kernel %d, Assign %d, one %d, Nearest %d", k, d, n, i, lab[i], labels[i], kn.One(row), want)
 					}
 					if math.Float64bits(dist[i]) != math.Float64bits(wd) {
 						t.Fatalf("k=%d d=%d row %d: Assign distance %v, Nearest %v", k, d, i, dist[i], wd)

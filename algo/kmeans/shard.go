@@ -55,7 +55,7 @@ func runPick(r *Result, t *Task, x []float64, n, shard int) error {
 // runCost sums the squared distance of every row to its nearest candidate.
 func runCost(r *Result, t *Task, x []float64, n int) error {
 	d, c := t.D, t.C
-	var kn kernel
+	var kn kernelState
 	kn.reset(c, t.K, d)
 	cost := 0.0
 	kn.scan(x, n, true, nil, func(_ int, _ []int, dist []float64) {
@@ -73,7 +73,7 @@ func runCost(r *Result, t *Task, x []float64, n int) error {
 func runSample(r *Result, t *Task, x []float64, n, shard int) error {
 	d := t.D
 	key := streamKey(t.Seed, purposeSample, t.Round, shard)
-	var kn kernel
+	var kn kernelState
 	kn.reset(t.C, t.K, d)
 	bad := false
 	kn.scan(x, n, true, nil, func(lo int, _ []int, dist []float64) {
@@ -99,7 +99,7 @@ func runSample(r *Result, t *Task, x []float64, n, shard int) error {
 func runCounts(r *Result, t *Task, x []float64, n int) {
 	r.Counts = grow(r.Counts, t.K)
 	clear(r.Counts)
-	var kn kernel
+	var kn kernelState
 	kn.reset(t.C, t.K, t.D)
 	kn.scan(x, n, false, nil, func(_ int, lab []int, _ []float64) {
 		for _, l := range lab {
@@ -119,7 +119,7 @@ func runLloyd(r *Result, t *Task, x []float64, n int) error {
 	sums, counts := r.Sums, r.Counts
 	far := topM{m: t.Far}
 	inertia := 0.0
-	var kn kernel
+	var kn kernelState
 	kn.reset(c, k, d)
 	kn.scan(x, n, true, sums, func(lo int, lab []int, dist []float64) {
 		for _, l := range lab {
@@ -135,7 +135,7 @@ func runLloyd(r *Result, t *Task, x []float64, n int) error {
 	for _, e := range far.sorted() {
 		r.Rows = append(r.Rows, int64(e.row))
 		r.Keys = append(r.Keys, -e.key)
-		r.Labels = append(r.Labels, kn.one(x[e.row*d:(e.row+1)*d]))
+		r.Labels = append(r.Labels, kn.One(x[e.row*d:(e.row+1)*d]))
 		r.X = append(r.X, x[e.row*d:(e.row+1)*d]...)
 	}
 	return nil
@@ -153,7 +153,7 @@ func runFinal(r *Result, t *Task, x []float64, n int, prof []float64, p int) err
 	clear(r.ProfSums)
 	clear(r.ProfCounts)
 	inertia := 0.0
-	var kn kernel
+	var kn kernelState
 	kn.reset(c, k, d)
 	kn.scan(x, n, true, nil, func(lo int, lab []int, dist []float64) {
 		inertia = sum(inertia, dist)

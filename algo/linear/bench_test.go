@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -62,13 +63,18 @@ func benchTask(b *testing.B, kind TaskKind, n, d int, holdout float64) {
 	var dst *Result
 	var err error
 	b.SetBytes(int64(n * (d + 1) * 8))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	for b.Loop() {
 		if dst, err = RunTask(dst, t, in.x, n, d, in.y, nil, keys, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	sinkResult = dst
+	cpu := threadCPU() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+	b.ReportMetric(float64(cpu)/float64(b.N)/float64(n), "cpu-ns/row")
 }
 
 // BenchmarkGram times the fitting pass: means, centring and the (d+1)²

@@ -91,18 +91,15 @@
 // merged into the shard's moments by the same pairwise update the leader
 // uses. The eval pass computes six rows' predictions side by side.
 //
-// Built with GOEXPERIMENT=simd on amd64 (the Makefile's default) and run
-// on a CPU with AVX-512, AddGram, the block sums and the centring run
-// SIMD kernels (kernel_vec.go): each vector lane holds one output entry or
-// column and runs exactly the scalar chain of the portable kernels, so the
-// bits do not depend on the path, which the tests check. On the
-// development machine (AMD EPYC Zen 5) AddGram over 1M rows of 33 columns
-// takes about 20 ms on one core, six times less than the portable kernel,
-// and a whole gram pass, the data streaming from memory, about three
-// times that. math.FMA is a single instruction only when built with GOAMD64=v3
-// or later (or on arm64 and other architectures with FMA); with the
-// default GOAMD64=v1 each call also tests a CPU flag and the portable
-// kernels run two to three times slower. The bits are the same either way.
+// AddGram, the block sums, the centring and the weighting run the kernels
+// of algo/internal/kernel, chosen at run time from the CPU's features, so
+// a plain go build is fast: on a CPU with AVX2 and FMA, assembly in which
+// each vector lane holds one output entry or column and runs exactly the
+// scalar chain of the portable Go kernels, so the bits do not depend on
+// the path, which the tests check. math.FMA in the portable kernels is a
+// single instruction only when built with GOAMD64=v3 or later (or on
+// arm64); with the default GOAMD64=v1 each call also tests a CPU flag.
+// Measured times are in docs/performance.md.
 //
 // # References
 //

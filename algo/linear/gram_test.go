@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // naiveGram is the definition AddGram must match bit for bit.
@@ -18,32 +20,19 @@ func naiveGram(g, a, b []float64, n, d int) {
 	}
 }
 
-// withSIMD runs f with the SIMD kernels switched on or off.
-func withSIMD(t testing.TB, on bool, f func()) {
+// withPath runs f with the kernel path p.
+func withPath(t testing.TB, p kernel.Path, f func()) {
 	t.Helper()
-	old, old2 := simdEnabled, avx2Enabled
-	simdEnabled, avx2Enabled = on && vecSupported(), on && avx2Supported()
-	defer func() { simdEnabled, avx2Enabled = old, old2 }()
-	f()
-}
-
-// withAVX2 runs f with the AVX2 cross-product kernel alone (none when the
-// build or CPU has none).
-func withAVX2(t testing.TB, f func()) {
-	t.Helper()
-	old, old2 := simdEnabled, avx2Enabled
-	simdEnabled, avx2Enabled = false, avx2Supported()
-	defer func() { simdEnabled, avx2Enabled = old, old2 }()
+	old := kernel.SetPath(p)
+	defer kernel.SetPath(old)
 	f()
 }
 
 func logPaths(t *testing.T) {
-	if !vecSupported() && !avx2Supported() {
-		t.Log("no SIMD path in this build or on this CPU: comparing the portable path with itself")
-	}
+	t.Logf("kernel paths: %v", kernel.Paths())
 }
 
-// TestAddGramMatchesDefinition holds both kernels to the definition, with
+// TestAddGramMatchesDefinition holds every kernel path to the definition, with
 // NaN padding (which must reach scratch entries only) and blocks of rows
 // that end anywhere.
 func TestAddGramMatchesDefinition(t *testing.T) {
@@ -66,14 +55,9 @@ func TestAddGramMatchesDefinition(t *testing.T) {
 			}
 			want := append([]float64(nil), g0...)
 			naiveGram(want, a, b, n, d)
-			for _, path := range []string{"portable", "simd", "avx2"} {
+			for _, path := range kernel.Paths() {
 				got := append([]float64(nil), g0...)
-				switch path {
-				case "avx2":
-					withAVX2(t, func() { AddGram(got, a, b, n, d) })
-				default:
-					withSIMD(t, path == "simd", func() { AddGram(got, a, b, n, d) })
-				}
+				withPath(t, path, func() { AddGram(got, a, b, n, d) })
 				for j := range d {
 					for k := j; k < d; k++ {
 						if math.Float64bits(got[j*s+k]) != math.Float64bits(want[j*s+k]) {

@@ -6,12 +6,14 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
-// The SIMD kernels (GOEXPERIMENT=simd on amd64 with AVX-512) and the
-// portable ones must give the same bits for every task. These tests run both
-// on the same inputs and compare. Without a SIMD path both runs are portable
-// and the tests only check that the toggle is harmless.
+// Every kernel path (algo/internal/kernel) must give the portable path's
+// bits for every task. These tests run each path the build and the CPU have
+// on the same inputs and compare; the primitives themselves are held to the
+// portable code in the kernel package's harness.
 
 // pathRows returns n rows of d features, targets, weights and keys, with
 // constant columns, repeated rows, signed zeros and wide magnitudes, which
@@ -86,7 +88,8 @@ func TestPathsAgree(t *testing.T) {
 // encodings mean equal bits.
 func comparePaths(t *testing.T, name string, f func() (*Result, error)) {
 	t.Helper()
-	var out [3]string
+	paths := kernel.Paths()
+	out := make([]string, len(paths))
 	run := func(i int) func() {
 		return func() {
 			res, err := f()
@@ -97,11 +100,13 @@ func comparePaths(t *testing.T, name string, f func() (*Result, error)) {
 			out[i] = mustJSON(t, res)
 		}
 	}
-	withSIMD(t, false, run(0))
-	withSIMD(t, true, run(1))
-	withAVX2(t, run(2))
-	if out[0] != out[1] || out[0] != out[2] {
-		t.Fatalf("%s: results differ\nportable %s\nSIMD     %s\nAVX2     %s", name, out[0], out[1], out[2])
+	for i, p := range paths {
+		withPath(t, p, run(i))
+	}
+	for i, p := range paths[1:] {
+		if out[i+1] != out[0] {
+			t.Fatalf("%s: results differ\nportable %s\n%-8s %s", name, out[0], p, out[i+1])
+		}
 	}
 }
 
@@ -120,11 +125,11 @@ func TestPathsAgreeNonFinite(t *testing.T) {
 	}
 }
 
-// TestPinnedModelBitsBothPaths checks the pinned models with the SIMD path
-// on and off in the same binary.
+// TestPinnedModelBitsBothPaths checks the pinned models on every kernel
+// path in the same binary.
 func TestPinnedModelBitsBothPaths(t *testing.T) {
 	logPaths(t)
-	for _, on := range []bool{false, true} {
-		withSIMD(t, on, func() { TestPinnedModelBits(t) })
+	for _, p := range kernel.Paths() {
+		withPath(t, p, func() { TestPinnedModelBits(t) })
 	}
 }

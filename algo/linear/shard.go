@@ -3,6 +3,8 @@ package linear
 import (
 	"errors"
 	"math"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // The per-shard side of each task. Every function visits rows in order and
@@ -36,7 +38,7 @@ func runGram(r *Result, in *rows) error {
 	s := GramStride(d1)
 	acc := moments{mean: make([]float64, d1), m2: make([]float64, s*s)}
 	g := gramScratch{
-		mean: make([]float64, d1), varies: make([]bool, d1), vary: make([]uint8, d1/8), delta: make([]float64, d1),
+		mean: make([]float64, d1), varies: make([]bool, d1), delta: make([]float64, d1),
 		gb: make([]float64, s*s), chunk: max(8, gramBlockFloats/s),
 	}
 	g.a = make([]float64, s*g.chunk)
@@ -80,7 +82,6 @@ func blockRows(d1 int) int { return max(8, 2048/d1, (1<<16)/d1) }
 type gramScratch struct {
 	mean   []float64 // the block's means, features then target
 	varies []bool
-	vary   []uint8 // the SIMD path's varies, a bit per column
 	delta  []float64
 	gb     []float64 // the block's centred cross-products, s×s
 	a, aw  []float64 // one chunk of rows, row stride s, centred (and weighted)
@@ -95,37 +96,21 @@ func (g *gramScratch) addBlock(in *rows, idx []int) float64 {
 	d := in.d
 	d1 := d + 1
 	s := GramStride(d1)
-	w := blockMeans(in, g.mean, g.varies, g.vary, idx)
+	w := blockMeans(in, g.mean, g.varies, idx)
 	clear(g.gb)
-	d8 := 0 // columns the SIMD kernel centres
-	if simdEnabled || avx2Enabled {
-		d8 = d &^ 7
-	}
 	for lo := 0; lo < len(idx); lo += g.chunk {
 		ch := idx[lo:min(len(idx), lo+g.chunk)]
 		c := len(ch)
 		a := g.a[:s*c]
-		if d8 > 0 {
-			centreVec(a, s, in.x, d, ch, g.mean)
-		}
+		kernel.CentreRows(a, s, in.x, d, ch, g.mean)
 		my := g.mean[d]
 		for q, i := range ch {
-			row := a[q*s : q*s+d1]
-			if d8 < d {
-				centre(row[d8:d], in.x[i*d+d8:(i+1)*d], g.mean[d8:d])
-			}
-			row[d] = in.y[i] - my
+			a[q*s+d] = in.y[i] - my
 		}
 		aw := a
 		if g.aw != nil {
 			aw = g.aw[:s*c]
-			if simdEnabled || avx2Enabled {
-				scaleRowsVec(aw, a, s, in.w, ch)
-			} else {
-				for q, i := range ch {
-					scaleRow(aw[q*s:q*s+d1], in.w[i], a[q*s:q*s+d1])
-				}
-			}
+			kernel.ScaleRows(aw, a, s, in.w, ch)
 		}
 		AddGram(g.gb, aw, a, c, d1)
 	}
@@ -135,50 +120,26 @@ func (g *gramScratch) addBlock(in *rows, idx []int) float64 {
 // blockMeans sets mean to the weighted means of the rows idx (features then
 // target) and returns their total weight. A column constant over the rows
 // gets exactly its value as mean, so that it centres to exact zeros and
-// cannot pose as a feature with a tiny variance. varies and vary are
-// scratch. On the SIMD path colSumsVec sums the whole vectors of columns,
-// each lane in the scalar order, and the loop below the rest.
-func blockMeans(in *rows, mean []float64, varies []bool, vary []uint8, idx []int) float64 {
+// cannot pose as a feature with a tiny variance. varies is scratch.
+func blockMeans(in *rows, mean []float64, varies []bool, idx []int) float64 {
 	d := in.d
 	clear(mean)
 	clear(varies)
 	ref := in.x[idx[0]*d : (idx[0]+1)*d]
 	yref := in.y[idx[0]]
-	d8 := 0
-	if (simdEnabled || avx2Enabled) && d >= 8 {
-		d8 = d &^ 7
-		clear(vary)
-		colSumsVec(mean, vary, ref, in.x, in.w, d, idx)
-		for j := range d8 {
-			varies[j] = vary[j/8]>>(j%8)&1 != 0
-		}
-	}
-	if d8 == d && in.w == nil { // the SIMD kernel did every feature
-		sum, vy := mean[d], false
-		for _, i := range idx {
-			yi := in.y[i]
-			vy = vy || yi != yref
-			sum += yi
-		}
-		mean[d], varies[d] = sum, vy
-	}
+	kernel.ColSums(mean, varies, ref, in.x, in.w, d, idx)
 	w := 0.0
 	for _, i := range idx {
-		if d8 == d && in.w == nil {
-			break
-		}
-		row, yi := in.x[i*d:(i+1)*d], in.y[i]
+		yi := in.y[i]
 		if yi != yref {
 			varies[d] = true
 		}
 		if in.w == nil {
-			addRow(mean[d8:d], varies[d8:d], ref[d8:], row[d8:])
 			mean[d] += yi
 			continue
 		}
 		wi := in.w[i]
 		w += wi
-		addRowWeighted(mean[d8:d], varies[d8:d], ref[d8:], row[d8:], wi)
 		mean[d] = math.FMA(wi, yi, mean[d])
 	}
 	if in.w == nil {
@@ -195,45 +156,6 @@ func blockMeans(in *rows, mean []float64, varies []bool, vary []uint8, idx []int
 		}
 	}
 	return w
-}
-
-// centre sets dst to row − mean.
-func centre(dst, row, mean []float64) {
-	dst, mean = dst[:len(row)], mean[:len(row)]
-	for j, v := range row {
-		dst[j] = v - mean[j]
-	}
-}
-
-// scaleRow sets dst to w·row, each product rounded.
-func scaleRow(dst []float64, w float64, row []float64) {
-	dst = dst[:len(row)]
-	for j, v := range row {
-		dst[j] = float64(w * v)
-	}
-}
-
-// addRow adds row to sum and notes in varies the columns that differ from
-// ref.
-func addRow(sum []float64, varies []bool, ref, row []float64) {
-	sum, varies, ref = sum[:len(row)], varies[:len(row)], ref[:len(row)]
-	for j, v := range row {
-		sum[j] += v
-		if v != ref[j] {
-			varies[j] = true
-		}
-	}
-}
-
-// addRowWeighted is addRow for a row of weight w.
-func addRowWeighted(sum []float64, varies []bool, ref, row []float64, w float64) {
-	sum, varies, ref = sum[:len(row)], varies[:len(row)], ref[:len(row)]
-	for j, v := range row {
-		sum[j] = math.FMA(w, v, sum[j])
-		if v != ref[j] {
-			varies[j] = true
-		}
-	}
 }
 
 // runEval sums the residuals of the task's model over the training and

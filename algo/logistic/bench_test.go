@@ -3,9 +3,12 @@ package logistic
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 )
 
 // Sinks keep the compiler from discarding benchmarked work.
@@ -69,13 +72,18 @@ func benchTask(b *testing.B, kind TaskKind, n, d int, exact bool) {
 	var dst *Result
 	var err error
 	b.SetBytes(int64(n * (d + 1) * 8))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
 	for b.Loop() {
 		if dst, err = RunTask(dst, t, in.x, n, d, in.y, nil, nil, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	sinkResult = dst
+	cpu := threadCPU() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+	b.ReportMetric(float64(cpu)/float64(b.N)/float64(n), "cpu-ns/row")
 }
 
 // BenchmarkNewton times a Newton pass: margins, log-losses, gradient and
@@ -194,22 +202,10 @@ func BenchmarkLossBlock(b *testing.B) {
 		y[q] = float64(r.IntN(2))
 	}
 	for _, path := range kernelPaths {
-		if !path.supported() {
-			continue
-		}
 		b.Run(path.String(), func(b *testing.B) {
 			withPath(b, path, func() {
 				for b.Loop() {
-					switch {
-					case simdEnabled:
-						lossVec(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
-					case avx2Enabled:
-						lossVecAVX2(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
-					default:
-						for q, e := range blk.eta {
-							blk.l[q], blk.res[q], blk.curv[q], blk.p[q] = rowLoss(e, y[q] == 1)
-						}
-					}
+					kernel.LogLoss(blk.eta[:], y, blk.l[:], blk.res[:], blk.curv[:], blk.p[:])
 				}
 			})
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/marginBlock, "ns/row")

@@ -87,21 +87,15 @@
 // gradient, the rest the Hessian, each entry the same FMA chain in row
 // order as a separate sum would be.
 //
-// With GOEXPERIMENT=simd on amd64 the kernels have three paths, each with
-// the portable kernels' bits; kernel_paths_test.go holds every path to the
-// plain definitions, and on an AVX-512 CPU runs both SIMD paths:
-//
-//   - AVX-512 (kernel_vec.go): the log-loss (expNeg, log1pUnit and rowLoss
-//     lane by lane, eight rows), the chunk fill and the finiteness check.
-//   - AVX2 without AVX-512 (kernel_avx2.go): the log-loss four rows at a
-//     time, and the chunk fill in assembly (fill_amd64.s). The finiteness
-//     check of the count pass stays portable. The vector loops run no
-//     legacy SSE instruction (the compiler loads a shift's count with
-//     one), and scalar code after them follows VZEROUPPER: mixing them
-//     costs a state transition per vector on these CPUs.
-//   - portable: everything else, and every kernel without the experiment.
-//
-// AddGram picks its own path (AVX-512, AVX2 or portable).
+// The log-loss (expNeg, log1pUnit and rowLoss lane by lane, four rows at
+// a time) and the chunk fill are kernel.LogLoss and kernel.FillRows in
+// algo/internal/kernel, AVX2 assembly chosen at run time from the CPU's
+// features (so a plain go build is fast), with the portable Go code as
+// their definition; AddGram is linear's, from the same package. Every path
+// gives the portable bits: kernel_paths_test.go holds every path to the
+// plain definitions, the kernel package's harness every primitive to its
+// portable code. The finiteness check of the count pass is portable.
+// Measured times are in docs/performance.md.
 //
 // On the AVX2 machine (AMD EPYC, 2 cores, shared), one core, 1M rows of 32
 // features streamed from memory, go test -bench 'Newton|Eval' -benchtime

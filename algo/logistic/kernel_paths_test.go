@@ -7,58 +7,29 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 	"github.com/mathcrm/mathcrm/algo/linear"
 )
 
-// The SIMD kernels (GOEXPERIMENT=simd on amd64, AVX-512 or AVX2) and the
-// portable ones must give the same bits for every task. These tests hold
-// every path of this package to the plain definition of each sum, row by
-// row with math.FMA, which also holds linear.AddGram and linear.Margins to
-// it, whichever path that package takes. A path the build or the CPU
-// lacks runs the portable kernels, and its test only checks that the
-// toggle is harmless. On an AVX-512 CPU both SIMD paths run.
+// Every kernel path (algo/internal/kernel) must give the portable path's
+// bits for every task. These tests hold every path to the plain definition
+// of each sum, row by row with math.FMA, which also holds linear.AddGram
+// and linear.Margins to it. The primitives themselves are held to the
+// portable code in the kernel package's harness.
 
-// kernelPath names one set of this package's kernels.
-type kernelPath int
+// kernelPaths lists the paths this build and CPU run, the portable first.
+var kernelPaths = kernel.Paths()
 
-const (
-	pathPortable kernelPath = iota
-	pathAVX2
-	pathAVX512
-)
-
-var kernelPaths = []kernelPath{pathPortable, pathAVX2, pathAVX512}
-
-func (p kernelPath) String() string { return [...]string{"portable", "AVX2", "AVX-512"}[p] }
-
-// supported reports whether the build and the CPU run path p.
-func (p kernelPath) supported() bool {
-	switch p {
-	case pathAVX2:
-		return avx2Supported()
-	case pathAVX512:
-		return vecSupported()
-	}
-	return true
-}
-
-// withPath runs f with this package's kernels of path p, or the portable
-// ones where p is not supported.
-func withPath(t testing.TB, p kernelPath, f func()) {
+// withPath runs f with the kernel path p.
+func withPath(t testing.TB, p kernel.Path, f func()) {
 	t.Helper()
-	old512, old2 := simdEnabled, avx2Enabled
-	simdEnabled = p == pathAVX512 && vecSupported()
-	avx2Enabled = p == pathAVX2 && avx2Supported()
-	defer func() { simdEnabled, avx2Enabled = old512, old2 }()
+	old := kernel.SetPath(p)
+	defer kernel.SetPath(old)
 	f()
 }
 
 func logPaths(t *testing.T) {
-	for _, p := range kernelPaths {
-		if !p.supported() {
-			t.Logf("no %s path in this build or on this CPU: it runs the portable kernels", p)
-		}
-	}
+	t.Logf("kernel paths: %v", kernelPaths)
 }
 
 // definitionLoss is a loss pass written out as the sums it defines: per
@@ -200,7 +171,7 @@ func TestPathsAgree(t *testing.T) {
 					if kind != TaskCount {
 						task.Beta = beta
 					}
-					var out [3]string
+					out := make([]string, len(kernelPaths))
 					for p, path := range kernelPaths {
 						withPath(t, path, func() {
 							res, err := RunTask(nil, task, x, n, d, y, w, keys, 2)
@@ -238,7 +209,7 @@ func TestPathsAgreeNonFinite(t *testing.T) {
 			if kind != TaskCount {
 				task.Beta = beta
 			}
-			var out [3]string
+			out := make([]string, len(kernelPaths))
 			for p, path := range kernelPaths {
 				withPath(t, path, func() {
 					res, err := RunTask(nil, task, x, n, d, y, nil, nil, 0)
@@ -264,87 +235,6 @@ func TestPinnedModelBitsAllPaths(t *testing.T) {
 	logPaths(t)
 	for _, path := range kernelPaths {
 		withPath(t, path, func() { TestPinnedModelBits(t) })
-	}
-}
-
-// TestLossVecMatchesRowLoss holds the lane-wise log-loss to rowLoss bit
-// for bit on margins from every branch of expNeg and log1pUnit: both
-// zeros, the edges of the small-margin and underflow branches, the edge
-// of log1p's √2 − 1 split, subnormal and huge results, NaN and ±Inf, and a
-// spread of ordinary values, with both labels.
-func TestLossVecMatchesRowLoss(t *testing.T) {
-	logPaths(t)
-	r := rand.New(rand.NewPCG(47, 48))
-	edges := []float64{0, math.Copysign(0, -1), 0x1p-28, 0x1p-29, 0x1p-27, 1e-300, 5e-324,
-		0.8813735870195429, 0.881373587019543, 0.8813735870195431, math.Ln2, 1, 20.0, 20.1, 36.7, 37.5,
-		700, 707.7, 708.3, 708.4, 708.5, 709, 744.4, 745.1, 745.2, 746, 1e10, math.MaxFloat64,
-		math.Inf(1), math.NaN()}
-	var eta []float64
-	for _, e := range edges {
-		eta = append(eta, e, -e, math.Nextafter(e, 0), -math.Nextafter(e, 0), math.Nextafter(e, math.Inf(1)), -math.Nextafter(e, math.Inf(1)))
-	}
-	// Every margin within 400 ulps of −log(√2 − 1), where log1pUnit splits
-	// on x < √2 − 1 and then on 1+x's fraction against √2's.
-	for v, k := 0.8813735870195430, 0; k < 400; k++ {
-		v = math.Nextafter(v, 1)
-		w := 0.8813735870195430
-		for range k {
-			w = math.Nextafter(w, 0)
-		}
-		eta = append(eta, v, -v, w, -w)
-	}
-	// Margins within a few ulps of where expNeg's k = int(log₂e·t − ½)
-	// steps, from k = 0 (t = −½/log₂e, where truncation gives −0 in
-	// floating point) to its last normal 2ᵏ.
-	for _, k := range []int{0, 1, 2, 3, 7, 30, 500, 1019, 1020, 1021, 1022} {
-		v := (float64(k) + 0.5) / 1.44269504088896338700e+00
-		for range 4 {
-			v = math.Nextafter(v, 0)
-		}
-		for range 9 {
-			eta = append(eta, v, -v)
-			v = math.Nextafter(v, math.Inf(1))
-		}
-	}
-	for range 20000 {
-		v := r.NormFloat64() * math.Pow(10, float64(r.IntN(9)-5))
-		if r.IntN(10) == 0 {
-			v = math.Log(1/math.Sqrt2-1+float64(r.IntN(3)-1)*1e-12) * float64(1-2*r.IntN(2)) // near √2 − 1
-		}
-		eta = append(eta, v)
-	}
-	eta = append(eta, 1, 2, 3) // a tail shorter than a vector
-	n := len(eta)
-	y := make([]float64, n)
-	for i := range y {
-		y[i] = float64(r.IntN(2))
-	}
-	kernels := []struct {
-		path kernelPath
-		run  func(eta, y, l, res, curv, p []float64)
-	}{{pathAVX2, lossVecAVX2}, {pathAVX512, lossVec}}
-	for _, kern := range kernels {
-		if !kern.path.supported() {
-			continue
-		}
-		out := [4][]float64{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)}
-		var b lossBlock
-		for lo := 0; lo < n; lo += marginBlock {
-			m := min(marginBlock, n-lo)
-			kern.run(eta[lo:lo+m], y[lo:lo+m], b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
-			copy(out[0][lo:], b.l[:m])
-			copy(out[1][lo:], b.res[:m])
-			copy(out[2][lo:], b.curv[:m])
-			copy(out[3][lo:], b.p[:m])
-		}
-		for i, e := range eta {
-			l, res, curv, p := rowLoss(e, y[i] == 1)
-			for k, want := range []float64{l, res, curv, p} {
-				if got := out[k][i]; math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
-					t.Fatalf("%s: η = %v (%#x), y = %v: output %d is %v, rowLoss gives %v", kern.path, e, math.Float64bits(e), y[i], k, got, want)
-				}
-			}
-		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 	"github.com/mathcrm/mathcrm/algo/linear"
 )
 
@@ -143,33 +144,14 @@ func (h *hessian) add(i int, g, c float64) {
 }
 
 // flush fills the chunk's operands and adds them to the Gram: a gets
-// (g, c·x, c) and b (0, x, 1), the padding untouched. The SIMD kernels
-// fill the first d&^7 (AVX-512) or d&^3 (AVX2) entries of each with the
-// same values.
+// (g, c·x, c) and b (0, x, 1), the padding untouched (kernel.FillRows; b's
+// last entry is set once, when the chunk is made).
 func (h *hessian) flush() {
 	if h.m == 0 {
 		return
 	}
-	d, s := h.d, h.s
-	lo := 0 // the first column of x the loop below fills
-	switch {
-	case simdEnabled && d >= 8:
-		fillRowsVec(h.a, h.b, s, h.x, d, h.idx[:h.m], h.gw, h.cw)
-		lo = d&^7 - 1
-	case avx2Enabled && d >= 4:
-		fillRowsAVX2(h.a, h.b, s, h.x, d, h.idx[:h.m], h.gw, h.cw)
-		lo = d&^3 - 1
-	}
-	for q, i := range h.idx[:h.m] {
-		a, b := h.a[q*s:q*s+d+2], h.b[q*s:q*s+d+2]
-		c := h.cw[q]
-		for j := lo; j < d; j++ {
-			v := h.x[i*d+j]
-			a[1+j] = float64(c * v)
-			b[1+j] = v
-		}
-		a[0], a[d+1] = h.gw[q], c
-	}
+	d := h.d
+	kernel.FillRows(h.a, h.b, h.s, h.x, d, h.idx[:h.m], h.gw, h.cw)
 	linear.AddGram(h.g, h.a, h.b, h.m, d+2)
 	h.m = 0
 }

@@ -3,6 +3,7 @@ package logistic
 import (
 	"math"
 
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 	"github.com/mathcrm/mathcrm/algo/linear"
 )
 
@@ -221,17 +222,7 @@ func (b *lossBlock) run(in *rows, lo int, beta []float64) int {
 	d := in.d
 	linear.Margins(b.eta[:m], in.x[lo*d:], d, beta[:d], beta[d])
 	y := in.y[lo : lo+m]
-	switch {
-	case simdEnabled:
-		lossVec(b.eta[:m], y, b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
-		return m
-	case avx2Enabled:
-		lossVecAVX2(b.eta[:m], y, b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
-		return m
-	}
-	for q, e := range b.eta[:m] {
-		b.l[q], b.res[q], b.curv[q], b.p[q] = rowLoss(e, y[q] == 1)
-	}
+	kernel.LogLoss(b.eta[:m], y, b.l[:m], b.res[:m], b.curv[:m], b.p[:m])
 	return m
 }
 
@@ -239,12 +230,9 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // allFiniteFast reports whether every value of s is finite: v·0 is NaN
 // for a NaN or an infinity and 0 otherwise, so a sum of them is NaN
-// exactly when one is not finite. Four sums run side by side, or the SIMD
-// kernel's vectors; the order of the sums does not matter for a yes or no.
+// exactly when one is not finite. Four sums run side by side; the order of
+// the sums does not matter for a yes or no.
 func allFiniteFast(s []float64) bool {
-	if simdEnabled {
-		return allFiniteVec(s)
-	}
 	var a0, a1, a2, a3 float64
 	i := 0
 	for ; i+4 <= len(s); i += 4 {
@@ -268,11 +256,3 @@ func allFinite(s []float64) bool {
 	}
 	return true
 }
-
-// simdEnabled selects the AVX-512 kernels where the build has them and the
-// CPU runs them, and avx2Enabled the AVX2 ones where it does not run
-// AVX-512; the tests switch each on and off to compare the paths.
-var (
-	simdEnabled = vecSupported()
-	avx2Enabled = avx2Supported()
-)

@@ -53,6 +53,7 @@ func newModelShow() *cobra.Command {
 					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
 				}
 				fmt.Printf("\nstorage: %s\n", humanBytes(d.Model.Bytes))
+				printRetrain(os.Stdout, d.Retrain)
 				return nil
 			})
 		},

@@ -74,6 +74,7 @@ func newCoordinatorCmd() *cobra.Command {
 	f.DurationVar(&cfg.RaftElectionTimeout, "raft-election-timeout", 0, "raft election timeout (default 1s)")
 	f.DurationVar(&cfg.HeartbeatTTL, "heartbeat-ttl", cfg.HeartbeatTTL, "how long a silent worker counts as alive")
 	f.DurationVar(&cfg.StepTimeout, "step-timeout", cfg.StepTimeout, "how long one step may take before it is sent elsewhere")
+	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "how old a blob nothing refers to must be before the leader collects it")
 	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty)")
 	scheduleFlags(cmd, &cfg)
 	return cmd

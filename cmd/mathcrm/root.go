@@ -66,6 +66,8 @@ Start a whole cluster in one process with:
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log more")
 	root.AddCommand(newDev(), newNATS(), newCoordinatorCmd(), newWorkerCmd(), newCluster(), newDataset(), newFeatures(), newTrain(), newJob(), newModel(), newRecommend(), newScore(), newScores())
 	root.AddCommand(newSchedule())
+	root.AddCommand(newGC(), newCustomer())
+	root.AddCommand(newSecrets())
 	return root
 }
 

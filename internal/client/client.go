@@ -63,14 +63,6 @@ var AttemptTimeout = 10 * time.Second
 // ReadAttemptTimeout bounds one attempt of a read, which is cheap to repeat.
 var ReadAttemptTimeout = 3 * time.Second
 
-var reads = map[string]bool{
-	proto.APIDatasetList: true, proto.APIDatasetShow: true, proto.APIJobList: true,
-	proto.APIJobStatus: true, proto.APIModelShow: true, proto.APIClusterStatus: true,
-	proto.APIScoresList: true, proto.APIScoresShow: true,
-	proto.APIScheduleList: true, proto.APIScheduleShow: true, proto.APIScheduleRuns: true,
-	proto.APIModelList: true,
-}
-
 // Call sends one API request and decodes the answer into out. It retries
 // while the cluster is electing a leader or an attempt gets no answer.
 func (c *Client) Call(ctx context.Context, verb string, in, out any) error {
@@ -116,7 +108,7 @@ var errNoAnswer = errors.New("no answer")
 
 func (c *Client) attempt(ctx context.Context, verb string, data []byte) (*proto.Response, error) {
 	timeout := AttemptTimeout
-	if reads[verb] {
+	if proto.APIAccess[verb] == proto.AccessRead {
 		timeout = ReadAttemptTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
@@ -157,10 +149,20 @@ type ImportOptions struct {
 	Replace bool
 }
 
+// refused are the answers that say a write was not applied; after any other
+// failure (no answer, no leader, an internal error) it may have been.
+var refused = map[string]bool{"invalid": true, "conflict": true, "not_found": true, "version": true}
+
+// ErrCommitUnconfirmed reports an import whose commit was asked for but not
+// answered: the version may or may not have been committed.
+var ErrCommitUnconfirmed = errors.New("client: import commit not confirmed")
+
 // Import splits a local CSV file into shards, stores them and commits the new
-// version. Nothing becomes visible unless every shard is stored and verified;
-// on failure the shards already stored are deleted (and any the process could
-// not delete, the leader collects later).
+// version. Nothing becomes visible unless every shard is stored and verified.
+// On a failure before the commit is asked for, the shards already stored are
+// deleted; from then on only the leader decides their fate: it commits them,
+// or collects them once nothing refers to them (and so it does with any the
+// process could not delete).
 func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions) (*proto.Dataset, error) {
 	say := o.Progress
 	if say == nil {
@@ -264,10 +266,17 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 		}
 	}
 	say("stored %d shards", len(stored))
+	// From here the leader may commit the shards at any moment, even after
+	// this process has given up waiting: deleting them could break a
+	// committed version.
 	var ds proto.Dataset
 	if err := c.Call(ctx, proto.APIDatasetCommit, commit, &ds); err != nil {
-		cleanup()
-		return nil, err
+		var ae *APIError
+		if errors.As(err, &ae) && refused[ae.Code] {
+			return nil, err // nothing was committed
+		}
+		return nil, fmt.Errorf("%w: %w; see whether dataset %s has a new version (mathcrm dataset show %s); "+
+			"shards no version names are collected by the coordinator", ErrCommitUnconfirmed, err, name, name)
 	}
 	return &ds, nil
 }
@@ -442,4 +451,14 @@ func (c *Client) ExportScores(ctx context.Context, name string, version int, for
 		}
 		return t, nil
 	})
+}
+
+// GC asks the leader to collect unreferenced blobs now; a nil grace means
+// the cluster's configured grace.
+func (c *Client) GC(ctx context.Context, grace *time.Duration) (*proto.GCResult, error) {
+	var res proto.GCResult
+	if err := c.Call(ctx, proto.APIGC, proto.GCRequest{Grace: grace}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }

@@ -557,6 +557,9 @@ type ModelDetail struct {
 	Linear   *SupervisedModel `json:"linear,omitempty"`
 	Logistic *SupervisedModel `json:"logistic,omitempty"`
 	ALS      *ALSModel        `json:"als,omitempty"`
+	// Retrain is set when customers were erased from the data the model
+	// was trained on (erase.go).
+	Retrain *Retrain `json:"retrain,omitempty"`
 }
 
 // SupervisedModel is a linear or logistic regression model with what is

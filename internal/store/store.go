@@ -41,7 +41,7 @@ func Open(ctx context.Context, nc *nats.Conn, replicas int) (*Store, error) {
 		replicas = 1
 	}
 	s := &Store{js: js, buckets: map[string]jetstream.ObjectStore{}}
-	for _, b := range []string{proto.BucketShards, proto.BucketModels} {
+	for _, b := range proto.Buckets {
 		os, err := js.ObjectStore(ctx, b)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
 			os, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
@@ -224,8 +224,9 @@ func (s *Store) List(ctx context.Context, bucket string) ([]Object, error) {
 	return out, nil
 }
 
-// Stat checks that a stored blob has the recorded size and digest without
-// reading it (the digest is the one recorded when it was written).
+// Stat checks that a stored blob has the recorded size and digest, and all
+// of its chunks, without reading it (the digest is the one recorded when it
+// was written).
 func (s *Store) Stat(ctx context.Context, ref proto.BlobRef) error {
 	b, err := s.bucket(ref.Bucket)
 	if err != nil {
@@ -242,5 +243,5 @@ func (s *Store) Stat(ctx context.Context, ref proto.BlobRef) error {
 	if err != nil || int64(info.Size) != ref.Size || info.Digest != "SHA-256="+base64.URLEncoding.EncodeToString(sum) {
 		return fmt.Errorf("%w: %s/%s", ErrChecksum, ref.Bucket, ref.Object)
 	}
-	return nil
+	return s.checkChunks(ctx, ref.Bucket, ref.Object, info.NUID, info.Chunks)
 }

@@ -1,0 +1,111 @@
+package kernel
+
+import "math"
+
+// The weighted cross-product (Gram) kernel of the linear and logistic
+// partials.
+//
+// Every entry of the result is one FMA chain over the rows in order, so the
+// blocking below and the path change the speed, never the bits. The
+// operands are row-major with the row stride padded to whole 8-float
+// vectors. Rows go in blocks small enough to stay in L1 while every tile of
+// the output visits them.
+//
+// The portable path tiles pairs of output rows by aligned groups of four
+// output columns: eight scalar FMA chains in flight. The AVX2 path
+// (gram_amd64.s) tiles pairs of output rows by up to sixteen columns, four
+// output columns of one output row in each 256-bit register: eight vector
+// chains, each lane one entry's chain over the rows in order.
+
+// GramBlockFloats bounds the floats of a and of b that one row block holds
+// (16 KiB each).
+const GramBlockFloats = 2048
+
+// AddGram adds the upper triangle of Σᵢ aᵢbᵢᵀ to g over the n rows of a
+// and b, whose row stride is s (d ≤ s, s a multiple of 8); g is s×s
+// row-major. For every j ≤ k < d, in effect
+//
+//	for i := 0; i < n; i++ {
+//		g[j*s+k] = math.FMA(a[i*s+j], b[i*s+k], g[j*s+k])
+//	}
+//
+// Every other entry of g is scratch, which AddGram may change; padding
+// columns reach scratch only. The caller checks the lengths: g holds s*s,
+// a and b n*s floats.
+func AddGram(g, a, b []float64, n, d, s int) {
+	if n <= 0 || d <= 0 {
+		return
+	}
+	_, _, _ = g[s*s-1], a[n*s-1], b[n*s-1]
+	r := max(8, GramBlockFloats/s)
+	if path == AVX2 {
+		for lo := 0; lo < n; lo += r {
+			rows := min(r, n-lo)
+			gramBlockAVX2(g, a[lo*s:], b[lo*s:], rows, d, s)
+		}
+		return
+	}
+	for lo := 0; lo < n; lo += r {
+		hi := min(n, lo+r)
+		gramBlock(g, a[lo*s:hi*s], b[lo*s:hi*s], hi-lo, d, s)
+	}
+}
+
+// gramBlockAVX2 is gramBlock with the AVX2 tiles: two output rows by four
+// (16), three (12), two (8) or one (4) vectors of four output columns.
+func gramBlockAVX2(g, a, b []float64, n, d, s int) {
+	for j := 0; j < d; j += 2 {
+		for k := j &^ 3; k < s; {
+			gt, at, bt := &g[j*s+k], &a[j], &b[k]
+			switch m := (s - k) / 4; {
+			case m >= 4:
+				gramTile2x16(gt, 8*s, at, bt, 8*s, n)
+				k += 16
+			case m == 3:
+				gramTile2x12(gt, 8*s, at, bt, 8*s, n)
+				k += 12
+			case m == 2:
+				gramTile2x8(gt, 8*s, at, bt, 8*s, n)
+				k += 8
+			default:
+				gramTile2x4(gt, 8*s, at, bt, 8*s, n)
+				k += 4
+			}
+		}
+	}
+}
+
+// gramBlock adds the upper triangle of Σᵢ aᵢbᵢᵀ over the n rows of a and
+// b (row stride s) to g: pairs of output rows by aligned groups of four
+// output columns (tile24), from the group holding the diagonal to the end
+// of the padded row.
+func gramBlock(g, a, b []float64, n, d, s int) {
+	for j := 0; j < d; j += 2 {
+		for k := j &^ 3; k < s; k += 4 {
+			tile24(g[j*s+k:j*s+k+4], g[(j+1)*s+k:(j+1)*s+k+4], a[j:], b[k:], n, s)
+		}
+	}
+}
+
+// tile24 adds two output rows (a's columns 0 and 1) by four output columns
+// (b's columns 0 to 3) into g0 and g1, over n rows of a and b, whose
+// stride is s. a and b start at the tile's columns.
+func tile24(g0, g1, a, b []float64, n, s int) {
+	g0, g1 = g0[:4], g1[:4]
+	s00, s01, s02, s03 := g0[0], g0[1], g0[2], g0[3]
+	s10, s11, s12, s13 := g1[0], g1[1], g1[2], g1[3]
+	for i := range n {
+		x := a[i*s : i*s+2]
+		y := b[i*s : i*s+4]
+		s00 = math.FMA(x[0], y[0], s00)
+		s01 = math.FMA(x[0], y[1], s01)
+		s02 = math.FMA(x[0], y[2], s02)
+		s03 = math.FMA(x[0], y[3], s03)
+		s10 = math.FMA(x[1], y[0], s10)
+		s11 = math.FMA(x[1], y[1], s11)
+		s12 = math.FMA(x[1], y[2], s12)
+		s13 = math.FMA(x[1], y[3], s13)
+	}
+	g0[0], g0[1], g0[2], g0[3] = s00, s01, s02, s03
+	g1[0], g1[1], g1[2], g1[3] = s10, s11, s12, s13
+}

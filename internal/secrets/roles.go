@@ -1,0 +1,98 @@
+package secrets
+
+import (
+	"strings"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
+)
+
+// Role names; each names its credential files (<role>.nk, <role>.crt, <role>.key).
+const (
+	RoleCoordinator = "coordinator"
+	RoleWorker      = "worker"
+	RoleAdmin       = "admin"
+	RoleAnalyst     = "analyst"
+	RoleViewer      = "viewer"
+)
+
+// Roles lists every role in the order the configuration grants them.
+var Roles = []string{RoleCoordinator, RoleWorker, RoleAdmin, RoleAnalyst, RoleViewer}
+
+// Grant is what one role may do on NATS.
+type Grant struct {
+	Publish   []string
+	Subscribe []string
+	// Responses lets the role answer requests it received, whatever their
+	// reply subject: a worker answers the leader's steps this way.
+	Responses bool
+}
+
+const inbox = "_INBOX.>"
+
+// WorkerRole names the credential of the worker with this id: it may take
+// only that worker's steps and heartbeat only as that worker.
+func WorkerRole(id string) string { return RoleWorker + "-" + id }
+
+// WorkerGrant is the grant of the worker with this id; "*" is the shared
+// worker role's, for workers started without an identity of their own.
+func WorkerGrant(id string) Grant {
+	return Grant{
+		Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
+			proto.WorkerHeartbeatSubject(id)}, objectStore()...),
+		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), inbox},
+		Responses: true,
+	}
+}
+
+// Grants returns the NATS permissions of every role.
+func Grants() map[string]Grant {
+	events := strings.TrimSuffix(proto.EventsJob, "job.") + ">"
+	return map[string]Grant{
+		RoleCoordinator: {
+			Publish:   []string{"mathcrm.>", "$JS.>", "$O.>", inbox},
+			Subscribe: []string{"mathcrm.>", "$JS.>", "$O.>", inbox},
+		},
+		RoleWorker: WorkerGrant("*"),
+		RoleAdmin:  {Publish: []string{">"}, Subscribe: []string{">"}},
+		RoleAnalyst: {
+			Publish:   append(apiSubjects(proto.AccessAnalyze), objectStore()...),
+			Subscribe: []string{events, inbox},
+		},
+		RoleViewer: {
+			Publish:   apiSubjects(proto.AccessRead),
+			Subscribe: []string{events, inbox},
+		},
+	}
+}
+
+// apiSubjects are the API subjects of the verbs of class a and below.
+func apiSubjects(a proto.Access) []string {
+	var out []string
+	for _, v := range proto.VerbsUpTo(a) {
+		out = append(out, proto.APIPrefix+v)
+	}
+	return out
+}
+
+// objectStore is what reading and writing the cluster's buckets takes: the
+// bucket's own subjects and the JetStream API calls an object store client
+// makes on its stream (info, last message, purge on overwrite, an ordered
+// consumer and its flow control). Creating or deleting a bucket is not in it.
+func objectStore() []string {
+	out := []string{"$JS.API.INFO"}
+	for _, b := range proto.Buckets {
+		s := "OBJ_" + b
+		out = append(out,
+			"$O."+b+".>",
+			"$JS.API.STREAM.INFO."+s,
+			"$JS.API.STREAM.MSG.GET."+s,
+			"$JS.API.STREAM.PURGE."+s,
+			"$JS.API.DIRECT.GET."+s+".>",
+			"$JS.API.CONSUMER.CREATE."+s,
+			"$JS.API.CONSUMER.CREATE."+s+".>",
+			"$JS.API.CONSUMER.DELETE."+s+".>",
+			"$JS.FC."+s+".>",
+		)
+	}
+	return out
+}
