@@ -360,7 +360,7 @@ func TestDevHTTP(t *testing.T) {
 	if addr == "" {
 		t.Fatalf("no HTTP address printed: %s", dev.log.String())
 	}
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/v1/status": `"leader":true`} {
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/v1/status": `"leader":true`, "/": "<h1>Cluster</h1>"} {
 		resp, err := http.Get(addr + path)
 		if err != nil {
 			t.Fatal(err)

@@ -62,13 +62,16 @@ first.`,
 			_ = os.WriteFile(filepath.Join(cfg.DataDir, "nats.url"), []byte(c.URL+"\n"), 0o644)
 			var hs *httpServer
 			if ln != nil {
-				hs = serveHTTP(ln, c.Coord)
+				if hs, err = serveHTTP(ln, c.Coord, c.URL); err != nil {
+					c.Close()
+					return err
+				}
 				defer hs.Close()
 			}
 			fmt.Printf("mathcrm dev: NATS %s, coordinator %s (raft %s), %d workers, data in %s\n",
 				c.URL, "dev", c.Coord.RaftAddr(), cfg.Workers, cfg.DataDir)
 			if hs != nil {
-				fmt.Printf("mathcrm dev: HTTP http://%s (/healthz, /readyz, /v1/status)\n", hs.Addr())
+				fmt.Printf("mathcrm dev: HTTP http://%s (console /, /healthz, /readyz, /v1/status)\n", hs.Addr())
 			}
 			fmt.Printf("export MATHCRM_NATS_URL=%s\n", c.URL)
 			<-ctx.Done()

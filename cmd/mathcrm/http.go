@@ -2,18 +2,24 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/console"
 	"github.com/mathcrm/mathcrm/internal/inuse"
+	"github.com/nats-io/nats.go"
 )
 
-// httpServer serves a coordinator's health, readiness and status.
+// httpServer serves a coordinator's health, readiness and status, and the
+// web console, which reads the cluster over its own NATS connection.
 type httpServer struct {
 	srv *http.Server
 	ln  net.Listener
+	cl  *client.Client
 }
 
 // listenHTTP takes the HTTP address before anything else starts, so that a
@@ -26,9 +32,20 @@ func listenHTTP(what, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// serveHTTP serves c's health and status on ln.
-func serveHTTP(ln net.Listener, c *coordinator.Coordinator) *httpServer {
+// serveHTTP serves c's health and status, and the console, on ln.
+func serveHTTP(ln net.Listener, c *coordinator.Coordinator, natsURL string) (*httpServer, error) {
+	nc, err := nats.Connect(natsURL, nats.Name("mathcrm-console"), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("console: cannot reach NATS at %s: %w", natsURL, err)
+	}
+	cl := client.New(nc)
+	con, err := console.New(console.NewClientSource(cl), logger())
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	mux.Handle("/", con)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := r.Context(), func() {}
@@ -45,10 +62,10 @@ func serveHTTP(ln net.Listener, c *coordinator.Coordinator) *httpServer {
 			"leader": c.IsLeader(), "datasets": c.FSM().Datasets(), "jobs": c.FSM().Jobs(),
 		})
 	})
-	hs := &httpServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
+	hs := &httpServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln, cl: cl}
 	go func() { _ = hs.srv.Serve(ln) }()
-	return hs
+	return hs, nil
 }
 
 func (h *httpServer) Addr() string { return h.ln.Addr().String() }
-func (h *httpServer) Close()       { _ = h.srv.Close() }
+func (h *httpServer) Close()       { _ = h.srv.Close(); h.cl.Close() }

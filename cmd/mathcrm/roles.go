@@ -92,7 +92,12 @@ func newCoordinatorCmd() *cobra.Command {
 				return err
 			}
 			if ln != nil {
-				defer serveHTTP(ln, c).Close()
+				hs, err := serveHTTP(ln, c, g.natsURL)
+				if err != nil {
+					c.Close()
+					return err
+				}
+				defer hs.Close()
 			}
 			fmt.Printf("mathcrm coordinator %s: raft %s, NATS %s\n", cfg.ID, c.RaftAddr(), g.natsURL)
 			<-ctx.Done()

@@ -45,6 +45,9 @@ func Dial(url string) (*Client, error) {
 	return &Client{nc: nc}, nil
 }
 
+// New returns a client over an open connection, which Close then closes.
+func New(nc *nats.Conn) *Client { return &Client{nc: nc} }
+
 // Close closes the connection.
 func (c *Client) Close() { c.nc.Close() }
 

@@ -1,0 +1,134 @@
+package describe_test
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/linear"
+	"github.com/mathcrm/mathcrm/algo/logistic"
+	"github.com/mathcrm/mathcrm/internal/describe"
+	"github.com/mathcrm/mathcrm/internal/proto"
+)
+
+func detail(kind string) *proto.ModelDetail {
+	return &proto.ModelDetail{Model: proto.Model{ID: "model-7", Job: "job-7", Kind: kind}}
+}
+
+func table(t *testing.T, d *describe.Description, title string) describe.Table {
+	t.Helper()
+	for _, tb := range d.Tables {
+		if tb.Title == title {
+			return tb
+		}
+	}
+	t.Fatalf("no table %q in %+v", title, d.Tables)
+	return describe.Table{}
+}
+
+func TestKMeans(t *testing.T) {
+	d := detail("kmeans")
+	d.KMeans = &proto.KMeansModel{Columns: []string{"tenure", "plan=pro"}, Centroids: [][]float64{{1, 0.5}, {20, 0.25}}, Sizes: []int64{30, 10},
+		Iterations: 4, Converged: true, Dataset: "customers", Version: 2,
+		Profile: &proto.Profile{Columns: []string{"tenure", "plan=pro"}, Means: [][]float64{{1, 0.5}, {20, 0.25}}}}
+	desc, err := describe.Model(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Title != "model model-7: k-means, k=2" || desc.Subtitle != "from job job-7 on customers version 2" {
+		t.Fatalf("title %q, subtitle %q", desc.Title, desc.Subtitle)
+	}
+	bars := desc.Charts[0].Bars
+	if len(bars) != 2 || bars[0] != (describe.Bar{Label: "segment 0", Value: 30}) || bars[1].Value != 10 {
+		t.Fatalf("bars %+v", bars)
+	}
+	if got := table(t, desc, "Segments").Rows[1]; got[1] != "10" || got[2] != "25.0%" {
+		t.Fatalf("segment 1 row %q", got)
+	}
+	prof := desc.Tables[len(desc.Tables)-1]
+	if prof.Rows[1][0] != "plan=pro" || prof.Rows[1][1] != "50.0%" || prof.Rows[0][2] != "20" {
+		t.Fatalf("profile rows %q", prof.Rows)
+	}
+}
+
+func TestLinear(t *testing.T) {
+	d := detail("linear")
+	d.Linear = &proto.SupervisedModel{Kind: "linear", Target: "spend", Features: []string{"tenure", "age"},
+		Linear: &linear.Model{Coefficients: []float64{2.5, -1}, Intercept: 3, N: 100, R2: 0.5, RMSE: 1.25}}
+	desc, err := describe.Model(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := table(t, desc, "Coefficients")
+	want := [][]string{{"(intercept)", "3", "-", "-"}, {"tenure", "2.5", "-", "-"}, {"age", "-1", "-", "-"}}
+	for i, row := range want {
+		for j, cell := range row {
+			if co.Rows[i][j] != cell {
+				t.Fatalf("coefficients %q, want %q", co.Rows, want)
+			}
+		}
+	}
+	if bars := desc.Charts[0].Bars; len(bars) != 2 || bars[1].Value != -1 {
+		t.Fatalf("bars %+v", bars)
+	}
+}
+
+func TestLogistic(t *testing.T) {
+	d := detail("logistic")
+	d.Logistic = &proto.SupervisedModel{Kind: "logistic", Target: "churn", Features: []string{"tenure"},
+		Logistic: &logistic.Model{Coefficients: []float64{math.Log(2)}, Intercept: -1, Solver: "newton", Iterations: 5, Converged: true,
+			Train: logistic.Metrics{N: 80, AUC: 0.75, Calibration: []logistic.CalBin{
+				{Lo: 0, Hi: 0.5, Count: 60, MeanPredicted: 0.2, ObservedRate: 0.25}, {Lo: 0.5, Hi: 1, Count: 0}}}}}
+	desc, err := describe.Model(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if or := table(t, desc, "Coefficients").Rows[1][2]; or != "2" {
+		t.Fatalf("odds ratio %q, want 2", or)
+	}
+	cal := table(t, desc, "Calibration (training rows)")
+	if len(cal.Rows) != 2 || cal.Rows[0][2] != "0.2500" {
+		t.Fatalf("calibration %q", cal.Rows)
+	}
+	// An empty bin is in the table but not on the chart.
+	if pts := desc.Charts[0].Series[0].Points; len(pts) != 1 || pts[0] != (describe.Point{X: 0.2, Y: 0.25}) {
+		t.Fatalf("calibration points %+v", pts)
+	}
+}
+
+func TestALS(t *testing.T) {
+	d := detail("als")
+	d.ALS = &proto.ALSModel{Users: 3, Items: 4, Summary: als.Summary{Config: als.Config{Rank: 8}, Iterations: 2,
+		History: []als.Iter{{Iteration: 1, Objective: 10, TrainRMSE: 1}, {Iteration: 2, Objective: 5, TrainRMSE: 0.5, HoldoutRMSE: 0.75, NHoldout: 3}},
+		Popular: []als.Popular{{ID: "i1", Count: 9}, {ID: "i2", Count: 4}}}}
+	desc, err := describe.Model(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(desc.Charts) != 3 {
+		t.Fatalf("%d charts, want objective, RMSE and popular items", len(desc.Charts))
+	}
+	rmse := desc.Charts[1].Series
+	if len(rmse) != 2 || len(rmse[0].Points) != 2 || len(rmse[1].Points) != 1 || rmse[1].Points[0].Y != 0.75 {
+		t.Fatalf("RMSE series %+v", rmse)
+	}
+	if it := table(t, desc, "Iterations").Rows[0]; it[3] != "-" {
+		t.Fatalf("iteration 1 without a holdout: %q", it)
+	}
+	if pop := table(t, desc, "Most popular items").Rows; len(pop) != 2 || pop[0][0] != "i1" || pop[0][1] != strconv.Itoa(9) {
+		t.Fatalf("popular %q", pop)
+	}
+}
+
+func TestUnknownKindOrMissingPart(t *testing.T) {
+	_, err := describe.Model(detail("forest"))
+	if !errors.Is(err, describe.ErrKind) || err.Error() != `describe: no description for this kind of model: model model-7 is of kind "forest"` {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	_, err = describe.Model(detail("kmeans"))
+	if !errors.Is(err, describe.ErrKind) || err.Error() != `describe: no description for this kind of model: model model-7 of kind "kmeans" has no k-means part` {
+		t.Fatalf("missing part: %v", err)
+	}
+}
