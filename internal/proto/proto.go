@@ -381,8 +381,9 @@ type ScoreSet struct {
 	Key            string   `json:"key"`
 	Columns        []string `json:"columns"`
 	Rows           int64    `json:"rows"`
-	// Scored counts the dataset rows scored, Unscored those left out (a
-	// missing feature) and listed in no row.
+	// Scored counts the dataset rows scored, Unscored those that could not
+	// be (a missing feature): exports list them with empty scores, after
+	// the scored rows of their shard.
 	Scored   int64        `json:"scored"`
 	Unscored int64        `json:"unscored"`
 	Shards   []ShardRef   `json:"shards"`
