@@ -90,7 +90,17 @@ func newRegressionJob(spec proto.JobSpec, ver *proto.DatasetVersion) (*regressio
 		j.lin, err = linear.New(cfg, d)
 	case "logistic":
 		cfg := logistic.DefaultConfig()
-		cfg.C, cfg.ClassWeight, cfg.Solver, cfg.MaxIter, cfg.Tol = j.rs.C, j.rs.ClassWeight, j.rs.Solver, j.rs.MaxIter, j.rs.Tol
+		cfg.ClassWeight, cfg.Solver = j.rs.ClassWeight, j.rs.Solver
+		// Left out (nil): the algorithm's default, as DefaultConfig has it.
+		if j.rs.C != nil {
+			cfg.C = *j.rs.C
+		}
+		if j.rs.MaxIter != nil {
+			cfg.MaxIter = *j.rs.MaxIter
+		}
+		if j.rs.Tol != nil {
+			cfg.Tol = *j.rs.Tol
+		}
 		cfg.Penalty = j.rs.Penalty
 		cfg.Holdout, cfg.SplitSeed, cfg.Features = j.rs.Holdout, spec.Seed, j.rs.Features
 		j.log, err = logistic.New(cfg, d)
@@ -141,8 +151,8 @@ func (j *regressionJob) Progress() (string, int, float64, float64) {
 
 func (j *regressionJob) MaxIter() int {
 	if j.log != nil {
-		if j.rs.MaxIter > 0 {
-			return j.rs.MaxIter
+		if j.rs.MaxIter != nil {
+			return *j.rs.MaxIter
 		}
 		return logistic.DefaultMaxIter
 	}

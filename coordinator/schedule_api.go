@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/cron"
@@ -25,7 +26,7 @@ func (c *Coordinator) scheduleHandlers() map[string]handler {
 }
 
 // checkScheduleSpec validates a schedule and fills in its defaults: the
-// cron expression in canonical form, the catch-up policy and the backoff.
+// cron expression in canonical form and the catch-up policy.
 func checkScheduleSpec(fsm *FSM, s *proto.ScheduleSpec, now time.Time) error {
 	if !ValidName(s.Name) {
 		return fmt.Errorf("%w: schedule name %q (letters, digits, _ . -; it also names the score set)", ErrInvalid, s.Name)
@@ -64,17 +65,34 @@ func checkScheduleSpec(fsm *FSM, s *proto.ScheduleSpec, now time.Time) error {
 	if s.Retries < 0 || s.Retries > proto.MaxScheduleRetries {
 		return fmt.Errorf("%w: --retries %d (0 to %d)", ErrInvalid, s.Retries, proto.MaxScheduleRetries)
 	}
-	switch {
-	case s.BackoffSeconds < 0:
-		return fmt.Errorf("%w: --backoff cannot be negative", ErrInvalid)
-	case s.BackoffSeconds == 0:
-		s.BackoffSeconds = proto.DefaultScheduleBackoff.Seconds()
+	if !(s.BackoffSeconds > 0) || math.IsInf(s.BackoffSeconds, 0) {
+		return fmt.Errorf("%w: %w", ErrInvalid, &proto.ParamError{Field: "backoff_seconds", Flag: "--backoff",
+			Value: fmt.Sprint(s.BackoffSeconds), Want: "a finite number of seconds greater than 0"})
 	}
 	return nil
 }
 
-func (c *Coordinator) apiScheduleCreate(ctx context.Context, body json.RawMessage) (any, error) {
+// parseScheduleSpec decodes a schedule to create: a backoff left out of the
+// request takes DefaultScheduleBackoff; one given is checked, 0 included.
+func parseScheduleSpec(body json.RawMessage) (proto.ScheduleSpec, error) {
 	spec, err := parse[proto.ScheduleSpec](body)
+	if err != nil {
+		return spec, err
+	}
+	var given struct {
+		Backoff *float64 `json:"backoff_seconds"`
+	}
+	if err := json.Unmarshal(body, &given); err != nil {
+		return spec, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if given.Backoff == nil {
+		spec.BackoffSeconds = proto.DefaultScheduleBackoff.Seconds()
+	}
+	return spec, nil
+}
+
+func (c *Coordinator) apiScheduleCreate(ctx context.Context, body json.RawMessage) (any, error) {
+	spec, err := parseScheduleSpec(body)
 	if err != nil {
 		return nil, err
 	}

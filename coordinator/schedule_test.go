@@ -502,12 +502,12 @@ func TestSchedulerRecordsASubmitThatIsRefused(t *testing.T) {
 func TestCheckScheduleSpec(t *testing.T) {
 	f := scheduleFSM(t)
 	now := w0
-	ok := proto.ScheduleSpec{Name: "n", Cron: "CRON_TZ=Europe/Berlin   0 2 * * *", Model: "model-1", Dataset: "c", Retrain: true, Retries: 3}
+	ok := proto.ScheduleSpec{Name: "n", Cron: "CRON_TZ=Europe/Berlin   0 2 * * *", Model: "model-1", Dataset: "c", Retrain: true, Retries: 3, BackoffSeconds: 30}
 	s := ok
 	if err := checkScheduleSpec(f, &s, now); err != nil {
 		t.Fatal(err)
 	}
-	if s.Cron != "CRON_TZ=Europe/Berlin 0 2 * * *" || s.CatchUp != proto.CatchUpRunOnce || s.BackoffSeconds != 30 {
+	if s.Cron != "CRON_TZ=Europe/Berlin 0 2 * * *" || s.CatchUp != proto.CatchUpRunOnce {
 		t.Fatalf("defaults: %+v", s)
 	}
 	for _, c := range []struct {
@@ -522,7 +522,7 @@ func TestCheckScheduleSpec(t *testing.T) {
 		{func(s *proto.ScheduleSpec) { s.Dataset = "nope" }, "nope"},
 		{func(s *proto.ScheduleSpec) { s.CatchUp = "all" }, "--catch-up"},
 		{func(s *proto.ScheduleSpec) { s.Retries = -1 }, "--retries"},
-		{func(s *proto.ScheduleSpec) { s.BackoffSeconds = -1 }, "--backoff"},
+		{func(s *proto.ScheduleSpec) { s.BackoffSeconds = -1 }, "backoff_seconds -1 is out of range"},
 	} {
 		s := ok
 		c.mod(&s)

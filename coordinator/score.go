@@ -40,11 +40,8 @@ func (c *Coordinator) checkScore(spec *proto.JobSpec, ds *proto.Dataset, ver *pr
 	if !ValidName(ss.As) {
 		return fmt.Errorf("%w: score set name %q (letters, digits, _ . -)", ErrInvalid, ss.As)
 	}
-	if ss.Top < 0 || ss.Top > 1000 {
-		return fmt.Errorf("%w: --top %d (1 to 1000)", ErrInvalid, ss.Top)
-	}
-	if m.Kind == "als" && ss.Top == 0 {
-		ss.Top = proto.DefaultTop // left out (omitempty): the default
+	if m.Kind == "als" && ss.Top == nil {
+		ss.Top = new(proto.DefaultTop) // left out: the default, in the committed spec
 	}
 	if ver.Key == "" {
 		return fmt.Errorf("%w: dataset %s has no key column", ErrInvalid, ds.Name)
@@ -86,8 +83,11 @@ func (c *Coordinator) newScoreJob(id string, spec proto.JobSpec, ver *proto.Data
 }
 
 func (j *scoreJob) task(stage string) *proto.ScoreTask {
-	t := &proto.ScoreTask{Kind: j.model.Kind, Model: j.model.Blob, Key: j.ver.Key, Stage: stage, Top: j.spec.Score.Top,
+	t := &proto.ScoreTask{Kind: j.model.Kind, Model: j.model.Blob, Key: j.ver.Key, Stage: stage,
 		Prefix: "scores/" + j.spec.Score.As + "/" + j.id}
+	if top := j.spec.Score.Top; top != nil {
+		t.Top = *top
+	}
 	for _, c := range j.ver.Columns {
 		if c.Categorical() {
 			if t.Levels == nil {

@@ -19,8 +19,8 @@ import (
 // checkParams checks a spec's parameters as the CLI does (proto.JobSpec.
 // CheckParams) and the names it gives.
 func checkParams(spec *proto.JobSpec) error {
-	if err := spec.CheckParams(nil); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	if err := spec.CheckParams(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if !ValidName(spec.Dataset) {
 		return fmt.Errorf("%w: dataset name %q (letters, digits, _ . -)", ErrInvalid, spec.Dataset)

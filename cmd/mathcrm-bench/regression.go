@@ -42,7 +42,7 @@ func benchRegression(ctx context.Context, cl *client.Client, data, python, ancho
 		// scikit-learn's (tol 1e-4 on the projected gradient); the
 		// log-losses reached are printed side by side.
 		"logistic": {Algo: "logistic", Dataset: "labels", Logistic: &proto.RegressionSpec{Target: "churn", Features: feats,
-			C: 1e6}},
+			C: new(1e6)}},
 	}
 	names := []string{"linear", "logistic"}
 	for _, name := range names {

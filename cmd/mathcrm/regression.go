@@ -64,11 +64,12 @@ calibration table on the training and held-out rows.`
 		f.Float64Var(&rs.L2, "l2", 0, "ridge penalty λ (0: ordinary least squares)")
 	} else {
 		d := logistic.DefaultConfig()
-		f.Float64Var(&rs.C, "c", d.C, "inverse L2 penalty, as scikit-learn's C")
+		rs.C, rs.MaxIter, rs.Tol = new(d.C), new(d.MaxIter), new(d.Tol)
+		f.Float64Var(rs.C, "c", d.C, "inverse L2 penalty, as scikit-learn's C")
 		f.StringVar(&rs.ClassWeight, "class-weight", "", `"balanced" weighs the rare class up`)
 		f.StringVar(&rs.Penalty, "penalty", d.Penalty, "l2 or none")
-		f.IntVar(&rs.MaxIter, "max-iter", d.MaxIter, "maximum iterations")
-		f.Float64Var(&rs.Tol, "tol", d.Tol, "convergence tolerance")
+		f.IntVar(rs.MaxIter, "max-iter", d.MaxIter, "maximum iterations")
+		f.Float64Var(rs.Tol, "tol", d.Tol, "convergence tolerance")
 		f.StringVar(&rs.Solver, "solver", d.Solver, "auto, newton or lbfgs")
 	}
 	_ = cmd.MarkFlagRequired("dataset")

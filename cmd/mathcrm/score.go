@@ -16,7 +16,7 @@ import (
 func newScore() *cobra.Command {
 	spec := proto.JobSpec{Algo: "score", Score: &proto.ScoreSpec{}}
 	var wait bool
-	var keep int
+	var keep, top int
 	cmd := &cobra.Command{
 		Use:   "score --model M --dataset D [--as NAME] [--top N] [--keep N] [--wait]",
 		Short: "Score every row of a dataset with a model into a new score set",
@@ -47,6 +47,9 @@ score set (see scores retain).`,
 					return err
 				}
 			}
+			if cmd.Flags().Changed("top") {
+				spec.Score.Top = &top // left out, the leader fills in the default for ALS models
+			}
 			if err := checkSpec(cmd, &spec); err != nil {
 				return err // before --keep changes anything
 			}
@@ -71,7 +74,7 @@ score set (see scores retain).`,
 	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	f.StringVar(&spec.Score.As, "as", "", "score set name (default DATASET-MODEL)")
-	f.IntVar(&spec.Score.Top, "top", 0, fmt.Sprintf("ALS: items per user, 1 to %d (default %d)", proto.MaxTop, proto.DefaultTop))
+	f.IntVar(&top, "top", proto.DefaultTop, fmt.Sprintf("ALS: items per user, 1 to %d", proto.MaxTop))
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the score set")
 	_ = cmd.MarkFlagRequired("model")

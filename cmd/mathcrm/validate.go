@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -15,8 +14,7 @@ import (
 // flag that is wrong. A flag the user did not set holds the algorithm's
 // default; one set to a value out of range is an error, never replaced.
 func checkSpec(cmd *cobra.Command, spec *proto.JobSpec) error {
-	given := func(flag string) bool { return cmd.Flags().Changed(strings.TrimPrefix(flag, "--")) }
-	if err := spec.CheckParams(given); err != nil {
+	if err := spec.CheckParams(); err != nil {
 		var pe *proto.ParamError
 		if errors.As(err, &pe) {
 			return errors.New(pe.FlagError())

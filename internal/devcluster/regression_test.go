@@ -22,7 +22,7 @@ func TestRegressionBitIdenticalAcrossWorkerCounts(t *testing.T) {
 		{Algo: "linear", Dataset: "telco", Seed: 3, Linear: &proto.RegressionSpec{
 			Target: "TotalCharges", Features: []string{"tenure", "MonthlyCharges", "Contract"}, L2: 0.5, Holdout: 0.2}},
 		{Algo: "logistic", Dataset: "telco", Seed: 3, Logistic: &proto.RegressionSpec{
-			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "SeniorCitizen", "Contract"}, C: 1, Holdout: 0.25,
+			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "SeniorCitizen", "Contract"}, C: new(1.0), Holdout: 0.25,
 			ClassWeight: "balanced"}},
 	}
 	var first []*proto.ModelDetail

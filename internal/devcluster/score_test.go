@@ -134,7 +134,7 @@ func TestScoringMatchesRowByRow(t *testing.T) {
 		importInteractions(t, cl, "ratings", ratings, 6)
 		km := waitJob(t, cl, submit(t, cl, testutil.KMeansSpec("customers", "kmeans||", 10)))
 		lg := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "logistic", Dataset: "telco", Logistic: &proto.RegressionSpec{
-			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "Contract"}, C: 1}}))
+			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "Contract"}, C: new(1.0)}}))
 		ln := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "linear", Dataset: "customers", Linear: &proto.RegressionSpec{
 			Target: "total", Features: []string{"tenure", "monthly"}}}))
 		al := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 2, ALS: &proto.ALSSpec{Rank: 3, Lambda: 0.1, Iterations: 4}}))
@@ -142,7 +142,7 @@ func TestScoringMatchesRowByRow(t *testing.T) {
 		unscored := map[string][]string{}
 		for _, s := range []struct{ model, dataset, as string }{{km.Model, "customers", "segments"}, {lg.Model, "telco", "churn"},
 			{al.Model, "ratings", "recs"}, {ln.Model, "customers", "value"}} {
-			j := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: s.dataset, Score: &proto.ScoreSpec{Model: s.model, As: s.as, Top: 5}}))
+			j := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: s.dataset, Score: &proto.ScoreSpec{Model: s.model, As: s.as, Top: new(5)}}))
 			if j.Output != s.as+":1" {
 				t.Fatalf("scoring job output %q", j.Output)
 			}

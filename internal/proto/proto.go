@@ -313,13 +313,15 @@ type RegressionSpec struct {
 	// L2 is the ridge penalty λ for linear regression; for logistic
 	// regression the penalty is 1/C with C as in scikit-learn.
 	L2          float64 `json:"l2"`
-	C           float64 `json:"c,omitempty"`
 	Holdout     float64 `json:"holdout"`
 	ClassWeight string  `json:"class_weight,omitempty"`
 	Penalty     string  `json:"penalty,omitempty"`
 	Solver      string  `json:"solver,omitempty"`
-	MaxIter     int     `json:"max_iter,omitempty"`
-	Tol         float64 `json:"tol,omitempty"`
+	// C, MaxIter and Tol are logistic regression's; nil (left out) takes
+	// the algorithm's default, a value given is checked, 0 included.
+	C       *float64 `json:"c,omitempty"`
+	MaxIter *int     `json:"max_iter,omitempty"`
+	Tol     *float64 `json:"tol,omitempty"`
 }
 
 // JobSpec is what a user submits.
@@ -356,8 +358,9 @@ type ScoreSpec struct {
 	Model string `json:"model"`
 	// As names the score set; "" names it after the job.
 	As string `json:"as,omitempty"`
-	// Top is the number of items per user for an ALS model (default 10).
-	Top int `json:"top,omitempty"`
+	// Top is the number of items per user for an ALS model; nil (left
+	// out) takes DefaultTop, which the leader fills in.
+	Top *int `json:"top,omitempty"`
 }
 
 // Score set kinds: what each row holds.

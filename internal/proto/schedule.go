@@ -63,8 +63,10 @@ type ScheduleSpec struct {
 	CatchUp string `json:"catch_up"`
 	// Retries is how many times a failed run is tried again, after
 	// BackoffSeconds, doubling each time (at most an hour).
+	// A backoff left out of a request takes DefaultScheduleBackoff (the
+	// leader fills it in); one given must be greater than 0.
 	Retries        int     `json:"retries"`
-	BackoffSeconds float64 `json:"backoff_seconds"`
+	BackoffSeconds float64 `json:"backoff_seconds,omitempty"`
 }
 
 // Backoff is the wait before attempt n+1 after attempt n failed: the base

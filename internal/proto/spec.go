@@ -15,8 +15,9 @@ import (
 // The parameters of a job spec are checked twice with the same rules: by the
 // CLI before anything is sent, and by the leader before a job exists. A field
 // left out of a spec's JSON takes the algorithm's default (from the algo
-// package's DefaultConfig); a field given with a value out of range is an
-// error, never replaced.
+// package's DefaultConfig, filled in on decoding, or a nil pointer the
+// algorithm resolves); a field given with a value out of range is an error,
+// never replaced, 0 included.
 
 // ErrParam reports a job parameter out of its allowed range.
 var ErrParam = errors.New("proto: invalid parameter")
@@ -112,12 +113,9 @@ func oneOf(field, flag, v string, allowed ...string) error {
 
 // CheckParams checks the parameters of a spec that do not depend on the
 // dataset: the algorithm's part is present and every value in its range. It
-// changes nothing. A few fields travel with omitempty (logistic c, max_iter
-// and tol, score top), so that 0 there means "not given": given, if not nil,
-// says which CLI flags the user set, and a 0 in a flag that was set is an
-// error too.
-func (s *JobSpec) CheckParams(given func(flag string) bool) error {
-	set := func(flag string) bool { return given != nil && given(flag) }
+// changes nothing. A field left out (nil) is not checked: it takes the
+// algorithm's default.
+func (s *JobSpec) CheckParams() error {
 	if s.DatasetVersion < 0 {
 		return &ParamError{Field: "dataset_version", Flag: "--dataset-version", Value: fmt.Sprint(s.DatasetVersion),
 			Want: "a version number, or 0 for the latest"}
@@ -133,12 +131,12 @@ func (s *JobSpec) CheckParams(given func(flag string) bool) error {
 		if s.Linear == nil {
 			return missing("linear")
 		}
-		return s.Linear.check("linear", set)
+		return s.Linear.check("linear")
 	case "logistic":
 		if s.Logistic == nil {
 			return missing("logistic")
 		}
-		return s.Logistic.check("logistic", set)
+		return s.Logistic.check("logistic")
 	case "als":
 		if s.ALS == nil {
 			return missing("als")
@@ -156,8 +154,8 @@ func (s *JobSpec) CheckParams(given func(flag string) bool) error {
 		if s.Score == nil {
 			return missing("score")
 		}
-		if s.Score.Top != 0 || set("--top") {
-			return intParam("score.top", "--top", s.Score.Top, 1, MaxTop)
+		if s.Score.Top != nil {
+			return intParam("score.top", "--top", *s.Score.Top, 1, MaxTop)
 		}
 		return nil
 	}
@@ -180,7 +178,7 @@ func (km *KMeansSpec) check() error {
 	return oneOf("kmeans.init", "--init", km.Init, kmeans.InitKMeansParallel, kmeans.InitRandom, kmeans.InitGiven)
 }
 
-func (rs *RegressionSpec) check(algo string, set func(string) bool) error {
+func (rs *RegressionSpec) check(algo string) error {
 	if rs.Target == "" {
 		return fmt.Errorf("%w: %s.target: a target column is required", ErrParam, algo)
 	}
@@ -194,17 +192,20 @@ func (rs *RegressionSpec) check(algo string, set func(string) bool) error {
 	if algo == "linear" {
 		return floatParam("linear.l2", "--l2", rs.L2, rs.L2 >= 0, "a finite number of at least 0")
 	}
-	// C, MaxIter and Tol travel with omitempty: 0 is "not given", the default.
-	if err := floatParam("logistic.c", "--c", rs.C, rs.C > 0 || rs.C == 0 && !set("--c"), "a finite number greater than 0"); err != nil {
-		return err
-	}
-	if rs.MaxIter != 0 || set("--max-iter") {
-		if err := intParam("logistic.max_iter", "--max-iter", rs.MaxIter, 1, MaxLogisticIter); err != nil {
+	if rs.C != nil {
+		if err := floatParam("logistic.c", "--c", *rs.C, *rs.C > 0, "a finite number greater than 0"); err != nil {
 			return err
 		}
 	}
-	if err := floatParam("logistic.tol", "--tol", rs.Tol, rs.Tol > 0 || rs.Tol == 0 && !set("--tol"), "a finite number greater than 0"); err != nil {
-		return err
+	if rs.MaxIter != nil {
+		if err := intParam("logistic.max_iter", "--max-iter", *rs.MaxIter, 1, MaxLogisticIter); err != nil {
+			return err
+		}
+	}
+	if rs.Tol != nil {
+		if err := floatParam("logistic.tol", "--tol", *rs.Tol, *rs.Tol > 0, "a finite number greater than 0"); err != nil {
+			return err
+		}
 	}
 	if rs.ClassWeight != "" {
 		if err := oneOf("logistic.class_weight", "--class-weight", rs.ClassWeight, logistic.Balanced); err != nil {

@@ -50,51 +50,49 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	}
 	for _, c := range []struct {
 		spec  JobSpec
-		given string // a CLI flag set by the user
 		field string
 		flag  string
 	}{
-		{km(func(s *KMeansSpec) { s.K = 0 }), "", "kmeans.k 0 is out of range: must be an integer from 1 to 10000",
+		{km(func(s *KMeansSpec) { s.K = 0 }), "kmeans.k 0 is out of range: must be an integer from 1 to 10000",
 			"--k 0 is out of range: must be an integer from 1 to 10000"},
-		{km(func(s *KMeansSpec) { s.MaxIter = 0 }), "", "kmeans.max_iter 0 is out of range: must be an integer from 1 to 100000",
+		{km(func(s *KMeansSpec) { s.MaxIter = 0 }), "kmeans.max_iter 0 is out of range: must be an integer from 1 to 100000",
 			"--max-iter 0 is out of range: must be an integer from 1 to 100000"},
-		{km(func(s *KMeansSpec) { s.Tol = -1 }), "", "kmeans.tol -1 is out of range: must be a finite number of at least 0 (0: run max-iter iterations)",
+		{km(func(s *KMeansSpec) { s.Tol = -1 }), "kmeans.tol -1 is out of range: must be a finite number of at least 0 (0: run max-iter iterations)",
 			"--tol -1 is out of range: must be a finite number of at least 0 (0: run max-iter iterations)"},
-		{km(func(s *KMeansSpec) { s.Tol = math.NaN() }), "", "kmeans.tol NaN is out of range: must be a finite number of at least 0 (0: run max-iter iterations)",
+		{km(func(s *KMeansSpec) { s.Tol = math.NaN() }), "kmeans.tol NaN is out of range: must be a finite number of at least 0 (0: run max-iter iterations)",
 			"--tol NaN is out of range: must be a finite number of at least 0 (0: run max-iter iterations)"},
-		{km(func(s *KMeansSpec) { s.Init = "best" }), "", `kmeans.init "best" is out of range: must be "kmeans||", "random" or "given"`,
+		{km(func(s *KMeansSpec) { s.Init = "best" }), `kmeans.init "best" is out of range: must be "kmeans||", "random" or "given"`,
 			`--init "best" is out of range: must be "kmeans||", "random" or "given"`},
-		{al(func(s *ALSSpec) { s.Rank = 0 }), "", "als.rank 0 is out of range: must be an integer from 1 to 512",
+		{al(func(s *ALSSpec) { s.Rank = 0 }), "als.rank 0 is out of range: must be an integer from 1 to 512",
 			"--rank 0 is out of range: must be an integer from 1 to 512"},
-		{al(func(s *ALSSpec) { s.Rank = -1 }), "", "als.rank -1 is out of range: must be an integer from 1 to 512",
+		{al(func(s *ALSSpec) { s.Rank = -1 }), "als.rank -1 is out of range: must be an integer from 1 to 512",
 			"--rank -1 is out of range: must be an integer from 1 to 512"},
-		{al(func(s *ALSSpec) { s.Lambda = -1 }), "", "als.lambda -1 is out of range: must be a finite number greater than 0",
+		{al(func(s *ALSSpec) { s.Lambda = -1 }), "als.lambda -1 is out of range: must be a finite number greater than 0",
 			"--lambda -1 is out of range: must be a finite number greater than 0"},
-		{al(func(s *ALSSpec) { s.Iterations = 0 }), "", "als.iterations 0 is out of range: must be an integer from 1 to 10000",
+		{al(func(s *ALSSpec) { s.Iterations = 0 }), "als.iterations 0 is out of range: must be an integer from 1 to 10000",
 			"--iterations 0 is out of range: must be an integer from 1 to 10000"},
-		{al(func(s *ALSSpec) { s.Implicit, s.Alpha = true, 0 }), "", "als.alpha 0 is out of range: must be a finite number greater than 0",
+		{al(func(s *ALSSpec) { s.Implicit, s.Alpha = true, 0 }), "als.alpha 0 is out of range: must be a finite number greater than 0",
 			"--alpha 0 is out of range: must be a finite number greater than 0"},
-		{al(func(s *ALSSpec) { s.RegScaling = "lots" }), "", `als.reg_scaling "lots" is out of range: must be "weighted" or "none"`,
+		{al(func(s *ALSSpec) { s.RegScaling = "lots" }), `als.reg_scaling "lots" is out of range: must be "weighted" or "none"`,
 			`--reg-scaling "lots" is out of range: must be "weighted" or "none"`},
-		{al(func(s *ALSSpec) { s.Holdout = 1 }), "", "als.holdout 1 is out of range: must be at least 0 and less than 1",
+		{al(func(s *ALSSpec) { s.Holdout = 1 }), "als.holdout 1 is out of range: must be at least 0 and less than 1",
 			"--holdout 1 is out of range: must be at least 0 and less than 1"},
-		{lin(func(s *RegressionSpec) { s.L2 = -0.5 }), "", "linear.l2 -0.5 is out of range: must be a finite number of at least 0",
+		{lin(func(s *RegressionSpec) { s.L2 = -0.5 }), "linear.l2 -0.5 is out of range: must be a finite number of at least 0",
 			"--l2 -0.5 is out of range: must be a finite number of at least 0"},
-		{lg(func(s *RegressionSpec) { s.C = -1 }), "", "logistic.c -1 is out of range: must be a finite number greater than 0",
+		{lg(func(s *RegressionSpec) { s.C = new(-1.0) }), "logistic.c -1 is out of range: must be a finite number greater than 0",
 			"--c -1 is out of range: must be a finite number greater than 0"},
-		{lg(func(s *RegressionSpec) { s.C = 0 }), "--c", "logistic.c 0 is out of range: must be a finite number greater than 0",
+		{lg(func(s *RegressionSpec) { s.C = new(0.0) }), "logistic.c 0 is out of range: must be a finite number greater than 0",
 			"--c 0 is out of range: must be a finite number greater than 0"},
-		{lg(func(s *RegressionSpec) { s.MaxIter = 0 }), "--max-iter", "logistic.max_iter 0 is out of range: must be an integer from 1 to 100000",
+		{lg(func(s *RegressionSpec) { s.MaxIter = new(0) }), "logistic.max_iter 0 is out of range: must be an integer from 1 to 100000",
 			"--max-iter 0 is out of range: must be an integer from 1 to 100000"},
-		{lg(func(s *RegressionSpec) { s.Solver = "sgd" }), "", `logistic.solver "sgd" is out of range: must be "auto", "newton" or "lbfgs"`,
+		{lg(func(s *RegressionSpec) { s.Solver = "sgd" }), `logistic.solver "sgd" is out of range: must be "auto", "newton" or "lbfgs"`,
 			`--solver "sgd" is out of range: must be "auto", "newton" or "lbfgs"`},
-		{JobSpec{Algo: "score", Dataset: "d", Score: &ScoreSpec{Model: "m", Top: 1001}}, "", "score.top 1001 is out of range: must be an integer from 1 to 1000",
+		{JobSpec{Algo: "score", Dataset: "d", Score: &ScoreSpec{Model: "m", Top: new(1001)}}, "score.top 1001 is out of range: must be an integer from 1 to 1000",
 			"--top 1001 is out of range: must be an integer from 1 to 1000"},
-		{JobSpec{Algo: "score", Dataset: "d", Score: &ScoreSpec{Model: "m"}}, "--top", "score.top 0 is out of range: must be an integer from 1 to 1000",
+		{JobSpec{Algo: "score", Dataset: "d", Score: &ScoreSpec{Model: "m", Top: new(0)}}, "score.top 0 is out of range: must be an integer from 1 to 1000",
 			"--top 0 is out of range: must be an integer from 1 to 1000"},
 	} {
-		given := func(flag string) bool { return flag == c.given }
-		err := c.spec.CheckParams(given)
+		err := c.spec.CheckParams()
 		var pe *ParamError
 		if !errors.As(err, &pe) || !errors.Is(err, ErrParam) {
 			t.Errorf("%s: got %v, want a ParamError", c.field, err)
@@ -104,18 +102,18 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 			t.Errorf("got\n %q\n %q\nwant\n %q\n %q", pe.Error(), pe.FlagError(), c.field, c.flag)
 		}
 	}
-	// The zeros that travel as "not given" are not errors when no flag set them.
+	// Fields left out (nil) take the algorithm's default: not errors.
 	for _, s := range []JobSpec{lg(func(*RegressionSpec) {}), {Algo: "score", Dataset: "d", Score: &ScoreSpec{Model: "m"}},
 		km(func(s *KMeansSpec) { s.Tol, s.Init = 0, "" }), al(func(s *ALSSpec) { s.Alpha = 0 })} {
-		if err := s.CheckParams(nil); err != nil {
+		if err := s.CheckParams(); err != nil {
 			t.Errorf("%s: %v", s.Algo, err)
 		}
 	}
-	if err := (&JobSpec{Algo: "pca"}).CheckParams(nil); err == nil ||
+	if err := (&JobSpec{Algo: "pca"}).CheckParams(); err == nil ||
 		err.Error() != `proto: invalid parameter: unknown algorithm "pca" (kmeans, linear, logistic, als, rfm, score)` {
 		t.Errorf("unknown algorithm: %v", err)
 	}
-	if err := (&JobSpec{Algo: "als"}).CheckParams(nil); err == nil || err.Error() != "proto: invalid parameter: als parameters missing" {
+	if err := (&JobSpec{Algo: "als"}).CheckParams(); err == nil || err.Error() != "proto: invalid parameter: als parameters missing" {
 		t.Errorf("missing part: %v", err)
 	}
 }
@@ -135,7 +133,7 @@ func FuzzJobSpec(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var spec JobSpec
-		if json.Unmarshal(b, &spec) != nil || spec.CheckParams(nil) != nil {
+		if json.Unmarshal(b, &spec) != nil || spec.CheckParams() != nil {
 			return
 		}
 		out, err := json.Marshal(spec)
@@ -146,7 +144,7 @@ func FuzzJobSpec(f *testing.F) {
 		if err := json.Unmarshal(out, &again); err != nil {
 			t.Fatalf("re-decoding %s: %v", out, err)
 		}
-		if err := again.CheckParams(nil); err != nil {
+		if err := again.CheckParams(); err != nil {
 			t.Fatalf("%s passed, re-decoded fails: %v", out, err)
 		}
 	})
