@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nats.go"
@@ -24,6 +25,19 @@ var (
 	// ErrNotFound reports a missing blob.
 	ErrNotFound = errors.New("store: blob not found")
 )
+
+// A Get or Put that makes no progress must not hold its caller for the
+// caller's whole deadline (a worker's step has ten minutes): a JetStream
+// request lost while the connection to NATS drops and comes back is never
+// answered. Each one has StallBase plus the time its bytes take at MinRate.
+const (
+	StallBase = 10 * time.Second
+	MinRate   = 1 << 20 // bytes per second
+)
+
+func transferCtx(ctx context.Context, size int64) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, StallBase+time.Duration(size/MinRate)*time.Second)
+}
 
 // Store is the object store of one cluster.
 type Store struct {
@@ -73,6 +87,8 @@ func (s *Store) Put(ctx context.Context, bucket, name string, data []byte) (prot
 	if err != nil {
 		return proto.BlobRef{}, err
 	}
+	ctx, cancel := transferCtx(ctx, int64(len(data)))
+	defer cancel()
 	info, err := b.PutBytes(ctx, name, data)
 	if err != nil {
 		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
@@ -123,6 +139,8 @@ func (s *Store) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := transferCtx(ctx, ref.Size)
+	defer cancel()
 	data, err := getBytes(ctx, b, ref.Object)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
