@@ -312,16 +312,16 @@ type RegressionSpec struct {
 	Features []string `json:"features"`
 	// L2 is the ridge penalty λ for linear regression; for logistic
 	// regression the penalty is 1/C with C as in scikit-learn.
-	L2          float64 `json:"l2"`
-	Holdout     float64 `json:"holdout"`
-	ClassWeight string  `json:"class_weight,omitempty"`
-	Penalty     string  `json:"penalty,omitempty"`
-	Solver      string  `json:"solver,omitempty"`
 	// C, MaxIter and Tol are logistic regression's; nil (left out) takes
 	// the algorithm's default, a value given is checked, 0 included.
-	C       *float64 `json:"c,omitempty"`
-	MaxIter *int     `json:"max_iter,omitempty"`
-	Tol     *float64 `json:"tol,omitempty"`
+	L2          float64  `json:"l2"`
+	C           *float64 `json:"c,omitempty"`
+	Holdout     float64  `json:"holdout"`
+	ClassWeight string   `json:"class_weight,omitempty"`
+	Penalty     string   `json:"penalty,omitempty"`
+	Solver      string   `json:"solver,omitempty"`
+	MaxIter     *int     `json:"max_iter,omitempty"`
+	Tol         *float64 `json:"tol,omitempty"`
 }
 
 // JobSpec is what a user submits.
