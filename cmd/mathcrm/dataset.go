@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
 	"github.com/spf13/cobra"
@@ -298,7 +299,7 @@ func newDatasetList() *cobra.Command {
 			for _, ds := range list {
 				v := ds.Latest()
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", ds.Name, ds.Kind, v.Version, v.Rows, len(v.Shards),
-					len(v.Columns), v.Created.Format("2006-01-02 15:04:05"), humanBytes(ds.Bytes))
+					len(v.Columns), v.Created.Format("2006-01-02 15:04:05"), describe.Bytes(ds.Bytes))
 			}
 			return tw.Flush()
 		},
@@ -339,12 +340,12 @@ func newDatasetShow() *cobra.Command {
 			}
 			fmt.Printf("dataset %s (%s), version %d (versions %s), from %s, %s\n", ds.Name, ds.Kind, v.Version,
 				proto.VersionList(ds.VersionNumbers()), v.Source, v.Created.Format("2006-01-02 15:04:05"))
-			fmt.Printf("rows %d, shards %d, key %s, %s\n", v.Rows, len(v.Shards), v.Key, humanBytes(v.Bytes))
+			fmt.Printf("rows %d, shards %d, key %s, %s\n", v.Rows, len(v.Shards), v.Key, describe.Bytes(v.Bytes))
 			sizes := make([]string, len(ds.Versions))
 			for i, v := range ds.Versions {
-				sizes[i] = fmt.Sprintf("%d: %s", v.Version, humanBytes(v.Bytes))
+				sizes[i] = fmt.Sprintf("%d: %s", v.Version, describe.Bytes(v.Bytes))
 			}
-			fmt.Printf("storage: %s in %d versions (%s), %s\n", humanBytes(ds.Bytes), len(ds.Versions), strings.Join(sizes, ", "), retention(ds.Keep))
+			fmt.Printf("storage: %s in %d versions (%s), %s\n", describe.Bytes(ds.Bytes), len(ds.Versions), strings.Join(sizes, ", "), retention(ds.Keep))
 			if in := v.Interactions; in != nil {
 				value := in.Value
 				if value == "" {

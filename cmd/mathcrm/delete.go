@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
 )
@@ -63,7 +64,7 @@ func describeDeleted(noun string, version int, d *proto.Deleted) string {
 	} else if len(d.Versions) > 0 {
 		fmt.Fprintf(&b, " (versions %s)", proto.VersionList(d.Versions))
 	}
-	fmt.Fprintf(&b, ", %s", humanBytes(d.Bytes))
+	fmt.Fprintf(&b, ", %s", describe.Bytes(d.Bytes))
 	if len(d.Cancelled) > 0 {
 		fmt.Fprintf(&b, "; cancelled %s", plural("job", d.Cancelled))
 	}
@@ -198,7 +199,7 @@ func newModelList() *cobra.Command {
 				fmt.Fprintln(tw, "ID\tJOB\tALGO\tDATASET\tCREATED\tSIZE")
 				for _, m := range list {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s@%d\t%s\t%s\n", m.ID, m.Job, m.Algo, m.Dataset, m.DatasetVersion,
-						m.Created.Format(time.DateTime), humanBytes(m.Bytes))
+						m.Created.Format(time.DateTime), describe.Bytes(m.Bytes))
 				}
 				return tw.Flush()
 			})
@@ -213,17 +214,4 @@ func versionSizes(ds *proto.Dataset) []map[string]any {
 		out[i] = map[string]any{"version": v.Version, "rows": v.Rows, "bytes": v.Bytes, "created": v.Created}
 	}
 	return out
-}
-
-// humanBytes writes a size in bytes, KiB, MiB or GiB.
-func humanBytes(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
 }

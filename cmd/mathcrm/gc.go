@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/spf13/cobra"
 )
 
@@ -46,7 +47,7 @@ nothing half-imported ever becomes visible.`,
 					return printJSON(os.Stdout, res)
 				}
 				fmt.Printf("removed %d blobs (%s) and %d partial uploads; kept %d referenced, %d younger than %v, %d of running jobs\n",
-					res.Removed, sizeString(res.Bytes), res.Partials, res.Referenced, res.Young, res.Grace, res.Running)
+					res.Removed, describe.Bytes(res.Bytes), res.Partials, res.Referenced, res.Young, res.Grace, res.Running)
 				if res.Failed > 0 {
 					return fmt.Errorf("%d blobs could not be listed or deleted; see the coordinator's log", res.Failed)
 				}
@@ -56,18 +57,4 @@ nothing half-imported ever becomes visible.`,
 	}
 	cmd.Flags().DurationVar(&grace, "grace", 0, "collect only blobs at least this old (default: the cluster's configured grace; 0: everything unreferenced now)")
 	return cmd
-}
-
-// sizeString prints a byte count with a binary unit.
-func sizeString(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
 )
@@ -52,7 +53,7 @@ func newModelShow() *cobra.Command {
 				default:
 					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
 				}
-				fmt.Printf("\nstorage: %s\n", humanBytes(d.Model.Bytes))
+				fmt.Printf("\nstorage: %s\n", describe.Bytes(d.Model.Bytes))
 				printRetrain(os.Stdout, d.Retrain)
 				return nil
 			})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
 )
@@ -107,7 +108,7 @@ func newScoresList() *cobra.Command {
 				fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED\tSIZE")
 				for _, s := range list {
 					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
-						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime), humanBytes(s.Bytes))
+						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime), describe.Bytes(s.Bytes))
 				}
 				return tw.Flush()
 			})
@@ -146,7 +147,7 @@ func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 		ss.Dataset, ss.DatasetVersion, ss.Model, ss.Job, ss.Created.Format(time.DateTime))
 	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (a missing input value)\n", ss.Rows, ss.Key,
 		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored)
-	fmt.Fprintf(w, "storage: %s; %s\n\n", humanBytes(ss.Bytes), retention(ss.Keep))
+	fmt.Fprintf(w, "storage: %s; %s\n\n", describe.Bytes(ss.Bytes), retention(ss.Keep))
 	sum := &ss.Summary
 	tw := table(w)
 	switch {

@@ -232,25 +232,12 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05")
 }
 
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 var funcs = template.FuncMap{
 	"chart":    drawChart,
 	"timeline": drawTimeline,
 	"colrange": drawRange,
 	"when":     when,
-	"bytes":    humanBytes,
+	"bytes":    describe.Bytes,
 	"num":      func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) },
 	"secs":     func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " s" },
 	"f1":       func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },

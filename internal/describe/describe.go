@@ -107,3 +107,17 @@ func share(n, total int64) string {
 func source(d *proto.ModelDetail, dataset string, version int) string {
 	return fmt.Sprintf("from job %s on %s version %d", d.Model.Job, dataset, version)
 }
+
+// Bytes writes a byte count for people: "512 B", "1.5 KiB", "3.2 GiB".
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
