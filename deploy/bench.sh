@@ -32,8 +32,25 @@ if [ ! -s "$F10" ]; then
   $PY "$SHARED/bench/gen.py" features --n 10000000 --d 16 --k 16 --seed 4 --out "$F10" >&2
 fi
 # Workers run as processes of the built binary, so each one's peak memory is measured on its own.
+OUT=$(mktemp)
 go run ./cmd/mathcrm-bench --data "$F" --labels "$L" --ratings "$R" --ratings-implicit "$RI" --score-data "$F10" --worker-bin "${1:-bin/mathcrm}" \
-  --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3 ${BENCH_ONLY:+--only "$BENCH_ONLY"}
+  --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3 ${BENCH_ONLY:+--only "$BENCH_ONLY"} | tee "$OUT"
+# The same k-means Lloyd iteration from a plain `go build` (no GOAMD64, no GOEXPERIMENT):
+# the kernels choose their path at run time, so it must be within 1.1x of make build's.
+PLAIN=$(mktemp -d)
+env -u GOAMD64 -u GOEXPERIMENT go build -o "$PLAIN/mathcrm" ./cmd/mathcrm
+env -u GOAMD64 -u GOEXPERIMENT go build -o "$PLAIN/mathcrm-bench" ./cmd/mathcrm-bench
+"$PLAIN/mathcrm-bench" --data "$F" --worker-bin "$PLAIN/mathcrm" --anchors "$SHARED/bench/anchors.py" --python $PY \
+  --k 16 --iters 20 --workers 2 --rounds 3 --only kmeans | sed 's/^{/{"build":"plain go build",/' | tee -a "$OUT"
+$PY - "$OUT" <<'EOF'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+med = {r.get("build", "make build"): statistics.median(r["mathcrm_s"]) for r in runs if r.get("bench") == "kmeans_lloyd_iter_ratio"}
+if len(med) == 2:
+    print(json.dumps({"bench": "kmeans_lloyd_iter_plain_vs_make", "plain_s": med["plain go build"], "make_s": med["make build"],
+                      "ratio": round(med["plain go build"] / med["make build"], 3), "target": "<= 1.1"}))
+EOF
+rm -rf "$PLAIN" "$OUT"
 go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
   printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
   for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
