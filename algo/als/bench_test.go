@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,9 +23,10 @@ var (
 )
 
 // The benchmark shape of the issue: 100,000 users, 20,000 items, 5,000,000
-// interactions, rank 32, as /work/shared/bench/gen.py makes it (Zipf(0.8)
+// interactions, rank 32, the shape of make bench's ratings (Zipf(0.8)
 // item popularity, log-normal user activity, a planted rank-32 model),
-// generated in process.
+// generated in process. The whole job against numpy on those files is
+// make bench's (mathcrm-bench --only als).
 const (
 	benchUsers  = 100_000
 	benchItems  = 20_000
@@ -216,45 +215,6 @@ func threadCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// BenchmarkReferenceFile runs a whole job in one process (init, five
-// iterations, every table and prep built as a worker builds them) on the
-// CSV files of the shared benchmark generator, for comparison with its
-// numpy anchor (anchors.py als, rank 32, λ = 1 plain, α = 40). Set
-// MATHCRM_ALS_BENCH_DIR to the folder holding ratings_5m.csv and
-// ratings_implicit_5m.csv; it skips otherwise. s/iteration includes the
-// init pass and the first pass's preps.
-func BenchmarkReferenceFile(b *testing.B) {
-	dir := os.Getenv("MATHCRM_ALS_BENCH_DIR")
-	if dir == "" {
-		b.Skip("MATHCRM_ALS_BENCH_DIR not set")
-	}
-	for _, implicit := range []bool{false, true} {
-		name, file := "explicit", "ratings_5m.csv"
-		if implicit {
-			name, file = "implicit", "ratings_implicit_5m.csv"
-		}
-		b.Run(name, func(b *testing.B) {
-			tr := readTriples(b, filepath.Join(dir, file))
-			u, i := tr.blocks(64)
-			cfg := DefaultConfig()
-			cfg.Rank, cfg.Lambda, cfg.Iterations, cfg.RegScaling = 32, 1, 5, RegNone
-			cfg.Implicit, cfg.Alpha = implicit, 40
-			runtime.GC()
-			var m *Model
-			var err error
-			timePass(b, len(tr.users)*cfg.Iterations, "interaction", func() {
-				if m, err = Reference(cfg, u, i); err != nil {
-					b.Fatal(err)
-				}
-			})
-			sinkModel = m
-			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/float64(cfg.Iterations), "s/iteration")
-			last := m.History[len(m.History)-1]
-			b.Logf("objective %.3f, train RMSE %.6f", last.Objective, last.TrainRMSE)
-		})
-	}
 }
 
 // BenchmarkRowKernels times the row kernels at the bench rank on every
