@@ -1,9 +1,12 @@
 package clv
 
 import (
+	"errors"
 	"math"
+	"strings"
 
 	"github.com/mathcrm/mathcrm/algo/rfm"
+	"github.com/mathcrm/mathcrm/algo/step"
 )
 
 // Tx is one shard of a transactions dataset, grouped by customer, as RFM
@@ -169,30 +172,13 @@ func Summarize(tx *Tx, cfg Config) (*Summaries, error) {
 	return s, nil
 }
 
-// checkTx reports the first structural problem of tx: lengths, pointer
-// order, key order. Time order and amounts are checked as rows are read.
+// checkTx is rfm's check of a transactions shard, restated under this
+// package's sentinel and prefix.
 func checkTx(tx *Tx) error {
-	if tx == nil {
-		return errorf(ErrBadTx, "nil shard")
+	err := tx.Check()
+	var se *step.Error
+	if errors.As(err, &se) {
+		return &step.Error{Msg: "clv: " + strings.TrimPrefix(se.Msg, "rfm: "), Err: ErrBadTx}
 	}
-	n := len(tx.Time)
-	switch {
-	case len(tx.Ptr) != len(tx.Keys)+1:
-		return errorf(ErrBadTx, "%d pointers for %d customers, want %d", len(tx.Ptr), len(tx.Keys), len(tx.Keys)+1)
-	case tx.Ptr[0] != 0 || int(tx.Ptr[len(tx.Keys)]) != n:
-		return errorf(ErrBadTx, "pointers run from %d to %d over %d rows", tx.Ptr[0], tx.Ptr[len(tx.Keys)], n)
-	case len(tx.Amount) != n:
-		return errorf(ErrBadTx, "%d amounts for %d rows", len(tx.Amount), n)
-	case tx.Return != nil && len(tx.Return) != n:
-		return errorf(ErrBadTx, "%d return flags for %d rows", len(tx.Return), n)
-	}
-	for i := range tx.Keys {
-		if tx.Ptr[i+1] < tx.Ptr[i] {
-			return errorf(ErrBadTx, "customer %q: pointers decrease (%d, %d)", tx.Keys[i], tx.Ptr[i], tx.Ptr[i+1])
-		}
-		if i > 0 && tx.Keys[i] <= tx.Keys[i-1] {
-			return errorf(ErrBadTx, "keys not strictly ascending: %q after %q", tx.Keys[i], tx.Keys[i-1])
-		}
-	}
-	return nil
+	return err
 }

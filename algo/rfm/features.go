@@ -101,7 +101,7 @@ func Features(cfg Config, cuts Cuts, tx *Tx) (*Table, error) {
 	if cuts.AsOf != cfg.AsOf {
 		return nil, errorf(ErrBadCuts, "cuts are for as-of %d, the config's is %d", cuts.AsOf, cfg.AsOf)
 	}
-	if err := tx.check(); err != nil {
+	if err := tx.Check(); err != nil {
 		return nil, err
 	}
 	t, codes := newTable(len(tx.Keys), cfg.SegmentMap())
@@ -138,7 +138,7 @@ func Reference(cfg Config, shards ...*Tx) (*Table, Cuts, error) {
 	var dropped Dropped
 	sc := scanner{asOf: cfg.AsOf}
 	for i, tx := range shards {
-		if err := tx.check(); err != nil {
+		if err := tx.Check(); err != nil {
 			return nil, Cuts{}, wrapShard(err, i)
 		}
 		keys = append(keys, tx.Keys...)

@@ -66,7 +66,7 @@ func RunTask(t *Task, tx *Tx) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.check(); err != nil {
+	if err := tx.Check(); err != nil {
 		return nil, err
 	}
 	r := &Result{Step: t.Step}

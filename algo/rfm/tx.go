@@ -25,9 +25,10 @@ type Tx struct {
 	Return []bool
 }
 
-// check reports the first structural problem of tx: lengths, pointer
-// order, key order. Time order and amounts are checked as rows are read.
-func (tx *Tx) check() error {
+// Check reports the first structural problem of tx (ErrBadTx): lengths,
+// pointer order, key order. Time order and amounts are checked as rows are
+// read. A nil tx is a problem too.
+func (tx *Tx) Check() error {
 	if tx == nil {
 		return errorf(ErrBadTx, "nil shard")
 	}
