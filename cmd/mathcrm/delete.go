@@ -181,30 +181,12 @@ its own name. score --keep N sets the count too.`,
 }
 
 func newModelList() *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Short:   "List models, oldest first: the job, algorithm and dataset version that made each, and its size",
-		Example: "  mathcrm model list\n  mathcrm model list --output json",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				var list []proto.ModelSummary
-				if err := c.Call(ctx, proto.APIModelList, nil, &list); err != nil {
-					return err
-				}
-				if jsonOut() {
-					return printJSON(os.Stdout, list)
-				}
-				tw := table(os.Stdout)
-				fmt.Fprintln(tw, "ID\tJOB\tALGO\tDATASET\tCREATED\tSIZE")
-				for _, m := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s@%d\t%s\t%s\n", m.ID, m.Job, m.Algo, m.Dataset, m.DatasetVersion,
-						m.Created.Format(time.DateTime), describe.Bytes(m.Bytes))
-				}
-				return tw.Flush()
-			})
-		},
-	}
+	return listCmd("List models, oldest first: the job, algorithm and dataset version that made each, and its size",
+		"  mathcrm model list\n  mathcrm model list --output json", proto.APIModelList,
+		"ID\tJOB\tALGO\tDATASET\tCREATED\tSIZE", func(m proto.ModelSummary) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s@%d\t%s\t%s", m.ID, m.Job, m.Algo, m.Dataset, m.DatasetVersion,
+				m.Created.Format(time.DateTime), describe.Bytes(m.Bytes))
+		})
 }
 
 // versionSizes lists a dataset's versions with the size of their shards.

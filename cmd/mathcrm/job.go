@@ -29,31 +29,40 @@ func withClient(cmd *cobra.Command, fn func(ctx context.Context, c *client.Clien
 	return fn(ctx, c)
 }
 
-func newJobList() *cobra.Command {
+// listCmd is a "list" command: it reads verb's list and prints it as JSON or
+// as a table of header's columns, one row a line.
+func listCmd[T any](short, example, verb, header string, row func(T) string) *cobra.Command {
 	return &cobra.Command{
 		Use:     "list",
-		Short:   "List jobs, oldest first",
-		Example: "  mathcrm job list\n  mathcrm job list --output json",
+		Short:   short,
+		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				var jobs []proto.Job
-				if err := c.Call(ctx, proto.APIJobList, nil, &jobs); err != nil {
+				var list []T
+				if err := c.Call(ctx, verb, nil, &list); err != nil {
 					return err
 				}
 				if jsonOut() {
-					return printJSON(os.Stdout, jobs)
+					return printJSON(os.Stdout, list)
 				}
 				tw := table(os.Stdout)
-				fmt.Fprintln(tw, "ID\tALGO\tDATASET\tSTATE\tITER\tOBJECTIVE\tMODEL\tCREATED")
-				for _, j := range jobs {
-					fmt.Fprintf(tw, "%s\t%s\t%s@%d\t%s\t%d\t%.6g\t%s\t%s\n", j.ID, j.Spec.Algo, j.Spec.Dataset, j.Spec.DatasetVersion,
-						j.State, j.Iteration, j.Objective, dash(j.Model), j.Created.Format("2006-01-02 15:04:05"))
+				fmt.Fprintln(tw, header)
+				for _, x := range list {
+					fmt.Fprintln(tw, row(x))
 				}
 				return tw.Flush()
 			})
 		},
 	}
+}
+
+func newJobList() *cobra.Command {
+	return listCmd("List jobs, oldest first", "  mathcrm job list\n  mathcrm job list --output json", proto.APIJobList,
+		"ID\tALGO\tDATASET\tSTATE\tITER\tOBJECTIVE\tMODEL\tCREATED", func(j proto.Job) string {
+			return fmt.Sprintf("%s\t%s\t%s@%d\t%s\t%d\t%.6g\t%s\t%s", j.ID, j.Spec.Algo, j.Spec.Dataset, j.Spec.DatasetVersion,
+				j.State, j.Iteration, j.Objective, dash(j.Model), j.Created.Format("2006-01-02 15:04:05"))
+		})
 }
 
 func dash(s string) string {

@@ -90,30 +90,11 @@ func newScores() *cobra.Command {
 }
 
 func newScoresList() *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Short:   "List score sets with their latest version",
-		Example: "  mathcrm scores list\n  mathcrm scores list --output json",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				var list []proto.ScoreSet
-				if err := c.Call(ctx, proto.APIScoresList, nil, &list); err != nil {
-					return err
-				}
-				if jsonOut() {
-					return printJSON(os.Stdout, list)
-				}
-				tw := table(os.Stdout)
-				fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED\tSIZE")
-				for _, s := range list {
-					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\t%s\n", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
-						s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime), describe.Bytes(s.Bytes))
-				}
-				return tw.Flush()
-			})
-		},
-	}
+	return listCmd("List score sets with their latest version", "  mathcrm scores list\n  mathcrm scores list --output json",
+		proto.APIScoresList, "NAME\tVERSION\tKIND\tMODEL\tDATASET\tROWS\tCREATED\tSIZE", func(s proto.ScoreSet) string {
+			return fmt.Sprintf("%s\t%d\t%s\t%s\t%s v%d\t%d\t%s\t%s", s.Name, s.Version, s.Kind, s.Model, s.Dataset,
+				s.DatasetVersion, s.Rows, s.Created.Format(time.DateTime), describe.Bytes(s.Bytes))
+		})
 }
 
 func newScoresShow() *cobra.Command {
