@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mathcrm/mathcrm/algo/internal/kernel"
+	"github.com/mathcrm/mathcrm/algo/internal/kernel/kerneltest"
 )
 
 // Every kernel path (algo/internal/kernel) must give the portable path's
@@ -28,52 +29,6 @@ func withPath(t testing.TB, p kernel.Path, f func()) {
 
 func logPaths(t *testing.T) {
 	t.Logf("kernel paths: %v", kernelPaths)
-}
-
-// pathCase builds centres and rows with ties on purpose: repeated centres,
-// centres mirrored through the origin (equal norms, so rows on the mirror
-// plane tie), rows equal to centres, zero rows and signed zeros.
-func pathCase(r *rand.Rand, n, k, d int) (x, c []float64) {
-	c = make([]float64, k*d)
-	for i := range k {
-		ci := c[i*d : (i+1)*d]
-		switch {
-		case i > 0 && r.IntN(4) == 0: // a repeat of an earlier centre
-			copy(ci, c[r.IntN(i)*d:])
-		case i > 0 && r.IntN(4) == 0: // the mirror of an earlier centre
-			m := r.IntN(i)
-			for j, v := range c[m*d : (m+1)*d] {
-				ci[j] = -v
-			}
-		default:
-			for j := range ci {
-				ci[j] = float64(r.IntN(7) - 3) // small integers tie often
-				if r.IntN(3) == 0 {
-					ci[j] = r.NormFloat64()
-				}
-			}
-		}
-	}
-	x = make([]float64, n*d)
-	for i := range n {
-		row := x[i*d : (i+1)*d]
-		switch r.IntN(6) {
-		case 0: // a centre
-			copy(row, c[r.IntN(k)*d:])
-		case 1: // zeros of both signs
-			for j := range row {
-				row[j] = math.Copysign(0, float64(r.IntN(2)*2-1))
-			}
-		default:
-			for j := range row {
-				row[j] = float64(r.IntN(9) - 4)
-				if r.IntN(2) == 0 {
-					row[j] = 3 * r.NormFloat64()
-				}
-			}
-		}
-	}
-	return x, c
 }
 
 func sameBits(a, b float64) bool {
@@ -104,7 +59,7 @@ func TestPathsAgree(t *testing.T) {
 				continue
 			}
 			n := ns[r.IntN(len(ns))]
-			x, c := pathCase(r, n, k, d)
+			x, c := kerneltest.KMeansCase(r, n, k, d)
 			comparePaths(t, fmt.Sprintf("d=%d k=%d n=%d", d, k, n), x, c, n, k, d)
 		}
 	}
@@ -184,7 +139,7 @@ func TestAssignerReused(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for _, kd := range [][2]int{{1, 1}, {5, 3}, {16, 16}, {17, 9}} {
 		k, d := kd[0], kd[1]
-		x, c := pathCase(r, 600, k, d)
+		x, c := kerneltest.KMeansCase(r, 600, k, d)
 		for _, p := range kernelPaths {
 			withPath(t, p, func() {
 				a := NewAssigner(c, k, d)
