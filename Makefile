@@ -43,7 +43,7 @@ chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers
 fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./internal/blob -run '^$$' -fuzz FuzzDecode -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzPartial -fuzztime $${FUZZTIME:-30s}
-	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzJobSpec -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./algo/builtin -run '^$$' -fuzz FuzzJobSpec -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./coordinator -run '^$$' -fuzz FuzzFSMApply -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz '^FuzzSplitTransactions$$' -fuzztime $${FUZZTIME:-30s}

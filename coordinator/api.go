@@ -5,18 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
-	"github.com/mathcrm/mathcrm/internal/blob"
+	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nats.go"
 )
 
 // ErrInvalid reports a request that cannot be served as asked.
-var ErrInvalid = errors.New("coordinator: invalid request")
+var ErrInvalid = proto.ErrInvalid
 
 type handler func(ctx context.Context, body json.RawMessage) (any, error)
 
@@ -163,10 +162,8 @@ func parse[T any](body json.RawMessage) (T, error) {
 	return v, nil
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-
 // ValidName reports whether s can name a dataset.
-func ValidName(s string) bool { return nameRE.MatchString(s) }
+func ValidName(s string) bool { return proto.ValidName(s) }
 
 func (c *Coordinator) apiDatasetCommit(ctx context.Context, body json.RawMessage) (any, error) {
 	dc, err := parse[proto.DatasetCommit](body)
@@ -253,6 +250,10 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 	if err := checkParams(&spec); err != nil {
 		return nil, err
 	}
+	a, ok := builtin.Lookup(spec.Algo)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
+	}
 	ds, err := c.fsm.Dataset(spec.Dataset)
 	if err != nil {
 		return nil, err
@@ -265,37 +266,10 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 		return nil, fmt.Errorf("%w: dataset %s has no version %d", ErrNotFound, ds.Name, spec.DatasetVersion)
 	}
 	ver := *vp
-	if want := algoKind(spec.Algo); want != "" && ds.Kind != want {
+	if want := a.DatasetKind(); want != "" && ds.Kind != want {
 		return nil, fmt.Errorf("%w: %s needs a %s dataset; %s is %s", ErrInvalid, spec.Algo, want, ds.Name, ds.Kind)
 	}
-	switch spec.Algo {
-	case "rfm":
-		if err := c.checkRFM(&spec, &ver); err != nil {
-			return nil, err
-		}
-	case "als":
-		if err := checkALS(&spec, &ver); err != nil {
-			return nil, err
-		}
-	case "score":
-		if err := c.checkScore(&spec, ds, &ver); err != nil {
-			return nil, err
-		}
-		if err := c.checkScoreColumns(ctx, &spec, &ver); err != nil {
-			return nil, err
-		}
-	case "kmeans":
-		if err := checkKMeans(&spec, &ver); err != nil {
-			return nil, err
-		}
-	case "linear", "logistic":
-		if err := checkRegression(&spec, &ver); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
-	}
-	if err := checkColumns(&spec, &ver); err != nil {
+	if err := a.Check(ctx, leaderEnv{c}, &spec, ds, &ver); err != nil {
 		return nil, err
 	}
 	id, err := c.apply(msgJobSubmit, entryJobSubmit{Spec: spec, Time: time.Now().UTC()})
@@ -303,19 +277,6 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 		return nil, err
 	}
 	return c.fsm.Job(id)
-}
-
-// algoKind is the dataset kind an algorithm reads.
-func algoKind(algo string) string {
-	switch algo {
-	case "kmeans", "linear", "logistic":
-		return proto.KindFeatures
-	case "als":
-		return proto.KindInteractions
-	case "rfm":
-		return proto.KindTransactions
-	}
-	return ""
 }
 
 func (c *Coordinator) apiJobList(context.Context, json.RawMessage) (any, error) {
@@ -355,37 +316,20 @@ func (c *Coordinator) apiModelShow(ctx context.Context, body json.RawMessage) (a
 		return nil, err
 	}
 	detail := proto.ModelDetail{Model: *m, Retrain: c.fsm.Retrain(m.ID)}
-	switch m.Kind {
-	case "kmeans":
-		km, err := c.loadKMeansModel(ctx, m.Blob)
-		if err != nil {
-			return nil, err
-		}
-		detail.KMeans = km
-	case "linear", "logistic":
-		b, err := c.store.Get(ctx, m.Blob)
-		if err != nil {
-			return nil, err
-		}
-		var sm proto.SupervisedModel
-		if err := blob.Decode(b, supervisedModelKind, &sm); err != nil {
-			return nil, err
-		}
-		if m.Kind == "linear" {
-			detail.Linear = &sm
-		} else {
-			detail.Logistic = &sm
-		}
-	case "als":
-		b, err := c.store.Get(ctx, m.Blob)
-		if err != nil {
-			return nil, err
-		}
-		var am proto.ALSModel
-		if err := blob.Decode(b, alsModelKind, &am); err != nil {
-			return nil, err
-		}
-		detail.ALS = &am
+	kind, ok := builtin.Kind(m.Kind)
+	if !ok {
+		return detail, nil // a kind this build does not know: its record only
+	}
+	b, err := c.store.Get(ctx, m.Blob)
+	if err != nil {
+		return nil, err
+	}
+	v, err := kind.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if detail.Detail, err = json.Marshal(v); err != nil {
+		return nil, err
 	}
 	return detail, nil
 }

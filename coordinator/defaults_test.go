@@ -3,10 +3,8 @@ package coordinator
 import (
 	"encoding/json"
 	"errors"
-	"reflect"
 	"testing"
 
-	"github.com/mathcrm/mathcrm/algo/logistic"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -47,60 +45,7 @@ func TestExplicitZeroIsAnErrorAtTheLeader(t *testing.T) {
 }
 
 func TestFieldLeftOutTakesTheDefault(t *testing.T) {
-	spec, err := parse[proto.JobSpec](json.RawMessage(`{"algo":"logistic","dataset":"t","logistic":{"target":"y","features":["x"]}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := checkParams(&spec); err != nil {
-		t.Fatal(err)
-	}
-	j, err := newRegressionJob(spec, &proto.DatasetVersion{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg := j.log.Config; cfg.C != logistic.DefaultC || cfg.MaxIter != logistic.DefaultMaxIter || cfg.Tol != logistic.DefaultTol ||
-		j.MaxIter() != logistic.DefaultMaxIter {
-		t.Errorf("logistic defaults: C %v, max iter %d (%d), tol %v", cfg.C, cfg.MaxIter, j.MaxIter(), cfg.Tol)
-	}
-	// A spec committed with the values filled in decodes to the same values
-	// and the same configuration.
-	spec, err = parse[proto.JobSpec](json.RawMessage(`{"algo":"logistic","dataset":"t","logistic":{"target":"y","features":["x"],"c":1,"max_iter":100,"tol":1e-8}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j2, err := newRegressionJob(spec, &proto.DatasetVersion{}); err != nil || !reflect.DeepEqual(j2.log.Config, j.log.Config) {
-		t.Errorf("filled in: %+v, %v; left out: %+v", j2.log.Config, err, j.log.Config)
-	}
-
-	// score top: left out, an ALS model's score job gets DefaultTop in its
-	// committed spec; given, it is kept.
 	f := scheduleFSM(t)
-	apply(t, f, msgJobSubmit, entryJobSubmit{Spec: proto.JobSpec{Algo: "als", Dataset: "c", DatasetVersion: 1}, Time: t0})
-	apply(t, f, msgJobStart, entryJobStart{ID: "job-2", Time: t0})
-	if r := apply(t, f, msgJobFinish, entryJobFinish{ID: "job-2", State: proto.JobSucceeded, Kind: "als",
-		Model: &proto.BlobRef{Bucket: proto.BucketModels, Object: "m2"}, Time: t0}); r.ID != "model-2" {
-		t.Fatalf("model: %+v", r)
-	}
-	c := &Coordinator{fsm: f}
-	ds := &proto.Dataset{Name: "r", Kind: proto.KindInteractions}
-	ver := &proto.DatasetVersion{Key: "user"}
-	for _, body := range []string{`{"model":"model-2"}`, `{"model":"model-2","top":3}`} {
-		spec, err := parse[proto.JobSpec](json.RawMessage(`{"algo":"score","dataset":"r","score":` + body + `}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.checkScore(&spec, ds, ver); err != nil {
-			t.Fatal(err)
-		}
-		want := proto.DefaultTop
-		if body != `{"model":"model-2"}` {
-			want = 3
-		}
-		if spec.Score.Top == nil || *spec.Score.Top != want {
-			t.Errorf("%s: top %v, want %d", body, spec.Score.Top, want)
-		}
-	}
-
 	// schedule backoff: left out, DefaultScheduleBackoff.
 	s, err := parseScheduleSpec(json.RawMessage(`{"name":"n","cron":"0 2 * * *","model":"model-1","dataset":"c"}`))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -465,12 +466,16 @@ func TestWhichCopyWinsDoesNotChangeTheModel(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				b, err := blob.Encode(proto.PartialKind, proto.Partial{Job: "job", Pass: pass, Shard: shard, Rows: rows, KMeans: res})
+				p := proto.Partial{Job: "job", Pass: pass, Shard: shard, Rows: rows}
+				if err := job.Encode(&p, kmeans.Name, res); err != nil {
+					return nil, err
+				}
+				b, err := blob.Encode(proto.PartialKind, p)
 				if err != nil {
 					return nil, err
 				}
-				var p proto.Partial
-				return &p, blob.Decode(b, proto.PartialKind, &p)
+				var got proto.Partial
+				return &got, blob.Decode(b, proto.PartialKind, &got)
 			}
 			r := f.run(t, shards, spec)
 			r.pass = pass
@@ -478,9 +483,9 @@ func TestWhichCopyWinsDoesNotChangeTheModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			results := make([]*kmeans.Result, shards)
-			for s, p := range parts {
-				results[s] = p.KMeans
+			results, err := job.Decode[kmeans.Result](kmeans.Name, parts)
+			if err != nil {
+				t.Fatal(err)
 			}
 			if err := st.Absorb(results); err != nil {
 				t.Fatal(err)

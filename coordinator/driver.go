@@ -11,66 +11,32 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/builtin"
+	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
 )
 
-// jobAlgo adapts one algorithm's state machine to the driver.
-type jobAlgo interface {
-	// Next returns the task for every shard, or done.
-	Next() (task any, done bool)
-	// Absorb takes one partial per shard, in shard order.
-	Absorb(parts []*proto.Partial) error
-	Progress() (phase string, iteration int, objective, shift float64)
-	Save() ([]byte, error)
-	Load(b []byte) error
-	// Model returns the final model blob and its kind.
-	Model() (kind string, b []byte, err error)
-	Prep() proto.Prep
-	MaxIter() int
-}
-
-// refsAlgo is a job whose saved state refers to further blobs (factor or
-// output shards) that must outlive the pass.
-type refsAlgo interface {
-	Refs() []proto.BlobRef
-}
-
-// outputAlgo is a job that ends with a new dataset version, not a model.
-type outputAlgo interface {
-	Output() (*proto.DatasetCommit, error)
-}
-
-// metricsAlgo is a job that reports held-out metrics after a pass.
-type metricsAlgo interface {
-	Metrics() []proto.Metric
-}
-
-// layoutAlgo is a job whose passes run over another layout of the dataset
-// than its primary shards (ALS's by-item passes).
-type layoutAlgo interface {
-	Shards(ver *proto.DatasetVersion) []proto.ShardRef
-}
-
-// scoresAlgo is a job that ends with a new score set version.
-type scoresAlgo interface {
-	Scores() (*proto.ScoreSet, error)
-}
-
-func (c *Coordinator) newJobAlgo(id string, spec proto.JobSpec, ver *proto.DatasetVersion) (jobAlgo, error) {
-	switch spec.Algo {
-	case "score":
-		return c.newScoreJob(id, spec, ver)
-	case "rfm":
-		return newRFMJob(spec, ver, id)
-	case "als":
-		return newALSJob(spec, ver)
-	case "kmeans":
-		return newKMeansJob(spec, ver)
-	case "linear", "logistic":
-		return newRegressionJob(spec, ver)
+// newJob makes a job's state machine from the registry.
+func (c *Coordinator) newJob(ctx context.Context, id string, spec proto.JobSpec, ver *proto.DatasetVersion) (job.Job, error) {
+	a, ok := builtin.Lookup(spec.Algo)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
 	}
-	return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
+	return a.NewJob(ctx, leaderEnv{c}, id, spec, ver)
+}
+
+// leaderEnv is what the leader offers an algorithm (job.Leader).
+type leaderEnv struct{ c *Coordinator }
+
+func (e leaderEnv) Model(id string) (*proto.Model, error) { return e.c.fsm.Model(id) }
+func (e leaderEnv) Blob(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
+	return e.c.store.Get(ctx, ref)
+}
+func (e leaderEnv) Kind(kind string) (job.ModelKind, bool)      { return builtin.Kind(kind) }
+func (e leaderEnv) Dataset(name string) (*proto.Dataset, error) { return e.c.fsm.Dataset(name) }
+func (e leaderEnv) CheckWrite(dc *proto.DatasetCommit, flag string) error {
+	return e.c.checkWrite(dc, flag)
 }
 
 // drive runs one job to its end on this leader. It returns quietly when
@@ -159,7 +125,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 	if ver == nil {
 		return fmt.Errorf("%w: dataset %s version %d", ErrNotFound, ds.Name, j.Spec.DatasetVersion)
 	}
-	alg, err := c.newJobAlgo(id, j.Spec, ver)
+	alg, err := c.newJob(ctx, id, j.Spec, ver)
 	if err != nil {
 		return err
 	}
@@ -192,10 +158,10 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 			return err
 		}
 		started := time.Now()
-		phase, iter, _, _ := alg.Progress()
+		before := alg.Progress()
 		pub := c.progressPublisher(id, j.Spec.Algo, alg, pass, lloydSeconds)
 		shards := ver.Shards
-		if la, ok := alg.(layoutAlgo); ok {
+		if la, ok := alg.(job.Layouter); ok {
 			shards = la.Shards(ver)
 		}
 		parts, retries, err := c.runPass(ctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
@@ -207,12 +173,13 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 			return err
 		}
 		secs := time.Since(started).Seconds()
-		newPhase, newIter, obj, shift := alg.Progress()
-		if phase == "lloyd" && newIter > iter {
+		after := alg.Progress()
+		newPhase, newIter, obj, shift := after.Phase, after.Iteration, after.Objective, after.Shift
+		if before.Phase == "lloyd" && newIter > before.Iteration {
 			lloydSeconds = append(lloydSeconds, secs)
 		}
 		var metrics []proto.Metric
-		if ma, ok := alg.(metricsAlgo); ok {
+		if ma, ok := alg.(job.Measurer); ok {
 			metrics = ma.Metrics()
 		}
 		ref, err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
@@ -230,7 +197,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 
 // commitPass stores the state after a pass and commits the pass; the state
 // of the pass before, no longer referenced, is deleted.
-func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg jobAlgo, rec proto.PassRecord, prev proto.BlobRef) (proto.BlobRef, error) {
+func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg job.Job, rec proto.PassRecord, prev proto.BlobRef) (proto.BlobRef, error) {
 	b, err := alg.Save()
 	if err != nil {
 		return proto.BlobRef{}, err
@@ -241,7 +208,7 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 	}
 	rec.Committed = time.Now().UTC()
 	var refs []proto.BlobRef
-	if ra, ok := alg.(refsAlgo); ok {
+	if ra, ok := alg.(job.Referrer); ok {
 		refs = ra.Refs()
 	}
 	// No blob to check: a running job's blobs are not collected (gc.go).
@@ -259,26 +226,25 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 	return ref, nil
 }
 
-func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) error {
-	if oa, ok := alg.(outputAlgo); ok {
-		return c.finishOutput(ctx, id, alg, oa)
-	}
-	if sa, ok := alg.(scoresAlgo); ok {
-		return c.finishScores(ctx, id, sa)
-	}
-	kind, b, err := alg.Model()
+func (c *Coordinator) finishJob(ctx context.Context, id string, alg job.Job) error {
+	res, err := alg.Finish()
 	if err != nil {
 		return err
 	}
-	ref, err := c.store.Put(ctx, proto.BucketModels, blobName("models/"+id), b)
+	switch {
+	case res.Output != nil:
+		return c.finishOutput(ctx, id, alg, res.Output)
+	case res.Scores != nil:
+		return c.finishScores(ctx, id, res.Scores)
+	case res.Model == nil:
+		return fmt.Errorf("coordinator: job %s ended with nothing to show", id)
+	}
+	ref, err := c.store.Put(ctx, proto.BucketModels, blobName("models/"+id), res.Model.Blob)
 	if err != nil {
 		return transient(err)
 	}
-	var modelRefs []proto.BlobRef
-	if ma, ok := alg.(interface{ ModelRefs() []proto.BlobRef }); ok {
-		modelRefs = ma.ModelRefs()
-	}
-	model, err := c.applyBlobs(ctx, msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: kind,
+	modelRefs := res.Model.Refs
+	model, err := c.applyBlobs(ctx, msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Model: &ref, Kind: res.Model.Kind,
 		ModelRefs: modelRefs, Time: time.Now().UTC()}, append([]proto.BlobRef{ref}, modelRefs...))
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
@@ -286,20 +252,16 @@ func (c *Coordinator) finishJob(ctx context.Context, id string, alg jobAlgo) err
 		}
 		return transient(err)
 	}
-	_, iter, obj, _ := alg.Progress()
-	c.log.Info("job succeeded", "job", id, "model", model, "iterations", iter, "objective", obj)
-	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Iteration: iter, MaxIter: alg.MaxIter(),
-		Objective: finite(obj), Model: model})
+	pr := alg.Progress()
+	c.log.Info("job succeeded", "job", id, "model", model, "iterations", pr.Iteration, "objective", pr.Objective)
+	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Iteration: pr.Iteration, MaxIter: alg.MaxIter(),
+		Objective: finite(pr.Objective), Model: model})
 	return nil
 }
 
 // finishOutput commits the dataset version a job made, in the entry that
 // ends the job: the version is visible exactly when the job has succeeded.
-func (c *Coordinator) finishOutput(ctx context.Context, id string, alg jobAlgo, oa outputAlgo) error {
-	out, err := oa.Output()
-	if err != nil {
-		return err
-	}
+func (c *Coordinator) finishOutput(ctx context.Context, id string, alg job.Job, out *proto.DatasetCommit) error {
 	name, err := c.applyBlobs(ctx, msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Output: out, Time: time.Now().UTC()},
 		shardBlobs(out.Shards))
 	if err != nil {
@@ -309,18 +271,13 @@ func (c *Coordinator) finishOutput(ctx context.Context, id string, alg jobAlgo, 
 		return transient(err)
 	}
 	c.log.Info("job succeeded", "job", id, "output", name, "rows", out.Rows)
-	_, iter, _, _ := alg.Progress()
-	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Iteration: iter, Output: name})
+	c.publish(proto.JobEvent{Job: id, State: proto.JobSucceeded, Phase: "done", Iteration: alg.Progress().Iteration, Output: name})
 	return nil
 }
 
 // finishScores commits the score set a job made in the entry that ends the
 // job: the set is visible exactly when the job has succeeded.
-func (c *Coordinator) finishScores(ctx context.Context, id string, sa scoresAlgo) error {
-	ss, err := sa.Scores()
-	if err != nil {
-		return err
-	}
+func (c *Coordinator) finishScores(ctx context.Context, id string, ss *proto.ScoreSet) error {
 	name, err := c.applyBlobs(ctx, msgJobFinish, entryJobFinish{ID: id, State: proto.JobSucceeded, Scores: ss, Time: time.Now().UTC()},
 		shardBlobs(ss.Shards))
 	if err != nil {
@@ -335,10 +292,11 @@ func (c *Coordinator) finishScores(ctx context.Context, id string, sa scoresAlgo
 }
 
 // progressPublisher publishes shard progress within a pass, at most every 200ms.
-func (c *Coordinator) progressPublisher(id, algo string, alg jobAlgo, pass int, lloydSeconds []float64) func(done, total int) {
+func (c *Coordinator) progressPublisher(id, algo string, alg job.Job, pass int, lloydSeconds []float64) func(done, total int) {
 	var mu sync.Mutex
 	var last time.Time
-	phase, iter, obj, shift := alg.Progress()
+	pr := alg.Progress()
+	phase, iter, obj, shift := pr.Phase, pr.Iteration, pr.Objective, pr.Shift
 	return func(done, total int) {
 		mu.Lock()
 		defer mu.Unlock()

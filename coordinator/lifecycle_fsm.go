@@ -287,7 +287,7 @@ func (f *FSM) modelUsers(id string) *users {
 		}
 	}
 	for _, j := range f.st.Jobs {
-		if !j.Terminal() && j.Spec.Score != nil && j.Spec.Score.Model == id {
+		if !j.Terminal() && j.Spec.Scoring() != nil && j.Spec.Scoring().Model == id {
 			u.jobs = append(u.jobs, j.ID)
 		}
 	}
@@ -306,7 +306,7 @@ func (f *FSM) scoresUsers(name string, version int) *users {
 		u.schedules = append(u.schedules, name)
 	}
 	for _, j := range f.st.Jobs {
-		if !j.Terminal() && j.Spec.Score != nil && j.Spec.Score.As == name {
+		if !j.Terminal() && j.Spec.Scoring() != nil && j.Spec.Scoring().As == name {
 			u.jobs = append(u.jobs, j.ID)
 		}
 	}

@@ -59,7 +59,7 @@ func trainModel(t *testing.T, f *FSM, ds string, version int) (job, model string
 // scoreInto runs a scoring job to a new version of a score set.
 func scoreInto(t *testing.T, f *FSM, name, model string) string {
 	t.Helper()
-	job := submit(t, f, proto.JobSpec{Algo: "score", Dataset: "telco", DatasetVersion: 1, Score: &proto.ScoreSpec{Model: model, As: name}})
+	job := submit(t, f, proto.JobSpec{Algo: "score", Dataset: "telco", DatasetVersion: 1, Params: proto.MustJSON(proto.ScoreSpec{Model: model, As: name})})
 	apply(t, f, msgJobStart, entryJobStart{ID: job, Time: t0})
 	r := apply(t, f, msgJobFinish, entryJobFinish{ID: job, State: proto.JobSucceeded, Time: t0, Scores: &proto.ScoreSet{
 		Name: name, Kind: proto.ScoresSegments, Model: model, Dataset: "telco", DatasetVersion: 1,
@@ -151,7 +151,7 @@ func TestFSMDeleteRefusedWhileUsed(t *testing.T) {
 	wantErr(t, err, ErrInUse, "coordinator: in use: dataset telco version 1 is used by job job-2; use --force")
 	_, err = del(t, f, msgDatasetDelete, proto.Delete{Name: "telco", Version: 2})
 	wantErr(t, err, ErrInUse, "coordinator: in use: dataset telco version 2 is used by schedule nightly; use --force")
-	score := submit(t, f, proto.JobSpec{Algo: "score", Dataset: "telco", DatasetVersion: 2, Score: &proto.ScoreSpec{Model: "model-1", As: "seg"}})
+	score := submit(t, f, proto.JobSpec{Algo: "score", Dataset: "telco", DatasetVersion: 2, Params: proto.MustJSON(proto.ScoreSpec{Model: "model-1", As: "seg"})})
 	_, err = del(t, f, msgModelDelete, proto.Delete{Name: "model-1"})
 	wantErr(t, err, ErrInUse, "coordinator: in use: model model-1 is used by schedule nightly and job "+score+"; use --force")
 	_, err = del(t, f, msgScoresDelete, proto.Delete{Name: "nope"})

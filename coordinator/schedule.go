@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	scorealgo "github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/cron"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
@@ -339,10 +340,10 @@ func (s *scheduler) attempt(ctx context.Context, sc *proto.Schedule, run *proto.
 	if run.DatasetVersion == 0 {
 		return out, fmt.Errorf("score: %w: dataset %q has no version", ErrNotFound, sc.Dataset)
 	}
-	spec := proto.JobSpec{Algo: "score", Dataset: sc.Dataset, DatasetVersion: run.DatasetVersion,
-		Score:     &proto.ScoreSpec{Model: out.model, As: sc.Name},
-		RequestID: stepRequestID(sc, run.ScheduledFor, run.Attempt, "score"),
-		Schedule:  sc.Name, ScheduledFor: run.ScheduledFor}
+	spec := scorealgo.Spec(sc.Dataset, proto.ScoreSpec{Model: out.model, As: sc.Name})
+	spec.DatasetVersion = run.DatasetVersion
+	spec.RequestID = stepRequestID(sc, run.ScheduledFor, run.Attempt, "score")
+	spec.Schedule, spec.ScheduledFor = sc.Name, run.ScheduledFor
 	j, err := s.runJob(ctx, spec, &out)
 	if err != nil {
 		return out, fmt.Errorf("score: %w", err)

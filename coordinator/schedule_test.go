@@ -236,7 +236,7 @@ func finish(t *testing.T, f *FSM, j *proto.Job, ok bool, rows int64) {
 	switch {
 	case !ok:
 	case j.Spec.Algo == "score":
-		e.State, e.Scores = proto.JobSucceeded, &proto.ScoreSet{Name: j.Spec.Score.As, Kind: proto.ScoresSegments, Model: j.Spec.Score.Model, Rows: rows}
+		e.State, e.Scores = proto.JobSucceeded, &proto.ScoreSet{Name: j.Spec.Scoring().As, Kind: proto.ScoresSegments, Model: j.Spec.Scoring().Model, Rows: rows}
 	default:
 		e.State, e.Kind, e.Model = proto.JobSucceeded, j.Spec.Algo, &proto.BlobRef{Bucket: proto.BucketModels, Object: "models/" + j.ID}
 	}
@@ -295,9 +295,9 @@ func TestSchedulerRetrainsThenScoresAtTheWindow(t *testing.T) {
 	}
 	finish(t, f, train, true, 0)
 	score := waitJob(t, f, "nightly", w0, 2)
-	if score.Spec.Algo != "score" || score.Spec.Dataset != "c" || score.Spec.DatasetVersion != 2 || score.Spec.Score.Model != "model-2" ||
-		score.Spec.Score.As != "nightly" || !score.Spec.ScheduledFor.Equal(w0) || !strings.HasSuffix(score.Spec.RequestID, "/1/score") {
-		t.Fatalf("score spec: %+v %+v", score.Spec, score.Spec.Score)
+	if score.Spec.Algo != "score" || score.Spec.Dataset != "c" || score.Spec.DatasetVersion != 2 || score.Spec.Scoring().Model != "model-2" ||
+		score.Spec.Scoring().As != "nightly" || !score.Spec.ScheduledFor.Equal(w0) || !strings.HasSuffix(score.Spec.RequestID, "/1/score") {
+		t.Fatalf("score spec: %+v %+v", score.Spec, score.Spec.Scoring())
 	}
 	finish(t, f, score, true, 2999)
 	run = waitRun(t, f, "nightly", w0, ended)

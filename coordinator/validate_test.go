@@ -17,57 +17,15 @@ func TestCheckParamsAtTheLeader(t *testing.T) {
 		spec proto.JobSpec
 		want string
 	}{
-		{proto.JobSpec{Algo: "als", Dataset: "r", ALS: &proto.ALSSpec{Rank: 0, Lambda: 0.1, Iterations: 10}},
-			"coordinator: invalid request: als.rank 0 is out of range: must be an integer from 1 to 512"},
-		{proto.JobSpec{Algo: "kmeans", Dataset: "a b", KMeans: &proto.KMeansSpec{K: 2, MaxIter: 5}},
+		{proto.JobSpec{Algo: "kmeans", Dataset: "r", Params: proto.MustJSON(kmeans.Params{K: 0, MaxIter: 5})},
+			"coordinator: invalid request: kmeans.k 0 is out of range: must be an integer from 1 to 10000"},
+		{proto.JobSpec{Algo: "kmeans", Dataset: "a b", Params: proto.MustJSON(kmeans.Params{K: 2, MaxIter: 5})},
 			`coordinator: invalid request: dataset name "a b" (letters, digits, _ . -)`},
 	} {
 		err := checkParams(&c.spec)
 		if !errors.Is(err, ErrInvalid) || err.Error() != c.want {
 			t.Errorf("got %v\nwant %s", err, c.want)
 		}
-	}
-}
-
-func TestLogisticTargetMustBeZeroOne(t *testing.T) {
-	ver := &proto.DatasetVersion{Version: 2, Columns: []proto.ColumnStats{
-		{Name: "tenure", Count: 100, Min: 0, Max: 72, Mean: 32, Std: 24},
-		{Name: "churn", Count: 4, Min: 0, Max: 1, Mean: 0.25, Std: 0.4330127018922193}, // 0, 0, 0, 1
-		{Name: "half", Count: 4, Min: 0, Max: 1, Mean: 0.375, Std: 0.414578098794425},  // 0, 0, 0.5, 1
-		{Name: "ones", Count: 4, Min: 1, Max: 1, Mean: 1},
-		{Name: "empty", Missing: 4},
-		{Name: "Contract", Count: 4, Levels: []string{"Month-to-month", "One year"}, LevelCounts: []int64{3, 1}},
-	}}
-	for _, c := range []struct{ target, want string }{
-		{"churn", ""},
-		{"Contract=One year", ""},
-		{"tenure", `coordinator: invalid request: logistic target "tenure" must hold only 0 and 1, but its values range from 0 to 72 (or name one value of a categorical column, e.g. --target Contract=One year)`},
-		{"half", `coordinator: invalid request: logistic target "half" must hold only 0 and 1, but it holds values between 0 and 1 (or name one value of a categorical column, e.g. --target Contract=One year)`},
-		{"ones", `coordinator: invalid request: logistic target "ones" holds only 1: it needs rows of both classes, 0 and 1`},
-		{"empty", `coordinator: invalid request: logistic target "empty" has no value in version 2`},
-	} {
-		err := checkBinaryTarget(ver, c.target)
-		if c.want == "" && err != nil || c.want != "" && (err == nil || err.Error() != c.want) {
-			t.Errorf("%s: got %v\nwant %s", c.target, err, c.want)
-		}
-	}
-	spec := proto.JobSpec{Algo: "kmeans", KMeans: &proto.KMeansSpec{Columns: []string{"tenure", "empty"}}}
-	if err := checkColumns(&spec, ver); err == nil ||
-		err.Error() != `coordinator: invalid request: column "empty" has no value in version 2 (every row is missing it)` {
-		t.Errorf("empty column: %v", err)
-	}
-	counts := &proto.DatasetVersion{Interactions: &proto.InteractionsInfo{User: "u", Item: "i", Value: "n"},
-		Columns: []proto.ColumnStats{{Name: "n", Count: 3, Min: -2, Max: 5}}}
-	tx := &proto.DatasetVersion{Transactions: &proto.TransactionsInfo{First: time.Date(2024, 1, 3, 10, 0, 0, 0, time.UTC)}}
-	spec = proto.JobSpec{Algo: "rfm", RFM: &proto.RFMSpec{As: "f", AsOf: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}}
-	if err := checkColumns(&spec, tx); err == nil ||
-		err.Error() != `coordinator: invalid request: as-of 2024-01-01 is not after the first transaction (2024-01-03 10:00:00): no customer has a purchase before it` {
-		t.Errorf("as-of before the data: %v", err)
-	}
-	spec = proto.JobSpec{Algo: "als", ALS: &proto.ALSSpec{Implicit: true}}
-	if err := checkColumns(&spec, counts); err == nil ||
-		err.Error() != `coordinator: invalid request: implicit feedback needs counts of at least 0, but column "n" has values down to -2` {
-		t.Errorf("negative counts: %v", err)
 	}
 }
 
@@ -191,28 +149,5 @@ func TestSchedulerFailsAtOnceOnAPermanentFailure(t *testing.T) {
 	want = "attempt 1: score: job " + j.ID + ` failed (not retried): coordinator: step failed for good: worker: column missing: the scored dataset has no column "tenure"`
 	if run.State != proto.JobFailed || run.Attempt != 1 || run.Reason != want {
 		t.Fatalf("run: %+v\nwant reason %s", run, want)
-	}
-}
-
-// An API job that leaves tol out runs with the tolerance the CLI defaults
-// to, from algo/kmeans: not with no convergence test.
-func TestAPIKMeansDefaultsAreTheCLIs(t *testing.T) {
-	var spec proto.JobSpec
-	if err := json.Unmarshal([]byte(`{"algo":"kmeans","dataset":"c","kmeans":{"k":2,"columns":["a"]}}`), &spec); err != nil {
-		t.Fatal(err)
-	}
-	ver := &proto.DatasetVersion{Version: 1, Rows: 10, Columns: []proto.ColumnStats{{Name: "a", Count: 10, Max: 3, Mean: 1, Std: 1}}}
-	if err := checkParams(&spec); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkKMeans(&spec, ver); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := kmeansConfig(spec, ver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := kmeans.DefaultConfig(2); cfg.Tol != d.Tol || cfg.MaxIter != d.MaxIter || cfg.Init != d.Init {
-		t.Fatalf("API defaults %+v, algo defaults %+v", cfg, d)
 	}
 }

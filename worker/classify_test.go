@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/feature"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/logistic"
+	"github.com/mathcrm/mathcrm/algo/step"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
@@ -25,9 +27,10 @@ func TestClassify(t *testing.T) {
 		err  error
 		want string
 	}{
-		{fmt.Errorf("worker: shard 3: %w", logistic.ErrTarget), worker.ClassPermanent},
-		{fmt.Errorf("worker: shard 0: %w", kmeans.ErrNonFinite), worker.ClassPermanent},
-		{fmt.Errorf("%w: shard has no column %q", worker.ErrColumn, "x"), worker.ClassPermanent},
+		{fmt.Errorf("worker: shard 3: %w", step.Errorf("logistic", logistic.ErrTarget, "target 2 is not 0 or 1")), worker.ClassPermanent},
+		{fmt.Errorf("worker: shard 0: %w", step.Errorf("kmeans", kmeans.ErrNonFinite, "NaN in row 3")), worker.ClassPermanent},
+		{step.Errorf("feature", feature.ErrColumn, "shard has no column %q", "x"), worker.ClassPermanent},
+		{fmt.Errorf("worker: shard 0: %w", kmeans.ErrNonFinite), worker.ClassTransient}, // not from a step
 		{fmt.Errorf("worker: shard 1: %w", store.ErrNotFound), worker.ClassTransient},
 		{context.DeadlineExceeded, worker.ClassTransient},
 	} {
@@ -89,7 +92,7 @@ func TestStepErrorsAreClassed(t *testing.T) {
 		return resp.Header.Get(proto.HeaderError), resp.Header.Get(proto.HeaderErrorKey)
 	}
 	msg, class := step(proto.ShardRef{Index: 0, Object: "shard-0", Size: sf.Size, SHA256: sf.SHA256, Rows: sf.Rows})
-	if msg != `worker: column missing: shard has no column "monthly"` || class != worker.ClassPermanent {
+	if msg != `worker: shard 0: feature: shard has no column "monthly"` || class != worker.ClassPermanent {
 		t.Fatalf("missing column: %q, %q", msg, class)
 	}
 	msg, class = step(proto.ShardRef{Index: 0, Object: "gone", Size: 1, SHA256: "00", Rows: 1})

@@ -19,10 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mathcrm/mathcrm/algo/als"
-	"github.com/mathcrm/mathcrm/algo/kmeans"
-	"github.com/mathcrm/mathcrm/algo/linear"
-	"github.com/mathcrm/mathcrm/algo/logistic"
+	"github.com/mathcrm/mathcrm/algo/builtin"
+	"github.com/mathcrm/mathcrm/algo/feature"
+	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
@@ -78,8 +77,6 @@ type Worker struct {
 	// data holds shards and prepared matrices; bodies holds decoded step bodies.
 	data   *onceCache
 	bodies *onceCache
-	// tables remembers the last ALS factor table per job and side.
-	tables alsTables
 	slots  chan struct{}
 
 	sub  *nats.Subscription
@@ -255,60 +252,20 @@ func (w *Worker) step(m *nats.Msg) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if body.als != nil {
-		p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
-		if err := w.stepALS(ctx, body.Job, body.als, ref, &p); err != nil {
-			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
-		}
-		return blob.Encode(proto.PartialKind, p)
-	}
-	if body.score != nil {
-		p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
-		if err := w.stepScore(ctx, body.Job, body.score, ref, &p); err != nil {
-			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
-		}
-		return blob.Encode(proto.PartialKind, p)
-	}
-	if body.rfm != nil {
-		p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
-		if err := w.stepRFM(ctx, body.rfm, ref, &p); err != nil {
-			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
-		}
-		return blob.Encode(proto.PartialKind, p)
-	}
-	mx, err := w.matrix(ctx, ref, body.Prep)
-	if err != nil {
-		return nil, err
-	}
-	p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index, Rows: int64(mx.N), Skipped: mx.Skipped}
-	switch body.Algo {
-	case "kmeans":
-		p.KMeans, err = kmeans.RunTask(nil, body.kmeans, mx.X, mx.N, mx.D, mx.Prof, mx.P, ref.Index)
-		if err != nil {
-			return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
-		}
-	case "linear":
-		p.Linear, err = linear.RunTask(nil, body.linear, mx.X, mx.N, mx.D, mx.Y, nil, mx.Keys, ref.Index)
-	case "logistic":
-		p.Logistic, err = logistic.RunTask(nil, body.logistic, mx.X, mx.N, mx.D, mx.Y, nil, mx.Keys, ref.Index)
-	default:
-		return nil, fmt.Errorf("worker: unknown algorithm %q", body.Algo)
-	}
-	if err != nil {
+	p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
+	sh := &shardEnv{w: w, body: body, ref: ref}
+	if err := body.algo.RunShard(ctx, sh, body.task, &p); err != nil {
 		return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
 	}
 	return blob.Encode(proto.PartialKind, p)
 }
 
-// decodedBody is a step body with its task decoded; tasks are read-only.
+// decodedBody is a step body with its algorithm looked up and its task
+// decoded; tasks are read-only.
 type decodedBody struct {
 	proto.StepBody
-	kmeans   *kmeans.Task
-	linear   *linear.Task
-	logistic *logistic.Task
-	rfm      *proto.RFMTask
-	als      *als.Task
-	score    *proto.ScoreTask
+	algo job.Algorithm
+	task any
 }
 
 // stepBody decodes a pass's step body once, however many of its shards this
@@ -324,32 +281,15 @@ func (w *Worker) stepBody(data []byte) (*decodedBody, error) {
 		if err := proto.Check(b.V); err != nil {
 			return nil, 0, err
 		}
-		var task any
-		switch b.Algo {
-		case "kmeans":
-			b.kmeans = new(kmeans.Task)
-			task = b.kmeans
-		case "linear":
-			b.linear = new(linear.Task)
-			task = b.linear
-		case "logistic":
-			b.logistic = new(logistic.Task)
-			task = b.logistic
-		case "rfm":
-			b.rfm = new(proto.RFMTask)
-			task = b.rfm
-		case "als":
-			b.als = new(als.Task)
-			task = b.als
-		case "score":
-			b.score = new(proto.ScoreTask)
-			task = b.score
-		default:
+		a, ok := builtin.Lookup(b.Algo)
+		if !ok {
 			return nil, 0, fmt.Errorf("worker: unknown algorithm %q", b.Algo)
 		}
-		if err := json.Unmarshal(b.Task, task); err != nil {
+		task, err := a.DecodeTask(b.Task)
+		if err != nil {
 			return nil, 0, fmt.Errorf("worker: bad %s task: %w", b.Algo, err)
 		}
+		b.algo, b.task = a, task
 		return &b, int64(len(data)), nil
 	})
 	if err != nil {
@@ -358,24 +298,52 @@ func (w *Worker) stepBody(data []byte) (*decodedBody, error) {
 	return v.(*decodedBody), nil
 }
 
+// shardEnv is what the worker offers one step (job.Shard).
+type shardEnv struct {
+	w    *Worker
+	body *decodedBody
+	ref  proto.ShardRef
+}
+
+func (s *shardEnv) Job() string         { return s.body.Job }
+func (s *shardEnv) Pass() int           { return s.body.Pass }
+func (s *shardEnv) Ref() proto.ShardRef { return s.ref }
+func (s *shardEnv) Features(ctx context.Context) (*partition.Shard, error) {
+	return s.w.shard(ctx, s.ref)
+}
+func (s *shardEnv) Matrix(ctx context.Context) (*feature.Matrix, error) {
+	return s.w.matrix(ctx, s.ref, s.body.Prep)
+}
+func (s *shardEnv) Cached(key string, fn func() (any, int64, error)) (any, error) {
+	return s.w.data.loadOnce(key, fn)
+}
+func (s *shardEnv) Keep(key string, v any, size int64) { s.w.data.put(key, v, size) }
+func (s *shardEnv) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
+	return s.w.store.Get(ctx, ref)
+}
+func (s *shardEnv) Put(ctx context.Context, bucket, name string, b []byte) (proto.BlobRef, error) {
+	return s.w.store.Put(ctx, bucket, name, b)
+}
+func (s *shardEnv) Kind(kind string) (job.ModelKind, bool) { return builtin.Kind(kind) }
+
 // matrix returns the shard's prepared matrix, from the cache when it can.
-func (w *Worker) matrix(ctx context.Context, ref proto.ShardRef, prep proto.Prep) (*Matrix, error) {
-	key := prepKey(ref.Object+"@"+ref.SHA256, prep)
+func (w *Worker) matrix(ctx context.Context, ref proto.ShardRef, prep proto.Prep) (*feature.Matrix, error) {
+	key := feature.PrepKey(ref.Object+"@"+ref.SHA256, prep)
 	v, err := w.data.loadOnce(key, func() (any, int64, error) {
 		sh, err := w.shard(ctx, ref)
 		if err != nil {
 			return nil, 0, err
 		}
-		m, err := BuildMatrix(sh, prep)
+		m, err := feature.BuildMatrix(sh, prep)
 		if err != nil {
 			return nil, 0, err
 		}
-		return m, m.size(), nil
+		return m, m.Size(), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*Matrix), nil
+	return v.(*feature.Matrix), nil
 }
 
 // shardKeyPrefix marks the cache entries that are whole shards.

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/builtin"
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/devcluster"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -175,8 +177,8 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	v := ds.Latest()
 	emit(map[string]any{"bench": "import", "impl": "mathcrm", "rows": v.Rows, "cols": len(v.Columns), "shards": len(v.Shards),
 		"seconds": round(time.Since(t0).Seconds(), 3), "rows_per_s": round(float64(v.Rows)/time.Since(t0).Seconds(), 0)})
-	spec := proto.JobSpec{Algo: "kmeans", Dataset: "bench", Seed: 1, KMeans: &proto.KMeansSpec{
-		K: k, Columns: cols, Init: "given", Given: given, MaxIter: iters, Tol: 0}}
+	spec := proto.JobSpec{Algo: "kmeans", Dataset: "bench", Seed: 1, Params: proto.MustJSON(kmeans.Params{
+		K: k, Columns: cols, Init: "given", Given: given, MaxIter: iters, Tol: 0})}
 	// Warm up: the first job loads every shard into the workers' caches; the
 	// second, and a pause, let NATS finish writing the freshly imported
 	// shards to disk.
@@ -220,7 +222,11 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 		if err := cl.Call(ctx, proto.APIModelShow, proto.Named{Name: j.Model}, &m); err != nil {
 			return err
 		}
-		inertia = m.KMeans.Inertia
+		det, err := builtin.Detail(&m)
+		if err != nil {
+			return err
+		}
+		inertia = det.(*kmeans.Segmentation).Inertia
 		emit(map[string]any{"bench": "kmeans_lloyd_iter", "impl": "mathcrm dev", "n": v.Rows, "d": len(cols), "k": k,
 			"workers": workers, "gomaxprocs": runtime.GOMAXPROCS(0), "per_iter_s": round(med, 5),
 			"per_iter_min_s": round(minOf(secs), 5), "per_iter_max_s": round(maxOf(secs), 5), "iters": len(secs),

@@ -85,7 +85,7 @@ func benchTopN(ctx context.Context, env *benchEnv) error {
 		env.wp.resetPeaks()
 		t0 := time.Now()
 		j, err := trainJob(ctx, cl, proto.JobSpec{Algo: "score", Dataset: dataset,
-			Score: &proto.ScoreSpec{Model: model, As: as, Top: new(topnTop)}})
+			Params: proto.MustJSON(proto.ScoreSpec{Model: model, As: as, Top: new(topnTop)})})
 		if err != nil {
 			return r, err
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
@@ -139,7 +140,7 @@ func scoreModel(ctx context.Context, cl *client.Client, data string) (string, []
 		return "", nil, err
 	}
 	j, err := trainJob(ctx, cl, proto.JobSpec{Algo: "kmeans", Dataset: "score-small", Seed: 1,
-		KMeans: &proto.KMeansSpec{K: 16, Columns: cols, Standardize: true, MaxIter: 5}})
+		Params: proto.MustJSON(kmeans.Params{K: 16, Columns: cols, Standardize: true, MaxIter: 5})})
 	if err != nil {
 		return "", nil, err
 	}
@@ -151,7 +152,7 @@ func scoreModel(ctx context.Context, cl *client.Client, data string) (string, []
 func scoreJob(ctx context.Context, cl *client.Client, dataset, model string) (float64, *scoreRun, error) {
 	t0 := time.Now()
 	sub, err := cl.Submit(ctx, proto.JobSpec{Algo: "score", Dataset: dataset,
-		Score: &proto.ScoreSpec{Model: model, As: dataset + "-segments"}})
+		Params: proto.MustJSON(proto.ScoreSpec{Model: model, As: dataset + "-segments"})})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -345,7 +345,7 @@ func TestJobsInterruptedKeepOutputsWhole(t *testing.T) {
 
 	// Scoring, stopped with SIGINT while it writes its shards, then killed
 	// while it runs again.
-	sc, err := cl.Submit(ctx, proto.JobSpec{Algo: "score", Dataset: "cust", Score: &proto.ScoreSpec{Model: kmJob.Model, As: "seg"}})
+	sc, err := cl.Submit(ctx, proto.JobSpec{Algo: "score", Dataset: "cust", Params: proto.MustJSON(proto.ScoreSpec{Model: kmJob.Model, As: "seg"})})
 	if err != nil {
 		t.Fatal(err)
 	}

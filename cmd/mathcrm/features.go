@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/rfm"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
@@ -101,7 +102,7 @@ transaction. The new version becomes visible when the job succeeds, atomically.`
 // rfmSegmentOfCentroids names, for a k-means model trained on columns that
 // include r_score, f_score and m_score, the standard RFM segment of each
 // centroid's scores rounded to whole scores 1..5; nil for another model.
-func rfmSegmentOfCentroids(m *proto.KMeansModel) []string {
+func rfmSegmentOfCentroids(m *kmeans.Segmentation) []string {
 	idx := [3]int{-1, -1, -1}
 	for j, c := range m.Columns {
 		switch c {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
@@ -96,7 +97,7 @@ func newJobStatus() *cobra.Command {
 
 func printJob(j *proto.Job) {
 	fmt.Printf("job %s: %s on %s version %d, seed %d\n", j.ID, j.Spec.Algo, j.Spec.Dataset, j.Spec.DatasetVersion, j.Spec.Seed)
-	if km := j.Spec.KMeans; km != nil {
+	if km, err := kmeans.ParamsOf(&j.Spec); j.Spec.Algo == kmeans.Name && err == nil {
 		fmt.Printf("  k=%d columns=%s standardize=%v init=%s max-iter=%d tol=%g\n", km.K, strings.Join(km.Columns, ","),
 			km.Standardize, km.Init, km.MaxIter, km.Tol)
 	}

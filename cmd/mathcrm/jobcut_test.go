@@ -166,7 +166,7 @@ func TestJobsCutOffFromNATS(t *testing.T) {
 	}
 
 	// Scoring, the coordinator cut off while the workers write score shards.
-	sc, err := cl.Submit(ctx, proto.JobSpec{Algo: "score", Dataset: "cust", Score: &proto.ScoreSpec{Model: model, As: "seg"}})
+	sc, err := cl.Submit(ctx, proto.JobSpec{Algo: "score", Dataset: "cust", Params: proto.MustJSON(proto.ScoreSpec{Model: model, As: "seg"})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/builtin"
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -44,7 +46,7 @@ func newModelShow() *cobra.Command {
 					return printJSON(os.Stdout, d)
 				}
 				switch {
-				case d.KMeans != nil:
+				case detailOf[kmeans.Segmentation](d) != nil:
 					printKMeans(os.Stdout, d)
 				case d.Linear != nil || d.Logistic != nil:
 					printSupervised(os.Stdout, d)
@@ -62,7 +64,7 @@ func newModelShow() *cobra.Command {
 }
 
 func printKMeans(w io.Writer, d *proto.ModelDetail) {
-	m := d.KMeans
+	m := detailOf[kmeans.Segmentation](d)
 	var total int64
 	for _, s := range m.Sizes {
 		total += s
@@ -187,10 +189,10 @@ time, or with --format parquet a directory holding users.parquet, items.parquet
 				if sm := supervised(d); sm != nil {
 					return writeOut(out, func(w io.Writer) error { return printJSON(w, supervisedExport(d.Model.ID, sm)) })
 				}
-				if d.KMeans == nil {
+				m := detailOf[kmeans.Segmentation](d)
+				if m == nil {
 					return fmt.Errorf("model %s is of kind %s, which this build cannot export", d.Model.ID, d.Model.Kind)
 				}
-				m := d.KMeans
 				doc := kmeansExport{Kind: "kmeans", Columns: m.Columns, Centroids: m.Centroids, Sizes: m.Sizes,
 					Inertia: m.Inertia, Iterations: m.Iterations, Converged: m.Converged, Spec: m.Spec,
 					Model: d.Model.ID, Dataset: m.Dataset, Version: m.Version}
@@ -262,4 +264,15 @@ func supervisedExport(id string, m *proto.SupervisedModel) map[string]any {
 		doc["metrics"] = map[string]any{"train": g.Train, "holdout": g.Holdout}
 	}
 	return doc
+}
+
+// detailOf decodes a model's detail as a T, or nil when the model is not
+// of T's kind.
+func detailOf[T any](d *proto.ModelDetail) *T {
+	v, err := builtin.Detail(d)
+	if err != nil {
+		return nil
+	}
+	t, _ := v.(*T)
+	return t
 }

@@ -15,7 +15,8 @@ import (
 )
 
 func newScore() *cobra.Command {
-	spec := proto.JobSpec{Algo: "score", Score: &proto.ScoreSpec{}}
+	spec := proto.JobSpec{Algo: proto.ScoreAlgo}
+	var sp proto.ScoreSpec
 	var wait bool
 	var keep, top int
 	cmd := &cobra.Command{
@@ -43,21 +44,22 @@ score set (see scores retain).`,
   mathcrm score --model model-4 --dataset ratings --top 10 --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if spec.Score.As != "" {
-				if err := checkName("--as", spec.Score.As); err != nil {
+			if sp.As != "" {
+				if err := checkName("--as", sp.As); err != nil {
 					return err
 				}
 			}
 			if cmd.Flags().Changed("top") {
-				spec.Score.Top = &top // left out, the leader fills in the default for ALS models
+				sp.Top = &top // left out, the leader fills in the default for ALS models
 			}
+			spec.Params = proto.MustJSON(sp)
 			if err := checkSpec(cmd, &spec); err != nil {
 				return err // before --keep changes anything
 			}
 			if cmd.Flags().Changed("keep") {
-				name := spec.Score.As
+				name := sp.As
 				if name == "" {
-					name = spec.Dataset + "-" + spec.Score.Model
+					name = spec.Dataset + "-" + sp.Model
 				}
 				err := withClient(cmd, func(ctx context.Context, c *client.Client) error {
 					_, err := retain(ctx, c, proto.APIScoresRetain, name, keep)
@@ -71,10 +73,10 @@ score set (see scores retain).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&spec.Score.Model, "model", "", "model id (required)")
+	f.StringVar(&sp.Model, "model", "", "model id (required)")
 	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
-	f.StringVar(&spec.Score.As, "as", "", "score set name (default DATASET-MODEL)")
+	f.StringVar(&sp.As, "as", "", "score set name (default DATASET-MODEL)")
 	f.IntVar(&top, "top", proto.DefaultTop, fmt.Sprintf("ALS: items per user, 1 to %d", proto.MaxTop))
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the score set")

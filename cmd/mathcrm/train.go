@@ -20,8 +20,8 @@ func newTrain() *cobra.Command {
 }
 
 func newTrainKMeans() *cobra.Command {
-	spec := proto.JobSpec{Algo: "kmeans", KMeans: &proto.KMeansSpec{}}
-	km := spec.KMeans
+	spec := proto.JobSpec{Algo: kmeans.Name}
+	km := new(kmeans.Params)
 	var columns string
 	var wait bool
 	cmd := &cobra.Command{
@@ -58,8 +58,9 @@ iteration, or --max-iter iterations.`,
 				km.Init, km.Columns, km.Given = "given", cols, given
 			}
 			if km.K == 0 && !cmd.Flags().Changed("k") {
-				return fmt.Errorf("--k is required: the number of segments, 1 to %d", proto.MaxK)
+				return fmt.Errorf("--k is required: the number of segments, 1 to %d", kmeans.MaxK)
 			}
+			spec.Params = proto.MustJSON(km)
 			return submitJob(cmd, spec, wait)
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
@@ -14,7 +15,7 @@ import (
 // flag that is wrong. A flag the user did not set holds the algorithm's
 // default; one set to a value out of range is an error, never replaced.
 func checkSpec(cmd *cobra.Command, spec *proto.JobSpec) error {
-	if err := spec.CheckParams(); err != nil {
+	if err := builtin.CheckParams(spec); err != nil {
 		var pe *proto.ParamError
 		if errors.As(err, &pe) {
 			return errors.New(pe.FlagError())

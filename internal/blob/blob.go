@@ -167,3 +167,22 @@ func Decode(b []byte, kind string, v any) error {
 	}
 	return nil
 }
+
+// Marshal writes v in MessagePack without a frame: for a value carried
+// inside a blob (a partial's payload), which the blob's frame already
+// compresses and checksums.
+func Marshal(v any) ([]byte, error) {
+	var raw []byte
+	if err := codec.NewEncoderBytes(&raw, mh).Encode(v); err != nil {
+		return nil, fmt.Errorf("blob: encode: %w", err)
+	}
+	return raw, nil
+}
+
+// Unmarshal reads what Marshal wrote into v.
+func Unmarshal(b []byte, v any) error {
+	if err := codec.NewDecoderBytes(b, mh).Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}

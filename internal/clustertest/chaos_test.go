@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/testutil"
 )
@@ -110,7 +111,7 @@ func maybeNetlab(t *testing.T) *netlab {
 	return lab
 }
 
-func sameModel(t *testing.T, a, b *proto.KMeansModel) bool {
+func sameModel(t *testing.T, a, b *kmeans.Segmentation) bool {
 	if err := testutil.KMeansDiff(a, b); err != nil {
 		t.Errorf("model differs from the undisturbed run: %v", err)
 		return false

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/mathcrm/mathcrm/internal/testutil"
 	"io"
 	"net"
 	"os/exec"
@@ -17,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
@@ -258,11 +260,11 @@ func waitJob(t *testing.T, cl *client.Client, id string) *proto.Job {
 	return j
 }
 
-func kmeansModel(t *testing.T, cl *client.Client, id string) *proto.KMeansModel {
+func kmeansModel(t *testing.T, cl *client.Client, id string) *kmeans.Segmentation {
 	t.Helper()
 	var d proto.ModelDetail
 	call(t, cl, proto.APIModelShow, proto.Named{Name: id}, &d)
-	return d.KMeans
+	return testutil.Detail[kmeans.Segmentation](t, &d)
 }
 
 func (p *proc) signal(t *testing.T, sig syscall.Signal) {

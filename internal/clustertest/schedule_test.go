@@ -147,7 +147,7 @@ func scheduleFailover(t *testing.T, kill string) {
 	var ss proto.ScoreSet
 	call(t, cl, proto.APIScoresShow, proto.NamedVersion{Name: "nightly"}, &ss)
 	if ss.Version != 1 || run.Output != "nightly:1" || run.Rows != ss.Rows || ss.Rows == 0 || run.Model != train[0].Model ||
-		score[0].Spec.Score.Model != train[0].Model {
+		score[0].Spec.Scoring().Model != train[0].Model {
 		t.Fatalf("run %+v; score set %+v", run, ss)
 	}
 	st, err = c.status(cl)

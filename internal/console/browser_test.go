@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 )
 
 // chromium finds a Chromium binary, or "".
@@ -53,7 +56,7 @@ func testBrowser(t *testing.T, f *fixture) {
 	if bin == "" {
 		t.Skip("no chromium binary found (apt-get install chromium); .ci/run installs it")
 	}
-	km := f.model.KMeans
+	km := testutil.Detail[kmeans.Segmentation](t, f.model)
 	testPagesLoadCleanly(t, bin, f)
 
 	dom := dumpDOM(t, bin, f.srv.URL+"/", "cluster")

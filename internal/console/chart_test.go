@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
@@ -59,8 +60,8 @@ func (s oneModel) Model(_ context.Context, id string) (*proto.ModelDetail, error
 // TestMarkupIsEscaped renders names holding markup, in tables and in SVG.
 func TestMarkupIsEscaped(t *testing.T) {
 	evil := `<img src=x onerror=alert(1)>`
-	d := &proto.ModelDetail{Model: proto.Model{ID: "m", Kind: "kmeans"}, KMeans: &proto.KMeansModel{Columns: []string{evil},
-		Centroids: [][]float64{{1}}, Sizes: []int64{5}, Dataset: evil}}
+	d := &proto.ModelDetail{Model: proto.Model{ID: "m", Kind: "kmeans"}, Detail: proto.MustJSON(&kmeans.Segmentation{Columns: []string{evil},
+		Centroids: [][]float64{{1}}, Sizes: []int64{5}, Dataset: evil})}
 	c, err := New(oneModel{d: d}, nil)
 	if err != nil {
 		t.Fatal(err)

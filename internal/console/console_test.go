@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/console"
@@ -90,13 +91,13 @@ func start(t *testing.T) *fixture {
 	}
 	f := &fixture{cl: cl, rows: ds.Latest().Rows}
 	j := wait(t, cl, submit(t, cl, proto.JobSpec{Algo: "kmeans", Dataset: "customers", Seed: 1,
-		KMeans: &proto.KMeansSpec{K: 3, Columns: []string{"tenure", "monthly", "total"}, Standardize: true, Init: "kmeans||", MaxIter: 50, Tol: 1e-6}}))
+		Params: proto.MustJSON(kmeans.Params{K: 3, Columns: []string{"tenure", "monthly", "total"}, Standardize: true, Init: "kmeans||", MaxIter: 50, Tol: 1e-6})}))
 	f.job = j.ID
 	f.model = &proto.ModelDetail{}
 	if err := cl.Call(ctx, proto.APIModelShow, proto.Named{Name: j.Model}, f.model); err != nil {
 		t.Fatal(err)
 	}
-	wait(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "customers", Score: &proto.ScoreSpec{Model: j.Model, As: "segs"}}))
+	wait(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "customers", Params: proto.MustJSON(proto.ScoreSpec{Model: j.Model, As: "segs"})}))
 	if err := cl.Call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: "segs"}, &f.ss); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func get(t *testing.T, url string, json bool) (int, string) {
 
 func TestConsole(t *testing.T) {
 	f := start(t)
-	km := f.model.KMeans
+	km := testutil.Detail[kmeans.Segmentation](t, f.model)
 	sizes := make([]string, len(km.Sizes))
 	for i, s := range km.Sizes {
 		sizes[i] = fmt.Sprintf("<td>%d</td>", s)
@@ -326,7 +327,7 @@ func getJSON(t *testing.T, url string, out any) {
 // cancelled, the end.
 func testEvents(t *testing.T, f *fixture) {
 	id := submit(t, f.cl, proto.JobSpec{Algo: "kmeans", Dataset: "customers", Seed: 1,
-		KMeans: &proto.KMeansSpec{K: 3, Columns: []string{"tenure", "monthly", "total"}, Standardize: true, Init: "kmeans||", MaxIter: 100000, Tol: 0}})
+		Params: proto.MustJSON(kmeans.Params{K: 3, Columns: []string{"tenure", "monthly", "total"}, Standardize: true, Init: "kmeans||", MaxIter: 100000, Tol: 0})})
 	t.Cleanup(func() { _ = f.cl.Call(context.Background(), proto.APIJobCancel, proto.Named{Name: id}, nil) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
@@ -192,7 +193,7 @@ func (c *Console) model(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	desc, err := describe.Model(d)
+	desc, err := builtin.Describe(d)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,8 @@
-// Package describe turns a model into a Description: a title, key figures,
-// tables and charts, with nothing about how they are drawn. The web console
-// renders any Description the same way, so a kind of model gets its page by
-// supplying one describe function here, with no console code of its own.
+// Package describe is what a model page shows — a title, key figures,
+// tables and charts — with nothing about how they are drawn. Each model
+// kind describes its models (job.Describer, in its own package under
+// algo/); the web console, reports and `model show` render any Description
+// the same way, so a new kind of model gets its page with no console code.
 package describe
 
 import (
@@ -12,7 +13,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
-// ErrKind is returned for a model of a kind no describe function knows.
+// ErrKind is returned for a model of a kind that has no description.
 var ErrKind = errors.New("describe: no description for this kind of model")
 
 // Description is what a model page shows.
@@ -72,39 +73,19 @@ type Point struct {
 	Y float64 `json:"y"`
 }
 
-// Func describes one kind of model.
-type Func func(*proto.ModelDetail) (*Description, error)
+// Num formats a number for people: 6 significant digits.
+func Num(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 
-// kinds lists the describe functions by model kind: the one place a new
-// kind of model is added.
-var kinds = map[string]Func{
-	"kmeans":   KMeans,
-	"linear":   Linear,
-	"logistic": Logistic,
-	"als":      ALS,
-}
+// Count formats a count.
+func Count(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Model describes a model by its kind.
-func Model(d *proto.ModelDetail) (*Description, error) {
-	fn, ok := kinds[d.Model.Kind]
-	if !ok {
-		return nil, fmt.Errorf("%w: model %s is of kind %q", ErrKind, d.Model.ID, d.Model.Kind)
-	}
-	return fn(d)
-}
-
-// missing reports a model detail that lacks the part its kind needs.
-func missing(d *proto.ModelDetail, part string) error {
-	return fmt.Errorf("%w: model %s of kind %q has no %s part", ErrKind, d.Model.ID, d.Model.Kind, part)
-}
-
-func num(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-func count(n int64) string { return strconv.FormatInt(n, 10) }
-func share(n, total int64) string {
+// Share formats n as a share of total.
+func Share(n, total int64) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(max(total, 1)))
 }
 
-func source(d *proto.ModelDetail, dataset string, version int) string {
+// Source says where a model comes from: its job, dataset and version.
+func Source(d *proto.ModelDetail, dataset string, version int) string {
 	return fmt.Sprintf("from job %s on %s version %d", d.Model.Job, dataset, version)
 }
 

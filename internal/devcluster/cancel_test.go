@@ -2,10 +2,11 @@ package devcluster_test
 
 import (
 	"context"
-	"github.com/mathcrm/mathcrm/internal/testutil"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mathcrm/mathcrm/internal/testutil"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
 )

@@ -3,7 +3,6 @@ package devcluster_test
 import (
 	"context"
 	"fmt"
-	"github.com/mathcrm/mathcrm/internal/testutil"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -14,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/internal/testutil"
+
+	"github.com/mathcrm/mathcrm/algo/feature"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/client"
@@ -145,19 +147,16 @@ func waitJob(t *testing.T, cl *client.Client, id string) *proto.Job {
 	return nil
 }
 
-func model(t *testing.T, cl *client.Client, id string) *proto.KMeansModel {
+func model(t *testing.T, cl *client.Client, id string) *kmeans.Segmentation {
 	t.Helper()
 	var d proto.ModelDetail
 	if err := cl.Call(context.Background(), proto.APIModelShow, proto.Named{Name: id}, &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.KMeans == nil {
-		t.Fatalf("model %s has no k-means part", id)
-	}
-	return d.KMeans
+	return testutil.Detail[kmeans.Segmentation](t, &d)
 }
 
-func train(t *testing.T, cl *client.Client, spec proto.JobSpec) (*proto.Job, *proto.KMeansModel) {
+func train(t *testing.T, cl *client.Client, spec proto.JobSpec) (*proto.Job, *kmeans.Segmentation) {
 	t.Helper()
 	j := waitJob(t, cl, submit(t, cl, spec))
 	return j, model(t, cl, j.Model)
@@ -171,11 +170,15 @@ func reference(t *testing.T, csv string, shards int, ds *proto.DatasetVersion, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	prep := proto.Prep{Columns: spec.KMeans.Columns}
+	km, err := kmeans.ParamsOf(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep := proto.Prep{Columns: km.Columns}
 	for _, c := range ds.Columns {
 		prep.Profile = append(prep.Profile, c.Name)
 	}
-	for _, name := range spec.KMeans.Columns {
+	for _, name := range km.Columns {
 		for _, c := range ds.Columns {
 			if c.Name == name {
 				prep.Mean, prep.Scale = append(prep.Mean, c.Mean), append(prep.Scale, c.Std)
@@ -193,13 +196,12 @@ func reference(t *testing.T, csv string, shards int, ds *proto.DatasetVersion, s
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := worker.BuildMatrix(sh, prep)
+		m, err := feature.BuildMatrix(sh, prep)
 		if err != nil {
 			t.Fatal(err)
 		}
 		xs, profs = append(xs, m.X), append(profs, m.Prof)
 	}
-	km := spec.KMeans
 	ref, err := kmeans.Reference(kmeans.Config{K: km.K, Init: km.Init, MaxIter: km.MaxIter, Tol: km.Tol, Seed: spec.Seed, NProfile: len(prep.Profile)},
 		xs, len(km.Columns), profs, len(prep.Profile))
 	if err != nil {
@@ -235,7 +237,7 @@ func TestBitIdenticalAcrossWorkerCounts(t *testing.T) {
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
 	testutil.GenCustomers(t, csv, 8000, 2)
-	var first *proto.KMeansModel
+	var first *kmeans.Segmentation
 	for _, n := range []int{1, 2, 4} {
 		c := startCluster(t, filepath.Join(dir, fmt.Sprintf("cluster-%d", n)), n)
 		cl := dial(t, c)

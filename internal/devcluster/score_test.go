@@ -142,7 +142,7 @@ func TestScoringMatchesRowByRow(t *testing.T) {
 		unscored := map[string][]string{}
 		for _, s := range []struct{ model, dataset, as string }{{km.Model, "customers", "segments"}, {lg.Model, "telco", "churn"},
 			{al.Model, "ratings", "recs"}, {ln.Model, "customers", "value"}} {
-			j := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: s.dataset, Score: &proto.ScoreSpec{Model: s.model, As: s.as, Top: new(5)}}))
+			j := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: s.dataset, Params: proto.MustJSON(proto.ScoreSpec{Model: s.model, As: s.as, Top: new(5)})}))
 			if j.Output != s.as+":1" {
 				t.Fatalf("scoring job output %q", j.Output)
 			}
@@ -182,7 +182,7 @@ func modelDetail(t *testing.T, cl *client.Client, id string) *proto.ModelDetail 
 
 func checkKMeansScores(t *testing.T, cl *client.Client, model, path string, recs [][]string, unscored []string) {
 	t.Helper()
-	m := modelDetail(t, cl, model).KMeans
+	m := testutil.Detail[kmeans.Segmentation](t, modelDetail(t, cl, model))
 	k, d := len(m.TrainingCentroids), len(m.Columns)
 	var c []float64
 	for _, row := range m.TrainingCentroids {
@@ -372,7 +372,7 @@ func TestScoringWorkerKilled(t *testing.T) {
 		}
 		waitWorkers(t, cl, 3)
 		lin := waitJob(t, cl, submit(t, cl, spec))
-		id := submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "customers", Score: &proto.ScoreSpec{Model: lin.Model, As: "value"}})
+		id := submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "customers", Params: proto.MustJSON(proto.ScoreSpec{Model: lin.Model, As: "value"})})
 		if kill {
 			for {
 				j := jobStatus(t, cl, id)

@@ -7,7 +7,6 @@ package devcluster_test
 import (
 	"context"
 	"fmt"
-	"github.com/mathcrm/mathcrm/internal/testutil"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -18,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 
 	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/client"
@@ -257,11 +259,11 @@ func logCost(t *testing.T, fault string, calmWall time.Duration, j *proto.Job) {
 // time, computed once per test binary.
 var calm struct {
 	sync.Mutex
-	model *proto.KMeansModel
+	model *kmeans.Segmentation
 	wall  time.Duration
 }
 
-func calmRun(t *testing.T) (*proto.KMeansModel, time.Duration) {
+func calmRun(t *testing.T) (*kmeans.Segmentation, time.Duration) {
 	t.Helper()
 	calm.Lock()
 	defer calm.Unlock()

@@ -11,10 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/als"
-	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/linear"
 	"github.com/mathcrm/mathcrm/algo/logistic"
 	"github.com/mathcrm/mathcrm/algo/rfm"
@@ -295,17 +295,6 @@ type NamedVersion struct {
 	Version int    `json:"version,omitempty"`
 }
 
-// KMeansSpec is the k-means part of a job spec.
-type KMeansSpec struct {
-	K           int       `json:"k"`
-	Columns     []string  `json:"columns"`
-	Standardize bool      `json:"standardize"`
-	Init        string    `json:"init"`
-	Given       []float64 `json:"given,omitempty"`
-	MaxIter     int       `json:"max_iter"`
-	Tol         float64   `json:"tol"`
-}
-
 // RegressionSpec is the part of a job spec for linear and logistic regression.
 type RegressionSpec struct {
 	Target   string   `json:"target"`
@@ -328,17 +317,20 @@ type RegressionSpec struct {
 type JobSpec struct {
 	// RequestID makes a submit idempotent: a retried submit with the same id
 	// returns the job the first one created.
-	RequestID      string          `json:"request_id,omitempty"`
-	Algo           string          `json:"algo"`
-	Dataset        string          `json:"dataset"`
-	DatasetVersion int             `json:"dataset_version"`
-	Seed           uint64          `json:"seed"`
-	KMeans         *KMeansSpec     `json:"kmeans,omitempty"`
-	Linear         *RegressionSpec `json:"linear,omitempty"`
-	Logistic       *RegressionSpec `json:"logistic,omitempty"`
-	ALS            *ALSSpec        `json:"als,omitempty"`
-	RFM            *RFMSpec        `json:"rfm,omitempty"`
-	Score          *ScoreSpec      `json:"score,omitempty"`
+	RequestID      string `json:"request_id,omitempty"`
+	Algo           string `json:"algo"`
+	Dataset        string `json:"dataset"`
+	DatasetVersion int    `json:"dataset_version"`
+	Seed           uint64 `json:"seed"`
+	// Params are the algorithm's parameters, in JSON under the
+	// algorithm's name ("kmeans": {...}; MarshalJSON), in a blob's
+	// MessagePack as "params"; the algorithm's package decodes them
+	// (job.Params).
+	Params   json.RawMessage `json:"params,omitempty"`
+	Linear   *RegressionSpec `json:"linear,omitempty"`
+	Logistic *RegressionSpec `json:"logistic,omitempty"`
+	ALS      *ALSSpec        `json:"als,omitempty"`
+	RFM      *RFMSpec        `json:"rfm,omitempty"`
 	// Schedule and ScheduledFor name the schedule run that submitted the
 	// job, if any.
 	Schedule     string    `json:"schedule,omitempty"`
@@ -347,7 +339,6 @@ type JobSpec struct {
 
 // Blob kinds of the model blobs.
 const (
-	KMeansModelKind     = "model.kmeans"
 	SupervisedModelKind = "model.supervised"
 	ALSModelKind        = "model.als"
 )
@@ -532,38 +523,12 @@ type Model struct {
 	Bytes int64 `json:"bytes,omitempty"`
 }
 
-// KMeansModel is the exported form of a k-means model, in original units.
-type KMeansModel struct {
-	Kind        string      `json:"kind"`
-	Columns     []string    `json:"columns"`
-	Centroids   [][]float64 `json:"centroids"`
-	Sizes       []int64     `json:"sizes"`
-	Inertia     float64     `json:"inertia"`
-	Iterations  int         `json:"iterations"`
-	Converged   bool        `json:"converged"`
-	Standardize bool        `json:"standardize"`
-	// Mean and Scale are the standardisation used in training, if any.
-	Mean    []float64 `json:"mean,omitempty"`
-	Scale   []float64 `json:"scale,omitempty"`
-	Profile *Profile  `json:"profile,omitempty"`
-	Skipped int64     `json:"rows_skipped"`
-	Spec    JobSpec   `json:"spec"`
-	Dataset string    `json:"dataset"`
-	Version int       `json:"dataset_version"`
-	// TrainingCentroids are in the space the model was trained in.
-	TrainingCentroids [][]float64 `json:"training_centroids,omitempty"`
-}
-
-// Profile is the per-segment mean of every numeric feature, in original units.
-type Profile struct {
-	Columns []string    `json:"columns"`
-	Means   [][]float64 `json:"means"`
-}
-
 // ModelDetail answers model.show.
 type ModelDetail struct {
-	Model    Model            `json:"model"`
-	KMeans   *KMeansModel     `json:"kmeans,omitempty"`
+	Model Model `json:"model"`
+	// Detail is the model's exported form, on the wire under the model's
+	// kind ("kmeans": {...}); the kind's package decodes it.
+	Detail   json.RawMessage  `json:"-"`
 	Linear   *SupervisedModel `json:"linear,omitempty"`
 	Logistic *SupervisedModel `json:"logistic,omitempty"`
 	ALS      *ALSModel        `json:"als,omitempty"`
@@ -741,17 +706,19 @@ const PartialKind = "partial"
 
 // Partial is one shard's result for one pass.
 type Partial struct {
-	Job      string
-	Pass     int
-	Shard    int
-	Rows     int64
-	Skipped  int64
-	KMeans   *kmeans.Result
+	Job     string
+	Pass    int
+	Shard   int
+	Rows    int64
+	Skipped int64
+	// Algo names the algorithm whose result Payload holds, in
+	// MessagePack (job.Encode, job.Decode).
+	Algo     string
+	Payload  []byte
 	Linear   *linear.Result
 	Logistic *logistic.Result
 	RFM      *rfm.Result
 	ALS      *als.Result
-	Score    *ScorePartial
 	// Output is a shard the step wrote (a new dataset's shard), with the
 	// moments of each of its columns.
 	Output      *ShardRef
@@ -760,3 +727,14 @@ type Partial struct {
 	// categorical columns, by code; nil for the other columns.
 	OutputLevels [][]int64 `json:",omitempty"`
 }
+
+// ErrInvalid reports a request the leader cannot serve as asked (a spec
+// that cannot run on its dataset, a bad name); it answers with it and
+// changes nothing.
+var ErrInvalid = errors.New("coordinator: invalid request")
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// ValidName reports whether s can name a dataset, a score set or a
+// schedule: letters, digits, _ . - (not first), at most 128.
+func ValidName(s string) bool { return nameRE.MatchString(s) }

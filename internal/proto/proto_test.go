@@ -3,7 +3,6 @@ package proto_test
 import (
 	"testing"
 
-	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
@@ -11,8 +10,11 @@ import (
 // FuzzPartial feeds arbitrary bytes to the decoder of a worker's reply, as
 // the leader runs it: it must return an error or a partial, never panic.
 func FuzzPartial(f *testing.F) {
-	good, err := blob.Encode(proto.PartialKind, proto.Partial{Job: "job-1", Pass: 3, Shard: 2, Rows: 10,
-		KMeans: &kmeans.Result{Kind: kmeans.TaskLloyd, Shard: 2, N: 10, Sums: []float64{1, 2}, Counts: []int64{4, 6}}})
+	payload, err := blob.Marshal(map[string]any{"kind": "lloyd", "shard": 2, "sums": []float64{1, 2}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, err := blob.Encode(proto.PartialKind, proto.Partial{Job: "job-1", Pass: 3, Shard: 2, Rows: 10, Algo: "kmeans", Payload: payload})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/als"
-	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/logistic"
 )
 
@@ -45,23 +44,11 @@ func (e *ParamError) Unwrap() error { return ErrParam }
 // Parameter limits beyond the algorithms' own.
 const (
 	MaxK            = 10000
-	MaxKMeansIter   = 100000
 	MaxLogisticIter = 100000
 	MaxFeatures     = 4096
 	MaxTop          = 1000
 	DefaultTop      = 10
 )
-
-// UnmarshalJSON fills every field left out with its default.
-func (s *KMeansSpec) UnmarshalJSON(b []byte) error {
-	type plain KMeansSpec
-	p := plain{Init: kmeans.InitKMeansParallel, MaxIter: kmeans.DefaultMaxIter, Tol: kmeans.DefaultTol}
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*s = KMeansSpec(p)
-	return nil
-}
 
 // UnmarshalJSON fills every field left out with its default.
 func (s *ALSSpec) UnmarshalJSON(b []byte) error {
@@ -76,6 +63,18 @@ func (s *ALSSpec) UnmarshalJSON(b []byte) error {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// IntParam checks an integer parameter against [lo, hi].
+func IntParam(field, flag string, v, lo, hi int) error { return intParam(field, flag, v, lo, hi) }
+
+// FloatParam checks a float parameter: ok says whether it is in range,
+// want says what the range is; a NaN or infinity is never in range.
+func FloatParam(field, flag string, v float64, ok bool, want string) error {
+	return floatParam(field, flag, v, ok, want)
+}
+
+// OneOf checks a string parameter against its allowed values.
+func OneOf(field, flag, v string, allowed ...string) error { return oneOf(field, flag, v, allowed...) }
 
 func intParam(field, flag string, v, lo, hi int) error {
 	if v < lo || v > hi {
@@ -115,18 +114,13 @@ func oneOf(field, flag, v string, allowed ...string) error {
 // dataset: the algorithm's part is present and every value in its range. It
 // changes nothing. A field left out (nil) is not checked: it takes the
 // algorithm's default.
-func (s *JobSpec) CheckParams() error {
+func (s *JobSpec) CheckLegacyParams() error {
 	if s.DatasetVersion < 0 {
 		return &ParamError{Field: "dataset_version", Flag: "--dataset-version", Value: fmt.Sprint(s.DatasetVersion),
 			Want: "a version number, or 0 for the latest"}
 	}
 	missing := func(part string) error { return fmt.Errorf("%w: %s parameters missing", ErrParam, part) }
 	switch s.Algo {
-	case "kmeans":
-		if s.KMeans == nil {
-			return missing("kmeans")
-		}
-		return s.KMeans.check()
 	case "linear":
 		if s.Linear == nil {
 			return missing("linear")
@@ -150,32 +144,8 @@ func (s *JobSpec) CheckParams() error {
 			return &ParamError{Field: "rfm.as_of", Flag: "--as-of", Value: s.RFM.AsOf.Format(time.RFC3339), Want: "a whole day, UTC midnight"}
 		}
 		return nil
-	case "score":
-		if s.Score == nil {
-			return missing("score")
-		}
-		if s.Score.Top != nil {
-			return intParam("score.top", "--top", *s.Score.Top, 1, MaxTop)
-		}
-		return nil
 	}
 	return fmt.Errorf("%w: unknown algorithm %q (kmeans, linear, logistic, als, rfm, score)", ErrParam, s.Algo)
-}
-
-func (km *KMeansSpec) check() error {
-	if err := intParam("kmeans.k", "--k", km.K, 1, MaxK); err != nil {
-		return err
-	}
-	if err := intParam("kmeans.max_iter", "--max-iter", km.MaxIter, 1, MaxKMeansIter); err != nil {
-		return err
-	}
-	if err := floatParam("kmeans.tol", "--tol", km.Tol, km.Tol >= 0, "a finite number of at least 0 (0: run max-iter iterations)"); err != nil {
-		return err
-	}
-	if km.Init == "" {
-		return nil // the algorithm's default, as an empty string means in algo/kmeans
-	}
-	return oneOf("kmeans.init", "--init", km.Init, kmeans.InitKMeansParallel, kmeans.InitRandom, kmeans.InitGiven)
 }
 
 func (rs *RegressionSpec) check(algo string) error {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mathcrm/mathcrm/algo/builtin"
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -43,9 +45,11 @@ func GenCustomers(t testing.TB, path string, n int, seed uint64) {
 // KMeansSpec is a k-means job on a GenCustomers table that runs maxIter
 // iterations (tol 0).
 func KMeansSpec(dataset, init string, maxIter int) proto.JobSpec {
-	return proto.JobSpec{Algo: "kmeans", Dataset: dataset, Seed: 11, KMeans: &proto.KMeansSpec{
+	s := kmeans.Spec(dataset, kmeans.Params{
 		K: 4, Columns: []string{"tenure", "monthly", "total"}, Standardize: true, Init: init, MaxIter: maxIter, Tol: 0,
-	}}
+	})
+	s.Seed = 11
+	return s
 }
 
 // SameBits fails unless a and b are equal bit for bit.
@@ -71,7 +75,7 @@ func Flat(m [][]float64) []float64 {
 }
 
 // SameKMeans fails unless two k-means models are bit-identical.
-func SameKMeans(t testing.TB, a, b *proto.KMeansModel) {
+func SameKMeans(t testing.TB, a, b *kmeans.Segmentation) {
 	t.Helper()
 	SameBits(t, "training centroids", Flat(a.TrainingCentroids), Flat(b.TrainingCentroids))
 	SameBits(t, "centroids", Flat(a.Centroids), Flat(b.Centroids))
@@ -89,7 +93,7 @@ func SameKMeans(t testing.TB, a, b *proto.KMeansModel) {
 
 // KMeansDiff says how two k-means models differ, or nil when they are
 // bit-identical.
-func KMeansDiff(a, b *proto.KMeansModel) error {
+func KMeansDiff(a, b *kmeans.Segmentation) error {
 	pairs := []struct {
 		what string
 		x, y []float64
@@ -130,4 +134,19 @@ func RunWithBinary(m *testing.M, pkg string, bin *string) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// Detail decodes a model's detail as a T (a model kind's exported form),
+// failing the test when it is of another kind.
+func Detail[T any](t testing.TB, d *proto.ModelDetail) *T {
+	t.Helper()
+	v, err := builtin.Detail(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := v.(*T)
+	if !ok {
+		t.Fatalf("model %s is a %s model, not %T", d.Model.ID, d.Model.Kind, m)
+	}
+	return m
 }

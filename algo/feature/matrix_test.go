@@ -1,4 +1,4 @@
-package worker
+package feature
 
 import (
 	"testing"
@@ -18,15 +18,15 @@ func TestPrepKeyHoldsTheRecipe(t *testing.T) {
 		{Columns: []string{"a", "b=x"}, Categories: map[string][]string{"b": {"x", "y"}}, Target: "t", Mean: []float64{0, 1}, Scale: []float64{1, 1}},
 		{Columns: []string{"a", "b=x"}, Categories: map[string][]string{"b": {"x", "y"}}, Target: "t", Profile: []string{"a"}},
 	}
-	k := prepKey("obj@sum", base)
-	if k != prepKey("obj@sum", base) {
+	k := PrepKey("obj@sum", base)
+	if k != PrepKey("obj@sum", base) {
 		t.Fatal("the key of one recipe changes")
 	}
-	if k == prepKey("other@sum", base) {
+	if k == PrepKey("other@sum", base) {
 		t.Error("two objects share a key")
 	}
 	for i, v := range variants {
-		if prepKey("obj@sum", v) == k {
+		if PrepKey("obj@sum", v) == k {
 			t.Errorf("variant %d shares the key of the base recipe: %s", i, k)
 		}
 	}

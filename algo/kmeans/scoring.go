@@ -1,10 +1,16 @@
-package worker
+package kmeans
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"sync"
 
-	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/feature"
+	"github.com/mathcrm/mathcrm/algo/job"
+	"github.com/mathcrm/mathcrm/algo/score"
+	"github.com/mathcrm/mathcrm/internal/blob"
+
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/scoreset"
 	"github.com/mathcrm/mathcrm/partition"
@@ -16,16 +22,16 @@ import (
 const assignBlock = 2048
 
 // segBufs and distBufs hold the segment and distance columns of k-means
-// score shards, taken by scoreKMeans and given back by
-// releaseKMeansColumns once the shard is encoded.
+// score shards, taken by scoreShard and given back by
+// releaseColumns once the shard is encoded.
 var (
 	segBufs  = sync.Pool{New: func() any { return new([]int64) }}
 	distBufs = sync.Pool{New: func() any { return new([]float64) }}
 )
 
-// releaseKMeansColumns gives the columns of a table scoreKMeans made back
+// releaseColumns gives the columns of a table scoreShard made back
 // to the pools; the table must not be used after.
-func releaseKMeansColumns(tab *scoreset.Table) {
+func releaseColumns(tab *scoreset.Table) {
 	seg, dist := tab.Ints[0], tab.Floats[1]
 	tab.Ints[0], tab.Floats[1] = nil, nil
 	segBufs.Put(&seg)
@@ -36,17 +42,17 @@ func releaseKMeansColumns(tab *scoreset.Table) {
 // to its nearest centroid and returns the score shard (key, segment,
 // distance; the keys of the rows left out as unscored), with the segment sizes and the distances' moments in sp. Rows
 // are standardised as in training and assigned a block at a time; a row's
-// segment and distance do not depend on its block (kmeans.Assign computes
-// each row as kmeans.Nearest does). Nothing here is kept after the step:
+// segment and distance do not depend on its block (Assign computes
+// each row as Nearest does). Nothing here is kept after the step:
 // the shard is the only cached input, and the output is as large as the
 // shard's row count requires.
-func scoreKMeans(sh *partition.Shard, levels map[string][]string, km *proto.KMeansModel, key string,
-	cols []scoreset.Column, sp *proto.ScorePartial) (*scoreset.Table, error) {
+func scoreShard(sh *partition.Shard, levels map[string][]string, km *Segmentation, key string,
+	cols []scoreset.Column, sp *score.Partial) (*scoreset.Table, error) {
 	d, k := len(km.Columns), len(km.TrainingCentroids)
 	in := make([][]float64, d)
 	for j, name := range km.Columns {
 		var err error
-		if in[j], err = scoreColumn(sh, levels, name); err != nil {
+		if in[j], err = feature.ScoreColumn(sh, levels, name); err != nil {
 			return nil, err
 		}
 	}
@@ -67,7 +73,7 @@ func scoreKMeans(sh *partition.Shard, levels map[string][]string, km *proto.KMea
 	var kept []int // rows kept, once a row has been left out
 	x := make([]float64, assignBlock*d)
 	labels, sq := make([]int, assignBlock), make([]float64, assignBlock)
-	asg := kmeans.NewAssigner(c, k, d)
+	asg := NewAssigner(c, k, d)
 	sp.Segments = make([]int64, k)
 	for lo := 0; lo < n; lo += assignBlock {
 		hi := min(n, lo+assignBlock)
@@ -149,7 +155,7 @@ func gather(x []float64, in [][]float64, lo, hi int, mean, scale []float64) bool
 		mu, s := mean[j], scale[j]
 		for i, v := range col {
 			nan = nan || v != v
-			out[i*d] = (v - mu) / s // as BuildMatrix standardises
+			out[i*d] = feature.Standardize(v, mu, s)
 		}
 	}
 	return !nan
@@ -172,7 +178,7 @@ rows:
 				continue rows
 			}
 			if mean != nil {
-				v = (v - mean[j]) / scale[j]
+				v = feature.Standardize(v, mean[j], scale[j])
 			}
 			row[j] = v
 		}
@@ -180,4 +186,48 @@ rows:
 		m++
 	}
 	return m, left, kept
+}
+
+// Kind is the k-means model kind: a segmentation that scores a features
+// dataset into segments.
+type Kind struct{}
+
+// Decode reads a model blob.
+func (Kind) Decode(b []byte) (any, error) {
+	m := new(Segmentation)
+	if err := blob.Decode(b, ModelKind, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// New returns an empty model to decode into.
+func (Kind) New() any { return new(Segmentation) }
+
+// Input is a features dataset with the model's columns.
+func (Kind) Input(model any) (string, []string) {
+	return proto.KindFeatures, model.(*Segmentation).Columns
+}
+
+// Output is a segments score set.
+func (Kind) Output(any) (string, []scoreset.Column) {
+	return proto.ScoresSegments, []scoreset.Column{{Name: "segment", Type: scoreset.Int}, {Name: "distance", Type: scoreset.Float}}
+}
+
+// Score assigns every row of a shard to its nearest centroid.
+func (Kind) Score(ctx context.Context, sh job.Shard, model any, t *score.Task, sp *score.Partial) (*scoreset.Table, func(), error) {
+	km, ok := model.(*Segmentation)
+	if !ok {
+		return nil, nil, fmt.Errorf("kmeans: not a k-means model")
+	}
+	s, err := sh.Features(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, cols := Kind{}.Output(km)
+	tab, err := scoreShard(s, t.Levels, km, t.Key, cols, sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tab, func() { releaseColumns(tab) }, nil
 }

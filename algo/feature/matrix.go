@@ -1,10 +1,11 @@
-package worker
+package feature
 
 import (
 	"fmt"
 	"math"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/step"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
 )
@@ -24,15 +25,16 @@ type Matrix struct {
 	Keys []string
 }
 
-func (m *Matrix) size() int64 { return int64(len(m.X)+len(m.Prof)+len(m.Y)+2*len(m.Keys)) * 8 }
+// Size is the matrix's size in bytes, as a cache counts it.
+func (m *Matrix) Size() int64 { return int64(len(m.X)+len(m.Prof)+len(m.Y)+2*len(m.Keys)) * 8 }
 
-// prepKey names the matrix a recipe makes of a shard object in the cache.
+// PrepKey names the matrix a recipe makes of a shard object in the cache.
 // It holds the whole recipe, in Go syntax (strings quoted, map keys
 // sorted, each float64 in its shortest exact form): two jobs on the same
 // columns with different targets or category dictionaries need different
 // matrices. (The key once left the target out, and a logistic job then read
 // the targets of a linear job on the same features.)
-func prepKey(object string, p proto.Prep) string {
+func PrepKey(object string, p proto.Prep) string {
 	return fmt.Sprintf("%s|%#v", object, p)
 }
 
@@ -40,11 +42,11 @@ func prepKey(object string, p proto.Prep) string {
 func BuildMatrix(s *partition.Shard, p proto.Prep) (*Matrix, error) {
 	d := len(p.Columns)
 	if len(p.Mean) != 0 && (len(p.Mean) != d || len(p.Scale) != d) {
-		return nil, fmt.Errorf("worker: standardisation has %d means and %d scales for %d columns", len(p.Mean), len(p.Scale), d)
+		return nil, fmt.Errorf("feature: standardisation has %d means and %d scales for %d columns", len(p.Mean), len(p.Scale), d)
 	}
 	cols := make([][]float64, d)
 	for j, name := range p.Columns {
-		c, err := feature(s, p, name)
+		c, err := column(s, p, name)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +54,7 @@ func BuildMatrix(s *partition.Shard, p proto.Prep) (*Matrix, error) {
 	}
 	profs := make([][]float64, len(p.Profile))
 	for j, name := range p.Profile {
-		c, err := feature(s, p, name)
+		c, err := column(s, p, name)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +63,7 @@ func BuildMatrix(s *partition.Shard, p proto.Prep) (*Matrix, error) {
 	var target []float64
 	if p.Target != "" {
 		var err error
-		if target, err = feature(s, p, p.Target); err != nil {
+		if target, err = column(s, p, p.Target); err != nil {
 			return nil, err
 		}
 	}
@@ -82,7 +84,7 @@ rowLoop:
 		for j := 0; j < d; j++ {
 			v := cols[j][i]
 			if len(p.Mean) != 0 {
-				v = (v - p.Mean[j]) / p.Scale[j]
+				v = Standardize(v, p.Mean[j], p.Scale[j])
 			}
 			m.X = append(m.X, v)
 		}
@@ -101,14 +103,14 @@ rowLoop:
 // feature returns one feature column of a shard: a stored column, or the
 // one-hot column "c=v" of a categorical column c (1 where the row's value is
 // v, 0 elsewhere, NaN where it is missing).
-func feature(s *partition.Shard, p proto.Prep, name string) ([]float64, error) {
+func column(s *partition.Shard, p proto.Prep, name string) ([]float64, error) {
 	if c, ok := s.Column(name); ok {
 		return c, nil
 	}
 	col, val, ok := strings.Cut(name, "=")
 	codes, found := s.Column(col)
 	if !ok || !found {
-		return nil, fmt.Errorf("%w: shard has no column %q", ErrColumn, name)
+		return nil, step.Errorf("feature", ErrColumn, "shard has no column %q", name)
 	}
 	code := -1
 	for i, v := range p.Categories[col] {
@@ -117,7 +119,7 @@ func feature(s *partition.Shard, p proto.Prep, name string) ([]float64, error) {
 		}
 	}
 	if code < 0 {
-		return nil, fmt.Errorf("%w: column %q has no value %q in the step's dictionary", ErrColumn, col, val)
+		return nil, step.Errorf("feature", ErrColumn, "column %q has no value %q in the step's dictionary", col, val)
 	}
 	out := make([]float64, len(codes))
 	for i, c := range codes {

@@ -1,4 +1,4 @@
-package worker
+package kmeans
 
 import (
 	"math"
@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/scoreset"
 	"github.com/mathcrm/mathcrm/partition"
 )
 
-// TestScoreKMeansRowByRow holds the blocked scorer to kmeans.Nearest on
+// TestScoreKMeansRowByRow holds the blocked scorer to Nearest on
 // each standardised row, exactly, over several blocks with missing values
 // in some of them (none in the first blocks, so the scorer switches from
 // the shard's own keys to the kept ones midway).
@@ -36,7 +36,7 @@ func TestScoreKMeansRowByRow(t *testing.T) {
 		sh.Values[i%d][i] = math.NaN()
 	}
 	sh.Values[5][0] = math.NaN() // not a model column
-	km := &proto.KMeansModel{Columns: sh.Columns[:d], Mean: make([]float64, d), Scale: make([]float64, d)}
+	km := &Segmentation{Columns: sh.Columns[:d], Mean: make([]float64, d), Scale: make([]float64, d)}
 	for j := range d {
 		km.Mean[j], km.Scale[j] = 0.5*float64(j), 1+float64(j)/3
 	}
@@ -51,8 +51,8 @@ func TestScoreKMeansRowByRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := &proto.ScorePartial{Values: proto.Moments{Min: math.Inf(1), Max: math.Inf(-1)}}
-	tab, err := scoreKMeans(sh, nil, km, "id", cols, sp)
+	sp := &score.Partial{Values: proto.Moments{Min: math.Inf(1), Max: math.Inf(-1)}}
+	tab, err := scoreShard(sh, nil, km, "id", cols, sp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestScoreKMeansRowByRow(t *testing.T) {
 		for j := range d {
 			x[j] = (sh.Values[j][i] - km.Mean[j]) / km.Scale[j]
 		}
-		seg, sq := kmeans.Nearest(flat, k, d, x)
+		seg, sq := Nearest(flat, k, d, x)
 		if tab.Keys[row] != sh.Keys[i] || tab.Ints[0][row] != int64(seg) || tab.Floats[1][row] != math.Sqrt(sq) {
 			t.Fatalf("row %d: %s %d %v, want %s %d %v", i, tab.Keys[row], tab.Ints[0][row], tab.Floats[1][row],
 				sh.Keys[i], seg, math.Sqrt(sq))

@@ -1,0 +1,62 @@
+package builtin_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/builtin"
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/internal/describe"
+	"github.com/mathcrm/mathcrm/internal/proto"
+)
+
+func detail(kind string) *proto.ModelDetail {
+	return &proto.ModelDetail{Model: proto.Model{ID: "model-7", Job: "job-7", Kind: kind}}
+}
+
+func table(t *testing.T, d *describe.Description, title string) describe.Table {
+	t.Helper()
+	for _, tb := range d.Tables {
+		if tb.Title == title {
+			return tb
+		}
+	}
+	t.Fatalf("no table %q in %+v", title, d.Tables)
+	return describe.Table{}
+}
+
+func TestKMeans(t *testing.T) {
+	d := detail("kmeans")
+	d.Detail = proto.MustJSON(&kmeans.Segmentation{Columns: []string{"tenure", "plan=pro"}, Centroids: [][]float64{{1, 0.5}, {20, 0.25}}, Sizes: []int64{30, 10},
+		Iterations: 4, Converged: true, Dataset: "customers", Version: 2,
+		Profile: &kmeans.Profile{Columns: []string{"tenure", "plan=pro"}, Means: [][]float64{{1, 0.5}, {20, 0.25}}}})
+	desc, err := builtin.Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Title != "model model-7: k-means, k=2" || desc.Subtitle != "from job job-7 on customers version 2" {
+		t.Fatalf("title %q, subtitle %q", desc.Title, desc.Subtitle)
+	}
+	bars := desc.Charts[0].Bars
+	if len(bars) != 2 || bars[0] != (describe.Bar{Label: "segment 0", Value: 30}) || bars[1].Value != 10 {
+		t.Fatalf("bars %+v", bars)
+	}
+	if got := table(t, desc, "Segments").Rows[1]; got[1] != "10" || got[2] != "25.0%" {
+		t.Fatalf("segment 1 row %q", got)
+	}
+	prof := desc.Tables[len(desc.Tables)-1]
+	if prof.Rows[1][0] != "plan=pro" || prof.Rows[1][1] != "50.0%" || prof.Rows[0][2] != "20" {
+		t.Fatalf("profile rows %q", prof.Rows)
+	}
+}
+
+func TestUnknownKindOrMissingPart(t *testing.T) {
+	_, err := builtin.Describe(detail("forest"))
+	if !errors.Is(err, describe.ErrKind) || err.Error() != `describe: no description for this kind of model: model model-7 is of kind "forest"` {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	_, err = builtin.Describe(detail("kmeans"))
+	if err == nil || err.Error() != "model model-7: the leader sent no kmeans detail" {
+		t.Fatalf("missing part: %v", err)
+	}
+}

@@ -1,0 +1,137 @@
+package builtin
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/internal/proto"
+)
+
+func decode(t *testing.T, s string) proto.JobSpec {
+	t.Helper()
+	var spec proto.JobSpec
+	if err := json.Unmarshal([]byte(s), &spec); err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+	return spec
+}
+
+// Every algorithm's parameters are checked with the same rules on the CLI
+// and on the leader, and a value out of range names the API field and the
+// CLI flag.
+func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
+	for _, c := range []struct {
+		spec  string
+		field string
+		flag  string
+	}{
+		{`{"algo":"kmeans","dataset":"d","kmeans":{"k":0}}`, "kmeans.k 0 is out of range: must be an integer from 1 to 10000",
+			"--k 0 is out of range: must be an integer from 1 to 10000"},
+		{`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"max_iter":0}}`, "kmeans.max_iter 0 is out of range: must be an integer from 1 to 100000",
+			"--max-iter 0 is out of range: must be an integer from 1 to 100000"},
+		{`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":-1}}`, "kmeans.tol -1 is out of range: must be a finite number of at least 0 (0: run max-iter iterations)",
+			"--tol -1 is out of range: must be a finite number of at least 0 (0: run max-iter iterations)"},
+		{`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"init":"best"}}`, `kmeans.init "best" is out of range: must be "kmeans||", "random" or "given"`,
+			`--init "best" is out of range: must be "kmeans||", "random" or "given"`},
+		{`{"algo":"score","dataset":"d","score":{"model":"m","top":1001}}`, "score.top 1001 is out of range: must be an integer from 1 to 1000",
+			"--top 1001 is out of range: must be an integer from 1 to 1000"},
+		{`{"algo":"score","dataset":"d","score":{"model":"m","top":0}}`, "score.top 0 is out of range: must be an integer from 1 to 1000",
+			"--top 0 is out of range: must be an integer from 1 to 1000"},
+		{`{"algo":"kmeans","dataset":"d","dataset_version":-1,"kmeans":{"k":3}}`, "dataset_version -1 is out of range: must be a version number, or 0 for the latest",
+			"--dataset-version -1 is out of range: must be a version number, or 0 for the latest"},
+	} {
+		spec := decode(t, c.spec)
+		err := CheckParams(&spec)
+		var pe *proto.ParamError
+		if !errors.As(err, &pe) || !errors.Is(err, proto.ErrParam) {
+			t.Errorf("%s: got %v, want a ParamError", c.spec, err)
+			continue
+		}
+		if pe.Error() != c.field || pe.FlagError() != c.flag {
+			t.Errorf("got\n %q\n %q\nwant\n %q\n %q", pe.Error(), pe.FlagError(), c.field, c.flag)
+		}
+	}
+	// Fields left out take the algorithm's default: not errors.
+	for _, s := range []string{
+		`{"algo":"score","dataset":"d","score":{"model":"m"}}`,
+		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"init":""}}`,
+	} {
+		spec := decode(t, s)
+		if err := CheckParams(&spec); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	spec := decode(t, `{"algo":"pca","dataset":"d"}`)
+	if err := CheckParams(&spec); err == nil || !errors.Is(err, proto.ErrParam) {
+		t.Errorf("unknown algorithm: %v", err)
+	}
+	spec = decode(t, `{"algo":"kmeans","dataset":"d"}`)
+	if err := CheckParams(&spec); err == nil || err.Error() != "proto: invalid parameter: kmeans parameters missing" {
+		t.Errorf("missing part: %v", err)
+	}
+}
+
+// A k-means spec's fields left out take the algorithm's defaults when it is
+// decoded: an API job without tol converges as a CLI job does.
+func TestKMeansDefaults(t *testing.T) {
+	spec := decode(t, `{"algo":"kmeans","dataset":"d","kmeans":{"k":3}}`)
+	p, err := kmeans.ParamsOf(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Tol != kmeans.DefaultTol || p.MaxIter != kmeans.DefaultMaxIter || p.Init != kmeans.InitKMeansParallel {
+		t.Fatalf("k-means defaults: %+v", p)
+	}
+}
+
+// A spec encodes as it was sent: the parameters under the algorithm's
+// name, between the spec's own fields, byte for byte.
+func TestSpecsEncodeAsSent(t *testing.T) {
+	for _, s := range []string{
+		`{"algo":"score","dataset":"r","dataset_version":0,"seed":0,"score":{"model":"model-2","as":"recs","top":10}}`,
+		`{"request_id":"r1","algo":"kmeans","dataset":"c","dataset_version":3,"seed":7,"kmeans":{"k":4,"columns":["a"],"standardize":true,"init":"kmeans||","max_iter":20,"tol":0.0001},"schedule":"nightly","scheduled_for":"2026-01-02T03:04:05Z"}`,
+	} {
+		spec := decode(t, s)
+		if err := CheckParams(&spec); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+		out, err := json.Marshal(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != s {
+			t.Errorf("re-encoded\n %s\nwas\n %s", out, s)
+		}
+	}
+}
+
+// FuzzJobSpec decodes job specs as the leader does: never a panic, and a
+// spec that passes CheckParams encodes and decodes to a spec that does too.
+func FuzzJobSpec(f *testing.F) {
+	for _, s := range []string{
+		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3}}`,
+		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"max_iter":-1,"init":"given","given":[1,2,3]}}`,
+		`{"algo":"score","dataset":"t","score":{"model":"m","top":2000}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var spec proto.JobSpec
+		if json.Unmarshal(b, &spec) != nil || CheckParams(&spec) != nil {
+			return
+		}
+		out, err := json.Marshal(spec)
+		if err != nil {
+			return // e.g. NaN in a field CheckParams does not read
+		}
+		var again proto.JobSpec
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("re-decoding %s: %v", out, err)
+		}
+		if err := CheckParams(&again); err != nil {
+			t.Fatalf("%s passed, re-decoded fails: %v", out, err)
+		}
+	})
+}

@@ -1,0 +1,146 @@
+// Package score scores every row of a dataset version with a model into a
+// new score set version, for any model kind that implements Scorer: one pass
+// that writes a score shard per dataset shard, preceded, for a Ranker (one
+// number per row: a prediction, a probability), by the passes that find the
+// exact decile cuts of its scores across the whole dataset.
+package score
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mathcrm/mathcrm/algo/job"
+	"github.com/mathcrm/mathcrm/algo/quantile"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/scoreset"
+)
+
+// Name is the algorithm's name in job specs.
+const Name = proto.ScoreAlgo
+
+// Stages of a scoring job.
+const (
+	StageCuts  = "cuts"  // find the decile cuts of the scores
+	StageWrite = "write" // score every row and write the score shards
+)
+
+// Model is a model kind that scores datasets: a Scorer or a Ranker.
+type Model interface {
+	job.ModelKind
+	// Input is the kind of dataset the model scores and the columns it
+	// reads (nil: none named, as when it scores interactions).
+	Input(model any) (datasetKind string, columns []string)
+	// Output is the score set kind it writes and its columns.
+	Output(model any) (kind string, columns []scoreset.Column)
+}
+
+// Scorer is a model kind that scores a shard into its score rows.
+type Scorer interface {
+	Model
+	// Score scores one shard in the write pass: the score shard's table,
+	// with sp's counts and summary filled in, and a function (or nil) that
+	// takes back what the table borrowed once the shard is written.
+	Score(ctx context.Context, sh job.Shard, model any, t *Task, sp *Partial) (*scoreset.Table, func(), error)
+}
+
+// Ranker is a Scorer that gives one number per row (a prediction, a
+// probability): the job cuts them into deciles over the whole dataset, and
+// writes them with their decile when the score set has a second column.
+type Ranker interface {
+	Model
+	// Values scores a shard: the kept rows' keys and scores, and the keys
+	// of the rows it could not score (a missing input).
+	Values(ctx context.Context, sh job.Shard, model any, t *Task) (*Values, error)
+}
+
+// Values are one shard's scores.
+type Values struct {
+	Keys     []string
+	Values   []float64
+	Unscored []string
+}
+
+func (v *Values) size() int64 {
+	return int64(len(v.Keys)+len(v.Unscored))*40 + int64(len(v.Values))*8
+}
+
+// Task is the task of one pass of a scoring job.
+type Task struct {
+	// Kind is the model's kind.
+	Kind string `json:"kind"`
+	// Model is the model's blob.
+	Model proto.BlobRef `json:"model"`
+	// Key is the scored dataset's key column, the first column written.
+	Key string `json:"key"`
+	// Levels are the dictionaries of the scored version's categorical
+	// columns, in code order: a model's one-hot column "c=v" is 1 where
+	// column c holds v, whatever code v has in this version.
+	Levels map[string][]string `json:"levels,omitempty"`
+	Stage  string              `json:"stage"`
+	// Quantile is the cut search task of a cuts pass.
+	Quantile *quantile.Task `json:"quantile,omitempty"`
+	// Cuts are the decile cuts of the scores, for a Ranker's write pass.
+	Cuts []float64 `json:"cuts,omitempty"`
+	// Top is the number of items per row of a recommendations score set.
+	Top int `json:"top,omitempty"`
+	// Prefix names the written shards: Prefix/shard-NNNN-<random>.parquet.
+	Prefix string `json:"prefix"`
+}
+
+// Partial is one shard's summary of a scoring pass: small, its size set by
+// the model (segments, deciles, items), not by the rows.
+type Partial struct {
+	Scored   int64 `json:"scored"`
+	Unscored int64 `json:"unscored"`
+	// Quantile is the shard's result in a cuts pass.
+	Quantile *quantile.Result `json:"quantile,omitempty"`
+	// Segments counts rows per segment.
+	Segments []int64 `json:"segments,omitempty"`
+	// Deciles sums the scores of each decile (a Ranker's).
+	Deciles []proto.DecileSums `json:"deciles,omitempty"`
+	// Items counts how often each item was recommended, by item id.
+	Items []proto.ItemCount `json:"items,omitempty"`
+	// Values summarises the score column.
+	Values proto.Moments `json:"values"`
+}
+
+// Algorithm is the scoring algorithm.
+type Algorithm struct{}
+
+// DatasetKind is decided by the model's kind.
+func (Algorithm) DatasetKind() string { return "" }
+
+// CheckParams checks a scoring spec's parameters.
+func (Algorithm) CheckParams(raw json.RawMessage) error {
+	var p proto.ScoreSpec
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return fmt.Errorf("%w: score parameters: %v", proto.ErrParam, err)
+	}
+	if p.Top != nil {
+		return proto.IntParam("score.top", "--top", *p.Top, 1, proto.MaxTop)
+	}
+	return nil
+}
+
+// DecodeTask decodes a pass's task.
+func (Algorithm) DecodeTask(raw json.RawMessage) (any, error) {
+	t := new(Task)
+	if err := json.Unmarshal(raw, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Params returns a scoring spec's parameters.
+func Params(spec *proto.JobSpec) (*proto.ScoreSpec, error) {
+	p := new(proto.ScoreSpec)
+	return p, job.Params(spec, p)
+}
+
+// Spec is a scoring job's spec.
+func Spec(dataset string, p proto.ScoreSpec) proto.JobSpec {
+	s := proto.JobSpec{Algo: Name, Dataset: dataset}
+	_ = job.SetParams(&s, p) // a ScoreSpec always encodes
+	return s
+}
