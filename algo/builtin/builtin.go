@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/histogram"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/score"
@@ -20,8 +21,9 @@ import (
 
 // Algorithms maps an algorithm's name to its implementation.
 var Algorithms = map[string]job.Algorithm{
-	kmeans.Name: kmeans.Algorithm{},
-	score.Name:  score.Algorithm{},
+	histogram.Name: histogram.Algorithm{},
+	kmeans.Name:    kmeans.Algorithm{},
+	score.Name:     score.Algorithm{},
 }
 
 // kinds maps a model kind to its implementation, from the algorithms that

@@ -53,7 +53,11 @@ func newModelShow() *cobra.Command {
 				case d.ALS != nil:
 					printALS(os.Stdout, d)
 				default:
-					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
+					desc, err := builtin.Describe(d)
+					if err != nil {
+						return fmt.Errorf("model %s is of kind %s, which this build cannot show: %w", d.Model.ID, d.Model.Kind, err)
+					}
+					printDescription(os.Stdout, desc)
 				}
 				fmt.Printf("\nstorage: %s\n", describe.Bytes(d.Model.Bytes))
 				printRetrain(os.Stdout, d.Retrain)
@@ -191,7 +195,12 @@ time, or with --format parquet a directory holding users.parquet, items.parquet
 				}
 				m := detailOf[kmeans.Segmentation](d)
 				if m == nil {
-					return fmt.Errorf("model %s is of kind %s, which this build cannot export", d.Model.ID, d.Model.Kind)
+					// Any other kind: its exported form, as the registry decodes it.
+					v, err := builtin.Detail(d)
+					if err != nil {
+						return fmt.Errorf("model %s is of kind %s, which this build cannot export: %w", d.Model.ID, d.Model.Kind, err)
+					}
+					return writeOut(out, func(w io.Writer) error { return printJSON(w, v) })
 				}
 				doc := kmeansExport{Kind: "kmeans", Columns: m.Columns, Centroids: m.Centroids, Sizes: m.Sizes,
 					Inertia: m.Inertia, Iterations: m.Iterations, Converged: m.Converged, Spec: m.Spec,
@@ -275,4 +284,33 @@ func detailOf[T any](d *proto.ModelDetail) *T {
 	}
 	t, _ := v.(*T)
 	return t
+}
+
+// printDescription prints a model's description as text: its title,
+// figures and tables (charts are the tables' pictures, for the console).
+func printDescription(w io.Writer, d *describe.Description) {
+	fmt.Fprintln(w, d.Title)
+	if d.Subtitle != "" {
+		fmt.Fprintln(w, d.Subtitle)
+	}
+	if len(d.Figures) > 0 {
+		fmt.Fprintln(w)
+		tw := table(w)
+		for _, f := range d.Figures {
+			fmt.Fprintf(tw, "%s\t%s\n", f.Label, f.Value)
+		}
+		tw.Flush()
+	}
+	for _, t := range d.Tables {
+		fmt.Fprintf(w, "\n%s:\n", t.Title)
+		tw := table(w)
+		fmt.Fprintln(tw, strings.ToUpper(strings.Join(t.Columns, "\t")))
+		for _, r := range t.Rows {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		tw.Flush()
+	}
+	for _, n := range d.Notes {
+		fmt.Fprintf(w, "\n%s\n", n)
+	}
 }

@@ -13,9 +13,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// trainers are the train subcommands of the algorithms whose CLI file
+// adds itself (in an init function): a new algorithm's CLI is one file.
+var trainers []func() *cobra.Command
+
 func newTrain() *cobra.Command {
 	cmd := &cobra.Command{Use: "train", Short: "Train a model on a dataset"}
 	cmd.AddCommand(newTrainKMeans(), newTrainRegression("linear"), newTrainRegression("logistic"), newTrainALS())
+	for _, t := range trainers {
+		cmd.AddCommand(t())
+	}
 	return cmd
 }
 
