@@ -19,6 +19,10 @@ var ErrInvalid = proto.ErrInvalid
 
 type handler func(ctx context.Context, body json.RawMessage) (any, error)
 
+// anyCoordinator are the reads any coordinator answers from what it has
+// applied, leader or not: lookups that must not wait for a leader.
+var anyCoordinator = map[string]bool{proto.APICustomerShow: true}
+
 func (c *Coordinator) handlers() map[string]handler {
 	hs := map[string]handler{
 		proto.APIDatasetCommit: c.apiDatasetCommit,
@@ -36,6 +40,7 @@ func (c *Coordinator) handlers() map[string]handler {
 		proto.APIScoresList:    c.apiScoresList,
 		proto.APIScoresShow:    c.apiScoresShow,
 		proto.APIGC:            c.apiGC,
+		proto.APICustomerShow:  c.apiCustomerShow,
 	}
 	for verb, h := range c.scheduleHandlers() {
 		hs[verb] = h
@@ -102,6 +107,13 @@ func (c *Coordinator) serve(m *nats.Msg, verb string) {
 	h, ok := c.handlers()[verb]
 	if !ok {
 		c.reply(m, nil, fmt.Errorf("%w: unknown API %q", ErrInvalid, verb))
+		return
+	}
+	if anyCoordinator[verb] {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := h(ctx, req.Body)
+		c.reply(m, out, err)
 		return
 	}
 	// A new leader answers once it has applied what earlier leaders committed.

@@ -79,8 +79,9 @@ type Worker struct {
 	bodies *onceCache
 	slots  chan struct{}
 
-	sub  *nats.Subscription
-	ctrl *nats.Subscription
+	sub    *nats.Subscription
+	ctrl   *nats.Subscription
+	lookup *nats.Subscription
 	// subDone is closed once the step subscription has delivered its last
 	// message: from then on nothing adds to inflight.
 	subDone  chan struct{}
@@ -120,6 +121,11 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
 	w.sub.SetClosedHandler(func(string) { subOnce.Do(func() { close(w.subDone) }) })
 	if w.ctrl, err = nc.Subscribe(proto.WorkerControlSubject(cfg.ID), w.onControl); err != nil {
 		_ = w.sub.Unsubscribe()
+		return nil, fmt.Errorf("worker: subscribe: %w", err)
+	}
+	if w.lookup, err = nc.Subscribe(proto.WorkerLookupSubject(cfg.ID), w.onLookup); err != nil {
+		_ = w.sub.Unsubscribe()
+		_ = w.ctrl.Unsubscribe()
 		return nil, fmt.Errorf("worker: subscribe: %w", err)
 	}
 	if err := nc.Flush(); err != nil {
@@ -205,6 +211,7 @@ func (w *Worker) Drain(ctx context.Context) error {
 		w.announce(proto.WorkerBye)
 		_ = w.nc.Flush()
 		_ = w.ctrl.Unsubscribe()
+		_ = w.lookup.Unsubscribe()
 		close(w.drained)
 	})
 	return err
@@ -215,6 +222,7 @@ func (w *Worker) Close() {
 	w.once.Do(func() {
 		_ = w.sub.Unsubscribe()
 		_ = w.ctrl.Unsubscribe()
+		_ = w.lookup.Unsubscribe()
 		close(w.stop)
 		w.wg.Wait()
 		close(w.drained)

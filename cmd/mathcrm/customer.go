@@ -19,7 +19,7 @@ func newCustomer() *cobra.Command {
 		Use:   "customer",
 		Short: "Act on customers across every dataset and score set",
 	}
-	cmd.AddCommand(newCustomerErase())
+	cmd.AddCommand(newCustomerErase(), newCustomerShow())
 	return cmd
 }
 

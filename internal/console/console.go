@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ type Source interface {
 	Schedules(ctx context.Context) ([]proto.ScheduleInfo, error)
 	Schedule(ctx context.Context, name string) (*proto.ScheduleInfo, error)
 	WatchJob(ctx context.Context, id string, fn func(proto.JobEvent) bool) (*proto.Job, error)
+	Customer(ctx context.Context, key string) (*proto.CustomerScores, error)
 }
 
 // templates holds the page templates; static the files served under
@@ -62,7 +64,7 @@ type Console struct {
 }
 
 // pageNames are the page templates, each rendered inside layout.html.
-var pageNames = []string{"cluster", "datasets", "dataset", "jobs", "job", "models", "model", "scores", "score", "schedules", "schedule", "error"}
+var pageNames = []string{"cluster", "datasets", "dataset", "jobs", "job", "models", "model", "scores", "score", "schedules", "schedule", "customer", "error"}
 
 // New returns the console over src.
 func New(src Source, log *slog.Logger) (*Console, error) {
@@ -96,6 +98,11 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /scores/{name}", c.page("score", c.score))
 	c.mux.HandleFunc("GET /schedules", c.page("schedules", c.schedules))
 	c.mux.HandleFunc("GET /schedules/{name}", c.page("schedule", c.schedule))
+	c.mux.HandleFunc("GET /customers", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/customers/"+url.PathEscape(r.URL.Query().Get("key")), http.StatusSeeOther)
+	})
+	c.mux.HandleFunc("GET /customers/{key...}", c.page("customer", c.customer))
+	c.mux.HandleFunc("GET /v1/customers/{key...}", c.customerJSON)
 	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, fmt.Errorf("%w: no page at %s", ErrNotFound, r.URL.Path))
 	})
@@ -132,6 +139,15 @@ type errorPage struct {
 }
 
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		c.log.Warn("console: page failed", "path", r.URL.Path, "err", err)
+	}
+	c.render(w, r, status, "error", errorPage{Status: status, Error: err.Error()})
+}
+
+// statusOf is the HTTP status of a read's error.
+func statusOf(err error) int {
 	status := http.StatusBadGateway
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -143,10 +159,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusGatewayTimeout
 	}
-	if status >= 500 {
-		c.log.Warn("console: page failed", "path", r.URL.Path, "err", err)
-	}
-	c.render(w, r, status, "error", errorPage{Status: status, Error: err.Error()})
+	return status
 }
 
 var errBadRequest = errors.New("console: bad request")

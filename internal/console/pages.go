@@ -342,6 +342,8 @@ func title(name string, data any) string {
 		return "score set " + p.ScoreSet.Name
 	case SchedulePage:
 		return "schedule " + p.Schedule.Name
+	case CustomerPage:
+		return "customer " + p.Key
 	case errorPage:
 		return http.StatusText(p.Status)
 	}

@@ -106,3 +106,9 @@ func (s *ClientSource) Schedule(ctx context.Context, name string) (*proto.Schedu
 func (s *ClientSource) WatchJob(ctx context.Context, id string, fn func(proto.JobEvent) bool) (*proto.Job, error) {
 	return s.c.Watch(ctx, id, fn)
 }
+
+// Customer implements Source.
+func (s *ClientSource) Customer(ctx context.Context, key string) (*proto.CustomerScores, error) {
+	var cs proto.CustomerScores
+	return &cs, s.call(ctx, proto.APICustomerShow, proto.CustomerShow{Key: key}, &cs)
+}
