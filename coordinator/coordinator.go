@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/nats-io/nats.go"
@@ -32,8 +33,9 @@ type Coordinator struct {
 	// caughtUp is true while this leader has applied every entry committed
 	// before its term (a barrier went through): only then does it answer
 	// the API, so no read sees older state than a write that succeeded.
-	caughtUp atomic.Bool
-	cfg      Config
+	caughtUp  atomic.Bool
+	collector *collector
+	cfg       Config
 	log      *slog.Logger
 	nc       *nats.Conn
 	store    *store.Store
@@ -78,6 +80,8 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
 		return nil, err
 	}
 	c.raft, c.trans, c.logs = r, trans, logs
+	c.collector = &collector{c: c}
+	_ = metrics.Registry.Register(c.collector)
 	if err := c.subscribe(); err != nil {
 		c.Close()
 		return nil, err
@@ -123,6 +127,9 @@ func (c *Coordinator) Close() error {
 	default:
 	}
 	close(c.stop)
+	if c.collector != nil {
+		metrics.Registry.Unregister(c.collector)
+	}
 	for _, s := range c.subs {
 		_ = s.Unsubscribe()
 	}
@@ -146,6 +153,7 @@ func (c *Coordinator) apply(t msgType, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer func(start time.Time) { metrics.RaftApply.Observe(time.Since(start).Seconds()) }(time.Now())
 	f := c.raft.Apply(b, 10*time.Second)
 	if err := f.Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/mathcrm/mathcrm/internal/blob"
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nats.go"
 )
@@ -125,6 +126,7 @@ func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, 
 		}
 		return nil, fmt.Errorf("worker %s: %s", worker, e)
 	}
+	metrics.PartialBytes.Add(float64(len(resp.Data)))
 	var p proto.Partial
 	if err := blob.Decode(resp.Data, proto.PartialKind, &p); err != nil {
 		return nil, fmt.Errorf("partial from %s: %w", worker, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/job"
+	prom "github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
 )
@@ -188,6 +189,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 			return err
 		}
 		j.StateRef = ref
+		prom.PassSeconds.WithLabelValues(j.Spec.Algo).Observe(secs)
 		c.publish(proto.JobEvent{Job: id, Algo: j.Spec.Algo, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
 			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: len(shards),
 			ShardsTotal: len(shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter), Metrics: metrics})

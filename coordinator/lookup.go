@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/keyhash"
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -24,6 +25,7 @@ const lookupTimeout = 2 * time.Second
 // set is scanned. A worker that does not answer is passed over for the next
 // in the shard's ranking.
 func (c *Coordinator) apiCustomerShow(ctx context.Context, body json.RawMessage) (any, error) {
+	defer func(start time.Time) { metrics.LookupSeconds.Observe(time.Since(start).Seconds()) }(time.Now())
 	req, err := parse[proto.CustomerShow](body)
 	if err != nil {
 		return nil, err

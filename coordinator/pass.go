@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -166,6 +167,10 @@ func (p *passState) launch(s int, w string, spec bool, delay time.Duration) {
 	actx, acancel := context.WithCancel(p.ctx)
 	a := &attempt{shard: s, worker: w, spec: spec, cancel: acancel}
 	sh.running = append(sh.running, a)
+	metrics.Steps.WithLabelValues("sent").Inc()
+	if spec {
+		metrics.Steps.WithLabelValues("speculative").Inc()
+	}
 	p.wg.Add(1)
 	go func(num int) {
 		defer p.wg.Done()
@@ -225,6 +230,7 @@ func (p *passState) settle(o outcome) error {
 	if p.ctx.Err() != nil {
 		return p.ctx.Err()
 	}
+	metrics.Steps.WithLabelValues("failed").Inc()
 	if errors.Is(o.err, ErrStepRefused) {
 		// Every worker would fail the same way: no retry, no other copy.
 		p.log.Warn("step failed for good; failing the job", "job", p.job, "pass", p.pass, "shard", s,
@@ -252,6 +258,7 @@ func (p *passState) settle(o outcome) error {
 	}
 	if !undelivered {
 		p.retries++
+		metrics.Steps.WithLabelValues("retried").Inc()
 	}
 	return p.place(s)
 }

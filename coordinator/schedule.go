@@ -13,6 +13,7 @@ import (
 
 	scorealgo "github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/cron"
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -250,6 +251,11 @@ func (s *scheduler) drive(ctx context.Context, ref runRef) {
 		_, cerr := s.host.commit(t, entry)
 		if s.stop(ctx, cerr) {
 			return
+		}
+		if cerr == nil && t == msgScheduleFinish {
+			metrics.ScheduleRuns.WithLabelValues(entry.(entryScheduleFinish).State).Inc()
+		} else if cerr == nil {
+			metrics.ScheduleRuns.WithLabelValues("retry").Inc()
 		}
 		if cerr == nil && t == msgScheduleFinish {
 			s.log.Info("schedule run finished", "schedule", ref.Name, "scheduled_for", stamp(ref.ScheduledFor),

@@ -14,6 +14,9 @@ type cache struct {
 	used   int64
 	ll     *list.List
 	items  map[string]*list.Element
+	// hit, miss and evict count lookups and evictions (metrics); nil
+	// counts nothing.
+	hit, miss, evict interface{ Inc() }
 }
 
 type entry struct {
@@ -31,7 +34,13 @@ func (c *cache) get(key string) (any, bool) {
 	defer c.mu.Unlock()
 	if e, ok := c.items[key]; ok {
 		c.ll.MoveToFront(e)
+		if c.hit != nil {
+			c.hit.Inc()
+		}
 		return e.Value.(*entry).val, true
+	}
+	if c.miss != nil {
+		c.miss.Inc()
 	}
 	return nil, false
 }
@@ -55,6 +64,9 @@ func (c *cache) put(key string, val any, size int64) {
 		c.ll.Remove(old)
 		delete(c.items, oe.key)
 		c.used -= oe.size
+		if c.evict != nil {
+			c.evict.Inc()
+		}
 	}
 }
 

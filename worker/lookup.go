@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/scoreset"
 	"github.com/nats-io/nats.go"
@@ -97,6 +98,7 @@ func (w *Worker) index(ctx context.Context, key string, ref proto.ShardRef) (*lo
 
 // onLookup answers a lookup in one score shard.
 func (w *Worker) onLookup(m *nats.Msg) {
+	defer func(start time.Time) { metrics.WorkerLookupSeconds.Observe(time.Since(start).Seconds()) }(time.Now())
 	var req proto.LookupRequest
 	var rep proto.LookupReply
 	if err := json.Unmarshal(m.Data, &req); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/feature"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/internal/blob"
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/partition"
@@ -113,6 +114,9 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
 		data: newOnceCache(cfg.CacheBytes), bodies: newOnceCache(4 << 20), slots: make(chan struct{}, cfg.Capacity),
 		stop: make(chan struct{}), drained: make(chan struct{}), subDone: make(chan struct{}),
 	}
+	w.data.hit = metrics.CacheEvents.WithLabelValues(cfg.ID, "hit")
+	w.data.miss = metrics.CacheEvents.WithLabelValues(cfg.ID, "miss")
+	w.data.evict = metrics.CacheEvents.WithLabelValues(cfg.ID, "eviction")
 	var err error
 	if w.sub, err = nc.Subscribe(proto.WorkerStepSubject(cfg.ID), w.onStep); err != nil {
 		return nil, fmt.Errorf("worker: subscribe: %w", err)
@@ -165,6 +169,8 @@ func (w *Worker) heartbeat() {
 			return
 		case <-t.C:
 			w.announce(proto.WorkerHeartbeatSubject(w.cfg.ID))
+			used, _ := w.data.stats("")
+			metrics.CacheBytes.WithLabelValues(w.cfg.ID).Set(float64(used))
 		}
 	}
 }
@@ -239,11 +245,14 @@ func (w *Worker) onStep(m *nats.Msg) {
 		resp := nats.NewMsg(m.Reply)
 		if err != nil {
 			w.log.Warn("step failed", "err", err)
+			class := Classify(err)
 			resp.Header.Set(proto.HeaderError, err.Error())
-			resp.Header.Set(classHeader, Classify(err))
+			resp.Header.Set(classHeader, class)
+			metrics.WorkerSteps.WithLabelValues(w.cfg.ID, class).Inc()
 		} else {
 			resp.Data = out
 			w.steps.Add(1)
+			metrics.WorkerSteps.WithLabelValues(w.cfg.ID, "ok").Inc()
 		}
 		_ = m.RespondMsg(resp)
 	}()
@@ -260,6 +269,9 @@ func (w *Worker) step(m *nats.Msg) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	defer func(start time.Time) {
+		metrics.WorkerStepSeconds.WithLabelValues(body.Algo).Observe(time.Since(start).Seconds())
+	}(time.Now())
 	p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
 	sh := &shardEnv{w: w, body: body, ref: ref}
 	if err := body.algo.RunShard(ctx, sh, body.task, &p); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/console"
 	"github.com/mathcrm/mathcrm/internal/inuse"
+	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/nats-io/nats.go"
 )
 
@@ -46,6 +47,7 @@ func serveHTTP(ln net.Listener, c *coordinator.Coordinator, natsURL string) (*ht
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", con)
+	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := r.Context(), func() {}

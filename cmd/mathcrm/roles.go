@@ -126,8 +126,9 @@ func newWorkerCmd() *cobra.Command {
 	cfg := worker.DefaultConfig()
 	var memLimit int64
 	var drainTimeout time.Duration
+	var httpListen string
 	cmd := &cobra.Command{
-		Use:   "worker [--id ID] [--capacity N] [--cache-bytes B]",
+		Use:   "worker [--id ID] [--capacity N] [--cache-bytes B] [--http-listen HOST:PORT]",
 		Short: "Run a worker; SIGTERM drains it (finishes its steps, hands back its shards) and exits 0",
 		Example: `  mathcrm worker --nats nats://10.0.0.9:4222 --capacity 8 --cache-bytes 8589934592
   mathcrm worker drain dev-w2`,
@@ -135,6 +136,13 @@ func newWorkerCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if drainTimeout <= 0 {
 				return fmt.Errorf("--drain-timeout must be positive, not %v", drainTimeout)
+			}
+			if httpListen != "" {
+				ln, err := listenHTTP("worker", httpListen)
+				if err != nil {
+					return err
+				}
+				defer serveWorkerHTTP(ln).Close()
 			}
 			ctx, stop := signalCtx()
 			defer stop()
@@ -182,6 +190,7 @@ func newWorkerCmd() *cobra.Command {
 	f.Int64Var(&memLimit, "memory-limit", 0, "soft limit of the process's Go memory in bytes (default the cache budget plus 256 MiB; GOMEMLIMIT wins)")
 	f.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "heartbeat interval")
 	f.DurationVar(&drainTimeout, "drain-timeout", 5*time.Minute, "how long the steps in flight may finish on SIGTERM before the worker exits anyway")
+	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for /metrics and /healthz (off when empty)")
 	cmd.AddCommand(&cobra.Command{
 		Use:     "drain ID",
 		Short:   "Ask a worker to finish its steps, give up its shards and exit",
