@@ -36,14 +36,14 @@ type Coordinator struct {
 	caughtUp  atomic.Bool
 	collector *collector
 	cfg       Config
-	log      *slog.Logger
-	nc       *nats.Conn
-	store    *store.Store
-	fsm      *FSM
-	raft     *raft.Raft
-	trans    *raft.NetworkTransport
-	logs     io.Closer
-	members  *members
+	log       *slog.Logger
+	nc        *nats.Conn
+	store     *store.Store
+	fsm       *FSM
+	raft      *raft.Raft
+	trans     *raft.NetworkTransport
+	logs      io.Closer
+	members   *members
 
 	kick chan struct{} // wakes the job scheduler
 
