@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,8 +115,38 @@ func TestMetrics(t *testing.T) {
 	if v := value(after, "mathcrm_jobs", map[string]string{"state": "succeeded"}); v != 2 {
 		t.Errorf("succeeded jobs %v, want 2", v)
 	}
-	if !strings.Contains(dev.log.String(), "HTTP") {
-		t.Fatal("no HTTP line")
+
+	// The model's report: one file, nothing fetched from anywhere, the
+	// numbers of model show.
+	report := filepath.Join(dir, "segments.html")
+	if _, errs, code := run(t, dev.url, "report", "--model", job.Model, "--out", report); code != 0 {
+		t.Fatal(errs)
+	}
+	html, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The SVG namespace is a name, not a request.
+	page := strings.ReplaceAll(string(html), `xmlns="http://www.w3.org/2000/svg"`, "")
+	for _, bad := range []string{"http://", "https://", "src=", "href=", "<script", "<link"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the report holds %q: it would need the network or the cluster", bad)
+		}
+	}
+	var seg struct {
+		Sizes   []int64 `json:"sizes"`
+		Inertia float64 `json:"inertia"`
+	}
+	runJSON(t, dev.url, &seg, "model", "export", job.Model)
+	show, _, _ := run(t, dev.url, "model", "show", job.Model)
+	if !strings.Contains(page, "<svg") || len(seg.Sizes) != 3 {
+		t.Fatalf("report without a chart, or sizes %v", seg.Sizes)
+	}
+	for _, n := range seg.Sizes {
+		want := fmt.Sprintf("<td>%d</td>", n)
+		if !strings.Contains(page, want) || !strings.Contains(show, fmt.Sprint(n)) {
+			t.Errorf("segment size %d: in model show %v, in the report %v", n, strings.Contains(show, fmt.Sprint(n)), strings.Contains(page, want))
+		}
 	}
 	dev.stop(t)
 }
