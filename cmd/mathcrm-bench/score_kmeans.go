@@ -95,6 +95,11 @@ func benchScoreKMeans(ctx context.Context, env *benchEnv) error {
 			line["met"] = median(rates) >= scoreTarget
 		}
 		emit(line)
+		if s.name == sets[len(sets)-1].name { // the largest score set: look its customers up
+			if err := benchLookup(ctx, env, s.path, rows[s.name]); err != nil {
+				return err
+			}
+		}
 	}
 	if env.wp == nil {
 		return nil
