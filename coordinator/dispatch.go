@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/metrics"
@@ -56,10 +57,10 @@ type passSpec struct {
 // workers and returns exactly one partial per shard, in shard order, and the
 // number of retries (re-sent failed steps plus speculative copies); see
 // passRun for the rules.
-func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partial, int, error) {
+func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partial, int, time.Time, error) {
 	body, err := json.Marshal(proto.StepBody{V: proto.Version, Job: ps.job, Pass: ps.pass, Algo: ps.algo, Prep: ps.prep, Task: ps.task})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, time.Time{}, err
 	}
 	r := &passRun{
 		job: ps.job, pass: ps.pass, shards: len(ps.shards), progress: ps.progress,
@@ -69,7 +70,8 @@ func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partia
 		},
 		spec: defaultSpeculation, wait: c.cfg.WorkerWait, backoff: c.cfg.HeartbeatTTL / 4, log: c.log,
 	}
-	return r.run(ctx)
+	parts, retries, err := r.run(ctx)
+	return parts, retries, time.Unix(0, r.firstSent.Load()), err
 }
 
 // sendStep runs one step on one worker; sent is called as the step goes out.
@@ -110,7 +112,9 @@ func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, 
 	msg.Header.Set(proto.HeaderShard, string(ref))
 	msg.Header.Set(proto.HeaderAttempt, strconv.Itoa(attempt))
 	sent()
+	t0 := time.Now()
 	resp, err := c.nc.RequestMsgWithContext(rctx, msg)
+	rtt := time.Since(t0)
 	if err != nil {
 		if errors.Is(err, nats.ErrNoResponders) {
 			return nil, fmt.Errorf("%w: nobody listens for worker %s's steps", errNotDelivered, worker)
@@ -128,9 +132,13 @@ func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, 
 	}
 	metrics.PartialBytes.Add(float64(len(resp.Data)))
 	var p proto.Partial
+	t1 := time.Now()
 	if err := blob.Decode(resp.Data, proto.PartialKind, &p); err != nil {
 		return nil, fmt.Errorf("partial from %s: %w", worker, err)
 	}
+	ns := func(h string) float64 { n, _ := strconv.ParseInt(resp.Header.Get(h), 10, 64); return float64(n) / 1e9 }
+	p.Timing = &proto.StepTiming{Worker: worker, Queue: ns(proto.HeaderQueueNs), Compute: ns(proto.HeaderComputeNs),
+		Encode: ns(proto.HeaderEncodeNs), RoundTrip: rtt.Seconds(), Decode: time.Since(t1).Seconds(), Bytes: int64(len(resp.Data))}
 	if p.Shard != shard.Index || p.Pass != ps.pass || p.Job != ps.job {
 		return nil, fmt.Errorf("partial from %s answers job %s pass %d shard %d, asked %s pass %d shard %d",
 			worker, p.Job, p.Pass, p.Shard, ps.job, ps.pass, shard.Index)

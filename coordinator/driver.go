@@ -149,6 +149,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		}
 	}
 	var lloydSeconds []float64
+	var lastCommit float64 // the raft commit of the pass before, seconds
 	for pass := j.Pass + 1; ; pass++ {
 		task, done := alg.Next()
 		if done {
@@ -165,14 +166,17 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		if la, ok := alg.(job.Layouter); ok {
 			shards = la.Shards(ver)
 		}
-		parts, retries, err := c.runPass(ctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
+		parts, retries, dispatched, err := c.runPass(ctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
 			task: taskJSON, shards: shards, progress: pub})
 		if err != nil {
 			return err
 		}
+		absorbing := time.Now()
 		if err := alg.Absorb(parts); err != nil {
 			return err
 		}
+		trace := passTrace(parts, c.members, started, dispatched, time.Since(absorbing))
+		trace.CommitPrev = lastCommit
 		secs := time.Since(started).Seconds()
 		after := alg.Progress()
 		newPhase, newIter, obj, shift := after.Phase, after.Iteration, after.Objective, after.Shift
@@ -183,11 +187,12 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		if ma, ok := alg.(job.Measurer); ok {
 			metrics = ma.Metrics()
 		}
-		ref, err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
-			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries, Metrics: metrics}, j.StateRef)
+		ref, commitSecs, err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
+			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries, Metrics: metrics, Trace: trace}, j.StateRef, started)
 		if err != nil {
 			return err
 		}
+		lastCommit = commitSecs
 		j.StateRef = ref
 		prom.PassSeconds.WithLabelValues(j.Spec.Algo).Observe(secs)
 		c.publish(proto.JobEvent{Job: id, Algo: j.Spec.Algo, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
@@ -199,15 +204,23 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 
 // commitPass stores the state after a pass and commits the pass; the state
 // of the pass before, no longer referenced, is deleted.
-func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg job.Job, rec proto.PassRecord, prev proto.BlobRef) (proto.BlobRef, error) {
+func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg job.Job, rec proto.PassRecord, prev proto.BlobRef,
+	started time.Time) (proto.BlobRef, float64, error) {
+	saving := time.Now()
 	b, err := alg.Save()
 	if err != nil {
-		return proto.BlobRef{}, err
+		return proto.BlobRef{}, 0, err
 	}
 	ref, err := c.store.Put(ctx, proto.BucketModels, blobName(fmt.Sprintf("jobs/%s/state-%06d", id, pass)), b)
 	if err != nil {
-		return ref, transient(err)
+		return ref, 0, transient(err)
 	}
+	if t := rec.Trace; t != nil {
+		t.Save = time.Since(saving).Seconds()
+		t.Total = time.Since(started).Seconds()
+		t.Overhead = max(0, t.Total-t.SlowestCompute)
+	}
+	committing := time.Now()
 	rec.Committed = time.Now().UTC()
 	var refs []proto.BlobRef
 	if ra, ok := alg.(job.Referrer); ok {
@@ -216,16 +229,17 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 	// No blob to check: a running job's blobs are not collected (gc.go).
 	if _, err := c.applyBlobs(ctx, msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref, Refs: refs}, nil); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return ref, err
+			return ref, 0, err
 		}
-		return ref, transient(err)
+		return ref, 0, transient(err)
 	}
+	commitSecs := time.Since(committing).Seconds()
 	c.progressed(id)
 	// The previous state is no longer referenced once this pass is committed.
 	if cur, err := c.fsm.Job(id); err == nil && cur.StateRef.Object == ref.Object && prev.Object != "" {
 		_ = c.store.Delete(ctx, prev.Bucket, prev.Object)
 	}
-	return ref, nil
+	return ref, commitSecs, nil
 }
 
 func (c *Coordinator) finishJob(ctx context.Context, id string, alg job.Job) error {
@@ -344,4 +358,36 @@ func finite(x float64) float64 {
 		return 0
 	}
 	return x
+}
+
+// passTrace sums where a pass's time went from its partials' timings.
+func passTrace(parts []*proto.Partial, m *members, started, dispatched time.Time, combine time.Duration) *proto.PassTrace {
+	t := &proto.PassTrace{Combine: combine.Seconds(), Steps: len(parts)}
+	if !dispatched.IsZero() && dispatched.After(started) {
+		t.Dispatch = dispatched.Sub(started).Seconds()
+	}
+	perWorker, steps := map[string]float64{}, map[string]int{}
+	for _, p := range parts {
+		st := p.Timing
+		if st == nil {
+			continue
+		}
+		t.Queue += st.Queue
+		t.Compute += st.Compute
+		t.Encode += st.Encode
+		t.Decode += st.Decode
+		t.Transfer += max(0, st.RoundTrip-st.Queue-st.Compute-st.Encode)
+		t.PartialBytes += st.Bytes
+		perWorker[st.Worker] += st.Compute
+		steps[st.Worker]++
+	}
+	for w, compute := range perWorker {
+		slots := 1
+		if mm, ok := m.get(w); ok && mm.hello.Capacity > 0 {
+			slots = mm.hello.Capacity
+		}
+		slots = min(slots, steps[w])
+		t.SlowestCompute = max(t.SlowestCompute, compute/float64(slots))
+	}
+	return t
 }

@@ -75,8 +75,10 @@ type passRun struct {
 	// it instead of sleeping.
 	checked chan<- time.Time
 
-	// Filled in by run.
+	// Filled in by run: speculative copies sent and won, and when the
+	// pass's first step went out (unix nanoseconds).
 	specSent, specWon int
+	firstSent         atomic.Int64
 }
 
 // attempt is one copy of a shard's step.
@@ -182,7 +184,11 @@ func (p *passState) launch(s int, w string, spec bool, delay time.Duration) {
 			}
 			t.Stop()
 		}
-		part, err := p.send(actx, w, s, num, func() { a.sentAt.Store(time.Now().UnixNano()) })
+		part, err := p.send(actx, w, s, num, func() {
+			now := time.Now().UnixNano()
+			a.sentAt.Store(now)
+			p.firstSent.CompareAndSwap(0, now)
+		})
 		p.out <- outcome{a: a, part: part, err: err, at: time.Now()}
 	}(sh.sends)
 }

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -237,12 +238,18 @@ func (w *Worker) Close() {
 
 func (w *Worker) onStep(m *nats.Msg) {
 	w.inflight.Add(1)
+	arrived := time.Now()
 	go func() {
 		defer w.inflight.Done()
 		w.slots <- struct{}{}
 		defer func() { <-w.slots }()
-		out, err := w.step(m)
+		queued := time.Since(arrived)
+		var tm stepTimes
+		out, err := w.step(m, &tm)
 		resp := nats.NewMsg(m.Reply)
+		resp.Header.Set(proto.HeaderQueueNs, strconv.FormatInt(int64(queued), 10))
+		resp.Header.Set(proto.HeaderComputeNs, strconv.FormatInt(int64(tm.compute), 10))
+		resp.Header.Set(proto.HeaderEncodeNs, strconv.FormatInt(int64(tm.encode), 10))
 		if err != nil {
 			w.log.Warn("step failed", "err", err)
 			class := Classify(err)
@@ -258,7 +265,10 @@ func (w *Worker) onStep(m *nats.Msg) {
 	}()
 }
 
-func (w *Worker) step(m *nats.Msg) ([]byte, error) {
+// stepTimes are where a step's time went on the worker.
+type stepTimes struct{ compute, encode time.Duration }
+
+func (w *Worker) step(m *nats.Msg, tm *stepTimes) ([]byte, error) {
 	var ref proto.ShardRef
 	if err := json.Unmarshal([]byte(m.Header.Get(proto.HeaderShard)), &ref); err != nil {
 		return nil, fmt.Errorf("worker: bad step shard header: %w", err)
@@ -274,10 +284,14 @@ func (w *Worker) step(m *nats.Msg) ([]byte, error) {
 	}(time.Now())
 	p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
 	sh := &shardEnv{w: w, body: body, ref: ref}
+	t0 := time.Now()
 	if err := body.algo.RunShard(ctx, sh, body.task, &p); err != nil {
 		return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
 	}
-	return blob.Encode(proto.PartialKind, p)
+	t1 := time.Now()
+	b, err := blob.Encode(proto.PartialKind, p)
+	tm.compute, tm.encode = t1.Sub(t0), time.Since(t1)
+	return b, err
 }
 
 // decodedBody is a step body with its algorithm looked up and its task

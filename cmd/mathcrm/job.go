@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -74,10 +75,18 @@ func dash(s string) string {
 }
 
 func newJobStatus() *cobra.Command {
-	return &cobra.Command{
-		Use:     "status ID",
-		Short:   "Show a job: spec, state and every committed pass",
-		Example: "  mathcrm job status job-1\n  mathcrm job status job-1 --output json",
+	var trace bool
+	cmd := &cobra.Command{
+		Use:   "status ID [--trace]",
+		Short: "Show a job: spec, state and every committed pass",
+		Long: `status shows a job's spec, state and every committed pass. With --trace, where
+each pass's time went, in milliseconds: dispatch (until the pass's first step
+went out), the workers' queue, compute and encode (summed over the steps),
+transfer (the steps' round trips less the workers' time), the leader's decode
+and combine (absorbing the partials in shard order), saving the state, the
+raft commit of the pass before, the slowest worker's compute, and overhead:
+the pass less its slowest worker's compute.`,
+		Example: "  mathcrm job status job-1\n  mathcrm job status job-1 --trace\n  mathcrm job status job-1 --output json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
@@ -89,10 +98,32 @@ func newJobStatus() *cobra.Command {
 					return printJSON(os.Stdout, j)
 				}
 				printJob(&j)
+				if trace {
+					printTrace(os.Stdout, &j)
+				}
 				return nil
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&trace, "trace", false, "show where each pass's time went")
+	return cmd
+}
+
+func printTrace(w io.Writer, j *proto.Job) {
+	fmt.Fprintln(w, "\nWhere each pass's time went (ms; worker phases summed over the steps):")
+	tw := table(w)
+	fmt.Fprintln(tw, "  PASS\tSTEPS\tTOTAL\tDISPATCH\tQUEUE\tCOMPUTE\tENCODE\tTRANSFER\tDECODE\tCOMBINE\tSAVE\tCOMMIT-PREV\tSLOWEST\tOVERHEAD\tPARTIAL-KB")
+	ms := func(s float64) string { return fmt.Sprintf("%.2f", s*1e3) }
+	for _, p := range j.History {
+		t := p.Trace
+		if t == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\n", p.Pass, t.Steps, ms(t.Total), ms(t.Dispatch),
+			ms(t.Queue), ms(t.Compute), ms(t.Encode), ms(t.Transfer), ms(t.Decode), ms(t.Combine), ms(t.Save), ms(t.CommitPrev),
+			ms(t.SlowestCompute), ms(t.Overhead), float64(t.PartialBytes)/1024)
+	}
+	tw.Flush()
 }
 
 func printJob(j *proto.Job) {

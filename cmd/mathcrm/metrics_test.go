@@ -11,6 +11,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
 func scrape(t *testing.T, addr string) map[string]*dto.MetricFamily {
@@ -83,8 +85,25 @@ func TestMetrics(t *testing.T) {
 		"--columns", "tenure,MonthlyCharges,TotalCharges", "--shards", "4"); code != 0 {
 		t.Fatalf("import: %s%s", out, errs)
 	}
-	var job struct{ Model string }
+	var job struct {
+		Model string
+		ID    string `json:"job"`
+	}
 	runJSON(t, dev.url, &job, "train", "kmeans", "--dataset", "telco", "--k", "3", "--wait")
+	// Every pass says where its time went.
+	var status proto.Job
+	runJSON(t, dev.url, &status, "job", "status", job.ID)
+	for _, p := range status.History {
+		tr := p.Trace
+		if tr == nil || tr.Steps != 4 || tr.Compute <= 0 || tr.Total < tr.SlowestCompute || tr.PartialBytes <= 0 ||
+			tr.Overhead < 0 || tr.Overhead > tr.Total {
+			t.Fatalf("pass %d trace %+v", p.Pass, tr)
+		}
+	}
+	out, _, _ := run(t, dev.url, "job", "status", job.ID, "--trace")
+	if !strings.Contains(out, "OVERHEAD") || strings.Count(out, "\n  ") < len(status.History) {
+		t.Fatalf("job status --trace:\n%s", out)
+	}
 	if _, errs, code := run(t, dev.url, "score", "--model", job.Model, "--dataset", "telco", "--as", "segs", "--wait"); code != 0 {
 		t.Fatal(errs)
 	}

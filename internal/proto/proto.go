@@ -467,6 +467,8 @@ type PassRecord struct {
 	Retries   int       `json:"retries"`
 	Committed time.Time `json:"committed"`
 	Metrics   []Metric  `json:"metrics,omitempty"`
+	// Trace is where the pass's time went.
+	Trace *PassTrace `json:"trace,omitempty"`
 }
 
 // Job is a job and its state.
@@ -726,6 +728,9 @@ type Partial struct {
 	// OutputLevels counts the rows of each value of the written shard's
 	// categorical columns, by code; nil for the other columns.
 	OutputLevels [][]int64 `json:",omitempty"`
+	// Timing is where the step's time went, filled in by the leader when
+	// the partial arrives; it is never sent.
+	Timing *StepTiming `json:"-"`
 }
 
 // ErrInvalid reports a request the leader cannot serve as asked (a spec

@@ -1,0 +1,52 @@
+package proto
+
+// Step timing headers a worker sets on its reply, in nanoseconds: how long
+// the step waited for one of the worker's slots, ran the algorithm, and
+// encoded its partial.
+const (
+	HeaderQueueNs   = "Mathcrm-Queue-Ns"
+	HeaderComputeNs = "Mathcrm-Compute-Ns"
+	HeaderEncodeNs  = "Mathcrm-Encode-Ns"
+)
+
+// StepTiming is where one step's time went: on the worker (queue,
+// compute, encode), the whole round trip and the leader's decoding.
+type StepTiming struct {
+	Worker                 string
+	Queue, Compute, Encode float64
+	RoundTrip, Decode      float64
+	Bytes                  int64
+}
+
+// PassTrace is where one pass's time went, in seconds. The worker phases
+// (queue, compute, encode) are sums over the pass's steps, as the workers
+// measured them; transfer is the steps' round trips less the workers' time;
+// decode, combine and save are the leader's.
+type PassTrace struct {
+	// Total is the pass from its start until its state is saved, before
+	// the raft entry that commits it.
+	Total float64 `json:"total"`
+	// Dispatch is from the start of the pass until its first step went
+	// out: the leader's work before any worker's.
+	Dispatch float64 `json:"dispatch"`
+	Queue    float64 `json:"queue"`
+	Compute  float64 `json:"compute"`
+	Encode   float64 `json:"encode"`
+	Transfer float64 `json:"transfer"`
+	Decode   float64 `json:"decode"`
+	// Combine is the algorithm absorbing the partials, in shard order.
+	Combine float64 `json:"combine"`
+	// Save is encoding the state and writing it to the object store;
+	// Commit the raft entry.
+	Save float64 `json:"save"`
+	// CommitPrev is the raft commit of the pass before (a pass's record
+	// cannot hold its own commit's time).
+	CommitPrev float64 `json:"commit_prev"`
+	// SlowestCompute is the largest compute time of one worker, its
+	// steps' compute divided by the steps it ran at once; Overhead is
+	// Total less SlowestCompute: what the pass costs beyond its arithmetic.
+	SlowestCompute float64 `json:"slowest_compute"`
+	Overhead       float64 `json:"overhead"`
+	Steps          int     `json:"steps"`
+	PartialBytes   int64   `json:"partial_bytes"`
+}
