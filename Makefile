@@ -45,6 +45,7 @@ fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./internal/proto -run '^$$' -fuzz FuzzPartial -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/builtin -run '^$$' -fuzz FuzzJobSpec -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./coordinator -run '^$$' -fuzz FuzzFSMApply -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./internal/devcluster -run '^$$' -fuzz '^FuzzAPI$$' -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz '^FuzzSplit$$' -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz '^FuzzSplitTransactions$$' -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./partition -run '^$$' -fuzz FuzzReadShard -fuzztime $${FUZZTIME:-30s}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -420,4 +422,9 @@ func (c *Coordinator) apiRemoveVoter(_ context.Context, body json.RawMessage) (a
 	}
 	c.log.Info("voter removed", "voter", v.ID)
 	return c.apiClusterStatus(context.Background(), nil)
+}
+
+// Verbs lists the API verbs this coordinator serves, sorted.
+func (c *Coordinator) Verbs() []string {
+	return slices.Sorted(maps.Keys(c.handlers()))
 }
