@@ -14,6 +14,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/score"
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
@@ -22,6 +23,9 @@ import (
 var Algorithms = map[string]job.Algorithm{
 	kmeans.Name: kmeans.Algorithm{},
 	score.Name:  score.Algorithm{},
+
+	supervised.LinearName:   supervised.Linear{},
+	supervised.LogisticName: supervised.Logistic{},
 }
 
 // kinds maps a model kind to its implementation, from the algorithms that
