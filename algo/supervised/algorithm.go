@@ -126,7 +126,9 @@ func matrix(ctx context.Context, sh job.Shard, p *proto.Partial) (*feature.Matri
 func (Linear) Kinds() map[string]job.ModelKind { return map[string]job.ModelKind{LinearName: Kind{}} }
 
 // Kinds are the model kinds logistic regression makes.
-func (Logistic) Kinds() map[string]job.ModelKind { return map[string]job.ModelKind{LogisticName: Kind{}} }
+func (Logistic) Kinds() map[string]job.ModelKind {
+	return map[string]job.ModelKind{LogisticName: Kind{}}
+}
 
 // regressionJob drives a linear or a logistic regression on the leader.
 type regressionJob struct {
