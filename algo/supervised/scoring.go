@@ -70,3 +70,13 @@ func (Kind) Values(ctx context.Context, sh job.Shard, model any, t *score.Task) 
 	}
 	return out, nil
 }
+
+// The interfaces the registry, the scoring job and the describers look for.
+var (
+	_ score.Ranker  = Kind{}
+	_ job.Describer = Kind{}
+	_ job.Modeler   = Linear{}
+	_ job.Modeler   = Logistic{}
+	_ job.Algorithm = Linear{}
+	_ job.Algorithm = Logistic{}
+)
