@@ -15,15 +15,18 @@ import (
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/score"
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
 // Algorithms maps an algorithm's name to its implementation.
 var Algorithms = map[string]job.Algorithm{
-	histogram.Name: histogram.Algorithm{},
-	kmeans.Name:    kmeans.Algorithm{},
-	score.Name:     score.Algorithm{},
+	histogram.Name:          histogram.Algorithm{},
+	kmeans.Name:             kmeans.Algorithm{},
+	score.Name:              score.Algorithm{},
+	supervised.LinearName:   supervised.Linear{},
+	supervised.LogisticName: supervised.Logistic{},
 }
 
 // kinds maps a model kind to its implementation, from the algorithms that

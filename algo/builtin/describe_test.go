@@ -2,10 +2,14 @@ package builtin_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/linear"
+	"github.com/mathcrm/mathcrm/algo/logistic"
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
@@ -47,6 +51,57 @@ func TestKMeans(t *testing.T) {
 	prof := desc.Tables[len(desc.Tables)-1]
 	if prof.Rows[1][0] != "plan=pro" || prof.Rows[1][1] != "50.0%" || prof.Rows[0][2] != "20" {
 		t.Fatalf("profile rows %q", prof.Rows)
+	}
+}
+
+func TestLinear(t *testing.T) {
+	d := detail("linear")
+	d.Detail = proto.MustJSON(&supervised.Model{Kind: "linear", Target: "spend", Features: []string{"tenure", "age"},
+		Linear: &linear.Model{Coefficients: []float64{2.5, -1}, Intercept: 3, N: 100, R2: 0.5, RMSE: 1.25}})
+	desc, err := builtin.Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := table(t, desc, "Coefficients")
+	want := [][]string{{"(intercept)", "3", "-", "-"}, {"tenure", "2.5", "-", "-"}, {"age", "-1", "-", "-"}}
+	for i, row := range want {
+		for j, cell := range row {
+			if co.Rows[i][j] != cell {
+				t.Fatalf("coefficients %q, want %q", co.Rows, want)
+			}
+		}
+	}
+	if bars := desc.Charts[0].Bars; len(bars) != 2 || bars[1].Value != -1 {
+		t.Fatalf("bars %+v", bars)
+	}
+}
+
+func TestLogistic(t *testing.T) {
+	d := detail("logistic")
+	d.Detail = proto.MustJSON(&supervised.Model{Kind: "logistic", Target: "churn", Features: []string{"tenure"},
+		Logistic: &logistic.Model{Coefficients: []float64{math.Log(2)}, Intercept: -1, Solver: "newton", Iterations: 5, Converged: true,
+			Train: logistic.Metrics{N: 80, AUC: 0.75, Calibration: []logistic.CalBin{
+				{Lo: 0, Hi: 0.5, Count: 60, MeanPredicted: 0.2, ObservedRate: 0.25}, {Lo: 0.5, Hi: 1, Count: 0}}}}})
+	desc, err := builtin.Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if or := table(t, desc, "Coefficients").Rows[1][2]; or != "2" {
+		t.Fatalf("odds ratio %q, want 2", or)
+	}
+	cal := table(t, desc, "Calibration (training rows)")
+	if len(cal.Rows) != 2 || cal.Rows[0][2] != "0.2500" {
+		t.Fatalf("calibration %q", cal.Rows)
+	}
+	// An empty bin is in the table but not on the chart.
+	if pts := desc.Charts[0].Series[0].Points; len(pts) != 1 || pts[0] != (describe.Point{X: 0.2, Y: 0.25}) {
+		t.Fatalf("calibration points %+v", pts)
+	}
+	// A logistic model without its fit has nothing to describe.
+	d.Detail = proto.MustJSON(&supervised.Model{Kind: "logistic", Target: "churn"})
+	if _, err := builtin.Describe(d); !errors.Is(err, describe.ErrKind) ||
+		err.Error() != `describe: no description for this kind of model: model model-7 of kind "logistic" has no logistic part` {
+		t.Fatalf("missing part: %v", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -39,6 +40,18 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 			"--top 1001 is out of range: must be an integer from 1 to 1000"},
 		{`{"algo":"score","dataset":"d","score":{"model":"m","top":0}}`, "score.top 0 is out of range: must be an integer from 1 to 1000",
 			"--top 0 is out of range: must be an integer from 1 to 1000"},
+		{`{"algo":"linear","dataset":"d","linear":{"target":"y","l2":-0.5}}`, "linear.l2 -0.5 is out of range: must be a finite number of at least 0",
+			"--l2 -0.5 is out of range: must be a finite number of at least 0"},
+		{`{"algo":"linear","dataset":"d","linear":{"target":"y","holdout":1}}`, "linear.holdout 1 is out of range: must be at least 0 and less than 1",
+			"--holdout 1 is out of range: must be at least 0 and less than 1"},
+		{`{"algo":"logistic","dataset":"d","logistic":{"target":"y","c":-1}}`, "logistic.c -1 is out of range: must be a finite number greater than 0",
+			"--c -1 is out of range: must be a finite number greater than 0"},
+		{`{"algo":"logistic","dataset":"d","logistic":{"target":"y","c":0}}`, "logistic.c 0 is out of range: must be a finite number greater than 0",
+			"--c 0 is out of range: must be a finite number greater than 0"},
+		{`{"algo":"logistic","dataset":"d","logistic":{"target":"y","max_iter":0}}`, "logistic.max_iter 0 is out of range: must be an integer from 1 to 100000",
+			"--max-iter 0 is out of range: must be an integer from 1 to 100000"},
+		{`{"algo":"logistic","dataset":"d","logistic":{"target":"y","solver":"sgd"}}`, `logistic.solver "sgd" is out of range: must be "auto", "newton" or "lbfgs"`,
+			`--solver "sgd" is out of range: must be "auto", "newton" or "lbfgs"`},
 		{`{"algo":"kmeans","dataset":"d","dataset_version":-1,"kmeans":{"k":3}}`, "dataset_version -1 is out of range: must be a version number, or 0 for the latest",
 			"--dataset-version -1 is out of range: must be a version number, or 0 for the latest"},
 	} {
@@ -57,6 +70,7 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	for _, s := range []string{
 		`{"algo":"score","dataset":"d","score":{"model":"m"}}`,
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"init":""}}`,
+		`{"algo":"logistic","dataset":"d","logistic":{"target":"y"}}`,
 	} {
 		spec := decode(t, s)
 		if err := CheckParams(&spec); err != nil {
@@ -70,6 +84,10 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	spec = decode(t, `{"algo":"kmeans","dataset":"d"}`)
 	if err := CheckParams(&spec); err == nil || err.Error() != "proto: invalid parameter: kmeans parameters missing" {
 		t.Errorf("missing part: %v", err)
+	}
+	spec = decode(t, `{"algo":"linear","dataset":"d","linear":{"features":["x"]}}`)
+	if err := CheckParams(&spec); err == nil || err.Error() != "proto: invalid parameter: linear.target: a target column is required" {
+		t.Errorf("missing target: %v", err)
 	}
 }
 
@@ -91,6 +109,9 @@ func TestKMeansDefaults(t *testing.T) {
 func TestSpecsEncodeAsSent(t *testing.T) {
 	for _, s := range []string{
 		`{"algo":"score","dataset":"r","dataset_version":0,"seed":0,"score":{"model":"model-2","as":"recs","top":10}}`,
+		`{"algo":"logistic","dataset":"t","dataset_version":1,"seed":3,"logistic":{"target":"y","features":["a"],"l2":0,"c":1,"holdout":0.25,"class_weight":"balanced","max_iter":100,"tol":1e-8}}`,
+		`{"algo":"logistic","dataset":"t","dataset_version":1,"seed":3,"logistic":{"target":"y","features":["a"],"l2":0,"holdout":0}}`,
+		`{"algo":"linear","dataset":"t","dataset_version":2,"seed":1,"linear":{"target":"y","features":["a","c=x"],"l2":0.5,"holdout":0.2}}`,
 		`{"request_id":"r1","algo":"kmeans","dataset":"c","dataset_version":3,"seed":7,"kmeans":{"k":4,"columns":["a"],"standardize":true,"init":"kmeans||","max_iter":20,"tol":0.0001},"schedule":"nightly","scheduled_for":"2026-01-02T03:04:05Z"}`,
 	} {
 		spec := decode(t, s)
@@ -107,6 +128,22 @@ func TestSpecsEncodeAsSent(t *testing.T) {
 	}
 }
 
+// Regression specs committed before c, max_iter and tol became pointers
+// decode to the same values: a field that was left out (0 on the wire's
+// omitempty) is still left out, one filled in is kept; re-encoded, they
+// keep their bytes (TestSpecsEncodeAsSent).
+func TestCommittedRegressionSpecsDecodeAsBefore(t *testing.T) {
+	spec := decode(t, `{"algo":"logistic","dataset":"t","dataset_version":1,"seed":3,"logistic":{"target":"y","features":["a"],"l2":0,"c":1,"holdout":0.25,"class_weight":"balanced","max_iter":100,"tol":1e-8}}`)
+	r, err := supervised.ParamsOf(&spec)
+	if err != nil || r.C == nil || *r.C != 1 || r.MaxIter == nil || *r.MaxIter != 100 || r.Tol == nil || *r.Tol != 1e-8 || r.ClassWeight != "balanced" {
+		t.Errorf("filled in: %+v, %v", r, err)
+	}
+	spec = decode(t, `{"algo":"logistic","dataset":"t","dataset_version":1,"seed":3,"logistic":{"target":"y","features":["a"],"l2":0,"holdout":0}}`)
+	if r, err := supervised.ParamsOf(&spec); err != nil || r.C != nil || r.MaxIter != nil || r.Tol != nil {
+		t.Errorf("left out: %+v, %v", r, err)
+	}
+}
+
 // FuzzJobSpec decodes job specs as the leader does: never a panic, and a
 // spec that passes CheckParams encodes and decodes to a spec that does too.
 func FuzzJobSpec(f *testing.F) {
@@ -114,6 +151,7 @@ func FuzzJobSpec(f *testing.F) {
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3}}`,
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"max_iter":-1,"init":"given","given":[1,2,3]}}`,
 		`{"algo":"score","dataset":"t","score":{"model":"m","top":2000}}`,
+		`{"algo":"logistic","dataset":"t","logistic":{"target":"y","c":-1,"solver":"x"}}`,
 	} {
 		f.Add([]byte(s))
 	}

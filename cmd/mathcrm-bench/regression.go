@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
@@ -36,13 +37,13 @@ func benchRegression(ctx context.Context, cl *client.Client, data, python, ancho
 		}
 	}
 	specs := map[string]proto.JobSpec{
-		"linear": {Algo: "linear", Dataset: "labels", Linear: &proto.RegressionSpec{Target: "clv", Features: feats, L2: 1}},
+		"linear": supervised.Spec(supervised.LinearName, "labels", supervised.Params{Target: "clv", Features: feats, L2: 1}),
 		// To convergence by each tool's default test: ours (Tol 1e-8 on the
 		// step, the objective's relative change and the gradient) and
 		// scikit-learn's (tol 1e-4 on the projected gradient); the
 		// log-losses reached are printed side by side.
-		"logistic": {Algo: "logistic", Dataset: "labels", Logistic: &proto.RegressionSpec{Target: "churn", Features: feats,
-			C: new(1e6)}},
+		"logistic": supervised.Spec(supervised.LogisticName, "labels", supervised.Params{Target: "churn", Features: feats,
+			C: new(1e6)}),
 	}
 	names := []string{"linear", "logistic"}
 	for _, name := range names {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -48,7 +49,7 @@ func newModelShow() *cobra.Command {
 				switch {
 				case detailOf[kmeans.Segmentation](d) != nil:
 					printKMeans(os.Stdout, d)
-				case d.Linear != nil || d.Logistic != nil:
+				case supervisedModel(d) != nil:
 					printSupervised(os.Stdout, d)
 				case d.ALS != nil:
 					printALS(os.Stdout, d)
@@ -190,7 +191,7 @@ time, or with --format parquet a directory holding users.parquet, items.parquet
 				if format != "json" {
 					return fmt.Errorf("--format %q is not supported for a %s model (json)", format, d.Model.Kind)
 				}
-				if sm := supervised(d); sm != nil {
+				if sm := supervisedModel(d); sm != nil {
 					return writeOut(out, func(w io.Writer) error { return printJSON(w, supervisedExport(d.Model.ID, sm)) })
 				}
 				m := detailOf[kmeans.Segmentation](d)
@@ -247,17 +248,20 @@ func dirOf(path string) string {
 	return "."
 }
 
-func supervised(d *proto.ModelDetail) *proto.SupervisedModel {
-	if d.Linear != nil {
-		return d.Linear
+// supervisedModel is a linear or logistic model's exported form, or nil for
+// another model.
+func supervisedModel(d *proto.ModelDetail) *supervised.Model {
+	m := detailOf[supervised.Model](d)
+	if m == nil || m.Linear == nil && m.Logistic == nil {
+		return nil
 	}
-	return d.Logistic
+	return m
 }
 
 // supervisedExport is the exported linear or logistic model: coefficients in
 // the units of the input columns (a one-hot column is named col=value), and
 // the transform that turns a row of the dataset into the features.
-func supervisedExport(id string, m *proto.SupervisedModel) map[string]any {
+func supervisedExport(id string, m *supervised.Model) map[string]any {
 	doc := map[string]any{"kind": m.Kind, "model": id, "target": m.Target, "features": m.Features,
 		"dataset": m.Dataset, "dataset_version": m.Version, "spec": m.Spec,
 		"transform": map[string]any{"one_hot": m.Categories}}

@@ -7,19 +7,19 @@ import (
 	"strings"
 
 	"github.com/mathcrm/mathcrm/algo/logistic"
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
 )
 
 func newTrainRegression(algo string) *cobra.Command {
-	rs := &proto.RegressionSpec{}
+	rs := new(supervised.Params)
 	spec := proto.JobSpec{Algo: algo}
 	var features string
 	var wait bool
 	use, short, long, example := "", "", "", ""
 	switch algo {
-	case "linear":
-		spec.Linear = rs
+	case supervised.LinearName:
 		use = "linear --dataset NAME --target COL [--features a,b,..] [--l2 λ] [--holdout F] [--wait]"
 		short = "Predict a value (CLV, spend) with linear or ridge regression"
 		long = `linear fits ŷ = b + x·β in one pass over the data (per-shard centred cross-products,
@@ -30,8 +30,7 @@ intercept is not penalised. With λ = 0 the model has standard errors and t valu
 Features default to every column but the target; a categorical column enters one-hot.`
 		example = `  mathcrm train linear --dataset diabetes --target target --wait
   mathcrm train linear --dataset customers --target spend --features tenure,Contract --l2 1 --holdout 0.2 --wait`
-	case "logistic":
-		spec.Logistic = rs
+	case supervised.LogisticName:
 		use = "logistic --dataset NAME --target COL [--features ..] [--c C] [--class-weight balanced] [--max-iter N] [--tol T] [--holdout F] [--wait]"
 		short = "Predict churn or response with logistic regression"
 		long = `logistic fits P(y=1) = σ(b + x·β) by Newton/IRLS (L-BFGS for more than 256
@@ -49,6 +48,7 @@ calibration table on the training and held-out rows.`
 			if features != "" {
 				rs.Features = splitList(features)
 			}
+			spec.Params = proto.MustJSON(rs)
 			return submitJob(cmd, spec, wait)
 		},
 	}
@@ -60,7 +60,7 @@ calibration table on the training and held-out rows.`
 	f.Float64Var(&rs.Holdout, "holdout", 0, "fraction of rows held out (by a hash of the key) for the held-out metrics")
 	f.Uint64Var(&spec.Seed, "seed", 1, "seed of the held-out split")
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
-	if algo == "linear" {
+	if algo == supervised.LinearName {
 		f.Float64Var(&rs.L2, "l2", 0, "ridge penalty λ (0: ordinary least squares)")
 	} else {
 		d := logistic.DefaultConfig()
@@ -78,10 +78,7 @@ calibration table on the training and held-out rows.`
 }
 
 func printSupervised(w io.Writer, d *proto.ModelDetail) {
-	m := d.Linear
-	if m == nil {
-		m = d.Logistic
-	}
+	m := supervisedModel(d)
 	fmt.Fprintf(w, "model %s: %s regression of %s, from job %s on %s version %d", d.Model.ID, m.Kind, m.Target, d.Model.Job, m.Dataset, m.Version)
 	if m.Skipped > 0 {
 		fmt.Fprintf(w, ", %d rows skipped for missing values", m.Skipped)

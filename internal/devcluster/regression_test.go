@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -19,13 +20,13 @@ func TestRegressionBitIdenticalAcrossWorkerCounts(t *testing.T) {
 	dir := t.TempDir()
 	telco := "../../testdata/telco/Telco-Customer-Churn.csv"
 	specs := []proto.JobSpec{
-		{Algo: "linear", Dataset: "telco", Seed: 3, Linear: &proto.RegressionSpec{
-			Target: "TotalCharges", Features: []string{"tenure", "MonthlyCharges", "Contract"}, L2: 0.5, Holdout: 0.2}},
-		{Algo: "logistic", Dataset: "telco", Seed: 3, Logistic: &proto.RegressionSpec{
+		{Algo: "linear", Dataset: "telco", Seed: 3, Params: proto.MustJSON(supervised.Params{
+			Target: "TotalCharges", Features: []string{"tenure", "MonthlyCharges", "Contract"}, L2: 0.5, Holdout: 0.2})},
+		{Algo: "logistic", Dataset: "telco", Seed: 3, Params: proto.MustJSON(supervised.Params{
 			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "SeniorCitizen", "Contract"}, C: new(1.0), Holdout: 0.25,
-			ClassWeight: "balanced"}},
+			ClassWeight: "balanced"})},
 	}
-	var first []*proto.ModelDetail
+	var first []*supervised.Model
 	for _, n := range []int{1, 2, 4} {
 		c := startCluster(t, filepath.Join(dir, fmt.Sprintf("cluster-%d", n)), n)
 		cl := dial(t, c)
@@ -35,19 +36,19 @@ func TestRegressionBitIdenticalAcrossWorkerCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []*proto.ModelDetail
+		var got []*supervised.Model
 		for _, spec := range specs {
 			j := waitJob(t, cl, submit(t, cl, spec))
 			var d proto.ModelDetail
 			if err := cl.Call(context.Background(), proto.APIModelShow, proto.Named{Name: j.Model}, &d); err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, &d)
+			got = append(got, testutil.Detail[supervised.Model](t, &d))
 		}
 		c.Close()
 		if first == nil {
 			first = got
-			l, g := got[0].Linear.Linear, got[1].Logistic.Logistic
+			l, g := got[0].Linear, got[1].Logistic
 			t.Logf("linear: holdout R² %.4f on %d rows; logistic: holdout AUC %.4f, log-loss %.4f on %d rows",
 				l.HoldoutR2, l.NHoldout, g.Holdout.AUC, g.Holdout.LogLoss, g.Holdout.N)
 			if l.NHoldout == 0 || g.Holdout.N == 0 {
@@ -55,9 +56,9 @@ func TestRegressionBitIdenticalAcrossWorkerCounts(t *testing.T) {
 			}
 			continue
 		}
-		a, b := first[0].Linear.Linear, got[0].Linear.Linear
+		a, b := first[0].Linear, got[0].Linear
 		testutil.SameBits(t, fmt.Sprintf("linear coefficients, %d workers", n), append(a.Coefficients, a.Intercept, a.HoldoutR2), append(b.Coefficients, b.Intercept, b.HoldoutR2))
-		x, y := first[1].Logistic.Logistic, got[1].Logistic.Logistic
+		x, y := first[1].Logistic, got[1].Logistic
 		testutil.SameBits(t, fmt.Sprintf("logistic coefficients, %d workers", n), append(x.Coefficients, x.Intercept, x.Holdout.AUC, x.Holdout.LogLoss),
 			append(y.Coefficients, y.Intercept, y.Holdout.AUC, y.Holdout.LogLoss))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/quantile"
+	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/scoreset"
@@ -133,10 +134,10 @@ func TestScoringMatchesRowByRow(t *testing.T) {
 		}
 		importInteractions(t, cl, "ratings", ratings, 6)
 		km := waitJob(t, cl, submit(t, cl, testutil.KMeansSpec("customers", "kmeans||", 10)))
-		lg := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "logistic", Dataset: "telco", Logistic: &proto.RegressionSpec{
-			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "Contract"}, C: new(1.0)}}))
-		ln := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "linear", Dataset: "customers", Linear: &proto.RegressionSpec{
-			Target: "total", Features: []string{"tenure", "monthly"}}}))
+		lg := waitJob(t, cl, submit(t, cl, supervised.Spec(supervised.LogisticName, "telco", supervised.Params{
+			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "Contract"}, C: new(1.0)})))
+		ln := waitJob(t, cl, submit(t, cl, supervised.Spec(supervised.LinearName, "customers", supervised.Params{
+			Target: "total", Features: []string{"tenure", "monthly"}})))
 		al := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 2, ALS: &proto.ALSSpec{Rank: 3, Lambda: 0.1, Iterations: 4}}))
 		got := map[string][][]string{}
 		unscored := map[string][]string{}
@@ -230,7 +231,7 @@ func checkKMeansScores(t *testing.T, cl *client.Client, model, path string, recs
 
 func checkLogisticScores(t *testing.T, cl *client.Client, model, path string, recs [][]string) {
 	t.Helper()
-	m := modelDetail(t, cl, model).Logistic
+	m := testutil.Detail[supervised.Model](t, modelDetail(t, cl, model))
 	b, _ := os.ReadFile(path)
 	idx, rows := readCSV(t, bytes.NewReader(b))
 	byKey := map[string][]string{}
@@ -276,7 +277,7 @@ func checkLogisticScores(t *testing.T, cl *client.Client, model, path string, re
 
 func checkLinearScores(t *testing.T, cl *client.Client, model, path string, recs [][]string) {
 	t.Helper()
-	m := modelDetail(t, cl, model).Linear
+	m := testutil.Detail[supervised.Model](t, modelDetail(t, cl, model))
 	b, _ := os.ReadFile(path)
 	idx, rows := readCSV(t, bytes.NewReader(b))
 	byKey := map[string][]string{}
@@ -360,7 +361,7 @@ func TestScoringWorkerKilled(t *testing.T) {
 	dir := t.TempDir()
 	customers := filepath.Join(dir, "customers.csv")
 	testutil.GenCustomers(t, customers, 60000, 5)
-	spec := proto.JobSpec{Algo: "linear", Dataset: "customers", Linear: &proto.RegressionSpec{Target: "total", Features: []string{"tenure", "monthly", "age"}}}
+	spec := supervised.Spec(supervised.LinearName, "customers", supervised.Params{Target: "total", Features: []string{"tenure", "monthly", "age"}})
 	run := func(name string, kill bool) [][]string {
 		c := startCluster(t, filepath.Join(dir, name), 0)
 		defer c.Close()

@@ -69,17 +69,26 @@ func (s JobSpec) MarshalJSON() ([]byte, error) {
 // algorithm.
 func (s *JobSpec) UnmarshalJSON(b []byte) error {
 	type plain JobSpec
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(b, &fields); err != nil {
 		return err
 	}
+	var algo string
+	_ = json.Unmarshal(fields["algo"], &algo) // a bad algo fails below
+	raw, ok := fields[algo]
+	if ok && algo != "" {
+		// The parameters are only Params: the spec's own fields are
+		// decoded without them.
+		delete(fields, algo)
+		b, _ = json.Marshal(fields)
+	}
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
 	*s = JobSpec(p)
 	s.Params = nil
-	if raw, ok := fields[s.Algo]; ok && s.Algo != "" && !bytes.Equal(raw, []byte("null")) {
+	if ok && algo != "" && !bytes.Equal(raw, []byte("null")) {
 		s.Params = raw
 	}
 	return nil
