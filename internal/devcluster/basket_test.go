@@ -1,0 +1,280 @@
+package devcluster_test
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mathcrm/mathcrm/algo/basket"
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/testutil"
+	"github.com/mathcrm/mathcrm/partition"
+)
+
+// retailInvoices writes the Online Retail sample's lines as an invoice ×
+// item interactions CSV (invoice, item, quantity; cancellations and
+// returns included, with their negative quantities), and returns the
+// invoices as baskets the way algo/basket's golden files count them: the
+// distinct StockCodes of each invoice's lines with a positive quantity.
+func retailInvoices(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open("../../testdata/online-retail/onlineretail-sample.csv.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := csv.NewReader(zr)
+	head, err := cr.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"invoice", "item", "quantity"})
+	byInvoice := map[string][]string{}
+	var order []string
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, item, qty := rec[col["InvoiceNo"]], rec[col["StockCode"]], rec[col["Quantity"]]
+		_ = w.Write([]string{inv, item, qty})
+		q, err := strconv.ParseFloat(qty, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(inv, "C") || q <= 0 {
+			continue
+		}
+		if _, ok := byInvoice[inv]; !ok {
+			order = append(order, inv)
+		}
+		byInvoice[inv] = append(byInvoice[inv], item)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		t.Fatal(err)
+	}
+	lists := make([][]string, len(order))
+	for i, inv := range order {
+		lists[i] = byInvoice[inv]
+	}
+	return lists
+}
+
+func importInvoices(t *testing.T, cl *client.Client, name, path string, shards int) {
+	t.Helper()
+	_, err := cl.Import(context.Background(), name, path, client.ImportOptions{Kind: proto.KindInteractions,
+		Options:      partition.Options{Shards: shards, TempDir: t.TempDir()},
+		Interactions: partition.InteractionOptions{User: "invoice", Item: "item", Value: "quantity"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func basketModel(t *testing.T, cl *client.Client, id string) (*proto.ModelDetail, *basket.Mined) {
+	t.Helper()
+	var d proto.ModelDetail
+	if err := cl.Call(context.Background(), proto.APIModelShow, proto.Named{Name: id}, &d); err != nil {
+		t.Fatal(err)
+	}
+	return &d, testutil.Detail[basket.Mined](t, &d)
+}
+
+// checkBasketGolden holds a model against a golden file of
+// algo/basket/testdata (made by make_golden.py, counting in Python): the
+// same itemsets with the same counts, the same rules with every measure
+// within 1e-12 relative.
+func checkBasketGolden(t *testing.T, m *basket.Mined, file string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("../../algo/basket/testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Baskets  int64
+		MinCount int64 `json:"min_count"`
+		Itemsets []basket.Itemset
+		Rules    []basket.Rule
+	}
+	if err := json.NewDecoder(zr).Decode(&g); err != nil {
+		t.Fatal(err)
+	}
+	if m.Baskets != g.Baskets || m.MinCount != g.MinCount || len(m.Itemsets) != len(g.Itemsets) || len(m.Rules) != len(g.Rules) {
+		t.Fatalf("%s: %d baskets, min count %d, %d itemsets, %d rules; golden %d, %d, %d, %d", file,
+			m.Baskets, m.MinCount, len(m.Itemsets), len(m.Rules), g.Baskets, g.MinCount, len(g.Itemsets), len(g.Rules))
+	}
+	for i, is := range m.Itemsets {
+		if gi := g.Itemsets[i]; !slices.Equal(is.Items, gi.Items) || is.Count != gi.Count {
+			t.Fatalf("%s: itemset %d is %v×%d, golden %v×%d", file, i, is.Items, is.Count, gi.Items, gi.Count)
+		}
+	}
+	rules := slices.Clone(m.Rules)
+	order := func(x, y basket.Rule) int {
+		if c := slices.Compare(x.Antecedent, y.Antecedent); c != 0 {
+			return c
+		}
+		return slices.Compare(x.Consequent, y.Consequent)
+	}
+	slices.SortFunc(rules, order)
+	slices.SortFunc(g.Rules, order)
+	near := func(a, b float64) bool { return a == b || math.Abs(a-b) <= 1e-12*math.Abs(b) || math.Abs(a-b) < 1e-18 }
+	for i, r := range rules {
+		gr := g.Rules[i]
+		if !slices.Equal(r.Antecedent, gr.Antecedent) || !slices.Equal(r.Consequent, gr.Consequent) || r.Count != gr.Count ||
+			!near(r.Support, gr.Support) || !near(r.Confidence, gr.Confidence) || !near(r.Lift, gr.Lift) ||
+			!near(r.Leverage, gr.Leverage) || !near(r.Conviction, gr.Conviction) {
+			t.Fatalf("%s: rule %d is %+v, golden %+v", file, i, r, gr)
+		}
+	}
+}
+
+// The Online Retail invoices as an interactions dataset, mined on 1, 2 and
+// 4 workers at 1% and 0.5% support up to 4 items: every model equals the
+// single-process reference bit for bit (so the three runs are identical),
+// and the Python golden files in count and, to 1e-12, in every measure.
+func TestBasketGoldenAcrossWorkerCounts(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "invoices.csv")
+	lists := retailInvoices(t, path)
+	cases := []struct {
+		support float64
+		golden  string
+	}{{0.01, "golden_online_retail_1pct.json.gz"}, {0.005, "golden_online_retail_05pct.json.gz"}}
+	want := make([]*basket.Model, len(cases))
+	for i, c := range cases {
+		m, err := basket.Reference(basket.Config{MinSupport: c.support, MinConfidence: 0.3, MaxLen: 4}, basket.FromLists(lists))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = m
+	}
+	for _, n := range []int{1, 2, 4} {
+		c := startCluster(t, filepath.Join(dir, fmt.Sprintf("cluster-%d", n)), n)
+		cl := dial(t, c)
+		importInvoices(t, cl, "invoices", path, 16)
+		for i, cs := range cases {
+			spec := basket.Spec("invoices", basket.Params{MinSupport: cs.support, MinConfidence: 0.3, MaxLen: 4,
+				MaxCandidates: basket.DefaultMaxCandidates, ExcludeReturns: true})
+			j := waitJob(t, cl, submit(t, cl, spec))
+			_, m := basketModel(t, cl, j.Model)
+			got := m.Model()
+			got.Config = want[i].Config
+			if !reflect.DeepEqual(got, want[i]) {
+				t.Fatalf("%d workers, support %g: the model differs from the reference", n, cs.support)
+			}
+			if m.Config.MinSupport != cs.support || m.Source.Basket != basket.BasketUser || !m.Source.ExcludeReturns {
+				t.Fatalf("model config %+v, source %+v", m.Config, m.Source)
+			}
+			checkBasketGolden(t, m, cs.golden)
+		}
+		c.Close()
+	}
+}
+
+// Bad requests fail at submit with a message naming what is wrong, and
+// no job exists.
+func TestBasketBadRequests(t *testing.T) {
+	dir := t.TempDir()
+	c := startCluster(t, dir, 1)
+	defer c.Close()
+	cl := dial(t, c)
+	path := filepath.Join(dir, "invoices.csv")
+	retailInvoices(t, path)
+	importInvoices(t, cl, "invoices", path, 4)
+	tx := filepath.Join(dir, "tx.csv")
+	genTransactions(t, tx, 50, 3)
+	if _, err := cl.Import(context.Background(), "tx", tx, client.ImportOptions{Kind: proto.KindTransactions,
+		Options: partition.Options{Shards: 4, TempDir: t.TempDir()}, Transactions: txOptions()}); err != nil {
+		t.Fatal(err)
+	}
+	importCSV(t, cl, "features", writeFeatures(t, dir), 4)
+	good := basket.Params{MinSupport: 0.01, MinConfidence: 0.3, MaxLen: 3, MaxCandidates: basket.DefaultMaxCandidates}
+	for _, bad := range []struct {
+		dataset string
+		edit    func(*basket.Params)
+		want    string
+	}{
+		{"invoices", func(p *basket.Params) { p.MinSupport = 0 }, "basket.min_support 0 is out of range: must be a share of the baskets in (0, 1]"},
+		{"invoices", func(p *basket.Params) { p.MinSupport = 1.5 }, "basket.min_support 1.5 is out of range"},
+		{"invoices", func(p *basket.Params) { p.MinConfidence = -0.1 }, "basket.min_confidence -0.1 is out of range: must be a number in [0, 1]"},
+		{"invoices", func(p *basket.Params) { p.MinConfidence = 1.01 }, "basket.min_confidence 1.01 is out of range"},
+		{"invoices", func(p *basket.Params) { p.MaxLen = 1 }, "basket.max_len 1 is out of range: must be an integer from 2 to 64"},
+		{"invoices", func(p *basket.Params) { p.Basket = "invoice" }, "dataset invoices is an interactions dataset: a basket is a user's items (--basket invoice is for transactions)"},
+		{"tx", func(*basket.Params) {}, "dataset tx has no items: import it with --item"},
+		{"features", func(*basket.Params) {}, "a basket job reads an interactions or a transactions dataset; features version 1 is neither"},
+	} {
+		p := good
+		bad.edit(&p)
+		var j proto.Job
+		err := cl.Call(context.Background(), proto.APIJobSubmit, basket.Spec(bad.dataset, p), &j)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%+v on %s: got %v, want %q", p, bad.dataset, err, bad.want)
+		}
+	}
+	// A min support so low that the pairs exceed the candidate limit fails
+	// the job with the number it would need.
+	p := good
+	p.MinSupport, p.MaxCandidates = 0.0001, 1000
+	j := submit(t, cl, basket.Spec("invoices", p))
+	var st *proto.Job
+	testutil.WaitFor(t, time.Minute, 20*time.Millisecond, func() error {
+		if st = jobStatus(t, cl, j); !st.Terminal() {
+			return fmt.Errorf("job %s is %s", j, st.State)
+		}
+		return nil
+	})
+	if st.State != proto.JobFailed || !strings.Contains(st.Reason, "candidate itemsets of 2 items exceed the limit of 1000") {
+		t.Fatalf("job %s %s: %s", j, st.State, st.Reason)
+	}
+	var list []proto.ModelSummary
+	if err := cl.Call(context.Background(), proto.APIModelList, nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 0 {
+		t.Fatalf("models after only bad requests: %+v", list)
+	}
+}
+
+func writeFeatures(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "features.csv")
+	if err := os.WriteFile(p, []byte("customer_id,x\n1,1\n2,2\n3,3\n4,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
