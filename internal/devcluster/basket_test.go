@@ -1,6 +1,7 @@
 package devcluster_test
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -18,8 +19,10 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/basket"
+	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/scoreset"
 	"github.com/mathcrm/mathcrm/internal/testutil"
 	"github.com/mathcrm/mathcrm/partition"
 )
@@ -30,6 +33,13 @@ import (
 // invoices as baskets the way algo/basket's golden files count them: the
 // distinct StockCodes of each invoice's lines with a positive quantity.
 func retailInvoices(t *testing.T, path string) [][]string {
+	lists, _, _ := retailData(t, path)
+	return lists
+}
+
+// retailData is retailInvoices with every invoice id (cancellations
+// included) and each invoice's basket.
+func retailData(t *testing.T, path string) ([][]string, []string, map[string][]string) {
 	t.Helper()
 	f, err := os.Open("../../testdata/online-retail/onlineretail-sample.csv.gz")
 	if err != nil {
@@ -57,7 +67,8 @@ func retailInvoices(t *testing.T, path string) [][]string {
 	w := csv.NewWriter(out)
 	_ = w.Write([]string{"invoice", "item", "quantity"})
 	byInvoice := map[string][]string{}
-	var order []string
+	var order, all []string
+	seen := map[string]bool{}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -68,6 +79,10 @@ func retailInvoices(t *testing.T, path string) [][]string {
 		}
 		inv, item, qty := rec[col["InvoiceNo"]], rec[col["StockCode"]], rec[col["Quantity"]]
 		_ = w.Write([]string{inv, item, qty})
+		if !seen[inv] {
+			seen[inv] = true
+			all = append(all, inv)
+		}
 		q, err := strconv.ParseFloat(qty, 64)
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +103,7 @@ func retailInvoices(t *testing.T, path string) [][]string {
 	for i, inv := range order {
 		lists[i] = byInvoice[inv]
 	}
-	return lists
+	return lists, all, byInvoice
 }
 
 func importInvoices(t *testing.T, cl *client.Client, name, path string, shards int) {
@@ -277,4 +292,92 @@ func writeFeatures(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// A basket model scores the invoices it was mined from: every invoice's
+// exported offers (rank, item, confidence, rule) are the reference
+// model's offers for its items, invoices no rule fires for are unscored,
+// and the CSV and Parquet exports agree.
+func TestBasketScores(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "invoices.csv")
+	lists, all, byInvoice := retailData(t, path)
+	c := startCluster(t, filepath.Join(dir, "cluster"), 2)
+	defer c.Close()
+	cl := dial(t, c)
+	importInvoices(t, cl, "invoices", path, 8)
+	p := basket.Params{MinSupport: 0.01, MinConfidence: 0.3, MaxLen: 3, MaxCandidates: basket.DefaultMaxCandidates, ExcludeReturns: true}
+	j := waitJob(t, cl, submit(t, cl, basket.Spec("invoices", p)))
+	ref, err := basket.Reference(basket.Config{MinSupport: 0.01, MinConfidence: 0.3, MaxLen: 3}, basket.FromLists(lists))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := 3
+	waitJob(t, cl, submit(t, cl, score.Spec("invoices", proto.ScoreSpec{Model: j.Model, As: "offers", Top: &top})))
+	var ss proto.ScoreSet
+	if err := cl.Call(context.Background(), proto.APIScoresShow, proto.NamedVersion{Name: "offers"}, &ss); err != nil {
+		t.Fatal(err)
+	}
+	if ss.Kind != proto.ScoresRecommendations || strings.Join(ss.Columns, ",") != "rank,item,score,rule" {
+		t.Fatalf("score set %s of columns %v", ss.Kind, ss.Columns)
+	}
+	var csvOut, pq bytes.Buffer
+	if _, err := cl.ExportScores(context.Background(), "offers", 0, "csv", &csvOut); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.ExportScores(context.Background(), "offers", 0, "parquet", &pq); err != nil {
+		t.Fatal(err)
+	}
+	cols, err := scoreset.SchemaOf(ss.Kind, ss.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := scoreset.Decode(pq.Bytes(), ss.Key, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&csvOut).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Join(recs[0], ","); h != "invoice,rank,item,score,rule" {
+		t.Fatalf("header %s", h)
+	}
+	recs = recs[1:]
+	if back.AllRows() != len(recs) {
+		t.Fatalf("parquet %d rows, csv %d", back.AllRows(), len(recs))
+	}
+	got := map[string][]string{}
+	unscored := map[string]bool{}
+	for _, r := range recs {
+		if r[1] == "" {
+			unscored[r[0]] = true
+			continue
+		}
+		got[r[0]] = append(got[r[0]], strings.Join(r[1:], "|"))
+	}
+	o := basket.NewOfferer(ref)
+	var scr basket.Scratch
+	withOffers := 0
+	for _, inv := range all {
+		// An invoice's history is its lines with a positive quantity.
+		offers := o.Offers(nil, byInvoice[inv], top, &scr)
+		var want []string
+		for k, off := range offers {
+			want = append(want, fmt.Sprintf("%d|%s|%s|%s", k+1, off.Item, strconv.FormatFloat(off.Confidence, 'g', -1, 64), basket.RuleText(ref.Rules[off.Rule])))
+		}
+		if len(want) == 0 {
+			if !unscored[inv] || got[inv] != nil {
+				t.Fatalf("invoice %s: no offer, yet rows %v", inv, got[inv])
+			}
+			continue
+		}
+		withOffers++
+		if !slices.Equal(got[inv], want) {
+			t.Fatalf("invoice %s: rows\n%v\nwant\n%v", inv, got[inv], want)
+		}
+	}
+	if withOffers == 0 || int64(withOffers) != ss.Scored || int64(len(unscored)) != ss.Unscored || len(all) != withOffers+len(unscored) {
+		t.Fatalf("%d invoices, %d with offers, %d unscored; score set %d scored, %d unscored", len(all), withOffers, len(unscored), ss.Scored, ss.Unscored)
+	}
 }
