@@ -204,22 +204,45 @@ func (j *clusterJob) Progress() job.Progress {
 func (j *clusterJob) MaxIter() int     { return j.st.Config.MaxLen }
 func (j *clusterJob) Prep() proto.Prep { return proto.Prep{} }
 
+// saved is a job's state between passes: the state machine as JSON, its
+// candidates packed as a task's are (every pair is implied).
+type saved struct {
+	State []byte `json:"state"`
+	Pairs bool   `json:"pairs,omitempty"`
+	N     int    `json:"n,omitempty"`
+	Cands []byte `json:"cands,omitempty"`
+}
+
 func (j *clusterJob) Save() ([]byte, error) {
-	js, err := json.Marshal(j.st)
+	st := *j.st
+	var sv saved
+	if st.Cands != nil {
+		sv.Pairs, sv.N, sv.Cands = packCands(st.Cands, st.Len, len(st.Items))
+		st.Cands = nil
+	}
+	js, err := json.Marshal(&st)
 	if err != nil {
 		return nil, err
 	}
-	return blob.Encode(stateKind, js)
+	sv.State = js
+	return blob.Encode(stateKind, sv)
 }
 
 func (j *clusterJob) Load(b []byte) error {
-	var js []byte
-	if err := blob.Decode(b, stateKind, &js); err != nil {
+	var sv saved
+	if err := blob.Decode(b, stateKind, &sv); err != nil {
 		return err
 	}
 	st := new(State)
-	if err := json.Unmarshal(js, st); err != nil {
+	if err := json.Unmarshal(sv.State, st); err != nil {
 		return fmt.Errorf("basket: state: %w", err)
+	}
+	if sv.N > 0 {
+		cands, err := unpackCands(sv.Pairs, sv.N, st.Len, len(st.Items), sv.Cands)
+		if err != nil {
+			return fmt.Errorf("basket: state: %w", err)
+		}
+		st.Cands = cands
 	}
 	j.st = st
 	return nil

@@ -45,26 +45,30 @@ const maxWireCands = 64 << 20
 
 func packTask(t *Task, src Source) *wireTask {
 	w := &wireTask{Kind: t.Kind, Step: t.Step, Len: t.Len, Items: t.Items, Source: src}
-	if t.Kind != TaskCount {
-		return w
+	if t.Kind == TaskCount {
+		w.Pairs, w.N, w.Cands = packCands(t.Cands, t.Len, len(t.Items))
 	}
-	f := len(t.Items)
-	w.N = len(t.Cands) / max(t.Len, 1)
-	if t.Len == 2 && len(t.Cands) == f*(f-1) {
-		w.Pairs = true
-		return w
+	return w
+}
+
+// packCands packs the candidates of k items over f frequent items: none
+// when they are every pair, else zstd varints of each position's
+// difference with the candidate before's.
+func packCands(cands []int32, k, f int) (pairs bool, n int, packed []byte) {
+	n = len(cands) / max(k, 1)
+	if k == 2 && len(cands) == f*(f-1) {
+		return true, n, nil
 	}
-	buf := make([]byte, 0, len(t.Cands)*2)
-	for i, p := range t.Cands {
+	buf := make([]byte, 0, len(cands)*2)
+	for i, p := range cands {
 		d := int64(p)
-		if i >= t.Len {
-			d -= int64(t.Cands[i-t.Len])
+		if i >= k {
+			d -= int64(cands[i-k])
 		}
 		buf = binary.AppendVarint(buf, d)
 	}
 	enc, _ := zstdCodecs()
-	w.Cands = enc.EncodeAll(buf, nil)
-	return w
+	return false, n, enc.EncodeAll(buf, nil)
 }
 
 func (w *wireTask) unpack() (*Task, error) {
@@ -72,44 +76,50 @@ func (w *wireTask) unpack() (*Task, error) {
 	if w.Kind != TaskCount {
 		return t, nil
 	}
-	if w.Len < 1 || w.N < 0 || int64(w.N)*int64(w.Len) > maxWireCands {
-		return nil, errorf(ErrBadTask, "%d candidates of %d items", w.N, w.Len)
+	var err error
+	t.Cands, err = unpackCands(w.Pairs, w.N, w.Len, len(w.Items), w.Cands)
+	return t, err
+}
+
+// unpackCands reads what packCands wrote.
+func unpackCands(pairs bool, n, k, f int, packed []byte) ([]int32, error) {
+	if k < 1 || n < 0 || int64(n)*int64(k) > maxWireCands {
+		return nil, errorf(ErrBadTask, "%d candidates of %d items", n, k)
 	}
-	if w.Pairs {
-		f := int32(len(w.Items))
-		if w.Len != 2 || int64(f)*int64(f-1)/2 != int64(w.N) {
-			return nil, errorf(ErrBadTask, "%d pairs of %d items", w.N, f)
+	if pairs {
+		if k != 2 || int64(f)*int64(f-1)/2 != int64(n) {
+			return nil, errorf(ErrBadTask, "%d pairs of %d items", n, f)
 		}
-		t.Cands = make([]int32, 0, 2*w.N)
-		for i := int32(0); i < f; i++ {
-			for j := i + 1; j < f; j++ {
-				t.Cands = append(t.Cands, i, j)
+		cands := make([]int32, 0, 2*n)
+		for i := int32(0); i < int32(f); i++ {
+			for j := i + 1; j < int32(f); j++ {
+				cands = append(cands, i, j)
 			}
 		}
-		return t, nil
+		return cands, nil
 	}
 	_, dec := zstdCodecs()
-	buf, err := dec.DecodeAll(w.Cands, nil)
+	buf, err := dec.DecodeAll(packed, nil)
 	if err != nil {
 		return nil, errorf(ErrBadTask, "candidates: %v", err)
 	}
-	t.Cands = make([]int32, w.N*w.Len)
-	for i := range t.Cands {
-		d, n := binary.Varint(buf)
-		if n <= 0 {
-			return nil, errorf(ErrBadTask, "candidates: %d of %d positions", i, len(t.Cands))
+	cands := make([]int32, n*k)
+	for i := range cands {
+		d, m := binary.Varint(buf)
+		if m <= 0 {
+			return nil, errorf(ErrBadTask, "candidates: %d of %d positions", i, len(cands))
 		}
-		buf = buf[n:]
-		if i >= w.Len {
-			d += int64(t.Cands[i-w.Len])
+		buf = buf[m:]
+		if i >= k {
+			d += int64(cands[i-k])
 		}
-		if d < 0 || d > int64(len(w.Items)) {
-			return nil, errorf(ErrBadTask, "candidate position %d of %d items", d, len(w.Items))
+		if d < 0 || d > int64(f) {
+			return nil, errorf(ErrBadTask, "candidate position %d of %d items", d, f)
 		}
-		t.Cands[i] = int32(d)
+		cands[i] = int32(d)
 	}
 	if len(buf) != 0 {
 		return nil, errorf(ErrBadTask, "candidates: %d bytes left over", len(buf))
 	}
-	return t, nil
+	return cands, nil
 }
