@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -380,4 +383,77 @@ func TestBasketScores(t *testing.T) {
 	if withOffers == 0 || int64(withOffers) != ss.Scored || int64(len(unscored)) != ss.Unscored || len(all) != withOffers+len(unscored) {
 		t.Fatalf("%d invoices, %d with offers, %d unscored; score set %d scored, %d unscored", len(all), withOffers, len(unscored), ss.Scored, ss.Unscored)
 	}
+}
+
+// genInvoices writes n random invoices over a skewed catalogue as an
+// invoice,item CSV and returns them as baskets.
+func genInvoices(t *testing.T, path string, n int, seed uint64) [][]string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 9))
+	var b strings.Builder
+	b.WriteString("invoice,item\n")
+	lists := make([][]string, n)
+	for i := range lists {
+		for range 3 + r.IntN(12) {
+			it := fmt.Sprintf("sku%03d", int(400*r.Float64()*r.Float64()*r.Float64()))
+			lists[i] = append(lists[i], it)
+			fmt.Fprintf(&b, "inv%06d,%s\n", i, it)
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return lists
+}
+
+// A worker process killed with SIGKILL in the middle of a basket job
+// loses nothing: its shards are counted again elsewhere and the model is
+// the reference's, bit for bit.
+func TestBasketWorkerKilledMidJob(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "invoices.csv")
+	lists := genInvoices(t, path, 60000, 4)
+	p := basket.Params{MinSupport: 0.002, MinConfidence: 0.2, MaxLen: 6, MaxCandidates: basket.DefaultMaxCandidates}
+	want, err := basket.Reference(basket.Config{MinSupport: p.MinSupport, MinConfidence: p.MinConfidence, MaxLen: p.MaxLen}, basket.FromLists(lists))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, filepath.Join(dir, "cluster"), 0)
+	defer c.Close()
+	cl := dial(t, c)
+	_, err = cl.Import(context.Background(), "invoices", path, client.ImportOptions{Kind: proto.KindInteractions,
+		Options:      partition.Options{Shards: 32, TempDir: t.TempDir()},
+		Interactions: partition.InteractionOptions{User: "invoice", Item: "item"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var procs []*exec.Cmd
+	for i := range 3 {
+		procs = append(procs, startWorkerProcess(t, c.URL, fmt.Sprintf("basket-w%d", i)))
+	}
+	waitWorkers(t, cl, 3)
+	id := submit(t, cl, basket.Spec("invoices", p))
+	for {
+		j := jobStatus(t, cl, id)
+		if j.Terminal() {
+			t.Fatalf("job ended (%s) before the worker was killed; make it longer", j.State)
+		}
+		if j.Pass >= 2 {
+			t.Logf("killing worker process %d at pass %d", procs[1].Process.Pid, j.Pass)
+			if err := procs[1].Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	j := waitJob(t, cl, id)
+	t.Logf("%d passes, %d retries", j.Pass, retries(j))
+	_, m := basketModel(t, cl, j.Model)
+	got := m.Model()
+	got.Config = want.Config
+	if len(want.Rules) == 0 || len(want.Itemsets) < 1000 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the kill: %d itemsets, %d rules; reference %d, %d", len(m.Itemsets), len(m.Rules), len(want.Itemsets), len(want.Rules))
+	}
+	waitWorkers(t, cl, 2)
 }
