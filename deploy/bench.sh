@@ -67,3 +67,19 @@ for round in 1 2 3; do
       print "}" }'
   done
 done
+# ---------------------------------------------------------------------------------------
+# Market baskets (train basket): generated invoices, BASKET_INVOICES of them (default
+# 1,000,000) over 10,000 items with skewed popularity, 4-20 lines each, imported as
+# invoice x item interactions and mined at min-support 0.1%, max length 3 on 2 worker
+# processes, against deploy/bench_basket.py (scipy sparse pairs, longer itemsets by
+# counting) in the same run: job seconds, the reference's, their ratio (target <= 0.5),
+# whether both found the same itemsets and counts, and each worker's peak memory.
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",basket,"* ]]; then
+  BASKET_INVOICES=${BASKET_INVOICES:-1000000}
+  B="$DATA/invoices_$BASKET_INVOICES.csv"
+  if [ ! -s "$B" ]; then
+    $PY deploy/bench_basket.py gen --invoices "$BASKET_INVOICES" --items 10000 --seed 1 --out "$B" >&2
+  fi
+  go run ./cmd/mathcrm-bench --data /dev/null --only basket --baskets "$B" --basket-ref deploy/bench_basket.py \
+    --worker-bin "${1:-bin/mathcrm}" --python $PY --workers 2 --rounds 2
+fi

@@ -47,12 +47,54 @@ type Result struct {
 // RunTask runs t on shard b and returns the result, reusing dst's storage
 // when dst is not nil.
 func RunTask(dst *Result, t *Task, b *Baskets, shard int) (*Result, error) {
+	c, err := Prepare(t)
+	if err != nil {
+		return nil, err
+	}
+	return c.Run(dst, b, shard)
+}
+
+// Prepared is a task checked, with its candidates indexed, ready to run on
+// any number of shards: a worker prepares a pass's task once and runs it
+// on each of its shards. It is read-only, safe for concurrent use.
+type Prepared struct {
+	t *Task
+	// pairs says the candidates are every pair of the frequent items,
+	// counted in a triangular array rather than through the trie.
+	pairs bool
+	tr    *trie
+}
+
+// Prepare checks t and indexes its candidates.
+func Prepare(t *Task) (*Prepared, error) {
 	if t == nil {
 		return nil, errorf(ErrBadTask, "nil task")
 	}
+	p := &Prepared{t: t}
+	switch t.Kind {
+	case TaskItems:
+	case TaskCount:
+		if err := t.checkCands(); err != nil {
+			return nil, err
+		}
+		f := len(t.Items)
+		// Strictly ascending pairs in lexicographic order, as many as
+		// there are pairs: every pair, in order.
+		if p.pairs = t.Len == 2 && len(t.Cands) == f*(f-1); !p.pairs {
+			p.tr = newTrie(t.Cands, t.Len)
+		}
+	default:
+		return nil, errorf(ErrBadTask, "unknown task kind %q", t.Kind)
+	}
+	return p, nil
+}
+
+// Run runs the task on shard b, as RunTask does.
+func (p *Prepared) Run(dst *Result, b *Baskets, shard int) (*Result, error) {
 	if err := b.check(); err != nil {
 		return nil, err
 	}
+	t := p.t
 	if dst == nil {
 		dst = &Result{}
 	}
@@ -71,14 +113,9 @@ func RunTask(dst *Result, t *Task, b *Baskets, shard int) (*Result, error) {
 			}
 		}
 	case TaskCount:
-		if err := t.checkCands(); err != nil {
-			return nil, err
-		}
 		dst.Counts = slices.Grow(dst.Counts, len(t.Cands)/t.Len)[:len(t.Cands)/t.Len]
 		clear(dst.Counts)
-		countCands(dst.Counts, t, b)
-	default:
-		return nil, errorf(ErrBadTask, "unknown task kind %q", t.Kind)
+		p.count(dst.Counts, b)
 	}
 	return dst, nil
 }
@@ -165,8 +202,9 @@ func (tr *trie) count(counts []int64, row []int32, node int32, d, k int) {
 	}
 }
 
-// countCands counts, for every candidate of t, the baskets of b holding it.
-func countCands(counts []int64, t *Task, b *Baskets) {
+// count counts, for every candidate, the baskets of b holding it.
+func (p *Prepared) count(counts []int64, b *Baskets) {
+	t := p.t
 	// The shard's items as positions among the frequent items (−1: not
 	// frequent); both lists are ascending, so a basket's positions are too.
 	pos := make([]int32, len(b.Items))
@@ -180,17 +218,28 @@ func countCands(counts []int64, t *Task, b *Baskets) {
 			pos[i] = int32(j)
 		}
 	}
-	tr := newTrie(t.Cands, t.Len)
+	f := len(t.Items)
 	var row []int32
 	for k := 0; k < b.Len(); k++ {
 		row = row[:0]
 		for _, i := range b.Idx[b.Ptr[k]:b.Ptr[k+1]] {
-			if p := pos[i]; p >= 0 {
-				row = append(row, p)
+			if q := pos[i]; q >= 0 {
+				row = append(row, q)
 			}
 		}
-		if len(row) >= t.Len {
-			tr.count(counts, row, 0, 0, t.Len)
+		if len(row) < t.Len {
+			continue
+		}
+		if !p.pairs {
+			p.tr.count(counts, row, 0, 0, t.Len)
+			continue
+		}
+		// Pair (a, b), a < b, is candidate a·(2f−a−1)/2 + b−a−1.
+		for x, a := range row {
+			base := int(a)*(2*f-int(a)-1)/2 - int(a) - 1
+			for _, c := range row[x+1:] {
+				counts[base+int(c)]++
+			}
 		}
 	}
 }

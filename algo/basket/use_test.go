@@ -58,3 +58,27 @@ func TestSimilar(t *testing.T) {
 		t.Fatalf("infrequent item: %v", err)
 	}
 }
+
+func TestNeighbours(t *testing.T) {
+	m := mlxtendModel(t)
+	// Rules at confidence ≥ 0.7 link Eggs with Onion (Onion → Eggs) and
+	// with Kidney Beans: by lift.
+	got, byLift, err := m.Neighbours("Eggs", 5)
+	if err != nil || !byLift || fmt.Sprint(got) != "[{Onion 1.25 3} {Kidney Beans 1 4}]" {
+		t.Fatalf("neighbours of Eggs: %v %v %v", got, byLift, err)
+	}
+	// At confidence 1 no rule holds for a's only frequent pair, {a, b}
+	// (3 of a's 4 baskets): its neighbours by co-occurrence; lift 3·5/(4·4).
+	strict, err := Reference(Config{MinSupport: 0.6, MinConfidence: 1, MaxLen: 3}, FromLists([][]string{
+		{"a", "b"}, {"a", "b"}, {"a", "c"}, {"b", "c"}, {"a", "b", "c"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, byLift, err = strict.Neighbours("a", 5)
+	if err != nil || byLift || fmt.Sprint(got) != "[{b 0.9375 3}]" {
+		t.Fatalf("neighbours of a with no rule: %v %v %v", got, byLift, err)
+	}
+	if _, _, err := m.Neighbours("Dill", 5); !errors.Is(err, ErrUnknownItem) {
+		t.Fatalf("unknown item: %v", err)
+	}
+}

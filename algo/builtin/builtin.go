@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/algo/histogram"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
@@ -24,6 +25,7 @@ import (
 var Algorithms = map[string]job.Algorithm{
 	histogram.Name:          histogram.Algorithm{},
 	kmeans.Name:             kmeans.Algorithm{},
+	basket.Name:             basket.Algorithm{},
 	score.Name:              score.Algorithm{},
 	supervised.LinearName:   supervised.Linear{},
 	supervised.LogisticName: supervised.Logistic{},

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/linear"
@@ -102,6 +103,36 @@ func TestLogistic(t *testing.T) {
 	if _, err := builtin.Describe(d); !errors.Is(err, describe.ErrKind) ||
 		err.Error() != `describe: no description for this kind of model: model model-7 of kind "logistic" has no logistic part` {
 		t.Fatalf("missing part: %v", err)
+	}
+}
+
+func TestBasket(t *testing.T) {
+	m, err := basket.Reference(basket.Config{MinSupport: 0.4, MinConfidence: 0.5, MaxLen: 3},
+		basket.FromLists([][]string{{"a", "b", "c"}, {"a", "b"}, {"a", "c"}, {"b", "c"}, {"a", "b", "c"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := detail("basket")
+	d.Detail = proto.MustJSON(&basket.Mined{Kind: "basket", Config: m.Config, Baskets: m.Baskets, MinCount: m.MinCount,
+		Itemsets: m.Itemsets, Rules: m.Rules, Source: basket.Source{Kind: "interactions", Basket: "user"}, Dataset: "invoices", Version: 3})
+	desc, err := builtin.Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Title != "model model-7: market baskets, min support 0.4, min confidence 0.5, up to 3 items" ||
+		desc.Subtitle != "from job job-7 on invoices version 3" {
+		t.Fatalf("title %q, subtitle %q", desc.Title, desc.Subtitle)
+	}
+	// Items a, b, c in 4 of 5 baskets each; pairs in 3; the triple in 2.
+	if got := table(t, desc, "Frequent itemsets by length").Rows; len(got) != 3 || got[0][1] != "3" || got[1][1] != "3" || got[2][1] != "1" {
+		t.Fatalf("itemsets by length %q", got)
+	}
+	rules := desc.Tables[1]
+	// Pairs: confidence 3/4, lift 0.75/0.8, conviction 0.2/0.25; ties by
+	// antecedent, then consequent.
+	if len(rules.Rows) != len(m.Rules) || rules.Rows[0][0] != "a → b" || rules.Rows[0][3] != "0.9375" || rules.Rows[0][5] != "0.8" ||
+		rules.Rows[1][0] != "a → c" {
+		t.Fatalf("rules by lift %q", rules.Rows)
 	}
 }
 

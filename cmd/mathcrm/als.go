@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
@@ -107,17 +108,22 @@ func optionalInt(ok bool, x int64) string {
 }
 
 func newRecommend() *cobra.Command {
-	var model, user string
+	var model, user, items string
 	var n int
 	cmd := &cobra.Command{
-		Use:   "recommend --model M --user U [--n 10]",
+		Use:   "recommend --model M (--user U | --items A,B) [--n 10]",
 		Short: "Print a user's top-N items from an ALS model, excluding items the user already has",
 		Long: `recommend reads the user's factor and every item factor of an ALS model from
 the object store, and the user's interactions from the training dataset, and
 prints the N items with the highest scores that the user has no interaction
 with. A user the model does not know (or has no training interaction for) gets
-the most popular items, scored by their interaction counts, and a note saying so.`,
+the most popular items, scored by their interaction counts, and a note saying so.
+
+For a basket model, --items names the items in a basket: recommend ranks the
+consequents of the rules that fire (every antecedent item in the basket) by
+confidence, then lift, leaving out the items already there.`,
 		Example: `  mathcrm recommend --model model-3 --user 17850
+  mathcrm recommend --model model-5 --items 22386,85099B --n 5
   mathcrm recommend --model model-3 --user 17850 --n 5 --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -129,8 +135,14 @@ the most popular items, scored by their interaction counts, and a note saying so
 				if err != nil {
 					return err
 				}
+				if m := detailOf[basket.Mined](d); m != nil {
+					return recommendBasket(os.Stdout, model, m, splitList(items), n)
+				}
 				if d.ALS == nil {
-					return fmt.Errorf("model %s is %s, not an ALS model", model, d.Model.Kind)
+					return fmt.Errorf("model %s is %s, not an ALS or a basket model", model, d.Model.Kind)
+				}
+				if user == "" {
+					return fmt.Errorf("--user is required for ALS model %s", model)
 				}
 				recs, known, err := recommend(ctx, c, d.ALS, user, n)
 				if err != nil {
@@ -153,10 +165,10 @@ the most popular items, scored by their interaction counts, and a note saying so
 	}
 	f := cmd.Flags()
 	f.StringVar(&model, "model", "", "ALS model id (required)")
-	f.StringVar(&user, "user", "", "user id (required)")
+	f.StringVar(&user, "user", "", "ALS: user id")
+	f.StringVar(&items, "items", "", "basket model: the items in the basket, comma separated")
 	f.IntVar(&n, "n", 10, "number of items")
 	_ = cmd.MarkFlagRequired("model")
-	_ = cmd.MarkFlagRequired("user")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/supervised"
@@ -193,6 +194,9 @@ time, or with --format parquet a directory holding users.parquet, items.parquet
 				}
 				if sm := supervisedModel(d); sm != nil {
 					return writeOut(out, func(w io.Writer) error { return printJSON(w, supervisedExport(d.Model.ID, sm)) })
+				}
+				if b := detailOf[basket.Mined](d); b != nil {
+					return writeOut(out, func(w io.Writer) error { return printJSON(w, b.Export()) })
 				}
 				m := detailOf[kmeans.Segmentation](d)
 				if m == nil {

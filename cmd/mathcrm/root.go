@@ -65,6 +65,7 @@ Start a whole cluster in one process with:
 	pf.DurationVar(&g.timeout, "timeout", 2*time.Minute, "how long to wait for the cluster to answer")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log more")
 	root.AddCommand(newDev(), newNATS(), newCoordinatorCmd(), newWorkerCmd(), newCluster(), newDataset(), newFeatures(), newTrain(), newJob(), newModel(), newRecommend(), newScore(), newScores(), newReport())
+	root.AddCommand(newSimilar())
 	root.AddCommand(newSchedule())
 	root.AddCommand(newGC(), newCustomer())
 	root.AddCommand(newSecrets())

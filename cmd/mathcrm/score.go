@@ -34,6 +34,8 @@ visible in one raft commit when every shard is written.
   ALS       → rank, item, score: the top --top items of every user of an
               interactions dataset, excluding items the user has; a user the
               model cannot score gets the most popular items
+  basket    → rank, item, score, rule: the top --top offers of the rules that
+              fire for each customer's items (confidence, and the rule)
 
 Rows with a missing input value are counted as unscored and exported with
 empty scores.
@@ -77,7 +79,7 @@ score set (see scores retain).`,
 	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	f.StringVar(&sp.As, "as", "", "score set name (default DATASET-MODEL)")
-	f.IntVar(&top, "top", proto.DefaultTop, fmt.Sprintf("ALS: items per user, 1 to %d", proto.MaxTop))
+	f.IntVar(&top, "top", proto.DefaultTop, fmt.Sprintf("ALS, basket: items per user, 1 to %d", proto.MaxTop))
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the score set")
 	_ = cmd.MarkFlagRequired("model")

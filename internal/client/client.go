@@ -444,7 +444,7 @@ func (c *Client) ExportScores(ctx context.Context, name string, version int, for
 	if err := c.Call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: name, Version: version}, &ss); err != nil {
 		return 0, err
 	}
-	cols, err := scoreset.Schema(ss.Kind)
+	cols, err := scoreset.SchemaOf(ss.Kind, ss.Columns)
 	if err != nil {
 		return 0, err
 	}

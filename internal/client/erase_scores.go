@@ -23,7 +23,7 @@ func (e *eraser) scores(ctx context.Context, ss *proto.ScoreSet) (t *proto.Erase
 	if len(ss.Shards) == 0 {
 		return nil, nil
 	}
-	cols, err := scoreset.Schema(ss.Kind)
+	cols, err := scoreset.SchemaOf(ss.Kind, ss.Columns)
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,30 @@ func Schema(kind string) ([]Column, error) {
 	return nil, fmt.Errorf("scoreset: unknown score set kind %q", kind)
 }
 
+// optional are the columns a score set of a kind may have after its own,
+// when its column names list them: a basket model's recommendations name
+// the rule that gave each.
+var optional = map[string][]Column{"recommendations": {{"rule", String}}}
+
+// SchemaOf returns the score columns of a score set of kind whose columns
+// are named names: the kind's columns, then those of its optional columns
+// that names lists after them. A score set written before optional columns
+// existed has the kind's columns.
+func SchemaOf(kind string, names []string) ([]Column, error) {
+	cols, err := Schema(kind)
+	if err != nil || len(names) <= len(cols) {
+		return cols, err
+	}
+	for _, name := range names[len(cols):] {
+		i := slices.IndexFunc(optional[kind], func(c Column) bool { return c.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("scoreset: a %s score set has no column %q", kind, name)
+		}
+		cols = append(cols, optional[kind][i])
+	}
+	return cols, nil
+}
+
 // Table is one score shard in memory, column-major: Keys[i] with the i-th
 // value of each column (Floats, Ints or Strings by the column's type, indexed
 // by column position). Unscored holds the keys of the rows without scores,

@@ -1,0 +1,110 @@
+package basket
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/mathcrm/mathcrm/algo/job"
+	"github.com/mathcrm/mathcrm/algo/score"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/scoreset"
+	"github.com/mathcrm/mathcrm/partition"
+)
+
+// Input is the kind of dataset the model was mined from: a customer's
+// history there is a basket.
+func (MinedKind) Input(model any) (string, []string) {
+	return model.(*Mined).Source.Kind, nil
+}
+
+// Output is a recommendations score set with the rule of every offer.
+func (MinedKind) Output(any) (string, []scoreset.Column) {
+	return proto.ScoresRecommendations, []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
+		{Name: "score", Type: scoreset.Float}, {Name: "rule", Type: scoreset.String}}
+}
+
+// offerer returns the model's Offerer, built once per worker and model.
+func offerer(sh job.Shard, m *Mined, t *score.Task) (*Offerer, error) {
+	v, err := sh.Cached("basket.offerer|"+t.Model.Object+"@"+t.Model.SHA256, func() (any, int64, error) {
+		o := NewOfferer(m.Model())
+		return o, int64(len(o.rules))*64 + int64(len(o.items))*24, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Offerer), nil
+}
+
+// Score writes every customer's next-best offers: the top t.Top items the
+// rules firing for the customer's items offer (their confidence as the
+// score, the rule that gave it), leaving out items the customer has. A
+// customer no rule fires for is unscored.
+func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Task, sp *score.Partial) (*scoreset.Table, func(), error) {
+	m, ok := model.(*Mined)
+	if !ok {
+		return nil, nil, fmt.Errorf("basket: not a basket model")
+	}
+	if m.Source.Kind != proto.KindInteractions {
+		return nil, nil, errorf(ErrBaskets, "scoring a %s dataset is not supported", m.Source.Kind)
+	}
+	o, err := offerer(sh, m, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref := sh.Ref()
+	b, err := sh.Get(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, nil, err
+	}
+	_, cols := MinedKind{}.Output(m)
+	top := cmp.Or(t.Top, proto.DefaultTop)
+	tab := scoreset.NewTable(t.Key, cols, 0)
+	texts := make(map[int]string)
+	counts := map[string]int64{}
+	var (
+		have   []string
+		offers []Offer
+		scr    Scratch
+	)
+	for u, user := range s.Keys {
+		have = have[:0]
+		for k := s.Ptr[u]; k < s.Ptr[u+1]; k++ {
+			if !m.Source.ExcludeReturns || s.Value == nil || s.Value[k] > 0 {
+				have = append(have, s.Other[k])
+			}
+		}
+		offers = o.Offers(offers, have, top, &scr)
+		if len(offers) == 0 {
+			tab.Unscored = append(tab.Unscored, user)
+			continue
+		}
+		for rank, off := range offers {
+			text, ok := texts[off.Rule]
+			if !ok {
+				text = RuleText(m.Rules[off.Rule])
+				texts[off.Rule] = text
+			}
+			tab.Keys = append(tab.Keys, user)
+			tab.Ints[0] = append(tab.Ints[0], int64(rank+1))
+			tab.Strings[1] = append(tab.Strings[1], off.Item)
+			tab.Floats[2] = append(tab.Floats[2], off.Confidence)
+			tab.Strings[3] = append(tab.Strings[3], text)
+			counts[off.Item]++
+			sp.Values.Add(off.Confidence)
+		}
+		sp.Scored++
+	}
+	sp.Unscored = int64(len(tab.Unscored))
+	for id, n := range counts {
+		sp.Items = append(sp.Items, proto.ItemCount{Item: id, Count: n})
+	}
+	slices.SortFunc(sp.Items, func(a, b proto.ItemCount) int { return cmp.Compare(a.Item, b.Item) })
+	return tab, nil, nil
+}
