@@ -29,7 +29,7 @@ func FuzzAPI(f *testing.F) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := devcluster.Start(ctx, devcluster.Config{DataDir: f.TempDir(), Workers: 1, NATSListen: "127.0.0.1:0",
-		Logger: slog.New(slog.DiscardHandler),
+		Logger:      slog.New(slog.DiscardHandler),
 		Coordinator: func(cfg *coordinator.Config) { cfg.FastRaft = true }})
 	if err != nil {
 		f.Fatal(err)
