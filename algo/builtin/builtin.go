@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/score"
@@ -20,6 +21,7 @@ import (
 
 // Algorithms maps an algorithm's name to its implementation.
 var Algorithms = map[string]job.Algorithm{
+	alsjob.Name: alsjob.Algorithm{},
 	kmeans.Name: kmeans.Algorithm{},
 	score.Name:  score.Algorithm{},
 }

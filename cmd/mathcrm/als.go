@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
@@ -19,8 +20,8 @@ import (
 )
 
 func newTrainALS() *cobra.Command {
-	spec := proto.JobSpec{Algo: "als", ALS: &proto.ALSSpec{}}
-	as := spec.ALS
+	spec := proto.JobSpec{Algo: alsjob.Name}
+	as := new(alsjob.Params)
 	var wait bool
 	cmd := &cobra.Command{
 		Use:   "als --dataset NAME --rank R --lambda L --iterations N [--implicit --alpha A] [--seed S] [--holdout F] [--wait]",
@@ -43,6 +44,7 @@ size). Every iteration reports the objective and, on the held-out pairs, RMSE
   mathcrm train als --dataset purchases --implicit --alpha 40 --rank 32 --lambda 1 --iterations 10 --holdout 0.1 --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec.Params = proto.MustJSON(as)
 			return submitJob(cmd, spec, wait)
 		},
 	}
@@ -64,7 +66,7 @@ size). Every iteration reports the objective and, on the held-out pairs, RMSE
 }
 
 func printALS(w io.Writer, d *proto.ModelDetail) {
-	m := d.ALS
+	m := detailOf[alsjob.Factorization](d)
 	cfg := m.Summary.Config
 	kind := "explicit ratings, "
 	if cfg.Implicit {
@@ -129,10 +131,11 @@ the most popular items, scored by their interaction counts, and a note saying so
 				if err != nil {
 					return err
 				}
-				if d.ALS == nil {
+				m := detailOf[alsjob.Factorization](d)
+				if m == nil {
 					return fmt.Errorf("model %s is %s, not an ALS model", model, d.Model.Kind)
 				}
-				recs, known, err := recommend(ctx, c, d.ALS, user, n)
+				recs, known, err := recommend(ctx, c, m, user, n)
 				if err != nil {
 					return err
 				}
@@ -162,7 +165,7 @@ the most popular items, scored by their interaction counts, and a note saying so
 
 // recommend computes a user's top n items: it reads the user's factor shard,
 // every item factor shard and the user's interactions shard.
-func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user string, n int) ([]als.Scored, bool, error) {
+func recommend(ctx context.Context, c *client.Client, m *alsjob.Factorization, user string, n int) ([]als.Scored, bool, error) {
 	sum := &m.Summary
 	var ds proto.Dataset
 	if err := c.Call(ctx, proto.APIDatasetShow, proto.Named{Name: m.Dataset}, &ds); err != nil {
@@ -181,7 +184,7 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 	if i := sort.SearchStrings(inter.Keys, user); i < len(inter.Keys) && inter.Keys[i] == user {
 		seen = dedup(inter.Other[inter.Ptr[i]:inter.Ptr[i+1]])
 	}
-	uf, err := c.Factors(ctx, sum.Users[shard])
+	uf, err := readFactors(ctx, c, sum.Users[shard])
 	if err != nil {
 		return nil, false, err
 	}
@@ -191,7 +194,7 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 	}
 	items := make([]*als.Factors, len(sum.Items))
 	for s, ref := range sum.Items {
-		if items[s], err = c.Factors(ctx, ref); err != nil {
+		if items[s], err = readFactors(ctx, c, ref); err != nil {
 			return nil, false, err
 		}
 	}
@@ -200,6 +203,16 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 		return nil, false, err
 	}
 	return als.TopN(nil, uf.Row(i), tab, seen, n), true, nil
+}
+
+// readFactors reads one factor shard of an ALS model from the object
+// store, verified.
+func readFactors(ctx context.Context, c *client.Client, ref als.FactorRef) (*als.Factors, error) {
+	b, err := c.Blob(ctx, alsjob.BlobRef(ref))
+	if err != nil {
+		return nil, err
+	}
+	return als.DecodeFactors(b)
 }
 
 // dedup drops adjacent duplicates of a sorted list.
@@ -218,8 +231,7 @@ func dedup(s []string) []string {
 // "item_factors":[[..]]}, reading one factor shard at a time. Parquet writes
 // a directory: users.parquet and items.parquet (id, count, f0..f{rank-1})
 // and model.json (everything but the factors).
-func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, format, out string) error {
-	m := d.ALS
+func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, m *alsjob.Factorization, format, out string) error {
 	sum := &m.Summary
 	switch format {
 	case "json":
@@ -237,7 +249,7 @@ func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, form
 				fmt.Fprintf(bw, ",%q:[", part.name)
 				first := true
 				for _, ref := range part.refs {
-					f, err := c.Factors(ctx, ref)
+					f, err := readFactors(ctx, c, ref)
 					if err != nil {
 						return err
 					}
@@ -282,7 +294,7 @@ func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, form
 				}
 				row := make([]float64, len(cols))
 				for _, ref := range side.refs {
-					f, err := c.Factors(ctx, ref)
+					f, err := readFactors(ctx, c, ref)
 					if err != nil {
 						return err
 					}

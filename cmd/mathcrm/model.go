@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/client"
@@ -50,7 +51,7 @@ func newModelShow() *cobra.Command {
 					printKMeans(os.Stdout, d)
 				case d.Linear != nil || d.Logistic != nil:
 					printSupervised(os.Stdout, d)
-				case d.ALS != nil:
+				case detailOf[alsjob.Factorization](d) != nil:
 					printALS(os.Stdout, d)
 				default:
 					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
@@ -180,8 +181,8 @@ time, or with --format parquet a directory holding users.parquet, items.parquet
 				if err != nil {
 					return err
 				}
-				if d.ALS != nil {
-					return exportALS(ctx, c, d, format, out)
+				if m := detailOf[alsjob.Factorization](d); m != nil {
+					return exportALS(ctx, c, d, m, format, out)
 				}
 				if format != "json" {
 					return fmt.Errorf("--format %q is not supported for a %s model (json)", format, d.Model.Kind)
