@@ -87,6 +87,11 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	if err := CheckParams(&spec); err == nil || err.Error() != "proto: invalid parameter: kmeans parameters missing" {
 		t.Errorf("missing part: %v", err)
 	}
+	// A 0 set in the CLI's parameters survives their encoding.
+	spec = alsjob.Spec("d", alsjob.Params{Rank: 1, Lambda: 1, Iterations: 1, Implicit: true})
+	if err := CheckParams(&spec); err == nil || err.Error() != "als.alpha 0 is out of range: must be a finite number greater than 0" {
+		t.Errorf("implicit with alpha 0: %v", err)
+	}
 	spec = decode(t, `{"algo":"als","dataset":"d"}`)
 	if err := CheckParams(&spec); err == nil || err.Error() != "proto: invalid parameter: als parameters missing" {
 		t.Errorf("missing part: %v", err)

@@ -38,7 +38,9 @@ type Params struct {
 	Lambda     float64 `json:"lambda"`
 	Iterations int     `json:"iterations"`
 	Implicit   bool    `json:"implicit"`
-	Alpha      float64 `json:"alpha,omitempty"`
+	// Alpha is written even when 0, so that a 0 given for an implicit
+	// job is refused, not replaced by the default.
+	Alpha      float64 `json:"alpha"`
 	RegScaling string  `json:"reg_scaling,omitempty"`
 	Holdout    float64 `json:"holdout"`
 }
