@@ -34,7 +34,7 @@ func TestCLIALS(t *testing.T) {
 		t.Fatalf("model show: exit %d\n%s%s", code, out, errs)
 	}
 	var show struct {
-		ALS struct {
+		Detail struct {
 			Kind    string `json:"kind"`
 			Summary struct {
 				Config struct {
@@ -45,7 +45,7 @@ func TestCLIALS(t *testing.T) {
 				} `json:"history"`
 			} `json:"summary"`
 			Spec struct {
-				ALS struct {
+				Params struct {
 					Rank   int     `json:"rank"`
 					Lambda float64 `json:"lambda"`
 				} `json:"als"`
@@ -53,8 +53,8 @@ func TestCLIALS(t *testing.T) {
 		} `json:"als"`
 	}
 	runJSON(t, url, &show, "model", "show", res.Model)
-	if m := show.ALS; m.Kind != "als" || m.Summary.Config.Rank != 4 || len(m.Summary.History) != 3 || !(m.Summary.History[2].HoldoutRMSE > 0) ||
-		m.Spec.ALS.Rank != 4 || m.Spec.ALS.Lambda != 0.1 {
+	if m := show.Detail; m.Kind != "als" || m.Summary.Config.Rank != 4 || len(m.Summary.History) != 3 || !(m.Summary.History[2].HoldoutRMSE > 0) ||
+		m.Spec.Params.Rank != 4 || m.Spec.Params.Lambda != 0.1 {
 		t.Fatalf("model show --output json: %+v", show)
 	}
 
