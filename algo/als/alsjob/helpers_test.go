@@ -1,6 +1,7 @@
 package alsjob_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -35,7 +36,7 @@ func newMemStore() *memStore { return &memStore{blobs: map[string][]byte{}, gets
 func (s *memStore) put(bucket, name string, b []byte) proto.BlobRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.blobs[bucket+"/"+name] = b
+	s.blobs[bucket+"/"+name] = bytes.Clone(b) // the caller may use b again, as it may with the real store
 	sum := sha256.Sum256(b)
 	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
 }
