@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/algo/histogram"
 	"github.com/mathcrm/mathcrm/algo/job"
@@ -23,9 +24,10 @@ import (
 
 // Algorithms maps an algorithm's name to its implementation.
 var Algorithms = map[string]job.Algorithm{
+	alsjob.Name:             alsjob.Algorithm{},
+	basket.Name:             basket.Algorithm{},
 	histogram.Name:          histogram.Algorithm{},
 	kmeans.Name:             kmeans.Algorithm{},
-	basket.Name:             basket.Algorithm{},
 	score.Name:              score.Algorithm{},
 	supervised.LinearName:   supervised.Linear{},
 	supervised.LogisticName: supervised.Logistic{},

@@ -3,8 +3,11 @@ package builtin_test
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 
+	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
@@ -144,5 +147,48 @@ func TestUnknownKindOrMissingPart(t *testing.T) {
 	_, err = builtin.Describe(detail("kmeans"))
 	if err == nil || err.Error() != "model model-7: the leader sent no kmeans detail" {
 		t.Fatalf("missing part: %v", err)
+	}
+}
+
+func TestALS(t *testing.T) {
+	d := detail("als")
+	d.Detail = proto.MustJSON(&alsjob.Factorization{Users: 3, Items: 4, Summary: als.Summary{Config: als.Config{Rank: 8}, Iterations: 2,
+		History: []als.Iter{{Iteration: 1, Objective: 10, TrainRMSE: 1}, {Iteration: 2, Objective: 5, TrainRMSE: 0.5, HoldoutRMSE: 0.75, NHoldout: 3}},
+		Popular: []als.Popular{{ID: "i1", Count: 9}, {ID: "i2", Count: 4}}}})
+	desc, err := builtin.Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(desc.Charts) != 3 {
+		t.Fatalf("%d charts, want objective, RMSE and popular items", len(desc.Charts))
+	}
+	rmse := desc.Charts[1].Series
+	if len(rmse) != 2 || len(rmse[0].Points) != 2 || len(rmse[1].Points) != 1 || rmse[1].Points[0].Y != 0.75 {
+		t.Fatalf("RMSE series %+v", rmse)
+	}
+	if it := table(t, desc, "Iterations").Rows[0]; it[3] != "-" {
+		t.Fatalf("iteration 1 without a holdout: %q", it)
+	}
+	if pop := table(t, desc, "Most popular items").Rows; len(pop) != 2 || pop[0][0] != "i1" || pop[0][1] != strconv.Itoa(9) {
+		t.Fatalf("popular %q", pop)
+	}
+}
+
+// An implicit model's iterations show the held-out ranking of the
+// iterations that were evaluated, and a dash for the others.
+func TestALSImplicit(t *testing.T) {
+	d := detail("als")
+	d.Detail = proto.MustJSON(&alsjob.Factorization{Summary: als.Summary{Config: als.Config{Rank: 4, Implicit: true, Alpha: 40}, Iterations: 2,
+		History: []als.Iter{{Iteration: 1, Objective: 10}, {Iteration: 2, Objective: 5, K: 10, Precision: 0.25, Recall: 0.5, NDCG: 0.375, EvalUsers: 7}}}})
+	desc, err := builtin.Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(desc.Charts) != 2 || desc.Charts[1].Title != "Held-out ranking" || len(desc.Charts[1].Series[0].Points) != 1 {
+		t.Fatalf("charts %+v", desc.Charts)
+	}
+	rows := table(t, desc, "Iterations").Rows
+	if rows[0][2] != "-" || rows[1][2] != "0.25" || rows[1][5] != "7" {
+		t.Fatalf("iterations %q", rows)
 	}
 }

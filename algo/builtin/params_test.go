@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -60,6 +61,20 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 			"--max-len 1 is out of range: must be an integer from 2 to 64"},
 		{`{"algo":"basket","dataset":"d","basket":{"min_support":0.1,"basket":"week"}}`, `basket.basket "week" is out of range: must be "invoice", "customer" or "user"`,
 			`--basket "week" is out of range: must be "invoice", "customer" or "user"`},
+		{`{"algo":"als","dataset":"d","als":{"rank":0}}`, "als.rank 0 is out of range: must be an integer from 1 to 512",
+			"--rank 0 is out of range: must be an integer from 1 to 512"},
+		{`{"algo":"als","dataset":"d","als":{"rank":-1}}`, "als.rank -1 is out of range: must be an integer from 1 to 512",
+			"--rank -1 is out of range: must be an integer from 1 to 512"},
+		{`{"algo":"als","dataset":"d","als":{"lambda":-1}}`, "als.lambda -1 is out of range: must be a finite number greater than 0",
+			"--lambda -1 is out of range: must be a finite number greater than 0"},
+		{`{"algo":"als","dataset":"d","als":{"iterations":0}}`, "als.iterations 0 is out of range: must be an integer from 1 to 10000",
+			"--iterations 0 is out of range: must be an integer from 1 to 10000"},
+		{`{"algo":"als","dataset":"d","als":{"implicit":true,"alpha":0}}`, "als.alpha 0 is out of range: must be a finite number greater than 0",
+			"--alpha 0 is out of range: must be a finite number greater than 0"},
+		{`{"algo":"als","dataset":"d","als":{"reg_scaling":"lots"}}`, `als.reg_scaling "lots" is out of range: must be "weighted" or "none"`,
+			`--reg-scaling "lots" is out of range: must be "weighted" or "none"`},
+		{`{"algo":"als","dataset":"d","als":{"holdout":1}}`, "als.holdout 1 is out of range: must be at least 0 and less than 1",
+			"--holdout 1 is out of range: must be at least 0 and less than 1"},
 		{`{"algo":"kmeans","dataset":"d","dataset_version":-1,"kmeans":{"k":3}}`, "dataset_version -1 is out of range: must be a version number, or 0 for the latest",
 			"--dataset-version -1 is out of range: must be a version number, or 0 for the latest"},
 	} {
@@ -79,6 +94,7 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 		`{"algo":"score","dataset":"d","score":{"model":"m"}}`,
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"init":""}}`,
 		`{"algo":"logistic","dataset":"d","logistic":{"target":"y"}}`,
+		`{"algo":"als","dataset":"d","als":{"alpha":0}}`,
 	} {
 		spec := decode(t, s)
 		if err := CheckParams(&spec); err != nil {
@@ -97,6 +113,15 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	if err := CheckParams(&spec); err == nil || err.Error() != "proto: invalid parameter: linear.target: a target column is required" {
 		t.Errorf("missing target: %v", err)
 	}
+	// A 0 set in the CLI's parameters survives their encoding.
+	spec = alsjob.Spec("d", alsjob.Params{Rank: 1, Lambda: 1, Iterations: 1, Implicit: true})
+	if err := CheckParams(&spec); err == nil || err.Error() != "als.alpha 0 is out of range: must be a finite number greater than 0" {
+		t.Errorf("implicit with alpha 0: %v", err)
+	}
+	spec = decode(t, `{"algo":"als","dataset":"d"}`)
+	if err := CheckParams(&spec); err == nil || err.Error() != "proto: invalid parameter: als parameters missing" {
+		t.Errorf("missing part: %v", err)
+	}
 }
 
 // A k-means spec's fields left out take the algorithm's defaults when it is
@@ -109,6 +134,23 @@ func TestKMeansDefaults(t *testing.T) {
 	}
 	if p.Tol != kmeans.DefaultTol || p.MaxIter != kmeans.DefaultMaxIter || p.Init != kmeans.InitKMeansParallel {
 		t.Fatalf("k-means defaults: %+v", p)
+	}
+}
+
+// An ALS spec's fields left out take the algorithm's defaults when it is
+// decoded; a value given is kept, 0 included.
+func TestALSDefaults(t *testing.T) {
+	spec := decode(t, `{"algo":"als","dataset":"d","als":{}}`)
+	p, err := alsjob.ParamsOf(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rank != 10 || p.Lambda != 0.1 || p.Iterations != 10 || p.Alpha != 40 || p.RegScaling != "weighted" || p.Implicit || p.Holdout != 0 {
+		t.Fatalf("ALS defaults: %+v", p)
+	}
+	spec = decode(t, `{"algo":"als","dataset":"d","als":{"rank":0}}`)
+	if p, err = alsjob.ParamsOf(&spec); err != nil || p.Rank != 0 {
+		t.Fatalf("given zero replaced: %+v, %v", p, err)
 	}
 }
 
@@ -160,6 +202,7 @@ func FuzzJobSpec(f *testing.F) {
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"max_iter":-1,"init":"given","given":[1,2,3]}}`,
 		`{"algo":"score","dataset":"t","score":{"model":"m","top":2000}}`,
 		`{"algo":"logistic","dataset":"t","logistic":{"target":"y","c":-1,"solver":"x"}}`,
+		`{"algo":"als","dataset":"r","als":{"rank":0,"implicit":true,"alpha":0}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
@@ -28,8 +29,8 @@ func benchALS(ctx context.Context, cl *client.Client, wp *workerProcs, data stri
 		return err
 	}
 	const rank, iters = 32, 5
-	spec := proto.JobSpec{Algo: "als", Dataset: name, Seed: 1, ALS: &proto.ALSSpec{Rank: rank, Lambda: 1, Iterations: iters,
-		Implicit: implicit, Alpha: 40}}
+	spec := alsjob.Spec(name, alsjob.Params{Rank: rank, Lambda: 1, Iterations: iters, Implicit: implicit, Alpha: 40})
+	spec.Seed = 1
 	wp.resetPeaks()
 	stop, err := startProfile(fmt.Sprintf("%s.%s", profile, name))
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
+	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
@@ -64,8 +66,9 @@ func benchTopN(ctx context.Context, env *benchEnv) error {
 	if err != nil {
 		return err
 	}
-	j, err := trainJob(ctx, cl, proto.JobSpec{Algo: "als", Dataset: ds.Name, Seed: 1,
-		ALS: &proto.ALSSpec{Rank: topnRank, Lambda: 1, Iterations: topnIters}})
+	spec := alsjob.Spec(ds.Name, alsjob.Params{Rank: topnRank, Lambda: 1, Iterations: topnIters})
+	spec.Seed = 1
+	j, err := trainJob(ctx, cl, spec)
 	if err != nil {
 		return err
 	}
@@ -224,15 +227,20 @@ func exportTopN(ctx context.Context, cl *client.Client, model string, ver *proto
 	if err := cl.Call(ctx, proto.APIModelShow, proto.Named{Name: model}, &d); err != nil {
 		return nil, err
 	}
-	if d.ALS == nil {
+	detail, err := builtin.Detail(&d)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := detail.(*alsjob.Factorization)
+	if !ok {
 		return nil, fmt.Errorf("model %s is not an ALS model", model)
 	}
 	exp := &topnExport{}
 	var uf, vf []float64
 	var trained []bool
 	userRow, itemRow := map[string]int{}, map[string]int{}
-	for _, ref := range d.ALS.Summary.Users {
-		f, err := cl.Factors(ctx, ref)
+	for _, ref := range m.Summary.Users {
+		f, err := readFactors(ctx, cl, ref)
 		if err != nil {
 			return nil, err
 		}
@@ -244,8 +252,8 @@ func exportTopN(ctx context.Context, cl *client.Client, model string, ver *proto
 			}
 		}
 	}
-	for _, ref := range d.ALS.Summary.Items {
-		f, err := cl.Factors(ctx, ref)
+	for _, ref := range m.Summary.Items {
+		f, err := readFactors(ctx, cl, ref)
 		if err != nil {
 			return nil, err
 		}
@@ -284,7 +292,7 @@ func exportTopN(ctx context.Context, cl *client.Client, model string, ver *proto
 	for r := 0; r < len(exp.users); r += max(1, len(exp.users)/topnSampleN) {
 		exp.sample = append(exp.sample, int64(r))
 	}
-	rank := d.ALS.Summary.Config.Rank
+	rank := m.Summary.Config.Rank
 	for _, f := range []struct {
 		name  string
 		descr string
@@ -303,6 +311,15 @@ func exportTopN(ctx context.Context, cl *client.Client, model string, ver *proto
 		}
 	}
 	return exp, nil
+}
+
+// readFactors reads one factor shard of an ALS model, verified.
+func readFactors(ctx context.Context, cl *client.Client, ref als.FactorRef) (*als.Factors, error) {
+	b, err := cl.Blob(ctx, alsjob.BlobRef(ref))
+	if err != nil {
+		return nil, err
+	}
+	return als.DecodeFactors(b)
 }
 
 // writeNpy writes data (a little-endian fixed-size slice) as a C-ordered

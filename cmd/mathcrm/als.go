@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -20,8 +21,8 @@ import (
 )
 
 func newTrainALS() *cobra.Command {
-	spec := proto.JobSpec{Algo: "als", ALS: &proto.ALSSpec{}}
-	as := spec.ALS
+	spec := proto.JobSpec{Algo: alsjob.Name}
+	as := new(alsjob.Params)
 	var wait bool
 	cmd := &cobra.Command{
 		Use:   "als --dataset NAME --rank R --lambda L --iterations N [--implicit --alpha A] [--seed S] [--holdout F] [--wait]",
@@ -44,6 +45,7 @@ size). Every iteration reports the objective and, on the held-out pairs, RMSE
   mathcrm train als --dataset purchases --implicit --alpha 40 --rank 32 --lambda 1 --iterations 10 --holdout 0.1 --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec.Params = proto.MustJSON(as)
 			return submitJob(cmd, spec, wait)
 		},
 	}
@@ -65,7 +67,7 @@ size). Every iteration reports the objective and, on the held-out pairs, RMSE
 }
 
 func printALS(w io.Writer, d *proto.ModelDetail) {
-	m := d.ALS
+	m := detailOf[alsjob.Factorization](d)
 	cfg := m.Summary.Config
 	kind := "explicit ratings, "
 	if cfg.Implicit {
@@ -138,13 +140,14 @@ confidence, then lift, leaving out the items already there.`,
 				if m := detailOf[basket.Mined](d); m != nil {
 					return recommendBasket(os.Stdout, model, m, splitList(items), n)
 				}
-				if d.ALS == nil {
+				m := detailOf[alsjob.Factorization](d)
+				if m == nil {
 					return fmt.Errorf("model %s is %s, not an ALS or a basket model", model, d.Model.Kind)
 				}
 				if user == "" {
 					return fmt.Errorf("--user is required for ALS model %s", model)
 				}
-				recs, known, err := recommend(ctx, c, d.ALS, user, n)
+				recs, known, err := recommend(ctx, c, m, user, n)
 				if err != nil {
 					return err
 				}
@@ -174,7 +177,7 @@ confidence, then lift, leaving out the items already there.`,
 
 // recommend computes a user's top n items: it reads the user's factor shard,
 // every item factor shard and the user's interactions shard.
-func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user string, n int) ([]als.Scored, bool, error) {
+func recommend(ctx context.Context, c *client.Client, m *alsjob.Factorization, user string, n int) ([]als.Scored, bool, error) {
 	sum := &m.Summary
 	var ds proto.Dataset
 	if err := c.Call(ctx, proto.APIDatasetShow, proto.Named{Name: m.Dataset}, &ds); err != nil {
@@ -193,7 +196,7 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 	if i := sort.SearchStrings(inter.Keys, user); i < len(inter.Keys) && inter.Keys[i] == user {
 		seen = dedup(inter.Other[inter.Ptr[i]:inter.Ptr[i+1]])
 	}
-	uf, err := c.Factors(ctx, sum.Users[shard])
+	uf, err := readFactors(ctx, c, sum.Users[shard])
 	if err != nil {
 		return nil, false, err
 	}
@@ -203,7 +206,7 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 	}
 	items := make([]*als.Factors, len(sum.Items))
 	for s, ref := range sum.Items {
-		if items[s], err = c.Factors(ctx, ref); err != nil {
+		if items[s], err = readFactors(ctx, c, ref); err != nil {
 			return nil, false, err
 		}
 	}
@@ -212,6 +215,16 @@ func recommend(ctx context.Context, c *client.Client, m *proto.ALSModel, user st
 		return nil, false, err
 	}
 	return als.TopN(nil, uf.Row(i), tab, seen, n), true, nil
+}
+
+// readFactors reads one factor shard of an ALS model from the object
+// store, verified.
+func readFactors(ctx context.Context, c *client.Client, ref als.FactorRef) (*als.Factors, error) {
+	b, err := c.Blob(ctx, alsjob.BlobRef(ref))
+	if err != nil {
+		return nil, err
+	}
+	return als.DecodeFactors(b)
 }
 
 // dedup drops adjacent duplicates of a sorted list.
@@ -230,8 +243,7 @@ func dedup(s []string) []string {
 // "item_factors":[[..]]}, reading one factor shard at a time. Parquet writes
 // a directory: users.parquet and items.parquet (id, count, f0..f{rank-1})
 // and model.json (everything but the factors).
-func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, format, out string) error {
-	m := d.ALS
+func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, m *alsjob.Factorization, format, out string) error {
 	sum := &m.Summary
 	switch format {
 	case "json":
@@ -249,7 +261,7 @@ func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, form
 				fmt.Fprintf(bw, ",%q:[", part.name)
 				first := true
 				for _, ref := range part.refs {
-					f, err := c.Factors(ctx, ref)
+					f, err := readFactors(ctx, c, ref)
 					if err != nil {
 						return err
 					}
@@ -294,7 +306,7 @@ func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, form
 				}
 				row := make([]float64, len(cols))
 				for _, ref := range side.refs {
-					f, err := c.Factors(ctx, ref)
+					f, err := readFactors(ctx, c, ref)
 					if err != nil {
 						return err
 					}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
@@ -360,8 +361,9 @@ func TestJobsInterruptedKeepOutputsWhole(t *testing.T) {
 
 	// ALS, killed after its third pass.
 	const iters, shards = 10, 8
-	als, err := cl.Submit(ctx, proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 3,
-		ALS: &proto.ALSSpec{Rank: 4, Lambda: 0.1, Iterations: iters}})
+	alsSpec := alsjob.Spec("ratings", alsjob.Params{Rank: 4, Lambda: 0.1, Iterations: iters})
+	alsSpec.Seed = 3
+	als, err := cl.Submit(ctx, alsSpec)
 	if err != nil {
 		t.Fatal(err)
 	}

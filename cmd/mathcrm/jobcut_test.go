@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -173,8 +174,9 @@ func TestJobsCutOffFromNATS(t *testing.T) {
 	cutDuring("scoring", sc.ID, func(j *proto.Job) bool { return j.State == proto.JobRunning }, toCoord)
 
 	// ALS, the coordinator and the workers cut off after its second pass.
-	als, err := cl.Submit(ctx, proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 3,
-		ALS: &proto.ALSSpec{Rank: 4, Lambda: 0.1, Iterations: 20}})
+	alsSpec := alsjob.Spec("ratings", alsjob.Params{Rank: 4, Lambda: 0.1, Iterations: 20})
+	alsSpec.Seed = 3
+	als, err := cl.Submit(ctx, alsSpec)
 	if err != nil {
 		t.Fatal(err)
 	}

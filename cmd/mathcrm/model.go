@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
@@ -52,7 +53,7 @@ func newModelShow() *cobra.Command {
 					printKMeans(os.Stdout, d)
 				case supervisedModel(d) != nil:
 					printSupervised(os.Stdout, d)
-				case d.ALS != nil:
+				case detailOf[alsjob.Factorization](d) != nil:
 					printALS(os.Stdout, d)
 				default:
 					desc, err := builtin.Describe(d)
@@ -186,8 +187,8 @@ time, or with --format parquet a directory holding users.parquet, items.parquet
 				if err != nil {
 					return err
 				}
-				if d.ALS != nil {
-					return exportALS(ctx, c, d, format, out)
+				if m := detailOf[alsjob.Factorization](d); m != nil {
+					return exportALS(ctx, c, d, m, format, out)
 				}
 				if format != "json" {
 					return fmt.Errorf("--format %q is not supported for a %s model (json)", format, d.Model.Kind)

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -48,7 +49,8 @@ An item the model does not know is an error.`,
 				if !ok {
 					return fmt.Errorf("model %s is %s, not an ALS or a basket model", model, d.Model.Kind)
 				}
-				sims, err := similarALS(ctx, c.Factors, refs, item, n)
+				fetch := func(ctx context.Context, ref als.FactorRef) (*als.Factors, error) { return readFactors(ctx, c, ref) }
+				sims, err := similarALS(ctx, fetch, refs, item, n)
 				if err != nil {
 					return err
 				}
@@ -67,10 +69,11 @@ An item the model does not know is an error.`,
 
 // alsItemFactors returns the item factor shards of an ALS model.
 func alsItemFactors(d *proto.ModelDetail) ([]als.FactorRef, bool) {
-	if d.ALS == nil {
+	m := detailOf[alsjob.Factorization](d)
+	if m == nil {
 		return nil, false
 	}
-	return d.ALS.Summary.Items, true
+	return m.Summary.Items, true
 }
 
 // similarALS reads every item factor shard with fetch and returns the n

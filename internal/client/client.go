@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/scoreset"
 	"github.com/mathcrm/mathcrm/internal/store"
@@ -411,17 +410,14 @@ func (c *Client) ExportDataset(ctx context.Context, name string, version int, fo
 	return rows, e.Close()
 }
 
-// Factors reads one ALS factor shard from the object store, verified.
-func (c *Client) Factors(ctx context.Context, ref als.FactorRef) (*als.Factors, error) {
+// Blob reads one blob from the object store, verified against its size
+// and checksum (a model's further blobs, proto.Model.Refs).
+func (c *Client) Blob(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
 	st, err := store.Open(ctx, c.nc, 1)
 	if err != nil {
 		return nil, err
 	}
-	b, err := st.Get(ctx, proto.BlobRef{Bucket: proto.BucketModels, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
-	if err != nil {
-		return nil, err
-	}
-	return proto.DecodeFactors(b)
+	return st.Get(ctx, ref)
 }
 
 // Interactions reads one interactions shard of a dataset version, verified.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/rfm"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -108,44 +109,63 @@ func importInteractions(t *testing.T, cl *client.Client, name, path string, shar
 
 // alsFactors reads every factor of a trained model from the store, users
 // then items, shard after shard.
-func alsFactors(t *testing.T, cl *client.Client, id string) (*proto.ALSModel, []float64) {
+func alsFactors(t *testing.T, cl *client.Client, id string) (*alsjob.Factorization, []float64) {
 	t.Helper()
 	var d proto.ModelDetail
 	if err := cl.Call(context.Background(), proto.APIModelShow, proto.Named{Name: id}, &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.ALS == nil {
-		t.Fatalf("model %s is not ALS", id)
-	}
+	m := testutil.Detail[alsjob.Factorization](t, &d)
 	var all []float64
-	for _, refs := range [][]als.FactorRef{d.ALS.Summary.Users, d.ALS.Summary.Items} {
+	for _, refs := range [][]als.FactorRef{m.Summary.Users, m.Summary.Items} {
 		for _, ref := range refs {
-			f, err := cl.Factors(context.Background(), ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, f.F...)
+			all = append(all, readFactors(t, cl, ref).F...)
 		}
 	}
-	return d.ALS, all
+	return m, all
+}
+
+// readFactors reads one factor shard from the store, verified.
+func readFactors(t *testing.T, cl *client.Client, ref als.FactorRef) *als.Factors {
+	t.Helper()
+	b, err := cl.Blob(context.Background(), alsjob.BlobRef(ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := als.DecodeFactors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func referenceFactors(m *als.Model) []float64 {
 	return append(append([]float64(nil), m.Users.F...), m.Items.F...)
 }
 
+func alsSpec(dataset string, seed uint64, p alsjob.Params) proto.JobSpec {
+	s := alsjob.Spec(dataset, p)
+	s.Seed = seed
+	return s
+}
+
 func alsSpecs() []proto.JobSpec {
 	return []proto.JobSpec{
-		{Algo: "als", Dataset: "ratings", Seed: 5, ALS: &proto.ALSSpec{Rank: 4, Lambda: 0.1, Iterations: 6, Holdout: 0.2}},
-		{Algo: "als", Dataset: "counts", Seed: 5, ALS: &proto.ALSSpec{Rank: 4, Lambda: 0.5, Iterations: 5, Implicit: true, Alpha: 10, Holdout: 0.2}},
+		alsSpec("ratings", 5, alsjob.Params{Rank: 4, Lambda: 0.1, Iterations: 6, Holdout: 0.2}),
+		alsSpec("counts", 5, alsjob.Params{Rank: 4, Lambda: 0.5, Iterations: 5, Implicit: true, Alpha: 10, Holdout: 0.2}),
 	}
 }
 
-func alsConfig(s proto.JobSpec) als.Config {
+func alsConfig(t *testing.T, s proto.JobSpec) als.Config {
+	t.Helper()
+	p, err := alsjob.ParamsOf(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := als.DefaultConfig()
-	cfg.Rank, cfg.Lambda, cfg.Iterations, cfg.Implicit, cfg.Holdout, cfg.Seed = s.ALS.Rank, s.ALS.Lambda, s.ALS.Iterations, s.ALS.Implicit, s.ALS.Holdout, s.Seed
-	if s.ALS.Alpha > 0 {
-		cfg.Alpha = s.ALS.Alpha
+	cfg.Rank, cfg.Lambda, cfg.Iterations, cfg.Implicit, cfg.Holdout, cfg.Seed = p.Rank, p.Lambda, p.Iterations, p.Implicit, p.Holdout, s.Seed
+	if p.Alpha > 0 {
+		cfg.Alpha = p.Alpha
 	}
 	return cfg
 }
@@ -162,7 +182,7 @@ func TestALSMatchesReferenceAcrossWorkerCounts(t *testing.T) {
 	var refs []*als.Model
 	for i, path := range []string{ratings, counts} {
 		u, it := alsBlocks(t, path, shards)
-		m, err := als.Reference(alsConfig(alsSpecs()[i]), u, it)
+		m, err := als.Reference(alsConfig(t, alsSpecs()[i]), u, it)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,9 +222,9 @@ func TestALSWorkerKilledMidJob(t *testing.T) {
 	dir := t.TempDir()
 	ratings := filepath.Join(dir, "ratings.csv")
 	genRatings(t, ratings, 300, 100, 0.15, false, 3)
-	spec := proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 9, ALS: &proto.ALSSpec{Rank: 6, Lambda: 0.1, Iterations: 12, Holdout: 0.1}}
+	spec := alsSpec("ratings", 9, alsjob.Params{Rank: 6, Lambda: 0.1, Iterations: 12, Holdout: 0.1})
 	u, it := alsBlocks(t, ratings, 16)
-	ref, err := als.Reference(alsConfig(spec), u, it)
+	ref, err := als.Reference(alsConfig(t, spec), u, it)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/quantile"
 	"github.com/mathcrm/mathcrm/algo/supervised"
@@ -138,7 +139,7 @@ func TestScoringMatchesRowByRow(t *testing.T) {
 			Target: "Churn=Yes", Features: []string{"tenure", "MonthlyCharges", "Contract"}, C: new(1.0)})))
 		ln := waitJob(t, cl, submit(t, cl, supervised.Spec(supervised.LinearName, "customers", supervised.Params{
 			Target: "total", Features: []string{"tenure", "monthly"}})))
-		al := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 2, ALS: &proto.ALSSpec{Rank: 3, Lambda: 0.1, Iterations: 4}}))
+		al := waitJob(t, cl, submit(t, cl, alsSpec("ratings", 2, alsjob.Params{Rank: 3, Lambda: 0.1, Iterations: 4})))
 		got := map[string][][]string{}
 		unscored := map[string][]string{}
 		for _, s := range []struct{ model, dataset, as string }{{km.Model, "customers", "segments"}, {lg.Model, "telco", "churn"},
@@ -306,21 +307,13 @@ func cutEq(s string) (string, string, bool) {
 
 func checkALSScores(t *testing.T, cl *client.Client, model, path string, recs [][]string) {
 	t.Helper()
-	m := modelDetail(t, cl, model).ALS
+	m := testutil.Detail[alsjob.Factorization](t, modelDetail(t, cl, model))
 	var users, items []*als.Factors
 	for _, r := range m.Summary.Users {
-		f, err := cl.Factors(context.Background(), r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		users = append(users, f)
+		users = append(users, readFactors(t, cl, r))
 	}
 	for _, r := range m.Summary.Items {
-		f, err := cl.Factors(context.Background(), r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, f)
+		items = append(items, readFactors(t, cl, r))
 	}
 	sum := m.Summary
 	mod, err := als.NewModel(&sum, users, items)

@@ -1,0 +1,179 @@
+package alsjob
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/mathcrm/mathcrm/algo/als"
+	"github.com/mathcrm/mathcrm/algo/job"
+	"github.com/mathcrm/mathcrm/algo/score"
+	"github.com/mathcrm/mathcrm/internal/blob"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/scoreset"
+)
+
+// Kind is the ALS model kind: a factorization that scores the users of an
+// interactions dataset into their top items.
+type Kind struct{}
+
+// Decode reads a model blob.
+func (Kind) Decode(b []byte) (any, error) {
+	m := new(Factorization)
+	if err := blob.Decode(b, ModelKind, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// New returns an empty model to decode into.
+func (Kind) New() any { return new(Factorization) }
+
+// Input is an interactions dataset: the model scores its users and reads
+// no column by name.
+func (Kind) Input(any) (string, []string) { return proto.KindInteractions, nil }
+
+// Output is a recommendations score set: rank, item, score.
+func (Kind) Output(any) (string, []scoreset.Column) {
+	return proto.ScoresRecommendations, []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
+		{Name: "score", Type: scoreset.Float}}
+}
+
+// Score writes the top t.Top items of every user of a by-user shard.
+func (Kind) Score(ctx context.Context, sh job.Shard, model any, t *score.Task, sp *score.Partial) (*scoreset.Table, func(), error) {
+	m, ok := model.(*Factorization)
+	if !ok {
+		return nil, nil, fmt.Errorf("als: not an ALS model")
+	}
+	_, cols := Kind{}.Output(m)
+	tab, err := recommend(ctx, sh, t, m, cols, sp)
+	return tab, nil, err
+}
+
+// modelTables holds every user and item factor of an ALS model, and the
+// items packed for ranking.
+type modelTables struct {
+	users, items *als.Table
+	ranker       *als.Ranker
+}
+
+// tablesOf loads a model's factors once per worker and model.
+func tablesOf(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization) (*modelTables, error) {
+	v, err := sh.Cached(modelKeyPrefix+t.Model.Object+"@"+t.Model.SHA256, func() (any, int64, error) {
+		var out modelTables
+		var size int64
+		for _, side := range []struct {
+			dst  **als.Table
+			refs []als.FactorRef
+		}{{&out.users, m.Summary.Users}, {&out.items, m.Summary.Items}} {
+			shards := make([]*als.Factors, len(side.refs))
+			for i, r := range side.refs {
+				f, err := factors(ctx, sh, r)
+				if err != nil {
+					return nil, 0, err
+				}
+				shards[i] = f
+				size += 2 * r.Size
+			}
+			tab, err := als.NewTable(nil, shards)
+			if err != nil {
+				return nil, 0, err
+			}
+			*side.dst = tab
+		}
+		out.ranker = als.NewRanker(out.items)
+		return &out, size + out.ranker.Size(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*modelTables), nil
+}
+
+// recommend scores one by-user interactions shard with an ALS model: the
+// top items of every user, excluding the items the user has. The users
+// with a trained factor are ranked together (als.Ranker, which returns
+// what als.TopN returns for each); the others get the popular items. Its
+// memory is the shard's output table and exclusions, whatever the number
+// of shards scored.
+func recommend(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization, cols []scoreset.Column, sp *score.Partial) (*scoreset.Table, error) {
+	blk, err := block(ctx, sh)
+	if err != nil {
+		return nil, err
+	}
+	tabs, err := tablesOf(ctx, sh, t, m)
+	if err != nil {
+		return nil, err
+	}
+	top := cmp.Or(t.Top, proto.DefaultTop)
+	// The trained users' factors and exclusions (item positions, ascending;
+	// an item the model does not know cannot be recommended anyway).
+	var (
+		rows  []int
+		users [][]float64
+		exEnd []int
+		ex    = make([]int32, 0, len(blk.Other))
+	)
+	for r, user := range blk.IDs {
+		i, ok := tabs.users.Index(user)
+		if !ok || tabs.users.Count[i] == 0 {
+			continue
+		}
+		lo := len(ex)
+		for k := blk.Ptr[r]; k < blk.Ptr[r+1]; k++ {
+			if p, ok := tabs.items.Index(blk.Other[k]); ok {
+				ex = append(ex, int32(p))
+			}
+		}
+		own := ex[lo:]
+		slices.Sort(own)
+		ex = ex[:lo+len(slices.Compact(own))]
+		rows = append(rows, r)
+		users = append(users, tabs.users.Row(i))
+		exEnd = append(exEnd, len(ex))
+	}
+	excl := make([][]int32, len(rows))
+	lo := 0
+	for j, hi := range exEnd {
+		excl[j], lo = ex[lo:hi], hi
+	}
+	ends := make([]int, len(rows))
+	ranked := tabs.ranker.TopN(nil, ends, users, excl, top, &als.RankScratch{})
+
+	tab := scoreset.NewTable(t.Key, cols, len(blk.IDs)*top)
+	counts := map[string]int64{}
+	var recs, pop []als.Scored
+	var seen []string
+	next, from := 0, 0
+	for r, user := range blk.IDs {
+		if next < len(rows) && rows[next] == r {
+			recs = ranked[from:ends[next]]
+			from = ends[next]
+			next++
+		} else {
+			seen = seen[:0]
+			for k := blk.Ptr[r]; k < blk.Ptr[r+1]; k++ {
+				if o := blk.Other[k]; len(seen) == 0 || seen[len(seen)-1] != o {
+					seen = append(seen, o)
+				}
+			}
+			pop = als.PopularTopN(pop, m.Summary.Popular, seen, top)
+			recs = pop
+		}
+		for rank, rec := range recs {
+			tab.Keys = append(tab.Keys, user)
+			tab.Ints[0] = append(tab.Ints[0], int64(rank+1))
+			tab.Strings[1] = append(tab.Strings[1], rec.ID)
+			tab.Floats[2] = append(tab.Floats[2], rec.Score)
+			counts[rec.ID]++
+			sp.Values.Add(rec.Score)
+		}
+		sp.Scored++
+	}
+	for id, n := range counts {
+		sp.Items = append(sp.Items, proto.ItemCount{Item: id, Count: n})
+	}
+	slices.SortFunc(sp.Items, func(a, b proto.ItemCount) int { return cmp.Compare(a.Item, b.Item) })
+	return tab, nil
+}
