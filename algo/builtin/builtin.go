@@ -15,6 +15,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/histogram"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/rfm/rfmjob"
 	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/describe"
@@ -26,6 +27,7 @@ var Algorithms = map[string]job.Algorithm{
 	histogram.Name:          histogram.Algorithm{},
 	kmeans.Name:             kmeans.Algorithm{},
 	basket.Name:             basket.Algorithm{},
+	rfmjob.Name:             rfmjob.Algorithm{},
 	score.Name:              score.Algorithm{},
 	supervised.LinearName:   supervised.Linear{},
 	supervised.LogisticName: supervised.Logistic{},
