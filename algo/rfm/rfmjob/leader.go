@@ -219,7 +219,7 @@ func (j *rfmJob) Finish() (*job.Result, error) {
 	counts := make([]int64, len(cols[rfm.ColSegment].Levels))
 	var rows int64
 	for i, s := range j.written {
-		if len(j.moments[i]) != len(cols) || len(j.levels) != len(j.written) || len(j.levels[i]) != len(counts) {
+		if len(j.moments) != len(j.written) || len(j.moments[i]) != len(cols) || len(j.levels) != len(j.written) || len(j.levels[i]) != len(counts) {
 			return nil, fmt.Errorf("rfm: job %s: shard %d's statistics are not of this version's columns", j.id, i)
 		}
 		rows += s.Rows
