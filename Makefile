@@ -59,6 +59,7 @@ fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
 	$(GO) test ./algo/quantile -run '^$$' -fuzz FuzzJob -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/rfm -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/rfm -run '^$$' -fuzz FuzzParseSegments -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./algo/rfm/rfmjob -run '^$$' -fuzz FuzzWritePass -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/basket -run '^$$' -fuzz FuzzRunTask -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/clv -run '^$$' -fuzz FuzzSummarize -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./algo/clv -run '^$$' -fuzz FuzzSumJSON -fuzztime $${FUZZTIME:-30s}

@@ -383,8 +383,8 @@ func passTrace(parts []*proto.Partial, m *members, started, dispatched time.Time
 	}
 	for w, compute := range perWorker {
 		slots := 1
-		if mm, ok := m.get(w); ok && mm.hello.Capacity > 0 {
-			slots = mm.hello.Capacity
+		if c := m.capacity(w); c > 0 {
+			slots = c
 		}
 		slots = min(slots, steps[w])
 		t.SlowestCompute = max(t.SlowestCompute, compute/float64(slots))

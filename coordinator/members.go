@@ -152,6 +152,17 @@ func (m *members) get(id string) (*member, bool) {
 	return cur, ok
 }
 
+// capacity is the capacity a worker declared in its last heartbeat, 0 for
+// a worker not known; a heartbeat replaces it, so it is read under the lock.
+func (m *members) capacity(id string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.byID[id]; ok {
+		return cur.hello.Capacity
+	}
+	return 0
+}
+
 func (m *members) info() []proto.WorkerInfo {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/histogram"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/rfm/rfmjob"
 	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/algo/supervised"
 	"github.com/mathcrm/mathcrm/internal/describe"
@@ -28,6 +29,7 @@ var Algorithms = map[string]job.Algorithm{
 	basket.Name:             basket.Algorithm{},
 	histogram.Name:          histogram.Algorithm{},
 	kmeans.Name:             kmeans.Algorithm{},
+	rfmjob.Name:             rfmjob.Algorithm{},
 	score.Name:              score.Algorithm{},
 	supervised.LinearName:   supervised.Linear{},
 	supervised.LogisticName: supervised.Logistic{},

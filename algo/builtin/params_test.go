@@ -29,6 +29,8 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 		field string
 		flag  string
 	}{
+		{`{"algo":"rfm","dataset":"tx","rfm":{"as":"f","as_of":"2024-01-01T12:00:00Z"}}`, "rfm.as_of 2024-01-01T12:00:00Z is out of range: must be a whole day, UTC midnight",
+			"--as-of 2024-01-01T12:00:00Z is out of range: must be a whole day, UTC midnight"},
 		{`{"algo":"kmeans","dataset":"d","kmeans":{"k":0}}`, "kmeans.k 0 is out of range: must be an integer from 1 to 10000",
 			"--k 0 is out of range: must be an integer from 1 to 10000"},
 		{`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"max_iter":0}}`, "kmeans.max_iter 0 is out of range: must be an integer from 1 to 100000",
@@ -91,6 +93,8 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	}
 	// Fields left out take the algorithm's default: not errors.
 	for _, s := range []string{
+		`{"algo":"rfm","dataset":"tx","rfm":{"as":"f"}}`,
+		`{"algo":"rfm","dataset":"tx","rfm":{"as":"f","as_of":"2024-01-01T00:00:00Z"}}`,
 		`{"algo":"score","dataset":"d","score":{"model":"m"}}`,
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"init":""}}`,
 		`{"algo":"logistic","dataset":"d","logistic":{"target":"y"}}`,
@@ -198,6 +202,7 @@ func TestCommittedRegressionSpecsDecodeAsBefore(t *testing.T) {
 // spec that passes CheckParams encodes and decodes to a spec that does too.
 func FuzzJobSpec(f *testing.F) {
 	for _, s := range []string{
+		`{"algo":"rfm","dataset":"tx","rfm":{"as":"f","as_of":"2024-01-01T12:00:00Z"}}`,
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3}}`,
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"max_iter":-1,"init":"given","given":[1,2,3]}}`,
 		`{"algo":"score","dataset":"t","score":{"model":"m","top":2000}}`,

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/als/alsjob"
+	"github.com/mathcrm/mathcrm/algo/rfm/rfmjob"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
@@ -373,7 +374,7 @@ func TestJobsInterruptedKeepOutputsWhole(t *testing.T) {
 	mustSucceed(waitJobState(t, cl, als.ID, ended))
 
 	// RFM features, a derived dataset, killed after its first pass.
-	rfm, err := cl.Submit(ctx, proto.JobSpec{Algo: "rfm", Dataset: "retail", RFM: &proto.RFMSpec{As: "rfm"}})
+	rfm, err := cl.Submit(ctx, rfmjob.Spec("retail", rfmjob.Params{As: "rfm"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/rfm"
+	"github.com/mathcrm/mathcrm/algo/rfm/rfmjob"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/spf13/cobra"
 )
@@ -19,7 +20,8 @@ func newFeatures() *cobra.Command {
 }
 
 func newFeaturesRFM() *cobra.Command {
-	spec := proto.JobSpec{Algo: "rfm", RFM: &proto.RFMSpec{}}
+	spec := proto.JobSpec{Algo: rfmjob.Name}
+	p := new(rfmjob.Params)
 	var asOf, segments string
 	var wait bool
 	cmd := &cobra.Command{
@@ -68,9 +70,9 @@ transaction. The new version becomes visible when the job succeeds, atomically.`
 				if err != nil {
 					return fmt.Errorf("--as-of %q: want a date, YYYY-MM-DD", asOf)
 				}
-				spec.RFM.AsOf = t.UTC()
+				p.AsOf = t.UTC()
 			}
-			if err := checkName("--as", spec.RFM.As); err != nil {
+			if err := checkName("--as", p.As); err != nil {
 				return err
 			}
 			if segments != "" {
@@ -79,18 +81,19 @@ transaction. The new version becomes visible when the job succeeds, atomically.`
 					return fmt.Errorf("--segments: %w", err)
 				}
 				defer f.Close()
-				if spec.RFM.Segments, err = rfm.ParseSegments(segments, f); err != nil {
+				if p.Segments, err = rfm.ParseSegments(segments, f); err != nil {
 					return err
 				}
 			}
+			spec.Params = proto.MustJSON(p)
 			return submitJob(cmd, spec, wait)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&spec.Dataset, "dataset", "", "transactions dataset (required)")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
-	f.StringVar(&spec.RFM.As, "as", "", "name of the features dataset to write (required)")
-	f.BoolVar(&spec.RFM.Replace, "replace", false, "write into NAME even when it holds another kind or schema")
+	f.StringVar(&p.As, "as", "", "name of the features dataset to write (required)")
+	f.BoolVar(&p.Replace, "replace", false, "write into NAME even when it holds another kind or schema")
 	f.StringVar(&asOf, "as-of", "", "reference date, YYYY-MM-DD (default: the day after the last transaction)")
 	f.StringVar(&segments, "segments", "", "CSV of score ranges → segment names (default: the standard map above)")
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")

@@ -19,6 +19,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/rfm"
+	"github.com/mathcrm/mathcrm/algo/rfm/rfmjob"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
@@ -335,7 +336,7 @@ func TestRFMMatchesReferenceAcrossWorkerCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		j := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "rfm", Dataset: "tx", RFM: &proto.RFMSpec{As: "rfm"}}))
+		j := waitJob(t, cl, submit(t, cl, rfmjob.Spec("tx", rfmjob.Params{As: "rfm"})))
 		if j.Output != "rfm:1" {
 			t.Fatalf("job output %q, want rfm:1", j.Output)
 		}
