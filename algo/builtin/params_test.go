@@ -166,6 +166,8 @@ func TestSpecsEncodeAsSent(t *testing.T) {
 		`{"algo":"logistic","dataset":"t","dataset_version":1,"seed":3,"logistic":{"target":"y","features":["a"],"l2":0,"c":1,"holdout":0.25,"class_weight":"balanced","max_iter":100,"tol":1e-8}}`,
 		`{"algo":"logistic","dataset":"t","dataset_version":1,"seed":3,"logistic":{"target":"y","features":["a"],"l2":0,"holdout":0}}`,
 		`{"algo":"linear","dataset":"t","dataset_version":2,"seed":1,"linear":{"target":"y","features":["a","c=x"],"l2":0.5,"holdout":0.2}}`,
+		`{"algo":"als","dataset":"r","dataset_version":1,"seed":2,"als":{"rank":3,"lambda":0.1,"iterations":4,"implicit":false,"alpha":40,"reg_scaling":"weighted","holdout":0}}`,
+		`{"algo":"rfm","dataset":"tx","dataset_version":1,"seed":0,"rfm":{"as":"f","as_of":"2011-12-10T00:00:00Z"}}`,
 		`{"request_id":"r1","algo":"kmeans","dataset":"c","dataset_version":3,"seed":7,"kmeans":{"k":4,"columns":["a"],"standardize":true,"init":"kmeans||","max_iter":20,"tol":0.0001},"schedule":"nightly","scheduled_for":"2026-01-02T03:04:05Z"}`,
 	} {
 		spec := decode(t, s)

@@ -13,11 +13,6 @@ import (
 	"math"
 	"regexp"
 	"time"
-
-	"github.com/mathcrm/mathcrm/algo/als"
-	"github.com/mathcrm/mathcrm/algo/linear"
-	"github.com/mathcrm/mathcrm/algo/logistic"
-	"github.com/mathcrm/mathcrm/algo/rfm"
 )
 
 // Version is the protocol version spoken by this build.
@@ -295,24 +290,6 @@ type NamedVersion struct {
 	Version int    `json:"version,omitempty"`
 }
 
-// RegressionSpec is the part of a job spec for linear and logistic regression.
-type RegressionSpec struct {
-	Target   string   `json:"target"`
-	Features []string `json:"features"`
-	// L2 is the ridge penalty λ for linear regression; for logistic
-	// regression the penalty is 1/C with C as in scikit-learn.
-	// C, MaxIter and Tol are logistic regression's; nil (left out) takes
-	// the algorithm's default, a value given is checked, 0 included.
-	L2          float64  `json:"l2"`
-	C           *float64 `json:"c,omitempty"`
-	Holdout     float64  `json:"holdout"`
-	ClassWeight string   `json:"class_weight,omitempty"`
-	Penalty     string   `json:"penalty,omitempty"`
-	Solver      string   `json:"solver,omitempty"`
-	MaxIter     *int     `json:"max_iter,omitempty"`
-	Tol         *float64 `json:"tol,omitempty"`
-}
-
 // JobSpec is what a user submits.
 type JobSpec struct {
 	// RequestID makes a submit idempotent: a retried submit with the same id
@@ -323,14 +300,10 @@ type JobSpec struct {
 	DatasetVersion int    `json:"dataset_version"`
 	Seed           uint64 `json:"seed"`
 	// Params are the algorithm's parameters, in JSON under the
-	// algorithm's name ("kmeans": {...}; MarshalJSON), in a blob's
+	// algorithm's name ({"algo":"X",...,"X":{...}}; MarshalJSON), in a blob's
 	// MessagePack as "params"; the algorithm's package decodes them
 	// (job.Params).
-	Params   json.RawMessage `json:"params,omitempty"`
-	Linear   *RegressionSpec `json:"linear,omitempty"`
-	Logistic *RegressionSpec `json:"logistic,omitempty"`
-	ALS      *ALSSpec        `json:"als,omitempty"`
-	RFM      *RFMSpec        `json:"rfm,omitempty"`
+	Params json.RawMessage `json:"params,omitempty"`
 	// Schedule and ScheduledFor name the schedule run that submitted the
 	// job, if any.
 	Schedule     string    `json:"schedule,omitempty"`
@@ -338,10 +311,7 @@ type JobSpec struct {
 }
 
 // Blob kinds of the model blobs.
-const (
-	SupervisedModelKind = "model.supervised"
-	ALSModelKind        = "model.als"
-)
+const ()
 
 // ScoreSpec is the part of a job spec that scores every row of a dataset
 // version with a model into a new score set.
@@ -349,7 +319,7 @@ type ScoreSpec struct {
 	Model string `json:"model"`
 	// As names the score set; "" names it after the job.
 	As string `json:"as,omitempty"`
-	// Top is the number of items per user for an ALS model; nil (left
+	// Top is the number of items per row of a recommendations score set; nil (left
 	// out) takes DefaultTop, which the leader fills in.
 	Top *int `json:"top,omitempty"`
 }
@@ -424,29 +394,6 @@ type ItemCount struct {
 	Count int64  `json:"count"`
 }
 
-// ALSSpec is the ALS part of a job spec.
-type ALSSpec struct {
-	Rank       int     `json:"rank"`
-	Lambda     float64 `json:"lambda"`
-	Iterations int     `json:"iterations"`
-	Implicit   bool    `json:"implicit"`
-	Alpha      float64 `json:"alpha,omitempty"`
-	RegScaling string  `json:"reg_scaling,omitempty"`
-	Holdout    float64 `json:"holdout"`
-}
-
-// RFMSpec is the part of a job spec that computes RFM features from a
-// transactions dataset into a new features dataset.
-type RFMSpec struct {
-	As   string    `json:"as"`
-	AsOf time.Time `json:"as_of,omitzero"` // zero: the day after the last transaction
-	// Replace allows writing into a dataset of another kind or schema.
-	Replace bool `json:"replace,omitempty"`
-	// Segments maps the scores to the segment column's names; empty is
-	// rfm.StandardSegments.
-	Segments rfm.SegmentMap `json:"segments,omitempty"`
-}
-
 // Job states.
 const (
 	JobQueued    = "queued"
@@ -485,7 +432,7 @@ type Job struct {
 	Objective float64   `json:"objective"`
 	StateRef  BlobRef   `json:"state_ref,omitzero"`
 	// Refs are the blobs the committed state refers to besides StateRef
-	// (ALS factor shards).
+	// (factor shards).
 	Refs  []BlobRef `json:"refs,omitempty"`
 	Model string    `json:"model,omitempty"`
 	// Output is the dataset version a job that writes a dataset created.
@@ -516,7 +463,7 @@ type Model struct {
 	Kind    string    `json:"kind"`
 	Created time.Time `json:"created"`
 	Blob    BlobRef   `json:"blob"`
-	// Refs are further blobs the model is made of (ALS factor shards).
+	// Refs are further blobs the model is made of (factor shards).
 	Refs []BlobRef `json:"refs,omitempty"`
 	// Spec is the spec of the job that trained the model, kept here when
 	// that job is deleted.
@@ -529,46 +476,12 @@ type Model struct {
 type ModelDetail struct {
 	Model Model `json:"model"`
 	// Detail is the model's exported form, on the wire under the model's
-	// kind ("kmeans": {...}); the kind's package decodes it.
-	Detail   json.RawMessage  `json:"-"`
-	Linear   *SupervisedModel `json:"linear,omitempty"`
-	Logistic *SupervisedModel `json:"logistic,omitempty"`
-	ALS      *ALSModel        `json:"als,omitempty"`
+	// kind ({"model":{"kind":"X",...},"X":{...}}); the kind's package
+	// decodes it.
+	Detail json.RawMessage `json:"-"`
 	// Retrain is set when customers were erased from the data the model
 	// was trained on (erase.go).
 	Retrain *Retrain `json:"retrain,omitempty"`
-}
-
-// SupervisedModel is a linear or logistic regression model with what is
-// needed to score new rows: the features (one-hot columns named col=value)
-// and the dictionaries of the categorical columns they come from.
-type SupervisedModel struct {
-	Kind       string              `json:"kind"`
-	Target     string              `json:"target"`
-	Features   []string            `json:"features"`
-	Categories map[string][]string `json:"categories,omitempty"`
-	Skipped    int64               `json:"rows_skipped"`
-	Spec       JobSpec             `json:"spec"`
-	Dataset    string              `json:"dataset"`
-	Version    int                 `json:"dataset_version"`
-	Linear     *linear.Model       `json:"linear,omitempty"`
-	Logistic   *logistic.Model     `json:"logistic,omitempty"`
-}
-
-// ALSModel is the manifest of an ALS model: its factors stay in the object
-// store, one blob per shard and side, named by the summary.
-type ALSModel struct {
-	Kind    string      `json:"kind"`
-	Summary als.Summary `json:"summary"`
-	Spec    JobSpec     `json:"spec"`
-	Dataset string      `json:"dataset"`
-	Version int         `json:"dataset_version"`
-	// User and Item are the interactions' column names; Users and Items
-	// count the distinct ids of the training dataset.
-	User  string `json:"user"`
-	Item  string `json:"item"`
-	Users int64  `json:"users"`
-	Items int64  `json:"items"`
 }
 
 // JobEvent is published on the job's event subject after every pass.
@@ -631,24 +544,6 @@ type Voter struct {
 	Term        string  `json:"term,omitempty"`
 	CommitIndex string  `json:"commit_index,omitempty"`
 	LastContact float64 `json:"last_contact_seconds"`
-}
-
-// RFMTask is the task of one pass of an RFM job: a search pass for the
-// quintile cuts, or, once the cuts are known, the pass that writes the
-// features dataset's shards.
-type RFMTask struct {
-	Search *rfm.Task `json:"search,omitempty"`
-	Write  *RFMWrite `json:"write,omitempty"`
-}
-
-// RFMWrite asks for one features shard per transactions shard.
-type RFMWrite struct {
-	Config rfm.Config `json:"config"`
-	Cuts   rfm.Cuts   `json:"cuts"`
-	// Key names the key column of the written shards.
-	Key string `json:"key"`
-	// Prefix names the written shard objects: Prefix + "/shard-NNNN-<random>.parquet".
-	Prefix string `json:"prefix"`
 }
 
 // Moments summarises one column of a shard: count, missing, range, mean
@@ -715,19 +610,11 @@ type Partial struct {
 	Skipped int64
 	// Algo names the algorithm whose result Payload holds, in
 	// MessagePack (job.Encode, job.Decode).
-	Algo     string
-	Payload  []byte
-	Linear   *linear.Result
-	Logistic *logistic.Result
-	RFM      *rfm.Result
-	ALS      *als.Result
-	// Output is a shard the step wrote (a new dataset's shard), with the
-	// moments of each of its columns.
-	Output      *ShardRef
-	OutputStats []Moments
-	// OutputLevels counts the rows of each value of the written shard's
-	// categorical columns, by code; nil for the other columns.
-	OutputLevels [][]int64 `json:",omitempty"`
+	Algo    string
+	Payload []byte
+	// Output is a shard the step wrote (a new dataset's or score set's
+	// shard).
+	Output *ShardRef
 	// Timing is where the step's time went, filled in by the leader when
 	// the partial arrives; it is never sent.
 	Timing *StepTiming `json:"-"`
