@@ -44,6 +44,7 @@ var APIAccess = map[string]Access{
 	APIClusterStatus:  AccessRead,
 	APIScoresList:     AccessRead,
 	APIScoresShow:     AccessRead,
+	APICustomerShow:   AccessRead,
 	APIScheduleList:   AccessRead,
 	APIScheduleShow:   AccessRead,
 	APIScheduleRuns:   AccessRead,
