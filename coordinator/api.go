@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ func (c *Coordinator) handlers() map[string]handler {
 	for verb, h := range c.lifecycleHandlers() {
 		hs[verb] = h
 	}
+	maps.Copy(hs, c.backupHandlers())
 	return hs
 }
 
