@@ -112,7 +112,7 @@ func TestBackupRestore(t *testing.T) {
 	}
 	flip := func(at int) func([]byte) []byte { return func(b []byte) []byte { b[at] ^= 0x40; return b } }
 	bad := []struct{ file, want string }{
-		{damaged("blob.tar", flip(len(good) / 2)), "damaged"},
+		{damaged("blob.tar", flip(len(good)/2)), "damaged"},
 		{damaged("manifest.tar", flip(bytes.Index(good, []byte(`"format"`))+2)), "manifest"},
 		{damaged("cut.tar", func(b []byte) []byte { return b[:len(b)*2/3] }), "truncated"},
 	}
