@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBackupRestore backs up a cluster with datasets, models, a score set
@@ -85,7 +86,9 @@ func TestBackupRestore(t *testing.T) {
 			ScoreSets                                int `json:"score_sets"`
 		} `json:"counts"`
 	}
+	start := time.Now()
 	runJSON(t, url, &rep, "backup", "--out", archive)
+	t.Logf("backup: %d blobs, %d bytes in %v", rep.Counts.Blobs, rep.Bytes, time.Since(start).Round(time.Millisecond))
 	if rep.Counts.Datasets != 2 || rep.Counts.Models != 2 || rep.Counts.ScoreSets != 2 || rep.Counts.Jobs != 4 || rep.Counts.Schedules != 1 {
 		t.Fatalf("backup counts: %+v", rep.Counts)
 	}
@@ -132,8 +135,9 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("a refused restore left something: datasets %s, gc %+v", out, gc)
 	}
 
+	start = time.Now()
 	runJSON(t, url, &rep, "restore", archive)
-	t.Logf("restored %d blobs, %d bytes: %+v", rep.Counts.Blobs, rep.Bytes, rep.Counts)
+	t.Logf("restore: %d blobs, %d bytes in %v: %+v", rep.Counts.Blobs, rep.Bytes, time.Since(start).Round(time.Millisecond), rep.Counts)
 	got := views(url, "after")
 	for k, w := range want {
 		if got[k] != w {
