@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/raft"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
@@ -132,4 +133,58 @@ func TestDecodeBackupRefuses(t *testing.T) {
 	if _, _, err := decodeBackup([]byte(`{"format":1,"extra":2}`)); !errors.Is(err, ErrBackup) {
 		t.Errorf("unknown field: %v", err)
 	}
+}
+
+// FuzzRestoreEntry applies a restore of arbitrary bytes to an empty state:
+// it is refused or applied, and every read then works.
+func FuzzRestoreEntry(f *testing.F) {
+	state, _, err := backupFSMForFuzz().stateBytes()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(state))
+	f.Add([]byte(`{"jobs":{"job-x":{"id":"job-x"}}}`))
+	f.Add([]byte(`{"scores":{"s":[null]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsm := NewFSM()
+		b, err := encodeEntry(msgRestore, entryRestore{State: json.RawMessage(`null`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if json.Valid(data) {
+			b, _ = encodeEntry(msgRestore, entryRestore{State: data})
+		}
+		apply(t, fsm, msgType(b[0]), json.RawMessage(b[1:]))
+		fsm.Datasets()
+		fsm.Jobs()
+		fsm.ScoreSets()
+		fsm.Referenced()
+		_, st, err := fsm.stateBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stateBlobs(st)
+		if _, err := fsm.Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _ = decodeBackup(data)
+	})
+}
+
+// backupFSMForFuzz is backupFSM without a testing.T.
+func backupFSMForFuzz() *FSM {
+	f := NewFSM()
+	for _, e := range []struct {
+		t msgType
+		v any
+	}{
+		{msgDatasetCommit, entryDatasetCommit{Time: t0, DatasetCommit: proto.DatasetCommit{Name: "c", Kind: "features", Key: "id", Rows: 1,
+			Shards: []proto.ShardRef{{Index: 0, Object: "c/0", Rows: 1}}}}},
+		{msgJobSubmit, entryJobSubmit{Spec: proto.JobSpec{Algo: "kmeans", Dataset: "c", DatasetVersion: 1}, Time: t0}},
+		{msgScheduleCreate, json.RawMessage(`{}`)},
+	} {
+		b, _ := encodeEntry(e.t, e.v)
+		f.Apply(&raft.Log{Type: raft.LogCommand, Data: b})
+	}
+	return f
 }
