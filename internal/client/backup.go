@@ -204,6 +204,10 @@ func readArchive(path string, fn func(i int, name string, data []byte) error) er
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrArchive, path, fmt.Sprintf(format, args...))
 	}
@@ -218,8 +222,11 @@ func readArchive(path string, fn func(i int, name string, data []byte) error) er
 		if err != nil {
 			return bad("entry %d: %v (damaged or truncated)", i, err)
 		}
-		if h.Typeflag != tar.TypeReg || h.Size < 0 || h.Size > 1<<40 {
+		if h.Typeflag != tar.TypeReg || h.Size < 0 {
 			return bad("entry %d (%s) is not a file this command writes", i, h.Name)
+		}
+		if h.Size > fi.Size() {
+			return bad("entry %d (%s) says it holds %d bytes, more than the file (damaged or truncated)", i, h.Name, h.Size)
 		}
 		var want string
 		switch {
