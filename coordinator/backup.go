@@ -91,7 +91,7 @@ func (c *Coordinator) apiRestore(ctx context.Context, body json.RawMessage) (any
 	}
 	b, st, err := decodeBackup(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	blobs := stateBlobs(st)
 	c.blobMu.Lock() // no collection between the blobs' check and the commit (gc.go)
