@@ -53,6 +53,7 @@ func (c *Coordinator) handlers() map[string]handler {
 	for verb, h := range c.lifecycleHandlers() {
 		hs[verb] = h
 	}
+	maps.Copy(hs, c.backupHandlers())
 	return hs
 }
 

@@ -236,6 +236,8 @@ func (f *FSM) dispatch(t msgType, ignorable bool, buf []byte) (applyResult, stri
 		return f.dispatchErase(t, buf), ""
 	case msgDatasetDelete, msgScoresDelete, msgModelDelete, msgJobDelete, msgRetain, msgRetentionDrop:
 		return f.dispatchLifecycle(t, buf), ""
+	case msgRestore:
+		return f.applyRestore(buf), "" // backup.go
 	}
 	if ignorable {
 		return applyResult{}, ""

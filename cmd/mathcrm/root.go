@@ -69,6 +69,7 @@ Start a whole cluster in one process with:
 	root.AddCommand(newSchedule())
 	root.AddCommand(newGC(), newCustomer())
 	root.AddCommand(newSecrets())
+	root.AddCommand(newBackup(), newRestore())
 	return root
 }
 

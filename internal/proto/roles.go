@@ -69,6 +69,8 @@ var APIAccess = map[string]Access{
 	APIEraseScores:    AccessAdmin,
 	APIEraseRecord:    AccessAdmin,
 	APIGC:             AccessAdmin,
+	APIClusterBackup:  AccessAdmin,
+	APIClusterRestore: AccessAdmin,
 }
 
 // VerbsUpTo returns the API verbs of class a and below, sorted.

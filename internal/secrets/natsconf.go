@@ -34,7 +34,11 @@ func renderConf(dir string, m Manifest) ([]byte, error) {
 			m.Previous.Generation, m.Previous.Until.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(&b, "\nhost: %q\nport: %d\n", m.Config.Listen, m.Config.Port)
-	fmt.Fprintf(&b, "\njetstream {\n  store_dir: %q\n}\n", m.Config.StoreDir)
+	js, err := jetStreamConf(dir, m.Config.StoreDir) // atrest.go
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString(js)
 	fmt.Fprintf(&b, "\ntls {\n  cert_file: %q\n  key_file: %q\n  ca_file: %q\n  verify: true\n  timeout: 2\n}\n",
 		filepath.Join(certDir, FileNATSCert), filepath.Join(certDir, FileNATSKey), filepath.Join(mount, FileCA))
 	b.WriteString("\nauthorization {\n")
