@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
+	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -59,11 +61,11 @@ func TestRaftHoldsNoCustomerRows(t *testing.T) {
 	}
 	importInteractions(t, cl, "ratings", ip, 4)
 	km := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "kmeans", Dataset: "customers", Seed: 1,
-		KMeans: &proto.KMeansSpec{K: 2, Columns: []string{"spend", "tier"}, Standardize: true, MaxIter: 5}}))
+		Params: proto.MustJSON(kmeans.Params{K: 2, Columns: []string{"spend", "tier"}, Standardize: true, MaxIter: 5})}))
 	als := waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "als", Dataset: "ratings", Seed: 1,
-		ALS: &proto.ALSSpec{Rank: 2, Lambda: 0.1, Iterations: 2}}))
-	waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "customers", Score: &proto.ScoreSpec{Model: km.Model, As: "seg"}}))
-	waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "ratings", Score: &proto.ScoreSpec{Model: als.Model, As: "top", Top: new(3)}}))
+		Params: proto.MustJSON(alsjob.Params{Rank: 2, Lambda: 0.1, Iterations: 2})}))
+	waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "customers", Params: proto.MustJSON(proto.ScoreSpec{Model: km.Model, As: "seg"})}))
+	waitJob(t, cl, submit(t, cl, proto.JobSpec{Algo: "score", Dataset: "ratings", Params: proto.MustJSON(proto.ScoreSpec{Model: als.Model, As: "top", Top: new(3)})}))
 	if _, err := cl.Erase(ctx, []string{"ZQXK-00007", "ZQXU-00007"}, nil); err != nil {
 		t.Fatal(err)
 	}
