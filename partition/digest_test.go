@@ -32,7 +32,10 @@ type digestCase struct {
 // numbers, CRLF line ends and blank lines, a categorical column and an
 // ignored text column, and (when quoted) quoted fields holding the
 // delimiter, doubled quotes and line breaks.
-func mixedCSV(rows int, quoted bool) string {
+func mixedCSV(rows int, quoted bool) string { return mixedCSVFrom(rows, quoted, 0) }
+
+// mixedCSVFrom is mixedCSV with quoted fields only from row quoteFrom on.
+func mixedCSVFrom(rows int, quoted bool, quoteFrom int) string {
 	rng := rand.New(rand.NewPCG(7, uint64(rows)))
 	var b strings.Builder
 	b.WriteString("id,a,b,c,seg,note,d\r\n")
@@ -56,7 +59,7 @@ func mixedCSV(rows int, quoted bool) string {
 			}
 		}
 		fmt.Fprintf(&b, ",%s,", segs[rng.IntN(len(segs))])
-		if quoted && rng.IntN(50) == 0 {
+		if quoted && rng.IntN(50) == 0 && i >= quoteFrom {
 			b.WriteString("\"a, \"\"quoted\"\"\nnote\r\nhere\"")
 		} else {
 			fmt.Fprintf(&b, "n%d", rng.IntN(10))
@@ -82,6 +85,8 @@ func digestCases() []digestCase {
 		{name: "mixed", csv: func() string { return mixedCSV(20000, false) },
 			opts: Options{Key: "id", Shards: 16, Categorical: []string{"seg"}}},
 		{name: "mixed-quoted", csv: func() string { return mixedCSV(20000, true) },
+			opts: Options{Key: "id", Shards: 16, Categorical: []string{"seg"}}},
+		{name: "mixed-late-quote", csv: func() string { return mixedCSVFrom(20000, true, 15000) },
 			opts: Options{Key: "id", Shards: 16, Categorical: []string{"seg"}}},
 		{name: "mixed-skip", csv: func() string { return strings.NewReplacer(",n3,", ",3x,", ",n1,", ",1,", ",n2,", ",2.5,", ",n4,", ",,").Replace(mixedCSV(5000, false)) },
 			opts: Options{Key: "id", Shards: 3, Columns: []string{"a", "note", "d"}, Input: Input{OnBadValue: BadValueSkip}}},
@@ -153,14 +158,21 @@ func TestSplitGoldenDigests(t *testing.T) {
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
-	for _, procs := range []int{1, 4} {
-		prev := runtime.GOMAXPROCS(procs)
+	defer func(procs, chunk int, mem int64) {
+		runtime.GOMAXPROCS(procs)
+		chunkBytes, spillMemory = chunk, mem
+	}(runtime.GOMAXPROCS(0), chunkBytes, spillMemory)
+	for _, run := range []struct {
+		procs, chunk int
+		mem          int64
+	}{{1, 1 << 20, spillMemory}, {4, 1 << 20, 0}, {4, 4096, 100 << 10}, {3, 1, spillMemory}} {
+		runtime.GOMAXPROCS(run.procs)
+		chunkBytes, spillMemory = run.chunk, run.mem
 		for _, dc := range digestCases() {
 			if got := runDigestCase(t, dc); got != want[dc.name] {
-				t.Errorf("GOMAXPROCS=%d %s: digest %s, want %s", procs, dc.name, got, want[dc.name])
+				t.Errorf("GOMAXPROCS=%d, %d-byte blocks, %s: digest %s, want %s", run.procs, run.chunk, dc.name, got, want[dc.name])
 			}
 		}
-		runtime.GOMAXPROCS(prev)
 	}
 	names := slices.Sorted(func(yield func(string) bool) {
 		for k := range want {

@@ -62,6 +62,12 @@ type Options struct {
 	// A writer holds a row group in memory until it is complete, and Split
 	// runs up to GOMAXPROCS writers, so this bounds memory.
 	RowGroupRows int
+	// ShardWritten, if set, is called with each shard file as soon as it
+	// is complete, from Split's goroutines (so possibly concurrently), and
+	// must return quickly: a caller can start storing shards while Split
+	// writes the others. The file stays in TempDir unless Split fails; a
+	// shard reported before Split fails is not part of any result.
+	ShardWritten func(ShardFile)
 }
 
 // Validate reports what is wrong with o, if anything. Zero values are valid
