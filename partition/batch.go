@@ -3,6 +3,7 @@ package partition
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -74,6 +75,13 @@ func (p *rowParser) fail(line int, column string, err error) error {
 // add parses one record into b. A data error is returned as an
 // *InputError and leaves b as it was; the caller ends the batch there.
 func (p *rowParser) add(b *batch, rec [][]byte, line int) error {
+	return p.addTyped(b, rec, nil, nil, line)
+}
+
+// addTyped is add for a record some of whose fields are numbers already:
+// field i is nums[i] when isNum[i] (else parsed from rec[i]); such a number
+// must be finite, like a parsed one.
+func (p *rowParser) addTyped(b *batch, rec [][]byte, nums []float64, isNum []bool, line int) error {
 	if len(rec) != p.fields {
 		return p.fail(line, "", p.fieldCountError(len(rec)))
 	}
@@ -91,11 +99,22 @@ func (p *rowParser) add(b *batch, rec [][]byte, line int) error {
 			b.vals = append(b.vals, math.NaN())
 			continue
 		}
-		v, ok := parseNumberBytes(rec[i])
+		var v float64
+		var ok bool
+		if isNum != nil && isNum[i] {
+			v = nums[i]
+			ok = !math.IsNaN(v) && !math.IsInf(v, 0)
+		} else {
+			v, ok = parseNumberBytes(rec[i])
+		}
 		if !ok {
 			if p.policy != BadValueSkip && p.policy != BadValueMissing {
 				b.vals = b.vals[:n]
-				return p.fail(line, p.columns[j], fmt.Errorf("%w: %s", ErrNotNumeric, quoteField(string(rec[i]))))
+				text := string(rec[i])
+				if isNum != nil && isNum[i] {
+					text = strconv.FormatFloat(v, 'g', -1, 64)
+				}
+				return p.fail(line, p.columns[j], fmt.Errorf("%w: %s", ErrNotNumeric, quoteField(text)))
 			}
 			b.invalid[j]++
 			v, skip = math.NaN(), skip || p.policy == BadValueSkip

@@ -88,7 +88,9 @@ func digestCases() []digestCase {
 			opts: Options{Key: "id", Shards: 16, Categorical: []string{"seg"}}},
 		{name: "mixed-late-quote", csv: func() string { return mixedCSVFrom(20000, true, 15000) },
 			opts: Options{Key: "id", Shards: 16, Categorical: []string{"seg"}}},
-		{name: "mixed-skip", csv: func() string { return strings.NewReplacer(",n3,", ",3x,", ",n1,", ",1,", ",n2,", ",2.5,", ",n4,", ",,").Replace(mixedCSV(5000, false)) },
+		{name: "mixed-skip", csv: func() string {
+			return strings.NewReplacer(",n3,", ",3x,", ",n1,", ",1,", ",n2,", ",2.5,", ",n4,", ",,").Replace(mixedCSV(5000, false))
+		},
 			opts: Options{Key: "id", Shards: 3, Columns: []string{"a", "note", "d"}, Input: Input{OnBadValue: BadValueSkip}}},
 		{name: "mixed-no-header-semicolon", csv: func() string {
 			s := mixedCSV(3000, false)

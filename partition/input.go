@@ -192,13 +192,31 @@ func (r *recordReader) readHeader() ([]string, map[string]int, int, error) {
 	return header, pos, line, nil
 }
 
-// openInput decodes r (see decodeInput) and returns a record reader on it.
+// openInput decodes r (see decodeInput) and returns a record reader on it:
+// of a Parquet file when r is one (see parquetRecords), else of CSV text.
 func openInput(name string, r io.Reader, in Input) (*recordReader, io.Closer, error) {
 	br, closer, err := decodeInput(name, r)
 	if err != nil {
 		return nil, nil, err
 	}
+	if isParquet(br) {
+		closer.Close()
+		pq, err := openParquetInput(name, r, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &recordReader{name: name, pq: pq}, pq, nil
+	}
 	return newRecordReader(name, br, in), closer, nil
+}
+
+// located marks the *InputError of a Parquet input as counting rows.
+func (r *recordReader) located(err error) error {
+	var ie *InputError
+	if r.pq != nil && errors.As(err, &ie) {
+		ie.Rows = true
+	}
+	return err
 }
 
 // lineSplitter reads lines and splits each at every occurrence of a

@@ -29,8 +29,8 @@ type Result struct {
 }
 
 // Split streams the CSV file at path (plain, or gzip when the name ends in
-// ".gz" or the bytes start with the gzip magic) and writes one Parquet file
-// per shard into opts.TempDir; every shard file exists, even with 0 rows.
+// ".gz" or the bytes start with the gzip magic), or reads the Parquet file
+// there, and writes one Parquet file per shard into opts.TempDir; every shard file exists, even with 0 rows.
 // Files are named shard-IIIII-of-NNNNN.parquet and are never overwritten: an
 // existing file of that name is an error. While it runs, Split also keeps
 // hidden .shard-IIIII-of-NNNNN.spill files there (see the package comment);
@@ -60,20 +60,19 @@ func SplitReader(ctx context.Context, name string, r io.Reader, opts Options) (*
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	in, closer, err := decodeInput(name, r)
+	rr, closer, err := openInput(name, r, opts.Input)
 	if err != nil {
 		return nil, err
 	}
 	defer closer.Close()
-	rr := newRecordReader(name, in, opts.Input)
 	sp, err := newSplitter(rr, opts)
 	if err != nil {
-		return nil, err
+		return nil, rr.located(err)
 	}
 	res, err := sp.run(ctx)
 	if err != nil {
 		sp.abort()
-		return nil, err
+		return nil, rr.located(err)
 	}
 	return res, nil
 }
@@ -202,6 +201,9 @@ func (sp *splitter) read(ctx context.Context) error {
 	})
 	if err != nil || readErr != nil {
 		return err
+	}
+	if sp.rr.pq != nil {
+		return sp.readParquet(ctx)
 	}
 	if delim := sp.opts.Delimiter; sp.rr.cr != nil && len(delim) == 1 && delim[0] < utf8.RuneSelf {
 		rest, line, err := sp.readParallel(ctx, sp.rr.br, sp.rr.lines, delim[0])
