@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -121,7 +122,10 @@ func splitDigest(t *testing.T, res *Result) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func runDigestCase(t *testing.T, dc digestCase) string {
+// runDigestCase splits dc and returns its digest. With handOver the shards
+// go to Options.ShardWritten instead of files, and must match their
+// descriptions.
+func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 	t.Helper()
 	path := dc.path
 	if path == "" {
@@ -129,9 +133,33 @@ func runDigestCase(t *testing.T, dc digestCase) string {
 	}
 	opts := dc.opts
 	opts.TempDir = t.TempDir()
+	var mu sync.Mutex
+	handed := map[int]ShardFile{}
+	if handOver {
+		opts.ShardWritten = func(sf ShardFile, data []byte) error {
+			sum := sha256.Sum256(data)
+			if hex.EncodeToString(sum[:]) != sf.SHA256 || int64(len(data)) != sf.Size || sf.Path != "" {
+				t.Errorf("%s: shard %d handed over as %d bytes, SHA-256 %x, described as %+v", dc.name, sf.Index, len(data), sum, sf)
+			}
+			mu.Lock()
+			handed[sf.Index] = sf
+			mu.Unlock()
+			return nil
+		}
+	}
 	res, err := Split(context.Background(), path, opts)
 	if err != nil {
 		t.Fatalf("%s: %v", dc.name, err)
+	}
+	if handOver {
+		for _, sf := range res.Shards {
+			if handed[sf.Index] != sf {
+				t.Errorf("%s: shard %d handed over as %+v, result says %+v", dc.name, sf.Index, handed[sf.Index], sf)
+			}
+		}
+		if entries, _ := os.ReadDir(opts.TempDir); len(entries) > 0 {
+			t.Errorf("%s: %d files left in TempDir with ShardWritten", dc.name, len(entries))
+		}
 	}
 	return splitDigest(t, res)
 }
@@ -144,7 +172,7 @@ func TestSplitGoldenDigests(t *testing.T) {
 	if *updateDigests {
 		got := map[string]string{}
 		for _, dc := range digestCases() {
-			got[dc.name] = runDigestCase(t, dc)
+			got[dc.name] = runDigestCase(t, dc, false)
 		}
 		b, _ := json.MarshalIndent(got, "", "  ")
 		if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
@@ -167,11 +195,12 @@ func TestSplitGoldenDigests(t *testing.T) {
 	for _, run := range []struct {
 		procs, chunk int
 		mem          int64
-	}{{1, 1 << 20, spillMemory}, {4, 1 << 20, 0}, {4, 4096, 100 << 10}, {3, 1, spillMemory}} {
+		handOver     bool
+	}{{1, 1 << 20, spillMemory, false}, {4, 1 << 20, 0, true}, {4, 4096, 100 << 10, false}, {3, 1, spillMemory, true}} {
 		runtime.GOMAXPROCS(run.procs)
 		chunkBytes, spillMemory = run.chunk, run.mem
 		for _, dc := range digestCases() {
-			if got := runDigestCase(t, dc); got != want[dc.name] {
+			if got := runDigestCase(t, dc, run.handOver); got != want[dc.name] {
 				t.Errorf("GOMAXPROCS=%d, %d-byte blocks, %s: digest %s, want %s", run.procs, run.chunk, dc.name, got, want[dc.name])
 			}
 		}

@@ -62,12 +62,14 @@ type Options struct {
 	// A writer holds a row group in memory until it is complete, and Split
 	// runs up to GOMAXPROCS writers, so this bounds memory.
 	RowGroupRows int
-	// ShardWritten, if set, is called with each shard file as soon as it
-	// is complete, from Split's goroutines (so possibly concurrently), and
-	// must return quickly: a caller can start storing shards while Split
-	// writes the others. The file stays in TempDir unless Split fails; a
-	// shard reported before Split fails is not part of any result.
-	ShardWritten func(ShardFile)
+	// ShardWritten, if set, receives each shard as soon as it is complete,
+	// in place of its file: Split then writes no shard file (ShardFile.Path
+	// is empty) and hands over the file's bytes, which the callee keeps. A
+	// caller can so store shards while Split writes the others. It is
+	// called from Split's goroutines, possibly at once; it may block, which
+	// bounds the shards in flight, and its error fails the Split. A shard
+	// handed over before Split fails is not part of any result.
+	ShardWritten func(sf ShardFile, data []byte) error
 }
 
 // Validate reports what is wrong with o, if anything. Zero values are valid

@@ -143,11 +143,15 @@ func reserveFiles(paths []string) ([]string, error) {
 // its shard). Spills are removed as they are converted; done, if set, is
 // told of each finished file. It returns the duplicate that comes first in
 // the file, if any, or the first other error.
-func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool, done func(ShardFile)) ([]ShardFile, *duplicate, error) {
+func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool, done func(ShardFile, []byte) error) ([]ShardFile, *duplicate, error) {
 	files := make([]ShardFile, len(spills))
 	found := make([]*duplicate, len(spills))
 	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
-		sf, dup, err := s.write(ctx, i, spills[i], dups)
+		var data *bytes.Buffer
+		if done != nil {
+			data = new(bytes.Buffer)
+		}
+		sf, dup, err := s.write(ctx, i, spills[i], dups, data)
 		if err != nil {
 			return err
 		}
@@ -158,7 +162,7 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		files[i] = sf
 		spills[i].remove()
 		if done != nil {
-			done(sf)
+			return done(sf, data.Bytes())
 		}
 		return nil
 	})
@@ -268,19 +272,27 @@ func runParallel(ctx context.Context, n int, task func(ctx context.Context, i in
 	return ctx.Err()
 }
 
-// write converts one spill into shard file i and describes the result. With
-// dups it checks the keys for duplicates and stops at the first one.
-func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool) (ShardFile, *duplicate, error) {
+// write converts one spill into shard file i, or into mem when it is not
+// nil, and describes the result. With dups it checks the keys for
+// duplicates and stops at the first one.
+func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool, mem *bytes.Buffer) (ShardFile, *duplicate, error) {
 	in, err := spill.rewind(len(s.columns))
 	if err != nil {
 		return ShardFile{}, nil, err
 	}
-	f, err := os.OpenFile(s.path(i), os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return ShardFile{}, nil, fmt.Errorf("partition: opening shard file: %w", err)
+	path := ""
+	var out io.Writer = mem
+	var f *os.File
+	if mem == nil {
+		path = s.path(i)
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return ShardFile{}, nil, fmt.Errorf("partition: opening shard file: %w", err)
+		}
+		defer f.Close() // after a successful Close, a no-op
+		out = bufio.NewWriterSize(f, 256<<10)
 	}
-	defer f.Close() // after a successful Close, a no-op
-	sink := &countingHash{w: bufio.NewWriterSize(f, 256<<10), h: sha256.New()}
+	sink := &countingHash{w: out, h: sha256.New()}
 	pw := newShardWriter(sink, s.schema, s.rowGroupRows,
 		metaKey, s.meta[metaKey],
 		metaColumns, s.meta[metaColumns],
@@ -301,17 +313,17 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	if err == nil {
 		err = pw.Close()
 	}
-	if err == nil {
-		err = sink.w.(*bufio.Writer).Flush()
+	if bw, ok := out.(*bufio.Writer); ok && err == nil {
+		err = bw.Flush()
 	}
-	if err == nil {
+	if f != nil && err == nil {
 		err = f.Close()
 	}
 	if err != nil {
 		return ShardFile{}, nil, fmt.Errorf("partition: writing shard %d: %w", i, err)
 	}
 	return ShardFile{
-		Index: i, Path: s.path(i), Rows: rows, Size: sink.size,
+		Index: i, Path: path, Rows: rows, Size: sink.size,
 		SHA256: hex.EncodeToString(sink.h.Sum(nil)),
 	}, nil, nil
 }

@@ -30,11 +30,12 @@ type Result struct {
 
 // Split streams the CSV file at path (plain, or gzip when the name ends in
 // ".gz" or the bytes start with the gzip magic), or reads the Parquet file
-// there, and writes one Parquet file per shard into opts.TempDir; every shard file exists, even with 0 rows.
-// Files are named shard-IIIII-of-NNNNN.parquet and are never overwritten: an
-// existing file of that name is an error. While it runs, Split also keeps
-// hidden .shard-IIIII-of-NNNNN.spill files there (see the package comment);
-// they are gone when it returns.
+// there, and writes one Parquet file per shard into opts.TempDir (or hands
+// each to opts.ShardWritten); every shard exists, even with 0 rows. Files
+// are named shard-IIIII-of-NNNNN.parquet and are never overwritten: an
+// existing file of that name is an error. While it runs, Split may also
+// keep hidden .shard-IIIII-of-NNNNN.spill files there (see the package
+// comment); they are gone when it returns.
 //
 // On any error Split removes every file it wrote and returns the error. Data
 // errors are *InputError values wrapping ErrMalformed, ErrNotNumeric,
@@ -379,8 +380,10 @@ func (sp *splitter) setColumns(idx []int) {
 func (sp *splitter) createFiles() error {
 	sp.set = newShardSet(sp.opts.TempDir, sp.opts.Shards, sp.keyName, sp.columns, sp.opts.RowGroupRows)
 	var err error
-	if sp.created, err = sp.set.reserve(); err != nil {
-		return err
+	if sp.opts.ShardWritten == nil {
+		if sp.created, err = sp.set.reserve(); err != nil {
+			return err
+		}
 	}
 	budget := &spillBudget{left: spillMemory}
 	for i := range sp.opts.Shards {

@@ -245,7 +245,7 @@ func (c *Client) split(ctx context.Context, path string, o ImportOptions, tmp st
 	case proto.KindFeatures, "":
 		commit.Kind = proto.KindFeatures
 		opts := o.Options
-		opts.ShardWritten = func(sf partition.ShardFile) { up.add(0, sf) }
+		opts.ShardWritten = up.addData
 		res, err := partition.Split(ctx, path, opts)
 		if err != nil {
 			return nil, partition.Findings{}, err

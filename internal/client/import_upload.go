@@ -14,8 +14,12 @@ import (
 
 // uploaders is how many shards an import stores at once: enough to keep the
 // object store busy while each upload waits for its acknowledgements, few
-// enough that the shards in flight (read whole) stay small.
+// enough that the shards in flight (held whole) stay small.
 const uploaders = 4
+
+// queuedShards bounds the shards written but not yet stored: the split
+// waits for room, so memory does not grow when storing is slower.
+const queuedShards = 2 * uploaders
 
 // shardUploader stores the shard files of one import as they are written,
 // on its own goroutines, so that storing overlaps splitting.
@@ -26,6 +30,7 @@ type shardUploader struct {
 	name   string
 	id     string
 	queue  chan upload
+	room   chan struct{} // a token per shard in memory
 	closed sync.Once
 	wg     sync.WaitGroup
 
@@ -35,16 +40,18 @@ type shardUploader struct {
 	err    error
 }
 
-// upload is one shard file to store: layout 0 is the shards, 1 the item shards.
+// upload is one shard to store, from data or else its file: layout 0 is
+// the shards, 1 the item shards.
 type upload struct {
 	layout int
 	sf     partition.ShardFile
+	data   []byte
 }
 
 func newShardUploader(ctx context.Context, st *store.Store, name, importID string, shards int) *shardUploader {
 	ctx, cancel := context.WithCancel(ctx)
 	u := &shardUploader{st: st, ctx: ctx, cancel: cancel, name: name, id: importID,
-		queue: make(chan upload, 2*shards)}
+		queue: make(chan upload, 2*shards), room: make(chan struct{}, queuedShards)}
 	for l := range u.refs {
 		u.refs[l] = make([]proto.ShardRef, shards)
 	}
@@ -56,6 +63,9 @@ func newShardUploader(ctx context.Context, st *store.Store, name, importID strin
 				if u.ctx.Err() == nil {
 					u.put(up)
 				}
+				if up.data != nil {
+					<-u.room
+				}
 			}
 		}()
 	}
@@ -64,7 +74,24 @@ func newShardUploader(ctx context.Context, st *store.Store, name, importID strin
 
 // add queues a shard file; it never blocks (the queue holds every shard).
 func (u *shardUploader) add(layout int, sf partition.ShardFile) {
-	u.queue <- upload{layout, sf}
+	u.queue <- upload{layout: layout, sf: sf}
+}
+
+// addData queues a shard held in memory, waiting while queuedShards are. It
+// fails once storing has failed.
+func (u *shardUploader) addData(sf partition.ShardFile, data []byte) error {
+	select {
+	case u.room <- struct{}{}:
+	case <-u.ctx.Done():
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		if u.err != nil {
+			return u.err
+		}
+		return u.ctx.Err()
+	}
+	u.queue <- upload{layout: 0, sf: sf, data: data}
+	return nil
 }
 
 // put stores one shard file and checks that the bytes stored are the ones
@@ -76,9 +103,12 @@ func (u *shardUploader) put(up upload) {
 	}
 	obj := fmt.Sprintf("datasets/%s/%s/%s-%04d.parquet", u.name, u.id, prefix, up.sf.Index)
 	err := func() error {
-		data, err := os.ReadFile(up.sf.Path)
-		if err != nil {
-			return err
+		data := up.data
+		if data == nil {
+			var err error
+			if data, err = os.ReadFile(up.sf.Path); err != nil {
+				return err
+			}
 		}
 		ref, err := u.st.Put(u.ctx, proto.BucketShards, obj, data)
 		if err != nil {
