@@ -149,7 +149,8 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
 		var data *bytes.Buffer
 		if done != nil {
-			data = new(bytes.Buffer)
+			// Room for the rows uncompressed: the buffer never grows.
+			data = bytes.NewBuffer(make([]byte, 0, 4<<10+spills[i].rows*int64(10+8*len(s.columns))))
 		}
 		sf, dup, err := s.write(ctx, i, spills[i], dups, data)
 		if err != nil {
@@ -391,8 +392,8 @@ func copyRows(ctx context.Context, pw *parquet.GenericWriter[any], in *spillRead
 // row API, without building a row of values at a time.
 type columnFeeder struct {
 	pw       *parquet.GenericWriter[any]
-	groups   int64 // rows per row group
-	vals     [][]parquet.Value
+	groups   int64                    // rows per row group
+	vals     [][runRows]parquet.Value // by column
 	arena    []byte
 	pos, end int64 // rows fed; where the current run ends
 	n        int   // rows in the current run
@@ -402,11 +403,7 @@ type columnFeeder struct {
 const runRows = 64
 
 func newColumnFeeder(pw *parquet.GenericWriter[any], columns, rowGroupRows int) *columnFeeder {
-	cf := &columnFeeder{pw: pw, groups: int64(rowGroupRows), vals: make([][]parquet.Value, columns)}
-	for c := range cf.vals {
-		cf.vals[c] = make([]parquet.Value, 0, runRows)
-	}
-	return cf
+	return &columnFeeder{pw: pw, groups: int64(rowGroupRows), vals: make([][runRows]parquet.Value, columns)}
 }
 
 // add feeds one row: its key and its values, NaN as null.
@@ -421,15 +418,21 @@ func (cf *columnFeeder) add(key []byte, values []float64) error {
 		cf.end = min(p+runRows, (p/rowsPerBatch+1)*rowsPerBatch, (p/cf.groups+1)*cf.groups)
 		cf.arena = cf.arena[:0]
 	}
+	n := cf.n
 	start := len(cf.arena)
 	cf.arena = append(cf.arena, key...)
-	cf.vals[0] = append(cf.vals[0], parquet.ByteArrayValue(cf.arena[start:len(cf.arena):len(cf.arena)]).Level(0, 0, 0))
+	k := &cf.vals[0][n]
+	*k = parquet.ByteArrayValue(cf.arena[start:len(cf.arena):len(cf.arena)])
+	k.SetColumnIndex(0)
 	for j, v := range values {
+		x := &cf.vals[j+1][n]
 		if v != v { // NaN: missing
-			cf.vals[j+1] = append(cf.vals[j+1], parquet.NullValue().Level(0, 0, j+1))
+			*x = parquet.NullValue()
 		} else {
-			cf.vals[j+1] = append(cf.vals[j+1], parquet.DoubleValue(v).Level(0, 1, j+1))
+			*x = parquet.DoubleValue(v)
+			x.SetDefinitionLevel(1)
 		}
+		x.SetColumnIndex(j + 1)
 	}
 	cf.n++
 	cf.pos++
@@ -445,11 +448,10 @@ func (cf *columnFeeder) flush() error {
 		return nil
 	}
 	cws := cf.pw.ColumnWriters()
-	for c, vals := range cf.vals {
-		if _, err := cws[c].WriteRowValues(vals); err != nil {
+	for c := range cf.vals {
+		if _, err := cws[c].WriteRowValues(cf.vals[c][:cf.n]); err != nil {
 			return err
 		}
-		cf.vals[c] = vals[:0]
 	}
 	cf.n = 0
 	return nil
