@@ -169,15 +169,14 @@ func (sp *splitter) parseChunk(ctx context.Context, b *batch, delim byte, fields
 			continue
 		}
 		fields = fields[:0]
-		for {
-			i := bytes.IndexByte(l, delim)
-			if i < 0 {
-				break
+		start := 0
+		for i, c := range l { // fields are short: a loop beats IndexByte's calls
+			if c == delim {
+				fields = append(fields, l[start:i:i])
+				start = i + 1
 			}
-			fields = append(fields, l[:i])
-			l = l[i+1:]
 		}
-		fields = append(fields, l)
+		fields = append(fields, l[start:])
 		if err := sp.parser.add(b, fields, line); err != nil {
 			b.err = err
 			return fields
