@@ -63,9 +63,10 @@ type Options struct {
 	// runs up to GOMAXPROCS writers, so this bounds memory.
 	RowGroupRows int
 	// ShardWritten, if set, receives each shard as soon as it is complete,
-	// in place of its file: Split then writes no shard file (ShardFile.Path
-	// is empty) and hands over the file's bytes, which the callee keeps. A
-	// caller can so store shards while Split writes the others. It is
+	// so that a caller can store shards while Split writes the others. A
+	// small shard (up to 8 MiB of rows) comes as the file's bytes, which the
+	// callee keeps, and no file is written (ShardFile.Path is empty); a
+	// larger one is written to its file and comes with data nil. It is
 	// called from Split's goroutines, possibly at once; it may block, which
 	// bounds the shards in flight, and its error fails the Split. A shard
 	// handed over before Split fails is not part of any result.

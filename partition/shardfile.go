@@ -38,6 +38,11 @@ const (
 // and shipped to workers.
 var shardCodec = &parquet.Zstd
 
+// maxHandOver is the largest shard (in bytes of rows, uncompressed) Split
+// hands over in memory under Options.ShardWritten; a larger one is written
+// to its file, so the memory of shards in flight does not grow with them.
+var maxHandOver int64 = 8 << 20
+
 // pageBufferSize is the uncompressed size at which a column's values are cut
 // into a compressed page (parquet-go defaults to 256KiB).
 const pageBufferSize = 64 << 10
@@ -148,9 +153,10 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 	found := make([]*duplicate, len(spills))
 	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
 		var data *bytes.Buffer
-		if done != nil {
-			// Room for the rows uncompressed: the buffer never grows.
-			data = bytes.NewBuffer(make([]byte, 0, 4<<10+spills[i].rows*int64(10+8*len(s.columns))))
+		// Room for the rows uncompressed, so the buffer never grows; a
+		// larger shard is written to its file.
+		if size := 4<<10 + spills[i].rows*int64(10+8*len(s.columns)); done != nil && size <= maxHandOver {
+			data = bytes.NewBuffer(make([]byte, 0, size))
 		}
 		sf, dup, err := s.write(ctx, i, spills[i], dups, data)
 		if err != nil {
@@ -162,8 +168,12 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		}
 		files[i] = sf
 		spills[i].remove()
-		if done != nil {
+		if done != nil && data != nil {
+			os.Remove(s.path(i)) // reserved, never written
 			return done(sf, data.Bytes())
+		}
+		if done != nil {
+			return done(sf, nil)
 		}
 		return nil
 	})

@@ -380,10 +380,8 @@ func (sp *splitter) setColumns(idx []int) {
 func (sp *splitter) createFiles() error {
 	sp.set = newShardSet(sp.opts.TempDir, sp.opts.Shards, sp.keyName, sp.columns, sp.opts.RowGroupRows)
 	var err error
-	if sp.opts.ShardWritten == nil {
-		if sp.created, err = sp.set.reserve(); err != nil {
-			return err
-		}
+	if sp.created, err = sp.set.reserve(); err != nil {
+		return err
 	}
 	budget := &spillBudget{left: spillMemory}
 	for i := range sp.opts.Shards {

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -43,9 +42,10 @@ type shardUploader struct {
 // upload is one shard to store, from data or else its file: layout 0 is
 // the shards, 1 the item shards.
 type upload struct {
-	layout int
-	sf     partition.ShardFile
-	data   []byte
+	layout   int
+	sf       partition.ShardFile
+	data     []byte
+	inMemory bool // holds a token of room
 }
 
 func newShardUploader(ctx context.Context, st *store.Store, name, importID string, shards int) *shardUploader {
@@ -63,7 +63,7 @@ func newShardUploader(ctx context.Context, st *store.Store, name, importID strin
 				if u.ctx.Err() == nil {
 					u.put(up)
 				}
-				if up.data != nil {
+				if up.inMemory {
 					<-u.room
 				}
 			}
@@ -77,9 +77,13 @@ func (u *shardUploader) add(layout int, sf partition.ShardFile) {
 	u.queue <- upload{layout: layout, sf: sf}
 }
 
-// addData queues a shard held in memory, waiting while queuedShards are. It
-// fails once storing has failed.
+// addData queues a shard held in memory, waiting while queuedShards are,
+// or in its file when data is nil. It fails once storing has failed.
 func (u *shardUploader) addData(sf partition.ShardFile, data []byte) error {
+	if data == nil {
+		u.add(0, sf)
+		return nil
+	}
 	select {
 	case u.room <- struct{}{}:
 	case <-u.ctx.Done():
@@ -90,7 +94,7 @@ func (u *shardUploader) addData(sf partition.ShardFile, data []byte) error {
 		}
 		return u.ctx.Err()
 	}
-	u.queue <- upload{layout: 0, sf: sf, data: data}
+	u.queue <- upload{layout: 0, sf: sf, data: data, inMemory: true}
 	return nil
 }
 
@@ -103,14 +107,13 @@ func (u *shardUploader) put(up upload) {
 	}
 	obj := fmt.Sprintf("datasets/%s/%s/%s-%04d.parquet", u.name, u.id, prefix, up.sf.Index)
 	err := func() error {
-		data := up.data
-		if data == nil {
-			var err error
-			if data, err = os.ReadFile(up.sf.Path); err != nil {
-				return err
-			}
+		var ref proto.BlobRef
+		var err error
+		if up.inMemory {
+			ref, err = u.st.Put(u.ctx, proto.BucketShards, obj, up.data)
+		} else {
+			ref, err = u.st.PutFile(u.ctx, proto.BucketShards, obj, up.sf.Path)
 		}
-		ref, err := u.st.Put(u.ctx, proto.BucketShards, obj, data)
 		if err != nil {
 			return err
 		}
