@@ -143,7 +143,9 @@ func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 				if data, err = os.ReadFile(sf.Path); err != nil {
 					t.Error(err)
 				}
+				mu.Lock()
 				files++
+				mu.Unlock()
 			} else if sf.Path != "" {
 				t.Errorf("%s: shard %d handed over in memory and in %s", dc.name, sf.Index, sf.Path)
 			}
