@@ -32,7 +32,7 @@
 // size. From the first block that holds a quote on, it reads sequentially
 // (encoding/csv), since a quoted field may hold line breaks. It writes the
 // shards GOMAXPROCS at a time, and can hand each over as soon as it is
-// complete (Options.ShardWritten) instead of writing its file.
+// complete (Options.ShardWritten), small ones in memory instead of files.
 //
 // Guarantees:
 //
