@@ -83,3 +83,42 @@ if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",basket,"* ]]; then
   go run ./cmd/mathcrm-bench --data /dev/null --only basket --baskets "$B" --basket-ref deploy/bench_basket.py \
     --worker-bin "${1:-bin/mathcrm}" --python $PY --workers 2 --rounds 2
 fi
+# ---- import: 1M × 16 CSV into a `mathcrm dev` cluster against pandas.read_csv ----------------
+# `mathcrm dataset import` end to end (process start to committed, visible version) with its
+# peak RSS, and pandas.read_csv of the same file timed inside Python (parsing only), interleaved,
+# 3 rounds, for the make build and a plain go build. Target: >= 1M rows/s and <= 1.0x pandas.
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",import,"* ]]; then
+  IMP=$(mktemp -d)
+  env -u GOAMD64 -u GOEXPERIMENT go build -o "$IMP/mathcrm-plain" ./cmd/mathcrm
+  for build in make plain; do
+    bin=${1:-bin/mathcrm}
+    [ "$build" = plain ] && bin="$IMP/mathcrm-plain"
+    rm -rf "$IMP/dev" && mkdir -p "$IMP/dev"
+    "$bin" dev --data-dir "$IMP/dev" --workers 1 --nats-listen 127.0.0.1:0 >"$IMP/dev.log" 2>&1 &
+    devpid=$!
+    for _ in $(seq 100); do [ -s "$IMP/dev/nats.url" ] && break; sleep 0.1; done
+    : >"$IMP/rounds"
+    for round in 1 2 3; do
+      /usr/bin/time -f '%e %M' -o "$IMP/time" env MATHCRM_NATS_URL="$(cat "$IMP/dev/nats.url")" \
+        "$bin" --output json dataset import "import$round" "$F" --key customer_id >"$IMP/out.json"
+      p=$($PY -c 'import sys, time, pandas; t = time.perf_counter(); pandas.read_csv(sys.argv[1]); print(time.perf_counter() - t)' "$F")
+      echo "$(cat "$IMP/time") $p $(tr -d '\n' <"$IMP/out.json")" >>"$IMP/rounds"
+    done
+    kill "$devpid" && wait "$devpid" || true
+    $PY - "$IMP/rounds" "$build" <<'PYEOF'
+import json, statistics, sys
+rows, ours, theirs, rss = 0, [], [], []
+for line in open(sys.argv[1]):
+    secs, kb, pandas_s, out = line.split(" ", 3)
+    rows = json.loads(out)["rows"]
+    ours.append(float(secs)); theirs.append(float(pandas_s)); rss.append(int(kb) / 1024)
+m, p = statistics.median(ours), statistics.median(theirs)
+print(json.dumps({"bench": "import_1m_x16_csv", "build": sys.argv[2] + " build", "rows": rows,
+                  "mathcrm_s": ours, "pandas_read_csv_s": [round(x, 3) for x in theirs],
+                  "rows_per_s": round(rows / m), "ratio": round(m / p, 3), "peak_rss_mib": round(max(rss), 1),
+                  "target": ">= 1000000 rows/s, ratio <= 1.0"}))
+PYEOF
+  done
+  rm -rf "$IMP"
+fi
+# ---- end of import ----------------------------------------------------------------------------

@@ -13,7 +13,10 @@
 //
 // [Input], which every kind embeds, reads CSV with a one-character
 // delimiter, or splits lines literally at a longer one (MovieLens's "::");
-// Input.Names stands for a missing header row.
+// Input.Names stands for a missing header row. Every kind also reads a
+// Parquet file (recognised by its contents) as a table: its flat columns are
+// the header, its rows the records, column by column, and errors name rows
+// ([InputError].Rows) instead of lines.
 //
 // # Features
 //
@@ -22,6 +25,14 @@
 // Parquet file; per-column statistics and a SHA-256 of every file are
 // returned in a [Result]. [ReadShard] decodes one such file into a
 // column-major [Shard].
+//
+// Split parses CSV with a one-byte delimiter in blocks of whole lines on up
+// to GOMAXPROCS goroutines and stores the blocks' rows in file order, so
+// everything below holds whatever the number of goroutines or the block
+// size. From the first block that holds a quote on, it reads sequentially
+// (encoding/csv), since a quoted field may hold line breaks. It writes the
+// shards GOMAXPROCS at a time, and can hand each over as soon as it is
+// complete (Options.ShardWritten), small ones in memory instead of files.
 //
 // Guarantees:
 //
@@ -41,14 +52,15 @@
 //     categorical.
 //   - With Key = [RowKey] the keys are the data rows' numbers in file order,
 //     so the same file always gives the same keys and shards.
-//   - Memory does not grow with the input except for the duplicate-key index
-//     (a 128-bit hash of each key and the line it was first seen on, about
-//     50 bytes per row with map overhead). Split makes two passes: while it
-//     reads the CSV it appends each row to a per-shard spill file in TempDir;
-//     then it converts the spills to Parquet, one shard per goroutine (up to
-//     GOMAXPROCS) at a time, so at most that many row groups are in memory.
-//     While Split runs, TempDir also needs room for the spills: 8 bytes per
-//     value plus the key, per row.
+//   - Memory does not grow with the input. Split makes two passes: while it
+//     reads the CSV it appends each row to a per-shard spill, in memory up to
+//     a budget (192 MiB) and past it in a file in TempDir; then it converts
+//     the spills to Parquet, one shard per goroutine (up to GOMAXPROCS) at a
+//     time, so at most that many row groups are in memory, with the index of
+//     the shard's keys that finds duplicates (a 128-bit hash of each key and
+//     its line, about 50 bytes per row of the shard: a key's rows all land in
+//     one shard). TempDir may need room for the spills: 8 bytes per value
+//     plus the key and line, per row.
 //   - On any error Split removes every file it created and returns an error;
 //     data errors are [*InputError] values naming file, line and column.
 //

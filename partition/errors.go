@@ -50,14 +50,21 @@ type InputError struct {
 	Line   int
 	Column string
 	Err    error
+	// Rows says that Line counts the data rows of a Parquet file (from 1),
+	// which has no lines.
+	Rows bool
 }
 
 // Error reads like `telco.csv:17: column "TotalCharges": partition: value is
-// not a number: "abc"`.
+// not a number: "abc"`, or `telco.parquet: row 17: ...` for a Parquet file.
 func (e *InputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Rows:
+		b.WriteString(": row ")
+		b.WriteString(strconv.Itoa(e.Line))
+	case e.Line > 0:
 		b.WriteByte(':')
 		b.WriteString(strconv.Itoa(e.Line))
 	}

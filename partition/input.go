@@ -57,20 +57,35 @@ type recordReader struct {
 	lr     *lineSplitter // longer delimiter
 	names  []string      // Input.Names: no header row
 	fields int           // header width, once the header is read
+	br     *bufio.Reader // the text, read no further than the records returned
+	base   int           // lines before the text cr reads
+	lines  int           // lines consumed by the records returned (CSV)
+	pq     *parquetRecords
 }
 
 func newRecordReader(name string, r *bufio.Reader, in Input) *recordReader {
-	rr := &recordReader{name: name, names: in.Names, fields: len(in.Names)}
+	rr := &recordReader{name: name, names: in.Names, fields: len(in.Names), br: r}
 	if utf8.RuneCountInString(in.Delimiter) > 1 {
 		rr.lr = &lineSplitter{br: r, delim: in.Delimiter}
 		return rr
 	}
-	cr := csv.NewReader(r)
-	cr.Comma, _ = utf8.DecodeRuneInString(in.Delimiter)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = len(in.Names) // 0: the header fixes the width
-	rr.cr = cr
+	rr.cr = newCSVReader(r, in.Delimiter, len(in.Names)) // 0: the header fixes the width
 	return rr
+}
+
+func newCSVReader(r io.Reader, delim string, fields int) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.Comma, _ = utf8.DecodeRuneInString(delim)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = fields
+	return cr
+}
+
+// resume makes r read CSV records from text, which starts after the
+// line-th line of the input.
+func (r *recordReader) resume(text io.Reader, line int) {
+	r.cr = newCSVReader(text, string(r.cr.Comma), r.fields)
+	r.base, r.lines = line, line
 }
 
 // read returns the next record (valid until the next call), the line it
@@ -79,13 +94,18 @@ func (r *recordReader) read() ([]string, int, error) {
 	if r.lr != nil {
 		return r.readLine()
 	}
+	if r.pq != nil {
+		return r.pq.read()
+	}
 	rec, err := r.cr.Read()
 	if err == nil {
 		line, _ := r.cr.FieldPos(0)
 		if r.fields == 0 {
 			r.fields = len(rec)
 		}
-		return rec, line, nil
+		last, _ := r.cr.FieldPos(len(rec) - 1)
+		r.lines = r.base + last + strings.Count(rec[len(rec)-1], "\n")
+		return rec, r.base + line, nil
 	}
 	if err == io.EOF {
 		return nil, 0, io.EOF
@@ -99,11 +119,20 @@ func (r *recordReader) read() ([]string, int, error) {
 	case errors.Is(pe.Err, csv.ErrFieldCount):
 		detail = r.fieldCountError(len(rec))
 	case pe.Line != pe.StartLine:
-		detail = fmt.Errorf("%w: %v (at line %d, column %d)", ErrMalformed, pe.Err, pe.Line, pe.Column)
+		detail = fmt.Errorf("%w: %v (at line %d, column %d)", ErrMalformed, pe.Err, r.base+pe.Line, pe.Column)
 	default:
 		detail = fmt.Errorf("%w: %v (at column %d)", ErrMalformed, pe.Err, pe.Column)
 	}
-	return nil, 0, &InputError{File: r.name, Line: pe.StartLine, Err: detail}
+	return nil, 0, &InputError{File: r.name, Line: r.base + pe.StartLine, Err: detail}
+}
+
+// lineWord is what the input's record numbers count: lines, or the rows
+// of a Parquet file.
+func (r *recordReader) lineWord() string {
+	if r.pq != nil {
+		return "row"
+	}
+	return "line"
 }
 
 // readLine is read for a multi-character delimiter.
@@ -163,13 +192,31 @@ func (r *recordReader) readHeader() ([]string, map[string]int, int, error) {
 	return header, pos, line, nil
 }
 
-// openInput decodes r (see decodeInput) and returns a record reader on it.
+// openInput decodes r (see decodeInput) and returns a record reader on it:
+// of a Parquet file when r is one (see parquetRecords), else of CSV text.
 func openInput(name string, r io.Reader, in Input) (*recordReader, io.Closer, error) {
 	br, closer, err := decodeInput(name, r)
 	if err != nil {
 		return nil, nil, err
 	}
+	if isParquet(br) {
+		closer.Close()
+		pq, err := openParquetInput(name, r, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &recordReader{name: name, pq: pq}, pq, nil
+	}
 	return newRecordReader(name, br, in), closer, nil
+}
+
+// located marks the *InputError of a Parquet input as counting rows.
+func (r *recordReader) located(err error) error {
+	var ie *InputError
+	if r.pq != nil && errors.As(err, &ie) {
+		ie.Rows = true
+	}
+	return err
 }
 
 // lineSplitter reads lines and splits each at every occurrence of a

@@ -11,11 +11,14 @@ type keyIndex struct {
 	lines        map[[2]uint64]int64
 }
 
-func newKeyIndex() *keyIndex {
+func newKeyIndex() *keyIndex { return newKeyIndexSize(0) }
+
+// newKeyIndexSize returns a keyIndex with room for n keys.
+func newKeyIndexSize(n int) *keyIndex {
 	return &keyIndex{
 		seed0: maphash.MakeSeed(),
 		seed1: maphash.MakeSeed(),
-		lines: make(map[[2]uint64]int64),
+		lines: make(map[[2]uint64]int64, n),
 	}
 }
 

@@ -62,6 +62,15 @@ type Options struct {
 	// A writer holds a row group in memory until it is complete, and Split
 	// runs up to GOMAXPROCS writers, so this bounds memory.
 	RowGroupRows int
+	// ShardWritten, if set, receives each shard as soon as it is complete,
+	// so that a caller can store shards while Split writes the others. A
+	// small shard (up to 8 MiB of rows) comes as the file's bytes, which the
+	// callee keeps, and no file is written (ShardFile.Path is empty); a
+	// larger one is written to its file and comes with data nil. It is
+	// called from Split's goroutines, possibly at once; it may block, which
+	// bounds the shards in flight, and its error fails the Split. A shard
+	// handed over before Split fails is not part of any result.
+	ShardWritten func(sf ShardFile, data []byte) error
 }
 
 // Validate reports what is wrong with o, if anything. Zero values are valid

@@ -1,6 +1,8 @@
 package partition
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +17,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -34,6 +37,11 @@ const (
 // generated float data 35% larger, a worse trade for files that are stored
 // and shipped to workers.
 var shardCodec = &parquet.Zstd
+
+// maxHandOver is the largest shard (in bytes of rows, uncompressed) Split
+// hands over in memory under Options.ShardWritten; a larger one is written
+// to its file, so the memory of shards in flight does not grow with them.
+var maxHandOver int64 = 8 << 20
 
 // pageBufferSize is the uncompressed size at which a column's values are cut
 // into a compressed page (parquet-go defaults to 256KiB).
@@ -135,23 +143,104 @@ func reserveFiles(paths []string) ([]string, error) {
 }
 
 // writeAll converts every spill to its shard file, on up to GOMAXPROCS
-// goroutines, each holding one row group in memory at a time. Spills are
-// removed as they are converted. It returns the first error.
-func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile) ([]ShardFile, error) {
+// goroutines, each holding one row group in memory at a time, and checks
+// each shard's keys for duplicates on the way (a key's rows all land in
+// its shard). Spills are removed as they are converted; done, if set, is
+// told of each finished file. It returns the duplicate that comes first in
+// the file, if any, or the first other error.
+func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool, done func(ShardFile, []byte) error) ([]ShardFile, *duplicate, error) {
 	files := make([]ShardFile, len(spills))
+	found := make([]*duplicate, len(spills))
 	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
-		sf, err := s.write(ctx, i, spills[i])
+		var data *bytes.Buffer
+		// Room for the rows uncompressed, so the buffer never grows; a
+		// larger shard is written to its file.
+		if size := 4<<10 + spills[i].rows*int64(10+8*len(s.columns)); done != nil && size <= maxHandOver {
+			data = bytes.NewBuffer(make([]byte, 0, size))
+		}
+		sf, dup, err := s.write(ctx, i, spills[i], dups, data)
 		if err != nil {
 			return err
 		}
+		if dup != nil {
+			found[i] = dup
+			return nil
+		}
 		files[i] = sf
 		spills[i].remove()
+		if done != nil && data != nil {
+			os.Remove(s.path(i)) // reserved, never written
+			return done(sf, data.Bytes())
+		}
+		if done != nil {
+			return done(sf, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if dup := firstDuplicate(found); dup != nil {
+		return nil, dup, nil
+	}
+	return files, nil, nil
+}
+
+// duplicate is a key found again on a later line.
+type duplicate struct {
+	key         []byte
+	line, first int
+}
+
+// firstDuplicate returns the duplicate on the earliest line.
+func firstDuplicate(found []*duplicate) *duplicate {
+	var first *duplicate
+	for _, d := range found {
+		if d != nil && (first == nil || d.line < first.line) {
+			first = d
+		}
+	}
+	return first
+}
+
+// findDuplicates checks the spilled rows that start before line (and
+// extra, when set) for a key seen twice, without writing any shard, and
+// returns the one on the earliest line.
+func findDuplicates(ctx context.Context, spills []*spillFile, width, line int, extra *keyAt) (*duplicate, error) {
+	found := make([]*duplicate, len(spills))
+	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
+		in, err := spills[i].rewind(width)
+		if err != nil {
+			return err
+		}
+		idx := newKeyIndex()
+		var arena []byte
+		var values []float64
+		for {
+			var l int
+			arena, values, l, err = in.next(arena[:0], values[:0])
+			if err == io.EOF || err == nil && l >= line {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(arena), len(arena)), int64(l)); !fresh {
+				found[i] = &duplicate{key: bytes.Clone(arena), line: l, first: int(first)}
+				return nil
+			}
+		}
+		if extra != nil && ShardOf(extra.key, len(spills)) == i {
+			if first, fresh := idx.insert(extra.key, int64(extra.line)); !fresh {
+				found[i] = &duplicate{key: []byte(extra.key), line: extra.line, first: int(first)}
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return files, nil
+	return firstDuplicate(found), nil
 }
 
 // runParallel calls task(ctx, i) for every i in [0, n) on up to GOMAXPROCS
@@ -194,41 +283,60 @@ func runParallel(ctx context.Context, n int, task func(ctx context.Context, i in
 	return ctx.Err()
 }
 
-// write converts one spill into shard file i and describes the result.
-func (s *shardSet) write(ctx context.Context, i int, spill *spillFile) (ShardFile, error) {
+// write converts one spill into shard file i, or into mem when it is not
+// nil, and describes the result. With dups it checks the keys for
+// duplicates and stops at the first one.
+func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool, mem *bytes.Buffer) (ShardFile, *duplicate, error) {
 	in, err := spill.rewind(len(s.columns))
 	if err != nil {
-		return ShardFile{}, err
+		return ShardFile{}, nil, err
 	}
-	f, err := os.OpenFile(s.path(i), os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return ShardFile{}, fmt.Errorf("partition: opening shard file: %w", err)
+	path := ""
+	var out io.Writer = mem
+	var f *os.File
+	if mem == nil {
+		path = s.path(i)
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return ShardFile{}, nil, fmt.Errorf("partition: opening shard file: %w", err)
+		}
+		defer f.Close() // after a successful Close, a no-op
+		out = bufio.NewWriterSize(f, 256<<10)
 	}
-	defer f.Close() // after a successful Close, a no-op
-	sink := &countingHash{w: f, h: sha256.New()}
+	sink := &countingHash{w: out, h: sha256.New()}
 	pw := newShardWriter(sink, s.schema, s.rowGroupRows,
 		metaKey, s.meta[metaKey],
 		metaColumns, s.meta[metaColumns],
 		metaShard, shardMeta(i, s.count),
 		metaCategories, s.meta[metaCategories],
 	)
-	rows, err := copyRows(ctx, pw, in, len(s.columns))
+	var idx *keyIndex
+	if dups {
+		idx = newKeyIndexSize(int(spill.rows))
+	}
+	rows, dup, err := copyRows(ctx, pw, in, len(s.columns), s.rowGroupRows, idx)
+	if dup != nil {
+		return ShardFile{}, dup, nil
+	}
 	if err == nil && rows != spill.rows {
 		err = fmt.Errorf("partition: internal error: shard %d spilled %d rows, wrote %d", i, spill.rows, rows)
 	}
 	if err == nil {
 		err = pw.Close()
 	}
-	if err == nil {
+	if bw, ok := out.(*bufio.Writer); ok && err == nil {
+		err = bw.Flush()
+	}
+	if f != nil && err == nil {
 		err = f.Close()
 	}
 	if err != nil {
-		return ShardFile{}, fmt.Errorf("partition: writing shard %d: %w", i, err)
+		return ShardFile{}, nil, fmt.Errorf("partition: writing shard %d: %w", i, err)
 	}
 	return ShardFile{
-		Index: i, Path: s.path(i), Rows: rows, Size: sink.size,
+		Index: i, Path: path, Rows: rows, Size: sink.size,
 		SHA256: hex.EncodeToString(sink.h.Sum(nil)),
-	}, nil
+	}, nil, nil
 }
 
 // newShardWriter returns the Parquet writer of every shard file: zstd, the
@@ -253,49 +361,110 @@ func shardMeta(i, n int) string {
 	return strconv.Itoa(i) + "/" + strconv.Itoa(n)
 }
 
-// copyRows writes every row of in to pw, rowsPerBatch at a time.
-func copyRows(ctx context.Context, pw *parquet.GenericWriter[any], in *spillReader, width int) (int64, error) {
-	rows := make([]parquet.Row, rowsPerBatch)
-	for r := range rows {
-		rows[r] = make(parquet.Row, 1+width)
-	}
+// copyRows writes every row of in to pw and, with idx, stops at the first
+// key idx has seen before.
+func copyRows(ctx context.Context, pw *parquet.GenericWriter[any], in *spillReader, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	cf := newColumnFeeder(pw, 1+width, rowGroupRows)
 	var (
 		arena  []byte
 		values []float64
-		total  int64
 	)
 	for {
 		if err := ctx.Err(); err != nil {
-			return total, err
+			return cf.pos, nil, err
 		}
-		arena, values = arena[:0], values[:0]
-		var ends [rowsPerBatch]int // end of each key in arena
-		n := 0
-		var err error
-		for ; n < rowsPerBatch; n++ {
-			if arena, values, err = in.next(arena, values); err != nil {
-				break
-			}
-			ends[n] = len(arena)
-		}
-		if err != nil && err != io.EOF {
-			return total, err
-		}
-		for r := range n {
-			start := 0
-			if r > 0 {
-				start = ends[r-1]
-			}
-			fillRow(rows[r], arena[start:ends[r]], values[r*width:(r+1)*width])
-		}
-		if _, werr := pw.WriteRows(rows[:n]); werr != nil {
-			return total, werr
-		}
-		total += int64(n)
+		var (
+			line int
+			err  error
+		)
+		arena, values, line, err = in.next(arena[:0], values[:0])
 		if err == io.EOF {
-			return total, nil
+			return cf.pos, nil, cf.flush()
+		}
+		if err != nil {
+			return cf.pos, nil, err
+		}
+		if idx != nil {
+			if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(arena), len(arena)), int64(line)); !fresh {
+				return cf.pos, &duplicate{key: bytes.Clone(arena), line: line, first: int(first)}, nil
+			}
+		}
+		if err := cf.add(arena, values); err != nil {
+			return cf.pos, nil, err
 		}
 	}
+}
+
+// columnFeeder writes rows to a Parquet writer column by column, in the
+// runs of rows parquet-go's row API uses for batches of rowsPerBatch rows:
+// up to 64 rows, cut at every batch and row group boundary. A column's
+// pages are cut after a run, so the same runs give the same file as the
+// row API, without building a row of values at a time.
+type columnFeeder struct {
+	pw       *parquet.GenericWriter[any]
+	groups   int64                    // rows per row group
+	vals     [][runRows]parquet.Value // by column
+	arena    []byte
+	pos, end int64 // rows fed; where the current run ends
+	n        int   // rows in the current run
+}
+
+// runRows is the longest run parquet-go writes at once (its maxRowsPerWrite).
+const runRows = 64
+
+func newColumnFeeder(pw *parquet.GenericWriter[any], columns, rowGroupRows int) *columnFeeder {
+	return &columnFeeder{pw: pw, groups: int64(rowGroupRows), vals: make([][runRows]parquet.Value, columns)}
+}
+
+// add feeds one row: its key and its values, NaN as null.
+func (cf *columnFeeder) add(key []byte, values []float64) error {
+	if cf.n == 0 {
+		p := cf.pos
+		if p > 0 && p%cf.groups == 0 {
+			if err := cf.pw.Flush(); err != nil {
+				return err
+			}
+		}
+		cf.end = min(p+runRows, (p/rowsPerBatch+1)*rowsPerBatch, (p/cf.groups+1)*cf.groups)
+		cf.arena = cf.arena[:0]
+	}
+	n := cf.n
+	start := len(cf.arena)
+	cf.arena = append(cf.arena, key...)
+	k := &cf.vals[0][n]
+	*k = parquet.ByteArrayValue(cf.arena[start:len(cf.arena):len(cf.arena)])
+	k.SetColumnIndex(0)
+	for j, v := range values {
+		x := &cf.vals[j+1][n]
+		if v != v { // NaN: missing
+			*x = parquet.NullValue()
+		} else {
+			*x = parquet.DoubleValue(v)
+			x.SetDefinitionLevel(1)
+		}
+		x.SetColumnIndex(j + 1)
+	}
+	cf.n++
+	cf.pos++
+	if cf.pos == cf.end {
+		return cf.flush()
+	}
+	return nil
+}
+
+// flush writes the current run.
+func (cf *columnFeeder) flush() error {
+	if cf.n == 0 {
+		return nil
+	}
+	cws := cf.pw.ColumnWriters()
+	for c := range cf.vals {
+		if _, err := cws[c].WriteRowValues(cf.vals[c][:cf.n]); err != nil {
+			return err
+		}
+	}
+	cf.n = 0
+	return nil
 }
 
 // fillRow sets row to key followed by values, NaN as null.

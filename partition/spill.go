@@ -2,6 +2,7 @@ package partition
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,8 +20,9 @@ import (
 // spill, Split holds one row group per converting goroutine instead of one
 // per shard, and its memory no longer depends on the number of shards.
 //
-// A spill record is the key's length (uvarint), the key's bytes, then one
-// little-endian float64 per numeric column, NaN for missing.
+// A features spill record is the key's length (uvarint), the key's bytes,
+// the line the row starts on (uvarint, for the duplicate-key check), then
+// one little-endian float64 per numeric column, NaN for missing.
 
 // spillBufferSize is the write buffer of each spill file.
 const spillBufferSize = 32 << 10
@@ -30,13 +32,69 @@ const spillBufferSize = 32 << 10
 // claim anything.
 const maxSpillKey = 1 << 30
 
-// spillFile holds the rows of one shard between the two passes of Split.
+// spillMemory is how many bytes of rows the spills of one features split
+// keep in memory; past it, the spill that would grow beyond it moves to its
+// file, and so does every later one. Memory thus stays bounded whatever the
+// input's size, and a file of up to about a million rows of 16 columns never
+// touches the disk twice.
+var spillMemory int64 = 192 << 20
+
+// spillBlock is the size of the blocks a spill keeps in memory.
+const spillBlock = 64 << 10
+
+// spillBudget is the memory the spills of one split may still take. Only
+// the goroutine storing rows uses it.
+type spillBudget struct{ left int64 }
+
+// spillFile holds the rows of one shard between the two passes of Split:
+// in memory while its budget allows (with a budget), then in its file.
 type spillFile struct {
 	path    string
 	f       *os.File
 	bw      *bufio.Writer
 	scratch []byte
 	rows    int64
+	budget  *spillBudget
+	mem     [][]byte // blocks of rows not in the file; all full but the last
+	disk    bool     // the rows are in the file
+}
+
+// write appends the bytes of whole rows.
+func (s *spillFile) write(b []byte) error {
+	if s.budget != nil && !s.disk {
+		if s.budget.left >= int64(len(b)) {
+			s.budget.left -= int64(len(b))
+			for len(b) > 0 {
+				if len(s.mem) == 0 || len(s.mem[len(s.mem)-1]) == spillBlock {
+					s.mem = append(s.mem, make([]byte, 0, spillBlock))
+				}
+				last := &s.mem[len(s.mem)-1]
+				n := min(len(b), spillBlock-len(*last))
+				*last = append(*last, b[:n]...)
+				b = b[n:]
+			}
+			return nil
+		}
+		if err := s.toDisk(); err != nil {
+			return err
+		}
+	}
+	if _, err := s.bw.Write(b); err != nil {
+		return fmt.Errorf("partition: writing spill file: %w", err)
+	}
+	return nil
+}
+
+// toDisk moves the rows held in memory to the file, for good.
+func (s *spillFile) toDisk() error {
+	for _, blk := range s.mem {
+		if _, err := s.bw.Write(blk); err != nil {
+			return fmt.Errorf("partition: writing spill file: %w", err)
+		}
+		s.budget.left += int64(len(blk))
+	}
+	s.mem, s.disk = nil, true
+	return nil
 }
 
 // createSpill creates the spill file for shard i of n of the layout whose
@@ -50,16 +108,18 @@ func createSpill(dir, prefix string, i, n int) (*spillFile, error) {
 	return &spillFile{path: path, f: f, bw: bufio.NewWriterSize(f, spillBufferSize)}, nil
 }
 
-// add appends one row; values holds NaN for missing.
-func (s *spillFile) add(key string, values []float64) error {
+// addRow appends one features row: its key, the line it starts on and its
+// values, NaN for missing.
+func (s *spillFile) addRow(key []byte, line int, values []float64) error {
 	b := binary.AppendUvarint(s.scratch[:0], uint64(len(key)))
 	b = append(b, key...)
+	b = binary.AppendUvarint(b, uint64(line))
 	for _, v := range values {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 	}
 	s.scratch = b
-	if _, err := s.bw.Write(b); err != nil {
-		return fmt.Errorf("partition: writing spill file: %w", err)
+	if err := s.write(b); err != nil {
+		return err
 	}
 	s.rows++
 	return nil
@@ -92,6 +152,13 @@ func (s *spillFile) contents() ([]byte, error) {
 
 // rewind flushes the spill and returns a reader of its rows from the start.
 func (s *spillFile) rewind(width int) (*spillReader, error) {
+	if s.budget != nil && !s.disk {
+		rs := make([]io.Reader, len(s.mem))
+		for i, blk := range s.mem {
+			rs[i] = bytes.NewReader(blk)
+		}
+		return &spillReader{br: bufio.NewReaderSize(io.MultiReader(rs...), spillBufferSize), width: width}, nil
+	}
 	if err := s.bw.Flush(); err != nil {
 		return nil, fmt.Errorf("partition: writing spill file: %w", err)
 	}
@@ -103,6 +170,7 @@ func (s *spillFile) rewind(width int) (*spillReader, error) {
 
 // remove closes and deletes the spill file.
 func (s *spillFile) remove() {
+	s.mem = nil
 	if s.f != nil {
 		s.f.Close()
 		s.f = nil
@@ -117,28 +185,39 @@ type spillReader struct {
 	word  [8]byte
 }
 
-// next appends the next row's key to arena and its values to values. It
-// returns io.EOF after the last row.
-func (r *spillReader) next(arena []byte, values []float64) ([]byte, []float64, error) {
+// next appends the next row's key to arena and its values to values, and
+// returns its line. It returns io.EOF after the last row.
+func (r *spillReader) next(arena []byte, values []float64) ([]byte, []float64, int, error) {
 	n, err := binary.ReadUvarint(r.br)
 	if err != nil {
-		return arena, values, err // io.EOF at a record boundary
+		return arena, values, 0, err // io.EOF at a record boundary
 	}
 	if n > maxSpillKey {
-		return arena, values, errors.New("partition: damaged spill file")
+		return arena, values, 0, errors.New("partition: damaged spill file")
 	}
 	start := len(arena)
 	arena = slices.Grow(arena, int(n))[:start+int(n)]
 	if _, err := io.ReadFull(r.br, arena[start:]); err != nil {
-		return arena, values, spillErr(err)
+		return arena, values, 0, spillErr(err)
 	}
-	for range r.width {
+	line, err := binary.ReadUvarint(r.br)
+	if err != nil {
+		return arena, values, 0, spillErr(err)
+	}
+	if b, err := r.br.Peek(8 * r.width); err == nil {
+		for k := 0; k < len(b); k += 8 {
+			values = append(values, math.Float64frombits(binary.LittleEndian.Uint64(b[k:])))
+		}
+		r.br.Discard(len(b))
+		return arena, values, int(line), nil
+	}
+	for range r.width { // a row wider than the buffer, or a short file
 		if _, err := io.ReadFull(r.br, r.word[:]); err != nil {
-			return arena, values, spillErr(err)
+			return arena, values, 0, spillErr(err)
 		}
 		values = append(values, math.Float64frombits(binary.LittleEndian.Uint64(r.word[:])))
 	}
-	return arena, values, nil
+	return arena, values, int(line), nil
 }
 
 func spillErr(err error) error {

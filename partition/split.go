@@ -3,13 +3,14 @@ package partition
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ctxCheckRows is how often (in rows) Split polls its context.
@@ -28,12 +29,13 @@ type Result struct {
 }
 
 // Split streams the CSV file at path (plain, or gzip when the name ends in
-// ".gz" or the bytes start with the gzip magic) and writes one Parquet file
-// per shard into opts.TempDir; every shard file exists, even with 0 rows.
-// Files are named shard-IIIII-of-NNNNN.parquet and are never overwritten: an
-// existing file of that name is an error. While it runs, Split also keeps
-// hidden .shard-IIIII-of-NNNNN.spill files there (see the package comment);
-// they are gone when it returns.
+// ".gz" or the bytes start with the gzip magic), or reads the Parquet file
+// there, and writes one Parquet file per shard into opts.TempDir (or hands
+// each to opts.ShardWritten); every shard exists, even with 0 rows. Files
+// are named shard-IIIII-of-NNNNN.parquet and are never overwritten: an
+// existing file of that name is an error. While it runs, Split may also
+// keep hidden .shard-IIIII-of-NNNNN.spill files there (see the package
+// comment); they are gone when it returns.
 //
 // On any error Split removes every file it wrote and returns the error. Data
 // errors are *InputError values wrapping ErrMalformed, ErrNotNumeric,
@@ -59,20 +61,19 @@ func SplitReader(ctx context.Context, name string, r io.Reader, opts Options) (*
 		return nil, err
 	}
 	opts = opts.withDefaults()
-	in, closer, err := decodeInput(name, r)
+	rr, closer, err := openInput(name, r, opts.Input)
 	if err != nil {
 		return nil, err
 	}
 	defer closer.Close()
-	rr := newRecordReader(name, in, opts.Input)
 	sp, err := newSplitter(rr, opts)
 	if err != nil {
-		return nil, err
+		return nil, rr.located(err)
 	}
 	res, err := sp.run(ctx)
 	if err != nil {
 		sp.abort()
-		return nil, err
+		return nil, rr.located(err)
 	}
 	return res, nil
 }
@@ -88,15 +89,16 @@ type splitter struct {
 	colIdx  []int    // header index of each imported column
 	stats   []welford
 	cats    []*levels // by imported column; nil for a numeric one
-	keys    *keyIndex
+	parser  *rowParser
 	set     *shardSet
 	created []string     // shard files reserved, to remove on error
 	spills  []*spillFile // by shard
-	values  []float64    // scratch: one parsed row
+	rowKey  []byte       // scratch: a RowKey key
 	invalid []int64      // by imported column: values that were not numbers
 	found   Findings
-	records int64 // data records read, skipped ones included
-	rows    int64 // data rows kept
+	records int64  // data records read, skipped ones included
+	rows    int64  // data rows kept
+	extra   *keyAt // the row of a category error, for the duplicate check
 }
 
 // newSplitter reads and checks the header and resolves Key and Columns.
@@ -111,7 +113,7 @@ func newSplitter(rr *recordReader, opts Options) (*splitter, error) {
 		if sp.keyIdx, ok = pos[opts.Key]; !ok {
 			return nil, &InputError{File: rr.name, Line: line, Column: opts.Key, Err: ErrNoKeyColumn}
 		}
-		sp.keyName, sp.keys = header[sp.keyIdx], newKeyIndex()
+		sp.keyName = header[sp.keyIdx]
 	}
 	for _, c := range append(append([]string(nil), opts.Columns...), opts.Categorical...) {
 		i, ok := pos[c]
@@ -146,6 +148,7 @@ func (l *levels) codeOf(v string) (int, error) {
 		return 0, fmt.Errorf("%w: value %s is not valid UTF-8", ErrMalformed, quoteField(v))
 	}
 	c := len(l.names)
+	v = strings.Clone(v) // v may share a reused buffer
 	l.code[v] = c
 	l.names = append(l.names, v)
 	l.counts = append(l.counts, 1)
@@ -154,6 +157,27 @@ func (l *levels) codeOf(v string) (int, error) {
 
 // run streams the data rows. It returns the first error in file order.
 func (sp *splitter) run(ctx context.Context) (*Result, error) {
+	err := sp.read(ctx)
+	if err == nil {
+		return sp.finish(ctx)
+	}
+	// A duplicate key is found only when the shards are written; one
+	// before this error comes first.
+	var ie *InputError
+	if errors.As(err, &ie) && sp.keyIdx >= 0 && sp.spills != nil {
+		dup, derr := findDuplicates(ctx, sp.spills, len(sp.columns), ie.Line, sp.extra)
+		if derr != nil {
+			return nil, derr
+		}
+		if dup != nil {
+			return nil, sp.duplicateError(dup)
+		}
+	}
+	return nil, err
+}
+
+// read stores every data row in the spills.
+func (sp *splitter) read(ctx context.Context) error {
 	var pending [][]string
 	var pendingLines []int
 	var readErr error
@@ -163,31 +187,120 @@ func (sp *splitter) run(ctx context.Context) (*Result, error) {
 		sp.setColumns(sp.colIdx)
 	}
 	if err := sp.createFiles(); err != nil {
-		return nil, err
+		return err
 	}
-	for i, rec := range pending {
-		if err := sp.add(ctx, rec, pendingLines[i]); err != nil {
-			return nil, err
+	i := 0
+	err := sp.readRecords(ctx, func() ([]string, int, error) {
+		if i < len(pending) {
+			i++
+			return pending[i-1], pendingLines[i-1], nil
 		}
+		if readErr != nil {
+			return nil, 0, readErr
+		}
+		return nil, 0, io.EOF
+	})
+	if err != nil || readErr != nil {
+		return err
 	}
-	if readErr == io.EOF {
-		return sp.finish(ctx)
+	if sp.rr.pq != nil {
+		return sp.readParquet(ctx)
 	}
-	if readErr != nil {
-		return nil, readErr
+	if delim := sp.opts.Delimiter; sp.rr.cr != nil && len(delim) == 1 && delim[0] < utf8.RuneSelf {
+		rest, line, err := sp.readParallel(ctx, sp.rr.br, sp.rr.lines, delim[0])
+		if err != nil || rest == nil {
+			return err
+		}
+		sp.rr.resume(rest, line)
 	}
+	return sp.readRecords(ctx, sp.rr.read)
+}
+
+// recordBatch is how many records the sequential reader puts in a batch.
+const recordBatch = 1024
+
+// readRecords stores the records next returns, up to io.EOF or an error.
+func (sp *splitter) readRecords(ctx context.Context, next func() ([]string, int, error)) error {
+	b := sp.newBatch()
+	var fields [][]byte
 	for {
-		rec, line, err := sp.rr.read()
-		if err == io.EOF {
-			return sp.finish(ctx)
+		rec, line, err := next()
+		if err == nil {
+			fields = fields[:0]
+			for _, f := range rec {
+				fields = append(fields, bytesOf(f))
+			}
+			err = sp.parser.add(b, fields, line)
 		}
-		if err != nil {
-			return nil, err
-		}
-		if err := sp.add(ctx, rec, line); err != nil {
-			return nil, err
+		if err != nil || b.records >= recordBatch {
+			if err != io.EOF {
+				b.err = err
+			}
+			if serr := sp.store(ctx, b); serr != nil || err != nil {
+				return serr
+			}
+			b.reset()
 		}
 	}
+}
+
+// newBatch returns an empty batch for this split's columns.
+func (sp *splitter) newBatch() *batch {
+	return &batch{invalid: make([]int64, len(sp.columns))}
+}
+
+// store finishes the rows of b, the next batch in file order, and appends
+// them to their spills, then returns b.err. What it does depends on the
+// rows before: RowKey keys, category codes, statistics.
+func (sp *splitter) store(ctx context.Context, b *batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w, cats := len(sp.columns), sp.parser.catCols
+	for i := range b.rows() {
+		key, shard := b.bytes(b.key[i]), int(b.shard[i])
+		if sp.keyIdx < 0 {
+			sp.rowKey = strconv.AppendInt(sp.rowKey[:0], sp.records+b.recNo[i]+1, 10)
+			key = sp.rowKey
+			shard = ShardOf(unsafe.String(unsafe.SliceData(key), len(key)), len(sp.spills))
+		}
+		vals := b.vals[i*w : (i+1)*w]
+		for c, j := range cats {
+			if f := b.bytes(b.cat[i*len(cats)+c]); len(f) > 0 {
+				code, err := sp.cats[j].codeOf(unsafe.String(unsafe.SliceData(f), len(f)))
+				if err != nil {
+					sp.extra = &keyAt{key: string(key), line: b.lines[i]}
+					return &InputError{File: sp.rr.name, Line: b.lines[i], Column: sp.columns[j], Err: err}
+				}
+				vals[j] = float64(code)
+			}
+		}
+		for j, v := range vals {
+			sp.stats[j].add(v)
+		}
+		if err := sp.spills[shard].addRow(key, b.lines[i], vals); err != nil {
+			return err
+		}
+	}
+	sp.records += b.records
+	sp.rows += int64(b.rows())
+	sp.found.SkippedRows += b.skipped
+	for j, n := range b.invalid {
+		if n > 0 {
+			sp.invalid[j] += n
+			if sp.found.BadValues == nil {
+				sp.found.BadValues = map[string]int64{}
+			}
+			sp.found.BadValues[sp.columns[j]] += n
+		}
+	}
+	return b.err
+}
+
+// duplicateError is the error for dup.
+func (sp *splitter) duplicateError(dup *duplicate) error {
+	return &InputError{File: sp.rr.name, Line: dup.line, Column: sp.keyName,
+		Err: fmt.Errorf("%w %s also on %s %d", ErrDuplicateKey, quoteField(string(dup.key)), sp.rr.lineWord(), dup.first)}
 }
 
 // sniff buffers up to SniffRows records and picks the numeric-looking
@@ -246,16 +359,21 @@ func (sp *splitter) setColumns(idx []int) {
 		sp.columns[j] = sp.header[i]
 	}
 	sp.stats = make([]welford, len(idx))
-	sp.values = make([]float64, len(idx))
 	sp.invalid = make([]int64, len(idx))
 	sp.cats = make([]*levels, len(idx))
+	p := &rowParser{file: sp.rr.name, keyIdx: sp.keyIdx, keyName: sp.keyName, colIdx: idx, columns: sp.columns,
+		isCat: make([]bool, len(idx)), fields: len(sp.header), policy: sp.opts.OnBadValue, shards: sp.opts.Shards,
+		names: sp.opts.Names != nil}
 	for j, name := range sp.columns {
 		for _, c := range sp.opts.Categorical {
 			if c == name {
 				sp.cats[j] = &levels{code: map[string]int{}}
+				p.isCat[j] = true
+				p.catCols = append(p.catCols, j)
 			}
 		}
 	}
+	sp.parser = p
 }
 
 // createFiles reserves the shard files and creates the spill files.
@@ -265,79 +383,16 @@ func (sp *splitter) createFiles() error {
 	if sp.created, err = sp.set.reserve(); err != nil {
 		return err
 	}
+	budget := &spillBudget{left: spillMemory}
 	for i := range sp.opts.Shards {
 		spill, err := createSpill(sp.opts.TempDir, "", i, sp.opts.Shards)
 		if err != nil {
 			return err
 		}
+		spill.budget = budget
 		sp.spills = append(sp.spills, spill)
 	}
 	return nil
-}
-
-// add checks one data record and routes it to its shard, or counts it as
-// skipped.
-func (sp *splitter) add(ctx context.Context, rec []string, line int) error {
-	if sp.records%ctxCheckRows == 0 && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	sp.records++
-	fail := func(column string, err error) error {
-		return &InputError{File: sp.rr.name, Line: line, Column: column, Err: err}
-	}
-	var key string
-	if sp.keyIdx < 0 {
-		key = strconv.FormatInt(sp.records, 10)
-	} else {
-		key = rec[sp.keyIdx]
-		if err := checkKey(key); err != nil {
-			return fail(sp.keyName, err)
-		}
-	}
-	// Numbers before categories and the key index, so that a skipped row
-	// leaves no trace in either.
-	skip := false
-	for j, i := range sp.colIdx {
-		if sp.cats[j] != nil {
-			continue
-		}
-		v, ok := parseNumber(rec[i])
-		if !ok {
-			if p := sp.opts.OnBadValue; p != BadValueSkip && p != BadValueMissing {
-				return fail(sp.columns[j], fmt.Errorf("%w: %s", ErrNotNumeric, quoteField(rec[i])))
-			}
-			sp.found.badValue(sp.columns[j])
-			sp.invalid[j]++
-			v, skip = math.NaN(), skip || sp.opts.OnBadValue == BadValueSkip
-		}
-		sp.values[j] = v
-	}
-	if skip {
-		sp.found.SkippedRows++
-		return nil
-	}
-	if sp.keys != nil {
-		if first, fresh := sp.keys.insert(key, int64(line)); !fresh {
-			return fail(sp.keyName, fmt.Errorf("%w %s also on line %d", ErrDuplicateKey, quoteField(key), first))
-		}
-	}
-	for j, i := range sp.colIdx {
-		if l := sp.cats[j]; l != nil {
-			sp.values[j] = math.NaN()
-			if f := strings.TrimSpace(rec[i]); f != "" {
-				c, err := l.codeOf(f)
-				if err != nil {
-					return fail(sp.columns[j], err)
-				}
-				sp.values[j] = float64(c)
-			}
-		}
-	}
-	for j, v := range sp.values {
-		sp.stats[j].add(v)
-	}
-	sp.rows++
-	return sp.spills[ShardOf(key, len(sp.spills))].add(key, sp.values)
 }
 
 func checkKey(key string) error {
@@ -387,9 +442,12 @@ func (sp *splitter) finish(ctx context.Context) (*Result, error) {
 			res.Ignored = append(res.Ignored, name)
 		}
 	}
-	files, err := sp.set.writeAll(ctx, sp.spills)
+	files, dup, err := sp.set.writeAll(ctx, sp.spills, sp.keyIdx >= 0, sp.opts.ShardWritten)
 	if err != nil {
 		return nil, err
+	}
+	if dup != nil {
+		return nil, sp.duplicateError(dup)
 	}
 	var total int64
 	for _, sf := range files {

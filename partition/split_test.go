@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -486,6 +487,8 @@ func TestSplitCRLF(t *testing.T) {
 // TestWriteAllFailure checks that a failing shard conversion is reported
 // and that Split's cleanup then leaves nothing behind.
 func TestWriteAllFailure(t *testing.T) {
+	defer func(m int64) { spillMemory = m }(spillMemory)
+	spillMemory = 0 // every row in the files
 	dir := t.TempDir()
 	rr := newRecordReader("w.csv", bufio.NewReader(strings.NewReader("id,x\na,1\nb,2\nc,3\n")), Input{Delimiter: ","})
 	sp, err := newSplitter(rr, Options{Key: "id", Shards: 3, TempDir: dir}.withDefaults())
@@ -496,10 +499,16 @@ func TestWriteAllFailure(t *testing.T) {
 	if err := sp.createFiles(); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"a", "b", "c"} {
-		if err := sp.add(context.Background(), []string{key, "1"}, 2); err != nil {
-			t.Fatal(err)
+	recs, i := [][]string{{"a", "1"}, {"b", "1"}, {"c", "1"}}, 0
+	next := func() ([]string, int, error) {
+		if i == len(recs) {
+			return nil, 0, io.EOF
 		}
+		i++
+		return recs[i-1], i + 1, nil
+	}
+	if err := sp.readRecords(context.Background(), next); err != nil {
+		t.Fatal(err)
 	}
 	sp.spills[1].f.Close() // the conversion of shard 1 cannot read its rows
 	if _, err := sp.finish(context.Background()); err == nil {

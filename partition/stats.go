@@ -36,6 +36,10 @@ type welford struct {
 	min, max       float64
 	mean, m2       float64 // scaled by 2^-exp and 2^-2exp
 	exp            int
+	// bound is 2^exp: a finite x has Frexp exponent > exp exactly when
+	// |x| >= bound. scale is 2^-exp while that is a normal number (exp <=
+	// 1022), else 0; x*scale is then Ldexp(x, -exp), both correctly rounded.
+	bound, scale float64
 }
 
 func (w *welford) add(x float64) {
@@ -43,10 +47,19 @@ func (w *welford) add(x float64) {
 		w.missing++
 		return
 	}
-	if _, e := math.Frexp(x); e > w.exp {
+	if w.bound == 0 {
+		w.bound, w.scale = 1, 1 // exp = 0
+	}
+	if math.Abs(x) >= w.bound {
+		_, e := math.Frexp(x)
 		w.mean = math.Ldexp(w.mean, w.exp-e)
 		w.m2 = math.Ldexp(w.m2, 2*(w.exp-e))
 		w.exp = e
+		w.bound = math.Ldexp(1, e)
+		w.scale = 0
+		if e <= 1022 {
+			w.scale = math.Ldexp(1, -e)
+		}
 	}
 	w.count++
 	if w.count == 1 || x < w.min {
@@ -55,7 +68,10 @@ func (w *welford) add(x float64) {
 	if w.count == 1 || x > w.max {
 		w.max = x
 	}
-	xs := math.Ldexp(x, -w.exp)
+	xs := x * w.scale
+	if w.scale == 0 {
+		xs = math.Ldexp(x, -w.exp)
+	}
 	delta := xs - w.mean
 	w.mean += delta / float64(w.count)
 	w.m2 += delta * (xs - w.mean)

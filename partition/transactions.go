@@ -139,7 +139,7 @@ func SplitTransactionsReader(ctx context.Context, name string, r io.Reader, opts
 	res, err := sp.run(ctx)
 	if err != nil {
 		sp.abort()
-		return nil, err
+		return nil, rr.located(err)
 	}
 	return res, nil
 }

@@ -31,10 +31,15 @@ func newDatasetImport() *cobra.Command {
 	var keep int
 	cmd := &cobra.Command{
 		Use:   "import NAME FILE [--kind features|interactions|transactions] ...",
-		Short: "Import a CSV file (plain or .gz) as a new version of a dataset",
+		Short: "Import a CSV (plain or .gz) or Parquet file as a new version of a dataset",
 		Long: `import streams a CSV file, hashes each row's key into S shards, stores each
 shard as a Parquet file (zstd) with its checksum and makes the version visible in
-one raft commit. Without --columns every numeric column is imported: a column is
+one raft commit. The file is parsed on every core and shards are stored while
+the others are written; memory does not grow with the file.
+
+A Parquet file (found by its contents) is read column by column: its flat
+columns are the header, numeric ones are imported as numbers, and errors name
+the row instead of the line; --delimiter and --no-header do not apply. Without --columns every numeric column is imported: a column is
 numeric when more than half of its non-empty values in the first 1000 rows are
 numbers (or all are empty), and then every value of it must be a number. Text
 columns are listed as ignored unless named in --categorical, which imports them
@@ -70,6 +75,7 @@ becomes visible.`,
   mathcrm dataset import ml ratings.dat --kind interactions --no-header \
       --names user,item,rating,ts --delimiter '::' --user user --item item --value rating
   mathcrm dataset import survey answers.csv --key @row --on-bad-value missing
+  mathcrm dataset import events events.parquet --key customer_id
   mathcrm dataset import ratings testdata/ratings/sample_movielens_ratings.csv \
       --kind interactions --user user --item item --value rating
   mathcrm dataset import retail testdata/online-retail/onlineretail-sample.csv.gz --kind transactions \

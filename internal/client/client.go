@@ -159,12 +159,14 @@ var refused = map[string]bool{"invalid": true, "conflict": true, "not_found": tr
 // answered: the version may or may not have been committed.
 var ErrCommitUnconfirmed = errors.New("client: import commit not confirmed")
 
-// Import splits a local CSV file into shards, stores them and commits the new
-// version. Nothing becomes visible unless every shard is stored and verified.
-// On a failure before the commit is asked for, the shards already stored are
-// deleted; from then on only the leader decides their fate: it commits them,
-// or collects them once nothing refers to them (and so it does with any the
-// process could not delete).
+// Import splits a local CSV or Parquet file into shards, stores them and
+// commits the new version. Shards are stored as soon as they are written,
+// a few at a time, while the split writes the others. Nothing becomes
+// visible unless every shard is stored and verified. On a failure before
+// the commit is asked for, the shards already stored are deleted; from then
+// on only the leader decides their fate: it commits them, or collects them
+// once nothing refers to them (and so it does with any the process could
+// not delete).
 func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions) (*proto.Dataset, error) {
 	say := o.Progress
 	if say == nil {
@@ -179,99 +181,46 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 	}
 	defer os.RemoveAll(tmp)
 	o.Options.TempDir = tmp
+	st, err := store.Open(ctx, c.nc, 1)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	commit := proto.DatasetCommit{Name: name, Kind: o.Kind, Source: filepath.Base(path), ImportID: NewRequestID(), Replace: o.Replace}
-	var layouts [][]partition.ShardFile
-	var found partition.Findings
-	switch o.Kind {
-	case proto.KindFeatures, "":
-		commit.Kind = proto.KindFeatures
-		res, err := partition.Split(ctx, path, o.Options)
-		if err != nil {
-			return nil, err
-		}
-		commit.Key, commit.Rows, found = res.Key, res.Rows, res.Findings
-		for _, cs := range res.Columns {
-			commit.Columns = append(commit.Columns, proto.ColumnStats(cs))
-		}
-		layouts = append(layouts, res.Shards)
-	case proto.KindInteractions:
-		ia := o.Interactions
-		ia.Shards, ia.TempDir, ia.Input, ia.RowGroupRows = o.Shards, tmp, o.Input, o.RowGroupRows
-		res, err := partition.SplitInteractions(ctx, path, ia)
-		if err != nil {
-			return nil, err
-		}
-		commit.Key, commit.Rows, found = ia.User, res.Rows, res.Findings
-		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Value)}
-		commit.Interactions = &proto.InteractionsInfo{User: ia.User, Item: ia.Item, Value: ia.Value, Users: res.Users, Items: res.Items}
-		layouts = append(layouts, res.ByUser, res.ByItem)
-	case proto.KindTransactions:
-		to := o.Transactions
-		to.Shards, to.TempDir, to.Input, to.RowGroupRows = o.Shards, tmp, o.Input, o.RowGroupRows
-		res, err := partition.SplitTransactions(ctx, path, to)
-		if err != nil {
-			return nil, err
-		}
-		amount := to.Amount
-		if amount == "" {
-			amount = to.Quantity + "*" + to.Price
-		}
-		commit.Key, commit.Rows, found = to.Key, res.Rows, res.Findings
-		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Amount)}
-		commit.Transactions = &proto.TransactionsInfo{Key: to.Key, Time: to.Time, Amount: amount, Invoice: to.Invoice,
-			Customers: res.Customers, Returns: res.Returns, SkippedMissingKey: res.SkippedMissingKey,
-			First: res.FirstTime.UTC(), Last: res.LastTime.UTC()}
-		if res.SkippedMissingKey > 0 {
-			say("skipped %d rows without a customer id", res.SkippedMissingKey)
-		}
-		layouts = append(layouts, res.Shards)
-	default:
-		return nil, fmt.Errorf("dataset kind %q is not supported (features, interactions, transactions)", o.Kind)
+	shards := o.Shards
+	if shards == 0 {
+		shards = partition.DefaultShards
+	}
+	shards = min(max(shards, 0), partition.MaxShards) // the split refuses a bad count
+	up := newShardUploader(ctx, st, name, commit.ImportID, shards)
+	layouts, found, err := c.split(ctx, path, o, tmp, &commit, up, say)
+	if err != nil {
+		up.abandon()
+		return nil, err
 	}
 	if o.Found != nil {
 		o.Found(found)
 	}
 	say("read %d rows into %d shards in %.1fs", commit.Rows, len(layouts[0]), time.Since(start).Seconds())
-	st, err := store.Open(ctx, c.nc, 1)
+	for li, files := range layouts {
+		if li > 0 || o.Kind != proto.KindFeatures && o.Kind != "" { // features shards are queued as they are written
+			for _, sf := range files {
+				up.add(li, sf)
+			}
+		}
+	}
+	err = up.wait()
+	if err == nil {
+		commit.Shards, err = up.layout(0, len(layouts[0]))
+	}
+	if err == nil && len(layouts) > 1 {
+		commit.ItemShards, err = up.layout(1, len(layouts[1]))
+	}
 	if err != nil {
+		up.abandon()
 		return nil, err
 	}
-	var stored []string
-	cleanup := func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		for _, obj := range stored {
-			_ = st.Delete(dctx, proto.BucketShards, obj)
-		}
-	}
-	for li, files := range layouts {
-		prefix := "shard"
-		if li == 1 {
-			prefix = "item-shard"
-		}
-		var refs []proto.ShardRef
-		for _, sf := range files {
-			obj := fmt.Sprintf("datasets/%s/%s/%s-%04d.parquet", name, commit.ImportID, prefix, sf.Index)
-			ref, err := st.PutFile(ctx, proto.BucketShards, obj, sf.Path)
-			if err != nil {
-				cleanup()
-				return nil, err
-			}
-			stored = append(stored, obj)
-			if ref.SHA256 != sf.SHA256 || ref.Size != sf.Size {
-				cleanup()
-				return nil, fmt.Errorf("shard %d changed while it was stored", sf.Index)
-			}
-			refs = append(refs, proto.ShardRef{Index: sf.Index, Object: obj, Size: sf.Size, SHA256: sf.SHA256, Rows: sf.Rows})
-		}
-		if li == 0 {
-			commit.Shards = refs
-		} else {
-			commit.ItemShards = refs
-		}
-	}
-	say("stored %d shards", len(stored))
+	say("stored %d shards in %.1fs", len(up.stored), time.Since(start).Seconds())
 	// From here the leader may commit the shards at any moment, even after
 	// this process has given up waiting: deleting them could break a
 	// committed version.
@@ -285,6 +234,60 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 			"shards no version names are collected by the coordinator", ErrCommitUnconfirmed, err, name, name)
 	}
 	return &ds, nil
+}
+
+// split splits the file by o.Kind into tmp, fills in commit's description
+// of the data and returns the shard files of each layout. Features shards
+// go to up as soon as each is written.
+func (c *Client) split(ctx context.Context, path string, o ImportOptions, tmp string, commit *proto.DatasetCommit,
+	up *shardUploader, say func(string, ...any)) ([][]partition.ShardFile, partition.Findings, error) {
+	switch o.Kind {
+	case proto.KindFeatures, "":
+		commit.Kind = proto.KindFeatures
+		opts := o.Options
+		opts.ShardWritten = up.addData
+		res, err := partition.Split(ctx, path, opts)
+		if err != nil {
+			return nil, partition.Findings{}, err
+		}
+		commit.Key, commit.Rows = res.Key, res.Rows
+		for _, cs := range res.Columns {
+			commit.Columns = append(commit.Columns, proto.ColumnStats(cs))
+		}
+		return [][]partition.ShardFile{res.Shards}, res.Findings, nil
+	case proto.KindInteractions:
+		ia := o.Interactions
+		ia.Shards, ia.TempDir, ia.Input, ia.RowGroupRows = o.Shards, tmp, o.Input, o.RowGroupRows
+		res, err := partition.SplitInteractions(ctx, path, ia)
+		if err != nil {
+			return nil, partition.Findings{}, err
+		}
+		commit.Key, commit.Rows = ia.User, res.Rows
+		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Value)}
+		commit.Interactions = &proto.InteractionsInfo{User: ia.User, Item: ia.Item, Value: ia.Value, Users: res.Users, Items: res.Items}
+		return [][]partition.ShardFile{res.ByUser, res.ByItem}, res.Findings, nil
+	case proto.KindTransactions:
+		to := o.Transactions
+		to.Shards, to.TempDir, to.Input, to.RowGroupRows = o.Shards, tmp, o.Input, o.RowGroupRows
+		res, err := partition.SplitTransactions(ctx, path, to)
+		if err != nil {
+			return nil, partition.Findings{}, err
+		}
+		amount := to.Amount
+		if amount == "" {
+			amount = to.Quantity + "*" + to.Price
+		}
+		commit.Key, commit.Rows = to.Key, res.Rows
+		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Amount)}
+		commit.Transactions = &proto.TransactionsInfo{Key: to.Key, Time: to.Time, Amount: amount, Invoice: to.Invoice,
+			Customers: res.Customers, Returns: res.Returns, SkippedMissingKey: res.SkippedMissingKey,
+			First: res.FirstTime.UTC(), Last: res.LastTime.UTC()}
+		if res.SkippedMissingKey > 0 {
+			say("skipped %d rows without a customer id", res.SkippedMissingKey)
+		}
+		return [][]partition.ShardFile{res.Shards}, res.Findings, nil
+	}
+	return nil, partition.Findings{}, fmt.Errorf("dataset kind %q is not supported (features, interactions, transactions)", o.Kind)
 }
 
 // Watch calls fn with every event of a job until fn returns false, the job

@@ -1,0 +1,158 @@
+package partition
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// A batch holds the data rows of a run of consecutive records, parsed and
+// checked but not yet stored: what can be done to a row without knowing the
+// rows before it. Batches are filled in parallel and stored in file order
+// (see splitter.store), which does the rest: row keys, category codes,
+// statistics and the spill.
+type batch struct {
+	seq       int   // position in the file, from 0
+	records   int64 // records read, skipped ones included
+	skipped   int64 // records dropped under BadValueSkip
+	invalid   []int64
+	lines     []int   // by kept row: the line it starts on
+	recNo     []int64 // by kept row: its record number in the batch, from 0
+	shard     []int32 // by kept row: its shard; -1 when the key is RowKey
+	key       []span  // by kept row, in arena
+	cat       []span  // by kept row and categorical column, in arena
+	arena     []byte
+	vals      []float64 // by kept row: one value per imported column
+	err       error     // the error at the record after the last one read
+	errExtra  *keyAt    // with err, a kept-looking row whose key the duplicate check must see
+	data      []byte    // the chunk's text (parallel reader), reused
+	startLine int       // lines before the chunk
+}
+
+// span is a slice of a batch's arena.
+type span struct{ off, end int }
+
+// keyAt is a key and the line of its row.
+type keyAt struct {
+	key  string
+	line int
+}
+
+func (b *batch) reset() {
+	b.records, b.skipped, b.err, b.errExtra = 0, 0, nil, nil
+	clear(b.invalid)
+	b.lines, b.recNo, b.shard = b.lines[:0], b.recNo[:0], b.shard[:0]
+	b.key, b.cat, b.arena, b.vals = b.key[:0], b.cat[:0], b.arena[:0], b.vals[:0]
+}
+
+func (b *batch) rows() int { return len(b.lines) }
+
+func (b *batch) bytes(s span) []byte { return b.arena[s.off:s.end] }
+
+// rowParser parses records into batches; it is read-only once built, so
+// every goroutine of the parallel reader shares one.
+type rowParser struct {
+	file    string
+	keyIdx  int // -1 for RowKey
+	keyName string
+	colIdx  []int // header index by imported column
+	columns []string
+	isCat   []bool // by imported column
+	catCols []int  // imported columns that are categorical
+	fields  int    // fields a record must have
+	policy  BadValuePolicy
+	shards  int
+	names   bool // the field count comes from Input.Names
+}
+
+func (p *rowParser) fail(line int, column string, err error) error {
+	return &InputError{File: p.file, Line: line, Column: column, Err: err}
+}
+
+// add parses one record into b. A data error is returned as an
+// *InputError and leaves b as it was; the caller ends the batch there.
+func (p *rowParser) add(b *batch, rec [][]byte, line int) error {
+	return p.addTyped(b, rec, nil, nil, line)
+}
+
+// addTyped is add for a record some of whose fields are numbers already:
+// field i is nums[i] when isNum[i] (else parsed from rec[i]); such a number
+// must be finite, like a parsed one.
+func (p *rowParser) addTyped(b *batch, rec [][]byte, nums []float64, isNum []bool, line int) error {
+	if len(rec) != p.fields {
+		return p.fail(line, "", p.fieldCountError(len(rec)))
+	}
+	var key []byte
+	if p.keyIdx >= 0 {
+		key = rec[p.keyIdx]
+		if err := checkKey(unsafe.String(unsafe.SliceData(key), len(key))); err != nil {
+			return p.fail(line, p.keyName, err)
+		}
+	}
+	n := len(b.vals)
+	skip := false
+	for j, i := range p.colIdx {
+		if p.isCat[j] {
+			b.vals = append(b.vals, math.NaN())
+			continue
+		}
+		var v float64
+		var ok bool
+		if isNum != nil && isNum[i] {
+			v = nums[i]
+			ok = !math.IsNaN(v) && !math.IsInf(v, 0)
+		} else {
+			v, ok = parseNumberBytes(rec[i])
+		}
+		if !ok {
+			if p.policy != BadValueSkip && p.policy != BadValueMissing {
+				b.vals = b.vals[:n]
+				text := string(rec[i])
+				if isNum != nil && isNum[i] {
+					text = strconv.FormatFloat(v, 'g', -1, 64)
+				}
+				return p.fail(line, p.columns[j], fmt.Errorf("%w: %s", ErrNotNumeric, quoteField(text)))
+			}
+			b.invalid[j]++
+			v, skip = math.NaN(), skip || p.policy == BadValueSkip
+		}
+		b.vals = append(b.vals, v)
+	}
+	rn := b.records
+	b.records++
+	if skip {
+		b.vals = b.vals[:n]
+		b.skipped++
+		return nil
+	}
+	b.lines = append(b.lines, line)
+	b.recNo = append(b.recNo, rn)
+	start := len(b.arena)
+	b.arena = append(b.arena, key...)
+	b.key = append(b.key, span{start, len(b.arena)})
+	if p.keyIdx >= 0 {
+		b.shard = append(b.shard, int32(ShardOf(unsafe.String(unsafe.SliceData(key), len(key)), p.shards)))
+	} else {
+		b.shard = append(b.shard, -1)
+	}
+	for _, j := range p.catCols {
+		f := rec[p.colIdx[j]]
+		if len(f) > 0 && (f[0] <= ' ' || f[len(f)-1] <= ' ' || f[0] >= utf8.RuneSelf || f[len(f)-1] >= utf8.RuneSelf) {
+			f = []byte(strings.TrimSpace(string(f)))
+		}
+		start := len(b.arena)
+		b.arena = append(b.arena, f...)
+		b.cat = append(b.cat, span{start, len(b.arena)})
+	}
+	return nil
+}
+
+func (p *rowParser) fieldCountError(n int) error {
+	if p.names {
+		return fmt.Errorf("%w: record has %d fields, %d names given", ErrMalformed, n, p.fields)
+	}
+	return fmt.Errorf("%w: record has %d fields, header has %d", ErrMalformed, n, p.fields)
+}
