@@ -61,6 +61,9 @@ func (c Config) generationFiles() []string {
 	for _, r := range c.roles() {
 		out = append(out, CredsFile(r), CertFile(r), KeyFile(r))
 	}
+	for _, r := range TokenRoles {
+		out = append(out, TokenFile(r))
+	}
 	return out
 }
 
@@ -191,7 +194,7 @@ func generate(cfg Config, now time.Time) (map[string][]byte, error) {
 		if r == RoleCoordinator {
 			hosts = cfg.Hosts // raft and HTTP: it serves as well as connects
 		}
-		c, err := ca.issue("mathcrm-"+r, hosts, true, now, cfg.Valid)
+		c, err := ca.issue(certPrefix+r, hosts, true, now, cfg.Valid)
 		if err != nil {
 			return nil, err
 		}
@@ -205,6 +208,13 @@ func generate(cfg Config, now time.Time) (map[string][]byte, error) {
 			return nil, fmt.Errorf("secrets: %s nkey: %w", r, err)
 		}
 		files[CredsFile(r)] = append(seed, '\n')
+	}
+	for _, r := range TokenRoles {
+		tok, err := newToken()
+		if err != nil {
+			return nil, err
+		}
+		files[TokenFile(r)] = append(tok, '\n')
 	}
 	return files, nil
 }
@@ -307,7 +317,7 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 		return err
 	}
 	if !force {
-		for _, name := range append(cfg.generationFiles(), FileConf, FileManifest, DirPrevious) {
+		for _, name := range append(cfg.generationFiles(), FileConf, FileTokens, FileManifest, DirPrevious) {
 			p := filepath.Join(dir, name)
 			if _, err := os.Lstat(p); err == nil {
 				return fmt.Errorf("%w: %s is there; pass --force to replace every secret in %s", ErrExists, p, dir)
