@@ -61,6 +61,8 @@ func (s *Set) Explain(err error) error {
 		hint = "the server requires TLS: set --ca (" + EnvCA + ") and --creds (" + EnvCreds + ")"
 	case errors.Is(err, nats.ErrSecureConnWanted):
 		hint = "--ca is set, and the server offers no TLS: is this the cluster's NATS?"
+	case errors.As(err, &unknown) && !s.Secure():
+		hint = "the server's certificate is of a private CA: set --ca (" + EnvCA + ") to its ca.crt, and --creds (" + EnvCreds + ")"
 	case errors.As(err, &unknown):
 		hint = "the server's certificate is not signed by a CA in --ca " + s.Files().CA
 	case errors.As(err, &host):
