@@ -69,7 +69,7 @@ func (s *Set) Explain(err error) error {
 		hint = "the server's certificate does not name the host of the NATS URL: connect by a name given to mathcrm secrets init --nats-host"
 	case strings.Contains(err.Error(), "remote error: tls:"), strings.Contains(err.Error(), "connection reset"), errors.Is(err, nats.ErrTLS) && s.Certificate() == nil:
 		if s == nil || s.cert == nil {
-			hint = "the server refused the connection: it may want a client certificate (--cert, --key, or the role's .crt and .key beside --creds)"
+			hint = "the server wants a client certificate: set --creds (" + EnvCreds + ") to the role's nkey seed file, with its .crt and .key beside it, or --cert and --key"
 		} else {
 			hint = "the server refused the client certificate " + s.Files().Cert + ": is it signed by the cluster's CA?"
 		}
