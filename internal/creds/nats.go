@@ -60,7 +60,9 @@ func (s *Set) Explain(err error) error {
 	case errors.Is(err, nats.ErrSecureConnRequired):
 		hint = "the server requires TLS: set --ca (" + EnvCA + ") and --creds (" + EnvCreds + ")"
 	case errors.Is(err, nats.ErrSecureConnWanted):
-		hint = "--ca is set, and the server offers no TLS: is this the cluster's NATS?"
+		hint = "--ca is set, and the server offers no TLS: is this the cluster's NATS, running its nats.conf?"
+	case errors.Is(err, nats.ErrNkeysNotSupported):
+		hint = "--creds is set, and the server knows no nkeys: is this the cluster's NATS, running its nats.conf?"
 	case errors.As(err, &unknown) && !s.Secure():
 		hint = "the server's certificate is of a private CA: set --ca (" + EnvCA + ") to its ca.crt, and --creds (" + EnvCreds + ")"
 	case errors.As(err, &unknown):
