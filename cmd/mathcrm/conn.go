@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/console"
@@ -87,7 +88,7 @@ func httpAuth(s *creds.Set, tokensFile string) (*console.Auth, error) {
 	if tokensFile == "" {
 		return nil, fmt.Errorf("the HTTP listener needs --http-tokens (%s): the %s mathcrm secrets init wrote", envHTTPTokens, secrets.FileTokens)
 	}
-	ts, err := secrets.ReadTokens(tokensFile)
+	ts, err := newTokenFile(tokensFile)
 	if err != nil {
 		return nil, fmt.Errorf("--http-tokens: %w", err)
 	}
@@ -99,4 +100,46 @@ func httpAuth(s *creds.Set, tokensFile string) (*console.Auth, error) {
 		},
 		Open: []string{"/healthz", "/readyz"},
 	}, nil
+}
+
+// tokenFile is a tokens.json read again when it changes, so that a
+// rotation's start and finish reach a running listener.
+type tokenFile struct {
+	path string
+	mu   sync.Mutex
+	mod  time.Time
+	size int64
+	ts   secrets.Tokens
+}
+
+func newTokenFile(path string) (*tokenFile, error) {
+	f := &tokenFile{path: path}
+	return f, f.reload()
+}
+
+func (f *tokenFile) reload() error {
+	st, err := os.Stat(f.path)
+	if err != nil {
+		return fmt.Errorf("secrets: HTTP tokens: %w", err)
+	}
+	if st.ModTime().Equal(f.mod) && st.Size() == f.size && f.ts != nil {
+		return nil
+	}
+	ts, err := secrets.ReadTokens(f.path)
+	if err != nil {
+		return err
+	}
+	f.ts, f.mod, f.size = ts, st.ModTime(), st.Size()
+	return nil
+}
+
+// Role is the role of token by the file as it is now; a file that cannot
+// be read keeps the tokens read last.
+func (f *tokenFile) Role(token string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.reload(); err != nil {
+		logger().Warn("HTTP tokens not reloaded", "file", f.path, "err", err)
+	}
+	return f.ts.Role(token)
 }

@@ -254,6 +254,32 @@ func secureHTTP(t *testing.T, dev *devProc, sdir, other string, secretsAll []str
 	if _, err := httpc(other, "admin").Get(base + "/"); err == nil || !strings.Contains(err.Error(), "tls") {
 		t.Errorf("another CA's certificate: %v, want a TLS refusal", err)
 	}
+	// A rotation reaches the running listener: both generations' tokens
+	// during the overlap, only the new one after --finish.
+	get := func(tok string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/datasets", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := httpc("", "").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	old := token("viewer")
+	for _, args := range [][]string{{"rotate", sdir, "--overlap", "1h"}, {"rotate", sdir, "--finish", "--force"}} {
+		if out, err := exec.Command(bin, append([]string{"secrets"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("secrets %v: %v\n%s", args, err, out)
+		}
+		wantOld := 200
+		if args[len(args)-1] == "--force" {
+			wantOld = 401
+		}
+		if got, gotNew := get(old), get(token("viewer")); got != wantOld || gotNew != 200 {
+			t.Errorf("after secrets %v: the old token answered %d (want %d), the new %d", args, got, wantOld, gotNew)
+		}
+	}
 	// Plain HTTP gets no page.
 	plain := strings.Replace(base, "https://", "http://", 1)
 	if resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(plain + "/datasets"); err == nil {
