@@ -124,3 +124,36 @@ func TestRaftTransportMutualTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestRaftTransportAcrossRotation: a voter restarted during a rotation's
+// overlap keeps talking to one not restarted yet, and after --finish only
+// the new generation is accepted.
+func TestRaftTransportAcrossRotation(t *testing.T) {
+	dir := secretsDir(t)
+	old := transport(t, mutual(t, dir, secrets.RoleCoordinator))
+	if err := secrets.Rotate(dir, time.Hour, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	restarted := transport(t, mutual(t, dir, secrets.RoleCoordinator))
+	for _, pair := range [][2]*raft.NetworkTransport{{old, restarted}, {restarted, old}} {
+		if err := appendTo(pair[0], pair[1]); err != nil {
+			t.Fatalf("during the overlap %s -> %s: %v", pair[0].LocalAddr(), pair[1].LocalAddr(), err)
+		}
+	}
+	if err := secrets.Finish(dir, true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// After --finish every voter restarts, as nats-server reloads: until
+	// then one restarted during the overlap still presents the old
+	// generation's certificate, which the finished ones refuse.
+	finished := transport(t, mutual(t, dir, secrets.RoleCoordinator))
+	finished2 := transport(t, mutual(t, dir, secrets.RoleCoordinator))
+	if err := appendTo(finished, finished2); err != nil {
+		t.Fatalf("between voters restarted after --finish: %v", err)
+	}
+	for _, tr := range []*raft.NetworkTransport{old, restarted} {
+		if err := appendTo(tr, finished); err == nil {
+			t.Fatal("after --finish a voter on the old generation's certificate still reaches a restarted one")
+		}
+	}
+}

@@ -102,6 +102,7 @@ type Set struct {
 	files Files
 	roots *x509.CertPool
 	cert  *tls.Certificate
+	prev  *tls.Certificate // the previous generation's, during a rotation
 	leaf  *x509.Certificate
 	role  string
 	kp    nkeys.KeyPair
@@ -149,6 +150,16 @@ func Load(f Files) (*Set, error) {
 			}
 		}
 		s.role, _ = secrets.RoleOf(s.leaf)
+		// During a rotation the previous generation's certificate is the
+		// one every peer still trusts: serve with it until --finish.
+		pc, pk := filepath.Join(filepath.Dir(f.Cert), secrets.DirPrevious, filepath.Base(f.Cert)), filepath.Join(filepath.Dir(f.Key), secrets.DirPrevious, filepath.Base(f.Key))
+		if exists(pc) && exists(pk) {
+			prev, err := tls.LoadX509KeyPair(pc, pk)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s and %s: %v", ErrInvalid, pc, pk, scrub(err))
+			}
+			s.prev = &prev
+		}
 	}
 	if f.Creds != "" {
 		b, err := os.ReadFile(f.Creds)
@@ -226,6 +237,16 @@ func (s *Set) Roots() *x509.CertPool {
 		return nil
 	}
 	return s.roots
+}
+
+// serving is the certificate a server or a mutual-TLS peer presents: the
+// previous generation's while a rotation is in progress, which both the
+// old and the new trust bundles verify, else the current one.
+func (s *Set) serving() tls.Certificate {
+	if s.prev != nil {
+		return *s.prev
+	}
+	return *s.cert
 }
 
 // Certificate is the process's certificate, nil without one.

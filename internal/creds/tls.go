@@ -24,7 +24,8 @@ func (s *Set) need(what string) error {
 // peerRole's certificate: the server side requires a client certificate,
 // each side verifies the other's against the trust bundle and refuses one
 // made for another role. Host names are not checked: every holder of the
-// role's certificate is that role, whatever its address.
+// role's certificate is that role, whatever its address. During a
+// rotation both sides present the previous generation's certificate.
 func (s *Set) Mutual(peerRole string) (server, client *tls.Config, err error) {
 	if err := s.need("a mutual-TLS link"); err != nil {
 		return nil, nil, err
@@ -43,14 +44,14 @@ func (s *Set) Mutual(peerRole string) (server, client *tls.Config, err error) {
 	}
 	server = &tls.Config{
 		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{*s.cert},
+		Certificates: []tls.Certificate{s.serving()},
 		// The chain and the role are checked in VerifyConnection.
 		ClientAuth:       tls.RequireAnyClientCert,
 		VerifyConnection: verify(x509.ExtKeyUsageClientAuth),
 	}
 	client = &tls.Config{
 		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{*s.cert},
+		Certificates: []tls.Certificate{s.serving()},
 		// The chain, against the trust bundle, and the role are checked in
 		// VerifyConnection; only the host name check is skipped.
 		InsecureSkipVerify: true, //nolint:gosec
@@ -89,7 +90,7 @@ func (s *Set) HTTPServer() (*tls.Config, error) {
 	}
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{*s.cert},
+		Certificates: []tls.Certificate{s.serving()},
 		ClientAuth:   tls.VerifyClientCertIfGiven,
 		ClientCAs:    s.roots,
 	}, nil
