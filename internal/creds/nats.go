@@ -69,7 +69,9 @@ func (s *Set) Explain(err error) error {
 		hint = "the server's certificate is not signed by a CA in --ca " + s.Files().CA
 	case errors.As(err, &host):
 		hint = "the server's certificate does not name the host of the NATS URL: connect by a name given to mathcrm secrets init --nats-host"
-	case strings.Contains(err.Error(), "remote error: tls:"), strings.Contains(err.Error(), "connection reset"), errors.Is(err, nats.ErrTLS) && s.Certificate() == nil:
+	case errors.Is(err, nats.ErrTLS), strings.Contains(err.Error(), "remote error: tls:"):
+		// The server's certificate checked out (the cases above): the
+		// server ended the handshake, over the client's certificate.
 		if s == nil || s.cert == nil {
 			hint = "the server wants a client certificate: set --creds (" + EnvCreds + ") to the role's nkey seed file, with its .crt and .key beside it, or --cert and --key"
 		} else {
