@@ -89,7 +89,7 @@ func TestSecureProcesses(t *testing.T) {
 		t.Run(server, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "secrets")
 			out, err := exec.Command(bin, "secrets", "init", dir, "--listen", "127.0.0.1", "--port", "-1",
-				"--store-dir", filepath.Join(t.TempDir(), "js")).CombinedOutput()
+				"--store-dir", filepath.Join(t.TempDir(), "js"), "--worker", "w7").CombinedOutput()
 			if err != nil {
 				t.Fatalf("secrets init: %v\n%s", err, out)
 			}
@@ -101,11 +101,17 @@ func TestSecureProcesses(t *testing.T) {
 				url = distributionNATS(t, dir)
 			}
 			coord := roleEnv(url, dir, secrets.RoleCoordinator)
+			secretsAll := secretValues(t, dir)
 			c1 := startAs(t, coord, `coordinator c1: raft (\S+),`, "coordinator", "--id", "c1", "--raft-addr", "127.0.0.1:0",
 				"--data-dir", filepath.Join(t.TempDir(), "c1"), "--bootstrap", "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms")
-			startAs(t, coord, `coordinator c2: raft`, "coordinator", "--id", "c2", "--raft-addr", "127.0.0.1:0",
+			c2 := startAs(t, coord, `coordinator c2: raft`, "coordinator", "--id", "c2", "--raft-addr", "127.0.0.1:0",
 				"--data-dir", filepath.Join(t.TempDir(), "c2"), "--join", c1.url)
-			startAs(t, roleEnv(url, dir, secrets.RoleWorker), `worker w1:`, "worker", "--id", "w1")
+			w1 := startAs(t, roleEnv(url, dir, secrets.RoleWorker), `worker w1:`, "worker", "--id", "w1")
+			// A worker's own credential names its id.
+			w7 := startAs(t, roleEnv(url, dir, secrets.WorkerRole("w7")), `worker w7:`, "worker")
+			if _, errs, code := roleEnv(url, dir, secrets.WorkerRole("w7")).run(t, "worker", "--id", "w8"); code == 0 || !strings.Contains(errs, "--id w8: the credentials are worker w7's, good for its steps only") {
+				t.Fatalf("worker w8 on w7's credential: exit %d: %s", code, errs)
+			}
 			admin := roleEnv(url, dir, secrets.RoleAdmin)
 			testutil.WaitFor(t, 20*time.Second, 100*time.Millisecond, func() error {
 				var st struct {
@@ -122,7 +128,7 @@ func TestSecureProcesses(t *testing.T) {
 				if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
 					return fmt.Errorf("cluster status: exit %d: %s%s", code, out, errs)
 				}
-				if len(st.Voters) != 2 || len(st.Workers) != 1 {
+				if len(st.Voters) != 2 || len(st.Workers) != 2 {
 					return fmt.Errorf("cluster status: %s", out)
 				}
 				// c2 follows: raft's entries reached it over mutual TLS.
@@ -151,6 +157,9 @@ func TestSecureProcesses(t *testing.T) {
 			}
 			if _, errs, code := roleEnv(url, dir, secrets.RoleViewer).run(t, "worker", "--id", "w9"); code == 0 || !strings.Contains(errs, "a worker needs the worker's") {
 				t.Fatalf("a worker on the viewer's credentials: exit %d: %s", code, errs)
+			}
+			for _, r := range []*role{c1, c2, w1, w7} {
+				noSecret(t, "the log of mathcrm "+strings.Join(r.cmd.Args[1:], " "), r.log.String(), secretsAll)
 			}
 		})
 	}
