@@ -231,7 +231,9 @@ func newWorkerCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			msg, err := c.Conn().Request(proto.WorkerControlSubject(args[0]), []byte("drain"), g.timeout)
+			ctx, cancel := callCtx(cmd)
+			defer cancel()
+			msg, err := c.Request(ctx, proto.WorkerControlSubject(args[0]), []byte("drain"))
 			if err != nil {
 				return fmt.Errorf("worker %s: %w", args[0], err)
 			}

@@ -153,6 +153,10 @@ func TestSecureDevCluster(t *testing.T) {
 	check(worker, false, `Publish to "mathcrm.api.dataset.list"`, "dataset", "list")
 	check(worker, false, `Publish to "mathcrm.api.job.submit"`, "train", "kmeans", "--dataset", "telco", "--k", "3")
 
+	// Only an admin drains a worker.
+	check(analyst, false, `Publish to "mathcrm.worker.dev-w3.control"`, "worker", "drain", "dev-w3")
+	check(admin, true, "", "worker", "drain", "dev-w3")
+
 	// An admin sees the cluster; nothing in it is a secret.
 	status := check(admin, true, "dev-w1", "cluster", "status")
 	noSecret(t, "cluster status", status, secretsAll)
@@ -205,7 +209,8 @@ func secureHTTP(t *testing.T, dev *devProc, sdir, other string, secretsAll []str
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.Certificates = []tls.Certificate{c}
+			// Sent whatever CAs the server names, as curl does.
+			tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &c, nil }
 		}
 		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 	}
@@ -251,7 +256,7 @@ func secureHTTP(t *testing.T, dev *devProc, sdir, other string, secretsAll []str
 		noSecret(t, c.name+": the answer", string(body), secretsAll)
 	}
 	// A client certificate of another CA fails the handshake.
-	if _, err := httpc(other, "admin").Get(base + "/"); err == nil || !strings.Contains(err.Error(), "tls") {
+	if _, err := httpc(other, "admin").Get(base + "/"); err == nil || !strings.Contains(err.Error(), "tls: unknown certificate authority") {
 		t.Errorf("another CA's certificate: %v, want a TLS refusal", err)
 	}
 	// A rotation reaches the running listener: both generations' tokens

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -86,4 +87,20 @@ func (r *refusals) refused(verb, subject string) error {
 		return fmt.Errorf("%w: %s: %v: the role these credentials are for may not call it", ErrRefused, verb, err)
 	}
 	return nil
+}
+
+// Request sends one request on subject outside the API (a worker's control
+// subject); a refusal by the server fails it at once, as Call does.
+func (c *Client) Request(ctx context.Context, subject string, data []byte) (*nats.Msg, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer c.refused.watch(subject, cancel)()
+	m, err := c.nc.RequestWithContext(rctx, subject, data)
+	if err != nil {
+		if rerr := c.refused.refused(subject, subject); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	return m, nil
 }

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -175,7 +176,13 @@ func confSafe(s string) bool { return !strings.ContainsAny(s, "\"\\\n\r") }
 
 // generate makes one generation's files in memory.
 func generate(cfg Config, now time.Time) (map[string][]byte, error) {
-	ca, err := newAuthority(fmt.Sprintf("mathcrm CA %s", now.UTC().Format("2006-01-02T15:04:05Z")), now, caValid)
+	// A random tag keeps two CAs made in one second apart: TLS peers
+	// pick certificates and chains by the issuer's name.
+	tag := make([]byte, 4)
+	if _, err := rand.Read(tag); err != nil {
+		return nil, fmt.Errorf("secrets: ca name: %w", err)
+	}
+	ca, err := newAuthority(fmt.Sprintf("mathcrm CA %s %x", now.UTC().Format("2006-01-02T15:04:05Z"), tag), now, caValid)
 	if err != nil {
 		return nil, err
 	}
