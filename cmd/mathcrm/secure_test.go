@@ -223,8 +223,8 @@ func secureHTTP(t *testing.T, dev *devProc, sdir, other string, secretsAll []str
 	}
 	for _, c := range []struct {
 		name, method, path, auth string
-		client               *http.Client
-		want                 int
+		client                   *http.Client
+		want                     int
 	}{
 		{"health, no credential", "GET", "/healthz", "", httpc("", ""), 200},
 		{"readiness, no credential", "GET", "/readyz", "", httpc("", ""), 200},
