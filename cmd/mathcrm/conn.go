@@ -29,8 +29,8 @@ func addCredFlags(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.StringVar(&credFlags.Creds, "creds", "", "the role's nkey seed file, e.g. DIR/analyst.nk from mathcrm secrets init (env "+creds.EnvCreds+")")
 	pf.StringVar(&credFlags.CA, "ca", "", "trust bundle the servers are verified against (default ca.crt beside --creds; env "+creds.EnvCA+")")
-	pf.StringVar(&credFlags.Cert, "cert", "", "client certificate (default <role>.crt beside --creds; env "+creds.EnvCert+")")
-	pf.StringVar(&credFlags.Key, "key", "", "client certificate's key (default <role>.key beside --creds; env "+creds.EnvKey+")")
+	pf.StringVar(&credFlags.Cert, "tls-cert", "", "client certificate (default <role>.crt beside --creds; env "+creds.EnvCert+")")
+	pf.StringVar(&credFlags.Key, "tls-key", "", "client certificate's key (default <role>.key beside --creds; env "+creds.EnvKey+")")
 }
 
 var (
@@ -67,7 +67,7 @@ func needRole(s *creds.Set, role string) error {
 	if got == role || role == secrets.RoleWorker && strings.HasPrefix(got, secrets.RoleWorker+"-") {
 		return nil
 	}
-	return fmt.Errorf("--creds %s and --cert %s are %s's credentials; a %s needs the %s's (%s)",
+	return fmt.Errorf("--creds %s and --tls-cert %s are %s's credentials; a %s needs the %s's (%s)",
 		s.Files().Creds, s.Files().Cert, dash(got), role, role, secrets.CredsFile(role))
 }
 

@@ -67,7 +67,10 @@ func newCoordinatorCmd() *cobra.Command {
 		Use:   "coordinator --id ID --raft-addr HOST:PORT --data-dir DIR [--bootstrap | --join ADDR]",
 		Short: "Run a coordinator (a raft voter that holds the cluster state and drives jobs)",
 		Example: `  mathcrm coordinator --id c1 --raft-addr 10.0.0.1:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --bootstrap
-  mathcrm coordinator --id c2 --raft-addr 10.0.0.2:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --join 10.0.0.1:7000`,
+  mathcrm coordinator --id c2 --raft-addr 10.0.0.2:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --join 10.0.0.1:7000
+  # secured (mathcrm secrets init): raft over mutual TLS, HTTPS with tokens
+  MATHCRM_CREDS=/etc/mathcrm/secrets/coordinator.nk mathcrm coordinator --id c1 --raft-addr 10.0.0.1:7000 \
+      --data-dir /var/lib/mathcrm --nats tls://10.0.0.9:4222 --bootstrap --http-listen 10.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if stopTimeout <= 0 {
@@ -153,6 +156,7 @@ func newWorkerCmd() *cobra.Command {
 		Use:   "worker [--id ID] [--capacity N] [--cache-bytes B]",
 		Short: "Run a worker; SIGTERM drains it (finishes its steps, hands back its shards) and exits 0",
 		Example: `  mathcrm worker --nats nats://10.0.0.9:4222 --capacity 8 --cache-bytes 8589934592
+  MATHCRM_CREDS=/etc/mathcrm/secrets/worker.nk mathcrm worker --nats tls://10.0.0.9:4222
   mathcrm worker drain dev-w2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

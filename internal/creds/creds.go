@@ -29,8 +29,8 @@ var ErrInvalid = errors.New("creds: invalid credentials")
 const (
 	EnvCA    = "MATHCRM_CA"
 	EnvCreds = "MATHCRM_CREDS"
-	EnvCert  = "MATHCRM_CERT"
-	EnvKey   = "MATHCRM_KEY"
+	EnvCert  = "MATHCRM_TLS_CERT"
+	EnvKey   = "MATHCRM_TLS_KEY"
 )
 
 // Files names the files of one process's credentials. Every field is a
@@ -42,8 +42,8 @@ type Files struct {
 	CA string
 	// Creds is the role's nkey seed file, <role>.nk (--creds).
 	Creds string
-	// Cert and Key are the client certificate and its key (--cert,
-	// --key); default <role>.crt and <role>.key beside Creds.
+	// Cert and Key are the client certificate and its key (--tls-cert,
+	// --tls-key); default <role>.crt and <role>.key beside Creds.
 	Cert, Key string
 }
 
@@ -116,7 +116,7 @@ func Load(f Files) (*Set, error) {
 		return nil, nil
 	}
 	for _, e := range []struct{ flag, env, v string }{
-		{"--ca", EnvCA, f.CA}, {"--creds", EnvCreds, f.Creds}, {"--cert", EnvCert, f.Cert}, {"--key", EnvKey, f.Key},
+		{"--ca", EnvCA, f.CA}, {"--creds", EnvCreds, f.Creds}, {"--tls-cert", EnvCert, f.Cert}, {"--tls-key", EnvKey, f.Key},
 	} {
 		if looksSecret(e.v) {
 			return nil, fmt.Errorf("%w: %s (%s) holds a secret itself, not the path of a file: never put a secret on the command line or in the environment; name the file it is in",
@@ -125,7 +125,7 @@ func Load(f Files) (*Set, error) {
 	}
 	f = f.withDefaults()
 	if (f.Cert == "") != (f.Key == "") {
-		return nil, fmt.Errorf("%w: --cert (%s) and --key (%s) go together", ErrInvalid, EnvCert, EnvKey)
+		return nil, fmt.Errorf("%w: --tls-cert (%s) and --tls-key (%s) go together", ErrInvalid, EnvCert, EnvKey)
 	}
 	s := &Set{files: f}
 	if f.CA != "" {
@@ -141,12 +141,12 @@ func Load(f Files) (*Set, error) {
 	if f.Cert != "" {
 		c, err := tls.LoadX509KeyPair(f.Cert, f.Key)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --cert %s and --key %s: %v", ErrInvalid, f.Cert, f.Key, scrub(err))
+			return nil, fmt.Errorf("%w: --tls-cert %s and --tls-key %s: %v", ErrInvalid, f.Cert, f.Key, scrub(err))
 		}
 		s.cert, s.leaf = &c, c.Leaf
 		if s.leaf == nil {
 			if s.leaf, err = x509.ParseCertificate(c.Certificate[0]); err != nil {
-				return nil, fmt.Errorf("%w: --cert %s: %v", ErrInvalid, f.Cert, err)
+				return nil, fmt.Errorf("%w: --tls-cert %s: %v", ErrInvalid, f.Cert, err)
 			}
 		}
 		s.role, _ = secrets.RoleOf(s.leaf)

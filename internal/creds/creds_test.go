@@ -72,10 +72,10 @@ func TestLoadRefusals(t *testing.T) {
 		want string
 	}{
 		{"a seed for a path", Files{Creds: seed}, "--creds (MATHCRM_CREDS) holds a secret itself"},
-		{"a key for a path", Files{Creds: filepath.Join(dir, "admin.nk"), Key: key, Cert: filepath.Join(dir, "admin.crt")}, "--key (MATHCRM_KEY) holds a secret itself"},
+		{"a key for a path", Files{Creds: filepath.Join(dir, "admin.nk"), Key: key, Cert: filepath.Join(dir, "admin.crt")}, "--tls-key (MATHCRM_TLS_KEY) holds a secret itself"},
 		{"a missing seed file", Files{Creds: missing, CA: filepath.Join(dir, "ca.crt")}, "--creds (MATHCRM_CREDS): open " + missing},
-		{"a certificate without its key", Files{Cert: filepath.Join(dir, "admin.crt")}, "--cert (MATHCRM_CERT) and --key (MATHCRM_KEY) go together"},
-		{"a key that is not the certificate's", Files{Cert: filepath.Join(dir, "admin.crt"), Key: filepath.Join(dir, "viewer.key")}, "--cert " + filepath.Join(dir, "admin.crt") + " and --key " + filepath.Join(dir, "viewer.key")},
+		{"a certificate without its key", Files{Cert: filepath.Join(dir, "admin.crt")}, "--tls-cert (MATHCRM_TLS_CERT) and --tls-key (MATHCRM_TLS_KEY) go together"},
+		{"a key that is not the certificate's", Files{Cert: filepath.Join(dir, "admin.crt"), Key: filepath.Join(dir, "viewer.key")}, "--tls-cert " + filepath.Join(dir, "admin.crt") + " and --tls-key " + filepath.Join(dir, "viewer.key")},
 		{"a certificate for a seed", Files{Creds: filepath.Join(dir, "admin.crt")}, "--creds " + filepath.Join(dir, "admin.crt") + " holds no nkey seed"},
 		{"a seed for a trust bundle", Files{CA: filepath.Join(dir, "admin.nk")}, "--ca " + filepath.Join(dir, "admin.nk") + " holds no PEM certificate"},
 	} {

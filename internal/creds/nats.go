@@ -73,7 +73,7 @@ func (s *Set) Explain(err error) error {
 		// The server's certificate checked out (the cases above): the
 		// server ended the handshake, over the client's certificate.
 		if s == nil || s.cert == nil {
-			hint = "the server wants a client certificate: set --creds (" + EnvCreds + ") to the role's nkey seed file, with its .crt and .key beside it, or --cert and --key"
+			hint = "the server wants a client certificate: set --creds (" + EnvCreds + ") to the role's nkey seed file, with its .crt and .key beside it, or --tls-cert and --tls-key"
 		} else {
 			hint = "the server refused the client certificate " + s.Files().Cert + ": is it signed by the cluster's CA?"
 		}

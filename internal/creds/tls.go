@@ -15,7 +15,7 @@ var ErrPeer = errors.New("creds: peer refused")
 // need says what a configuration needs that s lacks.
 func (s *Set) need(what string) error {
 	if s == nil || s.cert == nil || s.roots == nil {
-		return fmt.Errorf("%w: %s needs a certificate and a trust bundle (--cert/--key or the role's files beside --creds, and --ca)", ErrInvalid, what)
+		return fmt.Errorf("%w: %s needs a certificate and a trust bundle (--tls-cert/--tls-key or the role's files beside --creds, and --ca)", ErrInvalid, what)
 	}
 	return nil
 }
