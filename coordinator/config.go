@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,11 @@ type Config struct {
 	DataDir string
 	// Bootstrap makes this node the first voter of a new cluster when it has no state.
 	Bootstrap bool
+	// RaftServerTLS and RaftClientTLS, when set, make the raft transport
+	// mutual TLS: the first accepts voters, the second dials them; each
+	// refuses a peer without a coordinator's certificate (see
+	// creds.Set.Mutual). Unset, raft runs over plain TCP.
+	RaftServerTLS, RaftClientTLS *tls.Config
 	// Join, when set, makes a node without state ask the cluster's leader to
 	// add it as a voter; the value names the cluster for the logs (an existing
 	// voter's raft address).
@@ -96,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.StepTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("StepTimeout %v is too low (minimum 1s)", c.StepTimeout))
+	}
+	if (c.RaftServerTLS == nil) != (c.RaftClientTLS == nil) {
+		errs = append(errs, errors.New("RaftServerTLS and RaftClientTLS go together"))
 	}
 	if c.Bootstrap && c.Join != "" {
 		errs = append(errs, errors.New("Bootstrap and Join exclude each other"))

@@ -17,7 +17,8 @@ import (
 )
 
 // openRaft starts the raft node: a write-ahead log for entries and stable
-// state, file snapshots and a TCP transport, all under cfg.DataDir. The raft
+// state, file snapshots and a TCP transport (mutual TLS when configured),
+// all under cfg.DataDir. The raft
 // directory is locked first, so that a second coordinator on it fails at
 // once naming the first instead of waiting on the log's own lock; the
 // returned closer closes the log and then releases the directory.
@@ -70,7 +71,12 @@ func openLockedRaft(cfg Config, dir string, fsm raft.FSM) (*raft.Raft, *raft.Net
 	if addr.Port == 0 {
 		advertise = nil
 	}
-	trans, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, 3, 10*time.Second, hl)
+	var trans *raft.NetworkTransport
+	if cfg.RaftServerTLS != nil {
+		trans, err = newTLSTransport(cfg.RaftAddr, cfg.RaftServerTLS, cfg.RaftClientTLS, hl)
+	} else {
+		trans, err = raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, 3, 10*time.Second, hl)
+	}
 	if err != nil {
 		logs.Close()
 		return nil, nil, nil, inuse.AddrError("coordinator: raft address", cfg.RaftAddr, err)

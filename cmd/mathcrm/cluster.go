@@ -116,29 +116,47 @@ func printClusterStatus(st *proto.ClusterStatus) {
 }
 
 func newNATS() *cobra.Command {
-	var listen, dir string
+	var listen, dir, conf string
 	cmd := &cobra.Command{
-		Use:     "nats --listen HOST:PORT --data-dir DIR",
-		Short:   "Run the embedded nats-server alone, with JetStream stored in DIR",
-		Example: "  mathcrm nats --listen 127.0.0.1:4222 --data-dir /var/lib/mathcrm/nats",
-		Args:    cobra.NoArgs,
+		Use:   "nats --listen HOST:PORT --data-dir DIR | --config FILE",
+		Short: "Run the embedded nats-server alone, with JetStream stored in DIR",
+		Long: `nats runs the embedded nats-server with JetStream. With --config it runs a
+nats-server configuration, such as the nats.conf mathcrm secrets init writes
+(TLS with client certificates, one user per role); --listen and --data-dir,
+when given, replace its host, port and store_dir.`,
+		Example: `  mathcrm nats --listen 127.0.0.1:4222 --data-dir /var/lib/mathcrm/nats
+  mathcrm nats --config /etc/mathcrm/secrets/nats.conf`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dir == "" {
-				return fmt.Errorf("--data-dir is required")
+			o := natsembed.Options{Name: "mathcrm-nats", ConfigFile: conf}
+			if dir != "" {
+				o.StoreDir = filepath.Join(dir, "jetstream")
+			}
+			if conf == "" || cmd.Flags().Changed("listen") {
+				o.Listen = listen
+			}
+			if conf == "" && dir == "" {
+				return fmt.Errorf("--data-dir or --config is required")
+			}
+			if conf != "" {
+				if _, err := os.Stat(conf); err != nil {
+					return fmt.Errorf("--config: %w", err)
+				}
 			}
 			ctx, stop := signalCtx()
 			defer stop()
-			s, err := natsembed.Start(natsembed.Options{Listen: listen, StoreDir: filepath.Join(dir, "jetstream"), Name: "mathcrm-nats"})
+			s, err := natsembed.Start(o)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("mathcrm nats: %s (JetStream in %s)\n", s.ClientURL(), dir)
+			fmt.Printf("mathcrm nats: %s (JetStream in %s)\n", s.ClientURL(), s.JetStreamConfig().StoreDir)
 			<-ctx.Done()
 			stop() // a second signal ends the process at once
 			return stopWithin("nats", 10*time.Second, func() error { s.Shutdown(); return nil })
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "listen address; port 0 picks a free one")
-	cmd.Flags().StringVar(&dir, "data-dir", "", "directory for JetStream data (required)")
+	cmd.Flags().StringVar(&dir, "data-dir", "", "directory for JetStream data (required without --config)")
+	cmd.Flags().StringVar(&conf, "config", "", "nats-server configuration file, e.g. the nats.conf of mathcrm secrets init")
 	return cmd
 }

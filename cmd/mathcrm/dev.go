@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mathcrm/mathcrm/internal/console"
+	"github.com/mathcrm/mathcrm/internal/creds"
 	"github.com/mathcrm/mathcrm/internal/devcluster"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/spf13/cobra"
 )
 
@@ -15,7 +18,7 @@ func newDev() *cobra.Command {
 	var cfg devcluster.Config
 	var httpListen string
 	cmd := &cobra.Command{
-		Use:   "dev --data-dir DIR [--workers N] [--nats-listen HOST:PORT] [--http-listen HOST:PORT]",
+		Use:   "dev --data-dir DIR [--workers N] [--nats-listen HOST:PORT] [--http-listen HOST:PORT] [--secrets DIR]",
 		Short: "Run a whole cluster in one process: NATS with JetStream, a raft coordinator, N workers",
 		Long: `dev runs an embedded nats-server (JetStream stored in DIR), one raft coordinator
 (durable log and snapshots in DIR) and N workers in one process, over real NATS
@@ -23,10 +26,16 @@ on loopback. Stop it with Ctrl-C or SIGTERM (a second one ends it at once);
 start it again on the same DIR and every dataset, job and model is still there.
 It prints the NATS URL for the client commands and writes it to DIR/nats.url.
 One process at a time holds DIR: a second dev on it fails at once, naming the
-first.`,
+first.
+With --secrets (a directory mathcrm secrets init wrote) NATS runs the
+generated nats.conf (TLS, a user per role), the coordinator and workers
+connect in their roles, raft runs over mutual TLS and the HTTP listener
+serves HTTPS to a token or client certificate; it prints what a client
+command needs (MATHCRM_CA, MATHCRM_CREDS for the analyst role).`,
 		Example: `  mathcrm dev --data-dir /tmp/mathcrm --workers 4
   export MATHCRM_NATS_URL=nats://127.0.0.1:4222
-  mathcrm dataset list`,
+  mathcrm dataset list
+  mathcrm secrets init /tmp/mathcrm-secrets && mathcrm dev --data-dir /tmp/mathcrm --secrets /tmp/mathcrm-secrets`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.DataDir == "" {
@@ -45,6 +54,13 @@ first.`,
 			var ln net.Listener
 			if httpListen != "" {
 				var err error
+				if cfg.Secrets != "" {
+					// The tokens before anything starts: a missing file
+					// fails at once.
+					if _, err := secrets.ReadTokens(filepath.Join(cfg.Secrets, secrets.FileTokens)); err != nil {
+						return fmt.Errorf("dev: --secrets: %w", err)
+					}
+				}
 				if ln, err = listenHTTP("dev", httpListen); err != nil {
 					return err
 				}
@@ -62,7 +78,14 @@ first.`,
 			_ = os.WriteFile(filepath.Join(cfg.DataDir, "nats.url"), []byte(c.URL+"\n"), 0o644)
 			var hs *httpServer
 			if ln != nil {
-				if hs, err = serveHTTP(ln, c.Coord, c.URL); err != nil {
+				var auth *console.Auth
+				if cfg.Secrets != "" {
+					if auth, err = httpAuth(c.Creds(), filepath.Join(cfg.Secrets, secrets.FileTokens)); err != nil {
+						c.Close()
+						return err
+					}
+				}
+				if hs, err = serveHTTP(ln, c.Coord, c.URL, c.Creds(), auth); err != nil {
 					c.Close()
 					return err
 				}
@@ -71,9 +94,14 @@ first.`,
 			fmt.Printf("mathcrm dev: NATS %s, coordinator %s (raft %s), %d workers, data in %s\n",
 				c.URL, "dev", c.Coord.RaftAddr(), cfg.Workers, cfg.DataDir)
 			if hs != nil {
-				fmt.Printf("mathcrm dev: HTTP http://%s (console /, /healthz, /readyz, /v1/status)\n", hs.Addr())
+				fmt.Printf("mathcrm dev: HTTP %s (console /, /healthz, /readyz, /v1/status)\n", hs.URL())
 			}
 			fmt.Printf("export MATHCRM_NATS_URL=%s\n", c.URL)
+			if cfg.Secrets != "" {
+				abs, _ := filepath.Abs(cfg.Secrets)
+				fmt.Printf("export %s=%s\n", creds.EnvCA, filepath.Join(abs, secrets.FileCA))
+				fmt.Printf("export %s=%s\n", creds.EnvCreds, filepath.Join(abs, secrets.CredsFile(secrets.RoleAnalyst)))
+			}
 			<-ctx.Done()
 			stop() // a second signal ends the process at once
 			fmt.Println("mathcrm dev: stopping")
@@ -86,7 +114,8 @@ first.`,
 	f.StringVar(&cfg.DataDir, "data-dir", "", "directory for NATS JetStream and raft data (required)")
 	f.IntVar(&cfg.Workers, "workers", 2, "number of workers")
 	f.StringVar(&cfg.NATSListen, "nats-listen", "127.0.0.1:4222", "NATS listen address; port 0 picks a free one")
-	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty)")
+	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty); HTTPS with --secrets")
+	f.StringVar(&cfg.Secrets, "secrets", "", "a directory mathcrm secrets init wrote: TLS everywhere, and every process in its role")
 	f.DurationVar(&cfg.DrainTimeout, "drain-timeout", 10*time.Second, "how long the workers may finish their steps on Ctrl-C or SIGTERM")
 	return cmd
 }

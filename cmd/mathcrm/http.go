@@ -1,8 +1,10 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/console"
+	"github.com/mathcrm/mathcrm/internal/creds"
 	"github.com/mathcrm/mathcrm/internal/inuse"
 	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/nats-io/nats.go"
@@ -18,9 +21,10 @@ import (
 // httpServer serves a coordinator's health, readiness and status, and the
 // web console, which reads the cluster over its own NATS connection.
 type httpServer struct {
-	srv *http.Server
-	ln  net.Listener
-	cl  *client.Client
+	srv    *http.Server
+	ln     net.Listener
+	cl     *client.Client
+	scheme string
 }
 
 // listenHTTP takes the HTTP address before anything else starts, so that a
@@ -33,11 +37,13 @@ func listenHTTP(what, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// serveHTTP serves c's health and status, and the console, on ln.
-func serveHTTP(ln net.Listener, c *coordinator.Coordinator, natsURL string) (*httpServer, error) {
-	nc, err := nats.Connect(natsURL, nats.Name("mathcrm-console"), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+// serveHTTP serves c's health and status, and the console, on ln. With
+// auth it serves HTTPS with s's certificate, and every path but health and
+// readiness needs a token or client certificate of a role that may.
+func serveHTTP(ln net.Listener, c *coordinator.Coordinator, natsURL string, s *creds.Set, auth *console.Auth) (*httpServer, error) {
+	nc, err := s.Connect(natsURL, nats.Name("mathcrm-console"), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
 	if err != nil {
-		return nil, fmt.Errorf("console: cannot reach NATS at %s: %w", natsURL, err)
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	cl := client.New(nc)
 	con, err := console.New(console.NewClientSource(cl), logger())
@@ -64,10 +70,21 @@ func serveHTTP(ln net.Listener, c *coordinator.Coordinator, natsURL string) (*ht
 			"leader": c.IsLeader(), "datasets": c.FSM().Datasets(), "jobs": c.FSM().Jobs(),
 		})
 	})
-	hs := &httpServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln, cl: cl}
-	go func() { _ = hs.srv.Serve(ln) }()
+	var h http.Handler = mux
+	hs := &httpServer{ln: ln, cl: cl, scheme: "http"}
+	if auth != nil {
+		tc, err := s.HTTPServer()
+		if err != nil {
+			cl.Close()
+			return nil, err
+		}
+		h, hs.scheme, hs.ln = auth.Wrap(mux), "https", tls.NewListener(ln, tc)
+	}
+	hs.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger().Handler(), slog.LevelInfo)}
+	go func() { _ = hs.srv.Serve(hs.ln) }()
 	return hs, nil
 }
 
-func (h *httpServer) Addr() string { return h.ln.Addr().String() }
-func (h *httpServer) Close()       { _ = h.srv.Close(); h.cl.Close() }
+// URL is where the listener serves.
+func (h *httpServer) URL() string { return h.scheme + "://" + h.ln.Addr().String() }
+func (h *httpServer) Close()      { _ = h.srv.Close(); h.cl.Close() }

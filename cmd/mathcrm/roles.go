@@ -6,9 +6,14 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/console"
+	"github.com/mathcrm/mathcrm/internal/creds"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/worker"
 	"github.com/nats-io/nats.go"
@@ -17,10 +22,10 @@ import (
 
 // connectRole connects a coordinator or worker process to NATS and the
 // object store; a signal (ctx) ends the wait.
-func connectRole(ctx context.Context, name string) (*nats.Conn, *store.Store, error) {
-	nc, err := nats.Connect(g.natsURL, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+func connectRole(ctx context.Context, s *creds.Set, name string) (*nats.Conn, *store.Store, error) {
+	nc, err := s.Connect(g.natsURL, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot reach NATS at %s: %w", g.natsURL, err)
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -62,23 +67,43 @@ func newCoordinatorCmd() *cobra.Command {
 		Use:   "coordinator --id ID --raft-addr HOST:PORT --data-dir DIR [--bootstrap | --join ADDR]",
 		Short: "Run a coordinator (a raft voter that holds the cluster state and drives jobs)",
 		Example: `  mathcrm coordinator --id c1 --raft-addr 10.0.0.1:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --bootstrap
-  mathcrm coordinator --id c2 --raft-addr 10.0.0.2:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --join 10.0.0.1:7000`,
+  mathcrm coordinator --id c2 --raft-addr 10.0.0.2:7000 --data-dir /var/lib/mathcrm --nats nats://10.0.0.9:4222 --join 10.0.0.1:7000
+  # secured (mathcrm secrets init): raft over mutual TLS, HTTPS with tokens
+  MATHCRM_CREDS=/etc/mathcrm/secrets/coordinator.nk mathcrm coordinator --id c1 --raft-addr 10.0.0.1:7000 \
+      --data-dir /var/lib/mathcrm --nats tls://10.0.0.9:4222 --bootstrap --http-listen 10.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if stopTimeout <= 0 {
 				return fmt.Errorf("--stop-timeout must be positive, not %v", stopTimeout)
 			}
+			s, err := loadCreds()
+			if err != nil {
+				return err
+			}
+			if err := needRole(s, secrets.RoleCoordinator); err != nil {
+				return err
+			}
+			var auth *console.Auth
+			if s.Certificate() != nil {
+				if cfg.RaftServerTLS, cfg.RaftClientTLS, err = s.Mutual(secrets.RoleCoordinator); err != nil {
+					return err
+				}
+				if httpListen != "" {
+					if auth, err = httpAuth(s, httpTokens); err != nil {
+						return err
+					}
+				}
+			}
 			ctx, stop := signalCtx()
 			defer stop()
 			var ln net.Listener
 			if httpListen != "" {
-				var err error
 				if ln, err = listenHTTP("coordinator", httpListen); err != nil {
 					return err
 				}
 				defer ln.Close()
 			}
-			nc, st, err := connectRole(ctx, "mathcrm-coordinator-"+cfg.ID)
+			nc, st, err := connectRole(ctx, s, "mathcrm-coordinator-"+cfg.ID)
 			if err != nil {
 				if startInterrupted(ctx, "coordinator") {
 					return nil
@@ -92,7 +117,7 @@ func newCoordinatorCmd() *cobra.Command {
 				return err
 			}
 			if ln != nil {
-				hs, err := serveHTTP(ln, c, g.natsURL)
+				hs, err := serveHTTP(ln, c, g.natsURL, s, auth)
 				if err != nil {
 					c.Close()
 					return err
@@ -116,7 +141,8 @@ func newCoordinatorCmd() *cobra.Command {
 	f.DurationVar(&cfg.HeartbeatTTL, "heartbeat-ttl", cfg.HeartbeatTTL, "how long a silent worker counts as alive")
 	f.DurationVar(&cfg.StepTimeout, "step-timeout", cfg.StepTimeout, "how long one step may take before it is sent elsewhere")
 	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "how old a blob nothing refers to must be before the leader collects it")
-	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty)")
+	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty); HTTPS with --creds")
+	f.StringVar(&httpTokens, "http-tokens", "", "the HTTP bearer tokens' hashes (default tokens.json beside --creds; env "+envHTTPTokens+")")
 	f.DurationVar(&stopTimeout, "stop-timeout", 30*time.Second, "how long the jobs this coordinator drives may take to stop on SIGTERM")
 	scheduleFlags(cmd, &cfg)
 	return cmd
@@ -131,11 +157,27 @@ func newWorkerCmd() *cobra.Command {
 		Use:   "worker [--id ID] [--capacity N] [--cache-bytes B] [--http-listen HOST:PORT]",
 		Short: "Run a worker; SIGTERM drains it (finishes its steps, hands back its shards) and exits 0",
 		Example: `  mathcrm worker --nats nats://10.0.0.9:4222 --capacity 8 --cache-bytes 8589934592
+  MATHCRM_CREDS=/etc/mathcrm/secrets/worker.nk mathcrm worker --nats tls://10.0.0.9:4222
   mathcrm worker drain dev-w2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if drainTimeout <= 0 {
 				return fmt.Errorf("--drain-timeout must be positive, not %v", drainTimeout)
+			}
+			s, err := loadCreds()
+			if err != nil {
+				return err
+			}
+			if err := needRole(s, secrets.RoleWorker); err != nil {
+				return err
+			}
+			// A worker's own credential takes only its id's steps.
+			if id, own := strings.CutPrefix(s.Role(), secrets.RoleWorker+"-"); own {
+				if !cmd.Flags().Changed("id") && os.Getenv("MATHCRM_WORKER_ID") == "" {
+					cfg.ID = id
+				} else if cfg.ID != id {
+					return fmt.Errorf("--id %s: the credentials are worker %s's, good for its steps only", cfg.ID, id)
+				}
 			}
 			if httpListen != "" {
 				ln, err := listenHTTP("worker", httpListen)
@@ -146,7 +188,7 @@ func newWorkerCmd() *cobra.Command {
 			}
 			ctx, stop := signalCtx()
 			defer stop()
-			nc, st, err := connectRole(ctx, "mathcrm-worker-"+cfg.ID)
+			nc, st, err := connectRole(ctx, s, "mathcrm-worker-"+cfg.ID)
 			if err != nil {
 				if startInterrupted(ctx, "worker") {
 					return nil
@@ -202,7 +244,9 @@ func newWorkerCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			msg, err := c.Conn().Request("mathcrm.worker."+args[0]+".control", []byte("drain"), g.timeout)
+			ctx, cancel := callCtx(cmd)
+			defer cancel()
+			msg, err := c.Request(ctx, proto.WorkerControlSubject(args[0]), []byte("drain"))
 			if err != nil {
 				return fmt.Errorf("worker %s: %w", args[0], err)
 			}

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/spf13/cobra"
 )
 
@@ -46,7 +45,9 @@ func newRoot() *cobra.Command {
 		Use:   "mathcrm",
 		Short: "Customer segments, recommendations, value and churn models on a cluster",
 		Long: `mathcrm turns customer tables into the models an analytical CRM acts on.
-It talks to a cluster over NATS: set --nats or MATHCRM_NATS_URL.
+It talks to a cluster over NATS: set --nats or MATHCRM_NATS_URL, and for a
+secured cluster the role's credentials: --creds or MATHCRM_CREDS (the nkey
+seed file from mathcrm secrets init) and --ca or MATHCRM_CA.
 
 Start a whole cluster in one process with:
   mathcrm dev --data-dir /tmp/mathcrm`,
@@ -64,6 +65,7 @@ Start a whole cluster in one process with:
 	pf.StringVarP(&g.output, "output", "o", envOr("MATHCRM_OUTPUT", "table"), "output format: table or json")
 	pf.DurationVar(&g.timeout, "timeout", 2*time.Minute, "how long to wait for the cluster to answer")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log more")
+	addCredFlags(root)
 	root.AddCommand(newDev(), newNATS(), newCoordinatorCmd(), newWorkerCmd(), newCluster(), newDataset(), newFeatures(), newTrain(), newJob(), newModel(), newRecommend(), newScore(), newScores(), newReport())
 	root.AddCommand(newSimilar())
 	root.AddCommand(newSchedule())
@@ -80,9 +82,6 @@ func logger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
-
-// dial connects a client command to the cluster.
-func dial() (*client.Client, error) { return client.Dial(g.natsURL) }
 
 // callCtx bounds one client command's wait for the cluster.
 func callCtx(cmd *cobra.Command) (context.Context, context.CancelFunc) {

@@ -31,6 +31,8 @@ file mode 0600): a private CA, certificates for the NATS server and the
 coordinators, and for each role (coordinator, worker, admin, analyst, viewer)
 an nkey seed <role>.nk, a client certificate <role>.crt and its key <role>.key;
 each --worker ID gets worker-ID.nk (.crt, .key), good for that worker's steps only.
+admin, analyst and viewer also get an HTTP bearer token <role>.token, and
+tokens.json holds the tokens' SHA-256 for the coordinators.
 nats.conf is a nats-server configuration with TLS (client certificates
 required) and each role's permissions. Existing secrets are never replaced
 without --force.`,
@@ -124,6 +126,10 @@ func printSecrets(dir, did string) error {
 	fmt.Printf("  %-15s NATS server certificate and key (%s)\n", secrets.FileNATSCert, strings.Join(m.Config.NATSHosts, ", "))
 	for _, r := range secrets.Roles {
 		fmt.Printf("  %-15s %s's nkey seed, with %s and %s\n", secrets.CredsFile(r), r, secrets.CertFile(r), secrets.KeyFile(r))
+	}
+	fmt.Printf("  %-15s SHA-256 of the HTTP tokens: the coordinators' --http-tokens\n", secrets.FileTokens)
+	for _, r := range secrets.TokenRoles {
+		fmt.Printf("  %-15s %s's HTTP bearer token (console, status)\n", secrets.TokenFile(r), r)
 	}
 	for _, id := range m.Config.Workers {
 		r := secrets.WorkerRole(id)

@@ -32,16 +32,21 @@ func (e *APIError) Error() string { return e.Msg }
 
 // Client is a connection to a cluster.
 type Client struct {
-	nc *nats.Conn
+	nc      *nats.Conn
+	refused *refusals // nil on a connection New was given
 }
 
-// Dial connects to the cluster's NATS.
-func Dial(url string) (*Client, error) {
-	nc, err := nats.Connect(url, nats.Name("mathcrm-cli"), nats.Timeout(5*time.Second))
+// Dial connects to the cluster's NATS; opts carry the credentials
+// (creds.Set.NATS). A request the server refuses this role fails at once
+// with ErrRefused, naming the subject.
+func Dial(url string, opts ...nats.Option) (*Client, error) {
+	r := newRefusals()
+	opts = append([]nats.Option{nats.Name("mathcrm-cli"), nats.Timeout(5 * time.Second), nats.ErrorHandler(r.handler)}, opts...)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach NATS at %s: %w", url, err)
 	}
-	return &Client{nc: nc}, nil
+	return &Client{nc: nc, refused: r}, nil
 }
 
 // New returns a client over an open connection, which Close then closes.
@@ -112,8 +117,12 @@ func (c *Client) attempt(ctx context.Context, verb string, data []byte) (*proto.
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	defer c.refused.watch(proto.APIPrefix+verb, cancel)()
 	msg, err := c.nc.RequestWithContext(actx, proto.APIPrefix+verb, data)
 	if err != nil {
+		if rerr := c.refused.refused(verb, proto.APIPrefix+verb); rerr != nil {
+			return nil, rerr
+		}
 		if ctx.Err() == nil && actx.Err() != nil {
 			return nil, errNoAnswer
 		}

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/creds"
 	"github.com/mathcrm/mathcrm/internal/inuse"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/worker"
 	"github.com/nats-io/nats.go"
@@ -31,6 +33,11 @@ type Config struct {
 	// DrainTimeout bounds how long Close lets the workers finish their
 	// steps (default 10s).
 	DrainTimeout time.Duration
+	// Secrets is a directory mathcrm secrets init wrote: NATS runs its
+	// nats.conf (TLS, one user per role), the coordinator and workers
+	// connect with their roles' credentials and raft runs over mutual TLS.
+	// Empty runs everything open, on loopback.
+	Secrets string
 	// Coordinator and Worker adjust the component configurations.
 	Coordinator func(*coordinator.Config)
 	Worker      func(*worker.Config)
@@ -44,6 +51,8 @@ type Cluster struct {
 	cfg   Config
 	ns    *natsembed.Server
 	lock  *inuse.Lock
+	coord *creds.Set // nil without Secrets
+	work  *creds.Set
 	nc    *nats.Conn
 	store *store.Store
 
@@ -68,18 +77,33 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 10 * time.Second
 	}
+	var coord, work *creds.Set
+	nopts := natsembed.Options{Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "nats"), Name: "mathcrm-dev"}
+	if cfg.Secrets != "" {
+		if _, err := secrets.ReadManifest(cfg.Secrets); err != nil {
+			return nil, fmt.Errorf("dev: --secrets: %w", err)
+		}
+		var err error
+		if coord, err = creds.Load(creds.Secrets(cfg.Secrets, secrets.RoleCoordinator)); err != nil {
+			return nil, fmt.Errorf("dev: %w", err)
+		}
+		if work, err = creds.Load(creds.Secrets(cfg.Secrets, secrets.RoleWorker)); err != nil {
+			return nil, fmt.Errorf("dev: %w", err)
+		}
+		nopts.ConfigFile = filepath.Join(cfg.Secrets, secrets.FileConf)
+	}
 	// The whole directory first: a second dev on it is told who has it
 	// before it touches NATS or raft data.
 	lock, err := inuse.LockDir("dev: data directory", cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	ns, err := natsembed.Start(natsembed.Options{Listen: cfg.NATSListen, StoreDir: filepath.Join(cfg.DataDir, "nats"), Name: "mathcrm-dev"})
+	ns, err := natsembed.Start(nopts)
 	if err != nil {
 		lock.Close()
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg, ns: ns, lock: lock, URL: ns.ClientURL()}
+	c := &Cluster{cfg: cfg, ns: ns, lock: lock, URL: ns.ClientURL(), coord: coord, work: work}
 	if err := c.start(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -89,7 +113,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 
 func (c *Cluster) start(ctx context.Context) error {
 	var err error
-	if c.nc, err = nats.Connect(c.URL, nats.Name("mathcrm-dev-coordinator")); err != nil {
+	if c.nc, err = c.coord.Connect(c.URL, nats.Name("mathcrm-dev-coordinator")); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
 	if c.store, err = store.Open(ctx, c.nc, 1); err != nil {
@@ -98,6 +122,11 @@ func (c *Cluster) start(ctx context.Context) error {
 	ccfg := coordinator.DefaultConfig()
 	ccfg.ID, ccfg.DataDir, ccfg.Bootstrap, ccfg.Logger = "dev", c.cfg.DataDir, true, c.cfg.Logger
 	ccfg.RaftAddr = raftAddr(c.cfg.DataDir)
+	if c.coord != nil {
+		if ccfg.RaftServerTLS, ccfg.RaftClientTLS, err = c.coord.Mutual(secrets.RoleCoordinator); err != nil {
+			return fmt.Errorf("dev: %w", err)
+		}
+	}
 	if c.cfg.Coordinator != nil {
 		c.cfg.Coordinator(&ccfg)
 	}
@@ -128,13 +157,16 @@ func raftAddr(dir string) string {
 	return "127.0.0.1:0"
 }
 
+// Creds are the coordinator's loaded credentials, nil without Secrets.
+func (c *Cluster) Creds() *creds.Set { return c.coord }
+
 // AddWorker starts one more worker with its own NATS connection.
 func (c *Cluster) AddWorker(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	c.next++
 	id := fmt.Sprintf("dev-w%d", c.next)
 	c.mu.Unlock()
-	nc, err := nats.Connect(c.URL, nats.Name("mathcrm-dev-"+id))
+	nc, err := c.work.Connect(c.URL, nats.Name("mathcrm-dev-"+id))
 	if err != nil {
 		return "", fmt.Errorf("dev: %w", err)
 	}

@@ -37,37 +37,32 @@ func (s *Server) Shutdown() {
 
 // Options configures an embedded server.
 type Options struct {
-	// Listen is HOST:PORT; port 0 picks a free one.
+	// Listen is HOST:PORT; port 0 picks a free one. With ConfigFile, empty
+	// keeps the file's host and port.
 	Listen string
-	// StoreDir holds the JetStream data.
+	// StoreDir holds the JetStream data. With ConfigFile, empty keeps the
+	// file's store_dir.
 	StoreDir string
 	// Name of the server, shown in its logs.
 	Name string
+	// ConfigFile is a nats-server configuration (the one mathcrm secrets
+	// writes: TLS, and a user per role) to run instead of the open defaults.
+	ConfigFile string
 }
 
 // Start runs a server and waits until it accepts connections. A StoreDir
 // another process holds fails with inuse.ErrLocked, a listen address in use
 // with inuse.ErrAddrInUse, both naming the holder.
 func Start(o Options) (*Server, error) {
-	host, portStr, err := net.SplitHostPort(o.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("natsembed: listen address %q: %w", o.Listen, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return nil, fmt.Errorf("natsembed: listen port %q: %w", portStr, err)
-	}
-	if port == 0 {
-		port = server.RANDOM_PORT
-	}
-	if o.StoreDir == "" {
-		return nil, errors.New("natsembed: StoreDir is required")
-	}
-	lock, err := inuse.LockDir("natsembed: JetStream directory", o.StoreDir)
+	opts, err := serverOptions(o)
 	if err != nil {
 		return nil, err
 	}
-	s, err := start(o, host, port)
+	lock, err := inuse.LockDir("natsembed: JetStream directory", opts.StoreDir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := start(opts)
 	if err != nil {
 		lock.Close()
 		return nil, err
@@ -75,20 +70,58 @@ func Start(o Options) (*Server, error) {
 	return &Server{Server: s, lock: lock}, nil
 }
 
-func start(o Options, host string, port int) (*server.Server, error) {
-	const what = "natsembed: NATS listen address"
-	if port != server.RANDOM_PORT {
-		// The server listens in a goroutine and only logs a busy port.
-		if err := inuse.CheckAddr(what, o.Listen); err != nil {
-			return nil, err
-		}
-	}
+// serverOptions are o's server options: the open defaults, or the
+// configuration file's, with Listen and StoreDir put over them.
+func serverOptions(o Options) (*server.Options, error) {
 	opts := &server.Options{
-		ServerName: o.Name, Host: host, Port: port, JetStream: true, StoreDir: o.StoreDir,
-		NoLog: true, NoSigs: true, MaxPayload: 8 << 20,
+		MaxPayload: 8 << 20,
 		// A peer cut off by the network is dropped within seconds, so that
 		// requests stop going to a coordinator that cannot answer them.
 		PingInterval: 2 * time.Second, MaxPingsOut: 3,
+	}
+	if o.ConfigFile != "" {
+		var err error
+		if opts, err = server.ProcessConfigFile(o.ConfigFile); err != nil {
+			return nil, fmt.Errorf("natsembed: configuration %s: %w", o.ConfigFile, err)
+		}
+	} else if o.Listen == "" || o.StoreDir == "" {
+		return nil, errors.New("natsembed: Listen and StoreDir are required")
+	}
+	if o.Listen != "" {
+		host, portStr, err := net.SplitHostPort(o.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("natsembed: listen address %q: %w", o.Listen, err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return nil, fmt.Errorf("natsembed: listen port %q: %w", portStr, err)
+		}
+		opts.Host, opts.Port = host, port
+	}
+	if opts.Port == 0 {
+		opts.Port = server.RANDOM_PORT
+	}
+	if o.StoreDir != "" {
+		opts.StoreDir = o.StoreDir
+	}
+	if opts.StoreDir == "" {
+		return nil, fmt.Errorf("natsembed: configuration %s names no jetstream store_dir", o.ConfigFile)
+	}
+	if o.Name != "" {
+		opts.ServerName = o.Name
+	}
+	opts.JetStream, opts.NoLog, opts.NoSigs = true, true, true
+	return opts, nil
+}
+
+func start(opts *server.Options) (*server.Server, error) {
+	const what = "natsembed: NATS listen address"
+	listen := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+	if opts.Port != server.RANDOM_PORT {
+		// The server listens in a goroutine and only logs a busy port.
+		if err := inuse.CheckAddr(what, listen); err != nil {
+			return nil, err
+		}
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -107,9 +140,9 @@ func start(o Options, host string, port int) (*server.Server, error) {
 			s.Shutdown()
 			s.WaitForShutdown()
 			if strings.Contains(msg, "address already in use") {
-				return nil, inuse.AddrError(what, o.Listen, syscall.EADDRINUSE)
+				return nil, inuse.AddrError(what, listen, syscall.EADDRINUSE)
 			}
-			return nil, fmt.Errorf("natsembed: server on %s not ready: %s", o.Listen, errs.last())
+			return nil, fmt.Errorf("natsembed: server on %s not ready: %s", listen, errs.last())
 		}
 	}
 }

@@ -51,13 +51,21 @@ func ReadManifest(dir string) (Manifest, error) {
 	return m, nil
 }
 
-// commit renders the NATS configuration for m and writes it, then m.
+// commit renders the NATS configuration and the HTTP token hashes for m
+// and writes them, then m.
 func (m Manifest) commit(dir string) error {
 	conf, err := renderConf(dir, m)
 	if err != nil {
 		return err
 	}
 	if err := writeFile(filepath.Join(dir, FileConf), conf); err != nil {
+		return err
+	}
+	tokens, err := renderTokens(dir, m)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, FileTokens), tokens); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(m, "", "  ")

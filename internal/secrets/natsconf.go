@@ -12,6 +12,9 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
+// MaxPayload is the largest message the cluster's NATS server takes.
+const MaxPayload = 8 << 20
+
 // renderConf writes the NATS server configuration of dir's secrets: TLS
 // with client certificates required, and one nkey user per role and
 // accepted generation, each with its role's permissions.
@@ -34,6 +37,10 @@ func renderConf(dir string, m Manifest) ([]byte, error) {
 			m.Previous.Generation, m.Previous.Until.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(&b, "\nhost: %q\nport: %d\n", m.Config.Listen, m.Config.Port)
+	// The same limits as the embedded server's: a step's partial or a
+	// shard's chunk fits one message, and a peer cut off by the network is
+	// dropped within seconds.
+	fmt.Fprintf(&b, "max_payload: %d\nping_interval: \"2s\"\nping_max: 3\n", MaxPayload)
 	js, err := jetStreamConf(dir, m.Config.StoreDir) // atrest.go
 	if err != nil {
 		return nil, err

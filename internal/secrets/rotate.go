@@ -2,9 +2,11 @@ package secrets
 
 import (
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -28,7 +30,7 @@ func Rotate(dir string, overlap time.Duration, now time.Time) error {
 		return err
 	}
 	for _, name := range m.Config.generationFiles() {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil && !optional(name, err) {
 			return fmt.Errorf("%w: %s: %v", ErrNotInitialised, filepath.Join(dir, name), err)
 		}
 	}
@@ -53,7 +55,7 @@ func Rotate(dir string, overlap time.Duration, now time.Time) error {
 		return fmt.Errorf("secrets: create %s: %w", prev, err)
 	}
 	for _, name := range m.Config.generationFiles() {
-		if err := os.Rename(filepath.Join(dir, name), filepath.Join(prev, name)); err != nil {
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(prev, name)); err != nil && !optional(name, err) {
 			return fmt.Errorf("secrets: keep %s: %w", filepath.Join(dir, name), err)
 		}
 	}
@@ -103,4 +105,10 @@ func Finish(dir string, force bool, now time.Time) error {
 		return fmt.Errorf("secrets: remove %s: %w", prev, err)
 	}
 	return nil
+}
+
+// optional reports whether a missing file may be missing: the HTTP tokens
+// of a set made before they existed; the rotation makes them.
+func optional(name string, err error) bool {
+	return errors.Is(err, os.ErrNotExist) && strings.HasSuffix(name, ".token")
 }

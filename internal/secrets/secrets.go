@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -60,6 +61,9 @@ func (c Config) generationFiles() []string {
 	out := []string{FileCA, FileCAKey, FileNATSCert, FileNATSKey}
 	for _, r := range c.roles() {
 		out = append(out, CredsFile(r), CertFile(r), KeyFile(r))
+	}
+	for _, r := range TokenRoles {
+		out = append(out, TokenFile(r))
 	}
 	return out
 }
@@ -172,7 +176,13 @@ func confSafe(s string) bool { return !strings.ContainsAny(s, "\"\\\n\r") }
 
 // generate makes one generation's files in memory.
 func generate(cfg Config, now time.Time) (map[string][]byte, error) {
-	ca, err := newAuthority(fmt.Sprintf("mathcrm CA %s", now.UTC().Format("2006-01-02T15:04:05Z")), now, caValid)
+	// A random tag keeps two CAs made in one second apart: TLS peers
+	// pick certificates and chains by the issuer's name.
+	tag := make([]byte, 4)
+	if _, err := rand.Read(tag); err != nil {
+		return nil, fmt.Errorf("secrets: ca name: %w", err)
+	}
+	ca, err := newAuthority(fmt.Sprintf("mathcrm CA %s %x", now.UTC().Format("2006-01-02T15:04:05Z"), tag), now, caValid)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +201,7 @@ func generate(cfg Config, now time.Time) (map[string][]byte, error) {
 		if r == RoleCoordinator {
 			hosts = cfg.Hosts // raft and HTTP: it serves as well as connects
 		}
-		c, err := ca.issue("mathcrm-"+r, hosts, true, now, cfg.Valid)
+		c, err := ca.issue(certPrefix+r, hosts, true, now, cfg.Valid)
 		if err != nil {
 			return nil, err
 		}
@@ -205,6 +215,13 @@ func generate(cfg Config, now time.Time) (map[string][]byte, error) {
 			return nil, fmt.Errorf("secrets: %s nkey: %w", r, err)
 		}
 		files[CredsFile(r)] = append(seed, '\n')
+	}
+	for _, r := range TokenRoles {
+		tok, err := newToken()
+		if err != nil {
+			return nil, err
+		}
+		files[TokenFile(r)] = append(tok, '\n')
 	}
 	return files, nil
 }
@@ -307,7 +324,7 @@ func Init(dir string, cfg Config, force bool, now time.Time) error {
 		return err
 	}
 	if !force {
-		for _, name := range append(cfg.generationFiles(), FileConf, FileManifest, DirPrevious) {
+		for _, name := range append(cfg.generationFiles(), FileConf, FileTokens, FileManifest, DirPrevious) {
 			p := filepath.Join(dir, name)
 			if _, err := os.Lstat(p); err == nil {
 				return fmt.Errorf("%w: %s is there; pass --force to replace every secret in %s", ErrExists, p, dir)

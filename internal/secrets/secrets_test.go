@@ -76,7 +76,7 @@ func TestInitFilesAndModes(t *testing.T) {
 	if st.Mode().Perm() != 0o700 {
 		t.Errorf("%s is mode %04o, want 0700", dir, st.Mode().Perm())
 	}
-	want := append(testConfig(t).generationFiles(), FileConf, FileManifest, FileJetStreamKey)
+	want := append(testConfig(t).generationFiles(), FileConf, FileTokens, FileManifest, FileJetStreamKey)
 	if !slices.Contains(want, CredsFile(WorkerRole("w1"))) {
 		t.Fatalf("no credential for worker w1 among %v", want)
 	}

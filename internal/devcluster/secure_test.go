@@ -1,0 +1,133 @@
+package devcluster_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mathcrm/mathcrm/coordinator"
+	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/creds"
+	"github.com/mathcrm/mathcrm/internal/devcluster"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/secrets"
+	"github.com/mathcrm/mathcrm/internal/testutil"
+	"github.com/mathcrm/mathcrm/worker"
+	"github.com/nats-io/nats.go"
+)
+
+// violations is a connection whose permission violations are kept.
+type violations struct {
+	*nats.Conn
+	errs chan error
+}
+
+func connectAs(t *testing.T, c *devcluster.Cluster, dir, role string) *violations {
+	t.Helper()
+	s, err := creds.Load(creds.Secrets(dir, role))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &violations{errs: make(chan error, 16)}
+	v.Conn, err = s.Connect(c.URL, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			v.errs <- err
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Close)
+	return v
+}
+
+// forge publishes on subject and expects the server's refusal naming it.
+func (v *violations) forge(t *testing.T, what, subject string) {
+	t.Helper()
+	if err := v.Publish(subject, []byte(`{"v":1,"id":"dev-w1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = v.Flush()
+	err := testutil.WaitEvent(t, v.errs, 5*time.Second, "refusal of "+what)
+	if !strings.Contains(err.Error(), `Publish to "`+subject+`"`) {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// TestSecureDevRefusesForgery runs a dev cluster with secrets and tries,
+// in each role but the right one, what an intruder on the NATS port would:
+// forge a worker's heartbeat or a step's partial, send a step, submit a job.
+func TestSecureDevRefusesForgery(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "secrets")
+	scfg := secrets.DefaultConfig()
+	scfg.StoreDir = filepath.Join(t.TempDir(), "js")
+	if err := secrets.Init(dir, scfg, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := devcluster.Start(ctx, devcluster.Config{
+		DataDir: t.TempDir(), Workers: 2, NATSListen: "127.0.0.1:0", Logger: testLogger(t), Secrets: dir,
+		Coordinator: func(cfg *coordinator.Config) { cfg.FastRaft = true },
+		Worker:      func(cfg *worker.Config) { cfg.Heartbeat = 100 * time.Millisecond },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if !strings.HasPrefix(c.URL, "tls://") {
+		t.Fatalf("URL %s", c.URL)
+	}
+
+	analyst := connectAs(t, c, dir, secrets.RoleAnalyst)
+	analyst.forge(t, "an analyst's heartbeat", proto.WorkerHeartbeatSubject("dev-w1"))
+	analyst.forge(t, "an analyst's hello", proto.WorkerHello)
+	analyst.forge(t, "an analyst's partial", "_INBOX.forged.partial")
+	analyst.forge(t, "an analyst's step", proto.WorkerStepSubject("dev-w1"))
+	w := connectAs(t, c, dir, secrets.RoleWorker)
+	// A worker answers only the requests it was sent.
+	w.forge(t, "a worker's partial to no request", "_INBOX.forged.partial")
+	w.forge(t, "a worker's step", proto.WorkerStepSubject("dev-w2"))
+	w.forge(t, "a worker's job submission", proto.APIPrefix+proto.APIJobSubmit)
+
+	// Through the client, a refused call fails at once with the reason.
+	for _, role := range []string{secrets.RoleViewer, secrets.RoleWorker} {
+		s, err := creds.Load(creds.Secrets(dir, role))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := client.Dial(c.URL, s.NATS()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		err = cl.Call(ctx, proto.APIJobSubmit, testutil.KMeansSpec("none", "random", 1), nil)
+		cl.Close()
+		if !errors.Is(err, client.ErrRefused) || !strings.Contains(err.Error(), `Publish to "mathcrm.api.job.submit"`) {
+			t.Fatalf("%s submits a job: %v", role, err)
+		}
+		if took := time.Since(start); took > client.ReadAttemptTimeout {
+			t.Errorf("%s: the refusal took %v", role, took)
+		}
+	}
+	// The cluster's own roles work: the workers heartbeat in theirs.
+	s, _ := creds.Load(creds.Secrets(dir, secrets.RoleViewer))
+	cl, err := client.Dial(c.URL, s.NATS()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	testutil.WaitFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+		var st proto.ClusterStatus
+		if err := cl.Call(ctx, proto.APIClusterStatus, nil, &st); err != nil {
+			return err
+		}
+		if len(st.Workers) != 2 {
+			return errors.New("the workers are not both alive")
+		}
+		return nil
+	})
+}
