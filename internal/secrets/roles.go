@@ -39,7 +39,7 @@ func WorkerGrant(id string) Grant {
 	return Grant{
 		Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
 			proto.WorkerHeartbeatSubject(id)}, objectStore()...),
-		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), inbox},
+		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), proto.WorkerLookupSubject(id), inbox},
 		Responses: true,
 	}
 }
