@@ -68,13 +68,16 @@ func (w *welford) add(x float64) {
 	if w.count == 1 || x > w.max {
 		w.max = x
 	}
-	xs := x * w.scale
+	// The explicit conversions keep every build from fusing a product and
+	// a sum into one FMA: the statistics have the same bits whatever
+	// GOAMD64, the race detector or the compiler's inlining.
+	xs := float64(x * w.scale)
 	if w.scale == 0 {
 		xs = math.Ldexp(x, -w.exp)
 	}
 	delta := xs - w.mean
 	w.mean += delta / float64(w.count)
-	w.m2 += delta * (xs - w.mean)
+	w.m2 += float64(delta * (xs - w.mean))
 }
 
 func (w *welford) stats(name string) ColumnStats {

@@ -31,7 +31,7 @@ func (w *refWelford) add(x float64) {
 	xs := math.Ldexp(x, -w.exp)
 	delta := xs - w.mean
 	w.mean += delta / float64(w.count)
-	w.m2 += delta * (xs - w.mean)
+	w.m2 += float64(delta * (xs - w.mean)) // never fused, as in welford.add
 }
 
 func TestWelfordBits(t *testing.T) {
