@@ -399,3 +399,7 @@ func (c *Coordinator) WaitLeaderNow(context.Context) error {
 	}
 	return nil
 }
+
+// Snapshot takes a raft snapshot of the state applied so far now, rather
+// than when the log has grown by the configured threshold.
+func (c *Coordinator) Snapshot() error { return c.raft.Snapshot().Error() }

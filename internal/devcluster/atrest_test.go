@@ -78,8 +78,11 @@ func TestRaftHoldsNoCustomerRows(t *testing.T) {
 		recommended[it.Item] = true
 	}
 
-	// Wait for a snapshot taken after the erasure, so both the log and a
-	// snapshot hold everything above.
+	// A snapshot taken after the erasure, so both the log and a snapshot
+	// hold everything above.
+	if err := c.Coord.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
 	snaps := filepath.Join(data, "raft", "snapshots")
 	testutil.WaitFor(t, 30*time.Second, 50*time.Millisecond, func() error {
 		states, _ := filepath.Glob(filepath.Join(snaps, "*", "state.bin"))
