@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/algo/clv"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/score"
@@ -22,6 +23,7 @@ import (
 var Algorithms = map[string]job.Algorithm{
 	kmeans.Name: kmeans.Algorithm{},
 	score.Name:  score.Algorithm{},
+	clv.Name:    clv.Algorithm{},
 }
 
 // kinds maps a model kind to its implementation, from the algorithms that

@@ -53,7 +53,11 @@ func newModelShow() *cobra.Command {
 				case d.ALS != nil:
 					printALS(os.Stdout, d)
 				default:
-					return fmt.Errorf("model %s is of kind %s, which this build cannot show", d.Model.ID, d.Model.Kind)
+					desc, err := builtin.Describe(d)
+					if err != nil {
+						return fmt.Errorf("model %s is of kind %s, which this build cannot show: %w", d.Model.ID, d.Model.Kind, err)
+					}
+					printDescription(os.Stdout, desc)
 				}
 				fmt.Printf("\nstorage: %s\n", describe.Bytes(d.Model.Bytes))
 				printRetrain(os.Stdout, d.Retrain)
@@ -191,7 +195,11 @@ time, or with --format parquet a directory holding users.parquet, items.parquet
 				}
 				m := detailOf[kmeans.Segmentation](d)
 				if m == nil {
-					return fmt.Errorf("model %s is of kind %s, which this build cannot export", d.Model.ID, d.Model.Kind)
+					v, err := builtin.Detail(d) // any other kind: its exported form
+					if err != nil {
+						return fmt.Errorf("model %s is of kind %s, which this build cannot export: %w", d.Model.ID, d.Model.Kind, err)
+					}
+					return writeOut(out, func(w io.Writer) error { return printJSON(w, v) })
 				}
 				doc := kmeansExport{Kind: "kmeans", Columns: m.Columns, Centroids: m.Centroids, Sizes: m.Sizes,
 					Inertia: m.Inertia, Iterations: m.Iterations, Converged: m.Converged, Spec: m.Spec,

@@ -15,7 +15,7 @@ import (
 
 func newTrain() *cobra.Command {
 	cmd := &cobra.Command{Use: "train", Short: "Train a model on a dataset"}
-	cmd.AddCommand(newTrainKMeans(), newTrainRegression("linear"), newTrainRegression("logistic"), newTrainALS())
+	cmd.AddCommand(newTrainKMeans(), newTrainRegression("linear"), newTrainRegression("logistic"), newTrainALS(), newTrainCLV())
 	return cmd
 }
 
