@@ -7,10 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mathcrm/mathcrm/algo/clv"
+	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -149,5 +151,99 @@ func TestCLVCDNOWAcrossWorkerCounts(t *testing.T) {
 		if ll := math.Round(got.Purchase.LogLik*10) / 10; ll != -9582.4 {
 			t.Errorf("log-likelihood %v, published -9582.4", got.Purchase.LogLik)
 		}
+	}
+}
+
+// TestCLVScores scores CDNOW with its model on 2 workers: every customer's
+// p_alive, expected purchases, expected spend and CLV have the bits of
+// clv.Model.Score on the same summaries; the tiers are TierCuts' over all
+// the CLVs, and the tier table adds up.
+func TestCLVScores(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cdnow.csv")
+	cdnowCSV(t, path)
+	const shards = 8
+	c := startCluster(t, filepath.Join(dir, "cluster"), 2)
+	defer c.Close()
+	cl := dial(t, c)
+	importTx(t, cl, "cdnow", path, shards)
+	p := clv.Params{CalibrationEnd: "1997-09-30", TimeUnit: clv.Week, Model: clv.BGNBD, MaxIter: clv.DefaultMaxIter}
+	j := waitJob(t, cl, submit(t, cl, clv.Spec("cdnow", p)))
+	v := clvModel(t, cl, j.Model)
+	horizon, rate := 39.0, 0.02
+	waitJob(t, cl, submit(t, cl, score.Spec("cdnow", proto.ScoreSpec{Model: j.Model, As: "values", Horizon: &horizon, DiscountRate: &rate})))
+
+	m, err := v.Fit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]clv.Scores{}
+	var clvs []float64
+	for _, tx := range cdnowShards(t, path, 3) { // any sharding: the summaries are per customer
+		s, err := clv.Summarize(tx, m.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := m.Score(nil, s, clv.ScoreConfigOf(clv.Week, horizon, rate))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range s.Keys {
+			want[k] = sc[i]
+			clvs = append(clvs, sc[i].CLV)
+		}
+	}
+	tiers, err := clv.TierCuts(clvs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, rows, unscored := exportScores(t, cl, "values")
+	if len(rows) != len(want) || len(unscored) != 0 {
+		t.Fatalf("%d rows, %d unscored; want %d customers", len(rows), len(unscored), len(want))
+	}
+	var total float64
+	tierSum := map[string]float64{}
+	tierRows := map[string]int64{}
+	for _, r := range rows {
+		k := r[idx["customer"]]
+		w, ok := want[k]
+		if !ok {
+			t.Fatalf("customer %q scored, not in the reference", k)
+		}
+		got := []float64{num(t, r[idx["p_alive"]]), num(t, r[idx["expected_purchases"]]), num(t, r[idx["expected_spend"]]), num(t, r[idx["clv"]])}
+		testutil.SameBits(t, "customer "+k, got, []float64{w.PAlive, w.ExpectedPurchases, w.ExpectedSpend, w.CLV})
+		tier := r[idx["value_tier"]]
+		if wt := string(tiers.Tier(w.CLV)); tier != wt {
+			t.Fatalf("customer %s (CLV %v) in tier %s, TierCuts says %s", k, w.CLV, tier, wt)
+		}
+		total += w.CLV
+		tierSum[tier] += w.CLV
+		tierRows[tier]++
+	}
+	if tierSum["A"] < 0.8*total || tierSum["A"]+tierSum["B"] < 0.95*total || tierRows["A"] == 0 || tierRows["C"] == 0 {
+		t.Fatalf("tiers hold %v of %v", tierSum, total)
+	}
+	var ss proto.ScoreSet
+	if err := cl.Call(context.Background(), proto.APIScoresShow, proto.NamedVersion{Name: "values"}, &ss); err != nil {
+		t.Fatal(err)
+	}
+	if ss.Kind != proto.ScoresValues || len(ss.Summary.Tiers) != 3 || ss.Summary.TopShare == nil {
+		t.Fatalf("score set %s summary %+v", ss.Kind, ss.Summary)
+	}
+	for _, vt := range ss.Summary.Tiers {
+		if vt.Rows != tierRows[vt.Tier] || math.Abs(vt.Sum-tierSum[vt.Tier]) > 1e-9*total {
+			t.Fatalf("tier %s: %d customers, CLV %v; the rows say %d, %v", vt.Tier, vt.Rows, vt.Sum, tierRows[vt.Tier], tierSum[vt.Tier])
+		}
+	}
+	top := slices.Clone(clvs)
+	slices.Sort(top)
+	slices.Reverse(top)
+	k := (len(top) + 4) / 5
+	var topSum float64
+	for _, x := range top[:k] {
+		topSum += x
+	}
+	if ts := ss.Summary.TopShare; ts.Rows != int64(k) || math.Abs(ts.Share-topSum/total) > 1e-12 {
+		t.Fatalf("top share %+v; want %d customers holding %v", ts, k, topSum/total)
 	}
 }
