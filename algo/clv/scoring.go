@@ -207,5 +207,5 @@ func (ts *tierSearch) Summarize(sum *proto.ScoreSummary) {
 	sum.TopShare = &proto.TopShare{Fraction: TopFraction, Rows: rows, Share: share}
 }
 
-func (ts *tierSearch) MarshalJSON() ([]byte, error)  { return json.Marshal(&ts.s) }
+func (ts *tierSearch) MarshalJSON() ([]byte, error) { return json.Marshal(&ts.s) }
 func (ts *tierSearch) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &ts.s) }
