@@ -39,6 +39,23 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 			"--top 1001 is out of range: must be an integer from 1 to 1000"},
 		{`{"algo":"score","dataset":"d","score":{"model":"m","top":0}}`, "score.top 0 is out of range: must be an integer from 1 to 1000",
 			"--top 0 is out of range: must be an integer from 1 to 1000"},
+		{`{"algo":"clv","dataset":"d","clv":{}}`, `clv.calibration_end "" is out of range: must be a date YYYY-MM-DD`,
+			`--calibration-end "" is out of range: must be a date YYYY-MM-DD`},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","holdout_end":"1997-09-30"}}`,
+			"clv.holdout_end 1997-09-30 is out of range: must be a date after the calibration end 1997-09-30",
+			"--holdout-end 1997-09-30 is out of range: must be a date after the calibration end 1997-09-30"},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","time_unit":"year"}}`, `clv.time_unit "year" is out of range: must be "day", "week" or "month"`,
+			`--time-unit "year" is out of range: must be "day", "week" or "month"`},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","model":"bgbb"}}`, `clv.model "bgbb" is out of range: must be "bgnbd" or "paretonbd"`,
+			`--model "bgbb" is out of range: must be "bgnbd" or "paretonbd"`},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","penalty":-0.1}}`, "clv.penalty -0.1 is out of range: must be a finite number of at least 0",
+			"--penalty -0.1 is out of range: must be a finite number of at least 0"},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","max_iter":0}}`, "clv.max_iter 0 is out of range: must be an integer from 1 to 100000",
+			"--max-iter 0 is out of range: must be an integer from 1 to 100000"},
+		{`{"algo":"score","dataset":"d","score":{"model":"m","horizon":0}}`, "score.horizon 0 is out of range: must be a number above 0, at most 100000",
+			"--horizon 0 is out of range: must be a number above 0, at most 100000"},
+		{`{"algo":"score","dataset":"d","score":{"model":"m","discount_rate":-1}}`, "score.discount_rate -1 is out of range: must be a number from 0 to 10",
+			"--discount-rate -1 is out of range: must be a number from 0 to 10"},
 		{`{"algo":"kmeans","dataset":"d","dataset_version":-1,"kmeans":{"k":3}}`, "dataset_version -1 is out of range: must be a version number, or 0 for the latest",
 			"--dataset-version -1 is out of range: must be a version number, or 0 for the latest"},
 	} {
@@ -57,6 +74,8 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	for _, s := range []string{
 		`{"algo":"score","dataset":"d","score":{"model":"m"}}`,
 		`{"algo":"kmeans","dataset":"d","kmeans":{"k":3,"tol":0,"init":""}}`,
+		`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30"}}`,
+		`{"algo":"score","dataset":"d","score":{"model":"m","horizon":39,"discount_rate":0}}`,
 	} {
 		spec := decode(t, s)
 		if err := CheckParams(&spec); err != nil {

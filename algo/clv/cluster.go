@@ -151,9 +151,9 @@ func (Algorithm) Check(_ context.Context, _ job.Leader, spec *proto.JobSpec, ds 
 		case cal < first:
 			return job.Invalid("the calibration end %s is before the first transaction of %s version %d (%s): no customer has a purchase on or before it",
 				p.CalibrationEnd, ds.Name, ver.Version, info.First.UTC().Format(DateLayout))
-		case cal == first && dayOf(info.Last.Unix()) == first:
-			return job.Invalid("the calibration period is empty: every transaction of %s version %d is on %s, the calibration end",
-				ds.Name, ver.Version, p.CalibrationEnd)
+		case cal == first:
+			return job.Invalid("the calibration period is empty: the calibration end %s is the day of the first transaction of %s version %d, so every customer's T is 0",
+				p.CalibrationEnd, ds.Name, ver.Version)
 		}
 	}
 	return job.SetParams(spec, p)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mathcrm/mathcrm/algo/clv"
 	"github.com/mathcrm/mathcrm/algo/score"
@@ -245,5 +246,81 @@ func TestCLVScores(t *testing.T) {
 	}
 	if ts := ss.Summary.TopShare; ts.Rows != int64(k) || math.Abs(ts.Share-topSum/total) > 1e-12 {
 		t.Fatalf("top share %+v; want %d customers holding %v", ts, k, topSum/total)
+	}
+}
+
+// TestCLVBadInput: a dataset that is not transactions, a calibration end
+// before the first purchase or on its day, and bad parameters are refused
+// at submit with a clear message and no job; a fit that does not converge
+// fails its job saying so; customers whose every purchase is after the
+// calibration end are counted and have no score row.
+func TestCLVBadInput(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cdnow.csv")
+	cdnowCSV(t, path)
+	c := startCluster(t, filepath.Join(dir, "cluster"), 1)
+	defer c.Close()
+	cl := dial(t, c)
+	importTx(t, cl, "cdnow", path, 4)
+	feat := filepath.Join(dir, "features.csv")
+	if err := os.WriteFile(feat, []byte("customer_id,x\na,1\nb,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	importCSV(t, cl, "feat", feat, 2)
+	p := clv.Params{CalibrationEnd: "1997-09-30", TimeUnit: clv.Week, Model: clv.BGNBD, MaxIter: clv.DefaultMaxIter}
+	refused := func(ds string, p clv.Params, want string) {
+		t.Helper()
+		var j proto.Job
+		err := cl.Call(context.Background(), proto.APIJobSubmit, clv.Spec(ds, p), &j)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s %+v: got %v, want an error containing %q", ds, p, err, want)
+		}
+	}
+	refused("feat", p, "clv needs a transactions dataset; feat is features")
+	before := p
+	before.CalibrationEnd = "1996-12-31"
+	refused("cdnow", before, "the calibration end 1996-12-31 is before the first transaction of cdnow version 1 (1997-01-01)")
+	empty := p
+	empty.CalibrationEnd = "1997-01-01"
+	refused("cdnow", empty, "the calibration period is empty")
+	bad := p
+	bad.CalibrationEnd = "30/09/1997"
+	refused("cdnow", bad, `clv.calibration_end "30/09/1997" is out of range: must be a date YYYY-MM-DD`)
+	bad = p
+	bad.HoldoutEnd = "1997-09-01"
+	refused("cdnow", bad, "clv.holdout_end 1997-09-01 is out of range: must be a date after the calibration end 1997-09-30")
+	bad = p
+	bad.Model = "bgbb"
+	refused("cdnow", bad, `clv.model "bgbb" is out of range`)
+
+	short := p
+	short.MaxIter = 2
+	id := submit(t, cl, clv.Spec("cdnow", short))
+	var j *proto.Job
+	testutil.WaitFor(t, 2*time.Minute, 20*time.Millisecond, func() error {
+		if j = jobStatus(t, cl, id); !j.Terminal() {
+			return fmt.Errorf("job %s is %s", id, j.State)
+		}
+		return nil
+	})
+	if j.State != proto.JobFailed || !strings.Contains(j.Reason, "fit did not converge in 2 iterations") || j.Model != "" {
+		t.Fatalf("job %s %s: %q, model %q; want failed, not converged", id, j.State, j.Reason, j.Model)
+	}
+
+	early := p
+	early.CalibrationEnd = "1997-03-15"
+	mj := waitJob(t, cl, submit(t, cl, clv.Spec("cdnow", early)))
+	v := clvModel(t, cl, mj.Model)
+	if v.Counts.OnlyAfter == 0 || v.Counts.Customers+v.Counts.OnlyAfter != 2357 {
+		t.Fatalf("counts %+v: want customers with only later purchases counted, 2357 in all", v.Counts)
+	}
+	waitJob(t, cl, submit(t, cl, score.Spec("cdnow", proto.ScoreSpec{Model: mj.Model, As: "early"})))
+	var ss proto.ScoreSet
+	if err := cl.Call(context.Background(), proto.APIScoresShow, proto.NamedVersion{Name: "early"}, &ss); err != nil {
+		t.Fatal(err)
+	}
+	if ss.Rows != v.Counts.Customers || ss.Scored != ss.Rows || ss.Unscored != 0 {
+		t.Fatalf("score set of %d rows (%d scored, %d unscored); want a row for each of the %d customers of the calibration period",
+			ss.Rows, ss.Scored, ss.Unscored, v.Counts.Customers)
 	}
 }
