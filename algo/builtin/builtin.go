@@ -14,6 +14,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/clv"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/migrate"
 	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -23,7 +24,9 @@ import (
 var Algorithms = map[string]job.Algorithm{
 	kmeans.Name: kmeans.Algorithm{},
 	score.Name:  score.Algorithm{},
-	clv.Name:    clv.Algorithm{},
+
+	clv.Name:     clv.Algorithm{},
+	migrate.Name: migrate.Algorithm{},
 }
 
 // kinds maps a model kind to its implementation, from the algorithms that

@@ -56,6 +56,10 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 			"--horizon 0 is out of range: must be a number above 0, at most 100000"},
 		{`{"algo":"score","dataset":"d","score":{"model":"m","discount_rate":-1}}`, "score.discount_rate -1 is out of range: must be a number from 0 to 10",
 			"--discount-rate -1 is out of range: must be a number from 0 to 10"},
+		{`{"algo":"migrate","dataset":"d","migrate":{"from":""}}`, `migrate.from "" is out of range: must be a dataset name`,
+			`--from "" is out of range: must be a dataset name`},
+		{`{"algo":"migrate","dataset":"d","migrate":{"from":"q3","from_version":-2}}`, "migrate.from_version -2 is out of range: must be a version number, or 0 for the latest",
+			"--from-version -2 is out of range: must be a version number, or 0 for the latest"},
 		{`{"algo":"kmeans","dataset":"d","dataset_version":-1,"kmeans":{"k":3}}`, "dataset_version -1 is out of range: must be a version number, or 0 for the latest",
 			"--dataset-version -1 is out of range: must be a version number, or 0 for the latest"},
 	} {

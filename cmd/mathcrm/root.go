@@ -67,6 +67,7 @@ Start a whole cluster in one process with:
 	root.AddCommand(newDev(), newNATS(), newCoordinatorCmd(), newWorkerCmd(), newCluster(), newDataset(), newFeatures(), newTrain(), newJob(), newModel(), newRecommend(), newScore(), newScores())
 	root.AddCommand(newSchedule())
 	root.AddCommand(newGC(), newCustomer())
+	root.AddCommand(newSegments())
 	root.AddCommand(newSecrets())
 	return root
 }
