@@ -27,11 +27,7 @@ func printDescription(w io.Writer, d *describe.Description) {
 	for _, t := range d.Tables {
 		fmt.Fprintf(w, "\n%s:\n", t.Title)
 		tw := table(w)
-		up := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			up[i] = strings.ToUpper(c)
-		}
-		fmt.Fprintln(tw, strings.Join(up, "\t"))
+		fmt.Fprintln(tw, strings.Join(t.Columns, "\t"))
 		for _, r := range t.Rows {
 			fmt.Fprintln(tw, strings.Join(r, "\t"))
 		}
