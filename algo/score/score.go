@@ -2,7 +2,8 @@
 // new score set version, for any model kind that implements Scorer: one pass
 // that writes a score shard per dataset shard, preceded, for a Ranker (one
 // number per row: a prediction, a probability), by the passes that find the
-// exact decile cuts of its scores across the whole dataset.
+// exact decile cuts of its scores across the whole dataset, and for a Cutter
+// by the passes of its own search across the whole dataset (value tiers).
 package score
 
 import (
