@@ -112,7 +112,7 @@ def mathcrm(bin_, env, *args):
     return out.stdout
 
 
-def run(bin_, path, cal_end, rounds):
+def run(bin_, path, cal_end, rounds, reference=True):
     d = tempfile.mkdtemp(prefix="mathcrm-clv-bench-")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -155,6 +155,8 @@ def run(bin_, path, cal_end, rounds):
     finally:
         dev.terminate()
         dev.wait()
+    if not reference:
+        return
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "ref", "--csv", path, "--calibration-end", cal_end],
                          check=True, capture_output=True, text=True).stdout
     print(out.strip(), flush=True)
@@ -179,11 +181,12 @@ def main():
     u.add_argument("--csv", required=True)
     u.add_argument("--calibration-end", required=True)
     u.add_argument("--rounds", type=int, default=3)
+    u.add_argument("--no-reference", action="store_true", help="skip the scipy reference (it takes minutes)")
     a = ap.parse_args()
     if a.cmd == "gen":
         gen(a.n, a.seed, a.out)
     elif a.cmd == "run":
-        run(a.bin, a.csv, a.calibration_end, a.rounds)
+        run(a.bin, a.csv, a.calibration_end, a.rounds, not a.no_reference)
     else:
         ref(a.csv, a.calibration_end)
 

@@ -100,7 +100,7 @@ func scoresOf(ctx context.Context, sh job.Shard, model any, t *score.Task) (*sha
 		if err != nil {
 			return nil, 0, err
 		}
-		out, err := m.Score(nil, s, sc)
+		out, err := scoreDistinct(m, s, sc)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -209,3 +209,34 @@ func (ts *tierSearch) Summarize(sum *proto.ScoreSummary) {
 
 func (ts *tierSearch) MarshalJSON() ([]byte, error) { return json.Marshal(&ts.s) }
 func (ts *tierSearch) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &ts.s) }
+
+// scoreDistinct is m.Score(nil, s, sc), computing the scores of each
+// distinct (x, tₓ, T, m) once: the scores are a function of them alone, so
+// every customer gets Score's bits, and the many customers without a
+// repeat purchase (x = tₓ = m = 0) share a few hundred values of T.
+func scoreDistinct(m *Model, s *Summaries, sc ScoreConfig) ([]Scores, error) {
+	type summary struct{ x, tx, T, m float64 }
+	first := make(map[summary]int, len(s.Keys)/2)
+	of := make([]int, len(s.Keys))
+	u := &Summaries{}
+	for c := range s.Keys {
+		k := summary{s.X[c], s.Tx[c], s.T[c], s.Spend[c]}
+		i, ok := first[k]
+		if !ok {
+			i = len(u.Keys)
+			first[k] = i
+			u.Keys = append(u.Keys, s.Keys[c])
+			u.X, u.Tx, u.T, u.Spend = append(u.X, k.x), append(u.Tx, k.tx), append(u.T, k.T), append(u.Spend, k.m)
+		}
+		of[c] = i
+	}
+	distinct, err := m.Score(nil, u, sc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Scores, len(s.Keys))
+	for c, i := range of {
+		out[c] = distinct[i]
+	}
+	return out, nil
+}

@@ -96,3 +96,33 @@ func TestTierSearchRefusesBadValues(t *testing.T) {
 		}
 	}
 }
+
+// Scoring the distinct summaries once gives every customer Score's bits.
+func TestScoreDistinctIsScore(t *testing.T) {
+	m := &Model{Config: Config{CalibrationEnd: cdnowCalEnd, TimeUnit: Week},
+		Purchase: FittedParams{Model: BGNBD, Values: []float64{0.243, 4.414, 0.793, 2.426}},
+		Spend:    FittedParams{Model: GammaGamma, Values: []float64{6.25, 3.74, 15.44}}}
+	sc := ScoreConfigOf(Week, 39, 0.02)
+	for _, tx := range shardRows(loadCDNOW(t), 2) {
+		s, err := Summarize(tx, m.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := m.Score(nil, s, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := scoreDistinct(m, s, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d scores, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if math.Float64bits(got[i].CLV) != math.Float64bits(want[i].CLV) || got[i] != want[i] {
+				t.Fatalf("customer %s: %+v, Score gives %+v", s.Keys[i], got[i], want[i])
+			}
+		}
+	}
+}
