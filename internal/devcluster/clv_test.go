@@ -324,3 +324,31 @@ func TestCLVBadInput(t *testing.T) {
 			ss.Rows, ss.Scored, ss.Unscored, v.Counts.Customers)
 	}
 }
+
+// TestCLVParetoNBD fits Pareto/NBD on CDNOW with 2 workers: the bits of
+// clv.Reference and the published parameters to their digits.
+func TestCLVParetoNBD(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cdnow.csv")
+	cdnowCSV(t, path)
+	p := clv.Params{CalibrationEnd: "1997-09-30", TimeUnit: clv.Week, Model: clv.ParetoNBD, MaxIter: clv.DefaultMaxIter}
+	want, err := clv.Reference(p.Config(), cdnowShards(t, path, 4)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, filepath.Join(dir, "cluster"), 2)
+	defer c.Close()
+	cl := dial(t, c)
+	importTx(t, cl, "cdnow", path, 4)
+	got := clvModel(t, cl, waitJob(t, cl, submit(t, cl, clv.Spec("cdnow", p))).Model)
+	sameFit(t, "Pareto/NBD", got.Purchase, want.Purchase)
+	sameFit(t, "Gamma-Gamma", got.Spend, want.Spend)
+	for i, w := range []float64{0.553, 10.578, 0.606, 11.669} {
+		if v := got.Purchase.Params[i].Value; math.Round(v*1000)/1000 != w {
+			t.Errorf("%s = %v, published %v", got.Purchase.Params[i].Name, v, w)
+		}
+	}
+	if got.Purchase.Params[2].Name != "s" || got.Purchase.Params[3].Name != "beta" {
+		t.Errorf("Pareto/NBD parameters named %+v", got.Purchase.Params)
+	}
+}
