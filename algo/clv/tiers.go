@@ -20,8 +20,9 @@ const TopFraction = 0.2
 // and the leader narrows each range to the bin where the running total
 // from the highest CLV down reaches the cut's share (or, for the top
 // fifth, its rank). A value's key is its IEEE bits, ordered as the
-// values (CLVs are ≥ 0), so a search ends after the total and at most eight narrowing passes. Every
-// sum is exact, so the cuts depend only on the multiset of the CLVs.
+// values (CLVs are ≥ 0), so a search ends after the totals' pass and at
+// most eight narrowing passes. Every sum is exact, so the cuts depend only
+// on the multiset of the CLVs.
 type TierSearch struct {
 	Step  int64 `json:"step"`
 	N     int64 `json:"n"`
