@@ -122,3 +122,14 @@ PYEOF
   rm -rf "$IMP"
 fi
 # ---- end of import ----------------------------------------------------------------------------
+# ---- customer value (BG/NBD + Gamma-Gamma), deploy/bench_clv.py -------------------------------
+# 1,000,000 customers drawn from the BG/NBD process (~4.5M purchase lines), imported into
+# `mathcrm dev` with 2 workers: the fit end to end vs the scipy reference fit
+# (algo/clv/testdata/cdnow/make_clv_golden.py) timed from its summary table in the same run,
+# and CLV scoring end to end into the score set, customers/s.
+TX="$DATA/clv_tx_1m.csv"
+if [ ! -s "$TX" ]; then
+  $PY deploy/bench_clv.py gen --n 1000000 --seed 5 --out "$TX" >&2
+fi
+$PY deploy/bench_clv.py run --bin "${1:-bin/mathcrm}" --csv "$TX" --calibration-end 2022-06-30 --rounds 3
+# ---- end customer value ------------------------------------------------------------------------

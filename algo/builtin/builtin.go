@@ -13,9 +13,11 @@ import (
 
 	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/basket"
+	"github.com/mathcrm/mathcrm/algo/clv"
 	"github.com/mathcrm/mathcrm/algo/histogram"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
+	"github.com/mathcrm/mathcrm/algo/migrate"
 	"github.com/mathcrm/mathcrm/algo/rfm/rfmjob"
 	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/algo/supervised"
@@ -27,8 +29,10 @@ import (
 var Algorithms = map[string]job.Algorithm{
 	alsjob.Name:             alsjob.Algorithm{},
 	basket.Name:             basket.Algorithm{},
+	clv.Name:                clv.Algorithm{},
 	histogram.Name:          histogram.Algorithm{},
 	kmeans.Name:             kmeans.Algorithm{},
+	migrate.Name:            migrate.Algorithm{},
 	rfmjob.Name:             rfmjob.Algorithm{},
 	score.Name:              score.Algorithm{},
 	supervised.LinearName:   supervised.Linear{},

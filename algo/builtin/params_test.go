@@ -29,6 +29,27 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 		field string
 		flag  string
 	}{
+		{`{"algo":"clv","dataset":"d","clv":{}}`, `clv.calibration_end "" is out of range: must be a date YYYY-MM-DD`,
+			`--calibration-end "" is out of range: must be a date YYYY-MM-DD`},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","holdout_end":"1997-09-30"}}`,
+			"clv.holdout_end 1997-09-30 is out of range: must be a date after the calibration end 1997-09-30",
+			"--holdout-end 1997-09-30 is out of range: must be a date after the calibration end 1997-09-30"},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","time_unit":"year"}}`, `clv.time_unit "year" is out of range: must be "day", "week" or "month"`,
+			`--time-unit "year" is out of range: must be "day", "week" or "month"`},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","model":"bgbb"}}`, `clv.model "bgbb" is out of range: must be "bgnbd" or "paretonbd"`,
+			`--model "bgbb" is out of range: must be "bgnbd" or "paretonbd"`},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","penalty":-0.1}}`, "clv.penalty -0.1 is out of range: must be a finite number of at least 0",
+			"--penalty -0.1 is out of range: must be a finite number of at least 0"},
+		{`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30","max_iter":0}}`, "clv.max_iter 0 is out of range: must be an integer from 1 to 100000",
+			"--max-iter 0 is out of range: must be an integer from 1 to 100000"},
+		{`{"algo":"score","dataset":"d","score":{"model":"m","horizon":0}}`, "score.horizon 0 is out of range: must be a number above 0, at most 100000",
+			"--horizon 0 is out of range: must be a number above 0, at most 100000"},
+		{`{"algo":"score","dataset":"d","score":{"model":"m","discount_rate":-1}}`, "score.discount_rate -1 is out of range: must be a number from 0 to 10",
+			"--discount-rate -1 is out of range: must be a number from 0 to 10"},
+		{`{"algo":"migrate","dataset":"d","migrate":{"from":""}}`, `migrate.from "" is out of range: must be a dataset name`,
+			`--from "" is out of range: must be a dataset name`},
+		{`{"algo":"migrate","dataset":"d","migrate":{"from":"q3","from_version":-2}}`, "migrate.from_version -2 is out of range: must be a version number, or 0 for the latest",
+			"--from-version -2 is out of range: must be a version number, or 0 for the latest"},
 		{`{"algo":"rfm","dataset":"tx","rfm":{"as":"f","as_of":"2024-01-01T12:00:00Z"}}`, "rfm.as_of 2024-01-01T12:00:00Z is out of range: must be a whole day, UTC midnight",
 			"--as-of 2024-01-01T12:00:00Z is out of range: must be a whole day, UTC midnight"},
 		{`{"algo":"kmeans","dataset":"d","kmeans":{"k":0}}`, "kmeans.k 0 is out of range: must be an integer from 1 to 10000",
@@ -93,6 +114,8 @@ func TestCheckParamsNamesTheFieldAndTheRange(t *testing.T) {
 	}
 	// Fields left out take the algorithm's default: not errors.
 	for _, s := range []string{
+		`{"algo":"clv","dataset":"d","clv":{"calibration_end":"1997-09-30"}}`,
+		`{"algo":"score","dataset":"d","score":{"model":"m","horizon":39,"discount_rate":0}}`,
 		`{"algo":"rfm","dataset":"tx","rfm":{"as":"f"}}`,
 		`{"algo":"rfm","dataset":"tx","rfm":{"as":"f","as_of":"2024-01-01T00:00:00Z"}}`,
 		`{"algo":"score","dataset":"d","score":{"model":"m"}}`,

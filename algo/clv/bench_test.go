@@ -51,3 +51,24 @@ func BenchmarkPass(b *testing.B) {
 		}
 	})
 }
+
+// scoreSink keeps scoring results alive.
+var scoreSink []Scores
+
+// BenchmarkScore scores every customer (P(alive), expected purchases over
+// 52 weeks, expected spend, 12-month CLV) with CDNOW's published fits.
+func BenchmarkScore(b *testing.B) {
+	m := &Model{Config: Config{CalibrationEnd: cdnowCalEnd, TimeUnit: Week},
+		Purchase: FittedParams{Model: BGNBD, Values: []float64{0.243, 4.414, 0.793, 2.426}},
+		Spend:    FittedParams{Model: GammaGamma, Values: []float64{6.25, 3.74, 15.44}}}
+	sc := ScoreConfigOf(Week, 52, DefaultDiscountRate)
+	benchSizes(b, func(b *testing.B, shards []*Summaries) {
+		for _, s := range shards {
+			out, err := m.Score(scoreSink[:0], s, sc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			scoreSink = out
+		}
+	})
+}

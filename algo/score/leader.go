@@ -70,6 +70,13 @@ func (Algorithm) Check(ctx context.Context, env job.Leader, spec *proto.JobSpec,
 	if kind, _ := sc.Output(model); kind == proto.ScoresRecommendations && p.Top == nil {
 		p.Top = new(proto.DefaultTop) // left out: the default, in the committed spec
 	}
+	if tu, ok := sc.(Tuner); ok {
+		if err := tu.Tune(model, p); err != nil {
+			return err
+		}
+	} else if p.Horizon != nil || p.DiscountRate != nil {
+		return job.Invalid("a %s model takes no horizon or discount rate", m.Kind)
+	}
 	if ver.Key == "" {
 		return job.Invalid("dataset %s has no key column", ds.Name)
 	}
@@ -119,6 +126,9 @@ type scoreJob struct {
 	cols   []string
 	q      *quantile.State
 	cuts   []float64
+	// search is a Cutter's search, found what it found.
+	search Search
+	found  json.RawMessage
 	// written and parts are the kept output shards and their summaries,
 	// once the write pass is done.
 	written []proto.ShardRef
@@ -148,6 +158,11 @@ func (Algorithm) NewJob(ctx context.Context, env job.Leader, id string, spec pro
 			return nil, err
 		}
 	}
+	if c, ok := sc.(Cutter); ok {
+		if j.search, err = c.Search(model, p); err != nil {
+			return nil, err
+		}
+	}
 	return j, nil
 }
 
@@ -166,6 +181,7 @@ func (j *scoreJob) task(stage string) *Task {
 	if top := j.p.Top; top != nil {
 		t.Top = *top
 	}
+	t.Horizon, t.DiscountRate = j.p.Horizon, j.p.DiscountRate
 	for _, c := range j.ver.Columns {
 		if c.Categorical() {
 			if t.Levels == nil {
@@ -185,11 +201,18 @@ func (j *scoreJob) Next() (any, bool) {
 			return t, false
 		}
 	}
+	if j.search != nil && j.found == nil {
+		if st, done := j.search.Next(); !done {
+			t := j.task(StageSearch)
+			t.Search = st
+			return t, false
+		}
+	}
 	if j.written != nil {
 		return nil, true
 	}
 	t := j.task(StageWrite)
-	t.Cuts = j.cuts
+	t.Cuts, t.Found = j.cuts, j.found
 	return t, false
 }
 
@@ -216,6 +239,26 @@ func (j *scoreJob) Absorb(parts []*proto.Partial) error {
 			return nil
 		}
 	}
+	if j.search != nil && j.found == nil {
+		if _, done := j.search.Next(); !done {
+			answers := make([]json.RawMessage, len(res))
+			for i, r := range res {
+				if r.Search == nil {
+					return fmt.Errorf("score: shard %d sent no search result", i)
+				}
+				answers[i] = r.Search
+			}
+			if err := j.search.Absorb(answers); err != nil {
+				return err
+			}
+			if _, done := j.search.Next(); done {
+				if j.found, err = j.search.Found(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	written := make([]proto.ShardRef, len(parts))
 	for i, p := range parts {
 		if p.Output == nil || p.Output.Index != i {
@@ -233,6 +276,8 @@ func (j *scoreJob) Progress() job.Progress {
 		return job.Progress{Phase: "written"}
 	case j.q != nil && j.cuts == nil:
 		return job.Progress{Phase: "deciles"}
+	case j.search != nil && j.found == nil:
+		return job.Progress{Phase: "search"}
 	}
 	return job.Progress{Phase: "score"}
 }
@@ -245,12 +290,21 @@ type saved struct {
 	Cuts    []float64        `json:"cuts,omitempty"`
 	Written []proto.ShardRef `json:"written,omitempty"`
 	Parts   []*Partial       `json:"parts,omitempty"`
+	Search  json.RawMessage  `json:"search,omitempty"`
+	Found   json.RawMessage  `json:"found,omitempty"`
 }
 
 const stateKind = "score.state"
 
 func (j *scoreJob) Save() ([]byte, error) {
-	s := saved{Cuts: j.cuts, Written: j.written, Parts: j.parts}
+	s := saved{Cuts: j.cuts, Written: j.written, Parts: j.parts, Found: j.found}
+	if j.search != nil {
+		b, err := j.search.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		s.Search = b
+	}
 	if j.q != nil {
 		b, err := json.Marshal(j.q)
 		if err != nil {
@@ -272,7 +326,15 @@ func (j *scoreJob) Load(b []byte) error {
 			return err
 		}
 	}
-	j.cuts, j.written, j.parts = s.Cuts, s.Written, s.Parts
+	if s.Search != nil {
+		if j.search == nil {
+			return fmt.Errorf("score: a saved search for a model without one")
+		}
+		if err := j.search.UnmarshalJSON(s.Search); err != nil {
+			return err
+		}
+	}
+	j.cuts, j.written, j.parts, j.found = s.Cuts, s.Written, s.Parts, s.Found
 	return nil
 }
 
@@ -324,6 +386,15 @@ func (j *scoreJob) Finish() (*job.Result, error) {
 		for _, ic := range p.Items {
 			items[ic.Item] += ic.Count
 		}
+		mergeTiers(sum, p.Tiers)
+	}
+	for i := range sum.Tiers {
+		if sum.Tiers[i].Rows == 0 {
+			sum.Tiers[i].Min, sum.Tiers[i].Max = 0, 0
+		}
+	}
+	if j.search != nil {
+		j.search.Summarize(sum)
 	}
 	for d, ds := range deciles {
 		row := proto.Decile{Decile: d + 1, Rows: ds.Rows}
@@ -345,4 +416,19 @@ func (j *scoreJob) Finish() (*job.Result, error) {
 		sum.Moments.Min, sum.Moments.Max = 0, 0
 	}
 	return &job.Result{Scores: ss}, nil
+}
+
+// mergeTiers adds one shard's value tier sums to the summary's.
+func mergeTiers(sum *proto.ScoreSummary, tiers []proto.ValueTier) {
+	for i, t := range tiers {
+		if i == len(sum.Tiers) {
+			sum.Tiers = append(sum.Tiers, proto.ValueTier{Tier: t.Tier, Min: math.Inf(1), Max: math.Inf(-1)})
+		}
+		row := &sum.Tiers[i]
+		row.Rows += t.Rows
+		row.Sum += t.Sum
+		if t.Rows > 0 {
+			row.Min, row.Max = min(row.Min, t.Min), max(row.Max, t.Max)
+		}
+	}
 }

@@ -2,7 +2,8 @@
 // new score set version, for any model kind that implements Scorer: one pass
 // that writes a score shard per dataset shard, preceded, for a Ranker (one
 // number per row: a prediction, a probability), by the passes that find the
-// exact decile cuts of its scores across the whole dataset.
+// exact decile cuts of its scores across the whole dataset, and for a Cutter
+// by the passes of its own search across the whole dataset (value tiers).
 package score
 
 import (
@@ -21,8 +22,9 @@ const Name = proto.ScoreAlgo
 
 // Stages of a scoring job.
 const (
-	StageCuts  = "cuts"  // find the decile cuts of the scores
-	StageWrite = "write" // score every row and write the score shards
+	StageCuts   = "cuts"   // find the decile cuts of the scores
+	StageWrite  = "write"  // score every row and write the score shards
+	StageSearch = "search" // a Cutter's search over the whole dataset
 )
 
 // Model is a model kind that scores datasets: a Scorer or a Ranker.
@@ -86,6 +88,13 @@ type Task struct {
 	Top int `json:"top,omitempty"`
 	// Prefix names the written shards: Prefix/shard-NNNN-<random>.parquet.
 	Prefix string `json:"prefix"`
+	// Search is the task of a Cutter's search pass, Found what its search
+	// found, for the write pass.
+	Search json.RawMessage `json:"search,omitempty"`
+	Found  json.RawMessage `json:"found,omitempty"`
+	// Horizon and DiscountRate are the job's, for a Tuner.
+	Horizon      *float64 `json:"horizon,omitempty"`
+	DiscountRate *float64 `json:"discount_rate,omitempty"`
 }
 
 // Partial is one shard's summary of a scoring pass: small, its size set by
@@ -103,7 +112,14 @@ type Partial struct {
 	Items []proto.ItemCount `json:"items,omitempty"`
 	// Values summarises the score column.
 	Values proto.Moments `json:"values"`
+	// Search is the shard's answer in a Cutter's search pass.
+	Search []byte `json:"search,omitempty"`
+	// Tiers sums the values of each value tier, in the summary's order.
+	Tiers []proto.ValueTier `json:"tiers,omitempty"`
 }
+
+// MaxHorizon bounds ScoreSpec.Horizon, in any time unit.
+const MaxHorizon = 100000
 
 // Algorithm is the scoring algorithm.
 type Algorithm struct{}
@@ -118,7 +134,17 @@ func (Algorithm) CheckParams(raw json.RawMessage) error {
 		return fmt.Errorf("%w: score parameters: %v", proto.ErrParam, err)
 	}
 	if p.Top != nil {
-		return proto.IntParam("score.top", "--top", *p.Top, 1, proto.MaxTop)
+		if err := proto.IntParam("score.top", "--top", *p.Top, 1, proto.MaxTop); err != nil {
+			return err
+		}
+	}
+	if h := p.Horizon; h != nil {
+		if err := proto.FloatParam("score.horizon", "--horizon", *h, *h > 0 && *h <= MaxHorizon, fmt.Sprintf("a number above 0, at most %d", MaxHorizon)); err != nil {
+			return err
+		}
+	}
+	if r := p.DiscountRate; r != nil {
+		return proto.FloatParam("score.discount_rate", "--discount-rate", *r, *r >= 0 && *r <= 10, "a number from 0 to 10")
 	}
 	return nil
 }

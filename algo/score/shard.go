@@ -71,6 +71,18 @@ func (Algorithm) RunShard(ctx context.Context, sh job.Shard, task any, p *proto.
 	_, cols := sc.Output(m)
 	sp := &Partial{Values: proto.Moments{Min: math.Inf(1), Max: math.Inf(-1)}}
 	var tab *scoreset.Table
+	if t.Stage == StageSearch {
+		c, ok := sc.(Cutter)
+		if !ok || t.Search == nil {
+			return fmt.Errorf("score: a %s model has no search pass", t.Kind)
+		}
+		ans, err := c.SearchShard(ctx, sh, m, t)
+		if err != nil {
+			return err
+		}
+		sp.Search = ans
+		return job.Encode(p, Name, sp)
+	}
 	switch sc := sc.(type) {
 	case Scorer:
 		if t.Stage != StageWrite {

@@ -70,6 +70,7 @@ Start a whole cluster in one process with:
 	root.AddCommand(newSimilar())
 	root.AddCommand(newSchedule())
 	root.AddCommand(newGC(), newCustomer())
+	root.AddCommand(newSegments())
 	root.AddCommand(newSecrets())
 	root.AddCommand(newBackup(), newRestore())
 	return root

@@ -19,6 +19,7 @@ func newScore() *cobra.Command {
 	var sp proto.ScoreSpec
 	var wait bool
 	var keep, top int
+	var horizon, rate float64
 	cmd := &cobra.Command{
 		Use:   "score --model M --dataset D [--as NAME] [--top N] [--keep N] [--wait]",
 		Short: "Score every row of a dataset with a model into a new score set",
@@ -36,6 +37,11 @@ visible in one raft commit when every shard is written.
               model cannot score gets the most popular items
   basket    → rank, item, score, rule: the top --top offers of the rules that
               fire for each customer's items (confidence, and the rule)
+  clv       → p_alive, expected_purchases (over --horizon, in the model's time
+              unit; default one year), expected_spend, clv (discounted monthly
+              at --discount-rate over the horizon's months) and value_tier:
+              A = the customers holding the top 80% of the total CLV, B the
+              next 15%, C the rest, cut exactly over the whole dataset
 
 Rows with a missing input value are counted as unscored and exported with
 empty scores.
@@ -43,7 +49,8 @@ empty scores.
 name makes a new version; --keep N keeps only the newest N versions of the
 score set (see scores retain).`,
 		Example: `  mathcrm score --model model-1 --dataset telco --as telco-segments --wait
-  mathcrm score --model model-4 --dataset ratings --top 10 --wait`,
+  mathcrm score --model model-4 --dataset ratings --top 10 --wait
+  mathcrm score --model model-5 --dataset cdnow --horizon 39 --discount-rate 0.01 --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sp.As != "" {
@@ -53,6 +60,12 @@ score set (see scores retain).`,
 			}
 			if cmd.Flags().Changed("top") {
 				sp.Top = &top // left out, the leader fills in the default for ALS models
+			}
+			if cmd.Flags().Changed("horizon") {
+				sp.Horizon = &horizon // left out, the leader fills in the model's default
+			}
+			if cmd.Flags().Changed("discount-rate") {
+				sp.DiscountRate = &rate
 			}
 			spec.Params = proto.MustJSON(sp)
 			if err := checkSpec(cmd, &spec); err != nil {
@@ -80,6 +93,8 @@ score set (see scores retain).`,
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	f.StringVar(&sp.As, "as", "", "score set name (default DATASET-MODEL)")
 	f.IntVar(&top, "top", proto.DefaultTop, fmt.Sprintf("ALS, basket: items per user, 1 to %d", proto.MaxTop))
+	f.Float64Var(&horizon, "horizon", 0, "customer value: horizon in the model's time units (default one year)")
+	f.Float64Var(&rate, "discount-rate", 0, "customer value: monthly discount rate of CLV (default 0.01)")
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the score set")
 	_ = cmd.MarkFlagRequired("model")
@@ -149,6 +164,8 @@ func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 			fmt.Fprintf(tw, "%d\t%d\t%.6g\t%.6g\t%.6g\n", d.Decile, d.Rows, d.Min, d.Mean, d.Max)
 		}
 		_ = tw.Flush()
+	case len(sum.Tiers) > 0:
+		printTiers(w, sum)
 	case len(sum.Items) > 0:
 		fmt.Fprintln(tw, "MOST RECOMMENDED ITEM\tUSERS")
 		for _, it := range sum.Items {
@@ -202,4 +219,28 @@ per recommended item (ALS). The file appears only when it is complete.`,
 	cmd.Flags().StringVar(&out, "out", "", "output file (default standard output)")
 	cmd.Flags().IntVar(&version, "version", 0, "version (default latest)")
 	return cmd
+}
+
+// printTiers prints a values score set's tier table and the share of the
+// total value its top customers hold.
+func printTiers(w io.Writer, sum *proto.ScoreSummary) {
+	var rows int64
+	var total float64
+	for _, t := range sum.Tiers {
+		rows += t.Rows
+		total += t.Sum
+	}
+	tw := table(w)
+	fmt.Fprintln(tw, "TIER\tCUSTOMERS\tSHARE\tCLV\tCLV SHARE\tMIN CLV\tMAX CLV")
+	for _, t := range sum.Tiers {
+		share := 0.0
+		if total > 0 {
+			share = 100 * t.Sum / total
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.2f\t%.1f%%\t%.4g\t%.4g\n", t.Tier, t.Rows, 100*float64(t.Rows)/float64(max(rows, 1)), t.Sum, share, t.Min, t.Max)
+	}
+	_ = tw.Flush()
+	if ts := sum.TopShare; ts != nil {
+		fmt.Fprintf(w, "\nthe top %.0f%% of customers (%d) hold %.1f%% of the total CLV (%.2f)\n", 100*ts.Fraction, ts.Rows, 100*ts.Share, total)
+	}
 }

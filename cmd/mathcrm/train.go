@@ -19,7 +19,7 @@ var trainers []func() *cobra.Command
 
 func newTrain() *cobra.Command {
 	cmd := &cobra.Command{Use: "train", Short: "Train a model on a dataset"}
-	cmd.AddCommand(newTrainKMeans(), newTrainRegression("linear"), newTrainRegression("logistic"), newTrainALS())
+	cmd.AddCommand(newTrainKMeans(), newTrainRegression("linear"), newTrainRegression("logistic"), newTrainALS(), newTrainCLV())
 	for _, t := range trainers {
 		cmd.AddCommand(t())
 	}

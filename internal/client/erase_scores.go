@@ -156,6 +156,10 @@ func newScoreSummary(ss *proto.ScoreSet) *scoreSummary {
 		}
 	}
 	s.out.Hist = ss.Summary.Hist
+	s.out.TopShare = ss.Summary.TopShare // its cut is not kept: as before the erasure
+	for _, t := range ss.Summary.Tiers {
+		s.out.Tiers = append(s.out.Tiers, proto.ValueTier{Tier: t.Tier, Min: newMoments().Min, Max: newMoments().Max})
+	}
 	return s
 }
 
@@ -202,6 +206,18 @@ func (s *scoreSummary) add(t *scoreset.Table) error {
 			ds.Sum += v
 			ds.Min, ds.Max = min(ds.Min, v), max(ds.Max, v)
 		}
+	case proto.ScoresValues:
+		values = t.Floats[3]
+		for i, tier := range t.Strings[4] {
+			for j := range s.out.Tiers {
+				if vt := &s.out.Tiers[j]; vt.Tier == tier {
+					v := values[i]
+					vt.Rows++
+					vt.Sum += v
+					vt.Min, vt.Max = min(vt.Min, v), max(vt.Max, v)
+				}
+			}
+		}
 	case proto.ScoresRecommendations:
 		values = t.Floats[2]
 		for _, it := range t.Strings[1] {
@@ -235,6 +251,11 @@ func (s *scoreSummary) summary() proto.ScoreSummary {
 	}
 	if out.Moments.Count == 0 {
 		out.Moments.Min, out.Moments.Max = 0, 0
+	}
+	for i := range out.Tiers {
+		if out.Tiers[i].Rows == 0 {
+			out.Tiers[i].Min, out.Tiers[i].Max = 0, 0
+		}
 	}
 	return out
 }

@@ -255,7 +255,8 @@ func (c *Console) score(ctx context.Context, r *http.Request) (any, error) {
 }
 
 // distribution is what scores show prints: segment sizes, the decile
-// table, the histogram of predictions or the most recommended items.
+// table, the histogram of predictions, the value tiers or the most
+// recommended items.
 func distribution(ss *proto.ScoreSet) (describe.Table, *describe.Chart) {
 	sum := &ss.Summary
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
@@ -286,6 +287,24 @@ func distribution(ss *proto.ScoreSet) (describe.Table, *describe.Chart) {
 			lo := h.Min + float64(i)*w
 			t.Rows = append(t.Rows, []string{f(lo), f(lo + w), n(k)})
 			ch.Bars = append(ch.Bars, describe.Bar{Label: f(lo), Value: float64(k)})
+		}
+	case len(sum.Tiers) > 0:
+		var total float64
+		for _, vt := range sum.Tiers {
+			total += vt.Sum
+		}
+		t = describe.Table{Title: "Value tiers", Columns: []string{"tier", "customers", "value", "share of value", "min", "max"}}
+		if ts := sum.TopShare; ts != nil {
+			t.Title = fmt.Sprintf("Value tiers (the top %.0f%% of customers hold %.1f%% of the value)", 100*ts.Fraction, 100*ts.Share)
+		}
+		ch.Title, ch.XLabel, ch.YLabel = "Value by tier", "tier", "value"
+		for _, vt := range sum.Tiers {
+			share := 0.0
+			if total > 0 {
+				share = 100 * vt.Sum / total
+			}
+			t.Rows = append(t.Rows, []string{vt.Tier, n(vt.Rows), f(vt.Sum), fmt.Sprintf("%.1f%%", share), f(vt.Min), f(vt.Max)})
+			ch.Bars = append(ch.Bars, describe.Bar{Label: vt.Tier, Value: vt.Sum})
 		}
 	case len(sum.Items) > 0:
 		t = describe.Table{Title: "Most recommended items", Columns: []string{"item", "users"}}

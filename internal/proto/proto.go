@@ -322,6 +322,12 @@ type ScoreSpec struct {
 	// Top is the number of items per row of a recommendations score set; nil (left
 	// out) takes DefaultTop, which the leader fills in.
 	Top *int `json:"top,omitempty"`
+	// Horizon and DiscountRate are the horizon (in the model's time units)
+	// and the monthly discount rate of a model that predicts values over
+	// time; nil (left out) takes the model's defaults, which the leader
+	// fills in.
+	Horizon      *float64 `json:"horizon,omitempty"`
+	DiscountRate *float64 `json:"discount_rate,omitempty"`
 }
 
 // Score set kinds: what each row holds.
@@ -330,6 +336,7 @@ const (
 	ScoresPredictions     = "predictions"     // key, prediction
 	ScoresProbabilities   = "probabilities"   // key, probability, decile
 	ScoresRecommendations = "recommendations" // key, rank, item, score
+	ScoresValues          = "values"          // key, p_alive, expected_purchases, expected_spend, clv, value_tier
 )
 
 // ScoreSet is a committed score output: one shard per dataset shard, all
@@ -369,6 +376,28 @@ type ScoreSummary struct {
 	Hist     *Histogram  `json:"histogram,omitempty"`
 	Items    []ItemCount `json:"items,omitempty"`
 	Moments  Moments     `json:"moments"`
+	// Tiers is the value tier table and TopShare the share of the total
+	// value the top customers hold (values score sets).
+	Tiers    []ValueTier `json:"tiers,omitempty"`
+	TopShare *TopShare   `json:"top_share,omitempty"`
+}
+
+// ValueTier is one row of a value tier table: its customers and their
+// values' total and range.
+type ValueTier struct {
+	Tier string  `json:"tier"`
+	Rows int64   `json:"rows"`
+	Sum  float64 `json:"sum"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+// TopShare is the share of the total value held by the Rows customers of
+// highest value, the top Fraction of all.
+type TopShare struct {
+	Fraction float64 `json:"fraction"`
+	Rows     int64   `json:"rows"`
+	Share    float64 `json:"share"`
 }
 
 // Decile is one row of a decile table: decile 1 holds the highest

@@ -50,6 +50,8 @@ func Schema(kind string) ([]Column, error) {
 		return []Column{{"probability", Float}, {"decile", Int}}, nil
 	case "recommendations":
 		return []Column{{"rank", Int}, {"item", String}, {"score", Float}}, nil
+	case "values":
+		return []Column{{"p_alive", Float}, {"expected_purchases", Float}, {"expected_spend", Float}, {"clv", Float}, {"value_tier", String}}, nil
 	}
 	return nil, fmt.Errorf("scoreset: unknown score set kind %q", kind)
 }
