@@ -294,32 +294,3 @@ func detailOf[T any](d *proto.ModelDetail) *T {
 	t, _ := v.(*T)
 	return t
 }
-
-// printDescription prints a model's description as text: its title,
-// figures and tables (charts are the tables' pictures, for the console).
-func printDescription(w io.Writer, d *describe.Description) {
-	fmt.Fprintln(w, d.Title)
-	if d.Subtitle != "" {
-		fmt.Fprintln(w, d.Subtitle)
-	}
-	if len(d.Figures) > 0 {
-		fmt.Fprintln(w)
-		tw := table(w)
-		for _, f := range d.Figures {
-			fmt.Fprintf(tw, "%s\t%s\n", f.Label, f.Value)
-		}
-		tw.Flush()
-	}
-	for _, t := range d.Tables {
-		fmt.Fprintf(w, "\n%s:\n", t.Title)
-		tw := table(w)
-		fmt.Fprintln(tw, strings.ToUpper(strings.Join(t.Columns, "\t")))
-		for _, r := range t.Rows {
-			fmt.Fprintln(tw, strings.Join(r, "\t"))
-		}
-		tw.Flush()
-	}
-	for _, n := range d.Notes {
-		fmt.Fprintf(w, "\n%s\n", n)
-	}
-}
