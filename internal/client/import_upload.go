@@ -106,6 +106,11 @@ func (u *shardUploader) put(up upload) {
 		prefix = "item-shard"
 	}
 	obj := fmt.Sprintf("datasets/%s/%s/%s-%04d.parquet", u.name, u.id, prefix, up.sf.Index)
+	// Recorded before the put: a put cut off by a cancelled import may
+	// still have stored the object (or part of it), and abandon deletes it.
+	u.mu.Lock()
+	u.stored = append(u.stored, obj)
+	u.mu.Unlock()
 	err := func() error {
 		var ref proto.BlobRef
 		var err error
@@ -117,9 +122,6 @@ func (u *shardUploader) put(up upload) {
 		if err != nil {
 			return err
 		}
-		u.mu.Lock()
-		u.stored = append(u.stored, obj)
-		u.mu.Unlock()
 		if ref.SHA256 != up.sf.SHA256 || ref.Size != up.sf.Size {
 			return fmt.Errorf("shard %d changed while it was stored", up.sf.Index)
 		}
