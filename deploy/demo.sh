@@ -3,7 +3,8 @@
 # directory. Telco customers: k-means segments with their churn rate, a churn
 # model and every customer scored with it (exact deciles). Online Retail
 # transactions: RFM features and named segments, then k-means on the scores.
-# Spark's sample ratings: ALS and recommendations.
+# Spark's sample ratings: ALS and recommendations. Customer value (BG/NBD,
+# Gamma-Gamma), market-basket rules and offers, and one customer's scores.
 set -euo pipefail
 BIN=${1:-bin/mathcrm}
 DATA=testdata/telco/Telco-Customer-Churn.csv
@@ -85,3 +86,24 @@ echo
 echo "top 5 for user 3, and for a user the model has never seen:"
 "$BIN" recommend --model "$ALS" --user 3 --n 5
 "$BIN" recommend --model "$ALS" --user newcomer --n 3
+
+echo
+echo "== customer value: BG/NBD + Gamma-Gamma on the Online Retail transactions, as of their last day"
+echo "   (weeks; a small penalty, as lifetimes advises for small samples)"
+"$BIN" train clv --dataset retail --calibration-end 2011-12-09 --penalty 0.001 --wait
+CLV=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
+"$BIN" model show "$CLV"
+
+echo
+echo "== cross-sell: market-basket rules on the same invoices (one basket per invoice)"
+"$BIN" dataset import invoices "$RETAIL" --kind interactions --user InvoiceNo --item StockCode --shards 8
+"$BIN" train basket --dataset invoices --min-support 0.02 --min-confidence 0.3 --max-len 3 --wait
+BASKET=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
+"$BIN" model show "$BASKET"
+echo
+echo "next-best offers for a basket holding 22386 (JUMBO BAG PINK POLKADOT):"
+"$BIN" recommend --model "$BASKET" --items 22386 --n 5
+
+echo
+echo "== one customer, from every score set: churn probability and decile"
+"$BIN" customer show 7590-VHVEG

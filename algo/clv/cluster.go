@@ -215,9 +215,11 @@ func (j *fitJob) Absorb(parts []*proto.Partial) error {
 }
 
 func (j *fitJob) Progress() job.Progress {
-	it := 0
-	if len(j.st.Fits) > 0 && j.st.Fits[0] != nil {
-		it = j.st.Fits[0].Iter
+	it := 0 // the accepted steps of every fit so far, purchase and spend
+	for _, f := range j.st.Fits {
+		if f != nil {
+			it += f.Iter
+		}
 	}
 	return job.Progress{Phase: j.st.Phase(), Iteration: it, Objective: -j.st.LogLik()}
 }
