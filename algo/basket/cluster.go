@@ -80,15 +80,12 @@ func (p *Params) config() Config {
 
 // Spec is a basket job's spec.
 func Spec(dataset string, p Params) proto.JobSpec {
-	s := proto.JobSpec{Algo: Name, Dataset: dataset}
-	_ = job.SetParams(&s, p) // Params always encode
-	return s
+	return job.NewSpec(Name, dataset, p)
 }
 
 // ParamsOf decodes a spec's basket parameters.
 func ParamsOf(spec *proto.JobSpec) (*Params, error) {
-	p := new(Params)
-	return p, job.Params(spec, p)
+	return job.ParamsAs[Params](spec)
 }
 
 // Algorithm is basket mining on the cluster.
@@ -99,11 +96,7 @@ func (Algorithm) DatasetKind() string { return "" }
 
 // CheckParams checks a spec's parameters.
 func (Algorithm) CheckParams(raw json.RawMessage) error {
-	var p Params
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("%w: basket parameters: %v", proto.ErrParam, err)
-	}
-	return p.Check()
+	return job.CheckRaw[Params](Name, raw)
 }
 
 // sourceOf is where a version's baskets come from, or why it has none.

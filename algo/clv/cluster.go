@@ -102,15 +102,12 @@ func (p *Params) Config() Config {
 
 // Spec is a customer-value job's spec.
 func Spec(dataset string, p Params) proto.JobSpec {
-	s := proto.JobSpec{Algo: Name, Dataset: dataset}
-	_ = job.SetParams(&s, p) // Params always encode
-	return s
+	return job.NewSpec(Name, dataset, p)
 }
 
 // ParamsOf decodes a spec's customer-value parameters.
 func ParamsOf(spec *proto.JobSpec) (*Params, error) {
-	p := new(Params)
-	return p, job.Params(spec, p)
+	return job.ParamsAs[Params](spec)
 }
 
 // Algorithm is the customer-value fit on the cluster.
@@ -121,11 +118,7 @@ func (Algorithm) DatasetKind() string { return proto.KindTransactions }
 
 // CheckParams checks a spec's parameters.
 func (Algorithm) CheckParams(raw json.RawMessage) error {
-	var p Params
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("%w: clv parameters: %v", proto.ErrParam, err)
-	}
-	return p.Check()
+	return job.CheckRaw[Params](Name, raw)
 }
 
 // Check resolves a spec against the transactions version it will read:

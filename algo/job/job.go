@@ -233,3 +233,35 @@ func SetParams(spec *proto.JobSpec, v any) error {
 type Modeler interface {
 	Kinds() map[string]ModelKind
 }
+
+// NewSpec is a spec of algo on dataset with parameters p, which must encode
+// as JSON (a parameters struct always does).
+func NewSpec(algo, dataset string, p any) proto.JobSpec {
+	s := proto.JobSpec{Algo: algo, Dataset: dataset}
+	if err := SetParams(&s, p); err != nil {
+		panic(fmt.Sprintf("job: %s parameters do not encode: %v", algo, err))
+	}
+	return s
+}
+
+// ParamsAs decodes a spec's parameters as a P.
+func ParamsAs[P any](spec *proto.JobSpec) (*P, error) {
+	p := new(P)
+	return p, Params(spec, p)
+}
+
+// Checked is a parameters type that checks its own ranges.
+type Checked[P any] interface {
+	*P
+	Check() error
+}
+
+// CheckRaw decodes raw as algo's parameters P and checks them: what an
+// Algorithm's CheckParams does for a parameters type with a Check method.
+func CheckRaw[P any, PP Checked[P]](algo string, raw json.RawMessage) error {
+	p := PP(new(P))
+	if err := json.Unmarshal(raw, p); err != nil {
+		return fmt.Errorf("%w: %s parameters: %v", proto.ErrParam, algo, err)
+	}
+	return p.Check()
+}

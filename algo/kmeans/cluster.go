@@ -62,15 +62,12 @@ func (p *Params) Check() error {
 
 // Spec is a k-means job's spec.
 func Spec(dataset string, p Params) proto.JobSpec {
-	s := proto.JobSpec{Algo: Name, Dataset: dataset}
-	_ = job.SetParams(&s, p) // Params always encode
-	return s
+	return job.NewSpec(Name, dataset, p)
 }
 
 // ParamsOf decodes a spec's k-means parameters.
 func ParamsOf(spec *proto.JobSpec) (*Params, error) {
-	p := new(Params)
-	return p, job.Params(spec, p)
+	return job.ParamsAs[Params](spec)
 }
 
 // Algorithm is k-means on the cluster.
@@ -81,11 +78,7 @@ func (Algorithm) DatasetKind() string { return proto.KindFeatures }
 
 // CheckParams checks a spec's parameters.
 func (Algorithm) CheckParams(raw json.RawMessage) error {
-	var p Params
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("%w: kmeans parameters: %v", proto.ErrParam, err)
-	}
-	return p.Check()
+	return job.CheckRaw[Params](Name, raw)
 }
 
 // Check resolves a k-means spec against the dataset version and fills in

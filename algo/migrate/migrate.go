@@ -75,15 +75,12 @@ func (p *Params) Check() error {
 
 // Spec is the spec of a migration from p.From to dataset to.
 func Spec(to string, p Params) proto.JobSpec {
-	s := proto.JobSpec{Algo: Name, Dataset: to}
-	_ = job.SetParams(&s, p) // Params always encode
-	return s
+	return job.NewSpec(Name, to, p)
 }
 
 // ParamsOf decodes a spec's parameters.
 func ParamsOf(spec *proto.JobSpec) (*Params, error) {
-	p := new(Params)
-	return p, job.Params(spec, p)
+	return job.ParamsAs[Params](spec)
 }
 
 // Algorithm is the migration table on the cluster.
@@ -94,11 +91,7 @@ func (Algorithm) DatasetKind() string { return proto.KindFeatures }
 
 // CheckParams checks a spec's parameters.
 func (Algorithm) CheckParams(raw json.RawMessage) error {
-	var p Params
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("%w: migrate parameters: %v", proto.ErrParam, err)
-	}
-	return p.Check()
+	return job.CheckRaw[Params](Name, raw)
 }
 
 // fromVersion returns the earlier snapshot's version.

@@ -103,15 +103,12 @@ func (p *Params) Config(seed uint64) (als.Config, error) {
 
 // Spec is an ALS job's spec.
 func Spec(dataset string, p Params) proto.JobSpec {
-	s := proto.JobSpec{Algo: Name, Dataset: dataset}
-	_ = job.SetParams(&s, p) // Params always encode
-	return s
+	return job.NewSpec(Name, dataset, p)
 }
 
 // ParamsOf decodes a spec's ALS parameters.
 func ParamsOf(spec *proto.JobSpec) (*Params, error) {
-	p := new(Params)
-	return p, job.Params(spec, p)
+	return job.ParamsAs[Params](spec)
 }
 
 // Algorithm is ALS on the cluster.
@@ -122,11 +119,7 @@ func (Algorithm) DatasetKind() string { return proto.KindInteractions }
 
 // CheckParams checks a spec's parameters.
 func (Algorithm) CheckParams(raw json.RawMessage) error {
-	var p Params
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("%w: als parameters: %v", proto.ErrParam, err)
-	}
-	return p.Check()
+	return job.CheckRaw[Params](Name, raw)
 }
 
 // Check resolves an ALS spec against an interactions version: both

@@ -12,7 +12,6 @@ package rfmjob
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/job"
@@ -48,15 +47,12 @@ func (p *Params) Check() error {
 
 // Spec is an RFM job's spec.
 func Spec(dataset string, p Params) proto.JobSpec {
-	s := proto.JobSpec{Algo: Name, Dataset: dataset}
-	_ = job.SetParams(&s, p) // Params always encode
-	return s
+	return job.NewSpec(Name, dataset, p)
 }
 
 // ParamsOf decodes a spec's RFM parameters.
 func ParamsOf(spec *proto.JobSpec) (*Params, error) {
-	p := new(Params)
-	return p, job.Params(spec, p)
+	return job.ParamsAs[Params](spec)
 }
 
 // Algorithm is RFM features on the cluster.
@@ -67,11 +63,7 @@ func (Algorithm) DatasetKind() string { return proto.KindTransactions }
 
 // CheckParams checks a spec's parameters.
 func (Algorithm) CheckParams(raw json.RawMessage) error {
-	var p Params
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("%w: rfm parameters: %v", proto.ErrParam, err)
-	}
-	return p.Check()
+	return job.CheckRaw[Params](Name, raw)
 }
 
 // DecodeTask decodes a pass's task.
