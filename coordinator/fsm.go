@@ -500,6 +500,17 @@ func (f *FSM) Jobs() []*proto.Job {
 	return out
 }
 
+// JobStates counts the jobs in each state, without copying them.
+func (f *FSM) JobStates() map[string]int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := map[string]int{}
+	for _, j := range f.st.Jobs {
+		out[j.State]++
+	}
+	return out
+}
+
 func jobNum(id string) int {
 	n, _ := strconv.Atoi(id[len("job-"):])
 	return n

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/hashicorp/raft"
+	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -51,12 +52,9 @@ func (k *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, v, id)
 		}
 	}
-	counts := map[string]float64{"queued": 0, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0}
-	for _, j := range c.fsm.Jobs() {
-		counts[j.State]++
-	}
-	for s, n := range counts {
-		ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, n, id, s)
+	counts := c.fsm.JobStates()
+	for _, s := range []string{proto.JobQueued, proto.JobRunning, proto.JobSucceeded, proto.JobFailed, proto.JobCancelled} {
+		ch <- prometheus.MustNewConstMetric(descJobs, prometheus.GaugeValue, float64(counts[s]), id, s)
 	}
 	ch <- prometheus.MustNewConstMetric(descWorkers, prometheus.GaugeValue, float64(len(c.members.live())), id)
 }

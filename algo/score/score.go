@@ -166,7 +166,5 @@ func Params(spec *proto.JobSpec) (*proto.ScoreSpec, error) {
 
 // Spec is a scoring job's spec.
 func Spec(dataset string, p proto.ScoreSpec) proto.JobSpec {
-	s := proto.JobSpec{Algo: Name, Dataset: dataset}
-	_ = job.SetParams(&s, p) // a ScoreSpec always encodes
-	return s
+	return job.NewSpec(Name, dataset, p)
 }

@@ -24,12 +24,9 @@ type jobSpecTail struct {
 
 // MarshalJSON writes the parameters under the algorithm's name.
 func (s JobSpec) MarshalJSON() ([]byte, error) {
-	type plain JobSpec
-	bare := s
-	bare.Params = nil
-	b, err := json.Marshal(plain(bare))
-	if err != nil || len(s.Params) == 0 {
-		return b, err
+	if len(s.Params) == 0 {
+		type plain JobSpec
+		return json.Marshal(plain(s))
 	}
 	var params bytes.Buffer
 	if err := json.Compact(&params, s.Params); err != nil {
@@ -44,14 +41,7 @@ func (s JobSpec) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	key, _ := json.Marshal(s.Algo)
-	// The fields the legacy parts wrote (plain) sit between head and tail.
-	end := len(b) - len(tail) // before the tail's fields and their comma
-	if len(tail) == 2 {
-		end = len(b) - 1 // before the closing brace
-	}
-	mid := b[len(head)-1 : end]
 	out := append([]byte(nil), head[:len(head)-1]...)
-	out = append(out, mid...)
 	out = append(out, ',')
 	out = append(out, key...)
 	out = append(out, ':')
