@@ -70,6 +70,13 @@ func (c *cache) put(key string, val any, size int64) {
 	}
 }
 
+// bytes returns the bytes in use.
+func (c *cache) bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used
+}
+
 // stats returns the bytes in use and the number of entries whose key has
 // the given prefix.
 func (c *cache) stats(prefix string) (int64, int) {

@@ -170,8 +170,7 @@ func (w *Worker) heartbeat() {
 			return
 		case <-t.C:
 			w.announce(proto.WorkerHeartbeatSubject(w.cfg.ID))
-			used, _ := w.data.stats("")
-			metrics.CacheBytes.WithLabelValues(w.cfg.ID).Set(float64(used))
+			metrics.CacheBytes.WithLabelValues(w.cfg.ID).Set(float64(w.data.bytes()))
 		}
 	}
 }
