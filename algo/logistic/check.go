@@ -81,6 +81,32 @@ func checkSetSums(e *SetSums, exact bool) error {
 	case !exact && (len(e.Hist) != 2*HistBins || e.Scores != nil || !allFinite(e.Hist)):
 		return resultError("score histogram has the wrong length or non-finite sums")
 	}
+	return checkCurve(e)
+}
+
+// checkCurve checks a set's curve bins: none (a worker of an earlier
+// build), or counts of the right length that add up to the set's rows,
+// with finite, non-negative weights when there are weights.
+func checkCurve(e *SetSums) error {
+	if e.CurveN == nil {
+		if e.CurveW != nil {
+			return resultError("curve weights without curve counts")
+		}
+		return nil
+	}
+	if len(e.CurveN) != 2*CurveBins || (e.CurveW != nil && len(e.CurveW) != 2*CurveBins) {
+		return resultError("curve bins have the wrong length")
+	}
+	var n int64
+	for b, c := range e.CurveN {
+		if c < 0 || (e.CurveW != nil && !(e.CurveW[b] >= 0 && finite(e.CurveW[b]))) {
+			return resultError("negative or non-finite curve bin")
+		}
+		n += c
+	}
+	if n != e.N {
+		return resultError("curve bins do not add up to the set's rows")
+	}
 	return nil
 }
 

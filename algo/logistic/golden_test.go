@@ -196,9 +196,9 @@ func TestPinnedModelBits(t *testing.T) {
 		w    []float64
 		want string
 	}{
-		{"newton", Config{}, nil, "2c6e6793e67e76c1"},
-		{"lbfgs balanced holdout", Config{Solver: SolverLBFGS, Holdout: 0.2, ClassWeight: Balanced}, nil, "c6500b96a6f7c0fb"},
-		{"weighted histogram", Config{C: 0.3, Holdout: 0.3, ExactAUCMaxRows: 1000}, w, "e5fe85641f048c0a"},
+		{"newton", Config{}, nil, "e8ec3b8ecde6bb46"},
+		{"lbfgs balanced holdout", Config{Solver: SolverLBFGS, Holdout: 0.2, ClassWeight: Balanced}, nil, "f21142367eb7ae67"},
+		{"weighted histogram", Config{C: 0.3, Holdout: 0.3, ExactAUCMaxRows: 1000}, w, "79e78048f646d72b"},
 	}
 	for _, tc := range tests {
 		m, err := Reference(tc.cfg, 6, shardsByKey(x, y, tc.w, keys, 6, 4)...)

@@ -85,6 +85,10 @@ func setMetrics(parts []*SetSums, exact bool) Metrics {
 	if !ok {
 		m.AUC, m.AUCMethod = 0, ""
 	}
+	if bins, ok := mergeCurve(parts); ok && m.N > 0 {
+		m.Curve = bins
+		m.ROC, m.CurveAUC, m.Deciles, _ = curves(bins)
+	}
 	return m
 }
 

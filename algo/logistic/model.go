@@ -54,6 +54,16 @@ type Metrics struct {
 	// Calibration holds CalBins bins of equal width in predicted
 	// probability.
 	Calibration []CalBin `json:"calibration"`
+	// Curve holds CurveBins bins of equal width in predicted probability
+	// with the rows of each class; ROC (CurveBins+1 points, from the top
+	// bin down), CurveAUC (its area: the AUC of the scores rounded down to
+	// their bin) and Deciles (cumulative gains and lift) derive from it.
+	// All are empty when the set lacks a class, and Curve also when a
+	// worker of an earlier build ran the eval pass.
+	Curve    []CurveBin `json:"curve,omitempty"`
+	ROC      []ROCPoint `json:"roc,omitempty"`
+	CurveAUC float64    `json:"curve_auc,omitempty"`
+	Deciles  []Decile   `json:"deciles,omitempty"`
 }
 
 // CalBin is one calibration bin: the rows with Lo < p ≤ Hi (the first bin

@@ -184,7 +184,7 @@ func runEval(r *Result, t *Task, in *rows) error {
 		}
 	}
 	for _, s := range []*SetSums{r.Train, r.Holdout} {
-		if !finite(s.W) || !finite(s.LogLoss) || !allFinite(s.CalP) || !allFinite(s.CalW) {
+		if !finite(s.W) || !finite(s.LogLoss) || !allFinite(s.CalP) || !allFinite(s.CalW) || !allFinite(s.CurveW) {
 			return errors.New("a metric sum is not finite: a held-out row's margin overflowed")
 		}
 		sortScores(s)
@@ -201,6 +201,14 @@ func evalRow(s *SetSums, pos bool, l, p, wi float64, weighted bool) {
 	b := calBin(p)
 	s.CalN[b]++
 	s.CalW[b] += wi
+	c := curveBin(p)
+	if pos {
+		c += CurveBins
+	}
+	s.CurveN[c]++
+	if s.CurveW != nil {
+		s.CurveW[c] += wi
+	}
 	s.CalP[b] = math.FMA(wi, p, s.CalP[b])
 	if pos {
 		s.CalY[b] += wi
@@ -226,6 +234,10 @@ func newSetSums(exact bool, n int, weighted bool) *SetSums {
 	s := &SetSums{
 		CalN: make([]int64, CalBins), CalW: make([]float64, CalBins),
 		CalP: make([]float64, CalBins), CalY: make([]float64, CalBins),
+		CurveN: make([]int64, 2*CurveBins),
+	}
+	if weighted {
+		s.CurveW = make([]float64, 2*CurveBins)
 	}
 	switch {
 	case !exact:

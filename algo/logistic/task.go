@@ -114,6 +114,14 @@ type SetSums struct {
 	// Hist holds Σw per score bin, HistBins for class 0 then HistBins for
 	// class 1, when the task did not ask for the scores.
 	Hist []float64 `json:"hist,omitempty"`
+	// CurveN counts the rows of each curve bin (CurveBins for class 0
+	// then CurveBins for class 1), whichever way the AUC is computed:
+	// exact integers, from which the leader draws the ROC, gains and lift
+	// curves. CurveW holds Σw over the same bins for weighted rows (nil:
+	// every weight is 1, and the weights are the counts). Both are nil
+	// from a worker of an earlier build.
+	CurveN []int64   `json:"curve_n,omitempty"`
+	CurveW []float64 `json:"curve_w,omitempty"`
 }
 
 // RunTask computes shard's Result for t. x is the shard's n×d feature matrix,

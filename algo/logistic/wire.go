@@ -14,16 +14,20 @@ import (
 // as one buffer of fixed-width little-endian values, sized up front; the
 // JSON form is unchanged.
 
-// setSumsWire is the version byte of the binary form.
-const setSumsWire = 1
+// setSumsWire is the version byte of the binary form: 2 appends the curve
+// bins (CurveN, CurveW) to version 1, which GobDecode still reads.
+const (
+	setSumsWire   = 2
+	setSumsWireV1 = 1
+)
 
 var errSetSumsWire = errors.New("logistic: malformed SetSums encoding")
 
 // GobEncode implements gob.GobEncoder.
 func (s *SetSums) GobEncode() ([]byte, error) {
 	floats := [][]float64{s.CalW, s.CalP, s.CalY, s.Scores, s.ScoreW, s.Hist}
-	size := 1 + 3*8 + 8 + 8*len(s.CalN) + 8 + len(s.Labels)
-	for _, f := range floats {
+	size := 1 + 3*8 + 8 + 8*len(s.CalN) + 8 + len(s.Labels) + 8 + 8*len(s.CurveN)
+	for _, f := range append(floats, s.CurveW) {
 		size += 8 + 8*len(f)
 	}
 	b := make([]byte, 0, size)
@@ -43,13 +47,23 @@ func (s *SetSums) GobEncode() ([]byte, error) {
 		}
 		b = append(b, c)
 	}
+	b = appendFloats(b, floats...)
+	b = appendLen(b, s.CurveN == nil, len(s.CurveN))
+	for _, v := range s.CurveN {
+		b = bin.LittleEndian.AppendUint64(b, uint64(v))
+	}
+	return appendFloats(b, s.CurveW), nil
+}
+
+// appendFloats appends each slice's length (appendLen) and values.
+func appendFloats(b []byte, floats ...[]float64) []byte {
 	for _, f := range floats {
 		b = appendLen(b, f == nil, len(f))
 		for _, v := range f {
 			b = bin.LittleEndian.AppendUint64(b, math.Float64bits(v))
 		}
 	}
-	return b, nil
+	return b
 }
 
 // appendLen appends a slice's length, or all ones for a nil slice, which
@@ -71,7 +85,7 @@ func (s *SetSums) UnmarshalBinary(b []byte) error { return s.GobDecode(b) }
 // exactly a GobEncode output, and allocates no more than the buffer's
 // length justifies.
 func (s *SetSums) GobDecode(b []byte) error {
-	if len(b) < 1 || b[0] != setSumsWire {
+	if len(b) < 1 || (b[0] != setSumsWire && b[0] != setSumsWireV1) {
 		return errSetSumsWire
 	}
 	r := wireReader{b: b[1:]}
@@ -97,7 +111,26 @@ func (s *SetSums) GobDecode(b []byte) error {
 			}
 		}
 	}
-	for _, f := range []*[]float64{&out.CalW, &out.CalP, &out.CalY, &out.Scores, &out.ScoreW, &out.Hist} {
+	r.floats(&out.CalW, &out.CalP, &out.CalY, &out.Scores, &out.ScoreW, &out.Hist)
+	if b[0] == setSumsWire {
+		if n, isNil := r.len(8); !isNil {
+			out.CurveN = make([]int64, n)
+			for i := range out.CurveN {
+				out.CurveN[i] = int64(r.u64())
+			}
+		}
+		r.floats(&out.CurveW)
+	}
+	if r.bad || len(r.b) != 0 {
+		return errSetSumsWire
+	}
+	*s = out
+	return nil
+}
+
+// floats reads slices of float64 as appendFloats wrote them.
+func (r *wireReader) floats(fs ...*[]float64) {
+	for _, f := range fs {
 		if n, isNil := r.len(8); !isNil {
 			*f = make([]float64, n)
 			for i := range *f {
@@ -105,11 +138,6 @@ func (s *SetSums) GobDecode(b []byte) error {
 			}
 		}
 	}
-	if r.bad || len(r.b) != 0 {
-		return errSetSumsWire
-	}
-	*s = out
-	return nil
 }
 
 // wireReader reads fixed-width values, noting a read past the end.

@@ -80,9 +80,9 @@ func sameSetSums(a, b *SetSums) bool {
 		return out
 	}
 	ab := []any{a.N, math.Float64bits(a.W), math.Float64bits(a.LogLoss), a.CalN, a.Labels,
-		bitsOf(a.CalW), bitsOf(a.CalP), bitsOf(a.CalY), bitsOf(a.Scores), bitsOf(a.ScoreW), bitsOf(a.Hist)}
+		bitsOf(a.CalW), bitsOf(a.CalP), bitsOf(a.CalY), bitsOf(a.Scores), bitsOf(a.ScoreW), bitsOf(a.Hist), a.CurveN, bitsOf(a.CurveW)}
 	bb := []any{b.N, math.Float64bits(b.W), math.Float64bits(b.LogLoss), b.CalN, b.Labels,
-		bitsOf(b.CalW), bitsOf(b.CalP), bitsOf(b.CalY), bitsOf(b.Scores), bitsOf(b.ScoreW), bitsOf(b.Hist)}
+		bitsOf(b.CalW), bitsOf(b.CalP), bitsOf(b.CalY), bitsOf(b.Scores), bitsOf(b.ScoreW), bitsOf(b.Hist), b.CurveN, bitsOf(b.CurveW)}
 	return reflect.DeepEqual(ab, bb)
 }
 
@@ -101,9 +101,42 @@ func FuzzSetSumsGobDecode(f *testing.F) {
 		if got.GobDecode(data) != nil {
 			return
 		}
+		// A version 1 buffer comes back as version 2 without curve bins.
+		want := data
+		if data[0] == setSumsWireV1 {
+			want = append([]byte{setSumsWire}, data[1:]...)
+			want = append(want, bytes.Repeat([]byte{0xff}, 16)...)
+		}
 		again, err := got.GobEncode()
-		if err != nil || !bytes.Equal(again, data) {
-			t.Fatalf("decoded %+v re-encodes to %x, not %x", got, again, data)
+		if err != nil || !bytes.Equal(again, want) {
+			t.Fatalf("decoded %+v re-encodes to %x, not %x", got, again, want)
 		}
 	})
+}
+
+// TestSetSumsWireV1: sums from a worker of an earlier build, which sends
+// no curve bins, decode with nil curves and pass the leader's check.
+func TestSetSumsWireV1(t *testing.T) {
+	r := rand.New(rand.NewPCG(53, 54))
+	x, y, _, keys, beta := pathData(r, 40, 3)
+	res, err := RunTask(nil, &Task{Kind: TaskEval, D: 3, Beta: beta, ClassWeights: [2]float64{1, 1}, ExactTrain: true}, x, 40, 3, y, nil, keys, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Train.CurveN) != 2*CurveBins || res.Train.CurveW != nil {
+		t.Fatalf("curve bins: %d counts, weights %v", len(res.Train.CurveN), res.Train.CurveW)
+	}
+	b, _ := res.Train.GobEncode()
+	// The version 1 form is the version 2 form without its last two
+	// slices (CurveN: a length and 200 counts; CurveW: nil).
+	v1 := append([]byte{setSumsWireV1}, b[1:len(b)-8*(1+2*CurveBins)-8]...)
+	var got SetSums
+	if err := got.GobDecode(v1); err != nil {
+		t.Fatal(err)
+	}
+	want := *res.Train
+	want.CurveN = nil
+	if !sameSetSums(&got, &want) || checkCurve(&got) != nil {
+		t.Fatalf("version 1 decodes to %+v", got)
+	}
 }
