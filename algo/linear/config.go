@@ -26,6 +26,9 @@ type Config struct {
 	MaxCond float64 `json:"max_cond"`
 	// Features optionally names the D training columns, for the model.
 	Features []string `json:"features,omitempty"`
+	// Residuals asks for histograms of the residuals (Model.Residuals):
+	// the eval pass then runs even without held-out rows.
+	Residuals bool `json:"residuals,omitempty"`
 }
 
 // DefaultConfig returns ordinary least squares on every row.

@@ -29,6 +29,11 @@
 //     least 10⁻⁶ of the sum of its terms' magnitudes. A closer fit (R²
 //     within about 10⁻⁶ of 1) runs the pass, whose row-by-row sums have
 //     no such cancellation.
+//     Config.Residuals runs the pass in any case and has it count the
+//     residuals of each row set in ResidualBins bins of a quarter of the
+//     training RMSE (as the cross-products give it) from −4 to 4 RMSE,
+//     plus one bin beyond each end: exact counts, so the histograms have
+//     the same bits whatever the number of workers (Model.Residuals).
 //
 // # Model
 //

@@ -49,6 +49,29 @@ type Model struct {
 	// ill-conditioned normal equations solved by pseudo-inverse, constant
 	// features, missing standard errors.
 	Warning string `json:"warning,omitempty"`
+	// Residuals are histograms of the residuals when Config.Residuals
+	// asked for them.
+	Residuals *Residuals `json:"residuals,omitempty"`
+}
+
+// Residuals are histograms of the residuals y − ŷ of the training and the
+// held-out rows (nil without held-out rows): rows per ResidualBin, in
+// units of Unit, the training RMSE as the cross-products give it.
+type Residuals struct {
+	Unit    float64 `json:"unit"`
+	Train   []int64 `json:"train"`
+	Holdout []int64 `json:"holdout,omitempty"`
+}
+
+// ResidualEdges returns the ResidualBins+1 bin edges in units of Unit:
+// −∞, −4, −3.75, …, 4, +∞.
+func ResidualEdges() []float64 {
+	e := make([]float64, ResidualBins+1)
+	e[0], e[ResidualBins] = math.Inf(-1), math.Inf(1)
+	for i := 1; i < ResidualBins; i++ {
+		e[i] = float64(i-17) / 4
+	}
+	return e
 }
 
 // Predict returns b + x·β for one row of D features, summed as the eval

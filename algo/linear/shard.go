@@ -163,6 +163,9 @@ func blockMeans(in *rows, mean []float64, varies []bool, idx []int) float64 {
 // of rows ahead of the sums.
 func runEval(r *Result, t *Task, in *rows) error {
 	d, c := in.d, t.Centre
+	if t.ResidualUnit != 0 {
+		r.Train.Hist, r.Holdout.Hist = make([]int64, ResidualBins), make([]int64, ResidualBins)
+	}
 	var buf [evalBlock]float64
 	for lo := 0; lo < in.n; lo += evalBlock {
 		pred := buf[:min(evalBlock, in.n-lo)]
@@ -175,6 +178,9 @@ func runEval(r *Result, t *Task, in *rows) error {
 				s = &r.Holdout
 			}
 			s.N++
+			if s.Hist != nil {
+				s.Hist[ResidualBin(res, t.ResidualUnit)]++
+			}
 			if in.w == nil {
 				s.W++
 				s.RSS = math.FMA(res, res, s.RSS)

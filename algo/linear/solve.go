@@ -116,13 +116,28 @@ func (s *State) absorbGram(results []*Result) error {
 		return errorf(ErrNonFinite, "the solution of the normal equations overflowed")
 	}
 	s.Fit = fit
-	if s.Config.Holdout == 0 {
+	if s.Config.Residuals {
+		fit.ResidualUnit = residualUnit(&m, fit.Coefficients, d)
+	} else if s.Config.Holdout == 0 {
 		if tr, ok := gramEval(&m, fit.Coefficients, d); ok {
 			return s.finish(tr, EvalSums{})
 		}
 	}
 	s.Stage = TaskEval
 	return nil
+}
+
+// residualUnit is the unit of the residual histograms: the training RMSE
+// √(Σw·r²/Σw) as the cross-products give it (gramRSS), the sum floored at
+// the margin below which they cannot resolve it, so that a near-perfect
+// fit gets a small unit rather than none; 1 when even that is 0.
+func residualUnit(m *moments, beta []float64, d int) float64 {
+	rss, scale := gramRSS(m, beta, d)
+	u := math.Sqrt(max(rss, float64(gramEvalMargin*scale)) / m.w)
+	if !(u > 0) || !finite(u) {
+		return 1
+	}
+	return u
 }
 
 // gramEvalMargin is how far the training residual sum of squares must stay
@@ -139,9 +154,19 @@ const gramEvalMargin = 1e-6
 // sum would lose its digits to cancellation; the eval pass then computes
 // the residuals row by row.
 func gramEval(m *moments, beta []float64, d int) (EvalSums, bool) {
+	rss, scale := gramRSS(m, beta, d)
+	if !(rss >= gramEvalMargin*scale) || !finite(scale) {
+		return EvalSums{}, false
+	}
+	return EvalSums{N: m.n, W: m.w, RSS: rss, S2: m.m2[upperAt(d, d, d+1)]}, true
+}
+
+// gramRSS returns the training residual sum of squares from the merged
+// moments and the sum of its terms' magnitudes.
+func gramRSS(m *moments, beta []float64, d int) (rss, scale float64) {
 	d1 := d + 1
 	syy := m.m2[upperAt(d, d, d1)]
-	rss, scale := syy, math.Abs(syy)
+	rss, scale = syy, math.Abs(syy)
 	for j, bj := range beta {
 		sjy := m.m2[upperAt(j, d, d1)]
 		rss = math.FMA(float64(-2*bj), sjy, rss)
@@ -153,10 +178,7 @@ func gramEval(m *moments, beta []float64, d int) (EvalSums, bool) {
 			scale = math.FMA(math.Abs(bb), math.Abs(sjk), scale)
 		}
 	}
-	if !(rss >= gramEvalMargin*scale) || !finite(scale) {
-		return EvalSums{}, false
-	}
-	return EvalSums{N: m.n, W: m.w, RSS: rss, S2: syy}, true
+	return rss, scale
 }
 
 func (s *State) featureName(j int) string {
@@ -168,9 +190,19 @@ func (s *State) featureName(j int) string {
 
 func (s *State) absorbEval(results []*Result) error {
 	var tr, ho EvalSums
+	tr.Hist, ho.Hist = make([]int64, ResidualBins), make([]int64, ResidualBins)
 	for _, r := range results {
 		tr.add(r.Train)
 		ho.add(r.Holdout)
+		if r.Train.Hist == nil || r.Holdout.Hist == nil {
+			tr.Hist, ho.Hist = nil, nil // a worker of an earlier build
+		}
+		if tr.Hist != nil {
+			for b := range ResidualBins {
+				tr.Hist[b] += r.Train.Hist[b]
+				ho.Hist[b] += r.Holdout.Hist[b]
+			}
+		}
 	}
 	return s.finish(tr, ho)
 }
@@ -190,6 +222,12 @@ func (s *State) finish(tr, ho EvalSums) error {
 		NHoldout:     ho.N,
 		Cond:         fit.Cond,
 		Rank:         fit.Rank,
+	}
+	if fit.ResidualUnit != 0 && tr.Hist != nil {
+		m.Residuals = &Residuals{Unit: fit.ResidualUnit, Train: tr.Hist}
+		if ho.N > 0 {
+			m.Residuals.Holdout = ho.Hist
+		}
 	}
 	m.R2, m.RMSE = scores(tr)
 	m.HoldoutR2, m.HoldoutRMSE = scores(ho)

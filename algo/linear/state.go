@@ -45,7 +45,10 @@ type Fit struct {
 	// errors.
 	InvDiag  []float64 `json:"inv_diag,omitempty"`
 	MeanQuad float64   `json:"mean_quad,omitempty"`
-	Warnings []string  `json:"warnings,omitempty"`
+	// ResidualUnit is the unit of the residual histograms the eval pass
+	// is asked for (0: none).
+	ResidualUnit float64  `json:"residual_unit,omitempty"`
+	Warnings     []string `json:"warnings,omitempty"`
 }
 
 // New validates cfg and returns the initial state of a job over d feature
@@ -74,6 +77,7 @@ func (s *State) Next() (t *Task, done bool) {
 		t.Coefficients = clone(s.Fit.Coefficients)
 		t.Intercept = s.Fit.Intercept
 		t.Centre = s.Fit.Mean[s.D]
+		t.ResidualUnit = s.Fit.ResidualUnit
 	}
 	return t, false
 }
@@ -154,6 +158,11 @@ func (s *State) checkResults(results []*Result) error {
 			if r.Train.N+r.Holdout.N != r.N {
 				return bad("eval result counts %d+%d rows of %d", r.Train.N, r.Holdout.N, r.N)
 			}
+			for _, e := range []EvalSums{r.Train, r.Holdout} {
+				if !histOK(e) {
+					return bad("eval result's residual histogram has %d bins or does not count its %d rows", len(e.Hist), e.N)
+				}
+			}
 		}
 	}
 	return nil
@@ -193,4 +202,23 @@ func finiteCond(c float64) float64 {
 		return math.MaxFloat64
 	}
 	return c
+}
+
+// histOK reports whether a set's residual histogram is absent or has
+// ResidualBins non-negative counts that add up to its rows.
+func histOK(e EvalSums) bool {
+	if e.Hist == nil {
+		return true
+	}
+	if len(e.Hist) != ResidualBins {
+		return false
+	}
+	var n int64
+	for _, c := range e.Hist {
+		if c < 0 {
+			return false
+		}
+		n += c
+	}
+	return n == e.N
 }

@@ -33,6 +33,27 @@ type Task struct {
 	// Centre is the training mean of the target (eval); sums of squares
 	// about it keep the total sum of squares free of cancellation.
 	Centre float64 `json:"centre,omitempty"`
+	// ResidualUnit, when not 0, asks the eval pass for histograms of the
+	// residuals in this unit (ResidualBin).
+	ResidualUnit float64 `json:"residual_unit,omitempty"`
+}
+
+// ResidualBins is the number of bins of a residual histogram: 32 bins
+// of a quarter unit from −4 to 4 units, then one for the residuals below
+// −4 units and one for those of 4 units and more at either end.
+const ResidualBins = 34
+
+// ResidualBin returns the bin of residual r in unit u: 0 below −4u,
+// ResidualBins−1 from 4u up, else 1 + ⌊4r/u⌋ + 16.
+func ResidualBin(r, u float64) int {
+	z := float64(r/u) * 4
+	switch {
+	case !(z >= -16):
+		return 0
+	case z >= 16:
+		return ResidualBins - 1
+	}
+	return 1 + int(math.Floor(z)) + 16
 }
 
 // Result is one shard's answer to a Task. Its size depends on D, never on
@@ -69,6 +90,9 @@ type EvalSums struct {
 	RSS float64 `json:"rss"` // Σw·r²
 	S1  float64 `json:"s1"`  // Σw·(y−c)
 	S2  float64 `json:"s2"`  // Σw·(y−c)²
+	// Hist counts the rows per ResidualBin when the task asked for it
+	// (nil otherwise, and from a worker of an earlier build).
+	Hist []int64 `json:"hist,omitempty"`
 }
 
 // reset empties r for reuse, keeping its buffers.
