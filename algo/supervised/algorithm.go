@@ -156,6 +156,7 @@ func newJob(algo string, spec proto.JobSpec, rs *Params, ver *proto.DatasetVersi
 	case LinearName:
 		cfg := linear.DefaultConfig()
 		cfg.Lambda, cfg.Holdout, cfg.SplitSeed, cfg.Features = rs.L2, rs.Holdout, spec.Seed, rs.Features
+		cfg.Residuals = true // for the model's page
 		j.lin, err = linear.New(cfg, d)
 	case LogisticName:
 		j.log, err = logistic.New(logisticConfig(spec.Seed, rs), d)

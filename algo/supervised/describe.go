@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mathcrm/mathcrm/algo/linear"
+	"github.com/mathcrm/mathcrm/algo/logistic"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Describe describes a linear or a logistic regression model.
@@ -21,8 +24,9 @@ func (Kind) Describe(d *proto.ModelDetail, model any) (*describe.Description, er
 }
 
 // describeLinear describes a linear regression: its fit on the training
-// and held-out rows and the coefficients, with standard errors and t values
-// when the model has them.
+// and held-out rows, the coefficients, with standard errors, t values and
+// 95 % confidence intervals when the model has them, and the histograms
+// of the residuals.
 func describeLinear(d *proto.ModelDetail, m *Model) *describe.Description {
 	l := m.Linear
 	desc := &describe.Description{
@@ -49,26 +53,67 @@ func describeLinear(d *proto.ModelDetail, m *Model) *describe.Description {
 		}
 		return describe.Num(x)
 	}
-	t := describe.Table{Title: "Coefficients", Columns: []string{"feature", "coefficient", "std error", "t"}}
-	t.Rows = append(t.Rows, []string{"(intercept)", describe.Num(l.Intercept), opt(l.InterceptStdError), opt(l.InterceptT)})
+	// The interval is β ± t·se, t the 97.5 % quantile of Student's t
+	// with the model's degrees of freedom: for people to read, so gonum's
+	// quantile is good enough, and the model itself leaves it out.
+	tq := 0.0
+	if se && l.DF >= 1 {
+		tq = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(l.DF)}.Quantile(0.975)
+	}
+	interval := func(b, s float64) string {
+		if tq == 0 {
+			return "-"
+		}
+		return describe.Num(b-tq*s) + " to " + describe.Num(b+tq*s)
+	}
+	t := describe.Table{Title: "Coefficients", Columns: []string{"feature", "coefficient", "std error", "t", "95% interval"}}
+	t.Rows = append(t.Rows, []string{"(intercept)", describe.Num(l.Intercept), opt(l.InterceptStdError), opt(l.InterceptT),
+		interval(l.Intercept, l.InterceptStdError)})
 	bars := make([]describe.Bar, 0, len(m.Features))
 	for i, f := range m.Features {
 		s, tv := 0.0, 0.0
 		if se {
 			s, tv = l.StdErrors[i], l.TValues[i]
 		}
-		t.Rows = append(t.Rows, []string{f, describe.Num(l.Coefficients[i]), opt(s), opt(tv)})
+		t.Rows = append(t.Rows, []string{f, describe.Num(l.Coefficients[i]), opt(s), opt(tv), interval(l.Coefficients[i], s)})
 		bars = append(bars, describe.Bar{Label: f, Value: l.Coefficients[i]})
 	}
 	desc.Tables = append(desc.Tables, t)
 	desc.Charts = append(desc.Charts, describe.Chart{Title: "Coefficients", Kind: describe.ChartBars, XLabel: "feature", YLabel: "coefficient", Bars: bars})
+	if r := l.Residuals; r != nil {
+		desc.Charts = append(desc.Charts, residualChart("training", r.Unit, r.Train))
+		if r.Holdout != nil {
+			desc.Charts = append(desc.Charts, residualChart("held-out", r.Unit, r.Holdout))
+		}
+	}
 	return desc
 }
 
+// residualChart draws a residual histogram: one bar per bin, labelled by
+// its range in units of the training RMSE.
+func residualChart(set string, unit float64, counts []int64) describe.Chart {
+	e := linear.ResidualEdges()
+	bars := make([]describe.Bar, len(counts))
+	for b, n := range counts {
+		label := fmt.Sprintf("%g to %g", e[b], e[b+1])
+		switch b {
+		case 0:
+			label = fmt.Sprintf("below %g", e[1])
+		case len(counts) - 1:
+			label = fmt.Sprintf("%g and above", e[b])
+		}
+		bars[b] = describe.Bar{Label: label, Value: float64(n)}
+	}
+	return describe.Chart{Title: fmt.Sprintf("Residuals (%s rows), in units of the training RMSE %s", set, describe.Num(unit)),
+		Kind: describe.ChartBars, XLabel: "residual y − ŷ / RMSE", YLabel: "rows", Bars: bars}
+}
+
 // describeLogistic describes a logistic regression: its fit, the
-// coefficients with their odds ratios, and the calibration of the held-out
-// rows (the training rows when none were held out) as a table and a chart
-// of the observed rate against the mean predicted probability.
+// coefficients with their odds ratios, and for the held-out rows (the
+// training rows when none were held out) the ROC, cumulative gains and
+// lift by decile from the eval pass's score bins, and the calibration as a
+// table and a chart of the observed rate against the mean predicted
+// probability.
 func describeLogistic(d *proto.ModelDetail, m *Model) *describe.Description {
 	g := m.Logistic
 	conv := "no"
@@ -102,6 +147,15 @@ func describeLogistic(d *proto.ModelDetail, m *Model) *describe.Description {
 	if cal.N == 0 {
 		cal, name = g.Train, "training"
 	}
+	desc.Charts = append(desc.Charts, curveCharts(&cal, name)...)
+	if len(cal.Deciles) > 0 {
+		dt := describe.Table{Title: "Gains and lift by decile (" + name + " rows)", Columns: []string{"decile", "rows", "gains", "lift", "cumulative lift"}}
+		for _, d := range cal.Deciles {
+			dt.Rows = append(dt.Rows, []string{fmt.Sprint(d.Decile), fmt.Sprintf("top %.0f%%", 100*d.Share), fmt.Sprintf("%.1f%%", 100*d.Gains),
+				fmt.Sprintf("%.3f", d.Lift), fmt.Sprintf("%.3f", d.CumulativeLift)})
+		}
+		desc.Tables = append(desc.Tables, dt)
+	}
 	if len(cal.Calibration) > 0 {
 		ct := describe.Table{Title: "Calibration (" + name + " rows)", Columns: []string{"predicted", "mean predicted", "observed rate", "rows"}}
 		var pts []describe.Point
@@ -112,11 +166,42 @@ func describeLogistic(d *proto.ModelDetail, m *Model) *describe.Description {
 				pts = append(pts, describe.Point{X: b.MeanPredicted, Y: b.ObservedRate})
 			}
 		}
-		ideal := []describe.Point{{X: 0, Y: 0}, {X: 1, Y: 1}}
 		desc.Tables = append(desc.Tables, ct)
 		desc.Charts = append(desc.Charts, describe.Chart{Title: "Calibration (" + name + " rows)", Kind: describe.ChartLines,
 			XLabel: "mean predicted probability", YLabel: "observed rate",
-			Series: []describe.Series{{Name: "observed", Points: pts}, {Name: "perfectly calibrated", Points: ideal}}})
+			Series: []describe.Series{{Name: "observed", Points: pts}, {Name: "perfectly calibrated", Points: diagonal}}})
 	}
 	return desc
+}
+
+// diagonal is the line from (0, 0) to (1, 1): chance on a ROC or gains
+// chart, perfect calibration on a calibration chart.
+var diagonal = []describe.Point{{X: 0, Y: 0}, {X: 1, Y: 1}}
+
+// curveCharts draws a row set's ROC (one point per score bin edge), its
+// cumulative gains at each decile and its lift by decile (one bar per
+// decile); none for a set that lacks a class or from an earlier build.
+func curveCharts(m *logistic.Metrics, name string) []describe.Chart {
+	if len(m.ROC) == 0 || len(m.Deciles) == 0 {
+		return nil
+	}
+	roc := make([]describe.Point, len(m.ROC))
+	for i, p := range m.ROC {
+		roc[i] = describe.Point{X: p.FPR, Y: p.TPR}
+	}
+	gains := []describe.Point{{X: 0, Y: 0}}
+	lift := make([]describe.Bar, len(m.Deciles))
+	for i, d := range m.Deciles {
+		gains = append(gains, describe.Point{X: d.Share, Y: d.Gains})
+		lift[i] = describe.Bar{Label: fmt.Sprint(d.Decile), Value: d.Lift}
+	}
+	return []describe.Chart{
+		{Title: fmt.Sprintf("ROC (%s rows, %d score bins; area %.4f)", name, len(m.Curve), m.CurveAUC), Kind: describe.ChartLines,
+			XLabel: "false positive rate", YLabel: "true positive rate",
+			Series: []describe.Series{{Name: "model", Points: roc}, {Name: "chance", Points: diagonal}}},
+		{Title: "Cumulative gains (" + name + " rows)", Kind: describe.ChartLines,
+			XLabel: "share of rows, highest predicted first", YLabel: "share of class 1 found",
+			Series: []describe.Series{{Name: "model", Points: gains}, {Name: "random", Points: diagonal}}},
+		{Title: "Lift by decile (" + name + " rows)", Kind: describe.ChartBars, XLabel: "decile, highest predicted first", YLabel: "lift", Bars: lift},
+	}
 }

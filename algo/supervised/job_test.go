@@ -3,10 +3,12 @@ package supervised
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mathcrm/mathcrm/algo/feature"
@@ -14,6 +16,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/linear"
 	"github.com/mathcrm/mathcrm/algo/logistic"
 	"github.com/mathcrm/mathcrm/algo/score"
+	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/scoreset"
 	"github.com/mathcrm/mathcrm/partition"
@@ -123,7 +126,7 @@ func TestJobsMatchTheReference(t *testing.T) {
 	spec.Seed = 9
 	m, j := run(t, Linear{}, spec, lin)
 	cfg := linear.DefaultConfig()
-	cfg.Lambda, cfg.Holdout, cfg.SplitSeed, cfg.Features = p.L2, p.Holdout, spec.Seed, feats
+	cfg.Lambda, cfg.Holdout, cfg.SplitSeed, cfg.Features, cfg.Residuals = p.L2, p.Holdout, spec.Seed, feats, true
 	var ref []linear.Shard
 	for _, sh := range lin {
 		ref = append(ref, linear.Shard{X: sh.mx.X, Y: sh.mx.Y, Keys: sh.mx.Keys})
@@ -138,6 +141,11 @@ func TestJobsMatchTheReference(t *testing.T) {
 	if j.MaxIter() != 1 {
 		t.Errorf("linear max iter %d", j.MaxIter())
 	}
+	checkLinearPage(t, m)
+	ols := Spec(LinearName, "d", Params{Target: "y", Features: feats, Holdout: 0.2})
+	ols.Seed = 9
+	m, _ = run(t, Linear{}, ols, lin)
+	checkLinearPage(t, m)
 
 	lg := shards(4, d, func(r *rand.Rand, x []float64) float64 {
 		if r.Float64() < 1/(1+math.Exp(-(x[0]-2*x[2]))) {
@@ -162,6 +170,105 @@ func TestJobsMatchTheReference(t *testing.T) {
 	}
 	if j.MaxIter() != logistic.DefaultMaxIter || j.Progress().Iteration != lwant.Iterations {
 		t.Errorf("logistic max iter %d, progress %+v, %d iterations", j.MaxIter(), j.Progress(), lwant.Iterations)
+	}
+	checkLogisticPage(t, m)
+}
+
+// chartsByTitle describes a model and indexes its charts by the start of
+// their titles.
+func chartsByTitle(t *testing.T, m *Model, prefixes ...string) (*describe.Description, map[string]describe.Chart) {
+	t.Helper()
+	desc, err := Kind{}.Describe(&proto.ModelDetail{Model: proto.Model{ID: "model-1", Kind: m.Kind}}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]describe.Chart{}
+	for _, c := range desc.Charts {
+		for _, p := range prefixes {
+			if strings.HasPrefix(c.Title, p) {
+				out[p] = c
+			}
+		}
+	}
+	if len(out) != len(prefixes) {
+		t.Fatalf("charts %v, want one starting with each of %q", titles(desc), prefixes)
+	}
+	return desc, out
+}
+
+func titles(d *describe.Description) []string {
+	var out []string
+	for _, c := range d.Charts {
+		out = append(out, c.Title)
+	}
+	return out
+}
+
+// A linear model's page shows 95 % intervals and a bar per residual bin of
+// each row set, as many rows in the bars as in the set.
+func checkLinearPage(t *testing.T, m *Model) {
+	t.Helper()
+	desc, charts := chartsByTitle(t, m, "Coefficients", "Residuals (training rows)", "Residuals (held-out rows)")
+	for set, n := range map[string]int64{"training": m.Linear.N, "held-out": m.Linear.NHoldout} {
+		c := charts["Residuals ("+set+" rows)"]
+		sum := 0.0
+		for _, b := range c.Bars {
+			sum += b.Value
+		}
+		if len(c.Bars) != linear.ResidualBins || int64(sum) != n || c.Bars[0].Label != "below -4" || c.Bars[17].Label != "0 to 0.25" {
+			t.Errorf("%s residuals: %d bars holding %v rows of %d: %+v", set, len(c.Bars), sum, n, c.Bars)
+		}
+	}
+	tab := desc.Tables[0]
+	if tab.Columns[4] != "95% interval" || len(tab.Rows) != 4 {
+		t.Fatalf("coefficients table %+v", tab)
+	}
+	// The interval is centred on the coefficient, about two standard errors
+	// either side; a ridge fit has none.
+	for i, row := range tab.Rows[1:] {
+		if m.Linear.StdErrors == nil {
+			if row[4] != "-" {
+				t.Errorf("%s: interval %q without standard errors", row[0], row[4])
+			}
+			continue
+		}
+		var lo, hi float64
+		if _, err := fmt.Sscanf(row[4], "%g to %g", &lo, &hi); err != nil {
+			t.Fatalf("interval %q: %v", row[4], err)
+		}
+		b, se := m.Linear.Coefficients[i], m.Linear.StdErrors[i]
+		if math.Abs((lo+hi)/2-b) > 1e-4*math.Abs(b)+1e-9 || math.Abs((hi-lo)/(2*se)-1.97) > 0.03 {
+			t.Errorf("%s: interval %v to %v for %v ± %v", row[0], lo, hi, b, se)
+		}
+	}
+}
+
+// A logistic model's page shows the ROC with a point per score bin edge
+// from (0, 0) to (1, 1), the gains at each decile ending at 1, a lift bar
+// per decile whose mean is 1, and the calibration.
+func checkLogisticPage(t *testing.T, m *Model) {
+	t.Helper()
+	_, charts := chartsByTitle(t, m, "ROC (held-out rows", "Cumulative gains (held-out rows)", "Lift by decile (held-out rows)", "Calibration (held-out rows)")
+	roc := charts["ROC (held-out rows"].Series[0].Points
+	if len(roc) != logistic.CurveBins+1 || roc[0] != (describe.Point{}) || roc[len(roc)-1] != (describe.Point{X: 1, Y: 1}) {
+		t.Errorf("ROC of %d points from %v to %v", len(roc), roc[0], roc[len(roc)-1])
+	}
+	for i := 1; i < len(roc); i++ {
+		if roc[i].X < roc[i-1].X || roc[i].Y < roc[i-1].Y {
+			t.Fatalf("ROC goes back at point %d: %v after %v", i, roc[i], roc[i-1])
+		}
+	}
+	gains := charts["Cumulative gains (held-out rows)"].Series[0].Points
+	if len(gains) != 11 || gains[10] != (describe.Point{X: 1, Y: 1}) {
+		t.Errorf("gains %v", gains)
+	}
+	lift := charts["Lift by decile (held-out rows)"].Bars
+	mean := 0.0
+	for _, b := range lift {
+		mean += b.Value / 10
+	}
+	if len(lift) != 10 || math.Abs(mean-1) > 1e-12 || lift[0].Value <= 1 {
+		t.Errorf("lift bars %+v (mean %v)", lift, mean)
 	}
 }
 
