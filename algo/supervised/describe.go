@@ -90,17 +90,18 @@ func describeLinear(d *proto.ModelDetail, m *Model) *describe.Description {
 }
 
 // residualChart draws a residual histogram: one bar per bin, labelled by
-// its range in units of the training RMSE.
+// its lower edge in units of the training RMSE ("<-4" and "≥4" at the
+// ends).
 func residualChart(set string, unit float64, counts []int64) describe.Chart {
 	e := linear.ResidualEdges()
 	bars := make([]describe.Bar, len(counts))
 	for b, n := range counts {
-		label := fmt.Sprintf("%g to %g", e[b], e[b+1])
+		label := fmt.Sprintf("%g", e[b])
 		switch b {
 		case 0:
-			label = fmt.Sprintf("below %g", e[1])
+			label = fmt.Sprintf("<%g", e[1])
 		case len(counts) - 1:
-			label = fmt.Sprintf("%g and above", e[b])
+			label = fmt.Sprintf("≥%g", e[b])
 		}
 		bars[b] = describe.Bar{Label: label, Value: float64(n)}
 	}

@@ -215,7 +215,7 @@ func checkLinearPage(t *testing.T, m *Model) {
 		for _, b := range c.Bars {
 			sum += b.Value
 		}
-		if len(c.Bars) != linear.ResidualBins || int64(sum) != n || c.Bars[0].Label != "below -4" || c.Bars[17].Label != "0 to 0.25" {
+		if len(c.Bars) != linear.ResidualBins || int64(sum) != n || c.Bars[0].Label != "<-4" || c.Bars[17].Label != "0" || c.Bars[33].Label != "≥4" {
 			t.Errorf("%s residuals: %d bars holding %v rows of %d: %+v", set, len(c.Bars), sum, n, c.Bars)
 		}
 	}

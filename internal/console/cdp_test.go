@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -196,6 +197,26 @@ func (c *cdp) eval(t *testing.T, expr string) string {
 	}
 	c.call(t, c.session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &res)
 	return fmt.Sprint(res.Result.Value)
+}
+
+// screenshot writes a PNG of the whole page, 1200 pixels wide, to path.
+func (c *cdp) screenshot(t *testing.T, path string) {
+	t.Helper()
+	var h float64
+	if _, err := fmt.Sscan(c.eval(t, "document.documentElement.scrollHeight"), &h); err != nil || h < 1 {
+		t.Fatalf("page height: %v", err)
+	}
+	var res struct {
+		Data []byte `json:"data"` // base64 in the JSON
+	}
+	c.call(t, c.session, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": 1200, "height": h, "scale": 1}}, &res)
+	if !bytes.HasPrefix(res.Data, []byte("\x89PNG")) {
+		t.Fatalf("screenshot of %d bytes is no PNG", len(res.Data))
+	}
+	if err := os.WriteFile(path, res.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // reset forgets the errors seen so far.

@@ -309,6 +309,7 @@ func TestConsole(t *testing.T) {
 
 	t.Run("events", func(t *testing.T) { testEvents(t, f) })
 	t.Run("browser", func(t *testing.T) { testBrowser(t, f) })
+	t.Run("model kinds", func(t *testing.T) { testKindPages(t, f) })
 }
 
 func getJSON(t *testing.T, url string, out any) {
