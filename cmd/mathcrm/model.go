@@ -276,6 +276,9 @@ func supervisedExport(id string, m *supervised.Model) map[string]any {
 		if l.StdErrors != nil {
 			doc["std_errors"] = l.StdErrors
 		}
+		if l.Residuals != nil {
+			doc["residuals"] = l.Residuals
+		}
 	}
 	if g := m.Logistic; g != nil {
 		doc["coefficients"], doc["intercept"] = g.Coefficients, g.Intercept

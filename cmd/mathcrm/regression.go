@@ -138,6 +138,16 @@ func printSupervised(w io.Writer, d *proto.ModelDetail) {
 		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%d\n", strings.TrimSpace(fmt.Sprintf("%.1f–%.1f", b.Lo, b.Hi)), b.MeanPredicted, b.ObservedRate, b.Count)
 	}
 	tw.Flush()
+	if len(cal.Deciles) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nGains and lift by decile (%s rows; ROC area %.4f from %d score bins):\n", name, cal.CurveAUC, len(cal.Curve))
+	tw = table(w)
+	fmt.Fprintln(tw, "DECILE\tROWS\tGAINS\tLIFT\tCUMULATIVE LIFT")
+	for _, d := range cal.Deciles {
+		fmt.Fprintf(tw, "%d\ttop %.0f%%\t%.1f%%\t%.3f\t%.3f\n", d.Decile, 100*d.Share, 100*d.Gains, d.Lift, d.CumulativeLift)
+	}
+	tw.Flush()
 }
 
 func optional(ok bool, x float64) string {

@@ -43,6 +43,10 @@ func TestCLIRegressionAgainstScikitLearn(t *testing.T) {
 		Intercept    float64   `json:"intercept"`
 		Features     []string  `json:"features"`
 		StdErrors    []float64 `json:"std_errors"`
+		Residuals    struct {
+			Unit  float64 `json:"unit"`
+			Train []int64 `json:"train"`
+		} `json:"residuals"`
 	}
 	runJSON(t, url, &lin, "model", "export", res.Model, "--format", "json")
 	var gl struct {
@@ -65,6 +69,13 @@ func TestCLIRegressionAgainstScikitLearn(t *testing.T) {
 	if rel(lin.Intercept, gl.Cases[0].Intercept) > 1e-8 || len(lin.StdErrors) != len(gl.Features) {
 		t.Fatalf("intercept %v vs %v, %d standard errors", lin.Intercept, gl.Cases[0].Intercept, len(lin.StdErrors))
 	}
+	n := int64(0)
+	for _, c := range lin.Residuals.Train {
+		n += c
+	}
+	if len(lin.Residuals.Train) != 34 || n != int64(len(lines)-1) || !(lin.Residuals.Unit > 0) {
+		t.Fatalf("residual histogram %+v of %d rows", lin.Residuals, n)
+	}
 
 	// Telco churn, unpenalised: log-loss within 1e-6 and AUC within 1e-4.
 	runJSON(t, url, &imp, "dataset", "import", "telco", "../../testdata/telco/Telco-Customer-Churn.csv", "--key", "customerID",
@@ -74,9 +85,16 @@ func TestCLIRegressionAgainstScikitLearn(t *testing.T) {
 	var lg struct {
 		Metrics struct {
 			Train struct {
-				LogLoss float64 `json:"log_loss"`
-				AUC     float64 `json:"auc"`
-				N       int64   `json:"n"`
+				LogLoss  float64 `json:"log_loss"`
+				AUC      float64 `json:"auc"`
+				N        int64   `json:"n"`
+				CurveAUC float64 `json:"curve_auc"`
+				ROC      []struct {
+					FPR, TPR float64
+				} `json:"roc"`
+				Deciles []struct {
+					Lift float64 `json:"lift"`
+				} `json:"deciles"`
 			} `json:"train"`
 		} `json:"metrics"`
 	}
@@ -101,8 +119,15 @@ func TestCLIRegressionAgainstScikitLearn(t *testing.T) {
 		t.Logf("telco churn: log-loss %.9f (scikit-learn %.9f), AUC %.6f (%.6f), %d rows", lg.Metrics.Train.LogLoss,
 			c.Metrics.LogLoss, lg.Metrics.Train.AUC, c.Metrics.AUC, lg.Metrics.Train.N)
 	}
+	// The export carries the ROC (a point per score bin edge), its area
+	// and the deciles; model show the AUC and the gains and lift table.
+	tr := lg.Metrics.Train
+	if len(tr.ROC) != 101 || len(tr.Deciles) != 10 || math.Abs(tr.CurveAUC-tr.AUC) > 0.005 || tr.Deciles[0].Lift <= 1 {
+		t.Fatalf("export: %d ROC points, %d deciles, area %v from bins, AUC %v", len(tr.ROC), len(tr.Deciles), tr.CurveAUC, tr.AUC)
+	}
 	out, _, code := run(t, url, "model", "show", res.Model)
-	if code != 0 || !strings.Contains(out, "Calibration") || !strings.Contains(out, "ODDS RATIO") {
+	if code != 0 || !strings.Contains(out, "Calibration") || !strings.Contains(out, "ODDS RATIO") || !strings.Contains(out, fmt.Sprintf("AUC %.4f", tr.AUC)) ||
+		!strings.Contains(out, fmt.Sprintf("Gains and lift by decile (training rows; ROC area %.4f from 100 score bins)", tr.CurveAUC)) {
 		t.Fatalf("model show: %s", out)
 	}
 	dev.stop(t)
