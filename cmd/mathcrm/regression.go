@@ -37,8 +37,8 @@ Features default to every column but the target; a categorical column enters one
 features): every pass, each shard returns its gradient, Hessian and log-loss, combined in
 shard order. The objective is scikit-learn's LogisticRegression(C): C·Σ logloss + ½‖β‖².
 The target is a 0/1 column or one value of a categorical column (--target Churn=Yes).
---class-weight balanced weighs each class by n/(2·n_class). Reports log-loss, AUC and a
-calibration table on the training and held-out rows.`
+--class-weight balanced weighs each class by n/(2·n_class). Reports log-loss, AUC, a
+calibration table and gains and lift by decile on the training and held-out rows.`
 		example = `  mathcrm train logistic --dataset telco --target Churn=Yes --features tenure,MonthlyCharges,Contract --wait
   mathcrm train logistic --dataset telco --target Churn=Yes --class-weight balanced --holdout 0.25 --wait`
 	}
