@@ -52,10 +52,13 @@ var benchSizes = []struct{ n, d int }{
 }
 
 // benchTask times one shard's task over n rows; holdout > 0 also hashes
-// every row's key.
-func benchTask(b *testing.B, kind TaskKind, n, d int, holdout float64) {
+// every row's key, and unit > 0 asks an eval pass for residual histograms.
+func benchTask(b *testing.B, kind TaskKind, n, d int, holdout float64, unit ...float64) {
 	in := benchData(n, d)
 	t := &Task{Kind: kind, D: d, Holdout: holdout, Coefficients: make([]float64, d)}
+	if len(unit) > 0 {
+		t.ResidualUnit = unit[0]
+	}
 	var keys []string
 	if holdout > 0 {
 		keys = in.keys
@@ -87,10 +90,12 @@ func BenchmarkGram(b *testing.B) {
 	b.Run(fmt.Sprintf("n=%d/d=%d/holdout", s.n, s.d), func(b *testing.B) { benchTask(b, TaskGram, s.n, s.d, 0.2) })
 }
 
-// BenchmarkEval times the metrics pass.
+// BenchmarkEval times the metrics pass, without and with residual
+// histograms.
 func BenchmarkEval(b *testing.B) {
 	for _, s := range benchSizes {
 		b.Run(fmt.Sprintf("n=%d/d=%d", s.n, s.d), func(b *testing.B) { benchTask(b, TaskEval, s.n, s.d, 0) })
+		b.Run(fmt.Sprintf("n=%d/d=%d/residuals", s.n, s.d), func(b *testing.B) { benchTask(b, TaskEval, s.n, s.d, 0, 1.5) })
 	}
 }
 

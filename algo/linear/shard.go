@@ -163,13 +163,24 @@ func blockMeans(in *rows, mean []float64, varies []bool, idx []int) float64 {
 // of rows ahead of the sums.
 func runEval(r *Result, t *Task, in *rows) error {
 	d, c := in.d, t.Centre
-	if t.ResidualUnit != 0 {
-		r.Train.Hist, r.Holdout.Hist = make([]int64, ResidualBins), make([]int64, ResidualBins)
-	}
+	// The residual histograms are counted on the stack, training rows in
+	// hist[0] and held-out ones in hist[1], after each block's sums.
+	var hist [2][ResidualBins]int64
+	scale := float64(4 / t.ResidualUnit)
 	var buf [evalBlock]float64
 	for lo := 0; lo < in.n; lo += evalBlock {
 		pred := buf[:min(evalBlock, in.n-lo)]
 		Margins(pred, in.x[lo*d:], d, t.Coefficients, t.Intercept)
+		if t.ResidualUnit != 0 {
+			for q, p := range pred {
+				i := lo + q
+				h := &hist[0]
+				if !in.trains(i) {
+					h = &hist[1]
+				}
+				h[residualBin(in.y[i]-p, scale)]++
+			}
+		}
 		for q, p := range pred {
 			i := lo + q
 			res, yc := in.y[i]-p, in.y[i]-c
@@ -178,9 +189,6 @@ func runEval(r *Result, t *Task, in *rows) error {
 				s = &r.Holdout
 			}
 			s.N++
-			if s.Hist != nil {
-				s.Hist[ResidualBin(res, t.ResidualUnit)]++
-			}
 			if in.w == nil {
 				s.W++
 				s.RSS = math.FMA(res, res, s.RSS)
@@ -194,6 +202,9 @@ func runEval(r *Result, t *Task, in *rows) error {
 			s.S1 = math.FMA(wi, yc, s.S1)
 			s.S2 = math.FMA(float64(wi*yc), yc, s.S2)
 		}
+	}
+	if t.ResidualUnit != 0 {
+		r.Train.Hist, r.Holdout.Hist = append([]int64(nil), hist[0][:]...), append([]int64(nil), hist[1][:]...)
 	}
 	for _, s := range []EvalSums{r.Train, r.Holdout} {
 		if !allFinite([]float64{s.W, s.RSS, s.S1, s.S2}) {

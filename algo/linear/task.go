@@ -44,16 +44,20 @@ type Task struct {
 const ResidualBins = 34
 
 // ResidualBin returns the bin of residual r in unit u: 0 below −4u,
-// ResidualBins−1 from 4u up, else 1 + ⌊4r/u⌋ + 16.
-func ResidualBin(r, u float64) int {
-	z := float64(r/u) * 4
+// ResidualBins−1 from 4u up, else ⌊r·(4/u)⌋ + 17.
+func ResidualBin(r, u float64) int { return residualBin(r, float64(4/u)) }
+
+// residualBin is ResidualBin with s = 4/u computed once: z = r·s + 17 is
+// at least 1 inside the bins, where truncation is the floor.
+func residualBin(r, s float64) int {
+	z := float64(r*s) + 17
 	switch {
-	case !(z >= -16):
+	case !(z >= 1):
 		return 0
-	case z >= 16:
+	case z >= ResidualBins-1:
 		return ResidualBins - 1
 	}
-	return 1 + int(math.Floor(z)) + 16
+	return int(z)
 }
 
 // Result is one shard's answer to a Task. Its size depends on D, never on
