@@ -170,8 +170,8 @@ func (h *hessian) results(r *Result) {
 // runEval sums the metrics of the model t.Beta over the training and the
 // held-out rows.
 func runEval(r *Result, t *Task, in *rows) error {
-	r.Train = newSetSums(t.ExactTrain, in.n, in.w != nil)
-	r.Holdout = newSetSums(t.ExactHoldout, 0, in.w != nil)
+	r.Train = newSetSums(t.ExactTrain, t.Curves, in.n, in.w != nil)
+	r.Holdout = newSetSums(t.ExactHoldout, t.Curves, 0, in.w != nil)
 	var blk lossBlock
 	for lo := 0; lo < in.n; lo += marginBlock {
 		for q := range blk.run(in, lo, t.Beta) {
@@ -201,13 +201,15 @@ func evalRow(s *SetSums, pos bool, l, p, wi float64, weighted bool) {
 	b := calBin(p)
 	s.CalN[b]++
 	s.CalW[b] += wi
-	c := curveBin(p)
-	if pos {
-		c += CurveBins
-	}
-	s.CurveN[c]++
-	if s.CurveW != nil {
-		s.CurveW[c] += wi
+	if s.CurveN != nil {
+		c := curveBin(p)
+		if pos {
+			c += CurveBins
+		}
+		s.CurveN[c]++
+		if s.CurveW != nil {
+			s.CurveW[c] += wi
+		}
 	}
 	s.CalP[b] = math.FMA(wi, p, s.CalP[b])
 	if pos {
@@ -229,15 +231,18 @@ func evalRow(s *SetSums, pos bool, l, p, wi float64, weighted bool) {
 	}
 }
 
-// newSetSums returns empty sums, with room for n scores in exact mode.
-func newSetSums(exact bool, n int, weighted bool) *SetSums {
+// newSetSums returns empty sums, with room for n scores in exact mode and
+// curve bins when asked.
+func newSetSums(exact, curves bool, n int, weighted bool) *SetSums {
 	s := &SetSums{
 		CalN: make([]int64, CalBins), CalW: make([]float64, CalBins),
 		CalP: make([]float64, CalBins), CalY: make([]float64, CalBins),
-		CurveN: make([]int64, 2*CurveBins),
 	}
-	if weighted {
-		s.CurveW = make([]float64, 2*CurveBins)
+	if curves {
+		s.CurveN = make([]int64, 2*CurveBins)
+		if weighted {
+			s.CurveW = make([]float64, 2*CurveBins)
+		}
 	}
 	switch {
 	case !exact:

@@ -111,6 +111,7 @@ func (s *State) Next() (t *Task, done bool) {
 	}
 	if s.Stage == TaskEval {
 		t.ExactTrain, t.ExactHoldout = s.exactTrain(), s.exactHoldout()
+		t.Curves = true
 	}
 	return t, false
 }

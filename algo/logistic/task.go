@@ -44,6 +44,9 @@ type Task struct {
 	// (an exact AUC) rather than score histograms.
 	ExactTrain   bool `json:"exact_train,omitempty"`
 	ExactHoldout bool `json:"exact_holdout,omitempty"`
+	// Curves asks the eval pass for the curve bins (SetSums.CurveN); a
+	// leader of an earlier build does not, and gets sums it can decode.
+	Curves bool `json:"curves,omitempty"`
 }
 
 // HistBins is the number of score bins per class of an eval histogram:
@@ -119,7 +122,8 @@ type SetSums struct {
 	// exact integers, from which the leader draws the ROC, gains and lift
 	// curves. CurveW holds Σw over the same bins for weighted rows (nil:
 	// every weight is 1, and the weights are the counts). Both are nil
-	// from a worker of an earlier build.
+	// when the task did not ask for them (Task.Curves) and from a worker
+	// of an earlier build.
 	CurveN []int64   `json:"curve_n,omitempty"`
 	CurveW []float64 `json:"curve_w,omitempty"`
 }

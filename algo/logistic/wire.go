@@ -15,7 +15,8 @@ import (
 // JSON form is unchanged.
 
 // setSumsWire is the version byte of the binary form: 2 appends the curve
-// bins (CurveN, CurveW) to version 1, which GobDecode still reads.
+// bins (CurveN, CurveW) to version 1. Sums without curve bins are written
+// as version 1, which a leader of an earlier build reads, and only so.
 const (
 	setSumsWire   = 2
 	setSumsWireV1 = 1
@@ -25,13 +26,20 @@ var errSetSumsWire = errors.New("logistic: malformed SetSums encoding")
 
 // GobEncode implements gob.GobEncoder.
 func (s *SetSums) GobEncode() ([]byte, error) {
+	if s.CurveN == nil && s.CurveW != nil {
+		return nil, errors.New("logistic: SetSums has curve weights without curve counts")
+	}
 	floats := [][]float64{s.CalW, s.CalP, s.CalY, s.Scores, s.ScoreW, s.Hist}
 	size := 1 + 3*8 + 8 + 8*len(s.CalN) + 8 + len(s.Labels) + 8 + 8*len(s.CurveN)
 	for _, f := range append(floats, s.CurveW) {
 		size += 8 + 8*len(f)
 	}
 	b := make([]byte, 0, size)
-	b = append(b, setSumsWire)
+	version := byte(setSumsWire)
+	if s.CurveN == nil {
+		version = setSumsWireV1
+	}
+	b = append(b, version)
 	b = bin.LittleEndian.AppendUint64(b, uint64(s.N))
 	b = bin.LittleEndian.AppendUint64(b, math.Float64bits(s.W))
 	b = bin.LittleEndian.AppendUint64(b, math.Float64bits(s.LogLoss))
@@ -48,7 +56,10 @@ func (s *SetSums) GobEncode() ([]byte, error) {
 		b = append(b, c)
 	}
 	b = appendFloats(b, floats...)
-	b = appendLen(b, s.CurveN == nil, len(s.CurveN))
+	if s.CurveN == nil {
+		return b, nil
+	}
+	b = appendLen(b, false, len(s.CurveN))
 	for _, v := range s.CurveN {
 		b = bin.LittleEndian.AppendUint64(b, uint64(v))
 	}
@@ -113,11 +124,12 @@ func (s *SetSums) GobDecode(b []byte) error {
 	}
 	r.floats(&out.CalW, &out.CalP, &out.CalY, &out.Scores, &out.ScoreW, &out.Hist)
 	if b[0] == setSumsWire {
-		if n, isNil := r.len(8); !isNil {
-			out.CurveN = make([]int64, n)
-			for i := range out.CurveN {
-				out.CurveN[i] = int64(r.u64())
-			}
+		// Version 2 always has curve counts.
+		n, isNil := r.len(8)
+		r.bad = r.bad || isNil
+		out.CurveN = make([]int64, n)
+		for i := range out.CurveN {
+			out.CurveN[i] = int64(r.u64())
 		}
 		r.floats(&out.CurveW)
 	}

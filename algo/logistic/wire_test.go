@@ -40,16 +40,17 @@ func blobRoundTrip(t *testing.T, in *Result) *Result {
 }
 
 // TestSetSumsGobRoundTrip: eval Results of every shape (exact and
-// histogram, weighted or not, empty sets) come back from gob and from a cluster blob with every
+// histogram, weighted or not, with curve bins or not, empty sets) come back from gob and from a cluster blob with every
 // bit and every nil slice as they went in.
 func TestSetSumsGobRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
 	for _, n := range []int{0, 1, 17, 600} {
 		x, y, w, keys, beta := pathData(r, n, 3)
 		for _, wt := range [][]float64{nil, w} {
-			for _, exact := range []bool{false, true} {
+			for k := range 4 {
+				exact := k%2 == 1
 				task := &Task{Kind: TaskEval, D: 3, Beta: beta, ClassWeights: [2]float64{1, 1}, Holdout: 0.3,
-					ExactTrain: exact, ExactHoldout: !exact}
+					ExactTrain: exact, ExactHoldout: !exact, Curves: k >= 2}
 				res, err := RunTask(nil, task, x, n, 3, y, wt, keys, 0)
 				if err != nil {
 					t.Fatal(err)
@@ -101,35 +102,39 @@ func FuzzSetSumsGobDecode(f *testing.F) {
 		if got.GobDecode(data) != nil {
 			return
 		}
-		// A version 1 buffer comes back as version 2 without curve bins.
-		want := data
-		if data[0] == setSumsWireV1 {
-			want = append([]byte{setSumsWire}, data[1:]...)
-			want = append(want, bytes.Repeat([]byte{0xff}, 16)...)
-		}
 		again, err := got.GobEncode()
-		if err != nil || !bytes.Equal(again, want) {
-			t.Fatalf("decoded %+v re-encodes to %x, not %x", got, again, want)
+		if err != nil || !bytes.Equal(again, data) {
+			t.Fatalf("decoded %+v re-encodes to %x, not %x", got, again, data)
 		}
 	})
 }
 
-// TestSetSumsWireV1: sums from a worker of an earlier build, which sends
-// no curve bins, decode with nil curves and pass the leader's check.
+// TestSetSumsWireV1: an eval task that does not ask for curve bins (from
+// a leader of an earlier build) gets sums without them, written as
+// version 1, the form that leader reads; with them, the version 2 form is
+// the version 1 form followed by the curve bins. Sums without curve bins
+// (from a worker of an earlier build) pass the leader's check.
 func TestSetSumsWireV1(t *testing.T) {
 	r := rand.New(rand.NewPCG(53, 54))
 	x, y, _, keys, beta := pathData(r, 40, 3)
-	res, err := RunTask(nil, &Task{Kind: TaskEval, D: 3, Beta: beta, ClassWeights: [2]float64{1, 1}, ExactTrain: true}, x, 40, 3, y, nil, keys, 0)
+	task := &Task{Kind: TaskEval, D: 3, Beta: beta, ClassWeights: [2]float64{1, 1}, ExactTrain: true}
+	old, err := RunTask(nil, task, x, 40, 3, y, nil, keys, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Train.CurveN) != 2*CurveBins || res.Train.CurveW != nil {
-		t.Fatalf("curve bins: %d counts, weights %v", len(res.Train.CurveN), res.Train.CurveW)
+	task.Curves = true
+	res, err := RunTask(nil, task, x, 40, 3, y, nil, keys, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	b, _ := res.Train.GobEncode()
-	// The version 1 form is the version 2 form without its last two
-	// slices (CurveN: a length and 200 counts; CurveW: nil).
-	v1 := append([]byte{setSumsWireV1}, b[1:len(b)-8*(1+2*CurveBins)-8]...)
+	if old.Train.CurveN != nil || len(res.Train.CurveN) != 2*CurveBins || res.Train.CurveW != nil {
+		t.Fatalf("curve bins: %d counts unasked, %d asked, weights %v", len(old.Train.CurveN), len(res.Train.CurveN), res.Train.CurveW)
+	}
+	v1, _ := old.Train.GobEncode()
+	v2, _ := res.Train.GobEncode()
+	if v1[0] != setSumsWireV1 || v2[0] != setSumsWire || !bytes.Equal(v1[1:], v2[1:len(v1)]) || len(v2) != len(v1)+8*(1+2*CurveBins)+8 {
+		t.Fatalf("version 1 form of %d bytes, version 2 of %d", len(v1), len(v2))
+	}
 	var got SetSums
 	if err := got.GobDecode(v1); err != nil {
 		t.Fatal(err)
@@ -138,5 +143,10 @@ func TestSetSumsWireV1(t *testing.T) {
 	want.CurveN = nil
 	if !sameSetSums(&got, &want) || checkCurve(&got) != nil {
 		t.Fatalf("version 1 decodes to %+v", got)
+	}
+	// A version 2 buffer without curve counts is malformed.
+	bad := append([]byte{setSumsWire}, v1[1:]...)
+	if got.GobDecode(append(bad, bytes.Repeat([]byte{0xff}, 16)...)) == nil {
+		t.Fatal("version 2 without curve counts decodes")
 	}
 }
