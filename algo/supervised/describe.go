@@ -106,7 +106,7 @@ func residualChart(set string, unit float64, counts []int64) describe.Chart {
 		bars[b] = describe.Bar{Label: label, Value: float64(n)}
 	}
 	return describe.Chart{Title: fmt.Sprintf("Residuals (%s rows), in units of the training RMSE %s", set, describe.Num(unit)),
-		Kind: describe.ChartBars, XLabel: "residual y − ŷ / RMSE", YLabel: "rows", Bars: bars}
+		Kind: describe.ChartBars, XLabel: "residual (y − ŷ) / RMSE", YLabel: "rows", Bars: bars}
 }
 
 // describeLogistic describes a logistic regression: its fit, the
