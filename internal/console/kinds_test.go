@@ -90,6 +90,18 @@ func testKindPages(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// It holds the model's numbers: the held-out AUC and each decile's
+	// gains and lift.
+	g := testutil.Detail[supervised.Model](t, d).Logistic
+	want := []string{fmt.Sprintf("<dd>%.4f</dd>", g.Holdout.AUC), fmt.Sprintf("area %.4f", g.Holdout.CurveAUC)}
+	for _, dc := range g.Holdout.Deciles {
+		want = append(want, fmt.Sprintf("<td>%.1f%%</td><td>%.3f</td>", 100*dc.Gains, dc.Lift))
+	}
+	for _, w := range want {
+		if !bytes.Contains(rep, []byte(w)) {
+			t.Errorf("logistic report: no %q", w)
+		}
+	}
 	file := filepath.Join(shots, "report-logistic.html")
 	if err := os.WriteFile(file, rep, 0o644); err != nil {
 		t.Fatal(err)
