@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -39,6 +41,10 @@ type Config struct {
 	WorkerWait time.Duration
 	// MaxRunningJobs bounds how many jobs the leader drives at once.
 	MaxRunningJobs int
+	// ActiveJobs bounds, by role, how many jobs a role may have queued or
+	// running at once; a submit past it is refused with ErrLimit. A role
+	// not in it has no bound; a schedule's runs count for no role.
+	ActiveJobs map[string]int
 	// GCGrace is how old an unreferenced blob must be before it is collected.
 	GCGrace time.Duration
 	// GCPartialAge is how long the chunks of an upload that never finished
@@ -77,6 +83,7 @@ func DefaultConfig() Config {
 		StepTimeout:    2 * time.Minute,
 		WorkerWait:     10 * time.Minute,
 		MaxRunningJobs: 4,
+		ActiveJobs:     DefaultActiveJobs(),
 		GCGrace:        time.Hour,
 		GCPartialAge:   10 * time.Minute,
 		Replicas:       1,
@@ -114,6 +121,13 @@ func (c Config) Validate() error {
 	}
 	if c.GCGrace < 0 || c.GCPartialAge < 0 {
 		errs = append(errs, fmt.Errorf("GCGrace %v and GCPartialAge %v cannot be negative", c.GCGrace, c.GCPartialAge))
+	}
+	for _, role := range slices.Sorted(maps.Keys(c.ActiveJobs)) {
+		if err := checkLimitRole(role); err != nil {
+			errs = append(errs, fmt.Errorf("ActiveJobs: %w", err))
+		} else if c.ActiveJobs[role] < 0 {
+			errs = append(errs, fmt.Errorf("ActiveJobs of %s is %d; it cannot be negative", role, c.ActiveJobs[role]))
+		}
 	}
 	if c.MaxRunningJobs < 1 {
 		errs = append(errs, errors.New("MaxRunningJobs must be at least 1"))

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,6 +146,7 @@ func newCoordinatorCmd() *cobra.Command {
 	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty); HTTPS with --creds")
 	f.StringVar(&httpTokens, "http-tokens", "", "the HTTP bearer tokens' hashes (default tokens.json beside --creds; env "+envHTTPTokens+")")
 	f.DurationVar(&stopTimeout, "stop-timeout", 30*time.Second, "how long the jobs this coordinator drives may take to stop on SIGTERM")
+	f.Var(activeJobsFlag{cfg.ActiveJobs}, "max-active-jobs", "bound on each role's queued and running jobs, role=N,... over the defaults (a schedule's runs count for no role)")
 	scheduleFlags(cmd, &cfg)
 	return cmd
 }
@@ -256,3 +259,17 @@ func newWorkerCmd() *cobra.Command {
 	})
 	return cmd
 }
+
+// activeJobsFlag is --max-active-jobs: role=N pairs over the defaults.
+type activeJobsFlag struct{ m map[string]int }
+
+func (f activeJobsFlag) String() string {
+	var parts []string
+	for _, r := range slices.Sorted(maps.Keys(f.m)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", r, f.m[r]))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f activeJobsFlag) Set(s string) error { return coordinator.ParseActiveJobs(s, f.m) }
+func (activeJobsFlag) Type() string         { return "role=N,..." }

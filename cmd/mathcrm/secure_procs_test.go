@@ -147,7 +147,7 @@ func TestSecureProcesses(t *testing.T) {
 			if out, errs, code := analyst.run(t, "train", "kmeans", "--dataset", "telco", "--k", "3", "--max-iter", "3", "--wait"); code != 0 || !strings.Contains(out+errs, "succeeded") {
 				t.Fatalf("train: exit %d: %s%s", code, out, errs)
 			}
-			if _, errs, code := analyst.run(t, "cluster", "remove-voter", "c2"); code == 0 || !strings.Contains(errs, `Publish to "mathcrm.api.cluster.remove-voter"`) {
+			if _, errs, code := analyst.run(t, "cluster", "remove-voter", "c2"); code == 0 || !strings.Contains(errs, `Publish to "mathcrm.api.analyst.cluster.remove-voter"`) {
 				t.Fatalf("an analyst removed a voter: exit %d: %s", code, errs)
 			}
 			// A coordinator started on another role's credentials stops at once.
