@@ -42,10 +42,10 @@ func TestParseActiveJobs(t *testing.T) {
 		t.Fatalf("%v", m)
 	}
 	for in, want := range map[string]string{
-		"analyst":      "not role=N",
-		"analyst=-1":   "0 or more",
-		"analyst=x":    "whole number",
-		"worker=2":     `no role "worker"`,
+		"analyst":       "not role=N",
+		"analyst=-1":    "0 or more",
+		"analyst=x":     "whole number",
+		"worker=2":      `no role "worker"`,
 		"analyst=1,x=2": `no role "x"`,
 	} {
 		before := DefaultActiveJobs()
