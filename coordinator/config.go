@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -16,6 +18,17 @@ type Config struct {
 	ID string
 	// RaftAddr is the TCP address raft listens on; "127.0.0.1:0" picks a port.
 	RaftAddr string
+	// RaftAdvertise, when set, is the address the other voters reach this
+	// one at, host:port, instead of the one RaftAddr listens on: a stable
+	// DNS name (a StatefulSet pod's) that follows the coordinator to another
+	// IP. It is resolved at every dial; over mutual TLS the coordinator
+	// certificate must name it (mathcrm secrets init --host, a wildcard
+	// like *.coordinator.mathcrm.svc allowed). RaftAddr may then listen on
+	// every interface (0.0.0.0:7000).
+	RaftAdvertise string
+	// raftResolve, when set, maps a raft address to the one dialled; tests
+	// use it as their name service.
+	raftResolve func(addr string) (string, error)
 	// DataDir holds the raft log, stable store and snapshots.
 	DataDir string
 	// Bootstrap makes this node the first voter of a new cluster when it has no state.
@@ -101,6 +114,11 @@ func (c Config) Validate() error {
 	if c.RaftAddr == "" {
 		errs = append(errs, errors.New("RaftAddr is required"))
 	}
+	if c.RaftAdvertise != "" {
+		if err := checkAdvertise(c.RaftAdvertise); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("DataDir is required"))
 	}
@@ -134,6 +152,21 @@ func (c Config) Validate() error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("coordinator: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// checkAdvertise says what is wrong with an advertised raft address.
+func checkAdvertise(a string) error {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("RaftAdvertise (--raft-advertise) %q is not host:port: %v", a, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("RaftAdvertise (--raft-advertise) %q: port %q is not 1..65535", a, port)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("RaftAdvertise (--raft-advertise) %q must name a host or an address other voters can reach", a)
 	}
 	return nil
 }

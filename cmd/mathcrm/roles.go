@@ -96,6 +96,10 @@ func newCoordinatorCmd() *cobra.Command {
 					}
 				}
 			}
+			// A bad flag fails before NATS is waited for.
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
 			ctx, stop := signalCtx()
 			defer stop()
 			var ln net.Listener
@@ -135,6 +139,7 @@ func newCoordinatorCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfg.ID, "id", envOr("MATHCRM_COORDINATOR_ID", cfg.ID), "raft server id")
 	f.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "raft TCP listen address")
+	f.StringVar(&cfg.RaftAdvertise, "raft-advertise", envOr("MATHCRM_RAFT_ADVERTISE", ""), "address the other voters reach this one at, HOST:PORT, when not --raft-addr: a stable DNS name (a StatefulSet pod's), resolved at every dial; the coordinator certificate must name it")
 	f.StringVar(&cfg.DataDir, "data-dir", "", "directory for the raft log and snapshots (required)")
 	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this node as its first voter (ignored when state exists)")
 	f.StringVar(&cfg.Join, "join", "", "join an existing cluster: ask its leader (over NATS) to add this node as a voter; ADDR is an existing voter's raft address")
