@@ -118,6 +118,42 @@ func TestSecureDevRefusesForgery(t *testing.T) {
 			t.Errorf("%s: the refusal took %v", role, took)
 		}
 	}
+	// No role reads another's answers: a viewer's subscription to the
+	// analyst's inbox, or to every inbox, is refused.
+	viewer := connectAs(t, c, dir, secrets.RoleViewer)
+	for _, subj := range []string{proto.InboxPrefix(secrets.RoleAnalyst) + ".>", "_INBOX.>"} {
+		if _, err := viewer.Subscribe(subj, func(*nats.Msg) { t.Errorf("the viewer read an answer on %s", subj) }); err != nil {
+			t.Fatal(err)
+		}
+		_ = viewer.Flush()
+		err := testutil.WaitEvent(t, viewer.errs, 5*time.Second, "refusal of "+subj)
+		if !strings.Contains(err.Error(), `Subscription to "`+subj+`"`) {
+			t.Fatalf("subscribe %s: %v", subj, err)
+		}
+	}
+	// Credentials of two roles (one's nkey, another's certificate) take
+	// answers in an inbox the server refuses them: a call fails at once,
+	// saying so.
+	mixed, err := creds.Load(creds.Files{CA: filepath.Join(dir, secrets.FileCA), Creds: filepath.Join(dir, secrets.CredsFile(secrets.RoleAnalyst)),
+		Cert: filepath.Join(dir, secrets.CertFile(secrets.RoleViewer)), Key: filepath.Join(dir, secrets.KeyFile(secrets.RoleViewer))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, err := client.Dial(c.URL, mixed.NATS()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = mc.Call(ctx, proto.APIDatasetList, nil, nil)
+	mc.Close()
+	if !errors.Is(err, client.ErrRefused) || !strings.Contains(err.Error(), `Subscription to "_INBOX.mathcrm.viewer.`) {
+		t.Fatalf("a call on mixed credentials: %v", err)
+	}
+	if took := time.Since(start); took > client.ReadAttemptTimeout {
+		t.Errorf("the refusal of the inbox took %v", took)
+	}
+	t.Logf("mixed credentials: %v", err)
+
 	// The cluster's own roles work: the workers heartbeat in theirs.
 	s, _ := creds.Load(creds.Secrets(dir, secrets.RoleViewer))
 	cl, err := client.Dial(c.URL, s.NATS()...)
