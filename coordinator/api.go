@@ -272,6 +272,12 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 	if err := checkParams(&spec); err != nil {
 		return nil, err
 	}
+	// A role at its bound is refused before the spec is checked, and
+	// again below, where it counts.
+	role := callerRole(ctx)
+	if err := c.checkActiveJobs(role, spec.RequestID); err != nil {
+		return nil, err
+	}
 	a, ok := builtin.Lookup(spec.Algo)
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
@@ -296,7 +302,6 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 	}
 	// The role's bound is checked and the job committed under one lock:
 	// two submits cannot both take its last place.
-	role := callerRole(ctx)
 	c.submitMu.Lock()
 	defer c.submitMu.Unlock()
 	if err := c.checkActiveJobs(role, spec.RequestID); err != nil {

@@ -2,6 +2,8 @@ package coordinator
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -12,7 +14,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
+	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -219,5 +223,86 @@ func TestRaftNameMustBeCertified(t *testing.T) {
 	}
 	if err := a.AppendEntries("c", "c.coordinator.mathcrm.test:7000", &raft.AppendEntriesRequest{}, &resp); err == nil || !strings.Contains(err.Error(), "no such host") {
 		t.Fatalf("an unknown name: %v", err)
+	}
+}
+
+// TestFollowerForwardsRole: a call that reaches a follower is served by
+// the leader as the role that sent it, not as the follower's.
+func TestFollowerForwardsRole(t *testing.T) {
+	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats"), Name: "forward-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var leader *Coordinator
+	var follower *Coordinator
+	for i, id := range []string{"c1", "c2"} {
+		nc, err := nats.Connect(ns.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		st, err := store.Open(ctx, nc, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.ID, cfg.DataDir, cfg.RaftAddr, cfg.FastRaft, cfg.Logger = id, t.TempDir(), "127.0.0.1:0", true, testLog(t)
+		if i == 0 {
+			cfg.Bootstrap = true
+		} else {
+			cfg.Join = leader.RaftAddr()
+		}
+		c, err := New(cfg, nc, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if i == 0 {
+			if err := c.WaitLeader(ctx); err != nil {
+				t.Fatal(err)
+			}
+			leader = c
+		} else {
+			follower = c
+		}
+	}
+	testutil.WaitFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+		if !follower.isVoter() {
+			return errors.New("c2 has not joined")
+		}
+		return nil
+	})
+	// Only the follower takes API calls now: each is forwarded.
+	for _, s := range leader.subs {
+		if s.Subject == proto.APIPrefix+">" {
+			if err := s.Unsubscribe(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cl := client.New(follower.nc)
+	call := func(subject string) string {
+		t.Helper()
+		body, _ := json.Marshal(testutil.KMeansSpec("none", "random", 1))
+		req, _ := json.Marshal(proto.Request{V: proto.Version, Body: body})
+		m, err := cl.Conn().RequestWithContext(ctx, subject, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp proto.Response
+		if err := json.Unmarshal(m.Data, &resp); err != nil {
+			t.Fatal(err)
+		}
+		return resp.Error
+	}
+	// The viewer's bound is 0: only the viewer's submit meets it.
+	if got := call(proto.APISubject(secrets.RoleViewer, proto.APIJobSubmit)); !strings.Contains(got, "role viewer may not have jobs") {
+		t.Fatalf("a viewer's submit through the follower: %q", got)
+	}
+	if got := call(proto.APISubject(secrets.RoleAnalyst, proto.APIJobSubmit)); !strings.Contains(got, `dataset "none"`) {
+		t.Fatalf("an analyst's submit through the follower: %q", got)
 	}
 }
