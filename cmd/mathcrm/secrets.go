@@ -49,7 +49,7 @@ without --force.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&cfg.Hosts, "host", cfg.Hosts, "coordinator DNS name or IP address for its raft and HTTP certificate (repeatable)")
+	f.StringSliceVar(&cfg.Hosts, "host", cfg.Hosts, "coordinator DNS name, wildcard (*.coordinator.mathcrm.svc: every pod of a headless service) or IP address for its raft and HTTP certificate (repeatable)")
 	f.StringSliceVar(&cfg.NATSHosts, "nats-host", cfg.NATSHosts, "NATS server DNS name or IP address for its certificate (repeatable)")
 	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "address the NATS server listens on")
 	f.IntVar(&cfg.Port, "port", cfg.Port, "NATS client port (-1: any free port)")
