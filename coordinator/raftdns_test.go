@@ -283,6 +283,10 @@ func TestFollowerForwardsRole(t *testing.T) {
 			}
 		}
 	}
+	// The server has taken the unsubscribe before any call is sent.
+	if err := leader.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	cl := client.New(follower.nc)
 	call := func(subject string) string {
 		t.Helper()
