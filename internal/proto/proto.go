@@ -34,7 +34,8 @@ const (
 	HeaderErrorKey = "Mathcrm-Error-Code"
 )
 
-// API subjects, "mathcrm.api.<noun>.<verb>".
+// API verbs, "<noun>.<verb>", called on APISubject(role, verb):
+// "mathcrm.api.<role>.<noun>.<verb>".
 const (
 	APIDatasetCommit = "dataset.commit"
 	APIDatasetList   = "dataset.list"
