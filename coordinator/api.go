@@ -73,9 +73,9 @@ func (c *Coordinator) apiScoresShow(_ context.Context, body json.RawMessage) (an
 // coordinator follows: every read and write is then served from the leader's
 // state, so a client never reads older state than a write it saw succeed.
 func (c *Coordinator) handleAPI(m *nats.Msg) {
-	verb := strings.TrimPrefix(m.Subject, proto.APIPrefix)
+	role, verb := apiCaller(strings.TrimPrefix(m.Subject, proto.APIPrefix))
 	if c.IsLeader() {
-		go c.serve(m, verb)
+		go c.serve(m, role, verb)
 		return
 	}
 	go func() {
@@ -84,7 +84,7 @@ func (c *Coordinator) handleAPI(m *nats.Msg) {
 			c.reply(m, nil, fmt.Errorf("%w: election in progress, try again", ErrNotLeader))
 			return
 		}
-		resp, err := c.nc.Request(directPrefix(string(id))+verb, m.Data, 30*time.Second)
+		resp, err := c.nc.Request(directPrefix(string(id))+role+"."+verb, m.Data, 30*time.Second)
 		if err != nil {
 			c.reply(m, nil, fmt.Errorf("%w: forward to %s: %v", ErrNotLeader, id, err))
 			return
@@ -93,11 +93,15 @@ func (c *Coordinator) handleAPI(m *nats.Msg) {
 	}()
 }
 
+// handleDirect serves a call a follower forwarded, with the role of the
+// client that sent it.
 func (c *Coordinator) handleDirect(m *nats.Msg) {
-	go c.serve(m, strings.TrimPrefix(m.Subject, directPrefix(c.cfg.ID)))
+	role, verb := apiCaller(strings.TrimPrefix(m.Subject, directPrefix(c.cfg.ID)))
+	go c.serve(m, role, verb)
 }
 
-func (c *Coordinator) serve(m *nats.Msg, verb string) {
+// serve answers verb called by role.
+func (c *Coordinator) serve(m *nats.Msg, role, verb string) {
 	var req proto.Request
 	if err := json.Unmarshal(m.Data, &req); err != nil {
 		c.reply(m, nil, fmt.Errorf("%w: %v", ErrInvalid, err))
@@ -112,8 +116,9 @@ func (c *Coordinator) serve(m *nats.Msg, verb string) {
 		c.reply(m, nil, fmt.Errorf("%w: unknown API %q", ErrInvalid, verb))
 		return
 	}
+	base := withRole(context.Background(), role)
 	if anyCoordinator[verb] {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(base, 30*time.Second)
 		defer cancel()
 		out, err := h(ctx, req.Body)
 		c.reply(m, out, err)
@@ -127,7 +132,7 @@ func (c *Coordinator) serve(m *nats.Msg, verb string) {
 		c.reply(m, nil, ErrNotLeader)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(base, 2*time.Minute)
 	defer cancel()
 	out, err := h(ctx, req.Body)
 	c.reply(m, out, err)
@@ -162,6 +167,8 @@ func errorCode(err error) string {
 		return "not_leader"
 	case errors.Is(err, proto.ErrVersion):
 		return "version"
+	case errors.Is(err, ErrLimit):
+		return "limit"
 	}
 	return "internal"
 }
@@ -265,6 +272,12 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 	if err := checkParams(&spec); err != nil {
 		return nil, err
 	}
+	// A role at its bound is refused before the spec is checked, and
+	// again below, where it counts.
+	role := callerRole(ctx)
+	if err := c.checkActiveJobs(role, spec.RequestID); err != nil {
+		return nil, err
+	}
 	a, ok := builtin.Lookup(spec.Algo)
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown algorithm %q", ErrInvalid, spec.Algo)
@@ -287,7 +300,14 @@ func (c *Coordinator) apiJobSubmit(ctx context.Context, body json.RawMessage) (a
 	if err := a.Check(ctx, leaderEnv{c}, &spec, ds, &ver); err != nil {
 		return nil, err
 	}
-	id, err := c.apply(msgJobSubmit, entryJobSubmit{Spec: spec, Time: time.Now().UTC()})
+	// The role's bound is checked and the job committed under one lock:
+	// two submits cannot both take its last place.
+	c.submitMu.Lock()
+	defer c.submitMu.Unlock()
+	if err := c.checkActiveJobs(role, spec.RequestID); err != nil {
+		return nil, err
+	}
+	id, err := c.apply(msgJobSubmit, entryJobSubmit{Spec: spec, Role: role, Time: time.Now().UTC()})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
 	"time"
 )
 
@@ -14,6 +18,17 @@ type Config struct {
 	ID string
 	// RaftAddr is the TCP address raft listens on; "127.0.0.1:0" picks a port.
 	RaftAddr string
+	// RaftAdvertise, when set, is the address the other voters reach this
+	// one at, host:port, instead of the one RaftAddr listens on: a stable
+	// DNS name (a StatefulSet pod's) that follows the coordinator to another
+	// IP. It is resolved at every dial; over mutual TLS the coordinator
+	// certificate must name it (mathcrm secrets init --host, a wildcard
+	// like *.coordinator.mathcrm.svc allowed). RaftAddr may then listen on
+	// every interface (0.0.0.0:7000).
+	RaftAdvertise string
+	// raftResolve, when set, maps a raft address to the one dialled; tests
+	// use it as their name service.
+	raftResolve func(addr string) (string, error)
 	// DataDir holds the raft log, stable store and snapshots.
 	DataDir string
 	// Bootstrap makes this node the first voter of a new cluster when it has no state.
@@ -39,6 +54,10 @@ type Config struct {
 	WorkerWait time.Duration
 	// MaxRunningJobs bounds how many jobs the leader drives at once.
 	MaxRunningJobs int
+	// ActiveJobs bounds, by role, how many jobs a role may have queued or
+	// running at once; a submit past it is refused with ErrLimit. A role
+	// not in it has no bound; a schedule's runs count for no role.
+	ActiveJobs map[string]int
 	// GCGrace is how old an unreferenced blob must be before it is collected.
 	GCGrace time.Duration
 	// GCPartialAge is how long the chunks of an upload that never finished
@@ -77,6 +96,7 @@ func DefaultConfig() Config {
 		StepTimeout:    2 * time.Minute,
 		WorkerWait:     10 * time.Minute,
 		MaxRunningJobs: 4,
+		ActiveJobs:     DefaultActiveJobs(),
 		GCGrace:        time.Hour,
 		GCPartialAge:   10 * time.Minute,
 		Replicas:       1,
@@ -93,6 +113,11 @@ func (c Config) Validate() error {
 	}
 	if c.RaftAddr == "" {
 		errs = append(errs, errors.New("RaftAddr is required"))
+	}
+	if c.RaftAdvertise != "" {
+		if err := checkAdvertise(c.RaftAdvertise); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("DataDir is required"))
@@ -115,11 +140,33 @@ func (c Config) Validate() error {
 	if c.GCGrace < 0 || c.GCPartialAge < 0 {
 		errs = append(errs, fmt.Errorf("GCGrace %v and GCPartialAge %v cannot be negative", c.GCGrace, c.GCPartialAge))
 	}
+	for _, role := range slices.Sorted(maps.Keys(c.ActiveJobs)) {
+		if err := checkLimitRole(role); err != nil {
+			errs = append(errs, fmt.Errorf("ActiveJobs: %w", err))
+		} else if c.ActiveJobs[role] < 0 {
+			errs = append(errs, fmt.Errorf("ActiveJobs of %s is %d; it cannot be negative", role, c.ActiveJobs[role]))
+		}
+	}
 	if c.MaxRunningJobs < 1 {
 		errs = append(errs, errors.New("MaxRunningJobs must be at least 1"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("coordinator: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// checkAdvertise says what is wrong with an advertised raft address.
+func checkAdvertise(a string) error {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("RaftAdvertise (--raft-advertise) %q is not host:port: %v", a, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("RaftAdvertise (--raft-advertise) %q: port %q is not 1..65535", a, port)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("RaftAdvertise (--raft-advertise) %q must name a host or an address other voters can reach", a)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/mathcrm/mathcrm/internal/store"
 	"github.com/nats-io/nats.go"
 )
@@ -52,8 +53,9 @@ type Coordinator struct {
 	// transients counts each job's transient failures in a row.
 	transients map[string]int
 
-	blobMu sync.Mutex // a commit's blob check and entry against a collection's deletes (gc.go)
-	gcMu   sync.Mutex // one collection at a time
+	blobMu   sync.Mutex // a commit's blob check and entry against a collection's deletes (gc.go)
+	submitMu sync.Mutex // a role's bound of active jobs against its concurrent submits (roles.go)
+	gcMu     sync.Mutex // one collection at a time
 
 	subs []*nats.Subscription
 	stop chan struct{}
@@ -361,7 +363,7 @@ func (c *Coordinator) joinLoop() {
 			return
 		}
 		if attempt%10 == 0 {
-			if m, err := c.nc.Request(proto.APIPrefix+proto.APIAddVoter, req, 35*time.Second); err == nil {
+			if m, err := c.nc.Request(proto.APISubject(secrets.RoleCoordinator, proto.APIAddVoter), req, 35*time.Second); err == nil {
 				var resp proto.Response
 				if json.Unmarshal(m.Data, &resp) == nil && resp.Error != "" {
 					c.log.Warn("join refused", "err", resp.Error)

@@ -74,7 +74,10 @@ type entryDatasetCommit struct {
 
 type entryJobSubmit struct {
 	Spec proto.JobSpec `json:"spec"`
-	Time time.Time     `json:"time"`
+	// Role is the role of the client that submitted it, "" for a
+	// schedule's run.
+	Role string    `json:"role,omitempty"`
+	Time time.Time `json:"time"`
 }
 
 type entryJobStart struct {
@@ -307,7 +310,7 @@ func (f *FSM) applyJobSubmit(buf []byte) applyResult {
 	}
 	id := "job-" + strconv.Itoa(f.st.NextJob)
 	f.st.NextJob++
-	f.st.Jobs[id] = &proto.Job{ID: id, Spec: e.Spec, State: proto.JobQueued, Created: e.Time}
+	f.st.Jobs[id] = &proto.Job{ID: id, Spec: e.Spec, Role: e.Role, State: proto.JobQueued, Created: e.Time}
 	if r := e.Spec.RequestID; r != "" {
 		f.st.Requests[r] = id
 	}

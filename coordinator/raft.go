@@ -72,8 +72,8 @@ func openLockedRaft(cfg Config, dir string, fsm raft.FSM) (*raft.Raft, *raft.Net
 		advertise = nil
 	}
 	var trans *raft.NetworkTransport
-	if cfg.RaftServerTLS != nil {
-		trans, err = newTLSTransport(cfg.RaftAddr, cfg.RaftServerTLS, cfg.RaftClientTLS, hl)
+	if cfg.RaftServerTLS != nil || cfg.RaftAdvertise != "" || cfg.raftResolve != nil {
+		trans, err = newStreamTransport(cfg.RaftAddr, cfg.RaftAdvertise, cfg.RaftServerTLS, cfg.RaftClientTLS, cfg.raftResolve, hl)
 	} else {
 		trans, err = raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, 3, 10*time.Second, hl)
 	}

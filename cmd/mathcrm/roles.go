@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +96,10 @@ func newCoordinatorCmd() *cobra.Command {
 					}
 				}
 			}
+			// A bad flag fails before NATS is waited for.
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
 			ctx, stop := signalCtx()
 			defer stop()
 			var ln net.Listener
@@ -133,6 +139,7 @@ func newCoordinatorCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfg.ID, "id", envOr("MATHCRM_COORDINATOR_ID", cfg.ID), "raft server id")
 	f.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "raft TCP listen address")
+	f.StringVar(&cfg.RaftAdvertise, "raft-advertise", envOr("MATHCRM_RAFT_ADVERTISE", ""), "address the other voters reach this one at, HOST:PORT, when not --raft-addr: a stable DNS name (a StatefulSet pod's), resolved at every dial; the coordinator certificate must name it")
 	f.StringVar(&cfg.DataDir, "data-dir", "", "directory for the raft log and snapshots (required)")
 	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this node as its first voter (ignored when state exists)")
 	f.StringVar(&cfg.Join, "join", "", "join an existing cluster: ask its leader (over NATS) to add this node as a voter; ADDR is an existing voter's raft address")
@@ -144,6 +151,7 @@ func newCoordinatorCmd() *cobra.Command {
 	f.StringVar(&httpListen, "http-listen", "", "HTTP listen address for health and status (off when empty); HTTPS with --creds")
 	f.StringVar(&httpTokens, "http-tokens", "", "the HTTP bearer tokens' hashes (default tokens.json beside --creds; env "+envHTTPTokens+")")
 	f.DurationVar(&stopTimeout, "stop-timeout", 30*time.Second, "how long the jobs this coordinator drives may take to stop on SIGTERM")
+	f.Var(activeJobsFlag{cfg.ActiveJobs}, "max-active-jobs", "bound on each role's queued and running jobs, role=N,... over the defaults (a schedule's runs count for no role)")
 	scheduleFlags(cmd, &cfg)
 	return cmd
 }
@@ -256,3 +264,17 @@ func newWorkerCmd() *cobra.Command {
 	})
 	return cmd
 }
+
+// activeJobsFlag is --max-active-jobs: role=N pairs over the defaults.
+type activeJobsFlag struct{ m map[string]int }
+
+func (f activeJobsFlag) String() string {
+	var parts []string
+	for _, r := range slices.Sorted(maps.Keys(f.m)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", r, f.m[r]))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f activeJobsFlag) Set(s string) error { return coordinator.ParseActiveJobs(s, f.m) }
+func (activeJobsFlag) Type() string         { return "role=N,..." }

@@ -16,7 +16,7 @@ func newSecrets() *cobra.Command {
 		Use:   "secrets",
 		Short: "Generate and rotate the cluster's CA, certificates, credentials and NATS configuration",
 	}
-	cmd.AddCommand(newSecretsInit(), newSecretsRotate())
+	cmd.AddCommand(newSecretsInit(), newSecretsRotate(), newSecretsConf())
 	return cmd
 }
 
@@ -49,7 +49,7 @@ without --force.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&cfg.Hosts, "host", cfg.Hosts, "coordinator DNS name or IP address for its raft and HTTP certificate (repeatable)")
+	f.StringSliceVar(&cfg.Hosts, "host", cfg.Hosts, "coordinator DNS name, wildcard (*.coordinator.mathcrm.svc: every pod of a headless service) or IP address for its raft and HTTP certificate (repeatable)")
 	f.StringSliceVar(&cfg.NATSHosts, "nats-host", cfg.NATSHosts, "NATS server DNS name or IP address for its certificate (repeatable)")
 	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "address the NATS server listens on")
 	f.IntVar(&cfg.Port, "port", cfg.Port, "NATS client port (-1: any free port)")
@@ -104,6 +104,25 @@ is accepted.`,
 	cmd.Flags().BoolVar(&finish, "finish", false, "drop the previous generation")
 	cmd.Flags().BoolVar(&force, "force", false, "with --finish: drop the previous generation before its overlap ends")
 	return cmd
+}
+
+func newSecretsConf() *cobra.Command {
+	return &cobra.Command{
+		Use:   "conf DIR",
+		Short: "Write nats.conf and tokens.json again from DIR's credentials, replacing no key",
+		Long: `Conf renders DIR's NATS server configuration and HTTP token hashes again from
+its manifest and the credentials already there. Run it after upgrading to a
+release whose roles' permissions changed, then reload nats-server
+(nats-server --signal reload) and restart every process on the new release.`,
+		Example: `  mathcrm secrets conf /etc/mathcrm/secrets`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := secrets.Render(args[0]); err != nil {
+				return err
+			}
+			return printSecrets(args[0], "wrote the configuration of")
+		},
+	}
 }
 
 // printSecrets says what DIR now holds and what to do with it.

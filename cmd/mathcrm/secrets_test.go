@@ -1,13 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestCLISecrets runs secrets init and rotate through the real binary:
+// TestCLISecrets runs secrets init, rotate and conf through the real binary:
 // exit codes, the messages of refused runs and the JSON manifest.
 func TestCLISecrets(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "secrets")
@@ -49,4 +51,23 @@ func TestCLISecrets(t *testing.T) {
 	if m.Generation != 2 || m.Previous != nil || strings.Join(m.Config.Hosts, ",") != "coord-1.example.com,10.0.0.5" {
 		t.Fatalf("manifest after finish: %+v", m)
 	}
+	// conf writes nats.conf again, as this release grants, keeping every key.
+	conf := filepath.Join(dir, "nats.conf")
+	seed, _ := os.ReadFile(filepath.Join(dir, "analyst.nk"))
+	before, _ := os.ReadFile(conf)
+	if err := os.WriteFile(conf, []byte("stale\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := ok("secrets", "conf", dir); !strings.Contains(out, "wrote the configuration of secrets in "+dir+", generation 2") {
+		t.Fatalf("conf printed %q", out)
+	}
+	after, _ := os.ReadFile(conf)
+	if !bytes.Equal(before, after) || !bytes.Contains(after, []byte(`"_INBOX.mathcrm.analyst.>"`)) {
+		t.Fatalf("conf wrote:\n%s", after)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "analyst.nk")); !bytes.Equal(seed, again) {
+		t.Fatal("conf replaced a key")
+	}
+	empty := t.TempDir()
+	fails("secrets: not initialised: "+filepath.Join(empty, "manifest.json")+" is missing; run mathcrm secrets init "+empty+" first", "secrets", "conf", empty)
 }

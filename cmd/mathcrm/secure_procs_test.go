@@ -103,9 +103,10 @@ func TestSecureProcesses(t *testing.T) {
 			coord := roleEnv(url, dir, secrets.RoleCoordinator)
 			secretsAll := secretValues(t, dir)
 			c1 := startAs(t, coord, `coordinator c1: raft (\S+),`, "coordinator", "--id", "c1", "--raft-addr", "127.0.0.1:0",
-				"--data-dir", filepath.Join(t.TempDir(), "c1"), "--bootstrap", "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms")
+				"--data-dir", filepath.Join(t.TempDir(), "c1"), "--bootstrap", "--raft-heartbeat-timeout", "300ms", "--raft-election-timeout", "300ms",
+				"--max-active-jobs", "admin=0")
 			c2 := startAs(t, coord, `coordinator c2: raft`, "coordinator", "--id", "c2", "--raft-addr", "127.0.0.1:0",
-				"--data-dir", filepath.Join(t.TempDir(), "c2"), "--join", c1.url)
+				"--data-dir", filepath.Join(t.TempDir(), "c2"), "--join", c1.url, "--max-active-jobs", "admin=0")
 			w1 := startAs(t, roleEnv(url, dir, secrets.RoleWorker), `worker w1:`, "worker", "--id", "w1")
 			// A worker's own credential names its id.
 			w7 := startAs(t, roleEnv(url, dir, secrets.WorkerRole("w7")), `worker w7:`, "worker")
@@ -147,8 +148,13 @@ func TestSecureProcesses(t *testing.T) {
 			if out, errs, code := analyst.run(t, "train", "kmeans", "--dataset", "telco", "--k", "3", "--max-iter", "3", "--wait"); code != 0 || !strings.Contains(out+errs, "succeeded") {
 				t.Fatalf("train: exit %d: %s%s", code, out, errs)
 			}
-			if _, errs, code := analyst.run(t, "cluster", "remove-voter", "c2"); code == 0 || !strings.Contains(errs, `Publish to "mathcrm.api.cluster.remove-voter"`) {
+			if _, errs, code := analyst.run(t, "cluster", "remove-voter", "c2"); code == 0 || !strings.Contains(errs, `Publish to "mathcrm.api.analyst.cluster.remove-voter"`) {
 				t.Fatalf("an analyst removed a voter: exit %d: %s", code, errs)
+			}
+			// The admin's bound of active jobs is 0 on these coordinators:
+			// its submit is refused, by role; the analyst's was not.
+			if _, errs, code := admin.run(t, "train", "kmeans", "--dataset", "telco", "--k", "3", "--max-iter", "3"); code == 0 || !strings.Contains(errs, "role admin may not have jobs (its bound of active jobs is 0; coordinator --max-active-jobs)") {
+				t.Fatalf("the admin's submit past its bound: exit %d: %s", code, errs)
 			}
 			// A coordinator started on another role's credentials stops at once.
 			_, errs, code := roleEnv(url, dir, secrets.RoleAnalyst).run(t, "coordinator", "--id", "c3", "--raft-addr", "127.0.0.1:0", "--data-dir", t.TempDir())

@@ -136,22 +136,22 @@ func TestSecureDevCluster(t *testing.T) {
 	if job == "" {
 		t.Fatalf("train printed no job id: %s", out)
 	}
-	check(analyst, false, `Publish to "mathcrm.api.cluster.add-voter"`, "cluster", "add-voter", "c9", "127.0.0.1:1")
-	check(analyst, false, `Publish to "mathcrm.api.cluster.remove-voter"`, "cluster", "remove-voter", "dev")
-	check(analyst, false, `Publish to "mathcrm.api.dataset.delete"`, "dataset", "delete", "telco")
+	check(analyst, false, `Publish to "mathcrm.api.analyst.cluster.add-voter"`, "cluster", "add-voter", "c9", "127.0.0.1:1")
+	check(analyst, false, `Publish to "mathcrm.api.analyst.cluster.remove-voter"`, "cluster", "remove-voter", "dev")
+	check(analyst, false, `Publish to "mathcrm.api.analyst.dataset.delete"`, "dataset", "delete", "telco")
 
 	// A viewer lists and looks up, and changes nothing.
 	check(viewer, true, "telco", "dataset", "list")
 	check(viewer, true, "telco", "dataset", "show", "telco")
 	check(viewer, true, "kmeans", "job", "list")
-	check(viewer, false, `Publish to "mathcrm.api.dataset.check"`, "dataset", "import", "t2", telco, "--key", "customerID", "--columns", "tenure")
-	check(viewer, false, `Publish to "mathcrm.api.job.submit"`, "train", "kmeans", "--dataset", "telco", "--k", "3")
-	check(viewer, false, `Publish to "mathcrm.api.job.cancel"`, "job", "cancel", "any")
+	check(viewer, false, `Publish to "mathcrm.api.viewer.dataset.check"`, "dataset", "import", "t2", telco, "--key", "customerID", "--columns", "tenure")
+	check(viewer, false, `Publish to "mathcrm.api.viewer.job.submit"`, "train", "kmeans", "--dataset", "telco", "--k", "3")
+	check(viewer, false, `Publish to "mathcrm.api.viewer.job.cancel"`, "job", "cancel", "any")
 	check(viewer, true, "succeeded", "job", "status", job)
 
 	// A worker's credentials are good for steps and heartbeats only.
-	check(worker, false, `Publish to "mathcrm.api.dataset.list"`, "dataset", "list")
-	check(worker, false, `Publish to "mathcrm.api.job.submit"`, "train", "kmeans", "--dataset", "telco", "--k", "3")
+	check(worker, false, `Publish to "mathcrm.api.worker.dataset.list"`, "dataset", "list")
+	check(worker, false, `Publish to "mathcrm.api.worker.job.submit"`, "train", "kmeans", "--dataset", "telco", "--k", "3")
 
 	// Only an admin drains a worker.
 	check(analyst, false, `Publish to "mathcrm.worker.dev-w3.control"`, "worker", "drain", "dev-w3")

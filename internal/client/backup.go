@@ -373,7 +373,7 @@ func (c *Client) callOnce(ctx context.Context, verb string, in, out any) error {
 	data, _ := json.Marshal(proto.Request{V: proto.Version, Body: body})
 	for {
 		actx, cancel := context.WithTimeout(ctx, restoreTimeout)
-		msg, err := c.nc.RequestWithContext(actx, proto.APIPrefix+verb, data)
+		msg, err := c.nc.RequestWithContext(actx, c.apiSubject(verb), data)
 		cancel()
 		var resp proto.Response
 		if err == nil {

@@ -117,10 +117,11 @@ func (c *Client) attempt(ctx context.Context, verb string, data []byte) (*proto.
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	defer c.refused.watch(proto.APIPrefix+verb, cancel)()
-	msg, err := c.nc.RequestWithContext(actx, proto.APIPrefix+verb, data)
+	subject := c.apiSubject(verb)
+	defer c.refused.watch(subject, cancel)()
+	msg, err := c.nc.RequestWithContext(actx, subject, data)
 	if err != nil {
-		if rerr := c.refused.refused(verb, proto.APIPrefix+verb); rerr != nil {
+		if rerr := c.refused.refused(verb, subject); rerr != nil {
 			return nil, rerr
 		}
 		if ctx.Err() == nil && actx.Err() != nil {
@@ -134,6 +135,23 @@ func (c *Client) attempt(ctx context.Context, verb string, data []byte) (*proto.
 	}
 	return &resp, proto.Check(resp.V)
 }
+
+// devRole is the role of a connection without credentials: a dev
+// cluster's clients are all its admin.
+const devRole = "admin"
+
+// Role is the role this connection calls the API as: the role whose inbox
+// it takes replies in (creds.Set.NATS), or the admin without credentials.
+func (c *Client) Role() string {
+	if role := proto.InboxRole(c.nc.Opts.InboxPrefix); role != "" {
+		return role
+	}
+	return devRole
+}
+
+// apiSubject is where this connection calls verb: under its role's token,
+// which the NATS server lets only that role publish under.
+func (c *Client) apiSubject(verb string) string { return proto.APISubject(c.Role(), verb) }
 
 // NewRequestID returns a random id for an idempotent write.
 func NewRequestID() string {

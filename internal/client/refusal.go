@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +22,9 @@ var ErrRefused = errors.New("client: refused")
 type refusals struct {
 	mu      sync.Mutex
 	subject map[string]error
+	// inbox is the server's refusal of the connection's own inbox: no
+	// answer can reach it, whatever it asks.
+	inbox   error
 	changed chan struct{}
 }
 
@@ -28,20 +32,25 @@ func newRefusals() *refusals {
 	return &refusals{subject: map[string]error{}, changed: make(chan struct{})}
 }
 
-var publishViolation = regexp.MustCompile(`Permissions Violation for Publish to "([^"]+)"`)
+var (
+	publishViolation   = regexp.MustCompile(`Permissions Violation for Publish to "([^"]+)"`)
+	subscribeViolation = regexp.MustCompile(`Permissions Violation for Subscription to "([^"]+)"`)
+)
 
 // handler is the connection's asynchronous error handler.
-func (r *refusals) handler(_ *nats.Conn, _ *nats.Subscription, err error) {
+func (r *refusals) handler(nc *nats.Conn, _ *nats.Subscription, err error) {
 	if !errors.Is(err, nats.ErrPermissionViolation) {
-		return
-	}
-	m := publishViolation.FindStringSubmatch(err.Error())
-	if m == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.subject[m[1]] = err
+	if m := publishViolation.FindStringSubmatch(err.Error()); m != nil {
+		r.subject[m[1]] = err
+	} else if m := subscribeViolation.FindStringSubmatch(err.Error()); m != nil && strings.HasPrefix(m[1], inboxPrefix(nc)) {
+		r.inbox = fmt.Errorf("%w: the server does not let these credentials take answers in %s: are --creds and --tls-cert of one role?", err, inboxPrefix(nc))
+	} else {
+		return
+	}
 	close(r.changed)
 	r.changed = make(chan struct{})
 }
@@ -51,7 +60,18 @@ func (r *refusals) handler(_ *nats.Conn, _ *nats.Subscription, err error) {
 func (r *refusals) get(subject string) (error, <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.inbox != nil {
+		return r.inbox, r.changed
+	}
 	return r.subject[subject], r.changed
+}
+
+// inboxPrefix is where nc takes its answers.
+func inboxPrefix(nc *nats.Conn) string {
+	if p := nc.Opts.InboxPrefix; p != "" {
+		return p + "."
+	}
+	return nats.InboxPrefix
 }
 
 // watch cancels a request on subject as soon as the server refuses it;
@@ -82,6 +102,12 @@ func (r *refusals) watch(subject string, cancel func()) (stop func()) {
 func (r *refusals) refused(verb, subject string) error {
 	if r == nil {
 		return nil
+	}
+	r.mu.Lock()
+	inbox := r.inbox
+	r.mu.Unlock()
+	if inbox != nil {
+		return fmt.Errorf("%w: %s: %v", ErrRefused, verb, inbox)
 	}
 	if err, _ := r.get(subject); err != nil {
 		return fmt.Errorf("%w: %s: %v: the role these credentials are for may not call it", ErrRefused, verb, err)

@@ -176,6 +176,15 @@ func Load(f Files) (*Set, error) {
 			return nil, fmt.Errorf("%w: --creds %s holds no user nkey seed", ErrInvalid, f.Creds)
 		}
 		s.kp, s.pub = kp, pub
+		if s.role == "" {
+			// Without a certificate, the seed file's name (<role>.nk) says
+			// which inbox and API subjects to use; the server decides
+			// what the nkey may do whatever the file is called.
+			s.role = strings.TrimSuffix(filepath.Base(f.Creds), ".nk")
+			if !secrets.IsRole(s.role) {
+				s.role = ""
+			}
+		}
 	}
 	return s, nil
 }

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/nats-io/nats.go"
 )
 
 // NATS is the connection options that authenticate as s's role (the nkey,
-// the client certificate) and verify the server against the trust bundle.
+// the client certificate), verify the server against the trust bundle and
+// take replies in the role's inbox (secrets.InboxPrefix).
 // With a trust bundle the connection must be TLS: a server that offers
 // none is refused. A nil s gives no options.
 func (s *Set) NATS() []nats.Option {
@@ -28,6 +30,11 @@ func (s *Set) NATS() []nats.Option {
 	}
 	if s.kp != nil {
 		opts = append(opts, nats.Nkey(s.pub, s.kp.Sign))
+	}
+	// Replies come to the role's own inbox, the only one the server lets
+	// it subscribe to.
+	if s.role != "" {
+		opts = append(opts, nats.CustomInboxPrefix(secrets.InboxPrefix(s.role)))
 	}
 	return opts
 }

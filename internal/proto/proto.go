@@ -34,7 +34,8 @@ const (
 	HeaderErrorKey = "Mathcrm-Error-Code"
 )
 
-// API subjects, "mathcrm.api.<noun>.<verb>".
+// API verbs, "<noun>.<verb>", called on APISubject(role, verb):
+// "mathcrm.api.<role>.<noun>.<verb>".
 const (
 	APIDatasetCommit = "dataset.commit"
 	APIDatasetList   = "dataset.list"
@@ -449,8 +450,10 @@ type PassRecord struct {
 
 // Job is a job and its state.
 type Job struct {
-	ID        string    `json:"id"`
-	Spec      JobSpec   `json:"spec"`
+	ID   string  `json:"id"`
+	Spec JobSpec `json:"spec"`
+	// Role is the role that submitted the job, "" for a schedule's run.
+	Role      string    `json:"role,omitempty"`
 	State     string    `json:"state"`
 	Reason    string    `json:"reason,omitempty"`
 	Created   time.Time `json:"created"`

@@ -1,6 +1,9 @@
 package proto
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // Access is who may call an API verb: each class includes the ones before it
 // (an analyst may read, an admin may do everything).
@@ -83,4 +86,29 @@ func VerbsUpTo(a Access) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// APISubject is the subject a client of role calls verb on,
+// "mathcrm.api.<role>.<noun>.<verb>". The NATS configuration lets each role
+// publish under its own role's token only, so the coordinator knows from
+// the subject alone, enforced by the server, who asks.
+func APISubject(role, verb string) string { return APIPrefix + role + "." + verb }
+
+// InboxRoot is the root of the per-role inboxes: a connection of role
+// receives its replies under InboxPrefix(role), and the NATS configuration
+// lets each role subscribe under its own only, so that no role reads the
+// replies (customer rows among them) sent to another.
+const InboxRoot = "_INBOX.mathcrm."
+
+// InboxPrefix is the inbox prefix of role's connections (for
+// nats.CustomInboxPrefix: no trailing dot).
+func InboxPrefix(role string) string { return InboxRoot + role }
+
+// InboxRole is the role whose inbox prefix p is, "" for any other prefix.
+func InboxRole(p string) string {
+	role, ok := strings.CutPrefix(p, InboxRoot)
+	if !ok || role == "" || strings.ContainsAny(role, ".*> ") {
+		return ""
+	}
+	return role
 }

@@ -2,7 +2,7 @@ package proto
 
 import "time"
 
-// API subjects of schedules, "mathcrm.api.schedule.<verb>".
+// API verbs of schedules, "schedule.<verb>" (see APISubject).
 const (
 	APIScheduleCreate = "schedule.create"
 	APIScheduleList   = "schedule.list"

@@ -74,3 +74,17 @@ func (m Manifest) commit(dir string) error {
 	}
 	return writeFile(filepath.Join(dir, FileManifest), append(b, '\n'))
 }
+
+// Render writes dir's nats.conf and tokens.json again from its manifest and
+// the credentials already there, replacing no key: after an upgrade whose
+// roles' grants changed, the server's configuration is the new release's.
+func Render(dir string) error {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	if err := ensureDir(dir); err != nil {
+		return err
+	}
+	return m.commit(dir)
+}

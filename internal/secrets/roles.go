@@ -27,7 +27,15 @@ type Grant struct {
 	Responses bool
 }
 
+// inbox is every role's inbox: who answers requests publishes there.
 const inbox = "_INBOX.>"
+
+// InboxPrefix is the inbox prefix role's connections use; the generated
+// configuration lets role subscribe under it and no other inbox.
+func InboxPrefix(role string) string { return proto.InboxPrefix(role) }
+
+// ownInbox is what role may subscribe to of the inboxes.
+func ownInbox(role string) string { return InboxPrefix(role) + ".>" }
 
 // WorkerRole names the credential of the worker with this id: it may take
 // only that worker's steps and heartbeat only as that worker.
@@ -36,10 +44,14 @@ func WorkerRole(id string) string { return RoleWorker + "-" + id }
 // WorkerGrant is the grant of the worker with this id; "*" is the shared
 // worker role's, for workers started without an identity of their own.
 func WorkerGrant(id string) Grant {
+	role := RoleWorker
+	if id != "*" {
+		role = WorkerRole(id)
+	}
 	return Grant{
 		Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
 			proto.WorkerHeartbeatSubject(id)}, objectStore()...),
-		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), proto.WorkerLookupSubject(id), inbox},
+		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), proto.WorkerLookupSubject(id), ownInbox(role)},
 		Responses: true,
 	}
 }
@@ -48,28 +60,31 @@ func WorkerGrant(id string) Grant {
 func Grants() map[string]Grant {
 	events := strings.TrimSuffix(proto.EventsJob, "job.") + ">"
 	return map[string]Grant{
+		// The coordinators answer every role's requests, in its inbox.
 		RoleCoordinator: {
 			Publish:   []string{"mathcrm.>", "$JS.>", "$O.>", inbox},
-			Subscribe: []string{"mathcrm.>", "$JS.>", "$O.>", inbox},
+			Subscribe: []string{"mathcrm.>", "$JS.>", "$O.>", ownInbox(RoleCoordinator)},
 		},
 		RoleWorker: WorkerGrant("*"),
 		RoleAdmin:  {Publish: []string{">"}, Subscribe: []string{">"}},
 		RoleAnalyst: {
-			Publish:   append(apiSubjects(proto.AccessAnalyze), objectStore()...),
-			Subscribe: []string{events, inbox},
+			Publish:   append(apiSubjects(RoleAnalyst, proto.AccessAnalyze), objectStore()...),
+			Subscribe: []string{events, ownInbox(RoleAnalyst)},
 		},
 		RoleViewer: {
-			Publish:   apiSubjects(proto.AccessRead),
-			Subscribe: []string{events, inbox},
+			Publish:   apiSubjects(RoleViewer, proto.AccessRead),
+			Subscribe: []string{events, ownInbox(RoleViewer)},
 		},
 	}
 }
 
-// apiSubjects are the API subjects of the verbs of class a and below.
-func apiSubjects(a proto.Access) []string {
+// apiSubjects are role's API subjects of the verbs of class a and below:
+// a role publishes under its own token only, which is how a coordinator
+// knows who sent a request (coordinator/roles.go).
+func apiSubjects(role string, a proto.Access) []string {
 	var out []string
 	for _, v := range proto.VerbsUpTo(a) {
-		out = append(out, proto.APIPrefix+v)
+		out = append(out, proto.APISubject(role, v))
 	}
 	return out
 }
@@ -96,3 +111,7 @@ func objectStore() []string {
 	}
 	return out
 }
+
+// IsRole reports whether r names a role of the generated configuration: one
+// of Roles, or the worker role of one worker id.
+func IsRole(r string) bool { return isRole(r) }

@@ -42,7 +42,7 @@ func TestRotateOnALiveServer(t *testing.T) {
 	url := s.ClientURL()
 	coord := mustDial(t, url, roleCreds(dir, RoleCoordinator))
 	respond(t, coord, proto.APIPrefix+">")
-	list := api(proto.APIDatasetList)
+	list := api(RoleViewer, proto.APIDatasetList)
 	open := mustDial(t, url, roleCreds(dir, RoleViewer))
 	open.request(t, list)
 
@@ -63,11 +63,11 @@ func TestRotateOnALiveServer(t *testing.T) {
 			t.Fatalf("%s during the overlap: %v", c.name, err)
 		}
 		nc.request(t, list)
-		nc.denied(t, api(proto.APIJobSubmit))
+		nc.denied(t, api(RoleViewer, proto.APIJobSubmit))
 		nc.Close()
 	}
 	// A process on generation 2 may run beside the coordinator still on 1.
-	mustDial(t, url, roleCreds(dir, RoleAnalyst)).request(t, api(proto.APIJobSubmit))
+	mustDial(t, url, roleCreds(dir, RoleAnalyst)).request(t, api(RoleAnalyst, proto.APIJobSubmit))
 
 	if err := Finish(dir, true, time.Now()); err != nil {
 		t.Fatal(err)

@@ -115,8 +115,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: %s needs at least one name or address", ErrInvalid, hs.flag)
 		}
 		for _, h := range hs.hosts {
-			if !validHost(h) {
-				return fmt.Errorf("%w: %s %q is neither a DNS name nor an IP address", ErrInvalid, hs.flag, h)
+			if !validHost(h) && !validWildcard(h) {
+				return fmt.Errorf("%w: %s %q is neither a DNS name, a wildcard (*.domain) nor an IP address", ErrInvalid, hs.flag, h)
 			}
 		}
 	}
@@ -169,6 +169,15 @@ func validHost(h string) bool {
 		}
 	}
 	return true
+}
+
+// validWildcard reports whether h is a wildcard DNS name, *.domain with a
+// domain of two labels or more: the certificate then names every host one
+// label below it, as the pods of a StatefulSet behind a headless service
+// (*.coordinator.mathcrm.svc).
+func validWildcard(h string) bool {
+	d, ok := strings.CutPrefix(h, "*.")
+	return ok && strings.Contains(d, ".") && net.ParseIP(d) == nil && validHost(d)
 }
 
 // confSafe reports whether s can stand in a quoted configuration string.

@@ -275,8 +275,10 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{func(c *Config) { c.Hosts = nil }, "--host needs at least one name or address"},
-		{func(c *Config) { c.Hosts = []string{"bad host"} }, `--host "bad host" is neither a DNS name nor an IP address`},
-		{func(c *Config) { c.NATSHosts = []string{"-x.example"} }, `--nats-host "-x.example" is neither a DNS name nor an IP address`},
+		{func(c *Config) { c.Hosts = []string{"bad host"} }, `--host "bad host" is neither a DNS name, a wildcard (*.domain) nor an IP address`},
+		{func(c *Config) { c.NATSHosts = []string{"-x.example"} }, `--nats-host "-x.example" is neither a DNS name, a wildcard (*.domain) nor an IP address`},
+		{func(c *Config) { c.Hosts = []string{"*.svc"} }, `--host "*.svc" is neither a DNS name, a wildcard (*.domain) nor an IP address`},
+		{func(c *Config) { c.Hosts = []string{"a.*.svc.local"} }, `--host "a.*.svc.local" is neither a DNS name, a wildcard (*.domain) nor an IP address`},
 		{func(c *Config) { c.Listen = "" }, `--listen "" is neither a host name nor an IP address`},
 		{func(c *Config) { c.Port = 0 }, "--port 0 is out of range 1..65535"},
 		{func(c *Config) { c.Port = 70000 }, "--port 70000 is out of range 1..65535"},
@@ -295,6 +297,11 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("DefaultConfig: %v", err)
+	}
+	wild := DefaultConfig()
+	wild.Hosts = []string{"*.coordinator.mathcrm.svc", "10.0.0.5"}
+	if err := wild.Validate(); err != nil {
+		t.Errorf("a wildcard host: %v", err)
 	}
 }
 

@@ -37,10 +37,12 @@ func startServer(t *testing.T, dir string) *server.Server {
 }
 
 // creds are the files one process connects with.
-type creds struct{ ca, cert, key, seed string }
+// role, when set, picks the inbox the connection takes replies in.
+type creds struct{ ca, cert, key, seed, role string }
 
 func roleCreds(dir, role string) creds {
 	return creds{
+		role: role,
 		ca:   filepath.Join(dir, FileCA),
 		cert: filepath.Join(dir, CertFile(role)),
 		key:  filepath.Join(dir, KeyFile(role)),
@@ -64,6 +66,9 @@ func dial(url string, c creds) (*conn, error) {
 			default:
 			}
 		}),
+	}
+	if c.role != "" {
+		opts = append(opts, nats.CustomInboxPrefix(InboxPrefix(c.role)))
 	}
 	if c.ca != "" {
 		opts = append(opts, nats.RootCAs(c.ca))
@@ -144,7 +149,8 @@ func respond(t *testing.T, c *conn, subject string) {
 	}
 }
 
-func api(verb string) string { return proto.APIPrefix + verb }
+// api is where role calls verb.
+func api(role, verb string) string { return proto.APISubject(role, verb) }
 
 // TestServerEnforcesRoles starts a real nats-server from the generated
 // configuration and checks each role's grant from the outside.
@@ -204,8 +210,10 @@ func TestServerEnforcesRoles(t *testing.T) {
 		if b, err := coordStore.Get(ctx, out); err != nil || string(b) != "partial" {
 			t.Fatalf("coordinator reads the worker's output: %q %v", b, err)
 		}
-		w.denied(t, api(proto.APIJobSubmit))
-		w.denied(t, api(proto.APIDatasetList))
+		w.denied(t, api(RoleWorker, proto.APIJobSubmit))
+		w.denied(t, api(RoleWorker, proto.APIDatasetList))
+		w.denied(t, api(RoleAnalyst, proto.APIDatasetList))
+		w.denied(t, proto.APIPrefix+proto.APIDatasetList)
 		w.denied(t, proto.JobEventSubject("j1"))
 		w.denied(t, proto.CoordInfoSubject("c1"))
 		w.denied(t, "$JS.API.STREAM.DELETE.OBJ_"+proto.BucketShards)
@@ -249,14 +257,18 @@ func TestServerEnforcesRoles(t *testing.T) {
 	t.Run("viewer", func(t *testing.T) {
 		v := mustDial(t, url, roleCreds(dir, RoleViewer))
 		for _, verb := range proto.VerbsUpTo(proto.AccessRead) {
-			v.request(t, api(verb))
+			v.request(t, api(RoleViewer, verb))
+			// Not as another role, nor without a role's token (the admin's).
+			v.denied(t, api(RoleAnalyst, verb))
+			v.denied(t, proto.APIPrefix+verb)
 		}
 		for verb, a := range proto.APIAccess {
 			if a > proto.AccessRead {
-				v.denied(t, api(verb))
+				v.denied(t, api(RoleViewer, verb))
 			}
 		}
 		v.denied(t, proto.WorkerHeartbeatSubject("w1"))
+		inboxRefused(t, v, roleCreds(dir, RoleAnalyst), url)
 		short, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
 		if _, err := store.Open(short, v.Conn, 1); err == nil {
@@ -279,13 +291,15 @@ func TestServerEnforcesRoles(t *testing.T) {
 	t.Run("analyst", func(t *testing.T) {
 		a := mustDial(t, url, roleCreds(dir, RoleAnalyst))
 		for _, verb := range []string{proto.APIJobSubmit, proto.APIDatasetCommit, proto.APIDatasetList, proto.APIScheduleCreate} {
-			a.request(t, api(verb))
+			a.request(t, api(RoleAnalyst, verb))
+			a.denied(t, api(RoleAdmin, verb))
+			a.denied(t, proto.APIPrefix+verb)
 		}
 		a.denied(t, proto.WorkerStepSubject("w1"))
 		a.denied(t, proto.WorkerHello)
 		a.denied(t, proto.WorkerControlSubject("w1"))
-		a.denied(t, api(proto.APIAddVoter))
-		a.denied(t, api(proto.APIRemoveVoter))
+		a.denied(t, api(RoleAnalyst, proto.APIAddVoter))
+		a.denied(t, api(RoleAnalyst, proto.APIRemoveVoter))
 		a.denied(t, "mathcrm.coord.c1.api."+proto.APIJobSubmit)
 		as, err := store.Open(ctx, a.Conn, 1)
 		if err != nil {
@@ -302,7 +316,7 @@ func TestServerEnforcesRoles(t *testing.T) {
 	t.Run("admin", func(t *testing.T) {
 		ad := mustDial(t, url, roleCreds(dir, RoleAdmin))
 		for verb := range proto.APIAccess {
-			ad.request(t, api(verb))
+			ad.request(t, api(RoleAdmin, verb))
 		}
 		w := mustDial(t, url, roleCreds(dir, RoleWorker))
 		respond(t, w, proto.WorkerControlSubject("w2"))
@@ -337,6 +351,43 @@ func TestServerEnforcesRoles(t *testing.T) {
 		}
 		plainRefused(t, s.Addr().String())
 	})
+}
+
+// inboxRefused checks that viewer v cannot read the replies sent to the
+// role of other: its subscriptions to every inbox and to other's are
+// refused with a permissions violation, and other's reply (a coordinator's
+// answer, customer rows in real life) reaches other and not v.
+func inboxRefused(t *testing.T, v *conn, other creds, url string) {
+	t.Helper()
+	got := make(chan string, 4)
+	for _, subj := range []string{"_INBOX.>", InboxPrefix(other.role) + ".>", InboxPrefix(RoleCoordinator) + ".>", InboxPrefix(WorkerRole("w1")) + ".>"} {
+		if _, err := v.Subscribe(subj, func(m *nats.Msg) { got <- m.Subject }); err != nil {
+			t.Fatal(err)
+		}
+		_ = v.Flush()
+		v.waitViolation(t, "Subscription to \""+subj+"\"")
+	}
+	o := mustDial(t, url, other)
+	o.request(t, api(other.role, proto.APIDatasetList))
+	if err := v.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case subj := <-got:
+		t.Fatalf("viewer read a reply to %s on %s", other.role, subj)
+	default:
+	}
+	// A viewer that does not use its own inbox gets no answer at all; the
+	// server says why.
+	stray, err := dial(url, creds{ca: other.ca, cert: other.cert, key: other.key, seed: other.seed, role: RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stray.Close()
+	if _, err := stray.Request(api(other.role, proto.APIDatasetList), nil, 500*time.Millisecond); err == nil {
+		t.Fatalf("%s answered in the viewer's inbox", other.role)
+	}
+	stray.waitViolation(t, "Subscription to \""+InboxPrefix(RoleViewer)+".")
 }
 
 // plainRefused speaks the NATS protocol in clear text, as a client without
