@@ -36,18 +36,25 @@ func (c *Coordinator) apiCustomerShow(ctx context.Context, body json.RawMessage)
 	case len(req.Key) > proto.MaxKeyBytes:
 		return nil, fmt.Errorf("%w: a customer key of %d bytes (at most %d)", ErrInvalid, len(req.Key), proto.MaxKeyBytes)
 	}
-	sets := c.fsm.ScoreSets()
+	sets, err := c.fsm.lookupTargets(req.Key)
+	if err != nil {
+		return nil, err
+	}
 	out := &proto.CustomerScores{Key: req.Key, Searched: len(sets)}
 	found := make([]*proto.CustomerSet, len(sets))
 	errs := make([]error, len(sets))
-	var wg sync.WaitGroup
-	for i, ss := range sets {
-		if len(ss.Shards) == 0 {
-			continue
+	if len(sets) == 1 { // the common case: no goroutine
+		found[0], errs[0] = c.lookupIn(ctx, &sets[0], req.Key)
+	} else {
+		var wg sync.WaitGroup
+		for i := range sets {
+			if sets[i].Ref.Rows == 0 {
+				continue
+			}
+			wg.Go(func() { found[i], errs[i] = c.lookupIn(ctx, &sets[i], req.Key) })
 		}
-		wg.Go(func() { found[i], errs[i] = c.lookupIn(ctx, ss, req.Key) })
+		wg.Wait()
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -63,18 +70,54 @@ func (c *Coordinator) apiCustomerShow(ctx context.Context, body json.RawMessage)
 	return out, nil
 }
 
-// lookupIn asks the owner of the key's shard of one score set for its rows.
-func (c *Coordinator) lookupIn(ctx context.Context, ss *proto.ScoreSet, key string) (*proto.CustomerSet, error) {
-	idx := keyhash.Shard(key, len(ss.Shards))
-	var ref *proto.ShardRef
-	for i := range ss.Shards {
-		if ss.Shards[i].Index == idx {
-			ref = &ss.Shards[i]
+// lookupTarget is the shard of one score set's latest version that holds a
+// key's rows: what a lookup needs, read from the state without copying the
+// score set (its summary, its other shards).
+type lookupTarget struct {
+	Name, Kind, Model, Dataset, Key string
+	Version                        int
+	Created                        time.Time
+	Ref                            proto.ShardRef
+}
+
+// lookupTargets returns, for the latest version of every score set with
+// shards, the shard that key hashes to.
+func (f *FSM) lookupTargets(key string) ([]lookupTarget, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]lookupTarget, 0, len(f.st.Scores))
+	for _, vs := range f.st.Scores {
+		if len(vs) == 0 {
+			continue
 		}
+		ss := vs[len(vs)-1]
+		if len(ss.Shards) == 0 {
+			continue
+		}
+		idx := keyhash.Shard(key, len(ss.Shards))
+		t := lookupTarget{Name: ss.Name, Kind: ss.Kind, Model: ss.Model, Dataset: ss.Dataset, Key: ss.Key,
+			Version: ss.Version, Created: ss.Created, Ref: proto.ShardRef{Index: -1}}
+		if idx < len(ss.Shards) && ss.Shards[idx].Index == idx {
+			t.Ref = ss.Shards[idx]
+		} else {
+			for i := range ss.Shards {
+				if ss.Shards[i].Index == idx {
+					t.Ref = ss.Shards[i]
+				}
+			}
+		}
+		if t.Ref.Index != idx {
+			return nil, fmt.Errorf("coordinator: score set %s version %d has no shard %d", ss.Name, ss.Version, idx)
+		}
+		out = append(out, t)
 	}
-	if ref == nil {
-		return nil, fmt.Errorf("coordinator: score set %s version %d has no shard %d", ss.Name, ss.Version, idx)
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// lookupIn asks the owner of the key's shard of one score set for its rows.
+func (c *Coordinator) lookupIn(ctx context.Context, ss *lookupTarget, key string) (*proto.CustomerSet, error) {
+	ref, idx := &ss.Ref, ss.Ref.Index
 	if ref.Rows == 0 {
 		return nil, nil
 	}

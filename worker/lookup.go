@@ -96,8 +96,22 @@ func (w *Worker) index(ctx context.Context, key string, ref proto.ShardRef) (*lo
 	return v.(*lookupIndex), nil
 }
 
-// onLookup answers a lookup in one score shard.
+// lookupSlots bounds the lookups a worker answers at once.
+var lookupSlots = make(chan struct{}, 64)
+
+// onLookup answers a lookup in one score shard, off the subscription's
+// goroutine: a shard being loaded and indexed does not hold up lookups in
+// the shards already indexed.
 func (w *Worker) onLookup(m *nats.Msg) {
+	lookupSlots <- struct{}{}
+	go func() {
+		defer func() { <-lookupSlots }()
+		w.answerLookup(m)
+	}()
+}
+
+// answerLookup answers a lookup in one score shard.
+func (w *Worker) answerLookup(m *nats.Msg) {
 	defer func(start time.Time) { metrics.WorkerLookupSeconds.Observe(time.Since(start).Seconds()) }(time.Now())
 	var req proto.LookupRequest
 	var rep proto.LookupReply
