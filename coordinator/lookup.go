@@ -75,9 +75,9 @@ func (c *Coordinator) apiCustomerShow(ctx context.Context, body json.RawMessage)
 // score set (its summary, its other shards).
 type lookupTarget struct {
 	Name, Kind, Model, Dataset, Key string
-	Version                        int
-	Created                        time.Time
-	Ref                            proto.ShardRef
+	Version                         int
+	Created                         time.Time
+	Ref                             proto.ShardRef
 }
 
 // lookupTargets returns, for the latest version of every score set with
