@@ -74,7 +74,7 @@ func (c *Coordinator) apiScoresShow(_ context.Context, body json.RawMessage) (an
 // state, so a client never reads older state than a write it saw succeed.
 func (c *Coordinator) handleAPI(m *nats.Msg) {
 	role, verb := apiCaller(strings.TrimPrefix(m.Subject, proto.APIPrefix))
-	if c.IsLeader() {
+	if c.IsLeader() || anyCoordinator[verb] { // a follower answers lookups itself
 		go c.serve(m, role, verb)
 		return
 	}

@@ -229,15 +229,54 @@ func TestRaftNameMustBeCertified(t *testing.T) {
 // TestFollowerForwardsRole: a call that reaches a follower is served by
 // the leader as the role that sent it, not as the follower's.
 func TestFollowerForwardsRole(t *testing.T) {
+	ctx, leader, follower := twoCoordinators(t)
+	// Only the follower takes API calls now: each is forwarded.
+	for _, s := range leader.subs {
+		if s.Subject == proto.APIPrefix+">" {
+			if err := s.Unsubscribe(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The server has taken the unsubscribe before any call is sent.
+	if err := leader.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	cl := client.New(follower.nc)
+	call := func(subject string) string {
+		t.Helper()
+		body, _ := json.Marshal(testutil.KMeansSpec("none", "random", 1))
+		req, _ := json.Marshal(proto.Request{V: proto.Version, Body: body})
+		m, err := cl.Conn().RequestWithContext(ctx, subject, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp proto.Response
+		if err := json.Unmarshal(m.Data, &resp); err != nil {
+			t.Fatal(err)
+		}
+		return resp.Error
+	}
+	// The viewer's bound is 0: only the viewer's submit meets it.
+	if got := call(proto.APISubject(secrets.RoleViewer, proto.APIJobSubmit)); !strings.Contains(got, "role viewer may not have jobs") {
+		t.Fatalf("a viewer's submit through the follower: %q", got)
+	}
+	if got := call(proto.APISubject(secrets.RoleAnalyst, proto.APIJobSubmit)); !strings.Contains(got, `dataset "none"`) {
+		t.Fatalf("an analyst's submit through the follower: %q", got)
+	}
+}
+
+// twoCoordinators starts a leader and a follower that has joined it, on one
+// embedded NATS server.
+func twoCoordinators(t *testing.T) (ctx context.Context, leader, follower *Coordinator) {
+	t.Helper()
 	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(t.TempDir(), "nats"), Name: "forward-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var leader *Coordinator
-	var follower *Coordinator
+	t.Cleanup(cancel)
 	for i, id := range []string{"c1", "c2"} {
 		nc, err := nats.Connect(ns.ClientURL())
 		if err != nil {
@@ -275,24 +314,20 @@ func TestFollowerForwardsRole(t *testing.T) {
 		}
 		return nil
 	})
-	// Only the follower takes API calls now: each is forwarded.
-	for _, s := range leader.subs {
-		if s.Subject == proto.APIPrefix+">" {
-			if err := s.Unsubscribe(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	// The server has taken the unsubscribe before any call is sent.
-	if err := leader.nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	cl := client.New(follower.nc)
-	call := func(subject string) string {
+	return ctx, leader, follower
+}
+
+// TestFollowerAnswersLookups: a customer lookup is answered by the
+// coordinator it reaches from the state it has applied, leader or not — even
+// with no leader at all — while other calls still need one.
+func TestFollowerAnswersLookups(t *testing.T) {
+	ctx, leader, follower := twoCoordinators(t)
+	leader.Close() // two voters, one gone: no leader can be elected
+	call := func(verb string, body any) proto.Response {
 		t.Helper()
-		body, _ := json.Marshal(testutil.KMeansSpec("none", "random", 1))
-		req, _ := json.Marshal(proto.Request{V: proto.Version, Body: body})
-		m, err := cl.Conn().RequestWithContext(ctx, subject, req)
+		b, _ := json.Marshal(body)
+		req, _ := json.Marshal(proto.Request{V: proto.Version, Body: b})
+		m, err := follower.nc.RequestWithContext(ctx, proto.APISubject(secrets.RoleViewer, verb), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,13 +335,12 @@ func TestFollowerForwardsRole(t *testing.T) {
 		if err := json.Unmarshal(m.Data, &resp); err != nil {
 			t.Fatal(err)
 		}
-		return resp.Error
+		return resp
 	}
-	// The viewer's bound is 0: only the viewer's submit meets it.
-	if got := call(proto.APISubject(secrets.RoleViewer, proto.APIJobSubmit)); !strings.Contains(got, "role viewer may not have jobs") {
-		t.Fatalf("a viewer's submit through the follower: %q", got)
+	if r := call(proto.APICustomerShow, proto.CustomerShow{Key: "17850"}); r.Code != "not_found" || !strings.Contains(r.Error, "0 score sets searched") {
+		t.Fatalf("a lookup on a follower with no leader: code %q, %q", r.Code, r.Error)
 	}
-	if got := call(proto.APISubject(secrets.RoleAnalyst, proto.APIJobSubmit)); !strings.Contains(got, `dataset "none"`) {
-		t.Fatalf("an analyst's submit through the follower: %q", got)
+	if r := call(proto.APIDatasetList, struct{}{}); r.Error == "" {
+		t.Fatal("a dataset list was answered with no leader")
 	}
 }
