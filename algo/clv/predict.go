@@ -94,24 +94,81 @@ func bgnbdDen(p []float64, x, tx, T float64) float64 {
 // E[Y(t) | x, tₓ, T] · bgnbdDen, a function of x and T only:
 //
 //	(a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)], z = t/(α+T+t).
+func bgnbdNum(p []float64, t, x, T float64) (float64, error) {
+	var out [1]float64
+	err := bgnbdNums(p, []float64{t}, x, T, out[:])
+	return out[0], err
+}
+
+// bgnbdNums sets out[i] to bgnbdNum(p, ts[i], x, T), each ts[i] > 0,
+// sharing the series' coefficients between the times: each out[i] has the
+// bits it has alone.
 //
 // The power series of ₂F₁ serves while c = a+b+x−1 is positive and keeps
-// its digits (then every term is positive) and a is away from 1;
-// otherwise (a fit whose a and b ran towards 0, say) bgnbdNumEuler.
-func bgnbdNum(p []float64, t, x, T float64) (float64, error) {
+// its digits (then every term is positive) and a is away from 1; where it
+// does not (a fit whose a and b ran towards 0, say) or does not converge,
+// bgnbdNumEuler.
+func bgnbdNums(p []float64, ts []float64, x, T float64, out []float64) error {
 	r, alpha, a, b := p[0], p[1], p[2], p[3]
 	aa, bb, cc := r+x, b+x, a+b+x-1
 	if !bgnbdSeriesOK(a, b, x, cc) {
-		return bgnbdNumEuler(p, t, x, T)
+		for i, t := range ts {
+			v, err := bgnbdNumEuler(p, t, x, T)
+			if err != nil {
+				return err
+			}
+			out[i] = v
+		}
+		return nil
 	}
-	z := t / (alpha + T + t)
-	lh, err := logHyp2f1(aa, bb, cc, z)
-	if err != nil {
-		return bgnbdNumEuler(p, t, x, T)
-	}
+	const batch = 16
 	first := (a + b + x - 1) / (a - 1)
-	second := -math.Expm1(lh + (r+x)*math.Log((alpha+T)/(alpha+t+T)))
-	return first * second, nil
+	nMin := math.Abs(aa) + math.Abs(bb) + math.Abs(cc) + 2
+	for lo := 0; lo < len(ts); lo += batch {
+		k := min(batch, len(ts)-lo)
+		var z, term, f [batch]float64
+		var state [batch]int8 // 0 summing, 1 converged, −1 failed
+		for i := range k {
+			z[i] = ts[lo+i] / (alpha + T + ts[lo+i])
+			term[i], f[i] = 1, 1
+		}
+		left := k
+		for n := 0; n < maxSeries && left > 0; n++ {
+			fn := float64(n)
+			rho := (aa + fn) * (bb + fn) / ((cc + fn) * (fn + 1))
+			for i := range k {
+				if state[i] != 0 {
+					continue
+				}
+				t := float64(term[i] * float64(rho*z[i]))
+				term[i] = t
+				f[i] = float64(f[i] + t)
+				switch {
+				case math.IsInf(f[i], 0) || math.IsNaN(f[i]):
+					state[i] = -1
+				case fn > nMin && math.Abs(t) <= seriesTol*(1-z[i])*math.Abs(f[i]), t == 0:
+					state[i] = 1
+				default:
+					continue
+				}
+				left--
+			}
+		}
+		for i := range k {
+			t := ts[lo+i]
+			if state[i] != 1 || !(f[i] > 0) {
+				v, err := bgnbdNumEuler(p, t, x, T)
+				if err != nil {
+					return err
+				}
+				out[lo+i] = v
+				continue
+			}
+			second := -math.Expm1(math.Log(f[i]) + (r+x)*math.Log((alpha+T)/(alpha+t+T)))
+			out[lo+i] = first * second
+		}
+	}
+	return nil
 }
 
 // bgnbdSeriesOK reports whether the plain series form of bgnbdNum keeps
@@ -183,18 +240,6 @@ func powm1Over(l, k float64) float64 {
 		return -l
 	}
 	return -math.Expm1(k*l) / k
-}
-
-// logHyp2f1 returns log ₂F₁(a, b; c; z), from the series or, when that
-// overflows, from Euler's transformation (1−z)^(c−a−b) ₂F₁(c−a, c−b; c; z).
-func logHyp2f1(a, b, c, z float64) (float64, error) {
-	if f, ok := hyp2f1(a, b, c, z); ok && f > 0 {
-		return math.Log(f), nil
-	}
-	if f, ok := hyp2f1(c-a, c-b, c, z); ok && f > 0 {
-		return math.Log(f) + (c-a-b)*math.Log1p(-z), nil
-	}
-	return 0, errorf(ErrPredict, "₂F₁(%v, %v; %v; %v) does not converge", a, b, c, z)
 }
 
 // SpendModel is a fitted Gamma-Gamma spend model, Params p, q, v.
