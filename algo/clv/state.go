@@ -313,6 +313,9 @@ func (s *State) finish(sums []EvalResult, results []*Result) (*Model, error) {
 			}
 		}
 		i += 2 * k
+		if b := boundary(f.Model, f.At); b != "" {
+			m.Warnings = append(m.Warnings, fmt.Sprintf("%s: %s; the predictions are this limit's", modelName(f.Model), b))
+		}
 		se, warn := stdErrors(h, grads, f)
 		if warn != "" {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("%s: %s", modelName(f.Model), warn))
