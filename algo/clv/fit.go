@@ -162,15 +162,41 @@ func (f *Fit) absorb(cfg Config, ll float64, lgrad []float64, bad bool) error {
 // stalled returns the error of a fit that is not converging: what
 // happened, the parameters that ran towards 0 or ∞, and what to try.
 func (f *Fit) stalled(cfg Config, what string) error {
+	low, high := bounds(f.At)
+	if low && !high && maxAbs(f.Grad) <= boundaryTol {
+		// Only towards 0, the objective flat: the optimum is the
+		// boundary's limit model (for BG/NBD with a → 0, the NBD), which
+		// the predictions evaluate; the model carries the note.
+		f.Converged, f.Line, f.Point = true, nil, slices.Clone(f.At)
+		return nil
+	}
 	msg := fmt.Sprintf("the %s fit is not converging after %d iterations: %s (largest gradient %.3g, tolerance %.3g)",
 		modelName(f.Model), f.Iter, what, maxAbs(f.Grad), cfg.Tol)
 	if b := boundary(f.Model, f.At); b != "" {
 		msg += "; " + b
 	}
+	if !high {
+		return errorf(ErrNoConvergence, "%s; more customers or a longer calibration period may pin the parameters down", msg)
+	}
 	return errorf(ErrNoConvergence, "%s; %s", msg, advice(cfg))
 }
 
-// advice is what to try when a fit does not converge.
+// boundaryTol is the largest gradient entry at which a fit stalled with
+// parameters running only towards 0 has reached the boundary's limit.
+const boundaryTol = 1e-5
+
+// bounds reports whether any of the parameters at the log-parameters
+// theta ran towards 0, and towards ∞.
+func bounds(theta []float64) (low, high bool) {
+	for _, th := range theta {
+		v := math.Exp(th)
+		low = low || v < lowParam
+		high = high || v > highParam
+	}
+	return low, high
+}
+
+// advice is what to try when a fit's parameters run towards ∞.
 func advice(cfg Config) string {
 	if cfg.Penalty == 0 {
 		return "a small --penalty (e.g. 0.001) keeps the parameters finite"
@@ -233,8 +259,8 @@ func (f *Fit) next(cfg Config) error {
 	if f.Iter >= cfg.MaxIter {
 		msg := fmt.Sprintf("the %s fit did not converge in %d iterations (largest gradient %.3g, tolerance %.3g)",
 			modelName(f.Model), cfg.MaxIter, maxAbs(f.Grad), cfg.Tol)
-		if b := boundary(f.Model, f.At); b != "" {
-			return errorf(ErrNoConvergence, "%s; %s; %s", msg, b, advice(cfg))
+		if low, high := bounds(f.At); low || high {
+			return f.stalled(cfg, fmt.Sprintf("--max-iter %d reached", cfg.MaxIter))
 		}
 		return errorf(ErrNoConvergence, "%s; a larger --max-iter or a small --penalty may help", msg)
 	}

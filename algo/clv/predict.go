@@ -255,7 +255,7 @@ func (sm *SpendModel) ExpectedSpend(x, m float64) (float64, error) {
 	p, q, v := sm.Params[0], sm.Params[1], sm.Params[2]
 	den := p*x + q - 1
 	if !(den > 0) {
-		return 0, errorf(ErrPredict, "Gamma-Gamma p·x + q − 1 = %v ≤ 0 at x=%v: the expected spend is infinite", den, x)
+		return 0, errorf(ErrNoSpend, "Gamma-Gamma p·x + q − 1 = %v ≤ 0 at x=%v: the expected spend is infinite", den, x)
 	}
 	return (p*v + p*x*m) / den, nil
 }

@@ -1,6 +1,9 @@
 package clv
 
-import "math"
+import (
+	"errors"
+	"math"
+)
 
 // Scores are one customer's predictions.
 type Scores struct {
@@ -36,7 +39,7 @@ func (c ScoreConfig) Validate() error {
 
 // Score appends to dst the scores of s's customers, in s's order, and
 // returns it. A customer whose scores cannot be computed is an ErrPredict
-// naming it. Each customer's scores are those of PAlive, ExpectedPurchases,
+// naming it (ErrNoSpend when its expected spend is infinite). Each customer's scores are those of PAlive, ExpectedPurchases,
 // ExpectedSpend and CLV, bit for bit; customers with the same x and T share
 // the hypergeometric series of their expectations.
 func (m *Model) Score(dst []Scores, s *Summaries, sc ScoreConfig) ([]Scores, error) {
@@ -47,7 +50,11 @@ func (m *Model) Score(dst []Scores, s *Summaries, sc ScoreConfig) ([]Scores, err
 	for c, key := range s.Keys {
 		r, err := v.score(s.X[c], s.Tx[c], s.T[c], s.Spend[c])
 		if err != nil {
-			return dst, errorf(ErrPredict, "customer %q: %v", key, err)
+			sentinel := ErrPredict
+			if errors.Is(err, ErrNoSpend) {
+				sentinel = ErrNoSpend
+			}
+			return dst, errorf(sentinel, "customer %q: %v", key, err)
 		}
 		dst = append(dst, r)
 	}

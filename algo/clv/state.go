@@ -327,6 +327,10 @@ func (s *State) finish(sums []EvalResult, results []*Result) (*Model, error) {
 			m.Spend = fp
 		}
 	}
+	if q := m.Spend.Values[1]; q <= 1 {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("Gamma-Gamma: q = %.3g ≤ 1: the population's mean spend p·v/(q−1) is infinite, "+
+			"so scoring leaves the customers with p·x + q ≤ 1 (every customer without a repeat purchase) unscored", q))
+	}
 	if s.Config.HoldoutEnd != 0 {
 		m.Holdout = holdoutTable(s.horizon(), results)
 	}

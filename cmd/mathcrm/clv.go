@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,18 +106,26 @@ func printAtRisk(ctx context.Context, c *client.Client, name string, version, n 
 		}
 		return printJSON(w, out)
 	}
-	fmt.Fprintf(w, "%d at-risk high-value customers of %s version %d: tier A (the customers holding 80%% of the CLV), lowest P(alive) first\n",
+	fmt.Fprintf(w, "%d at-risk high-value customers of %s version %d: tier A (the customers holding 80%% of the CLV),\nlowest P(alive) first, the highest CLV first among equals\n",
 		len(top), name, ss.Version)
 	tw := table(w)
 	fmt.Fprintf(tw, "%s\tP(ALIVE)\tCLV\tEXPECTED PURCHASES\tEXPECTED SPEND\n", strings.ToUpper(ss.Key))
 	for _, r := range top {
 		fmt.Fprintf(tw, "%s\t%.3f\t%.2f\t%.2f\t%.2f\n", r.key, r.pAlive, r.clv, r.expected, r.spend)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(top) > 0 && math.Round(top[0].pAlive*1000) == 1000 {
+		fmt.Fprintln(w, "note: P(alive) rounds to 1 for every customer listed: the purchase model sees (almost) no drop-out\n"+
+			"in these data (model show says why), so these are tier A's highest CLVs, none at risk by P(alive)")
+	}
+	return nil
 }
 
 // readAtRisk reads a values score set's CSV export and returns its n tier A
-// customers of lowest P(alive), ties by the highest CLV, then by key.
+// customers of lowest P(alive) to 0.001, ties by the highest CLV, then by
+// key.
 func readAtRisk(r io.Reader, n int) ([]atRisk, error) {
 	cr := csv.NewReader(r)
 	head, err := cr.Read()
@@ -132,8 +141,10 @@ func readAtRisk(r io.Reader, n int) ([]atRisk, error) {
 			return nil, fmt.Errorf("no column %s", h)
 		}
 	}
+	// P(alive) to the 0.001 it is shown to: finer differences mean
+	// nothing to whoever acts on the list.
 	less := func(a, b atRisk) int {
-		return cmp.Or(cmp.Compare(a.pAlive, b.pAlive), cmp.Compare(b.clv, a.clv), strings.Compare(a.key, b.key))
+		return cmp.Or(cmp.Compare(math.Round(a.pAlive*1000), math.Round(b.pAlive*1000)), cmp.Compare(b.clv, a.clv), strings.Compare(a.key, b.key))
 	}
 	var top []atRisk
 	for row := 2; ; row++ {

@@ -153,8 +153,12 @@ func newScoresShow() *cobra.Command {
 func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 	fmt.Fprintf(w, "score set %s version %d: %s of %s version %d by model %s (job %s), %s\n", ss.Name, ss.Version, ss.Kind,
 		ss.Dataset, ss.DatasetVersion, ss.Model, ss.Job, ss.Created.Format(time.DateTime))
-	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (a missing input value)\n", ss.Rows, ss.Key,
-		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored)
+	why := "a missing input value"
+	if ss.Kind == proto.ScoresValues {
+		why = "an infinite expected spend"
+	}
+	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (%s)\n", ss.Rows, ss.Key,
+		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored, why)
 	fmt.Fprintf(w, "storage: %s; %s\n\n", describe.Bytes(ss.Bytes), retention(ss.Keep))
 	sum := &ss.Summary
 	tw := table(w)
