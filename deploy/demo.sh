@@ -4,7 +4,8 @@
 # model and every customer scored with it (exact deciles). Online Retail
 # transactions: RFM features and named segments, then k-means on the scores.
 # Spark's sample ratings: ALS and recommendations. Customer value (BG/NBD,
-# Gamma-Gamma), market-basket rules and offers, and one customer's scores.
+# Gamma-Gamma) with every customer scored, market-basket rules and offers,
+# one customer's scores, and the top 10 at-risk high-value customers.
 set -euo pipefail
 BIN=${1:-bin/mathcrm}
 DATA=testdata/telco/Telco-Customer-Churn.csv
@@ -93,6 +94,10 @@ echo "   (weeks; a small penalty, as lifetimes advises for small samples)"
 "$BIN" train clv --dataset retail --calibration-end 2011-12-09 --penalty 0.001 --wait
 CLV=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
 "$BIN" model show "$CLV"
+echo
+echo "== every customer valued: P(alive), expected purchases and spend, 12-month CLV, value tiers"
+"$BIN" score --model "$CLV" --dataset retail --as retail-value --wait
+"$BIN" scores show retail-value
 
 echo
 echo "== cross-sell: market-basket rules on the same invoices (one basket per invoice)"
@@ -107,3 +112,7 @@ echo "next-best offers for a basket holding 22386 (JUMBO BAG PINK POLKADOT):"
 echo
 echo "== one customer, from every score set: churn probability and decile"
 "$BIN" customer show 7590-VHVEG
+
+echo
+echo "== who to call first: the top 10 at-risk high-value customers (tier A, lowest P(alive))"
+"$BIN" scores show retail-value --at-risk 10
