@@ -136,6 +136,9 @@ func bgnbdNums(p []float64, ts []float64, x, T float64, out []float64) error {
 		for n := 0; n < maxSeries && left > 0; n++ {
 			fn := float64(n)
 			rho := (aa + fn) * (bb + fn) / ((cc + fn) * (fn + 1))
+			// Every later ratio of terms is at most u·z: each factor of
+			// ρₘ = (A+m)/(m+1) · (B+m)/(c+m) is monotone towards 1.
+			u := max((aa+fn)/(fn+1), 1) * max((bb+fn)/(cc+fn), 1)
 			for i := range k {
 				if state[i] != 0 {
 					continue
@@ -143,10 +146,14 @@ func bgnbdNums(p []float64, ts []float64, x, T float64, out []float64) error {
 				t := float64(term[i] * float64(rho*z[i]))
 				term[i] = t
 				f[i] = float64(f[i] + t)
+				uz := u * z[i]
 				switch {
 				case math.IsInf(f[i], 0) || math.IsNaN(f[i]):
 					state[i] = -1
-				case fn > nMin && math.Abs(t) <= seriesTol*(1-z[i])*math.Abs(f[i]), t == 0:
+				case fn > nMin && math.Abs(t) <= seriesTol*(1-z[i])*math.Abs(f[i]), t == 0,
+					// The rest falls geometrically, each term below half
+					// an ulp of f: summing it would not change f's bits.
+					uz < 1 && math.Abs(t) <= seriesTol*(1-uz)*math.Abs(f[i]):
 					state[i] = 1
 				default:
 					continue
