@@ -2,6 +2,7 @@ package clv
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -65,6 +66,31 @@ func BenchmarkScore(b *testing.B) {
 	benchSizes(b, func(b *testing.B, shards []*Summaries) {
 		for _, s := range shards {
 			out, err := m.Score(scoreSink[:0], s, sc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			scoreSink = out
+		}
+	})
+}
+
+// BenchmarkScoreShard is a scoring job's work on its shards' summaries:
+// the generated customers with tₓ and T in whole days, as summaries of
+// dated purchases are, the first purchases spread over 366 days.
+func BenchmarkScoreShard(b *testing.B) {
+	m := &Model{Config: Config{CalibrationEnd: cdnowCalEnd, TimeUnit: Week},
+		Purchase: FittedParams{Model: BGNBD, Values: []float64{1.0, 14.3, 0.99, 2.47}},
+		Spend:    FittedParams{Model: GammaGamma, Values: []float64{6.03, 3.98, 14.9}}}
+	sc := ScoreConfigOf(Week, 52, DefaultDiscountRate)
+	benchSizes(b, func(b *testing.B, shards []*Summaries) {
+		for _, s := range shards {
+			if len(s.Keys) > 0 && s.T[0] != math.Round(s.T[0]*7)/7 {
+				for c := range s.Keys {
+					s.T[c] = math.Round(s.T[c]*7*14) / 7 // 366 days of first purchases
+					s.Tx[c] = min(math.Round(s.Tx[c]*7)/7, s.T[c])
+				}
+			}
+			_, out, _, err := scoreShard(m, s, sc)
 			if err != nil {
 				b.Fatal(err)
 			}

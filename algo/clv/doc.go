@@ -57,11 +57,17 @@
 // penalizer_coef, on the parameters themselves), from θ = 0 (every
 // parameter 1, as lifetimes), by L-BFGS with a backtracking Armijo line
 // search on the leader. It has converged when the largest entry of ∇F is
-// at most Tol (1e-10). A fit that exceeds MaxIter, or whose line search
-// cannot decrease F in 60 halvings, fails with ErrNoConvergence; a
-// log-likelihood that is not finite at the start fails with ErrNonFinite;
-// elsewhere a non-finite trial point only halves the step. No NaN reaches
-// a model.
+// at most Tol (1e-10). A fit that is not converging fails fast with
+// ErrNoConvergence: F falling by less than 1e-10 of itself in 30 passes,
+// 3 stalled steps in a row (a line search of 20 halvings restarts from
+// steepest descent and counts as one), 60 halvings, or MaxIter; the error
+// names the parameters that ran beyond 1e-4 or 1e4 and suggests the
+// penalty for those running to ∞. A fit stalled with parameters running
+// only towards 0 and ∇F below 1e-5 has reached the boundary's limit model
+// (BG/NBD a, b → 0: the NBD, no drop-out) and converges there, the model
+// carrying a note. A log-likelihood that is not finite at the start fails
+// with ErrNonFinite; elsewhere a non-finite trial point only halves the
+// step. No NaN reaches a model.
 //
 // A pass evaluates both fits at once: each shard returns, per fit, ℓ and
 // ∇ℓ summed over its customers. After both converge, one final pass
@@ -84,8 +90,14 @@
 // PurchaseModel gives P(alive) (FHL eq. 13; note 009 eq. 18), the
 // conditional expected purchases in the next t units (FHL eq. 10, as
 // lifetimes computes it; note 009 eq. 20) and E[X(t)] for a new customer
-// (FHL eq. 9). SpendModel gives the Gamma-Gamma conditional mean
-// (p·v + p·x·m)/(p·x + q − 1). CLV discounts monthly steps as lifetimes'
+// (FHL eq. 9). The BG/NBD expectation sums the power series of ₂F₁ while
+// c = a+b+x−1 is positive and keeps its digits and a is 10⁻³ away from 1,
+// else Euler's transformation, whose c−B = a−1 cancels the prefactor
+// term by term: finite for all a, b > 0, the NBD at a = 0, continuous
+// through a = 1 (held to an exact reference in testdata/degenerate within
+// 1e-9). SpendModel gives the Gamma-Gamma conditional mean
+// (p·v + p·x·m)/(p·x + q − 1), ErrNoSpend where p·x + q ≤ 1 (a scoring job
+// leaves those customers unscored). CLV discounts monthly steps as lifetimes'
 // customer_lifetime_value: Σᵢ spend·(E(i months) − E(i−1 months))/(1+d)^i,
 // a month being 30 days, 4.345 weeks or 1 month. TierCuts gives the value
 // tiers: A holds the customers from the highest CLV down to the one at

@@ -2,6 +2,7 @@ package clv
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/mathcrm/mathcrm/algo/step"
 )
@@ -36,6 +37,10 @@ var (
 	// ErrPredict reports a prediction that cannot be computed: a series
 	// that does not converge, or a parameter outside the formula's range.
 	ErrPredict = errors.New("clv: cannot predict")
+	// ErrNoSpend reports a customer whose Gamma-Gamma expected spend is
+	// infinite (p·x + q ≤ 1: with q ≤ 1, every customer without a repeat
+	// purchase). It is an ErrPredict; scoring leaves the customer unscored.
+	ErrNoSpend = fmt.Errorf("%w: infinite expected spend", ErrPredict)
 )
 
 func errorf(sentinel error, format string, args ...any) error {

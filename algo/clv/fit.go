@@ -1,8 +1,10 @@
 package clv
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Fit is one model's maximum-likelihood fit in progress on the leader:
@@ -36,7 +38,32 @@ type Fit struct {
 	LogLik float64   `json:"log_lik"`
 	// Converged records that the largest gradient entry fell to Tol.
 	Converged bool `json:"converged"`
+	// Stalls counts the latest accepted steps in a row that did not
+	// lower the objective beyond its rounding.
+	Stalls int `json:"stalls,omitempty"`
+	// Mark is the objective at the last pass that lowered it by more than
+	// progressRel of itself, Since the passes since.
+	Mark  float64 `json:"mark,omitempty"`
+	Since int     `json:"since,omitempty"`
 }
+
+// A fit whose objective falls by less than progressRel of itself in
+// progressPasses passes, its gradient still above the tolerance, is not
+// converging: it crawls along a ridge or towards a boundary.
+const (
+	progressRel    = 1e-10
+	progressPasses = 30
+)
+
+// maxStalls is the number of accepted steps in a row without a decrease
+// of the objective beyond rounding that fails a fit: it is not converging
+// and more passes will not change that.
+const maxStalls = 3
+
+// stallHalvings is the number of step halvings that make a line search a
+// stall: the direction does not descend at any step the objective's
+// rounding can see.
+const stallHalvings = 20
 
 // Line is a backtracking line search: Point is Base + T·Dir on trial.
 type Line struct {
@@ -83,15 +110,26 @@ func (f *Fit) absorb(cfg Config, ll float64, lgrad []float64, bad bool) error {
 			return errorf(ErrNonFinite, "the %s log-likelihood is not finite at the starting parameters %v", name, expAll(f.Point))
 		}
 		f.accept(obj, g, ll)
+		f.Mark = obj
 		return f.next(cfg)
 	}
+	if f.Since++; f.Since >= progressPasses {
+		return f.stalled(cfg, fmt.Sprintf("the objective fell by less than %g of itself in the last %d passes", progressRel, progressPasses))
+	}
 	noise := 16 * 0x1p-52 * math.Abs(f.Obj)
-	ok := !bad && (obj <= f.Obj+armijo*ln.T*ln.Slope ||
-		(math.Abs(obj-f.Obj) <= noise && maxAbs(g) < maxAbs(f.Grad)))
+	decrease := obj <= f.Obj+armijo*ln.T*ln.Slope
+	ok := !bad && (decrease || (math.Abs(obj-f.Obj) <= noise && maxAbs(g) < maxAbs(f.Grad)))
 	if !ok {
 		if ln.Halvings >= maxHalvings {
-			return errorf(ErrNoConvergence, "the %s fit stalled after %d iterations: no decrease after %d step halvings (largest gradient %.3g, tolerance %.3g)",
-				name, f.Iter, maxHalvings, maxAbs(f.Grad), cfg.Tol)
+			return f.stalled(cfg, fmt.Sprintf("no decrease after %d step halvings", maxHalvings))
+		}
+		if ln.Halvings >= stallHalvings {
+			// A stall: start again from steepest descent.
+			if f.Stalls++; f.Stalls >= maxStalls {
+				return f.stalled(cfg, fmt.Sprintf("the objective has not decreased beyond its rounding in the last %d steps", maxStalls))
+			}
+			f.S, f.Y = nil, nil
+			return f.next(cfg)
 		}
 		next := *ln
 		next.T, next.Halvings = ln.T/2, ln.Halvings+1
@@ -106,8 +144,105 @@ func (f *Fit) absorb(cfg Config, ll float64, lgrad []float64, bad bool) error {
 	}
 	f.pushPair(cfg.Memory, sv, yv)
 	f.Iter++
+	stalled := !decrease || obj > f.Obj-noise || ln.Halvings >= stallHalvings
 	f.accept(obj, g, ll)
+	if obj < f.Mark-progressRel*max(1, math.Abs(f.Mark)) {
+		f.Mark, f.Since = obj, 0
+	}
+	if stalled && maxAbs(f.Grad) > cfg.Tol {
+		if f.Stalls++; f.Stalls >= maxStalls {
+			return f.stalled(cfg, fmt.Sprintf("the objective has not decreased beyond its rounding in the last %d steps", maxStalls))
+		}
+	} else {
+		f.Stalls = 0
+	}
 	return f.next(cfg)
+}
+
+// stalled returns the error of a fit that is not converging: what
+// happened, the parameters that ran towards 0 or ∞, and what to try.
+func (f *Fit) stalled(cfg Config, what string) error {
+	low, high := bounds(f.At)
+	if low && !high && maxAbs(f.Grad) <= boundaryTol {
+		// Only towards 0, the objective flat: the optimum is the
+		// boundary's limit model (for BG/NBD with a → 0, the NBD), which
+		// the predictions evaluate; the model carries the note.
+		f.Converged, f.Line, f.Point = true, nil, slices.Clone(f.At)
+		return nil
+	}
+	msg := fmt.Sprintf("the %s fit is not converging after %d iterations: %s (largest gradient %.3g, tolerance %.3g)",
+		modelName(f.Model), f.Iter, what, maxAbs(f.Grad), cfg.Tol)
+	if b := boundary(f.Model, f.At); b != "" {
+		msg += "; " + b
+	}
+	if !high {
+		return errorf(ErrNoConvergence, "%s; more customers or a longer calibration period may pin the parameters down", msg)
+	}
+	return errorf(ErrNoConvergence, "%s; %s", msg, advice(cfg))
+}
+
+// boundaryTol is the largest gradient entry at which a fit stalled with
+// parameters running only towards 0 has reached the boundary's limit.
+const boundaryTol = 1e-5
+
+// bounds reports whether any of the parameters at the log-parameters
+// theta ran towards 0, and towards ∞.
+func bounds(theta []float64) (low, high bool) {
+	for _, th := range theta {
+		v := math.Exp(th)
+		low = low || v < lowParam
+		high = high || v > highParam
+	}
+	return low, high
+}
+
+// advice is what to try when a fit's parameters run towards ∞.
+func advice(cfg Config) string {
+	if cfg.Penalty == 0 {
+		return "a small --penalty (e.g. 0.001) keeps the parameters finite"
+	}
+	return fmt.Sprintf("a larger --penalty than %g keeps the parameters finite", cfg.Penalty)
+}
+
+// Parameters beyond these bounds have run towards 0 or ∞: the data do not
+// pin them down.
+const (
+	lowParam  = 1e-4
+	highParam = 1e4
+)
+
+// boundary says which of the parameters at the log-parameters theta ran
+// towards 0 or ∞, and what that means for the model, or "".
+func boundary(model string, theta []float64) string {
+	names := paramNames[model]
+	var low, high []string
+	for k, th := range theta {
+		v := math.Exp(th)
+		switch {
+		case v < lowParam:
+			low = append(low, fmt.Sprintf("%s = %.3g", names[k], v))
+		case v > highParam:
+			high = append(high, fmt.Sprintf("%s = %.3g", names[k], v))
+		}
+	}
+	if len(low) == 0 && len(high) == 0 {
+		return ""
+	}
+	var parts []string
+	if len(low) > 0 {
+		parts = append(parts, strings.Join(low, " and ")+" ran towards 0")
+	}
+	if len(high) > 0 {
+		parts = append(parts, strings.Join(high, " and ")+" ran towards ∞")
+	}
+	msg := strings.Join(parts, ", ")
+	if model == BGNBD && len(theta) == 4 {
+		a, b := math.Exp(theta[2]), math.Exp(theta[3])
+		if m := a / (a + b); m < lowParam {
+			msg += fmt.Sprintf(": the data show almost no drop-out (mean drop-out probability a/(a+b) = %.3g), P(alive) ≈ 1 and the BG/NBD is the NBD", m)
+		}
+	}
+	return msg
 }
 
 // accept makes Point the accepted point.
@@ -122,8 +257,12 @@ func (f *Fit) next(cfg Config) error {
 		return nil
 	}
 	if f.Iter >= cfg.MaxIter {
-		return errorf(ErrNoConvergence, "the %s fit did not converge in %d iterations (largest gradient %.3g, tolerance %.3g)",
+		msg := fmt.Sprintf("the %s fit did not converge in %d iterations (largest gradient %.3g, tolerance %.3g)",
 			modelName(f.Model), cfg.MaxIter, maxAbs(f.Grad), cfg.Tol)
+		if low, high := bounds(f.At); low || high {
+			return f.stalled(cfg, fmt.Sprintf("--max-iter %d reached", cfg.MaxIter))
+		}
+		return errorf(ErrNoConvergence, "%s; a larger --max-iter or a small --penalty may help", msg)
 	}
 	dir := twoLoop(f.Grad, f.S, f.Y)
 	slope := dot(f.Grad, dir)

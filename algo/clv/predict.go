@@ -39,7 +39,7 @@ func (pm *PurchaseModel) PAlive(x, tx, T float64) (float64, error) {
 		return 1, nil
 	}
 	r, alpha, a, b := p[0], p[1], p[2], p[3]
-	z := (r+x)*math.Log((alpha+T)/(alpha+tx)) + math.Log(a/(b+x-1))
+	z := (r+x)*math.Log((alpha+T)/(alpha+tx)) + math.Log(a/(b+(x-1)))
 	return 1 / (1 + math.Exp(z)), nil
 }
 
@@ -71,23 +71,157 @@ func (pm *PurchaseModel) ExpectedPurchases(t, x, tx, T float64) (float64, error)
 		third := math.Log(powm1Over(-math.Log1p(t/(beta+T)), s-1))
 		return math.Exp(first + second + third - ll), nil
 	}
-	r, alpha, a, b := p[0], p[1], p[2], p[3]
-	if a == 1 {
-		return 0, errorf(ErrPredict, "BG/NBD a = 1: the expectation's formula divides by a − 1")
-	}
-	aa, bb, cc := r+x, b+x, a+b+x-1
-	z := t / (alpha + T + t)
-	lh, err := logHyp2f1(aa, bb, cc, z)
+	num, err := bgnbdNum(p, t, x, T)
 	if err != nil {
 		return 0, err
 	}
-	first := (a + b + x - 1) / (a - 1)
-	second := -math.Expm1(lh + (r+x)*math.Log((alpha+T)/(alpha+t+T)))
+	return num / bgnbdDen(p, x, tx, T), nil
+}
+
+// bgnbdDen is the denominator of the BG/NBD conditional expectation and
+// of P(alive): 1 + [x>0] a/(b+x−1) ((α+T)/(α+tₓ))^(r+x). b+(x−1), with
+// x−1 exact, keeps b's digits when b is tiny and x = 1.
+func bgnbdDen(p []float64, x, tx, T float64) float64 {
+	r, alpha, a, b := p[0], p[1], p[2], p[3]
 	den := 1.0
 	if x > 0 {
-		den += a / (b + x - 1) * math.Pow((alpha+T)/(alpha+tx), r+x)
+		den += a / (b + (x - 1)) * math.Pow((alpha+T)/(alpha+tx), r+x)
 	}
-	return first * second / den, nil
+	return den
+}
+
+// bgnbdNum returns the numerator of the BG/NBD conditional expectation
+// E[Y(t) | x, tₓ, T] · bgnbdDen, a function of x and T only:
+//
+//	(a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)], z = t/(α+T+t).
+func bgnbdNum(p []float64, t, x, T float64) (float64, error) {
+	var out [1]float64
+	err := bgnbdNums(p, []float64{t}, x, T, out[:])
+	return out[0], err
+}
+
+// bgnbdNums sets out[i] to bgnbdNum(p, ts[i], x, T), each ts[i] > 0,
+// sharing the series' coefficients between the times: each out[i] has the
+// bits it has alone.
+//
+// The power series of ₂F₁ serves while c = a+b+x−1 is positive and keeps
+// its digits (then every term is positive) and a is away from 1; where it
+// does not (a fit whose a and b ran towards 0, say) or does not converge,
+// bgnbdNumEuler.
+func bgnbdNums(p []float64, ts []float64, x, T float64, out []float64) error {
+	r, alpha, a, b := p[0], p[1], p[2], p[3]
+	aa, bb, cc := r+x, b+x, a+b+x-1
+	if !bgnbdSeriesOK(a, b, x, cc) {
+		for i, t := range ts {
+			v, err := bgnbdNumEuler(p, t, x, T)
+			if err != nil {
+				return err
+			}
+			out[i] = v
+		}
+		return nil
+	}
+	const batch = 16
+	first := (a + b + x - 1) / (a - 1)
+	nMin := math.Abs(aa) + math.Abs(bb) + math.Abs(cc) + 2
+	for lo := 0; lo < len(ts); lo += batch {
+		k := min(batch, len(ts)-lo)
+		var z, term, f [batch]float64
+		var state [batch]int8 // 0 summing, 1 converged, −1 failed
+		for i := range k {
+			z[i] = ts[lo+i] / (alpha + T + ts[lo+i])
+			term[i], f[i] = 1, 1
+		}
+		left := k
+		for n := 0; n < maxSeries && left > 0; n++ {
+			fn := float64(n)
+			rho := (aa + fn) * (bb + fn) / ((cc + fn) * (fn + 1))
+			// Every later ratio of terms is at most u·z: each factor of
+			// ρₘ = (A+m)/(m+1) · (B+m)/(c+m) is monotone towards 1.
+			u := max((aa+fn)/(fn+1), 1) * max((bb+fn)/(cc+fn), 1)
+			for i := range k {
+				if state[i] != 0 {
+					continue
+				}
+				t := float64(term[i] * float64(rho*z[i]))
+				term[i] = t
+				f[i] = float64(f[i] + t)
+				uz := u * z[i]
+				switch {
+				case math.IsInf(f[i], 0) || math.IsNaN(f[i]):
+					state[i] = -1
+				case fn > nMin && math.Abs(t) <= seriesTol*(1-z[i])*math.Abs(f[i]), t == 0,
+					// The rest falls geometrically, each term below half
+					// an ulp of f: summing it would not change f's bits.
+					uz < 1 && math.Abs(t) <= seriesTol*(1-uz)*math.Abs(f[i]):
+					state[i] = 1
+				default:
+					continue
+				}
+				left--
+			}
+		}
+		for i := range k {
+			t := ts[lo+i]
+			if state[i] != 1 || !(f[i] > 0) {
+				v, err := bgnbdNumEuler(p, t, x, T)
+				if err != nil {
+					return err
+				}
+				out[lo+i] = v
+				continue
+			}
+			second := -math.Expm1(math.Log(f[i]) + (r+x)*math.Log((alpha+T)/(alpha+t+T)))
+			out[lo+i] = first * second
+		}
+	}
+	return nil
+}
+
+// bgnbdSeriesOK reports whether the plain series form of bgnbdNum keeps
+// its digits: c = a+b+x−1 (computed as cc) positive and large against the
+// rounding of the sum that makes it, and a at least 10⁻³ away from 1,
+// where 1 − F·(…) cancels.
+func bgnbdSeriesOK(a, b, x, cc float64) bool {
+	return cc >= 1e-3*(a+b+x) && math.Abs(a-1) >= 1e-3
+}
+
+// bgnbdNumEuler is bgnbdNum by Euler's transformation ₂F₁(A, B; c; z) =
+// (1−z)^(c−A−B) ₂F₁(c−A, c−B; c; z): with A = r+x, B = b+x, c−B = a−1,
+// so the (a−1) and the c of the prefactor cancel term by term:
+//
+//	num = c·(1 − (1−z)^(a−1))/(a−1) − (1−z)^(a−1) · Σₙ≥₁ yₙ,
+//	yₙ = (c−A)ₙ (a)ₙ₋₁ zⁿ / ((c+1)ₙ₋₁ n!).
+//
+// The sum's factors are computed from a+b and exact integers, it has at
+// most one change of sign, and it converges for every z < 1; at a = 1 the
+// first term is c·(−log(1−z)), and as a → 0 every term past the first
+// vanishes: num → (r+x)·t/(α+T), the NBD's expectation, nobody dropping
+// out.
+func bgnbdNumEuler(p []float64, t, x, T float64) (float64, error) {
+	r, alpha, a, b := p[0], p[1], p[2], p[3]
+	s := a + b
+	c := s + (x - 1)
+	cA := s - (r + 1) // c − A
+	z := t / (alpha + T + t)
+	l := -math.Log1p(t / (alpha + T)) // log(1−z)
+	y, sum := cA*z, cA*z
+	nMin := math.Abs(cA) + a + math.Abs(c) + 2
+	converged := false
+	for n := 1; n < maxSeries; n++ {
+		fn := float64(n)
+		y *= (cA + fn) * (a + fn - 1) / ((s + (x - 1 + fn)) * (fn + 1)) * z
+		sum += y
+		if fn > nMin && math.Abs(y) <= seriesTol*(1-z)*math.Abs(sum) || y == 0 {
+			converged = true
+			break
+		}
+	}
+	num := c*powm1Over(l, a-1) - math.Exp((a-1)*l)*sum
+	if !converged || !finite(num) {
+		return 0, errorf(ErrPredict, "the BG/NBD expectation's series does not converge at x=%v T=%v t=%v (r=%v α=%v a=%v b=%v)", x, T, t, r, alpha, a, b)
+	}
+	return max(num, 0), nil // ≥ 0 but for rounding
 }
 
 // ExpectedPurchasesNew returns E[X(t)], the expected number of repeat
@@ -104,15 +238,7 @@ func (pm *PurchaseModel) ExpectedPurchasesNew(t float64) (float64, error) {
 		r, alpha, s, beta := p[0], p[1], p[2], p[3]
 		return r * beta / alpha * powm1Over(-math.Log1p(t/beta), s-1), nil
 	}
-	r, alpha, a, b := p[0], p[1], p[2], p[3]
-	if a == 1 {
-		return 0, errorf(ErrPredict, "BG/NBD a = 1: the expectation's formula divides by a − 1")
-	}
-	lh, err := logHyp2f1(r, b, a+b-1, t/(alpha+t))
-	if err != nil {
-		return 0, err
-	}
-	return (a + b - 1) / (a - 1) * -math.Expm1(lh+r*math.Log(alpha/(alpha+t))), nil
+	return bgnbdNum(p, t, 0, 0)
 }
 
 // powm1Over returns (1 − e^(k·l))/k, its limit −l at k = 0.
@@ -121,18 +247,6 @@ func powm1Over(l, k float64) float64 {
 		return -l
 	}
 	return -math.Expm1(k*l) / k
-}
-
-// logHyp2f1 returns log ₂F₁(a, b; c; z), from the series or, when that
-// overflows, from Euler's transformation (1−z)^(c−a−b) ₂F₁(c−a, c−b; c; z).
-func logHyp2f1(a, b, c, z float64) (float64, error) {
-	if f, ok := hyp2f1(a, b, c, z); ok && f > 0 {
-		return math.Log(f), nil
-	}
-	if f, ok := hyp2f1(c-a, c-b, c, z); ok && f > 0 {
-		return math.Log(f) + (c-a-b)*math.Log1p(-z), nil
-	}
-	return 0, errorf(ErrPredict, "₂F₁(%v, %v; %v; %v) does not converge", a, b, c, z)
 }
 
 // SpendModel is a fitted Gamma-Gamma spend model, Params p, q, v.
@@ -148,7 +262,7 @@ func (sm *SpendModel) ExpectedSpend(x, m float64) (float64, error) {
 	p, q, v := sm.Params[0], sm.Params[1], sm.Params[2]
 	den := p*x + q - 1
 	if !(den > 0) {
-		return 0, errorf(ErrPredict, "Gamma-Gamma p·x + q − 1 = %v ≤ 0 at x=%v: the expected spend is infinite", den, x)
+		return 0, errorf(ErrNoSpend, "Gamma-Gamma p·x + q − 1 = %v ≤ 0 at x=%v: the expected spend is infinite", den, x)
 	}
 	return (p*v + p*x*m) / den, nil
 }

@@ -3,6 +3,7 @@ package clv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -72,9 +73,10 @@ func (Kind) Tune(model any, p *proto.ScoreSpec) error {
 
 // shardScores are one shard's customers and their scores.
 type shardScores struct {
-	keys   []string
-	scores []Scores
-	clvs   []float64
+	keys     []string
+	scores   []Scores
+	unscored []string // customers with an infinite expected spend
+	clvs     []float64
 }
 
 // scoresOf scores a shard's customers, once per worker, model and
@@ -100,11 +102,11 @@ func scoresOf(ctx context.Context, sh job.Shard, model any, t *score.Task) (*sha
 		if err != nil {
 			return nil, 0, err
 		}
-		out, err := scoreDistinct(m, s, sc)
+		keys, out, unscored, err := scoreShard(m, s, sc)
 		if err != nil {
 			return nil, 0, err
 		}
-		ss := &shardScores{keys: s.Keys, scores: out, clvs: make([]float64, len(out))}
+		ss := &shardScores{keys: keys, scores: out, unscored: unscored, clvs: make([]float64, len(out))}
 		for i, r := range out {
 			ss.clvs[i] = r.CLV
 		}
@@ -149,6 +151,7 @@ func (Kind) Score(ctx context.Context, sh job.Shard, model any, t *score.Task, s
 	n := len(ss.keys)
 	tab := scoreset.NewTable(t.Key, ValueColumns, n)
 	tab.Keys = ss.keys // read only: the table is encoded and dropped
+	tab.Unscored = ss.unscored
 	sp.Tiers = []proto.ValueTier{{Tier: "A", Min: math.Inf(1), Max: math.Inf(-1)},
 		{Tier: "B", Min: math.Inf(1), Max: math.Inf(-1)}, {Tier: "C", Min: math.Inf(1), Max: math.Inf(-1)}}
 	for _, r := range ss.scores {
@@ -164,7 +167,7 @@ func (Kind) Score(ctx context.Context, sh job.Shard, model any, t *score.Task, s
 		vt.Min, vt.Max = min(vt.Min, r.CLV), max(vt.Max, r.CLV)
 		sp.Values.Add(r.CLV)
 	}
-	sp.Scored = int64(n)
+	sp.Scored, sp.Unscored = int64(n), int64(len(ss.unscored))
 	return tab, nil, nil
 }
 
@@ -210,33 +213,26 @@ func (ts *tierSearch) Summarize(sum *proto.ScoreSummary) {
 func (ts *tierSearch) MarshalJSON() ([]byte, error) { return json.Marshal(&ts.s) }
 func (ts *tierSearch) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &ts.s) }
 
-// scoreDistinct is m.Score(nil, s, sc), computing the scores of each
-// distinct (x, tₓ, T, m) once: the scores are a function of them alone, so
-// every customer gets Score's bits, and the many customers without a
-// repeat purchase (x = tₓ = m = 0) share a few hundred values of T.
-func scoreDistinct(m *Model, s *Summaries, sc ScoreConfig) ([]Scores, error) {
-	type summary struct{ x, tx, T, m float64 }
-	first := make(map[summary]int, len(s.Keys)/2)
-	of := make([]int, len(s.Keys))
-	u := &Summaries{}
-	for c := range s.Keys {
-		k := summary{s.X[c], s.Tx[c], s.T[c], s.Spend[c]}
-		i, ok := first[k]
-		if !ok {
-			i = len(u.Keys)
-			first[k] = i
-			u.Keys = append(u.Keys, s.Keys[c])
-			u.X, u.Tx, u.T, u.Spend = append(u.X, k.x), append(u.Tx, k.tx), append(u.T, k.T), append(u.Spend, k.m)
+// scoreShard scores s's customers as m.Score does, leaving out, as
+// unscored, those whose expected spend is infinite (ErrNoSpend): keys and
+// out are the scored customers, in s's order.
+func scoreShard(m *Model, s *Summaries, sc ScoreConfig) (keys []string, out []Scores, unscored []string, err error) {
+	if err := sc.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	v := newValuer(m, sc)
+	out = make([]Scores, 0, len(s.Keys))
+	for c, key := range s.Keys {
+		r, err := v.score(s.X[c], s.Tx[c], s.T[c], s.Spend[c])
+		switch {
+		case errors.Is(err, ErrNoSpend):
+			unscored = append(unscored, key)
+			continue
+		case err != nil:
+			return nil, nil, nil, errorf(ErrPredict, "customer %q: %v", key, err)
 		}
-		of[c] = i
+		keys = append(keys, key)
+		out = append(out, r)
 	}
-	distinct, err := m.Score(nil, u, sc)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Scores, len(s.Keys))
-	for c, i := range of {
-		out[c] = distinct[i]
-	}
-	return out, nil
+	return keys, out, unscored, nil
 }

@@ -58,8 +58,8 @@ func hyp2f1(a, b, c, z float64) (f float64, ok bool) {
 	nMin := math.Abs(a) + math.Abs(b) + math.Abs(c) + 2
 	for n := 0; n < maxSeries; n++ {
 		fn := float64(n)
-		t *= (a + fn) * (b + fn) / ((c + fn) * (fn + 1)) * z
-		f += t
+		t = float64(t * float64((a+fn)*(b+fn)/((c+fn)*(fn+1))*z))
+		f = float64(f + t)
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return f, false
 		}

@@ -313,6 +313,9 @@ func (s *State) finish(sums []EvalResult, results []*Result) (*Model, error) {
 			}
 		}
 		i += 2 * k
+		if b := boundary(f.Model, f.At); b != "" {
+			m.Warnings = append(m.Warnings, fmt.Sprintf("%s: %s; the predictions are this limit's", modelName(f.Model), b))
+		}
 		se, warn := stdErrors(h, grads, f)
 		if warn != "" {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("%s: %s", modelName(f.Model), warn))
@@ -323,6 +326,10 @@ func (s *State) finish(sums []EvalResult, results []*Result) (*Model, error) {
 		} else {
 			m.Spend = fp
 		}
+	}
+	if q := m.Spend.Values[1]; q <= 1 {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("Gamma-Gamma: q = %.3g ≤ 1: the population's mean spend p·v/(q−1) is infinite, "+
+			"so scoring leaves the customers with p·x + q ≤ 1 (every customer without a repeat purchase) unscored", q))
 	}
 	if s.Config.HoldoutEnd != 0 {
 		m.Holdout = holdoutTable(s.horizon(), results)

@@ -120,7 +120,7 @@ func TestBadInput(t *testing.T) {
 		{"pointers", Config{CalibrationEnd: cal}, &Tx{Keys: []string{"a"}, Ptr: []int32{0}},
 			ErrBadTx, "clv: 1 pointers for 1 customers, want 2"},
 		{"no convergence", Config{CalibrationEnd: cal, MaxIter: 1}, one([]int64{d1, d2}, []float64{1, 2}),
-			ErrNoConvergence, "clv: the BG/NBD fit did not converge in 1 iterations (largest gradient 0.3, tolerance 1e-10)"},
+			ErrNoConvergence, "clv: the BG/NBD fit did not converge in 1 iterations (largest gradient 0.3, tolerance 1e-10); a larger --max-iter or a small --penalty may help"},
 	} {
 		_, err := Reference(c.cfg, c.tx)
 		if !errors.Is(err, c.sentinel) || err.Error() != c.msg {

@@ -14,15 +14,15 @@ const TopFraction = 0.2
 
 // TierSearch finds, over every shard's CLVs, the value tier cuts TierCuts
 // would find on all of them at once, and the share of the total CLV the
-// top fifth of the customers hold, without gathering the values: the
-// first pass totals the CLVs exactly (Sum), each later pass histograms the
-// key ranges still holding a cut into 256 bins of counts and exact sums,
-// and the leader narrows each range to the bin where the running total
-// from the highest CLV down reaches the cut's share (or, for the top
-// fifth, its rank). A value's key is its IEEE bits, ordered as the
-// values (CLVs are ≥ 0), so a search ends after the totals' pass and at
-// most eight narrowing passes. Every sum is exact, so the cuts depend only
-// on the multiset of the CLVs.
+// top fifth of the customers hold, without gathering the values: each
+// pass histograms the key ranges still holding a cut into 256 bins of
+// counts and exact sums (the first, of the whole range, also totals the
+// CLVs exactly), and the leader narrows each range to the bin where the
+// running total from the highest CLV down reaches the cut's share (or,
+// for the top fifth, its rank). A value's key is its IEEE bits, ordered
+// as the values (CLVs are ≥ 0), so a search ends after at most eight
+// passes. Every sum is exact, so the cuts depend only on the multiset of
+// the CLVs.
 type TierSearch struct {
 	Step  int64 `json:"step"`
 	N     int64 `json:"n"`
@@ -98,7 +98,7 @@ func (s *TierSearch) ranges() [][2]uint64 {
 // Next returns the next pass's task, or done.
 func (s *TierSearch) Next() (*TierTask, bool) {
 	if s.Step == 0 {
-		return &TierTask{Step: 0}, false
+		return &TierTask{Step: 0, Ranges: [][2]uint64{{0, math.MaxUint64}}}, false
 	}
 	r := s.ranges()
 	if len(r) == 0 {
@@ -119,7 +119,6 @@ func RunTierTask(t *TierTask, clvs []float64) (*TierAnswer, error) {
 		for _, v := range clvs {
 			a.Total.Add(v)
 		}
-		return a, nil
 	}
 	type bin struct {
 		n        int64
@@ -180,6 +179,12 @@ func (s *TierSearch) Absorb(answers []*TierAnswer) error {
 			a, b, top := full, full, full
 			a.Target, b.Target, top.Rank = TierAShare*tot, TierABShare*tot, topRank(n)
 			next.Searches = []TierBracket{a, b, top}
+			// The first pass histogrammed the whole range with the totals.
+			for si := range next.Searches {
+				if err := next.Searches[si].refine(answers, 0); err != nil {
+					return err
+				}
+			}
 		}
 		next.Step++
 		*s = next

@@ -1,6 +1,7 @@
 package clv
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,7 +17,7 @@ func searchTiers(t *testing.T, shards [][]float64) *TierSearch {
 		if done {
 			return s
 		}
-		if pass > 20 {
+		if pass >= 8 { // the first pass totals and narrows at once
 			t.Fatalf("no end after %d passes", pass)
 		}
 		answers := make([]*TierAnswer, len(shards))
@@ -97,8 +98,11 @@ func TestTierSearchRefusesBadValues(t *testing.T) {
 	}
 }
 
-// Scoring the distinct summaries once gives every customer Score's bits.
-func TestScoreDistinctIsScore(t *testing.T) {
+// The scoring job's shard scores are Score's, bit for bit; with the
+// Gamma-Gamma q < 1 the customers without a repeat purchase, whose
+// expected spend is infinite, are left unscored and the others keep the
+// bits of the one-by-one predictions.
+func TestScoreShardIsScore(t *testing.T) {
 	m := &Model{Config: Config{CalibrationEnd: cdnowCalEnd, TimeUnit: Week},
 		Purchase: FittedParams{Model: BGNBD, Values: []float64{0.243, 4.414, 0.793, 2.426}},
 		Spend:    FittedParams{Model: GammaGamma, Values: []float64{6.25, 3.74, 15.44}}}
@@ -112,17 +116,47 @@ func TestScoreDistinctIsScore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := scoreDistinct(m, s, sc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%d scores, want %d", len(got), len(want))
+		keys, got, unscored, err := scoreShard(m, s, sc)
+		if err != nil || len(unscored) != 0 || !slices.Equal(keys, s.Keys) {
+			t.Fatalf("%d scored, %d unscored (%v)", len(keys), len(unscored), err)
 		}
 		for i := range want {
 			if math.Float64bits(got[i].CLV) != math.Float64bits(want[i].CLV) || got[i] != want[i] {
 				t.Fatalf("customer %s: %+v, Score gives %+v", s.Keys[i], got[i], want[i])
 			}
+		}
+		q := *m
+		q.Spend.Values = []float64{11.26, 0.834, 11.27} // the Online Retail sample's q < 1
+		if _, err := q.Score(nil, s, sc); !errors.Is(err, ErrNoSpend) || !errors.Is(err, ErrPredict) {
+			t.Fatalf("Score with q < 1: %v", err)
+		}
+		keys, got, unscored, err = scoreShard(&q, s, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm, sm := q.PurchaseModel(), q.SpendModel()
+		n := 0
+		for c, k := range s.Keys {
+			if s.X[c] == 0 {
+				if !slices.Contains(unscored, k) {
+					t.Fatalf("customer %s without a repeat purchase scored", k)
+				}
+				continue
+			}
+			if keys[n] != k {
+				t.Fatalf("scored %s, want %s", keys[n], k)
+			}
+			pa, _ := pm.PAlive(s.X[c], s.Tx[c], s.T[c])
+			e, _ := pm.ExpectedPurchases(39, s.X[c], s.Tx[c], s.T[c])
+			sp, _ := sm.ExpectedSpend(s.X[c], s.Spend[c])
+			v, _ := CLV(pm, sm, Week, sc.Value, s.X[c], s.Tx[c], s.T[c], s.Spend[c])
+			if got[n] != (Scores{pa, e, sp, v}) {
+				t.Fatalf("customer %s: %+v, one by one %v %v %v %v", k, got[n], pa, e, sp, v)
+			}
+			n++
+		}
+		if n != len(keys) || n+len(unscored) != len(s.Keys) {
+			t.Fatalf("%d scored, %d unscored of %d", len(keys), len(unscored), len(s.Keys))
 		}
 	}
 }

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bufio"
+	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -96,6 +100,7 @@ func TestCLICustomerValue(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "customer,p_alive,expected_purchases,expected_spend,clv,value_tier\n") || strings.Count(out, "\n") != 2358 {
 		t.Fatalf("scores export: exit %d, %d lines: %.200s%s", code, strings.Count(out, "\n"), out, errs)
 	}
+	checkAtRisk(t, d.url, out)
 	if _, errs, code := run(t, d.url, "train", "clv", "--dataset", "cdnow", "--calibration-end", "1996-12-01"); code != 1 ||
 		!strings.Contains(errs, "the calibration end 1996-12-01 is before the first transaction of cdnow version 1 (1997-01-01)") {
 		t.Fatalf("calibration end before the first purchase: exit %d, %s", code, errs)
@@ -126,5 +131,55 @@ func TestCLICustomerValue(t *testing.T) {
 	runJSON(t, d.url, &m, "segments", "migrate", "--from", "q3", "--to", "q4")
 	if m.Kind != "migration" || fmt.Sprint(m.Counts) != "[[1 0 1 0] [0 1 0 0] [0 0 0 1] [0 1 0 0]]" {
 		t.Fatalf("segments migrate --output json: %+v", m)
+	}
+}
+
+// checkAtRisk holds scores show --at-risk 5 to the export: the tier A
+// customers of lowest p_alive (to 0.001), the highest CLV first among
+// equals.
+func checkAtRisk(t *testing.T, url, export string) {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(export)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		key         string
+		pAlive, clv float64
+	}
+	var a []row
+	for _, r := range recs[1:] {
+		if r[5] == "A" {
+			p, _ := strconv.ParseFloat(r[1], 64)
+			v, _ := strconv.ParseFloat(r[4], 64)
+			a = append(a, row{r[0], p, v})
+		}
+	}
+	sort.Slice(a, func(i, j int) bool {
+		if pi, pj := math.Round(a[i].pAlive*1000), math.Round(a[j].pAlive*1000); pi != pj {
+			return pi < pj
+		}
+		if a[i].clv != a[j].clv {
+			return a[i].clv > a[j].clv
+		}
+		return a[i].key < a[j].key
+	})
+	var got []map[string]any
+	runJSON(t, url, &got, "scores", "show", "values", "--at-risk", "5")
+	if len(got) != 5 || len(a) < 5 {
+		t.Fatalf("--at-risk 5: %d rows, tier A holds %d", len(got), len(a))
+	}
+	for i, g := range got {
+		if g["customer"] != a[i].key || g["p_alive"] != a[i].pAlive || g["clv"] != a[i].clv {
+			t.Fatalf("--at-risk row %d: %v, want %+v", i, g, a[i])
+		}
+	}
+	out, errs, code := run(t, url, "scores", "show", "values", "--at-risk", "5")
+	if code != 0 || !strings.Contains(out, "5 at-risk high-value customers of values version 1") ||
+		!strings.Contains(out, "CUSTOMER  P(ALIVE)  CLV") || !strings.Contains(out, "\n"+a[0].key+" ") {
+		t.Fatalf("scores show --at-risk: exit %d\n%s%s", code, out, errs)
+	}
+	if _, errs, code := run(t, url, "scores", "show", "values", "--at-risk", "0"); code != 1 || errs != "error: --at-risk 0: want 1 to 10000 customers\n" {
+		t.Fatalf("--at-risk 0: exit %d, %q", code, errs)
 	}
 }

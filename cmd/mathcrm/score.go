@@ -117,15 +117,22 @@ func newScoresList() *cobra.Command {
 }
 
 func newScoresShow() *cobra.Command {
-	var version int
+	var version, atRisk int
 	cmd := &cobra.Command{
-		Use:   "show NAME [--version N]",
+		Use:   "show NAME [--version N] [--at-risk N]",
 		Short: "Show a score set: rows, and the distribution (segment sizes, decile table, most recommended items)",
 		Example: `  mathcrm scores show telco-segments
-  mathcrm scores show churn-risk --version 3 --output json`,
+  mathcrm scores show churn-risk --version 3 --output json
+  mathcrm scores show clv-values --at-risk 10`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("at-risk") && (atRisk < 1 || atRisk > 10000) {
+				return fmt.Errorf("--at-risk %d: want 1 to 10000 customers", atRisk)
+			}
 			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if atRisk > 0 {
+					return printAtRisk(ctx, c, args[0], version, atRisk, os.Stdout)
+				}
 				var ss proto.ScoreSet
 				if err := c.Call(ctx, proto.APIScoresShow, proto.NamedVersion{Name: args[0], Version: version}, &ss); err != nil {
 					return err
@@ -139,14 +146,19 @@ func newScoresShow() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "version (default latest)")
+	cmd.Flags().IntVar(&atRisk, "at-risk", 0, "customer values: list the N tier A customers of lowest P(alive)")
 	return cmd
 }
 
 func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 	fmt.Fprintf(w, "score set %s version %d: %s of %s version %d by model %s (job %s), %s\n", ss.Name, ss.Version, ss.Kind,
 		ss.Dataset, ss.DatasetVersion, ss.Model, ss.Job, ss.Created.Format(time.DateTime))
-	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (a missing input value)\n", ss.Rows, ss.Key,
-		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored)
+	why := "a missing input value"
+	if ss.Kind == proto.ScoresValues {
+		why = "an infinite expected spend"
+	}
+	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (%s)\n", ss.Rows, ss.Key,
+		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored, why)
 	fmt.Fprintf(w, "storage: %s; %s\n\n", describe.Bytes(ss.Bytes), retention(ss.Keep))
 	sum := &ss.Summary
 	tw := table(w)
