@@ -190,7 +190,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	time.Sleep(settle)
 	var ours, theirs []float64
 	var inertia float64
-	var po passOverheads
+	po := startPassOverheads(wp)
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
