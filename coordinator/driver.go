@@ -333,8 +333,11 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, state
 	}
 	commitSecs := time.Since(committing).Seconds()
 	c.progressed(id)
-	// The previous state is no longer referenced once this pass is committed.
-	if cur, err := c.fsm.Job(id); err == nil && cur.StateRef.Object == ref.Object && prev.Object != "" {
+	// The previous state is no longer referenced once this pass is
+	// committed: the entry made ref the job's state (a leader that took over
+	// since resumes from it). Reading the job back would copy its whole
+	// history, every pass.
+	if prev.Object != "" && prev.Object != ref.Object {
 		_ = c.store.Delete(ctx, prev.Bucket, prev.Object)
 	}
 	return ref, commitSecs, nil
