@@ -104,11 +104,32 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 	n := len(steps)
 	settled := make([]bool, n)
 	left := n
-	finish := func(i int, p *proto.Partial, err error) {
-		if !settled[i] {
-			settled[i], left = true, left-1
-			steps[i].done(p, err)
+	sentAt := make([]time.Time, n)
+	// next is the first step not yet counted as running; running counts
+	// those counted and not settled, at most window of them.
+	next, running, window := 0, 0, 0
+	topUp := func() {
+		for ; next < n && running < window; next++ {
+			if !settled[next] {
+				sentAt[next] = time.Now()
+				steps[next].sent()
+				running++
+			}
 		}
+	}
+	// finish settles step i. A step that counted as running frees its
+	// place for the next, whether it was answered, timed out or cancelled,
+	// as a request's slot was freed before batches: a worker that stops
+	// answering has every step time out in turn, not only the first ones.
+	finish := func(i int, p *proto.Partial, err error) {
+		if settled[i] {
+			return
+		}
+		settled[i], left = true, left-1
+		if !sentAt[i].IsZero() {
+			running--
+		}
+		steps[i].done(p, err)
 	}
 	failAll := func(err error) {
 		for i := range steps {
@@ -158,26 +179,16 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 	msg.Reply = sub.Subject
 	msg.Data = body
 	msg.Header.Set(proto.HeaderShards, string(hdr))
-	sentAt := make([]time.Time, n)
-	next := 0
-	start := func(now time.Time) {
-		if next < n {
-			sentAt[next] = now
-			steps[next].sent()
-			next++
-		}
-	}
 	t0 := time.Now()
-	for range max(cap(m.slots), 1) {
-		start(t0)
-	}
+	window = max(cap(m.slots), 1)
+	topUp()
 	if err := c.nc.PublishMsg(msg); err != nil {
 		failAll(fmt.Errorf("step on %s: %w", worker, err))
 		return
 	}
 	tick := time.NewTicker(max(c.cfg.StepTimeout/8, 10*time.Millisecond))
 	defer tick.Stop()
-	for left > 0 {
+	for ; left > 0; topUp() {
 		select {
 		case <-ctx.Done():
 			failAll(ctx.Err())
@@ -210,7 +221,6 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 					"shard", resp.Header.Get(proto.HeaderShardIndex))
 				continue
 			}
-			start(time.Now())
 			p, err := c.partialOf(resp, worker, ps, ps.shards[steps[i].shard], time.Since(t0))
 			finish(i, p, err)
 		}
