@@ -180,7 +180,7 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 	msg.Data = body
 	msg.Header.Set(proto.HeaderShards, string(hdr))
 	t0 := time.Now()
-	window = max(cap(m.slots), 1)
+	window = max(m.window, 1)
 	topUp()
 	if err := c.nc.PublishMsg(msg); err != nil {
 		failAll(fmt.Errorf("step on %s: %w", worker, err))
