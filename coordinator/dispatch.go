@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/blob"
@@ -53,10 +54,10 @@ type passSpec struct {
 	progress func(done, total int)
 }
 
-// runPass sends one step per shard to the shard's owner among the live
-// workers and returns exactly one partial per shard, in shard order, and the
-// number of retries (re-sent failed steps plus speculative copies); see
-// passRun for the rules.
+// runPass sends each worker one batched step naming all the shards it owns
+// among the live workers, and returns exactly one partial per shard, in
+// shard order, and the number of retries (re-sent failed steps plus
+// speculative copies); see passRun for the rules.
 func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partial, int, time.Time, error) {
 	body, err := json.Marshal(proto.StepBody{V: proto.Version, Job: ps.job, Pass: ps.pass, Algo: ps.algo, Prep: ps.prep, Task: ps.task})
 	if err != nil {
@@ -65,8 +66,8 @@ func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partia
 	r := &passRun{
 		job: ps.job, pass: ps.pass, shards: len(ps.shards), progress: ps.progress,
 		live: c.members.live,
-		send: func(ctx context.Context, worker string, shard, attempt int, sent func()) (*proto.Partial, error) {
-			return c.sendStep(ctx, worker, ps, body, ps.shards[shard], attempt, sent)
+		batch: func(ctx context.Context, worker string, steps []batchStep) {
+			c.sendBatch(ctx, worker, ps, body, steps)
 		},
 		spec: defaultSpeculation, wait: c.cfg.WorkerWait, backoff: c.cfg.HeartbeatTTL / 4, log: c.log,
 	}
@@ -74,56 +75,160 @@ func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partia
 	return parts, retries, time.Unix(0, r.firstSent.Load()), err
 }
 
-// sendStep runs one step on one worker; sent is called as the step goes out.
-// It gives up when the step times out, the worker is declared dead, or ctx
-// ends. A step that never went out, or that nobody received, fails with
-// errNotDelivered.
-func (c *Coordinator) sendStep(ctx context.Context, worker string, ps passSpec, body []byte, shard proto.ShardRef, attempt int, sent func()) (*proto.Partial, error) {
+// sendBatch runs steps on one worker with one message (proto.HeaderShards)
+// and settles each step as its reply arrives. A step fails when it times
+// out (StepTimeout after it started to run), the worker is declared dead or
+// ctx ends; the whole batch fails with errNotDelivered when the worker is
+// gone or leaving, or nobody listens on its step subject.
+//
+// The worker runs the steps in the order given, its capacity at a time; as
+// before batches, the coordinator counts at most twice the worker's capacity
+// of them as running (sent): the first ones when the batch goes out, one
+// more with each reply, so that a step waiting in the worker's queue does
+// not look like a straggler.
+func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec, body []byte, steps []batchStep) {
+	if len(steps) > proto.MaxBatch {
+		var wg sync.WaitGroup
+		for len(steps) > 0 {
+			chunk := steps[:min(len(steps), proto.MaxBatch)]
+			steps = steps[len(chunk):]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.sendBatch(ctx, worker, ps, body, chunk)
+			}()
+		}
+		wg.Wait()
+		return
+	}
+	n := len(steps)
+	settled := make([]bool, n)
+	left := n
+	sentAt := make([]time.Time, n)
+	// next is the first step not yet counted as running; running counts
+	// those counted and not settled, at most window of them.
+	next, running, window := 0, 0, 0
+	topUp := func() {
+		for ; next < n && running < window; next++ {
+			if !settled[next] {
+				sentAt[next] = time.Now()
+				steps[next].sent()
+				running++
+			}
+		}
+	}
+	// finish settles step i. A step that counted as running frees its
+	// place for the next, whether it was answered, timed out or cancelled,
+	// as a request's slot was freed before batches: a worker that stops
+	// answering has every step time out in turn, not only the first ones.
+	finish := func(i int, p *proto.Partial, err error) {
+		if settled[i] {
+			return
+		}
+		settled[i], left = true, left-1
+		if !sentAt[i].IsZero() {
+			running--
+		}
+		steps[i].done(p, err)
+	}
+	failAll := func(err error) {
+		for i := range steps {
+			finish(i, nil, err)
+		}
+	}
 	m, ok := c.members.get(worker)
 	if !ok {
-		return nil, fmt.Errorf("%w: worker %s is gone", errNotDelivered, worker)
+		failAll(fmt.Errorf("%w: worker %s is gone", errNotDelivered, worker))
+		return
 	}
 	select {
-	case m.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-m.ctx.Done():
-		return nil, fmt.Errorf("%w: worker %s is gone", errNotDelivered, worker)
 	case <-m.leaving:
-		return nil, fmt.Errorf("%w: worker %s is leaving", errNotDelivered, worker)
-	}
-	defer func() { <-m.slots }()
-	// A slot may have come free just as the worker began to leave.
-	select {
-	case <-m.leaving:
-		return nil, fmt.Errorf("%w: worker %s is leaving", errNotDelivered, worker)
+		failAll(fmt.Errorf("%w: worker %s is leaving", errNotDelivered, worker))
+		return
 	default:
 	}
-	rctx, cancel := context.WithTimeout(ctx, c.cfg.StepTimeout)
-	defer cancel()
-	stopAfter := context.AfterFunc(m.ctx, cancel)
-	defer stopAfter()
-	ref, err := json.Marshal(shard)
+	if m.ctx.Err() != nil {
+		failAll(fmt.Errorf("%w: worker %s is gone", errNotDelivered, worker))
+		return
+	}
+	shards := make([]proto.BatchShard, n)
+	at := make(map[int]int, n) // shard index → position in steps
+	for i, st := range steps {
+		shards[i] = proto.BatchShard{Shard: ps.shards[st.shard], Attempt: st.number}
+		at[ps.shards[st.shard].Index] = i
+	}
+	hdr, err := json.Marshal(shards)
 	if err != nil {
-		return nil, err
+		failAll(err)
+		return
+	}
+	// One reply per step, and perhaps the server's "no responders".
+	replies := make(chan *nats.Msg, n+2)
+	sub, err := c.nc.ChanSubscribe(c.nc.NewInbox(), replies)
+	if err != nil {
+		failAll(fmt.Errorf("step on %s: %w", worker, err))
+		return
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	cancelled := make(chan int, n)
+	for i, st := range steps {
+		stop := context.AfterFunc(st.ctx, func() { cancelled <- i })
+		defer stop()
 	}
 	msg := nats.NewMsg(proto.WorkerStepSubject(worker))
+	msg.Reply = sub.Subject
 	msg.Data = body
-	msg.Header.Set(proto.HeaderShard, string(ref))
-	msg.Header.Set(proto.HeaderAttempt, strconv.Itoa(attempt))
-	sent()
+	msg.Header.Set(proto.HeaderShards, string(hdr))
 	t0 := time.Now()
-	resp, err := c.nc.RequestMsgWithContext(rctx, msg)
-	rtt := time.Since(t0)
-	if err != nil {
-		if errors.Is(err, nats.ErrNoResponders) {
-			return nil, fmt.Errorf("%w: nobody listens for worker %s's steps", errNotDelivered, worker)
-		}
-		if m.ctx.Err() != nil && ctx.Err() == nil {
-			return nil, errWorkerGone
-		}
-		return nil, fmt.Errorf("step on %s: %w", worker, err)
+	window = max(m.window, 1)
+	topUp()
+	if err := c.nc.PublishMsg(msg); err != nil {
+		failAll(fmt.Errorf("step on %s: %w", worker, err))
+		return
 	}
+	tick := time.NewTicker(max(c.cfg.StepTimeout/8, 10*time.Millisecond))
+	defer tick.Stop()
+	for ; left > 0; topUp() {
+		select {
+		case <-ctx.Done():
+			failAll(ctx.Err())
+			return
+		case <-m.ctx.Done():
+			failAll(errWorkerGone)
+			return
+		case i := <-cancelled:
+			finish(i, nil, steps[i].ctx.Err())
+		case now := <-tick.C:
+			for i := range steps {
+				if !settled[i] && !sentAt[i].IsZero() && now.Sub(sentAt[i]) > c.cfg.StepTimeout {
+					finish(i, nil, fmt.Errorf("step on %s: %w", worker, context.DeadlineExceeded))
+				}
+			}
+		case resp := <-replies:
+			if len(resp.Data) == 0 && resp.Header.Get("Status") == "503" {
+				failAll(fmt.Errorf("%w: nobody listens for worker %s's steps", errNotDelivered, worker))
+				return
+			}
+			idx, err := strconv.Atoi(resp.Header.Get(proto.HeaderShardIndex))
+			i, ok := at[idx]
+			if err != nil || !ok {
+				if e := resp.Header.Get(proto.HeaderError); e != "" {
+					// The worker could not read the batch at all.
+					failAll(fmt.Errorf("worker %s: %s", worker, e))
+					return
+				}
+				c.log.Warn("reply for a shard not asked", "worker", worker, "job", ps.job, "pass", ps.pass,
+					"shard", resp.Header.Get(proto.HeaderShardIndex))
+				continue
+			}
+			p, err := c.partialOf(resp, worker, ps, ps.shards[steps[i].shard], time.Since(t0))
+			finish(i, p, err)
+		}
+	}
+}
+
+// partialOf reads one step's reply: its partial and where its time went.
+func (c *Coordinator) partialOf(resp *nats.Msg, worker string, ps passSpec, shard proto.ShardRef, rtt time.Duration) (*proto.Partial, error) {
 	if e := resp.Header.Get(proto.HeaderError); e != "" {
 		if resp.Header.Get(proto.HeaderErrorKey) == stepPermanent {
 			return nil, fmt.Errorf("%w: %s", ErrStepRefused, e)

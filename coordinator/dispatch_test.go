@@ -221,8 +221,22 @@ func (f *fakeWorkers) total() int {
 	return n
 }
 
+// batch runs a batch's steps on the in-memory workers, each on its own.
+func (f *fakeWorkers) batch(ctx context.Context, worker string, steps []batchStep) {
+	var wg sync.WaitGroup
+	for _, st := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st.done(f.send(st.ctx, worker, st.shard, st.number, st.sent))
+		}()
+	}
+	wg.Wait()
+}
+
+// run is a pass over the in-memory workers, in batches as runPass sends them.
 func (f *fakeWorkers) run(t *testing.T, shards int, spec speculation) *passRun {
-	return &passRun{job: "job", pass: 1, shards: shards, live: f.members, send: f.send, spec: spec,
+	return &passRun{job: "job", pass: 1, shards: shards, live: f.members, batch: f.batch, spec: spec,
 		wait: time.Second, backoff: time.Millisecond, log: testLog(t)}
 }
 

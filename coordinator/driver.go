@@ -149,7 +149,13 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		}
 	}
 	var lloydSeconds []float64
-	var lastCommit float64 // the raft commit of the pass before, seconds
+	// The raft commit of a pass runs while the next pass computes: at most
+	// one commit is in flight, the next one starts only once it is done,
+	// and the job ends only after the last. Should it fail, the pass under
+	// way is abandoned; a new leader resumes at the last committed pass, as
+	// after any failure.
+	cm := &committer{prev: j.StateRef}
+	defer cm.wait()
 	for pass := j.Pass + 1; ; pass++ {
 		task, done := alg.Next()
 		if done {
@@ -161,22 +167,25 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		}
 		started := time.Now()
 		before := alg.Progress()
-		pub := c.progressPublisher(id, j.Spec.Algo, alg, pass, lloydSeconds)
+		pub := c.progressPublisher(id, j.Spec.Algo, alg, pass, lloydSeconds, cm.inFlight())
 		shards := ver.Shards
 		if la, ok := alg.(job.Layouter); ok {
 			shards = la.Shards(ver)
 		}
-		parts, retries, dispatched, err := c.runPass(ctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
+		pctx, cancelPass := context.WithCancel(ctx)
+		cm.passStarted(cancelPass)
+		parts, retries, dispatched, err := c.runPass(pctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
 			task: taskJSON, shards: shards, progress: pub})
 		if err != nil {
-			return err
+			cancelPass()
+			return cm.failed(err)
 		}
 		absorbing := time.Now()
 		if err := alg.Absorb(parts); err != nil {
-			return err
+			cancelPass()
+			return cm.failed(err)
 		}
 		trace := passTrace(parts, c.members, started, dispatched, time.Since(absorbing))
-		trace.CommitPrev = lastCommit
 		secs := time.Since(started).Seconds()
 		after := alg.Progress()
 		newPhase, newIter, obj, shift := after.Phase, after.Iteration, after.Objective, after.Shift
@@ -187,45 +196,134 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		if ma, ok := alg.(job.Measurer); ok {
 			metrics = ma.Metrics()
 		}
-		ref, commitSecs, err := c.commitPass(ctx, id, pass, alg, proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter,
-			Objective: finite(obj), Shift: finite(shift), Seconds: secs, Retries: retries, Metrics: metrics, Trace: trace}, j.StateRef, started)
+		var refs []proto.BlobRef
+		if ra, ok := alg.(job.Referrer); ok {
+			refs = ra.Refs()
+		}
+		// The state is encoded now, before the next pass changes it; storing
+		// and committing it overlap the next pass.
+		saving := time.Now()
+		state, err := alg.Save()
 		if err != nil {
+			cancelPass()
+			return cm.failed(err)
+		}
+		trace.Save = time.Since(saving).Seconds()
+		trace.Total = time.Since(started).Seconds()
+		trace.Overhead = max(0, trace.Total-trace.SlowestCompute)
+		cancelPass()
+		if err := cm.wait(); err != nil {
 			return err
 		}
-		lastCommit = commitSecs
-		j.StateRef = ref
-		prom.PassSeconds.WithLabelValues(j.Spec.Algo).Observe(secs)
-		c.publish(proto.JobEvent{Job: id, Algo: j.Spec.Algo, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
+		rec := proto.PassRecord{Pass: pass, Phase: newPhase, Iteration: newIter, Objective: finite(obj), Shift: finite(shift),
+			Seconds: secs, Retries: retries, Metrics: metrics, Trace: trace}
+		ev := proto.JobEvent{Job: id, Algo: j.Spec.Algo, State: proto.JobRunning, Phase: newPhase, Pass: pass, Iteration: newIter,
 			MaxIter: alg.MaxIter(), Objective: finite(obj), Shift: finite(shift), ShardsDone: len(shards),
-			ShardsTotal: len(shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter), Metrics: metrics})
+			ShardsTotal: len(shards), ETASeconds: eta(lloydSeconds, alg.MaxIter()-newIter), Metrics: metrics}
+		cm.start(func(prev proto.BlobRef, commitPrev float64) (proto.BlobRef, float64, error) {
+			rec.Trace.CommitPrev = commitPrev
+			ref, commitSecs, err := c.commitPass(ctx, id, pass, state, refs, rec, prev)
+			if err != nil {
+				return ref, 0, err
+			}
+			prom.PassSeconds.WithLabelValues(j.Spec.Algo).Observe(secs)
+			c.publish(ev)
+			return ref, commitSecs, nil
+		})
+	}
+	if err := cm.wait(); err != nil {
+		return err
 	}
 	return c.finishJob(ctx, id, alg)
 }
 
+// committer runs one pass's commit at a time beside the next pass.
+type committer struct {
+	prev       proto.BlobRef // the state the last commit made current
+	commitSecs float64       // how long the last commit took
+	done       chan struct{} // closed when the commit in flight ends; nil when none
+	err        error
+	// cancelPass ends the pass under way; a failed commit calls it.
+	cancelPass context.CancelFunc
+	mu         sync.Mutex
+}
+
+// start runs commit once the commit before has ended; the caller has
+// waited for it.
+func (cm *committer) start(commit func(prev proto.BlobRef, commitPrev float64) (proto.BlobRef, float64, error)) {
+	done := make(chan struct{})
+	cm.done = done
+	prev, commitPrev := cm.prev, cm.commitSecs
+	go func() {
+		defer close(done)
+		ref, secs, err := commit(prev, commitPrev)
+		cm.mu.Lock()
+		defer cm.mu.Unlock()
+		if err != nil {
+			cm.err = err
+			if cm.cancelPass != nil {
+				cm.cancelPass()
+			}
+			return
+		}
+		cm.prev, cm.commitSecs = ref, secs
+	}()
+}
+
+// passStarted tells the committer how to end the pass under way, which it
+// does at once when the last commit has already failed.
+func (cm *committer) passStarted(cancel context.CancelFunc) {
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	cm.cancelPass = cancel
+	if cm.err != nil {
+		cancel()
+	}
+}
+
+// wait waits for the commit in flight, if any, and returns its error.
+func (cm *committer) wait() error {
+	if cm.done == nil {
+		return nil
+	}
+	<-cm.done
+	cm.done = nil
+	cm.mu.Lock()
+	defer cm.mu.Unlock()
+	return cm.err
+}
+
+// inFlight is closed when the commit in flight, if any, has ended.
+func (cm *committer) inFlight() <-chan struct{} {
+	if cm.done == nil {
+		return nil
+	}
+	return cm.done
+}
+
+// failed returns the error of a pass that failed, or the commit's error
+// when the commit before it failed (and so ended the pass).
+func (cm *committer) failed(err error) error {
+	if cerr := cm.wait(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
 // commitPass stores the state after a pass and commits the pass; the state
 // of the pass before, no longer referenced, is deleted.
-func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg job.Job, rec proto.PassRecord, prev proto.BlobRef,
-	started time.Time) (proto.BlobRef, float64, error) {
-	saving := time.Now()
-	b, err := alg.Save()
-	if err != nil {
-		return proto.BlobRef{}, 0, err
-	}
-	ref, err := c.store.Put(ctx, proto.BucketModels, blobName(fmt.Sprintf("jobs/%s/state-%06d", id, pass)), b)
+func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, state []byte, refs []proto.BlobRef, rec proto.PassRecord,
+	prev proto.BlobRef) (proto.BlobRef, float64, error) {
+	storing := time.Now()
+	ref, err := c.store.Put(ctx, proto.BucketModels, blobName(fmt.Sprintf("jobs/%s/state-%06d", id, pass)), state)
 	if err != nil {
 		return ref, 0, transient(err)
 	}
 	if t := rec.Trace; t != nil {
-		t.Save = time.Since(saving).Seconds()
-		t.Total = time.Since(started).Seconds()
-		t.Overhead = max(0, t.Total-t.SlowestCompute)
+		t.Store = time.Since(storing).Seconds()
 	}
 	committing := time.Now()
 	rec.Committed = time.Now().UTC()
-	var refs []proto.BlobRef
-	if ra, ok := alg.(job.Referrer); ok {
-		refs = ra.Refs()
-	}
 	// No blob to check: a running job's blobs are not collected (gc.go).
 	if _, err := c.applyBlobs(ctx, msgJobPass, entryJobPass{ID: id, Record: rec, StateRef: ref, Refs: refs}, nil); err != nil {
 		if errors.Is(err, ErrConflict) {
@@ -235,8 +333,11 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, alg j
 	}
 	commitSecs := time.Since(committing).Seconds()
 	c.progressed(id)
-	// The previous state is no longer referenced once this pass is committed.
-	if cur, err := c.fsm.Job(id); err == nil && cur.StateRef.Object == ref.Object && prev.Object != "" {
+	// The previous state is no longer referenced once this pass is
+	// committed: the entry made ref the job's state (a leader that took over
+	// since resumes from it). Reading the job back would copy its whole
+	// history, every pass.
+	if prev.Object != "" && prev.Object != ref.Object {
 		_ = c.store.Delete(ctx, prev.Bucket, prev.Object)
 	}
 	return ref, commitSecs, nil
@@ -308,7 +409,11 @@ func (c *Coordinator) finishScores(ctx context.Context, id string, ss *proto.Sco
 }
 
 // progressPublisher publishes shard progress within a pass, at most every 200ms.
-func (c *Coordinator) progressPublisher(id, algo string, alg job.Job, pass int, lloydSeconds []float64) func(done, total int) {
+// Nothing is published until the pass before, whose commit is told by
+// committed (closed, or nil when there is none in flight), has published its
+// own event: the events of a job come in pass order.
+func (c *Coordinator) progressPublisher(id, algo string, alg job.Job, pass int, lloydSeconds []float64,
+	committed <-chan struct{}) func(done, total int) {
 	var mu sync.Mutex
 	var last time.Time
 	pr := alg.Progress()
@@ -319,6 +424,13 @@ func (c *Coordinator) progressPublisher(id, algo string, alg job.Job, pass int, 
 		// The pass's last event is the one published when it is committed.
 		if done == total || time.Since(last) < 200*time.Millisecond {
 			return
+		}
+		if committed != nil {
+			select {
+			case <-committed:
+			default:
+				return
+			}
 		}
 		last = time.Now()
 		c.publish(proto.JobEvent{Job: id, Algo: algo, State: proto.JobRunning, Phase: phase, Pass: pass, Iteration: iter,

@@ -42,11 +42,13 @@ type member struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	// leaving is closed once the worker said it is draining or said goodbye:
-	// no step is sent to it from then on, and steps waiting for one of its
-	// slots are placed elsewhere.
+	// no batch is sent to it from then on (it answers those it took).
 	leaving   chan struct{}
 	isLeaving bool
-	slots     chan struct{}
+	// window is how many steps of one batch count as running on it at
+	// once, the rest waiting in its queue: twice the capacity it declared
+	// first. It never changes.
+	window int
 }
 
 func newMembers(ttl time.Duration) *members {
@@ -79,7 +81,7 @@ func (m *members) seen(h proto.Hello) bool {
 	ctx, cancel := context.WithCancel(context.Background())
 	capacity := max(h.Capacity, 1)
 	cur := &member{hello: h, lastSeen: m.now(), ctx: ctx, cancel: cancel,
-		leaving: make(chan struct{}), slots: make(chan struct{}, 2*capacity)}
+		leaving: make(chan struct{}), window: 2 * capacity}
 	if h.Draining {
 		cur.leave()
 	}

@@ -38,6 +38,22 @@ func (s speculation) check() time.Duration { return max(s.Floor/5, 5*time.Millis
 // for room on a busy worker is not running yet.
 type stepSender func(ctx context.Context, worker string, shard, attempt int, sent func()) (*proto.Partial, error)
 
+// batchStep is one step of a batch: its shard index, its attempt number,
+// its own context (cancelled when another copy of the shard won), sent to
+// call as it starts to run on the worker, and done to call exactly once
+// with its outcome.
+type batchStep struct {
+	ctx           context.Context
+	shard, number int
+	sent          func()
+	done          func(*proto.Partial, error)
+}
+
+// batchSender runs several steps of the pass on one worker with one message
+// and calls each step's done as its answer arrives or it fails. It returns
+// once every step is done.
+type batchSender func(ctx context.Context, worker string, steps []batchStep)
+
 // passRun is the bookkeeping of one pass: where each shard's step goes,
 // which partial is kept, what is re-sent. It knows neither NATS nor raft:
 // live and send are given.
@@ -60,11 +76,15 @@ type stepSender func(ctx context.Context, worker string, shard, attempt int, sen
 //     model.
 //   - Retries counts re-sent failed steps plus speculative copies.
 type passRun struct {
-	job      string
-	pass     int
-	shards   int
-	live     func() []Member
-	send     stepSender
+	job    string
+	pass   int
+	shards int
+	live   func() []Member
+	send   stepSender
+	// batch, if set, replaces send: the steps a pass places on one worker
+	// at one moment (every shard it owns, at the start of a pass) go out
+	// together in one message.
+	batch    batchSender
 	spec     speculation
 	wait     time.Duration // how long to wait for any live worker
 	backoff  time.Duration // pause before re-sending to a worker that had the step
@@ -84,9 +104,11 @@ type passRun struct {
 // attempt is one copy of a shard's step.
 type attempt struct {
 	shard  int
+	number int // the shard's sends in this pass, this one included
 	worker string
 	spec   bool
 	sentAt atomic.Int64 // unix nanoseconds when it went out; 0 before
+	ctx    context.Context
 	cancel context.CancelFunc
 }
 
@@ -118,6 +140,9 @@ type passState struct {
 	durations []time.Duration // step times of the shards done so far
 	done      int
 	retries   int
+	// pending are the attempts placed since the last flush, by worker, in
+	// the order placed (batch mode).
+	pending map[string][]*attempt
 }
 
 func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
@@ -132,6 +157,7 @@ func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
 			return nil, 0, err
 		}
 	}
+	p.flush()
 	tick := time.NewTicker(r.spec.check())
 	defer tick.Stop()
 	for p.done < r.shards {
@@ -140,6 +166,7 @@ func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
 			return nil, p.retries, ctx.Err()
 		case now := <-tick.C:
 			p.speculate(now)
+			p.flush()
 			if r.checked != nil {
 				select {
 				case r.checked <- now:
@@ -150,6 +177,7 @@ func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
 			if err := p.settle(o); err != nil {
 				return nil, p.retries, err
 			}
+			p.flush()
 		}
 	}
 	if r.specSent > 0 {
@@ -167,14 +195,21 @@ func (p *passState) launch(s int, w string, spec bool, delay time.Duration) {
 	}
 	sh.tried[w] = true
 	actx, acancel := context.WithCancel(p.ctx)
-	a := &attempt{shard: s, worker: w, spec: spec, cancel: acancel}
+	a := &attempt{shard: s, number: sh.sends, worker: w, spec: spec, ctx: actx, cancel: acancel}
 	sh.running = append(sh.running, a)
 	metrics.Steps.WithLabelValues("sent").Inc()
 	if spec {
 		metrics.Steps.WithLabelValues("speculative").Inc()
 	}
+	if p.batch != nil && delay == 0 {
+		if p.pending == nil {
+			p.pending = map[string][]*attempt{}
+		}
+		p.pending[w] = append(p.pending[w], a)
+		return
+	}
 	p.wg.Add(1)
-	go func(num int) {
+	go func() {
 		defer p.wg.Done()
 		if delay > 0 {
 			t := time.NewTimer(delay)
@@ -184,13 +219,46 @@ func (p *passState) launch(s int, w string, spec bool, delay time.Duration) {
 			}
 			t.Stop()
 		}
-		part, err := p.send(actx, w, s, num, func() {
-			now := time.Now().UnixNano()
-			a.sentAt.Store(now)
-			p.firstSent.CompareAndSwap(0, now)
-		})
+		if p.batch != nil {
+			p.batch(p.ctx, w, []batchStep{p.stepOf(a)})
+			return
+		}
+		part, err := p.send(actx, w, s, a.number, p.sentFunc(a))
 		p.out <- outcome{a: a, part: part, err: err, at: time.Now()}
-	}(sh.sends)
+	}()
+}
+
+// sentFunc records when attempt a went out.
+func (p *passState) sentFunc(a *attempt) func() {
+	return func() {
+		now := time.Now().UnixNano()
+		a.sentAt.Store(now)
+		p.firstSent.CompareAndSwap(0, now)
+	}
+}
+
+// stepOf is attempt a as a batch's step.
+func (p *passState) stepOf(a *attempt) batchStep {
+	return batchStep{ctx: a.ctx, shard: a.shard, number: a.number, sent: p.sentFunc(a), done: func(part *proto.Partial, err error) {
+		p.out <- outcome{a: a, part: part, err: err, at: time.Now()}
+	}}
+}
+
+// flush sends the attempts placed since the last flush, one batch per
+// worker, in shard order.
+func (p *passState) flush() {
+	for w, as := range p.pending {
+		delete(p.pending, w)
+		steps := make([]batchStep, len(as))
+		for i, a := range as {
+			steps[i] = p.stepOf(a)
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.batch(p.ctx, w, steps)
+		}()
+	}
 }
 
 // place sends shard s's step to the next worker for it.

@@ -236,6 +236,10 @@ func (w *Worker) Close() {
 }
 
 func (w *Worker) onStep(m *nats.Msg) {
+	if m.Header.Get(proto.HeaderShards) != "" {
+		w.onBatch(m)
+		return
+	}
 	w.inflight.Add(1)
 	arrived := time.Now()
 	go func() {
@@ -245,23 +249,69 @@ func (w *Worker) onStep(m *nats.Msg) {
 		queued := time.Since(arrived)
 		var tm stepTimes
 		out, err := w.step(m, &tm)
-		resp := nats.NewMsg(m.Reply)
-		resp.Header.Set(proto.HeaderQueueNs, strconv.FormatInt(int64(queued), 10))
-		resp.Header.Set(proto.HeaderComputeNs, strconv.FormatInt(int64(tm.compute), 10))
-		resp.Header.Set(proto.HeaderEncodeNs, strconv.FormatInt(int64(tm.encode), 10))
-		if err != nil {
-			w.log.Warn("step failed", "err", err)
-			class := Classify(err)
-			resp.Header.Set(proto.HeaderError, err.Error())
-			resp.Header.Set(classHeader, class)
-			metrics.WorkerSteps.WithLabelValues(w.cfg.ID, class).Inc()
-		} else {
-			resp.Data = out
-			w.steps.Add(1)
-			metrics.WorkerSteps.WithLabelValues(w.cfg.ID, "ok").Inc()
-		}
-		_ = m.RespondMsg(resp)
+		_ = m.RespondMsg(w.reply(m.Reply, queued, tm, out, err))
 	}()
+}
+
+// onBatch takes a batched step: every shard of a pass this worker is asked
+// for, in one message. It runs them in the order given, as many at once as
+// it has slots, and answers each shard as soon as it is done, on the
+// message's reply subject.
+func (w *Worker) onBatch(m *nats.Msg) {
+	var shards []proto.BatchShard
+	if err := json.Unmarshal([]byte(m.Header.Get(proto.HeaderShards)), &shards); err != nil || len(shards) == 0 {
+		if err == nil {
+			err = errors.New("no shard")
+		}
+		resp := w.reply(m.Reply, 0, stepTimes{}, nil, fmt.Errorf("worker: bad step shards header: %w", err))
+		_ = m.RespondMsg(resp)
+		return
+	}
+	// Counted before the handler returns, so a drain waits for every shard.
+	w.inflight.Add(len(shards))
+	arrived := time.Now()
+	go func() {
+		body, berr := w.stepBody(m.Data)
+		for _, bs := range shards {
+			w.slots <- struct{}{}
+			queued := time.Since(arrived)
+			go func(bs proto.BatchShard) {
+				defer w.inflight.Done()
+				var tm stepTimes
+				var out []byte
+				err := berr
+				if err == nil {
+					out, err = w.run(body, bs.Shard, &tm)
+				}
+				<-w.slots
+				resp := w.reply(m.Reply, queued, tm, out, err)
+				resp.Header.Set(proto.HeaderShardIndex, strconv.Itoa(bs.Shard.Index))
+				resp.Header.Set(proto.HeaderAttempt, strconv.Itoa(bs.Attempt))
+				_ = w.nc.PublishMsg(resp)
+			}(bs)
+		}
+	}()
+}
+
+// reply is the answer to one shard's step: its partial, or its error and
+// the error's class, with where the step's time went.
+func (w *Worker) reply(subject string, queued time.Duration, tm stepTimes, out []byte, err error) *nats.Msg {
+	resp := nats.NewMsg(subject)
+	resp.Header.Set(proto.HeaderQueueNs, strconv.FormatInt(int64(queued), 10))
+	resp.Header.Set(proto.HeaderComputeNs, strconv.FormatInt(int64(tm.compute), 10))
+	resp.Header.Set(proto.HeaderEncodeNs, strconv.FormatInt(int64(tm.encode), 10))
+	if err != nil {
+		w.log.Warn("step failed", "err", err)
+		class := Classify(err)
+		resp.Header.Set(proto.HeaderError, err.Error())
+		resp.Header.Set(classHeader, class)
+		metrics.WorkerSteps.WithLabelValues(w.cfg.ID, class).Inc()
+	} else {
+		resp.Data = out
+		w.steps.Add(1)
+		metrics.WorkerSteps.WithLabelValues(w.cfg.ID, "ok").Inc()
+	}
+	return resp
 }
 
 // stepTimes are where a step's time went on the worker.
@@ -276,6 +326,11 @@ func (w *Worker) step(m *nats.Msg, tm *stepTimes) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return w.run(body, ref, tm)
+}
+
+// run computes one shard's partial and encodes it.
+func (w *Worker) run(body *decodedBody, ref proto.ShardRef, tm *stepTimes) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	defer func(start time.Time) {

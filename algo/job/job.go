@@ -20,6 +20,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/mathcrm/mathcrm/algo/feature"
 	"github.com/mathcrm/mathcrm/internal/blob"
@@ -187,24 +190,57 @@ func Encode(p *proto.Partial, algo string, v any) error {
 }
 
 // Decode reads every partial's payload, checking that each is from algo
-// and from the shard its position says.
+// and from the shard its position says. The payloads are decoded on every
+// core (each on its own, so the values are the same); the first error in
+// shard order is the one returned.
 func Decode[T any](algo string, parts []*proto.Partial) ([]*T, error) {
 	out := make([]*T, len(parts))
-	for i, p := range parts {
+	errs := make([]error, len(parts))
+	one := func(i int) {
+		p := parts[i]
 		if p == nil || p.Algo != algo || p.Payload == nil {
-			return nil, fmt.Errorf("shard %d sent no %s result", i, algo)
+			errs[i] = fmt.Errorf("shard %d sent no %s result", i, algo)
+			return
 		}
 		if p.Shard != i {
-			return nil, fmt.Errorf("shard %d's place holds shard %d's result", i, p.Shard)
+			errs[i] = fmt.Errorf("shard %d's place holds shard %d's result", i, p.Shard)
+			return
 		}
 		v := new(T)
 		if err := blob.Unmarshal(p.Payload, v); err != nil {
-			return nil, fmt.Errorf("shard %d's %s result: %w", i, algo, err)
+			errs[i] = fmt.Errorf("shard %d's %s result: %w", i, algo, err)
+			return
 		}
 		out[i] = v
 	}
+	if n := min(runtime.GOMAXPROCS(0), len(parts)/decodeChunk); n > 1 {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1)) - 1; i < len(parts); i = int(next.Add(1)) - 1 {
+					one(i)
+				}
+			}()
+		}
+		wg.Wait()
+	} else {
+		for i := range parts {
+			one(i)
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
+
+// decodeChunk is how many partials make another core worth waking.
+const decodeChunk = 8
 
 // Params decodes a spec's parameters into v (whose UnmarshalJSON fills in
 // the defaults of what is left out).

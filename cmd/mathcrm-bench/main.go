@@ -190,6 +190,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	time.Sleep(settle)
 	var ours, theirs []float64
 	var inertia float64
+	po := startPassOverheads(wp)
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -213,6 +214,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 			}
 		}
 		secs = secs[:min(len(secs), iters)]
+		po.add(j)
 		if os.Getenv("MATHCRM_BENCH_PASSES") != "" {
 			fmt.Fprintln(os.Stderr, "pass seconds:", secs)
 		}
@@ -246,6 +248,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
+	po.emit(workers)
 	if labels != "" && wanted("regression") {
 		if err := benchRegression(ctx, cl, labels, python, anchors, dir); err != nil {
 			return err

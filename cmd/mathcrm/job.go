@@ -112,15 +112,15 @@ the pass less its slowest worker's compute.`,
 func printTrace(w io.Writer, j *proto.Job) {
 	fmt.Fprintln(w, "\nWhere each pass's time went (ms; worker phases summed over the steps):")
 	tw := table(w)
-	fmt.Fprintln(tw, "  PASS\tSTEPS\tTOTAL\tDISPATCH\tQUEUE\tCOMPUTE\tENCODE\tTRANSFER\tDECODE\tCOMBINE\tSAVE\tCOMMIT-PREV\tSLOWEST\tOVERHEAD\tPARTIAL-KB")
+	fmt.Fprintln(tw, "  PASS\tSTEPS\tTOTAL\tDISPATCH\tQUEUE\tCOMPUTE\tENCODE\tTRANSFER\tDECODE\tCOMBINE\tSAVE\tSTORE\tCOMMIT-PREV\tSLOWEST\tOVERHEAD\tPARTIAL-KB")
 	ms := func(s float64) string { return fmt.Sprintf("%.2f", s*1e3) }
 	for _, p := range j.History {
 		t := p.Trace
 		if t == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\n", p.Pass, t.Steps, ms(t.Total), ms(t.Dispatch),
-			ms(t.Queue), ms(t.Compute), ms(t.Encode), ms(t.Transfer), ms(t.Decode), ms(t.Combine), ms(t.Save), ms(t.CommitPrev),
+		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\n", p.Pass, t.Steps, ms(t.Total), ms(t.Dispatch),
+			ms(t.Queue), ms(t.Compute), ms(t.Encode), ms(t.Transfer), ms(t.Decode), ms(t.Combine), ms(t.Save), ms(t.Store), ms(t.CommitPrev),
 			ms(t.SlowestCompute), ms(t.Overhead), float64(t.PartialBytes)/1024)
 	}
 	tw.Flush()

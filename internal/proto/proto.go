@@ -150,7 +150,25 @@ type StepBody struct {
 const (
 	HeaderShard   = "Mathcrm-Shard"
 	HeaderAttempt = "Mathcrm-Attempt"
+	// HeaderShards turns a step into a batch: it holds a JSON array of
+	// BatchShard, every shard of the pass the worker is asked for at once.
+	// The worker runs them in the array's order, as many at once as its
+	// capacity allows, and replies once per shard, each reply naming its
+	// shard index in HeaderShardIndex (and its attempt in HeaderAttempt).
+	HeaderShards     = "Mathcrm-Shards"
+	HeaderShardIndex = "Mathcrm-Shard-Index"
 )
+
+// BatchShard is one shard of a batched step and the attempt it is.
+type BatchShard struct {
+	Shard   ShardRef `json:"shard"`
+	Attempt int      `json:"attempt"`
+}
+
+// MaxBatch bounds the shards of one batched step: a worker may answer a
+// request at most this many times (its NATS permission to reply), so a
+// worker given more shards in one pass gets more than one batch.
+const MaxBatch = 1024
 
 // Request is the envelope of every API call.
 type Request struct {

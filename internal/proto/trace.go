@@ -23,8 +23,9 @@ type StepTiming struct {
 // measured them; transfer is the steps' round trips less the workers' time;
 // decode, combine and save are the leader's.
 type PassTrace struct {
-	// Total is the pass from its start until its state is saved, before
-	// the raft entry that commits it.
+	// Total is the pass from its start until its state is encoded: the
+	// pass's own time; storing the state and the raft entry that commits it
+	// overlap the next pass.
 	Total float64 `json:"total"`
 	// Dispatch is from the start of the pass until its first step went
 	// out: the leader's work before any worker's.
@@ -36,9 +37,10 @@ type PassTrace struct {
 	Decode   float64 `json:"decode"`
 	// Combine is the algorithm absorbing the partials, in shard order.
 	Combine float64 `json:"combine"`
-	// Save is encoding the state and writing it to the object store;
-	// Commit the raft entry.
-	Save float64 `json:"save"`
+	// Save is encoding the state. Store is writing it to the object store,
+	// which, like the raft commit, runs while the next pass computes.
+	Save  float64 `json:"save"`
+	Store float64 `json:"store,omitempty"`
 	// CommitPrev is the raft commit of the pass before (a pass's record
 	// cannot hold its own commit's time).
 	CommitPrev float64 `json:"commit_prev"`

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nkeys"
 )
 
@@ -86,7 +87,10 @@ func permissions(g Grant, indent string) string {
 	fmt.Fprintf(&b, "%s  publish: { allow: %s }\n", indent, list(g.Publish, indent+"  "))
 	fmt.Fprintf(&b, "%s  subscribe: { allow: %s }\n", indent, list(g.Subscribe, indent+"  "))
 	if g.Responses {
-		fmt.Fprintf(&b, "%s  allow_responses: true\n", indent)
+		// A worker answers a batched step once per shard (proto.MaxBatch);
+		// the permission lapses after an hour, which also lets the server
+		// forget it.
+		fmt.Fprintf(&b, "%s  allow_responses: { max: %d, expires: \"1h\" }\n", indent, proto.MaxBatch)
 	}
 	b.WriteString(indent + "}")
 	return b.String()
