@@ -319,7 +319,7 @@ func twoCoordinators(t *testing.T) (ctx context.Context, leader, follower *Coord
 
 // TestFollowerAnswersLookups: a customer lookup is answered by the
 // coordinator it reaches from the state it has applied, leader or not — even
-// with no leader at all — while other calls still need one.
+// with no leader at all.
 func TestFollowerAnswersLookups(t *testing.T) {
 	ctx, leader, follower := twoCoordinators(t)
 	leader.Close() // two voters, one gone: no leader can be elected
@@ -339,8 +339,5 @@ func TestFollowerAnswersLookups(t *testing.T) {
 	}
 	if r := call(proto.APICustomerShow, proto.CustomerShow{Key: "17850"}); r.Code != "not_found" || !strings.Contains(r.Error, "0 score sets searched") {
 		t.Fatalf("a lookup on a follower with no leader: code %q, %q", r.Code, r.Error)
-	}
-	if r := call(proto.APIDatasetList, struct{}{}); r.Error == "" {
-		t.Fatal("a dataset list was answered with no leader")
 	}
 }
