@@ -32,10 +32,9 @@ const (
 	metaShard      = "mathcrm.shard"
 )
 
-// shardCodec compresses every shard. zstd's default level takes about a
-// quarter of Split's CPU; its fastest level saves most of that but left
-// generated float data 35% larger, a worse trade for files that are stored
-// and shipped to workers.
+// shardCodec compresses the shard files parquet-go writes (interactions,
+// transactions, filtered features, exports); features shards from Split
+// compress their pages themselves (see featureWriter).
 var shardCodec = &parquet.Zstd
 
 // maxHandOver is the largest shard (in bytes of rows, uncompressed) Split
@@ -304,7 +303,7 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 		out = bufio.NewWriterSize(f, 256<<10)
 	}
 	sink := &countingHash{w: out, h: sha256.New()}
-	pw := newShardWriter(sink, s.schema, s.rowGroupRows,
+	fw := newFeatureWriter(sink, s.key, s.columns,
 		metaKey, s.meta[metaKey],
 		metaColumns, s.meta[metaColumns],
 		metaShard, shardMeta(i, s.count),
@@ -314,7 +313,7 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	if dups {
 		idx = newKeyIndexSize(int(spill.rows))
 	}
-	rows, dup, err := copyRows(ctx, pw, in, len(s.columns), s.rowGroupRows, idx)
+	rows, dup, err := copyRows(ctx, fw, in, len(s.columns), s.rowGroupRows, idx)
 	if dup != nil {
 		return ShardFile{}, dup, nil
 	}
@@ -322,7 +321,7 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 		err = fmt.Errorf("partition: internal error: shard %d spilled %d rows, wrote %d", i, spill.rows, rows)
 	}
 	if err == nil {
-		err = pw.Close()
+		err = fw.close()
 	}
 	if bw, ok := out.(*bufio.Writer); ok && err == nil {
 		err = bw.Flush()
@@ -361,110 +360,43 @@ func shardMeta(i, n int) string {
 	return strconv.Itoa(i) + "/" + strconv.Itoa(n)
 }
 
-// copyRows writes every row of in to pw and, with idx, stops at the first
-// key idx has seen before.
-func copyRows(ctx context.Context, pw *parquet.GenericWriter[any], in *spillReader, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
-	cf := newColumnFeeder(pw, 1+width, rowGroupRows)
-	var (
-		arena  []byte
-		values []float64
-	)
+// copyRows writes every row of in to fw, a row group at a time, and, with
+// idx, stops at the first key idx has seen before.
+func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	g := &group{}
+	g.reset(width)
+	var rows int64
 	for {
 		if err := ctx.Err(); err != nil {
-			return cf.pos, nil, err
+			return rows, nil, err
 		}
+		start := len(g.arena)
 		var (
 			line int
 			err  error
 		)
-		arena, values, line, err = in.next(arena[:0], values[:0])
+		g.arena, line, err = in.nextColumns(g.arena, g.values)
 		if err == io.EOF {
-			return cf.pos, nil, cf.flush()
+			return rows, nil, fw.writeGroup(g)
 		}
 		if err != nil {
-			return cf.pos, nil, err
+			return rows, nil, err
 		}
 		if idx != nil {
-			if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(arena), len(arena)), int64(line)); !fresh {
-				return cf.pos, &duplicate{key: bytes.Clone(arena), line: line, first: int(first)}, nil
+			key := g.arena[start:]
+			if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(key), len(key)), int64(line)); !fresh {
+				return rows, &duplicate{key: bytes.Clone(key), line: line, first: int(first)}, nil
 			}
 		}
-		if err := cf.add(arena, values); err != nil {
-			return cf.pos, nil, err
-		}
-	}
-}
-
-// columnFeeder writes rows to a Parquet writer column by column, in the
-// runs of rows parquet-go's row API uses for batches of rowsPerBatch rows:
-// up to 64 rows, cut at every batch and row group boundary. A column's
-// pages are cut after a run, so the same runs give the same file as the
-// row API, without building a row of values at a time.
-type columnFeeder struct {
-	pw       *parquet.GenericWriter[any]
-	groups   int64                    // rows per row group
-	vals     [][runRows]parquet.Value // by column
-	arena    []byte
-	pos, end int64 // rows fed; where the current run ends
-	n        int   // rows in the current run
-}
-
-// runRows is the longest run parquet-go writes at once (its maxRowsPerWrite).
-const runRows = 64
-
-func newColumnFeeder(pw *parquet.GenericWriter[any], columns, rowGroupRows int) *columnFeeder {
-	return &columnFeeder{pw: pw, groups: int64(rowGroupRows), vals: make([][runRows]parquet.Value, columns)}
-}
-
-// add feeds one row: its key and its values, NaN as null.
-func (cf *columnFeeder) add(key []byte, values []float64) error {
-	if cf.n == 0 {
-		p := cf.pos
-		if p > 0 && p%cf.groups == 0 {
-			if err := cf.pw.Flush(); err != nil {
-				return err
+		g.ends = append(g.ends, len(g.arena))
+		rows++
+		if g.rows() == rowGroupRows {
+			if err := fw.writeGroup(g); err != nil {
+				return rows, nil, err
 			}
-		}
-		cf.end = min(p+runRows, (p/rowsPerBatch+1)*rowsPerBatch, (p/cf.groups+1)*cf.groups)
-		cf.arena = cf.arena[:0]
-	}
-	n := cf.n
-	start := len(cf.arena)
-	cf.arena = append(cf.arena, key...)
-	k := &cf.vals[0][n]
-	*k = parquet.ByteArrayValue(cf.arena[start:len(cf.arena):len(cf.arena)])
-	k.SetColumnIndex(0)
-	for j, v := range values {
-		x := &cf.vals[j+1][n]
-		if v != v { // NaN: missing
-			*x = parquet.NullValue()
-		} else {
-			*x = parquet.DoubleValue(v)
-			x.SetDefinitionLevel(1)
-		}
-		x.SetColumnIndex(j + 1)
-	}
-	cf.n++
-	cf.pos++
-	if cf.pos == cf.end {
-		return cf.flush()
-	}
-	return nil
-}
-
-// flush writes the current run.
-func (cf *columnFeeder) flush() error {
-	if cf.n == 0 {
-		return nil
-	}
-	cws := cf.pw.ColumnWriters()
-	for c := range cf.vals {
-		if _, err := cws[c].WriteRowValues(cf.vals[c][:cf.n]); err != nil {
-			return err
+			g.reset(width)
 		}
 	}
-	cf.n = 0
-	return nil
 }
 
 // fillRow sets row to key followed by values, NaN as null.

@@ -220,6 +220,46 @@ func (r *spillReader) next(arena []byte, values []float64) ([]byte, []float64, i
 	return arena, values, int(line), nil
 }
 
+// nextColumns is next for a column-major row group: it appends the next
+// row's key to arena and value j to values[j].
+func (r *spillReader) nextColumns(arena []byte, values [][]float64) ([]byte, int, error) {
+	n, err := binary.ReadUvarint(r.br)
+	if err != nil {
+		return arena, 0, err // io.EOF at a record boundary
+	}
+	if n > maxSpillKey {
+		return arena, 0, errors.New("partition: damaged spill file")
+	}
+	if b, err := r.br.Peek(int(n)); err == nil {
+		arena = append(arena, b...)
+		r.br.Discard(len(b))
+	} else {
+		start := len(arena)
+		arena = slices.Grow(arena, int(n))[:start+int(n)]
+		if _, err := io.ReadFull(r.br, arena[start:]); err != nil {
+			return arena, 0, spillErr(err)
+		}
+	}
+	line, err := binary.ReadUvarint(r.br)
+	if err != nil {
+		return arena, 0, spillErr(err)
+	}
+	if b, err := r.br.Peek(8 * r.width); err == nil {
+		for j := range values {
+			values[j] = append(values[j], math.Float64frombits(binary.LittleEndian.Uint64(b[8*j:])))
+		}
+		r.br.Discard(len(b))
+		return arena, int(line), nil
+	}
+	for j := range r.width { // a row wider than the buffer, or a short file
+		if _, err := io.ReadFull(r.br, r.word[:]); err != nil {
+			return arena, 0, spillErr(err)
+		}
+		values[j] = append(values[j], math.Float64frombits(binary.LittleEndian.Uint64(r.word[:])))
+	}
+	return arena, int(line), nil
+}
+
 func spillErr(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
