@@ -151,8 +151,16 @@ func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 				mu.Lock()
 				files++
 				mu.Unlock()
-			} else if sf.Path != "" {
-				t.Errorf("%s: shard %d handed over in memory and in %s", dc.name, sf.Index, sf.Path)
+			} else {
+				if sf.Path != "" {
+					t.Errorf("%s: shard %d handed over in memory and in %s", dc.name, sf.Index, sf.Path)
+				}
+				if sf.SHA256 != "" {
+					t.Errorf("%s: shard %d handed over in memory, hashed by Split too", dc.name, sf.Index)
+				}
+				// The receiver hashes it, as the object store does.
+				sum := sha256.Sum256(data)
+				sf.SHA256 = hex.EncodeToString(sum[:])
 			}
 			sum := sha256.Sum256(data)
 			if hex.EncodeToString(sum[:]) != sf.SHA256 || int64(len(data)) != sf.Size {
@@ -169,7 +177,11 @@ func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 		t.Fatalf("%s: %v", dc.name, err)
 	}
 	if handOver {
-		for _, sf := range res.Shards {
+		for i, sf := range res.Shards {
+			if sf.SHA256 == "" && sf.Path == "" {
+				sf.SHA256 = handed[sf.Index].SHA256
+				res.Shards[i] = sf
+			}
 			if handed[sf.Index] != sf {
 				t.Errorf("%s: shard %d handed over as %+v, result says %+v", dc.name, sf.Index, handed[sf.Index], sf)
 			}

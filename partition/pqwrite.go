@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -108,6 +109,21 @@ func (g *group) reset(width int) {
 		g.values[j] = g.values[j][:0]
 	}
 }
+
+// grow makes room for n more rows of keys about as long as those seen.
+func (g *group) grow(n int) {
+	if cap(g.ends)-len(g.ends) < n {
+		g.ends = slices.Grow(g.ends, n)
+	}
+	for j := range g.values {
+		if cap(g.values[j])-len(g.values[j]) < n {
+			g.values[j] = slices.Grow(g.values[j], n)
+		}
+	}
+}
+
+// groupPool holds row groups' buffers for reuse from shard to shard.
+var groupPool = sync.Pool{New: func() any { return new(group) }}
 
 // writeGroup writes g as the next row group; an empty g writes nothing.
 func (fw *featureWriter) writeGroup(g *group) error {

@@ -51,11 +51,14 @@ const rowsPerBatch = 128
 
 // ShardFile describes one shard file written by Split.
 type ShardFile struct {
-	Index  int
-	Path   string
-	Rows   int64
-	Size   int64
-	SHA256 string // hex SHA-256 of the file's bytes
+	Index int
+	Path  string
+	Rows  int64
+	Size  int64
+	// SHA256 is the hex SHA-256 of the file's bytes; empty for a shard
+	// handed over in memory (Options.ShardWritten with data), whose callee
+	// hashes the bytes as it stores them rather than have them hashed twice.
+	SHA256 string
 }
 
 // orderedGroup is a parquet.Group whose fields keep the given order instead
@@ -302,7 +305,10 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 		defer f.Close() // after a successful Close, a no-op
 		out = bufio.NewWriterSize(f, 256<<10)
 	}
-	sink := &countingHash{w: out, h: sha256.New()}
+	sink := &countingHash{w: out}
+	if mem == nil {
+		sink.h = sha256.New()
+	}
 	fw := newFeatureWriter(sink, s.key, s.columns,
 		metaKey, s.meta[metaKey],
 		metaColumns, s.meta[metaColumns],
@@ -313,7 +319,7 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	if dups {
 		idx = newKeyIndexSize(int(spill.rows))
 	}
-	rows, dup, err := copyRows(ctx, fw, in, len(s.columns), s.rowGroupRows, idx)
+	rows, dup, err := copyRows(ctx, fw, in, spill.rows, len(s.columns), s.rowGroupRows, idx)
 	if dup != nil {
 		return ShardFile{}, dup, nil
 	}
@@ -332,10 +338,11 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	if err != nil {
 		return ShardFile{}, nil, fmt.Errorf("partition: writing shard %d: %w", i, err)
 	}
-	return ShardFile{
-		Index: i, Path: path, Rows: rows, Size: sink.size,
-		SHA256: hex.EncodeToString(sink.h.Sum(nil)),
-	}, nil, nil
+	sf := ShardFile{Index: i, Path: path, Rows: rows, Size: sink.size}
+	if sink.h != nil {
+		sf.SHA256 = hex.EncodeToString(sink.h.Sum(nil))
+	}
+	return sf, nil, nil
 }
 
 // newShardWriter returns the Parquet writer of every shard file: zstd, the
@@ -360,11 +367,13 @@ func shardMeta(i, n int) string {
 	return strconv.Itoa(i) + "/" + strconv.Itoa(n)
 }
 
-// copyRows writes every row of in to fw, a row group at a time, and, with
-// idx, stops at the first key idx has seen before.
-func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
-	g := &group{}
+// copyRows writes every row of in, expect of them, to fw, a row group at a
+// time, and, with idx, stops at the first key idx has seen before.
+func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect int64, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	g := groupPool.Get().(*group)
+	defer groupPool.Put(g)
 	g.reset(width)
+	g.grow(int(min(expect, int64(rowGroupRows))))
 	var rows int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -412,7 +421,7 @@ func fillRow(row parquet.Row, key []byte, values []float64) {
 }
 
 // countingHash is the sink behind a shard file: it tees bytes into the
-// SHA-256 and counts them, so no file needs to be re-read.
+// SHA-256 (unless h is nil) and counts them, so no file needs to be re-read.
 type countingHash struct {
 	w    io.Writer
 	h    hash.Hash
@@ -421,7 +430,9 @@ type countingHash struct {
 
 func (c *countingHash) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
-	c.h.Write(p[:n])
+	if c.h != nil {
+		c.h.Write(p[:n])
+	}
 	c.size += int64(n)
 	return n, err
 }
