@@ -3,6 +3,7 @@ package partition
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -66,6 +67,34 @@ type rowParser struct {
 	policy  BadValuePolicy
 	shards  int
 	names   bool // the field count comes from Input.Names
+	// roles says what each field of a record is, for addLine: roleKey,
+	// roleSkip, or the imported column it holds. Nil when addLine cannot
+	// be used (categorical columns).
+	roles []int
+}
+
+// Field roles of rowParser.roles besides an imported column's index.
+const (
+	roleSkip = -1
+	roleKey  = -2
+)
+
+// setRoles fills in p.roles once the columns are known.
+func (p *rowParser) setRoles() {
+	p.roles = nil
+	if len(p.catCols) > 0 {
+		return
+	}
+	p.roles = make([]int, p.fields)
+	for i := range p.roles {
+		p.roles[i] = roleSkip
+	}
+	if p.keyIdx >= 0 {
+		p.roles[p.keyIdx] = roleKey
+	}
+	for j, i := range p.colIdx {
+		p.roles[i] = j
+	}
 }
 
 func (p *rowParser) fail(line int, column string, err error) error {
@@ -148,6 +177,104 @@ func (p *rowParser) addTyped(b *batch, rec [][]byte, nums []float64, isNum []boo
 		b.cat = append(b.cat, span{start, len(b.arena)})
 	}
 	return nil
+}
+
+// addLine parses one unquoted line (without its line end) into b in a
+// single pass, for the common record: the right number of fields, a valid
+// key, and every imported field empty or a plain decimal that
+// parseNumberBytes converts directly (the same bits). For any other line it
+// leaves b as it was and returns false, for add to parse it, report its
+// error or apply the bad-value policy.
+func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
+	if p.roles == nil {
+		return false
+	}
+	n := len(b.vals)
+	w := len(p.colIdx)
+	b.vals = slices.Grow(b.vals, w)[:n+w]
+	vals := b.vals[n:]
+	var key []byte
+	pos := 0
+	last := len(p.roles) - 1
+	for i, role := range p.roles {
+		start := pos
+		if role >= 0 {
+			neg := false
+			if pos < len(l) && (l[pos] == '-' || l[pos] == '+') {
+				neg = l[pos] == '-'
+				pos++
+			}
+			var m uint64
+			digits, point := 0, -1
+			for ; pos < len(l); pos++ {
+				c := l[pos]
+				if d := c - '0'; d < 10 {
+					if digits == 19 {
+						break
+					}
+					m = m*10 + uint64(d)
+					digits++
+					continue
+				}
+				if c == '.' && point < 0 {
+					point = digits
+					continue
+				}
+				break
+			}
+			frac := 0
+			if point >= 0 {
+				frac = digits - point
+			}
+			switch {
+			case pos == start:
+				vals[role] = math.NaN()
+			case digits == 0 || m > 1<<53 || frac > 22:
+				b.vals = b.vals[:n]
+				return false
+			default:
+				v := float64(m)
+				if frac > 0 {
+					v /= exactPow10[frac]
+				}
+				if neg {
+					v = -v
+				}
+				vals[role] = v
+			}
+		} else {
+			for pos < len(l) && l[pos] != delim {
+				pos++
+			}
+			if role == roleKey {
+				key = l[start:pos]
+			}
+		}
+		switch {
+		case i < last && pos < len(l) && l[pos] == delim:
+			pos++
+		case i == last && pos == len(l):
+		default: // another character, too few or too many fields
+			b.vals = b.vals[:n]
+			return false
+		}
+	}
+	if p.keyIdx >= 0 && checkKey(unsafe.String(unsafe.SliceData(key), len(key))) != nil {
+		b.vals = b.vals[:n]
+		return false
+	}
+	b.lines = append(b.lines, line)
+	b.recNo = append(b.recNo, b.records)
+	b.records++
+	start := len(b.arena)
+	b.arena = append(b.arena, key...)
+	b.key = append(b.key, span{start, len(b.arena)})
+	if p.keyIdx >= 0 {
+		b.shard = append(b.shard, int32(ShardOf(unsafe.String(unsafe.SliceData(key), len(key)), p.shards)))
+	} else {
+		b.shard = append(b.shard, -1)
+	}
+	return true
 }
 
 func (p *rowParser) fieldCountError(n int) error {
