@@ -88,6 +88,15 @@ type group struct {
 	arena  []byte
 	ends   []int
 	values [][]float64
+	lines  []int // the line each row starts on (spills only)
+}
+
+// row sets vals to row i's values and returns it.
+func (g *group) row(i int, vals []float64) []float64 {
+	for j := range g.values {
+		vals[j] = g.values[j][i]
+	}
+	return vals
 }
 
 func (g *group) rows() int { return len(g.ends) }

@@ -375,6 +375,9 @@ func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect in
 	g.reset(width)
 	g.grow(int(min(expect, int64(rowGroupRows))))
 	var rows int64
+	if in.br == nil { // in memory
+		return copyBlocks(ctx, fw, in.blocks, g, rowGroupRows, idx)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return rows, nil, err
@@ -406,6 +409,49 @@ func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect in
 			g.reset(width)
 		}
 	}
+}
+
+// copyBlocks is copyRows for a spill held in memory: it copies the blocks'
+// rows into g a run at a time.
+func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, g *group, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	var rows int64
+	for _, b := range blocks {
+		if err := ctx.Err(); err != nil {
+			return rows, nil, err
+		}
+		for lo := 0; lo < b.rows(); {
+			hi := min(b.rows(), lo+rowGroupRows-g.rows())
+			if idx != nil {
+				for i := lo; i < hi; i++ {
+					key := b.key(i)
+					if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(key), len(key)), int64(b.lines[i])); !fresh {
+						return rows, &duplicate{key: bytes.Clone(key), line: b.lines[i], first: int(first)}, nil
+					}
+				}
+			}
+			start := 0
+			if lo > 0 {
+				start = b.ends[lo-1]
+			}
+			shift := len(g.arena) - start
+			g.arena = append(g.arena, b.arena[start:b.ends[hi-1]]...)
+			for _, e := range b.ends[lo:hi] {
+				g.ends = append(g.ends, e+shift)
+			}
+			for j := range g.values {
+				g.values[j] = append(g.values[j], b.values[j][lo:hi]...)
+			}
+			rows += int64(hi - lo)
+			lo = hi
+			if g.rows() == rowGroupRows {
+				if err := fw.writeGroup(g); err != nil {
+					return rows, nil, err
+				}
+				g.reset(len(g.values))
+			}
+		}
+	}
+	return rows, nil, fw.writeGroup(g)
 }
 
 // fillRow sets row to key followed by values, NaN as null.
