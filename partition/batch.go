@@ -1,8 +1,10 @@
 package partition
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -204,29 +206,18 @@ func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
 				neg = l[pos] == '-'
 				pos++
 			}
-			var m uint64
-			digits, point := 0, -1
-			for ; pos < len(l); pos++ {
-				c := l[pos]
-				if d := c - '0'; d < 10 {
-					if digits == 19 {
-						break
-					}
-					m = m*10 + uint64(d)
-					digits++
-					continue
-				}
-				if c == '.' && point < 0 {
-					point = digits
-					continue
-				}
-				break
-			}
+			m, digits, ok := uint64(0), 0, true
+			m, digits, pos, ok = readDigits(l, pos, m, digits)
 			frac := 0
-			if point >= 0 {
+			if ok && pos < len(l) && l[pos] == '.' {
+				point := digits
+				m, digits, pos, ok = readDigits(l, pos+1, m, digits)
 				frac = digits - point
 			}
 			switch {
+			case !ok:
+				b.vals = b.vals[:n]
+				return false
 			case pos == start:
 				vals[role] = math.NaN()
 			case digits == 0 || m > 1<<53 || frac > 22:
@@ -275,6 +266,53 @@ func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
 		b.shard = append(b.shard, -1)
 	}
 	return true
+}
+
+// pow10u holds 10^0 to 10^8.
+var pow10u = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// readDigits reads the run of ASCII digits at l[pos:], appending them to
+// the mantissa m of digits digits, and returns the new mantissa, digit
+// count and position; ok is false past 19 digits. It reads eight bytes at
+// a time, up to cap(l) (bytes past len(l) are read but never used).
+func readDigits(l []byte, pos int, m uint64, digits int) (uint64, int, int, bool) {
+	for {
+		var v uint64
+		n := 0
+		if pos+8 <= cap(l) {
+			x := binary.LittleEndian.Uint64(l[pos:cap(l)])
+			// The high bit of a byte is set where it is not a digit: above
+			// '9' (+0x46 carries into it) or below '0' (−0x30 borrows).
+			// Carries and borrows only move up, so the lowest flag is right.
+			nd := ((x + 0x4646464646464646) | (x - 0x3030303030303030)) & 0x8080808080808080
+			n = min(bits.TrailingZeros64(nd)>>3, len(l)-pos)
+			if n > 0 {
+				// The digits to the top bytes, zeros (leading zeros) below,
+				// then pairs, quads and octets of digits combined.
+				x = (x - 0x3030303030303030) << (8 * (8 - n))
+				x = (x*10 + x>>8) & 0x00FF00FF00FF00FF
+				x = (x*100 + x>>16) & 0x0000FFFF0000FFFF
+				v = (x*10000 + x>>32) & 0xFFFFFFFF
+			}
+		} else {
+			for ; n < 8 && pos+n < len(l); n++ {
+				d := l[pos+n] - '0'
+				if d >= 10 {
+					break
+				}
+				v = v*10 + uint64(d)
+			}
+		}
+		if digits+n > 19 {
+			return m, digits, pos, false
+		}
+		m = m*pow10u[n] + v
+		digits += n
+		pos += n
+		if n < 8 {
+			return m, digits, pos, true
+		}
+	}
 }
 
 func (p *rowParser) fieldCountError(n int) error {

@@ -150,7 +150,9 @@ func BenchmarkParseChunk(b *testing.B) {
 // another notation).
 func TestAddLineMatchesAdd(t *testing.T) {
 	tokens := []string{"", "0", "1", "-2", "+3", "12.5", "-0.000001", ".5", "5.", "-", "+", ".", "1e3", " 4", "4 ",
-		"9007199254740993", "12345678901234567890", "0.12345678901234567890123", "NaN", "x", "1.2.3", "K1", "\xff", " ", "--1"}
+		"9007199254740993", "9007199254740992", "12345678901234567890", "1234567890123456789", "0.12345678901234567890123",
+		"0.1234567890123456789012", "NaN", "x", "1.2.3", "K1", "\xff", " ", "--1", "12345678", "123456789.87654321",
+		"-0.232944", "5.774249", "00000000000000000001.5", "1:2", "1/2"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, keyIdx := range []int{0, 2, -1} {
 		p := &rowParser{file: "t.csv", keyIdx: keyIdx, keyName: "id", colIdx: []int{3, 1}, columns: []string{"c", "a"},
@@ -167,6 +169,9 @@ func TestAddLineMatchesAdd(t *testing.T) {
 				fields[i] = tokens[rng.IntN(len(tokens))]
 			}
 			l := []byte(strings.Join(fields, ","))
+			if rng.IntN(2) == 0 { // digits past the line's end, as in a reused buffer
+				l = append(l, "123456789012"[:rng.IntN(12)]...)[:len(l)]
+			}
 			fast, slow := &batch{invalid: make([]int64, 2)}, &batch{invalid: make([]int64, 2)}
 			ok := p.addLine(fast, l, ',', 7)
 			var split [][]byte
