@@ -65,6 +65,19 @@ type spillFile struct {
 // addMem appends a features row to the blocks in memory if the budget
 // allows, charging it for every allocation, and reports whether it did.
 func (s *spillFile) addMem(key []byte, line int, values []float64) bool {
+	if n := len(s.mem); n > 0 {
+		if g := s.mem[n-1]; len(g.ends) < cap(g.ends) && len(g.arena)+len(key) <= cap(g.arena) {
+			g.arena = append(g.arena, key...) // no allocation: nothing to charge
+			g.ends = append(g.ends, len(g.arena))
+			g.lines = append(g.lines, line)
+			r := len(g.ends) - 1
+			for j, v := range values {
+				g.values[j] = g.values[j][:r+1]
+				g.values[j][r] = v
+			}
+			return true
+		}
+	}
 	var g *group
 	if n := len(s.mem); n > 0 && s.mem[n-1].rows() < memBlockRows {
 		g = s.mem[n-1]
