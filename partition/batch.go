@@ -206,12 +206,31 @@ func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
 				neg = l[pos] == '-'
 				pos++
 			}
+			// The common number, fewer than eight digits before the point
+			// and after it, in two inlined steps; any other in readDigits.
 			m, digits, ok := uint64(0), 0, true
-			m, digits, pos, ok = readDigits(l, pos, m, digits)
+			k := 8
+			if pos+8 <= cap(l) {
+				m, k = digits8(binary.LittleEndian.Uint64(l[pos:cap(l)]), len(l)-pos)
+			}
+			if k < 8 {
+				digits, pos = k, pos+k
+			} else {
+				m, digits, pos, ok = readDigits(l, pos, 0, 0)
+			}
 			frac := 0
 			if ok && pos < len(l) && l[pos] == '.' {
 				point := digits
-				m, digits, pos, ok = readDigits(l, pos+1, m, digits)
+				var v uint64
+				k = 8
+				if pos+9 <= cap(l) {
+					v, k = digits8(binary.LittleEndian.Uint64(l[pos+1:cap(l)]), len(l)-pos-1)
+				}
+				if k < 8 && digits+k <= 19 {
+					m, digits, pos = m*pow10u[k]+v, digits+k, pos+1+k
+				} else {
+					m, digits, pos, ok = readDigits(l, pos+1, m, digits)
+				}
 				frac = digits - point
 			}
 			switch {
@@ -271,29 +290,33 @@ func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
 // pow10u holds 10^0 to 10^8.
 var pow10u = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
 
+// digits8 returns the value and count of the ASCII digits that start the
+// eight bytes of x (little-endian: the first byte lowest), at most left of
+// them; a count of 8 means there may be more. See readDigits.
+func digits8(x uint64, left int) (v uint64, k int) {
+	nd := ((x + 0x4646464646464646) | (x - 0x3030303030303030)) & 0x8080808080808080
+	k = min(bits.TrailingZeros64(nd)>>3, left)
+	x = (x - 0x3030303030303030) << (8 * (8 - k)) // k = 0: shifted out whole, 0
+	x = (x*10 + x>>8) & 0x00FF00FF00FF00FF
+	x = (x*100 + x>>16) & 0x0000FFFF0000FFFF
+	return (x*10000 + x>>32) & 0xFFFFFFFF, k
+}
+
 // readDigits reads the run of ASCII digits at l[pos:], appending them to
 // the mantissa m of digits digits, and returns the new mantissa, digit
 // count and position; ok is false past 19 digits. It reads eight bytes at
-// a time, up to cap(l) (bytes past len(l) are read but never used).
+// a time, up to cap(l) (bytes past len(l) are read but never used): in
+// each, the high bit of a byte is set where it is not a digit, above '9'
+// (+0x46 carries into it) or below '0' (−0x30 borrows); carries and borrows
+// only move up, so the lowest flag is right. The digits are shifted to the
+// top bytes, zeros (leading zeros) below, then pairs, quads and octets of
+// digits are combined.
 func readDigits(l []byte, pos int, m uint64, digits int) (uint64, int, int, bool) {
 	for {
 		var v uint64
 		n := 0
 		if pos+8 <= cap(l) {
-			x := binary.LittleEndian.Uint64(l[pos:cap(l)])
-			// The high bit of a byte is set where it is not a digit: above
-			// '9' (+0x46 carries into it) or below '0' (−0x30 borrows).
-			// Carries and borrows only move up, so the lowest flag is right.
-			nd := ((x + 0x4646464646464646) | (x - 0x3030303030303030)) & 0x8080808080808080
-			n = min(bits.TrailingZeros64(nd)>>3, len(l)-pos)
-			if n > 0 {
-				// The digits to the top bytes, zeros (leading zeros) below,
-				// then pairs, quads and octets of digits combined.
-				x = (x - 0x3030303030303030) << (8 * (8 - n))
-				x = (x*10 + x>>8) & 0x00FF00FF00FF00FF
-				x = (x*100 + x>>16) & 0x0000FFFF0000FFFF
-				v = (x*10000 + x>>32) & 0xFFFFFFFF
-			}
+			v, n = digits8(binary.LittleEndian.Uint64(l[pos:cap(l)]), len(l)-pos)
 		} else {
 			for ; n < 8 && pos+n < len(l); n++ {
 				d := l[pos+n] - '0'

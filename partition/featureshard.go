@@ -25,8 +25,8 @@ func WriteFeatureShard(w io.Writer, key string, columns []string, keys []string,
 		return 0, 0, "", err
 	}
 	set := newShardSet("", 1, key, columns, DefaultRowGroupRows)
-	sink := &countingHash{w: w, h: sha256.New()}
-	fw := newFeatureWriter(sink, key, columns,
+	h := sha256.New()
+	fw := newFeatureWriter(w, h, nil, key, columns,
 		metaKey, set.meta[metaKey],
 		metaColumns, set.meta[metaColumns],
 		metaCategories, "",
@@ -49,7 +49,7 @@ func WriteFeatureShard(w io.Writer, key string, columns []string, keys []string,
 	if err := fw.close(); err != nil {
 		return 0, 0, "", fmt.Errorf("partition: writing features shard: %w", err)
 	}
-	return int64(len(keys)), sink.size, hex.EncodeToString(sink.h.Sum(nil)), nil
+	return int64(len(keys)), fw.off, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // checkFeatureShard checks WriteFeatureShard's arguments against what

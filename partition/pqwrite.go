@@ -3,12 +3,14 @@ package partition
 import (
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"runtime"
 	"slices"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -49,10 +51,14 @@ var shardEncoder = sync.OnceValue(func() *zstd.Encoder {
 })
 
 // featureWriter writes one features shard file: PAR1, the row groups, the
-// footer.
+// footer. It builds the file in out and, with a writer, passes out on (and
+// to the hash) whenever it holds flushBytes; without one, out is the file.
 type featureWriter struct {
-	w       io.Writer
-	off     int64
+	out     []byte
+	w       io.Writer // nil: the file stays in out
+	h       hash.Hash // hashes the bytes passed to w; may be nil
+	off     int64     // bytes written, passed on or not
+	err     error     // the first error of w
 	key     string
 	columns []string
 	meta    []format.KeyValue
@@ -64,10 +70,19 @@ type featureWriter struct {
 	proto   thrift.CompactProtocol
 }
 
+// flushBytes is how much a featureWriter with a writer holds before
+// passing it on.
+const flushBytes = 1 << 20
+
 // newFeatureWriter returns a writer of a features shard with the given key
-// column, value columns and key/value metadata (name, value pairs).
-func newFeatureWriter(w io.Writer, key string, columns []string, meta ...string) *featureWriter {
-	fw := &featureWriter{w: w, key: key, columns: columns}
+// column, value columns and key/value metadata (name, value pairs), to w
+// (hashed by h, if set), or into out when w is nil. out's capacity is
+// where the file starts.
+func newFeatureWriter(w io.Writer, h hash.Hash, out []byte, key string, columns []string, meta ...string) *featureWriter {
+	fw := &featureWriter{w: w, h: h, out: out[:0], key: key, columns: columns}
+	if w != nil && cap(out) == 0 {
+		fw.out = make([]byte, 0, flushBytes+pageBufferSize)
+	}
 	for k := 0; k+1 < len(meta); k += 2 {
 		fw.meta = append(fw.meta, format.KeyValue{Key: meta[k], Value: meta[k+1]})
 	}
@@ -75,10 +90,33 @@ func newFeatureWriter(w io.Writer, key string, columns []string, meta ...string)
 	return fw
 }
 
-func (fw *featureWriter) write(b []byte) error {
-	n, err := fw.w.Write(b)
+// emit appends b to the file.
+func (fw *featureWriter) emit(b []byte) {
+	fw.out = append(fw.out, b...)
+	fw.off += int64(len(b))
+}
+
+// grown accounts for bytes appended to fw.out directly, and passes out on
+// when it holds enough.
+func (fw *featureWriter) grown(n int) {
 	fw.off += int64(n)
-	return err
+	if fw.w != nil && len(fw.out) >= flushBytes {
+		fw.flush()
+	}
+}
+
+// flush passes out on to the writer, if there is one.
+func (fw *featureWriter) flush() {
+	if fw.w == nil || len(fw.out) == 0 || fw.err != nil {
+		return
+	}
+	if fw.h != nil {
+		fw.h.Write(fw.out)
+	}
+	if _, err := fw.w.Write(fw.out); err != nil {
+		fw.err = err
+	}
+	fw.out = fw.out[:0]
 }
 
 // group is one row group's rows, column-major: key i is
@@ -138,12 +176,10 @@ var groupPool = sync.Pool{New: func() any { return new(group) }}
 func (fw *featureWriter) writeGroup(g *group) error {
 	n := g.rows()
 	if n == 0 {
-		return nil
+		return fw.err
 	}
 	if fw.off == 0 {
-		if err := fw.write([]byte("PAR1")); err != nil {
-			return err
-		}
+		fw.emit([]byte("PAR1"))
 	}
 	rg := format.RowGroup{NumRows: int64(n), FileOffset: fw.off, Ordinal: int16(len(fw.groups))}
 	cc, err := fw.keyChunk(g)
@@ -164,7 +200,7 @@ func (fw *featureWriter) writeGroup(g *group) error {
 	}
 	fw.groups = append(fw.groups, rg)
 	fw.rows += int64(n)
-	return nil
+	return fw.err
 }
 
 // keyChunk writes the key column of g.
@@ -179,38 +215,96 @@ func (fw *featureWriter) keyChunk(g *group) (format.ColumnChunk, error) {
 			fw.page = binary.LittleEndian.AppendUint32(fw.page, uint32(len(k)))
 			fw.page = append(fw.page, k...)
 		}
-		if err := fw.writePage(&md, b-a, 0, nil); err != nil {
+		fw.comp = shardEncoder().EncodeAll(fw.page, fw.comp[:0])
+		if err := fw.pageHeader(&md, b-a, 0, nil, len(fw.page), len(fw.comp)); err != nil {
 			return format.ColumnChunk{}, err
 		}
+		fw.emit(fw.comp)
+		fw.grown(0)
 		a = b
 	}
 	return format.ColumnChunk{MetaData: md}, nil
 }
 
-// valuesPerPage is how many doubles fill a page.
+// valuesPerPage is how many doubles fill a page: 64 KiB, within one stored
+// zstd block (at most 128 KiB).
 const valuesPerPage = pageBufferSize / 8
 
-// valueChunk writes one optional DOUBLE column, NaN as null.
+// valueChunk writes one optional DOUBLE column, NaN as null. Pages are
+// zstd-compressed while that saves at least a 32nd of their bytes; from the
+// first page where it does not (generated doubles barely compress), the
+// rest of the chunk is written as zstd frames of stored blocks, which cost
+// no compression and are written in place.
 func (fw *featureWriter) valueChunk(name string, col []float64) (format.ColumnChunk, error) {
 	md := format.ColumnMetaData{Type: format.Double, Encoding: []format.Encoding{format.Plain, format.RLE},
 		PathInSchema: []string{name}, Codec: format.Zstd, NumValues: int64(len(col)), DataPageOffset: fw.off}
+	stored := false
 	for a := 0; a < len(col); a += valuesPerPage {
 		vals := col[a:min(a+valuesPerPage, len(col))]
-		fw.page = fw.page[:0]
 		nulls := 0
 		for _, v := range vals {
 			if v != v { // NaN: missing
 				nulls++
+			}
+		}
+		size := 8 * (len(vals) - nulls)
+		fw.defs = appendLevels(fw.defs[:0], vals, nulls)
+		if !stored {
+			fw.page = appendDoubles(fw.page[:0], vals, nulls)
+			fw.comp = shardEncoder().EncodeAll(fw.page, fw.comp[:0])
+			if size == 0 || len(fw.comp) < size-size/32 {
+				if err := fw.pageHeader(&md, len(vals), nulls, fw.defs, size, len(fw.comp)); err != nil {
+					return format.ColumnChunk{}, err
+				}
+				fw.emit(fw.comp)
+				fw.grown(0)
 				continue
 			}
-			fw.page = binary.LittleEndian.AppendUint64(fw.page, math.Float64bits(v))
+			stored = true
 		}
-		fw.defs = appendLevels(fw.defs[:0], vals, nulls)
-		if err := fw.writePage(&md, len(vals), nulls, fw.defs); err != nil {
+		if err := fw.pageHeader(&md, len(vals), nulls, fw.defs, size, storedFrameSize(size)); err != nil {
 			return format.ColumnChunk{}, err
 		}
+		start := len(fw.out)
+		fw.out = appendStoredFrameHeader(fw.out, size)
+		fw.out = appendDoubles(fw.out, vals, nulls)
+		fw.grown(len(fw.out) - start)
 	}
 	return format.ColumnChunk{MetaData: md}, nil
+}
+
+// nativeLittleEndian reports a little-endian machine, where a []float64's
+// memory is its PLAIN encoding.
+var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// appendDoubles appends the PLAIN encoding of vals' values, NaN left out;
+// nulls of them are NaN.
+func appendDoubles(b []byte, vals []float64, nulls int) []byte {
+	if nativeLittleEndian && len(vals) > 0 && nulls == 0 {
+		return append(b, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), 8*len(vals))...)
+	}
+	b = slices.Grow(b, 8*len(vals))
+	for _, v := range vals {
+		if v == v {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		}
+	}
+	return b
+}
+
+// storedFrameSize is the size of a zstd frame holding n bytes (n <= 128
+// KiB) in one stored ("raw") block.
+func storedFrameSize(n int) int { return n + 12 }
+
+// appendStoredFrameHeader appends the header of a zstd frame of one stored
+// block of n bytes (n <= 128 KiB), for the n bytes to follow: the magic
+// number, a descriptor (single segment, a 4-byte content size, no
+// checksum), the content size and the block header (last block, raw, n).
+func appendStoredFrameHeader(b []byte, n int) []byte {
+	b = append(b, 0x28, 0xb5, 0x2f, 0xfd, 0xa0)
+	b = binary.LittleEndian.AppendUint32(b, uint32(n))
+	h := uint32(n)<<3 | 1
+	return append(b, byte(h), byte(h>>8), byte(h>>16))
 }
 
 // appendLevels appends the definition levels of vals (1 for a value, 0 for
@@ -236,14 +330,15 @@ func appendLevels(b []byte, vals []float64, nulls int) []byte {
 	return b
 }
 
-// writePage compresses fw.page and writes it as a DATA_PAGE_V2 of n values,
-// nulls of them null, after its definition levels, and accounts for it in md.
-func (fw *featureWriter) writePage(md *format.ColumnMetaData, n, nulls int, defs []byte) error {
-	fw.comp = shardEncoder().EncodeAll(fw.page, fw.comp[:0])
+// pageHeader writes the header of a DATA_PAGE_V2 of n values, nulls of
+// them null, size bytes of values uncompressed and comp compressed, and its
+// definition levels; the caller writes the values. It accounts for the page
+// in md.
+func (fw *featureWriter) pageHeader(md *format.ColumnMetaData, n, nulls int, defs []byte, size, comp int) error {
 	h := format.PageHeader{
 		Type:                 format.DataPageV2,
-		UncompressedPageSize: int32(len(defs) + len(fw.page)),
-		CompressedPageSize:   int32(len(defs) + len(fw.comp)),
+		UncompressedPageSize: int32(len(defs) + size),
+		CompressedPageSize:   int32(len(defs) + comp),
 		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
 			NumValues: int32(n), NumNulls: int32(nulls), NumRows: int32(n), Encoding: format.Plain,
 			DefinitionLevelsByteLength: int32(len(defs)), IsCompressed: thrift.New(true),
@@ -253,22 +348,18 @@ func (fw *featureWriter) writePage(md *format.ColumnMetaData, n, nulls int, defs
 	if err != nil {
 		return fmt.Errorf("partition: encoding a page header: %w", err)
 	}
-	for _, b := range [][]byte{hb, defs, fw.comp} {
-		if err := fw.write(b); err != nil {
-			return err
-		}
-	}
+	fw.emit(hb)
+	fw.emit(defs)
 	md.TotalUncompressedSize += int64(len(hb)) + int64(h.UncompressedPageSize)
 	md.TotalCompressedSize += int64(len(hb)) + int64(h.CompressedPageSize)
 	return nil
 }
 
-// close writes the footer. A file without rows is PAR1, the footer, PAR1.
+// close writes the footer and passes the rest of the file on. A file
+// without rows is PAR1, the footer, PAR1.
 func (fw *featureWriter) close() error {
 	if fw.off == 0 {
-		if err := fw.write([]byte("PAR1")); err != nil {
-			return err
-		}
+		fw.emit([]byte("PAR1"))
 	}
 	schema := []format.SchemaElement{{Name: "mathcrm_shard", NumChildren: thrift.New(int32(1 + len(fw.columns)))}, {
 		Type: thrift.New(format.ByteArray), RepetitionType: thrift.New(format.Required), Name: fw.key,
@@ -284,5 +375,7 @@ func (fw *featureWriter) close() error {
 		return fmt.Errorf("partition: encoding the footer: %w", err)
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(b)))
-	return fw.write(append(b, "PAR1"...))
+	fw.emit(append(b, "PAR1"...))
+	fw.flush()
+	return fw.err
 }

@@ -1,7 +1,6 @@
 package partition
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -154,13 +153,13 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 	files := make([]ShardFile, len(spills))
 	found := make([]*duplicate, len(spills))
 	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
-		var data *bytes.Buffer
+		var data []byte
 		// Room for the rows uncompressed, so the buffer never grows; a
 		// larger shard is written to its file.
 		if size := 4<<10 + spills[i].rows*int64(10+8*len(s.columns)); done != nil && size <= maxHandOver {
-			data = bytes.NewBuffer(make([]byte, 0, size))
+			data = make([]byte, 0, size)
 		}
-		sf, dup, err := s.write(ctx, i, spills[i], dups, data)
+		sf, data, dup, err := s.write(ctx, i, spills[i], dups, data)
 		if err != nil {
 			return err
 		}
@@ -172,7 +171,7 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		spills[i].remove()
 		if done != nil && data != nil {
 			os.Remove(s.path(i)) // reserved, never written
-			return done(sf, data.Bytes())
+			return done(sf, data)
 		}
 		if done != nil {
 			return done(sf, nil)
@@ -285,31 +284,29 @@ func runParallel(ctx context.Context, n int, task func(ctx context.Context, i in
 	return ctx.Err()
 }
 
-// write converts one spill into shard file i, or into mem when it is not
-// nil, and describes the result. With dups it checks the keys for
-// duplicates and stops at the first one.
-func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool, mem *bytes.Buffer) (ShardFile, *duplicate, error) {
+// write converts one spill into shard file i, or, when mem is not nil,
+// into memory starting with mem's capacity, and describes the result and
+// returns the bytes in memory. With dups it checks the keys for duplicates
+// and stops at the first one.
+func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool, mem []byte) (ShardFile, []byte, *duplicate, error) {
 	in, err := spill.rewind(len(s.columns))
 	if err != nil {
-		return ShardFile{}, nil, err
+		return ShardFile{}, nil, nil, err
 	}
 	path := ""
-	var out io.Writer = mem
 	var f *os.File
+	var w io.Writer // nil: into memory
+	var h hash.Hash
 	if mem == nil {
 		path = s.path(i)
 		f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {
-			return ShardFile{}, nil, fmt.Errorf("partition: opening shard file: %w", err)
+			return ShardFile{}, nil, nil, fmt.Errorf("partition: opening shard file: %w", err)
 		}
 		defer f.Close() // after a successful Close, a no-op
-		out = bufio.NewWriterSize(f, 256<<10)
+		w, h = f, sha256.New()
 	}
-	sink := &countingHash{w: out}
-	if mem == nil {
-		sink.h = sha256.New()
-	}
-	fw := newFeatureWriter(sink, s.key, s.columns,
+	fw := newFeatureWriter(w, h, mem, s.key, s.columns,
 		metaKey, s.meta[metaKey],
 		metaColumns, s.meta[metaColumns],
 		metaShard, shardMeta(i, s.count),
@@ -321,7 +318,7 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	}
 	rows, dup, err := copyRows(ctx, fw, in, spill.rows, len(s.columns), s.rowGroupRows, idx)
 	if dup != nil {
-		return ShardFile{}, dup, nil
+		return ShardFile{}, nil, dup, nil
 	}
 	if err == nil && rows != spill.rows {
 		err = fmt.Errorf("partition: internal error: shard %d spilled %d rows, wrote %d", i, spill.rows, rows)
@@ -329,20 +326,18 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	if err == nil {
 		err = fw.close()
 	}
-	if bw, ok := out.(*bufio.Writer); ok && err == nil {
-		err = bw.Flush()
-	}
 	if f != nil && err == nil {
 		err = f.Close()
 	}
 	if err != nil {
-		return ShardFile{}, nil, fmt.Errorf("partition: writing shard %d: %w", i, err)
+		return ShardFile{}, nil, nil, fmt.Errorf("partition: writing shard %d: %w", i, err)
 	}
-	sf := ShardFile{Index: i, Path: path, Rows: rows, Size: sink.size}
-	if sink.h != nil {
-		sf.SHA256 = hex.EncodeToString(sink.h.Sum(nil))
+	sf := ShardFile{Index: i, Path: path, Rows: rows, Size: fw.off}
+	if h != nil {
+		sf.SHA256 = hex.EncodeToString(h.Sum(nil))
+		return sf, nil, nil, nil
 	}
-	return sf, nil, nil
+	return sf, fw.out, nil, nil
 }
 
 // newShardWriter returns the Parquet writer of every shard file: zstd, the
