@@ -10,25 +10,28 @@ if ! $PY -c 'import sklearn, pandas, threadpoolctl' 2>/dev/null; then
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     python3-sklearn python3-numpy python3-scipy python3-pandas python3-threadpoolctl >&2
 fi
+# BENCH_ONLY=import,kmeans,... runs some blocks: the names of mathcrm-bench --only (kmeans,
+# regression, als, import, score, topn, basket) and kernels and clv; only their data is made.
+wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 mkdir -p "$DATA"
 F="$DATA/features_1m.csv"
 if [ ! -s "$F" ]; then
   $PY "$SHARED/bench/gen.py" features --n 1000000 --d 16 --k 16 --seed 1 --out "$F" >&2
 fi
 L="$DATA/labels_1m.csv"
-if [ ! -s "$L" ]; then
+if [ ! -s "$L" ] && wanted regression; then
   $PY "$SHARED/bench/gen.py" features --n 1000000 --d 32 --k 8 --seed 2 --labels --out "$L" >&2
 fi
 R="$DATA/ratings_5m.csv"
-if [ ! -s "$R" ]; then
+if [ ! -s "$R" ] && { wanted als || wanted topn; }; then
   $PY "$SHARED/bench/gen.py" ratings --users 100000 --items 20000 --nnz 5000000 --rank 32 --seed 3 --out "$R" >&2
 fi
 RI="$DATA/ratings_implicit_5m.csv"
-if [ ! -s "$RI" ]; then
+if [ ! -s "$RI" ] && wanted als; then
   $PY "$SHARED/bench/gen.py" ratings --users 100000 --items 20000 --nnz 5000000 --rank 32 --seed 3 --implicit --out "$RI" >&2
 fi
 F10="$DATA/features_10m.csv"
-if [ ! -s "$F10" ]; then
+if [ ! -s "$F10" ] && wanted score; then
   $PY "$SHARED/bench/gen.py" features --n 10000000 --d 16 --k 16 --seed 4 --out "$F10" >&2
 fi
 # Every figure, 3 rounds with the reference in the same run, medians, each worker's peak memory
@@ -59,22 +62,24 @@ if len(med) == 2:
                       "ratio": round(med["plain go build"] / med["make build"], 3), "target": "<= 1.1"}))
 EOF
 rm -f "$OUT"
-go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
-  printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
-  for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
-  print "}" }'
-# The k-means Lloyd pass as make builds it and as a plain go build (no GOAMD64, no
-# GOEXPERIMENT) builds it, interleaved in the same run: the kernels choose their path at
-# run time, so the two should be within 10%.
-for round in 1 2 3; do
-  for build in make plain; do
-    if [ "$build" = plain ]; then run=(env -u GOAMD64 -u GOEXPERIMENT go); else run=(go); fi
-    "${run[@]}" test ./algo/kmeans -run '^$' -bench 'Lloyd/n=1000000' -benchtime 5x 2>/dev/null | awk -v b="$build" '/^Benchmark/ {
-      printf "{\"bench\":\"%s\",\"build\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, b, $2, $3
-      for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
-      print "}" }'
+if wanted kernels; then
+  go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
+    printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
+    for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
+    print "}" }'
+  # The k-means Lloyd pass as make builds it and as a plain go build (no GOAMD64, no
+  # GOEXPERIMENT) builds it, interleaved in the same run: the kernels choose their path at
+  # run time, so the two should be within 10%.
+  for round in 1 2 3; do
+    for build in make plain; do
+      if [ "$build" = plain ]; then run=(env -u GOAMD64 -u GOEXPERIMENT go); else run=(go); fi
+      "${run[@]}" test ./algo/kmeans -run '^$' -bench 'Lloyd/n=1000000' -benchtime 5x 2>/dev/null | awk -v b="$build" '/^Benchmark/ {
+        printf "{\"bench\":\"%s\",\"build\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, b, $2, $3
+        for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
+        print "}" }'
+    done
   done
-done
+fi
 # ---------------------------------------------------------------------------------------
 # Market baskets (train basket): generated invoices, BASKET_INVOICES of them (default
 # 1,000,000) over 10,000 items with skewed popularity, 4-20 lines each, imported as
@@ -82,7 +87,7 @@ done
 # processes, against deploy/bench_basket.py (scipy sparse pairs, longer itemsets by
 # counting) in the same run: job seconds, the reference's, their ratio (target <= 0.5),
 # whether both found the same itemsets and counts, and each worker's peak memory.
-if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",basket,"* ]]; then
+if wanted basket; then
   BASKET_INVOICES=${BASKET_INVOICES:-1000000}
   B="$DATA/invoices_$BASKET_INVOICES.csv"
   if [ ! -s "$B" ]; then
@@ -104,14 +109,16 @@ fi
 # `mathcrm dev` with 2 workers: the fit end to end vs the scipy reference fit
 # (algo/clv/testdata/cdnow/make_clv_golden.py) timed from its summary table in the same run,
 # and CLV scoring end to end into the score set, customers/s.
-TX="$DATA/clv_tx_1m.csv"
-if [ ! -s "$TX" ]; then
-  $PY deploy/bench_clv.py gen --n 1000000 --seed 5 --out "$TX" >&2
+if wanted clv; then
+  TX="$DATA/clv_tx_1m.csv"
+  if [ ! -s "$TX" ]; then
+    $PY deploy/bench_clv.py gen --n 1000000 --seed 5 --out "$TX" >&2
+  fi
+  for build in ${BENCH_BUILDS:-make plain}; do
+    bin=${1:-bin/mathcrm}
+    [ "$build" = plain ] && bin="$BUILDS/plain/mathcrm"
+    $PY deploy/bench_clv.py run --bin "$bin" --csv "$TX" --calibration-end 2022-06-30 --rounds 3 | sed "s/^{/{\"build\":\"$build build\",/"
+  done
 fi
-for build in ${BENCH_BUILDS:-make plain}; do
-  bin=${1:-bin/mathcrm}
-  [ "$build" = plain ] && bin="$BUILDS/plain/mathcrm"
-  $PY deploy/bench_clv.py run --bin "$bin" --csv "$TX" --calibration-end 2022-06-30 --rounds 3 | sed "s/^{/{\"build\":\"$build build\",/"
-done
 # ---- end customer value ------------------------------------------------------------------------
 rm -rf "$BUILDS"
