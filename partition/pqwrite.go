@@ -231,7 +231,8 @@ func (fw *featureWriter) keyChunk(g *group) (format.ColumnChunk, error) {
 const valuesPerPage = pageBufferSize / 8
 
 // valueChunk writes one optional DOUBLE column, NaN as null. Pages are
-// zstd-compressed while that saves at least a 32nd of their bytes; from the
+// zstd-compressed while that saves at least a 32nd of their bytes (of a
+// large page's first 8 KiB, tried first, and of the whole page); from the
 // first page where it does not (generated doubles barely compress), the
 // rest of the chunk is written as zstd frames of stored blocks, which cost
 // no compression and are written in place.
@@ -251,6 +252,11 @@ func (fw *featureWriter) valueChunk(name string, col []float64) (format.ColumnCh
 		fw.defs = appendLevels(fw.defs[:0], vals, nulls)
 		if !stored {
 			fw.page = appendDoubles(fw.page[:0], vals, nulls)
+			if len(fw.page) > 2*compressSample && !pays(fw.page[:compressSample], &fw.comp) {
+				stored = true // a sample says no: the page is not tried whole
+			}
+		}
+		if !stored {
 			fw.comp = shardEncoder().EncodeAll(fw.page, fw.comp[:0])
 			if size == 0 || len(fw.comp) < size-size/32 {
 				if err := fw.pageHeader(&md, len(vals), nulls, fw.defs, size, len(fw.comp)); err != nil {
@@ -276,6 +282,16 @@ func (fw *featureWriter) valueChunk(name string, col []float64) (format.ColumnCh
 // nativeLittleEndian reports a little-endian machine, where a []float64's
 // memory is its PLAIN encoding.
 var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// compressSample is how many bytes of a large page are compressed first, to
+// tell whether the whole page is worth compressing.
+const compressSample = 8 << 10
+
+// pays reports whether zstd saves a 32nd of b; comp is scratch space.
+func pays(b []byte, comp *[]byte) bool {
+	*comp = shardEncoder().EncodeAll(b, (*comp)[:0])
+	return len(*comp) < len(b)-len(b)/32
+}
 
 // appendDoubles appends the PLAIN encoding of vals' values, NaN left out;
 // nulls of them are NaN.

@@ -39,8 +39,8 @@ const maxSpillKey = 1 << 30
 var spillMemory int64 = 192 << 20
 
 // memBlockRows is the rows of a full block of a spill held in memory; a
-// shard's first block starts smaller and doubles up to it, so a spill of a
-// few rows stays small.
+// shard's first block starts at 64 rows and grows fourfold up to it, so a
+// spill of a few rows stays small.
 const memBlockRows = 4096
 
 // spillBudget is the memory the spills of one split may still take. Only
@@ -91,7 +91,7 @@ func (s *spillFile) addMem(key []byte, line int, values []float64) bool {
 			rowCap = memBlockRows
 		}
 		if g != nil {
-			rowCap = min(2*cap(g.ends), memBlockRows)
+			rowCap = min(4*cap(g.ends), memBlockRows)
 			need -= int64(cap(g.ends)) * rowBytes // the old arrays become garbage
 		}
 		need += int64(rowCap) * rowBytes
