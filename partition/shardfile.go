@@ -87,21 +87,14 @@ type shardSet struct {
 	key          string
 	columns      []string
 	rowGroupRows int
-	schema       *parquet.Schema
 	meta         map[string]string
 }
 
 func newShardSet(dir string, count int, key string, columns []string, rowGroupRows int) *shardSet {
-	g := parquet.Group{key: parquet.Required(parquet.String())}
-	for _, c := range columns {
-		g[c] = parquet.Optional(parquet.Leaf(parquet.DoubleType))
-	}
-	order := append([]string{key}, columns...)
 	cols, _ := json.Marshal(append([]string{}, columns...)) // cannot fail for strings
 	return &shardSet{
 		dir: dir, count: count, key: key, columns: columns, rowGroupRows: rowGroupRows,
-		schema: parquet.NewSchema("mathcrm_shard", orderedGroup{Group: g, order: order}),
-		meta:   map[string]string{metaKey: key, metaColumns: string(cols)},
+		meta: map[string]string{metaKey: key, metaColumns: string(cols)},
 	}
 }
 
@@ -447,18 +440,6 @@ func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, g *grou
 		}
 	}
 	return rows, nil, fw.writeGroup(g)
-}
-
-// fillRow sets row to key followed by values, NaN as null.
-func fillRow(row parquet.Row, key []byte, values []float64) {
-	row[0] = parquet.ByteArrayValue(key).Level(0, 0, 0)
-	for j, v := range values {
-		if v != v { // NaN: missing
-			row[j+1] = parquet.NullValue().Level(0, 0, j+1)
-		} else {
-			row[j+1] = parquet.DoubleValue(v).Level(0, 1, j+1)
-		}
-	}
 }
 
 // countingHash is the sink behind a shard file: it tees bytes into the
