@@ -24,8 +24,10 @@ var (
 	updateContentDigests = flag.Bool("update-content-digests", false, "rewrite testdata/split_content_digests.json from the current code")
 )
 
-// digestCase is one import whose shard bytes and statistics must never
-// change: the golden digests were recorded before the parallel reader.
+// digestCase is one import whose statistics and shard contents must never
+// change, nor its shard bytes unless the writer changes on purpose: the
+// statistics were recorded before the parallel reader, the contents with
+// the previous (parquet-go) writer, the bytes with today's.
 type digestCase struct {
 	name string
 	path string // file under ../testdata, or "" for csv
@@ -265,8 +267,8 @@ func TestSplitContentDigests(t *testing.T) {
 }
 
 // TestSplitGoldenDigests holds Split's output, shard bytes and statistics,
-// to the digests recorded before the reader parsed in parallel, whatever
-// the number of threads.
+// to the recorded digests, whatever the number of threads, the block size,
+// the spills' memory and whether shards are handed over.
 func TestSplitGoldenDigests(t *testing.T) {
 	const golden = "testdata/split_digests.json"
 	if *updateDigests {
