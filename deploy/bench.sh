@@ -10,63 +10,76 @@ if ! $PY -c 'import sklearn, pandas, threadpoolctl' 2>/dev/null; then
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     python3-sklearn python3-numpy python3-scipy python3-pandas python3-threadpoolctl >&2
 fi
+# BENCH_ONLY=import,kmeans,... runs some blocks: the names of mathcrm-bench --only (kmeans,
+# regression, als, import, score, topn, basket) and kernels and clv; only their data is made.
+wanted() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 mkdir -p "$DATA"
 F="$DATA/features_1m.csv"
 if [ ! -s "$F" ]; then
   $PY "$SHARED/bench/gen.py" features --n 1000000 --d 16 --k 16 --seed 1 --out "$F" >&2
 fi
 L="$DATA/labels_1m.csv"
-if [ ! -s "$L" ]; then
+if [ ! -s "$L" ] && wanted regression; then
   $PY "$SHARED/bench/gen.py" features --n 1000000 --d 32 --k 8 --seed 2 --labels --out "$L" >&2
 fi
 R="$DATA/ratings_5m.csv"
-if [ ! -s "$R" ]; then
+if [ ! -s "$R" ] && { wanted als || wanted topn; }; then
   $PY "$SHARED/bench/gen.py" ratings --users 100000 --items 20000 --nnz 5000000 --rank 32 --seed 3 --out "$R" >&2
 fi
 RI="$DATA/ratings_implicit_5m.csv"
-if [ ! -s "$RI" ]; then
+if [ ! -s "$RI" ] && wanted als; then
   $PY "$SHARED/bench/gen.py" ratings --users 100000 --items 20000 --nnz 5000000 --rank 32 --seed 3 --implicit --out "$RI" >&2
 fi
 F10="$DATA/features_10m.csv"
-if [ ! -s "$F10" ]; then
+if [ ! -s "$F10" ] && wanted score; then
   $PY "$SHARED/bench/gen.py" features --n 10000000 --d 16 --k 16 --seed 4 --out "$F10" >&2
 fi
-# Workers run as processes of the built binary, so each one's peak memory is measured on its own.
+# Every figure, 3 rounds with the reference in the same run, medians, each worker's peak memory
+# beside it (workers run as processes of the built binary), once with make build's binaries
+# (GOAMD64=v3) and once with a plain `go build` (no GOAMD64, no GOEXPERIMENT): the kernels choose
+# their path at run time, so the two should be within 10%. BENCH_BUILDS="make" runs one of them.
 OUT=$(mktemp)
-go run ./cmd/mathcrm-bench --data "$F" --labels "$L" --ratings "$R" --ratings-implicit "$RI" --score-data "$F10" --worker-bin "${1:-bin/mathcrm}" \
-  --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3 ${BENCH_ONLY:+--only "$BENCH_ONLY"} | tee "$OUT"
-# The same k-means Lloyd iteration from a plain `go build` (no GOAMD64, no GOEXPERIMENT):
-# the kernels choose their path at run time, so it must be within 1.1x of make build's.
-PLAIN=$(mktemp -d)
-env -u GOAMD64 -u GOEXPERIMENT go build -o "$PLAIN/mathcrm" ./cmd/mathcrm
-env -u GOAMD64 -u GOEXPERIMENT go build -o "$PLAIN/mathcrm-bench" ./cmd/mathcrm-bench
-"$PLAIN/mathcrm-bench" --data "$F" --worker-bin "$PLAIN/mathcrm" --anchors "$SHARED/bench/anchors.py" --python $PY \
-  --k 16 --iters 20 --workers 2 --rounds 3 --only kmeans | sed 's/^{/{"build":"plain go build",/' | tee -a "$OUT"
+BUILDS=$(mktemp -d)
+for build in ${BENCH_BUILDS:-make plain}; do
+  if [ "$build" = plain ]; then
+    env -u GOAMD64 -u GOEXPERIMENT go build -o "$BUILDS/plain/mathcrm" ./cmd/mathcrm
+    env -u GOAMD64 -u GOEXPERIMENT go build -o "$BUILDS/plain/mathcrm-bench" ./cmd/mathcrm-bench
+    bin="$BUILDS/plain/mathcrm" tag="plain go build"
+  else
+    go build -o "$BUILDS/make/mathcrm-bench" ./cmd/mathcrm-bench
+    bin=$(realpath "${1:-bin/mathcrm}") tag="make build"
+  fi
+  "$BUILDS/$build/mathcrm-bench" --data "$F" --labels "$L" --ratings "$R" --ratings-implicit "$RI" --score-data "$F10" \
+    --worker-bin "$bin" --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3 \
+    ${BENCH_ONLY:+--only "$BENCH_ONLY"} | sed "s/^{/{\"build\":\"$tag\",/" | tee -a "$OUT"
+done
 $PY - "$OUT" <<'EOF'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-med = {r.get("build", "make build"): statistics.median(r["mathcrm_s"]) for r in runs if r.get("bench") == "kmeans_lloyd_iter_ratio"}
+med = {r["build"]: statistics.median(r["mathcrm_s"]) for r in runs if r.get("bench") == "kmeans_lloyd_iter_ratio"}
 if len(med) == 2:
     print(json.dumps({"bench": "kmeans_lloyd_iter_plain_vs_make", "plain_s": med["plain go build"], "make_s": med["make build"],
                       "ratio": round(med["plain go build"] / med["make build"], 3), "target": "<= 1.1"}))
 EOF
-rm -rf "$PLAIN" "$OUT"
-go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
-  printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
-  for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
-  print "}" }'
-# The k-means Lloyd pass as make builds it and as a plain go build (no GOAMD64, no
-# GOEXPERIMENT) builds it, interleaved in the same run: the kernels choose their path at
-# run time, so the two should be within 10%.
-for round in 1 2 3; do
-  for build in make plain; do
-    if [ "$build" = plain ]; then run=(env -u GOAMD64 -u GOEXPERIMENT go); else run=(go); fi
-    "${run[@]}" test ./algo/kmeans -run '^$' -bench 'Lloyd/n=1000000' -benchtime 5x 2>/dev/null | awk -v b="$build" '/^Benchmark/ {
-      printf "{\"bench\":\"%s\",\"build\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, b, $2, $3
-      for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
-      print "}" }'
+rm -f "$OUT"
+if wanted kernels; then
+  go test ./algo/... -run '^$' -bench . -benchtime 3x 2>/dev/null | awk '/^Benchmark/ {
+    printf "{\"bench\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, $2, $3
+    for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
+    print "}" }'
+  # The k-means Lloyd pass as make builds it and as a plain go build (no GOAMD64, no
+  # GOEXPERIMENT) builds it, interleaved in the same run: the kernels choose their path at
+  # run time, so the two should be within 10%.
+  for round in 1 2 3; do
+    for build in make plain; do
+      if [ "$build" = plain ]; then run=(env -u GOAMD64 -u GOEXPERIMENT go); else run=(go); fi
+      "${run[@]}" test ./algo/kmeans -run '^$' -bench 'Lloyd/n=1000000' -benchtime 5x 2>/dev/null | awk -v b="$build" '/^Benchmark/ {
+        printf "{\"bench\":\"%s\",\"build\":\"%s\",\"iterations\":%s,\"ns_per_op\":%s", $1, b, $2, $3
+        for (i = 5; i + 1 <= NF; i += 2) printf ",\"%s\":%s", $(i+1), $i
+        print "}" }'
+    done
   done
-done
+fi
 # ---------------------------------------------------------------------------------------
 # Market baskets (train basket): generated invoices, BASKET_INVOICES of them (default
 # 1,000,000) over 10,000 items with skewed popularity, 4-20 lines each, imported as
@@ -74,62 +87,38 @@ done
 # processes, against deploy/bench_basket.py (scipy sparse pairs, longer itemsets by
 # counting) in the same run: job seconds, the reference's, their ratio (target <= 0.5),
 # whether both found the same itemsets and counts, and each worker's peak memory.
-if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",basket,"* ]]; then
+if wanted basket; then
   BASKET_INVOICES=${BASKET_INVOICES:-1000000}
   B="$DATA/invoices_$BASKET_INVOICES.csv"
   if [ ! -s "$B" ]; then
     $PY deploy/bench_basket.py gen --invoices "$BASKET_INVOICES" --items 10000 --seed 1 --out "$B" >&2
   fi
-  go run ./cmd/mathcrm-bench --data /dev/null --only basket --baskets "$B" --basket-ref deploy/bench_basket.py \
-    --worker-bin "${1:-bin/mathcrm}" --python $PY --workers 2 --rounds 2
-fi
-# ---- import: 1M × 16 CSV into a `mathcrm dev` cluster against pandas.read_csv ----------------
-# `mathcrm dataset import` end to end (process start to committed, visible version) with its
-# peak RSS, and pandas.read_csv of the same file timed inside Python (parsing only), interleaved,
-# 3 rounds, for the make build and a plain go build. Target: >= 1M rows/s and <= 1.0x pandas.
-if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",import,"* ]]; then
-  IMP=$(mktemp -d)
-  env -u GOAMD64 -u GOEXPERIMENT go build -o "$IMP/mathcrm-plain" ./cmd/mathcrm
-  for build in make plain; do
-    bin=${1:-bin/mathcrm}
-    [ "$build" = plain ] && bin="$IMP/mathcrm-plain"
-    rm -rf "$IMP/dev" && mkdir -p "$IMP/dev"
-    "$bin" dev --data-dir "$IMP/dev" --workers 1 --nats-listen 127.0.0.1:0 >"$IMP/dev.log" 2>&1 &
-    devpid=$!
-    for _ in $(seq 100); do [ -s "$IMP/dev/nats.url" ] && break; sleep 0.1; done
-    : >"$IMP/rounds"
-    for round in 1 2 3; do
-      /usr/bin/time -f '%e %M' -o "$IMP/time" env MATHCRM_NATS_URL="$(cat "$IMP/dev/nats.url")" \
-        "$bin" --output json dataset import "import$round" "$F" --key customer_id >"$IMP/out.json"
-      p=$($PY -c 'import sys, time, pandas; t = time.perf_counter(); pandas.read_csv(sys.argv[1]); print(time.perf_counter() - t)' "$F")
-      echo "$(cat "$IMP/time") $p $(tr -d '\n' <"$IMP/out.json")" >>"$IMP/rounds"
-    done
-    kill "$devpid" && wait "$devpid" || true
-    $PY - "$IMP/rounds" "$build" <<'PYEOF'
-import json, statistics, sys
-rows, ours, theirs, rss = 0, [], [], []
-for line in open(sys.argv[1]):
-    secs, kb, pandas_s, out = line.split(" ", 3)
-    rows = json.loads(out)["rows"]
-    ours.append(float(secs)); theirs.append(float(pandas_s)); rss.append(int(kb) / 1024)
-m, p = statistics.median(ours), statistics.median(theirs)
-print(json.dumps({"bench": "import_1m_x16_csv", "build": sys.argv[2] + " build", "rows": rows,
-                  "mathcrm_s": ours, "pandas_read_csv_s": [round(x, 3) for x in theirs],
-                  "rows_per_s": round(rows / m), "ratio": round(m / p, 3), "peak_rss_mib": round(max(rss), 1),
-                  "target": ">= 1000000 rows/s, ratio <= 1.0"}))
-PYEOF
+  for build in ${BENCH_BUILDS:-make plain}; do
+    bin=$(realpath "${1:-bin/mathcrm}")
+    [ "$build" = plain ] && bin="$BUILDS/plain/mathcrm"
+    "$BUILDS/$build/mathcrm-bench" --data /dev/null --only basket --baskets "$B" --basket-ref deploy/bench_basket.py \
+      --worker-bin "$bin" --python $PY --workers 2 --rounds 3 | sed "s/^{/{\"build\":\"$build build\",/"
   done
-  rm -rf "$IMP"
 fi
-# ---- end of import ----------------------------------------------------------------------------
+# ---- import: 1M x 16 CSV against pandas.read_csv: mathcrm-bench's "import" figure above (both
+# builds): `mathcrm dataset import` end to end, process start to committed, visible version, with
+# its peak RSS and CPU, then pandas.read_csv of the same file timed inside Python (parsing only),
+# 3 rounds interleaved. Target: >= 1M rows/s and <= 1.0x pandas.
 # ---- customer value (BG/NBD + Gamma-Gamma), deploy/bench_clv.py -------------------------------
 # 1,000,000 customers drawn from the BG/NBD process (~4.5M purchase lines), imported into
 # `mathcrm dev` with 2 workers: the fit end to end vs the scipy reference fit
 # (algo/clv/testdata/cdnow/make_clv_golden.py) timed from its summary table in the same run,
 # and CLV scoring end to end into the score set, customers/s.
-TX="$DATA/clv_tx_1m.csv"
-if [ ! -s "$TX" ]; then
-  $PY deploy/bench_clv.py gen --n 1000000 --seed 5 --out "$TX" >&2
+if wanted clv; then
+  TX="$DATA/clv_tx_1m.csv"
+  if [ ! -s "$TX" ]; then
+    $PY deploy/bench_clv.py gen --n 1000000 --seed 5 --out "$TX" >&2
+  fi
+  for build in ${BENCH_BUILDS:-make plain}; do
+    bin=${1:-bin/mathcrm}
+    [ "$build" = plain ] && bin="$BUILDS/plain/mathcrm"
+    $PY deploy/bench_clv.py run --bin "$bin" --csv "$TX" --calibration-end 2022-06-30 --rounds 3 | sed "s/^{/{\"build\":\"$build build\",/"
+  done
 fi
-$PY deploy/bench_clv.py run --bin "${1:-bin/mathcrm}" --csv "$TX" --calibration-end 2022-06-30 --rounds 3
 # ---- end customer value ------------------------------------------------------------------------
+rm -rf "$BUILDS"

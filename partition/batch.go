@@ -1,8 +1,11 @@
 package partition
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -66,6 +69,34 @@ type rowParser struct {
 	policy  BadValuePolicy
 	shards  int
 	names   bool // the field count comes from Input.Names
+	// roles says what each field of a record is, for addLine: roleKey,
+	// roleSkip, or the imported column it holds. Nil when addLine cannot
+	// be used (categorical columns).
+	roles []int
+}
+
+// Field roles of rowParser.roles besides an imported column's index.
+const (
+	roleSkip = -1
+	roleKey  = -2
+)
+
+// setRoles fills in p.roles once the columns are known.
+func (p *rowParser) setRoles() {
+	p.roles = nil
+	if len(p.catCols) > 0 {
+		return
+	}
+	p.roles = make([]int, p.fields)
+	for i := range p.roles {
+		p.roles[i] = roleSkip
+	}
+	if p.keyIdx >= 0 {
+		p.roles[p.keyIdx] = roleKey
+	}
+	for j, i := range p.colIdx {
+		p.roles[i] = j
+	}
 }
 
 func (p *rowParser) fail(line int, column string, err error) error {
@@ -148,6 +179,163 @@ func (p *rowParser) addTyped(b *batch, rec [][]byte, nums []float64, isNum []boo
 		b.cat = append(b.cat, span{start, len(b.arena)})
 	}
 	return nil
+}
+
+// addLine parses one unquoted line (without its line end) into b in a
+// single pass, for the common record: the right number of fields, a valid
+// key, and every imported field empty or a plain decimal that
+// parseNumberBytes converts directly (the same bits). For any other line it
+// leaves b as it was and returns false, for add to parse it, report its
+// error or apply the bad-value policy.
+func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
+	if p.roles == nil {
+		return false
+	}
+	n := len(b.vals)
+	w := len(p.colIdx)
+	b.vals = slices.Grow(b.vals, w)[:n+w]
+	vals := b.vals[n:]
+	var key []byte
+	pos := 0
+	last := len(p.roles) - 1
+	for i, role := range p.roles {
+		start := pos
+		if role >= 0 {
+			neg := false
+			if pos < len(l) && (l[pos] == '-' || l[pos] == '+') {
+				neg = l[pos] == '-'
+				pos++
+			}
+			// The common number, fewer than eight digits before the point
+			// and after it, in two inlined steps; any other in readDigits.
+			m, digits, ok := uint64(0), 0, true
+			k := 8
+			if pos+8 <= cap(l) {
+				m, k = digits8(binary.LittleEndian.Uint64(l[pos:cap(l)]), len(l)-pos)
+			}
+			if k < 8 {
+				digits, pos = k, pos+k
+			} else {
+				m, digits, pos, ok = readDigits(l, pos, 0, 0)
+			}
+			frac := 0
+			if ok && pos < len(l) && l[pos] == '.' {
+				point := digits
+				var v uint64
+				k = 8
+				if pos+9 <= cap(l) {
+					v, k = digits8(binary.LittleEndian.Uint64(l[pos+1:cap(l)]), len(l)-pos-1)
+				}
+				if k < 8 && digits+k <= 19 {
+					m, digits, pos = m*pow10u[k]+v, digits+k, pos+1+k
+				} else {
+					m, digits, pos, ok = readDigits(l, pos+1, m, digits)
+				}
+				frac = digits - point
+			}
+			switch {
+			case !ok:
+				b.vals = b.vals[:n]
+				return false
+			case pos == start:
+				vals[role] = math.NaN()
+			case digits == 0 || m > 1<<53 || frac > 22:
+				b.vals = b.vals[:n]
+				return false
+			default:
+				v := float64(m)
+				if frac > 0 {
+					v /= exactPow10[frac]
+				}
+				if neg {
+					v = -v
+				}
+				vals[role] = v
+			}
+		} else {
+			for pos < len(l) && l[pos] != delim {
+				pos++
+			}
+			if role == roleKey {
+				key = l[start:pos]
+			}
+		}
+		switch {
+		case i < last && pos < len(l) && l[pos] == delim:
+			pos++
+		case i == last && pos == len(l):
+		default: // another character, too few or too many fields
+			b.vals = b.vals[:n]
+			return false
+		}
+	}
+	if p.keyIdx >= 0 && checkKey(unsafe.String(unsafe.SliceData(key), len(key))) != nil {
+		b.vals = b.vals[:n]
+		return false
+	}
+	b.lines = append(b.lines, line)
+	b.recNo = append(b.recNo, b.records)
+	b.records++
+	start := len(b.arena)
+	b.arena = append(b.arena, key...)
+	b.key = append(b.key, span{start, len(b.arena)})
+	if p.keyIdx >= 0 {
+		b.shard = append(b.shard, int32(ShardOf(unsafe.String(unsafe.SliceData(key), len(key)), p.shards)))
+	} else {
+		b.shard = append(b.shard, -1)
+	}
+	return true
+}
+
+// pow10u holds 10^0 to 10^8.
+var pow10u = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// digits8 returns the value and count of the ASCII digits that start the
+// eight bytes of x (little-endian: the first byte lowest), at most left of
+// them; a count of 8 means there may be more. See readDigits.
+func digits8(x uint64, left int) (v uint64, k int) {
+	nd := ((x + 0x4646464646464646) | (x - 0x3030303030303030)) & 0x8080808080808080
+	k = min(bits.TrailingZeros64(nd)>>3, left)
+	x = (x - 0x3030303030303030) << (8 * (8 - k)) // k = 0: shifted out whole, 0
+	x = (x*10 + x>>8) & 0x00FF00FF00FF00FF
+	x = (x*100 + x>>16) & 0x0000FFFF0000FFFF
+	return (x*10000 + x>>32) & 0xFFFFFFFF, k
+}
+
+// readDigits reads the run of ASCII digits at l[pos:], appending them to
+// the mantissa m of digits digits, and returns the new mantissa, digit
+// count and position; ok is false past 19 digits. It reads eight bytes at
+// a time, up to cap(l) (bytes past len(l) are read but never used): in
+// each, the high bit of a byte is set where it is not a digit, above '9'
+// (+0x46 carries into it) or below '0' (−0x30 borrows); carries and borrows
+// only move up, so the lowest flag is right. The digits are shifted to the
+// top bytes, zeros (leading zeros) below, then pairs, quads and octets of
+// digits are combined.
+func readDigits(l []byte, pos int, m uint64, digits int) (uint64, int, int, bool) {
+	for {
+		var v uint64
+		n := 0
+		if pos+8 <= cap(l) {
+			v, n = digits8(binary.LittleEndian.Uint64(l[pos:cap(l)]), len(l)-pos)
+		} else {
+			for ; n < 8 && pos+n < len(l); n++ {
+				d := l[pos+n] - '0'
+				if d >= 10 {
+					break
+				}
+				v = v*10 + uint64(d)
+			}
+		}
+		if digits+n > 19 {
+			return m, digits, pos, false
+		}
+		m = m*pow10u[n] + v
+		digits += n
+		pos += n
+		if n < 8 {
+			return m, digits, pos, true
+		}
+	}
 }
 
 func (p *rowParser) fieldCountError(n int) error {

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Sinks keep the compiler from discarding benchmark results.
@@ -203,3 +205,41 @@ var (
 	ixResultSink  *InteractionResult
 	txnSink       *Transactions
 )
+
+// BenchmarkSplitFile splits the features CSV named by MATHCRM_BENCH_CSV
+// (e.g. make bench's features_1m.csv) with Key MATHCRM_BENCH_KEY (default
+// customer_id) into 64 shards handed over in memory, as an import does,
+// and reports rows/s and the process's CPU seconds per split (user +
+// system, all threads), which a loaded machine distorts less than wall
+// time.
+func BenchmarkSplitFile(b *testing.B) {
+	path := os.Getenv("MATHCRM_BENCH_CSV")
+	if path == "" {
+		b.Skip("MATHCRM_BENCH_CSV is not set")
+	}
+	key := os.Getenv("MATHCRM_BENCH_KEY")
+	if key == "" {
+		key = "customer_id"
+	}
+	var rows int64
+	cpu0 := cpuSeconds()
+	benchImport(b, path, 0, func(dir string) error {
+		res, err := Split(context.Background(), path, Options{Key: key, TempDir: dir,
+			ShardWritten: func(ShardFile, []byte) error { return nil }})
+		if err == nil {
+			rows = res.Rows
+		}
+		return err
+	})
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+}
+
+// cpuSeconds is the process's user and system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}

@@ -168,6 +168,13 @@ func (sp *splitter) parseChunk(ctx context.Context, b *batch, delim byte, fields
 		if len(l) == 0 {
 			continue
 		}
+		if sp.parser.addLine(b, l, delim, line) {
+			if b.records%ctxCheckRows == 0 && ctx.Err() != nil {
+				b.err = ctx.Err()
+				return fields
+			}
+			continue
+		}
 		fields = fields[:0]
 		start := 0
 		for i, c := range l { // fields are short: a loop beats IndexByte's calls

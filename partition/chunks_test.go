@@ -2,9 +2,12 @@ package partition
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -139,4 +142,66 @@ func BenchmarkParseChunk(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(6000*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestAddLineMatchesAdd holds the single-pass line parser to the general
+// one: on every line it accepts, the same row (key, shard, value bits);
+// every line it declines, the general parser handles (an error, a skip,
+// another notation).
+func TestAddLineMatchesAdd(t *testing.T) {
+	tokens := []string{"", "0", "1", "-2", "+3", "12.5", "-0.000001", ".5", "5.", "-", "+", ".", "1e3", " 4", "4 ",
+		"9007199254740993", "9007199254740992", "12345678901234567890", "1234567890123456789", "0.12345678901234567890123",
+		"0.1234567890123456789012", "NaN", "x", "1.2.3", "K1", "\xff", " ", "--1", "12345678", "123456789.87654321",
+		"-0.232944", "5.774249", "00000000000000000001.5", "1:2", "1/2", "1234567890123456789.1234567",
+		"123456789012.1234567", "0000000000000.5"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, keyIdx := range []int{0, 2, -1} {
+		p := &rowParser{file: "t.csv", keyIdx: keyIdx, keyName: "id", colIdx: []int{3, 1}, columns: []string{"c", "a"},
+			isCat: make([]bool, 2), fields: 4, shards: 7, policy: BadValueSkip}
+		p.setRoles()
+		accepted := 0
+		for range 20000 {
+			nf := 4
+			if rng.IntN(20) == 0 {
+				nf = 3 + rng.IntN(3)
+			}
+			fields := make([]string, nf)
+			for i := range fields {
+				fields[i] = tokens[rng.IntN(len(tokens))]
+			}
+			l := []byte(strings.Join(fields, ","))
+			if rng.IntN(2) == 0 { // digits past the line's end, as in a reused buffer
+				l = append(l, "123456789012"[:rng.IntN(12)]...)[:len(l)]
+			}
+			fast, slow := &batch{invalid: make([]int64, 2)}, &batch{invalid: make([]int64, 2)}
+			ok := p.addLine(fast, l, ',', 7)
+			var split [][]byte
+			for _, f := range bytes.Split(l, []byte(",")) {
+				split = append(split, f)
+			}
+			err := p.add(slow, split, 7)
+			if !ok {
+				if fast.records != 0 || len(fast.vals) != 0 || fast.rows() != 0 {
+					t.Fatalf("%q: declined but changed the batch", l)
+				}
+				continue
+			}
+			accepted++
+			if err != nil || slow.rows() != 1 || slow.skipped != 0 {
+				t.Fatalf("%q: the single pass took it, the general parser: %v, %d rows", l, err, slow.rows())
+			}
+			if !bytes.Equal(fast.bytes(fast.key[0]), slow.bytes(slow.key[0])) || fast.shard[0] != slow.shard[0] ||
+				fast.records != slow.records || fast.lines[0] != slow.lines[0] || fast.recNo[0] != slow.recNo[0] {
+				t.Fatalf("%q: single pass %+v, general %+v", l, fast, slow)
+			}
+			for j := range fast.vals {
+				if math.Float64bits(fast.vals[j]) != math.Float64bits(slow.vals[j]) {
+					t.Fatalf("%q: column %d: single pass %v, general %v", l, j, fast.vals[j], slow.vals[j])
+				}
+			}
+		}
+		if accepted < 1000 {
+			t.Errorf("key %d: the single pass took only %d lines", keyIdx, accepted)
+		}
+	}
 }

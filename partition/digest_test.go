@@ -1,12 +1,14 @@
 package partition
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -17,10 +19,15 @@ import (
 	"testing"
 )
 
-var updateDigests = flag.Bool("update-digests", false, "rewrite testdata/split_digests.json from the current code")
+var (
+	updateDigests        = flag.Bool("update-digests", false, "rewrite testdata/split_digests.json from the current code")
+	updateContentDigests = flag.Bool("update-content-digests", false, "rewrite testdata/split_content_digests.json from the current code")
+)
 
-// digestCase is one import whose shard bytes and statistics must never
-// change: the golden digests were recorded before the parallel reader.
+// digestCase is one import whose statistics and shard contents must never
+// change, nor its shard bytes unless the writer changes on purpose: the
+// statistics were recorded before the parallel reader, the contents with
+// the previous (parquet-go) writer, the bytes with today's.
 type digestCase struct {
 	name string
 	path string // file under ../testdata, or "" for csv
@@ -146,8 +153,16 @@ func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 				mu.Lock()
 				files++
 				mu.Unlock()
-			} else if sf.Path != "" {
-				t.Errorf("%s: shard %d handed over in memory and in %s", dc.name, sf.Index, sf.Path)
+			} else {
+				if sf.Path != "" {
+					t.Errorf("%s: shard %d handed over in memory and in %s", dc.name, sf.Index, sf.Path)
+				}
+				if sf.SHA256 != "" {
+					t.Errorf("%s: shard %d handed over in memory, hashed by Split too", dc.name, sf.Index)
+				}
+				// The receiver hashes it, as the object store does.
+				sum := sha256.Sum256(data)
+				sf.SHA256 = hex.EncodeToString(sum[:])
 			}
 			sum := sha256.Sum256(data)
 			if hex.EncodeToString(sum[:]) != sf.SHA256 || int64(len(data)) != sf.Size {
@@ -164,7 +179,11 @@ func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 		t.Fatalf("%s: %v", dc.name, err)
 	}
 	if handOver {
-		for _, sf := range res.Shards {
+		for i, sf := range res.Shards {
+			if sf.SHA256 == "" && sf.Path == "" {
+				sf.SHA256 = handed[sf.Index].SHA256
+				res.Shards[i] = sf
+			}
 			if handed[sf.Index] != sf {
 				t.Errorf("%s: shard %d handed over as %+v, result says %+v", dc.name, sf.Index, handed[sf.Index], sf)
 			}
@@ -176,9 +195,80 @@ func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 	return splitDigest(t, res)
 }
 
+// contentDigest is a SHA-256 over what the shards of res hold, as ReadShard
+// decodes them: every shard's key and column names, keys and value bits, in
+// order. Unlike splitDigest it does not depend on how the files encode them.
+func contentDigest(t *testing.T, res *Result) string {
+	t.Helper()
+	h := sha256.New()
+	for _, sf := range res.Shards {
+		b, err := os.ReadFile(sf.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ReadShard(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("shard %d: %v", sf.Index, err)
+		}
+		fmt.Fprintf(h, "%d %q %q %d\n", sf.Index, s.Key, s.Columns, s.Rows())
+		for i, k := range s.Keys {
+			fmt.Fprintf(h, "%q", k)
+			for j := range s.Columns {
+				fmt.Fprintf(h, " %x", math.Float64bits(s.Values[j][i]))
+			}
+			h.Write([]byte{'\n'})
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestSplitContentDigests holds what Split's shards decode to, to the
+// digests recorded with the previous writer (parquet-go's), so a change of
+// how the files are encoded cannot change what they hold.
+func TestSplitContentDigests(t *testing.T) {
+	const golden = "testdata/split_content_digests.json"
+	got := map[string]string{}
+	for _, dc := range digestCases() {
+		path := dc.path
+		if path == "" {
+			path = writeFile(t, dc.name+".csv", []byte(dc.csv()))
+		}
+		opts := dc.opts
+		opts.TempDir = t.TempDir()
+		res, err := Split(context.Background(), path, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", dc.name, err)
+		}
+		got[dc.name] = contentDigest(t, res)
+	}
+	if *updateContentDigests {
+		b, _ := json.MarshalIndent(got, "", "  ")
+		if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]string
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != len(got) {
+		t.Errorf("golden file has %d cases, the test %d", len(want), len(got))
+	}
+	for name, d := range got {
+		if d != want[name] {
+			t.Errorf("%s: content digest %s, want %s", name, d, want[name])
+		}
+	}
+}
+
 // TestSplitGoldenDigests holds Split's output, shard bytes and statistics,
-// to the digests recorded before the reader parsed in parallel, whatever
-// the number of threads.
+// to the recorded digests, whatever the number of threads, the block size,
+// the spills' memory and whether shards are handed over.
 func TestSplitGoldenDigests(t *testing.T) {
 	const golden = "testdata/split_digests.json"
 	if *updateDigests {

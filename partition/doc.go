@@ -22,8 +22,9 @@
 //
 // [Split] streams a CSV file (plain or gzip) once. Every data row is routed to
 // shard [ShardOf](key, Shards) and written, in file order, to that shard's
-// Parquet file; per-column statistics and a SHA-256 of every file are
-// returned in a [Result]. [ReadShard] decodes one such file into a
+// Parquet file; per-column statistics and a SHA-256 of every file written
+// (a shard handed over in memory is hashed by its receiver) are returned in
+// a [Result]. [ReadShard] decodes one such file into a
 // column-major [Shard].
 //
 // Split parses CSV with a one-byte delimiter in blocks of whole lines on up

@@ -25,28 +25,31 @@ func WriteFeatureShard(w io.Writer, key string, columns []string, keys []string,
 		return 0, 0, "", err
 	}
 	set := newShardSet("", 1, key, columns, DefaultRowGroupRows)
-	sink := &countingHash{w: w, h: sha256.New()}
-	pw := newShardWriter(sink, set.schema, set.rowGroupRows,
+	h := sha256.New()
+	fw := newFeatureWriter(w, h, nil, key, columns,
 		metaKey, set.meta[metaKey],
 		metaColumns, set.meta[metaColumns],
 		metaCategories, "",
 	)
-	rw := newRowWriter(pw, 1+len(columns))
-	row := make([]float64, len(columns))
-	for i, k := range keys {
-		r, err := rw.next()
-		if err != nil {
-			return 0, 0, "", fmt.Errorf("partition: writing features shard: %w", err)
+	g := &group{}
+	for lo := 0; lo < len(keys); lo += set.rowGroupRows {
+		hi := min(lo+set.rowGroupRows, len(keys))
+		g.reset(len(columns))
+		for _, k := range keys[lo:hi] {
+			g.arena = append(g.arena, k...)
+			g.ends = append(g.ends, len(g.arena))
 		}
 		for j := range columns {
-			row[j] = values[j][i]
+			g.values[j] = values[j][lo:hi]
 		}
-		fillRow(r, bytesOf(k), row)
+		if err := fw.writeGroup(g); err != nil {
+			return 0, 0, "", fmt.Errorf("partition: writing features shard: %w", err)
+		}
 	}
-	if err := rw.close(); err != nil {
+	if err := fw.close(); err != nil {
 		return 0, 0, "", fmt.Errorf("partition: writing features shard: %w", err)
 	}
-	return int64(len(keys)), sink.size, hex.EncodeToString(sink.h.Sum(nil)), nil
+	return int64(len(keys)), fw.off, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // checkFeatureShard checks WriteFeatureShard's arguments against what

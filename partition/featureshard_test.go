@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -122,4 +123,33 @@ func openParquet(t testing.TB, data []byte) *parquet.File {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestStoredFrame decodes the zstd frames of stored blocks the shard writer
+// writes for incompressible pages with the zstd decoder, and checks their
+// header as the shard reader does.
+func TestStoredFrame(t *testing.T) {
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	for _, n := range []int{0, 1, 7, 4096, valuesPerPage * 8, 128 << 10} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i*7 + i/251)
+		}
+		frame := append(appendStoredFrameHeader(nil, n), data...)
+		if len(frame) != storedFrameSize(n) {
+			t.Fatalf("%d bytes: frame of %d bytes, storedFrameSize says %d", n, len(frame), storedFrameSize(n))
+		}
+		var h zstd.Header
+		if err := h.Decode(frame); err != nil || !h.HasFCS || h.FrameContentSize != uint64(n) {
+			t.Fatalf("%d bytes: header %+v, %v", n, h, err)
+		}
+		got, err := dec.DecodeAll(frame, nil)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes: decoded %d bytes, %v", n, len(got), err)
+		}
+	}
 }

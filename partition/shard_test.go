@@ -2,6 +2,7 @@ package partition
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -181,5 +182,50 @@ func TestReadShardForeignParquet(t *testing.T) {
 	}
 	if _, err := ReadShard(nil, 0); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("ReadShard(nil): err = %v", err)
+	}
+}
+
+// TestReadShardOfPreviousWriter reads a shard file the previous writer
+// (parquet-go's, keys DELTA_LENGTH_BYTE_ARRAY, zstd at its default level,
+// statistics and page index) wrote, and finds what a shard of today's
+// writer of the same rows holds: old shards stay readable.
+func TestReadShardOfPreviousWriter(t *testing.T) {
+	old, err := os.ReadFile("testdata/shard-parquet-go-v0.32.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(old, []byte("mathcrm version 1(build )")) {
+		t.Fatal("the fixture is not from the previous writer")
+	}
+	res, err := Split(context.Background(), "../testdata/telco/Telco-Customer-Churn.csv", Options{Key: "customerID", Shards: 16,
+		RowGroupRows: 200, TempDir: t.TempDir(), Categorical: []string{"Contract"}, Columns: []string{"tenure", "TotalCharges"},
+		Input: Input{OnBadValue: BadValueMissing}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := os.ReadFile(res.Shards[3].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(cur, old) {
+		t.Fatal("today's writer wrote the previous writer's bytes")
+	}
+	want, err := ReadShard(bytes.NewReader(cur), int64(len(cur)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadShard(bytes.NewReader(old), int64(len(old)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Key != want.Key || !slices.Equal(got.Columns, want.Columns) || !slices.Equal(got.Keys, want.Keys) || got.Rows() != 441 {
+		t.Fatalf("previous shard: key %q, columns %q, %d rows; today's: %q, %q, %d rows", got.Key, got.Columns, got.Rows(), want.Key, want.Columns, want.Rows())
+	}
+	for j := range want.Values {
+		for i, w := range want.Values[j] {
+			if g := got.Values[j][i]; math.Float64bits(g) != math.Float64bits(w) {
+				t.Fatalf("column %s, row %d: previous shard %v, today's %v", want.Columns[j], i, g, w)
+			}
+		}
 	}
 }

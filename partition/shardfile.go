@@ -1,7 +1,6 @@
 package partition
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -32,10 +31,9 @@ const (
 	metaShard      = "mathcrm.shard"
 )
 
-// shardCodec compresses every shard. zstd's default level takes about a
-// quarter of Split's CPU; its fastest level saves most of that but left
-// generated float data 35% larger, a worse trade for files that are stored
-// and shipped to workers.
+// shardCodec compresses the shard files parquet-go writes (interactions,
+// transactions, filtered features, exports); features shards from Split
+// compress their pages themselves (see featureWriter).
 var shardCodec = &parquet.Zstd
 
 // maxHandOver is the largest shard (in bytes of rows, uncompressed) Split
@@ -52,11 +50,14 @@ const rowsPerBatch = 128
 
 // ShardFile describes one shard file written by Split.
 type ShardFile struct {
-	Index  int
-	Path   string
-	Rows   int64
-	Size   int64
-	SHA256 string // hex SHA-256 of the file's bytes
+	Index int
+	Path  string
+	Rows  int64
+	Size  int64
+	// SHA256 is the hex SHA-256 of the file's bytes; empty for a shard
+	// handed over in memory (Options.ShardWritten with data), whose callee
+	// hashes the bytes as it stores them rather than have them hashed twice.
+	SHA256 string
 }
 
 // orderedGroup is a parquet.Group whose fields keep the given order instead
@@ -86,21 +87,14 @@ type shardSet struct {
 	key          string
 	columns      []string
 	rowGroupRows int
-	schema       *parquet.Schema
 	meta         map[string]string
 }
 
 func newShardSet(dir string, count int, key string, columns []string, rowGroupRows int) *shardSet {
-	g := parquet.Group{key: parquet.Required(parquet.String())}
-	for _, c := range columns {
-		g[c] = parquet.Optional(parquet.Leaf(parquet.DoubleType))
-	}
-	order := append([]string{key}, columns...)
 	cols, _ := json.Marshal(append([]string{}, columns...)) // cannot fail for strings
 	return &shardSet{
 		dir: dir, count: count, key: key, columns: columns, rowGroupRows: rowGroupRows,
-		schema: parquet.NewSchema("mathcrm_shard", orderedGroup{Group: g, order: order}),
-		meta:   map[string]string{metaKey: key, metaColumns: string(cols)},
+		meta: map[string]string{metaKey: key, metaColumns: string(cols)},
 	}
 }
 
@@ -152,13 +146,13 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 	files := make([]ShardFile, len(spills))
 	found := make([]*duplicate, len(spills))
 	err := runParallel(ctx, len(spills), func(ctx context.Context, i int) error {
-		var data *bytes.Buffer
+		var data []byte
 		// Room for the rows uncompressed, so the buffer never grows; a
 		// larger shard is written to its file.
 		if size := 4<<10 + spills[i].rows*int64(10+8*len(s.columns)); done != nil && size <= maxHandOver {
-			data = bytes.NewBuffer(make([]byte, 0, size))
+			data = make([]byte, 0, size)
 		}
-		sf, dup, err := s.write(ctx, i, spills[i], dups, data)
+		sf, data, dup, err := s.write(ctx, i, spills[i], dups, data)
 		if err != nil {
 			return err
 		}
@@ -170,7 +164,7 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		spills[i].remove()
 		if done != nil && data != nil {
 			os.Remove(s.path(i)) // reserved, never written
-			return done(sf, data.Bytes())
+			return done(sf, data)
 		}
 		if done != nil {
 			return done(sf, nil)
@@ -283,28 +277,29 @@ func runParallel(ctx context.Context, n int, task func(ctx context.Context, i in
 	return ctx.Err()
 }
 
-// write converts one spill into shard file i, or into mem when it is not
-// nil, and describes the result. With dups it checks the keys for
-// duplicates and stops at the first one.
-func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool, mem *bytes.Buffer) (ShardFile, *duplicate, error) {
+// write converts one spill into shard file i, or, when mem is not nil,
+// into memory starting with mem's capacity, and describes the result and
+// returns the bytes in memory. With dups it checks the keys for duplicates
+// and stops at the first one.
+func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool, mem []byte) (ShardFile, []byte, *duplicate, error) {
 	in, err := spill.rewind(len(s.columns))
 	if err != nil {
-		return ShardFile{}, nil, err
+		return ShardFile{}, nil, nil, err
 	}
 	path := ""
-	var out io.Writer = mem
 	var f *os.File
+	var w io.Writer // nil: into memory
+	var h hash.Hash
 	if mem == nil {
 		path = s.path(i)
 		f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {
-			return ShardFile{}, nil, fmt.Errorf("partition: opening shard file: %w", err)
+			return ShardFile{}, nil, nil, fmt.Errorf("partition: opening shard file: %w", err)
 		}
 		defer f.Close() // after a successful Close, a no-op
-		out = bufio.NewWriterSize(f, 256<<10)
+		w, h = f, sha256.New()
 	}
-	sink := &countingHash{w: out, h: sha256.New()}
-	pw := newShardWriter(sink, s.schema, s.rowGroupRows,
+	fw := newFeatureWriter(w, h, mem, s.key, s.columns,
 		metaKey, s.meta[metaKey],
 		metaColumns, s.meta[metaColumns],
 		metaShard, shardMeta(i, s.count),
@@ -314,29 +309,28 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	if dups {
 		idx = newKeyIndexSize(int(spill.rows))
 	}
-	rows, dup, err := copyRows(ctx, pw, in, len(s.columns), s.rowGroupRows, idx)
+	rows, dup, err := copyRows(ctx, fw, in, spill.rows, len(s.columns), s.rowGroupRows, idx)
 	if dup != nil {
-		return ShardFile{}, dup, nil
+		return ShardFile{}, nil, dup, nil
 	}
 	if err == nil && rows != spill.rows {
 		err = fmt.Errorf("partition: internal error: shard %d spilled %d rows, wrote %d", i, spill.rows, rows)
 	}
 	if err == nil {
-		err = pw.Close()
-	}
-	if bw, ok := out.(*bufio.Writer); ok && err == nil {
-		err = bw.Flush()
+		err = fw.close()
 	}
 	if f != nil && err == nil {
 		err = f.Close()
 	}
 	if err != nil {
-		return ShardFile{}, nil, fmt.Errorf("partition: writing shard %d: %w", i, err)
+		return ShardFile{}, nil, nil, fmt.Errorf("partition: writing shard %d: %w", i, err)
 	}
-	return ShardFile{
-		Index: i, Path: path, Rows: rows, Size: sink.size,
-		SHA256: hex.EncodeToString(sink.h.Sum(nil)),
-	}, nil, nil
+	sf := ShardFile{Index: i, Path: path, Rows: rows, Size: fw.off}
+	if h != nil {
+		sf.SHA256 = hex.EncodeToString(h.Sum(nil))
+		return sf, nil, nil, nil
+	}
+	return sf, fw.out, nil, nil
 }
 
 // newShardWriter returns the Parquet writer of every shard file: zstd, the
@@ -361,126 +355,95 @@ func shardMeta(i, n int) string {
 	return strconv.Itoa(i) + "/" + strconv.Itoa(n)
 }
 
-// copyRows writes every row of in to pw and, with idx, stops at the first
-// key idx has seen before.
-func copyRows(ctx context.Context, pw *parquet.GenericWriter[any], in *spillReader, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
-	cf := newColumnFeeder(pw, 1+width, rowGroupRows)
-	var (
-		arena  []byte
-		values []float64
-	)
+// copyRows writes every row of in, expect of them, to fw, a row group at a
+// time, and, with idx, stops at the first key idx has seen before.
+func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect int64, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	g := groupPool.Get().(*group)
+	defer groupPool.Put(g)
+	g.reset(width)
+	g.grow(int(min(expect, int64(rowGroupRows))))
+	var rows int64
+	if in.br == nil { // in memory
+		return copyBlocks(ctx, fw, in.blocks, g, rowGroupRows, idx)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return cf.pos, nil, err
+			return rows, nil, err
 		}
+		start := len(g.arena)
 		var (
 			line int
 			err  error
 		)
-		arena, values, line, err = in.next(arena[:0], values[:0])
+		g.arena, line, err = in.nextColumns(g.arena, g.values)
 		if err == io.EOF {
-			return cf.pos, nil, cf.flush()
+			return rows, nil, fw.writeGroup(g)
 		}
 		if err != nil {
-			return cf.pos, nil, err
+			return rows, nil, err
 		}
 		if idx != nil {
-			if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(arena), len(arena)), int64(line)); !fresh {
-				return cf.pos, &duplicate{key: bytes.Clone(arena), line: line, first: int(first)}, nil
+			key := g.arena[start:]
+			if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(key), len(key)), int64(line)); !fresh {
+				return rows, &duplicate{key: bytes.Clone(key), line: line, first: int(first)}, nil
 			}
 		}
-		if err := cf.add(arena, values); err != nil {
-			return cf.pos, nil, err
+		g.ends = append(g.ends, len(g.arena))
+		rows++
+		if g.rows() == rowGroupRows {
+			if err := fw.writeGroup(g); err != nil {
+				return rows, nil, err
+			}
+			g.reset(width)
 		}
 	}
 }
 
-// columnFeeder writes rows to a Parquet writer column by column, in the
-// runs of rows parquet-go's row API uses for batches of rowsPerBatch rows:
-// up to 64 rows, cut at every batch and row group boundary. A column's
-// pages are cut after a run, so the same runs give the same file as the
-// row API, without building a row of values at a time.
-type columnFeeder struct {
-	pw       *parquet.GenericWriter[any]
-	groups   int64                    // rows per row group
-	vals     [][runRows]parquet.Value // by column
-	arena    []byte
-	pos, end int64 // rows fed; where the current run ends
-	n        int   // rows in the current run
-}
-
-// runRows is the longest run parquet-go writes at once (its maxRowsPerWrite).
-const runRows = 64
-
-func newColumnFeeder(pw *parquet.GenericWriter[any], columns, rowGroupRows int) *columnFeeder {
-	return &columnFeeder{pw: pw, groups: int64(rowGroupRows), vals: make([][runRows]parquet.Value, columns)}
-}
-
-// add feeds one row: its key and its values, NaN as null.
-func (cf *columnFeeder) add(key []byte, values []float64) error {
-	if cf.n == 0 {
-		p := cf.pos
-		if p > 0 && p%cf.groups == 0 {
-			if err := cf.pw.Flush(); err != nil {
-				return err
+// copyBlocks is copyRows for a spill held in memory: it copies the blocks'
+// rows into g a run at a time.
+func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, g *group, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	var rows int64
+	for _, b := range blocks {
+		if err := ctx.Err(); err != nil {
+			return rows, nil, err
+		}
+		for lo := 0; lo < b.rows(); {
+			hi := min(b.rows(), lo+rowGroupRows-g.rows())
+			if idx != nil {
+				for i := lo; i < hi; i++ {
+					key := b.key(i)
+					if first, fresh := idx.insert(unsafe.String(unsafe.SliceData(key), len(key)), int64(b.lines[i])); !fresh {
+						return rows, &duplicate{key: bytes.Clone(key), line: b.lines[i], first: int(first)}, nil
+					}
+				}
+			}
+			start := 0
+			if lo > 0 {
+				start = b.ends[lo-1]
+			}
+			shift := len(g.arena) - start
+			g.arena = append(g.arena, b.arena[start:b.ends[hi-1]]...)
+			for _, e := range b.ends[lo:hi] {
+				g.ends = append(g.ends, e+shift)
+			}
+			for j := range g.values {
+				g.values[j] = append(g.values[j], b.values[j][lo:hi]...)
+			}
+			rows += int64(hi - lo)
+			lo = hi
+			if g.rows() == rowGroupRows {
+				if err := fw.writeGroup(g); err != nil {
+					return rows, nil, err
+				}
+				g.reset(len(g.values))
 			}
 		}
-		cf.end = min(p+runRows, (p/rowsPerBatch+1)*rowsPerBatch, (p/cf.groups+1)*cf.groups)
-		cf.arena = cf.arena[:0]
 	}
-	n := cf.n
-	start := len(cf.arena)
-	cf.arena = append(cf.arena, key...)
-	k := &cf.vals[0][n]
-	*k = parquet.ByteArrayValue(cf.arena[start:len(cf.arena):len(cf.arena)])
-	k.SetColumnIndex(0)
-	for j, v := range values {
-		x := &cf.vals[j+1][n]
-		if v != v { // NaN: missing
-			*x = parquet.NullValue()
-		} else {
-			*x = parquet.DoubleValue(v)
-			x.SetDefinitionLevel(1)
-		}
-		x.SetColumnIndex(j + 1)
-	}
-	cf.n++
-	cf.pos++
-	if cf.pos == cf.end {
-		return cf.flush()
-	}
-	return nil
-}
-
-// flush writes the current run.
-func (cf *columnFeeder) flush() error {
-	if cf.n == 0 {
-		return nil
-	}
-	cws := cf.pw.ColumnWriters()
-	for c := range cf.vals {
-		if _, err := cws[c].WriteRowValues(cf.vals[c][:cf.n]); err != nil {
-			return err
-		}
-	}
-	cf.n = 0
-	return nil
-}
-
-// fillRow sets row to key followed by values, NaN as null.
-func fillRow(row parquet.Row, key []byte, values []float64) {
-	row[0] = parquet.ByteArrayValue(key).Level(0, 0, 0)
-	for j, v := range values {
-		if v != v { // NaN: missing
-			row[j+1] = parquet.NullValue().Level(0, 0, j+1)
-		} else {
-			row[j+1] = parquet.DoubleValue(v).Level(0, 1, j+1)
-		}
-	}
+	return rows, nil, fw.writeGroup(g)
 }
 
 // countingHash is the sink behind a shard file: it tees bytes into the
-// SHA-256 and counts them, so no file needs to be re-read.
+// SHA-256 (unless h is nil) and counts them, so no file needs to be re-read.
 type countingHash struct {
 	w    io.Writer
 	h    hash.Hash
@@ -489,7 +452,9 @@ type countingHash struct {
 
 func (c *countingHash) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
-	c.h.Write(p[:n])
+	if c.h != nil {
+		c.h.Write(p[:n])
+	}
 	c.size += int64(n)
 	return n, err
 }

@@ -2,7 +2,6 @@ package partition
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -39,8 +38,10 @@ const maxSpillKey = 1 << 30
 // touches the disk twice.
 var spillMemory int64 = 192 << 20
 
-// spillBlock is the size of the blocks a spill keeps in memory.
-const spillBlock = 64 << 10
+// memBlockRows is the rows of a full block of a spill held in memory; a
+// shard's first block starts at 64 rows and grows fourfold up to it, so a
+// spill of a few rows stays small.
+const memBlockRows = 4096
 
 // spillBudget is the memory the spills of one split may still take. Only
 // the goroutine storing rows uses it.
@@ -48,6 +49,8 @@ type spillBudget struct{ left int64 }
 
 // spillFile holds the rows of one shard between the two passes of Split:
 // in memory while its budget allows (with a budget), then in its file.
+// In memory, a features spill keeps its rows column-major, in blocks of up
+// to memBlockRows rows, as the shard writer takes them.
 type spillFile struct {
 	path    string
 	f       *os.File
@@ -55,45 +58,103 @@ type spillFile struct {
 	scratch []byte
 	rows    int64
 	budget  *spillBudget
-	mem     [][]byte // blocks of rows not in the file; all full but the last
+	mem     []*group // blocks of rows not in the file; all full but the last
 	disk    bool     // the rows are in the file
 }
 
-// write appends the bytes of whole rows.
-func (s *spillFile) write(b []byte) error {
-	if s.budget != nil && !s.disk {
-		if s.budget.left >= int64(len(b)) {
-			s.budget.left -= int64(len(b))
-			for len(b) > 0 {
-				if len(s.mem) == 0 || len(s.mem[len(s.mem)-1]) == spillBlock {
-					s.mem = append(s.mem, make([]byte, 0, spillBlock))
-				}
-				last := &s.mem[len(s.mem)-1]
-				n := min(len(b), spillBlock-len(*last))
-				*last = append(*last, b[:n]...)
-				b = b[n:]
+// addMem appends a features row to the blocks in memory if the budget
+// allows, charging it for every allocation, and reports whether it did.
+func (s *spillFile) addMem(key []byte, line int, values []float64) bool {
+	if n := len(s.mem); n > 0 {
+		if g := s.mem[n-1]; len(g.ends) < cap(g.ends) && len(g.arena)+len(key) <= cap(g.arena) {
+			g.arena = append(g.arena, key...) // no allocation: nothing to charge
+			g.ends = append(g.ends, len(g.arena))
+			g.lines = append(g.lines, line)
+			r := len(g.ends) - 1
+			for j, v := range values {
+				g.values[j] = g.values[j][:r+1]
+				g.values[j][r] = v
 			}
-			return nil
-		}
-		if err := s.toDisk(); err != nil {
-			return err
+			return true
 		}
 	}
-	if _, err := s.bw.Write(b); err != nil {
-		return fmt.Errorf("partition: writing spill file: %w", err)
+	var g *group
+	if n := len(s.mem); n > 0 && s.mem[n-1].rows() < memBlockRows {
+		g = s.mem[n-1]
 	}
-	return nil
+	rowBytes := int64(16 + 8*len(values)) // ends, lines, values
+	var need int64
+	rowCap := 0
+	if g == nil || len(g.ends) == cap(g.ends) {
+		rowCap = 64
+		if len(s.mem) > 0 { // the first block was full
+			rowCap = memBlockRows
+		}
+		if g != nil {
+			rowCap = min(4*cap(g.ends), memBlockRows)
+			need -= int64(cap(g.ends)) * rowBytes // the old arrays become garbage
+		}
+		need += int64(rowCap) * rowBytes
+	}
+	arenaCap := 0
+	if g == nil || len(g.arena)+len(key) > cap(g.arena) {
+		arenaCap = max(len(key), 1024)
+		if g != nil {
+			arenaCap = max(2*cap(g.arena), len(g.arena)+len(key))
+		}
+		need += int64(arenaCap)
+	}
+	if need > s.budget.left {
+		return false
+	}
+	s.budget.left -= need
+	if g == nil {
+		g = &group{values: make([][]float64, len(values))}
+		s.mem = append(s.mem, g)
+	}
+	if rowCap > 0 {
+		g.ends = slices.Grow(g.ends, rowCap-len(g.ends))
+		g.lines = slices.Grow(g.lines, rowCap-len(g.lines))
+		for j := range g.values {
+			g.values[j] = slices.Grow(g.values[j], rowCap-len(g.values[j]))
+		}
+	}
+	if arenaCap > 0 {
+		g.arena = slices.Grow(g.arena, arenaCap-len(g.arena))
+	}
+	g.arena = append(g.arena, key...)
+	g.ends = append(g.ends, len(g.arena))
+	g.lines = append(g.lines, line)
+	for j, v := range values {
+		g.values[j] = append(g.values[j], v)
+	}
+	return true
+}
+
+// memBytes is what the blocks in memory were charged.
+func (s *spillFile) memBytes() int64 {
+	var n int64
+	for _, g := range s.mem {
+		n += int64(cap(g.ends))*int64(16+8*len(g.values)) + int64(cap(g.arena))
+	}
+	return n
 }
 
 // toDisk moves the rows held in memory to the file, for good.
 func (s *spillFile) toDisk() error {
-	for _, blk := range s.mem {
-		if _, err := s.bw.Write(blk); err != nil {
-			return fmt.Errorf("partition: writing spill file: %w", err)
-		}
-		s.budget.left += int64(len(blk))
-	}
+	charged := s.memBytes()
+	blocks := s.mem
 	s.mem, s.disk = nil, true
+	var vals []float64
+	for _, g := range blocks {
+		vals = slices.Grow(vals[:0], len(g.values))[:len(g.values)]
+		for i := range g.rows() {
+			if err := s.writeRow(g.key(i), g.lines[i], g.row(i, vals)); err != nil {
+				return err
+			}
+		}
+	}
+	s.budget.left += charged
 	return nil
 }
 
@@ -111,6 +172,24 @@ func createSpill(dir, prefix string, i, n int) (*spillFile, error) {
 // addRow appends one features row: its key, the line it starts on and its
 // values, NaN for missing.
 func (s *spillFile) addRow(key []byte, line int, values []float64) error {
+	if s.budget != nil && !s.disk {
+		if s.addMem(key, line, values) {
+			s.rows++
+			return nil
+		}
+		if err := s.toDisk(); err != nil {
+			return err
+		}
+	}
+	if err := s.writeRow(key, line, values); err != nil {
+		return err
+	}
+	s.rows++
+	return nil
+}
+
+// writeRow encodes a features row into the file.
+func (s *spillFile) writeRow(key []byte, line int, values []float64) error {
 	b := binary.AppendUvarint(s.scratch[:0], uint64(len(key)))
 	b = append(b, key...)
 	b = binary.AppendUvarint(b, uint64(line))
@@ -118,10 +197,9 @@ func (s *spillFile) addRow(key []byte, line int, values []float64) error {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 	}
 	s.scratch = b
-	if err := s.write(b); err != nil {
-		return err
+	if _, err := s.bw.Write(b); err != nil {
+		return fmt.Errorf("partition: writing spill file: %w", err)
 	}
-	s.rows++
 	return nil
 }
 
@@ -153,11 +231,7 @@ func (s *spillFile) contents() ([]byte, error) {
 // rewind flushes the spill and returns a reader of its rows from the start.
 func (s *spillFile) rewind(width int) (*spillReader, error) {
 	if s.budget != nil && !s.disk {
-		rs := make([]io.Reader, len(s.mem))
-		for i, blk := range s.mem {
-			rs[i] = bytes.NewReader(blk)
-		}
-		return &spillReader{br: bufio.NewReaderSize(io.MultiReader(rs...), spillBufferSize), width: width}, nil
+		return &spillReader{blocks: s.mem, width: width}, nil
 	}
 	if err := s.bw.Flush(); err != nil {
 		return nil, fmt.Errorf("partition: writing spill file: %w", err)
@@ -178,16 +252,42 @@ func (s *spillFile) remove() {
 	os.Remove(s.path)
 }
 
-// spillReader decodes the records of a spill file.
+// spillReader decodes the records of a spill file, or reads the blocks of
+// one held in memory.
 type spillReader struct {
-	br    *bufio.Reader
-	width int
-	word  [8]byte
+	br     *bufio.Reader
+	blocks []*group // in memory: the blocks, and the next row in blocks[0]
+	row    int
+	width  int
+	word   [8]byte
+}
+
+// block returns the block holding the next row in memory, and the row, or
+// nil at the end.
+func (r *spillReader) block() (*group, int) {
+	for len(r.blocks) > 0 && r.row == r.blocks[0].rows() {
+		r.blocks, r.row = r.blocks[1:], 0
+	}
+	if len(r.blocks) == 0 {
+		return nil, 0
+	}
+	return r.blocks[0], r.row
 }
 
 // next appends the next row's key to arena and its values to values, and
 // returns its line. It returns io.EOF after the last row.
 func (r *spillReader) next(arena []byte, values []float64) ([]byte, []float64, int, error) {
+	if r.br == nil {
+		g, i := r.block()
+		if g == nil {
+			return arena, values, 0, io.EOF
+		}
+		r.row++
+		for j := range g.values {
+			values = append(values, g.values[j][i])
+		}
+		return append(arena, g.key(i)...), values, g.lines[i], nil
+	}
 	n, err := binary.ReadUvarint(r.br)
 	if err != nil {
 		return arena, values, 0, err // io.EOF at a record boundary
@@ -218,6 +318,57 @@ func (r *spillReader) next(arena []byte, values []float64) ([]byte, []float64, i
 		values = append(values, math.Float64frombits(binary.LittleEndian.Uint64(r.word[:])))
 	}
 	return arena, values, int(line), nil
+}
+
+// nextColumns is next for a column-major row group: it appends the next
+// row's key to arena and value j to values[j].
+func (r *spillReader) nextColumns(arena []byte, values [][]float64) ([]byte, int, error) {
+	if r.br == nil {
+		g, i := r.block()
+		if g == nil {
+			return arena, 0, io.EOF
+		}
+		r.row++
+		for j := range g.values {
+			values[j] = append(values[j], g.values[j][i])
+		}
+		return append(arena, g.key(i)...), g.lines[i], nil
+	}
+	n, err := binary.ReadUvarint(r.br)
+	if err != nil {
+		return arena, 0, err // io.EOF at a record boundary
+	}
+	if n > maxSpillKey {
+		return arena, 0, errors.New("partition: damaged spill file")
+	}
+	if b, err := r.br.Peek(int(n)); err == nil {
+		arena = append(arena, b...)
+		r.br.Discard(len(b))
+	} else {
+		start := len(arena)
+		arena = slices.Grow(arena, int(n))[:start+int(n)]
+		if _, err := io.ReadFull(r.br, arena[start:]); err != nil {
+			return arena, 0, spillErr(err)
+		}
+	}
+	line, err := binary.ReadUvarint(r.br)
+	if err != nil {
+		return arena, 0, spillErr(err)
+	}
+	if b, err := r.br.Peek(8 * r.width); err == nil {
+		for j := range values {
+			values[j] = append(values[j], math.Float64frombits(binary.LittleEndian.Uint64(b[8*j:])))
+		}
+		r.br.Discard(len(b))
+		return arena, int(line), nil
+	}
+	for j := range r.width { // a row wider than the buffer, or a short file
+		if _, err := io.ReadFull(r.br, r.word[:]); err != nil {
+			return arena, 0, spillErr(err)
+		}
+		values[j] = append(values[j], math.Float64frombits(binary.LittleEndian.Uint64(r.word[:])))
+	}
+	return arena, int(line), nil
 }
 
 func spillErr(err error) error {

@@ -373,6 +373,7 @@ func (sp *splitter) setColumns(idx []int) {
 			}
 		}
 	}
+	p.setRoles()
 	sp.parser = p
 }
 

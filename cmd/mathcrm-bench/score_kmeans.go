@@ -23,8 +23,9 @@ var (
 
 func init() { register("score", benchScoreKMeans) }
 
-// scoreTarget is issue 5's throughput target for k-means scoring.
-const scoreTarget = 5e6
+// scoreTarget is issue 17's throughput target for k-means scoring (issue
+// 5's was 5M rows/s).
+const scoreTarget = 10e6
 
 // benchScoreKMeans times `score` with a k-means model (k=16, standardised)
 // end to end — submit until the score set is committed — on --data and on
@@ -91,7 +92,7 @@ func benchScoreKMeans(ctx context.Context, env *benchEnv) error {
 			"rows_per_s_median": round(median(rates), 0), "worker_peak_rss_mib": env.wp.peaks(),
 			"worker_cache_budget_mib": budget >> 20, "bench_peak_rss_mib": peakRSS()}
 		if s.name == "score-large" {
-			line["target"] = ">= 5000000 rows/s"
+			line["target"] = ">= 10000000 rows/s"
 			line["met"] = median(rates) >= scoreTarget
 		}
 		emit(line)

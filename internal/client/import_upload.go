@@ -99,7 +99,8 @@ func (u *shardUploader) addData(sf partition.ShardFile, data []byte) error {
 }
 
 // put stores one shard file and checks that the bytes stored are the ones
-// the split wrote.
+// the split wrote. A shard in memory comes without a checksum: the object
+// store's, computed as it sends the bytes, is the one recorded.
 func (u *shardUploader) put(up upload) {
 	prefix := "shard"
 	if up.layout == 1 {
@@ -121,6 +122,9 @@ func (u *shardUploader) put(up upload) {
 		}
 		if err != nil {
 			return err
+		}
+		if up.inMemory && up.sf.SHA256 == "" {
+			up.sf.SHA256 = ref.SHA256
 		}
 		if ref.SHA256 != up.sf.SHA256 || ref.Size != up.sf.Size {
 			return fmt.Errorf("shard %d changed while it was stored", up.sf.Index)

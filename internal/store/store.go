@@ -125,12 +125,16 @@ func (s *Store) PutFile(ctx context.Context, bucket, name, path string) (proto.B
 		return proto.BlobRef{}, fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	info, err := b.Put(ctx, jetstream.ObjectMeta{Name: name}, io.TeeReader(f, h))
+	info, err := b.Put(ctx, jetstream.ObjectMeta{Name: name}, f)
 	if err != nil {
 		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
 	}
-	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(info.Size), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	// As in Put: the object store's digest is of the bytes it sent.
+	sum, ok := digestSHA256(info.Digest)
+	if !ok {
+		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: the object store gave no SHA-256 digest (%q)", bucket, name, info.Digest)
+	}
+	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(info.Size), SHA256: hex.EncodeToString(sum)}, nil
 }
 
 // Get reads a blob and verifies its size and checksum.
