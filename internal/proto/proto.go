@@ -213,10 +213,19 @@ type InteractionsInfo struct {
 
 // TransactionsInfo describes a transactions version, sharded by customer.
 type TransactionsInfo struct {
-	Key               string    `json:"key"`
-	Time              string    `json:"time"`
-	Amount            string    `json:"amount"` // the amount column, or "quantity*price"
-	Invoice           string    `json:"invoice,omitempty"`
+	Key     string `json:"key"`
+	Time    string `json:"time"`
+	Amount  string `json:"amount"` // the amount column, or "quantity*price"
+	Invoice string `json:"invoice,omitempty"`
+	// Item and ItemName are the item id and item name columns, "" when the
+	// import kept none; Items counts distinct items and Named those with
+	// a name. Quantity is the quantity column when the shards keep each
+	// line's quantity (an import with an item and a quantity column).
+	Item              string    `json:"item,omitempty"`
+	ItemName          string    `json:"item_name,omitempty"`
+	Quantity          string    `json:"quantity,omitempty"`
+	Items             int64     `json:"items,omitempty"`
+	Named             int64     `json:"named,omitempty"`
 	Customers         int64     `json:"customers"`
 	Returns           int64     `json:"returns"`
 	SkippedMissingKey int64     `json:"skipped_missing_key"`
