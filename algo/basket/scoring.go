@@ -20,10 +20,57 @@ func (MinedKind) Input(model any) (string, []string) {
 	return model.(*Mined).Source.Kind, nil
 }
 
-// Output is a recommendations score set with the rule of every offer.
-func (MinedKind) Output(any) (string, []scoreset.Column) {
-	return proto.ScoresRecommendations, []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
+// Output is a recommendations score set with the rule of every offer, and
+// the offered item's name when the dataset names items.
+func (MinedKind) Output(model any) (string, []scoreset.Column) {
+	cols := []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
 		{Name: "score", Type: scoreset.Float}, {Name: "rule", Type: scoreset.String}}
+	if m, ok := model.(*Mined); ok && m.Names != nil {
+		cols = append(cols, scoreset.Column{Name: "name", Type: scoreset.String})
+	}
+	return proto.ScoresRecommendations, cols
+}
+
+// histories reads a shard of the model's source kind as every customer's
+// (or user's) items: keys, and items[k] the distinct items of keys[k].
+func histories(b []byte, src Source) (keys []string, items [][]string, err error) {
+	switch src.Kind {
+	case proto.KindInteractions:
+		s, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, nil, err
+		}
+		items = make([][]string, len(s.Keys))
+		for u := range s.Keys {
+			for k := s.Ptr[u]; k < s.Ptr[u+1]; k++ {
+				if !src.ExcludeReturns || s.Value == nil || s.Value[k] > 0 {
+					items[u] = append(items[u], s.Other[k])
+				}
+			}
+		}
+		return s.Keys, items, nil
+	case proto.KindTransactions:
+		s, err := partition.ReadTransactions(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, nil, err
+		}
+		if s.Item == nil {
+			return nil, nil, errorf(ErrBaskets, "the transactions shard has no item column")
+		}
+		items = make([][]string, len(s.Keys))
+		for c := range s.Keys {
+			var have []string
+			for r := s.Ptr[c]; r < s.Ptr[c+1]; r++ {
+				if s.Item[r] != "" && !(src.ExcludeReturns && s.Return[r]) {
+					have = append(have, s.Item[r])
+				}
+			}
+			slices.Sort(have)
+			items[c] = slices.Compact(have)
+		}
+		return s.Keys, items, nil
+	}
+	return nil, nil, errorf(ErrBaskets, "scoring a %s dataset is not supported", src.Kind)
 }
 
 // offerer returns the model's Offerer, built once per worker and model.
@@ -47,9 +94,6 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	if !ok {
 		return nil, nil, fmt.Errorf("basket: not a basket model")
 	}
-	if m.Source.Kind != proto.KindInteractions {
-		return nil, nil, errorf(ErrBaskets, "scoring a %s dataset is not supported", m.Source.Kind)
-	}
 	o, err := offerer(sh, m, t)
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +103,7 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
+	keys, hist, err := histories(b, m.Source)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,18 +113,11 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	texts := make(map[int]string)
 	counts := map[string]int64{}
 	var (
-		have   []string
 		offers []Offer
 		scr    Scratch
 	)
-	for u, user := range s.Keys {
-		have = have[:0]
-		for k := s.Ptr[u]; k < s.Ptr[u+1]; k++ {
-			if !m.Source.ExcludeReturns || s.Value == nil || s.Value[k] > 0 {
-				have = append(have, s.Other[k])
-			}
-		}
-		offers = o.Offers(offers, have, top, &scr)
+	for u, user := range keys {
+		offers = o.Offers(offers, hist[u], top, &scr)
 		if len(offers) == 0 {
 			tab.Unscored = append(tab.Unscored, user)
 			continue
@@ -96,6 +133,9 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 			tab.Strings[1] = append(tab.Strings[1], off.Item)
 			tab.Floats[2] = append(tab.Floats[2], off.Confidence)
 			tab.Strings[3] = append(tab.Strings[3], text)
+			if len(cols) > 4 {
+				tab.Strings[4] = append(tab.Strings[4], m.Names[off.Item])
+			}
 			counts[off.Item]++
 			sp.Values.Add(off.Confidence)
 		}

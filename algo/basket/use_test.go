@@ -51,7 +51,7 @@ func TestSimilar(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Pairs with Eggs at support ≥ 0.6: Onion (3, lift 1.25), Kidney Beans (4, lift 1).
-	if s := fmt.Sprint(got); s != "[{Onion 1.25 3} {Kidney Beans 1 4}]" {
+	if s := fmt.Sprint(got); s != "[{Onion  1.25 3} {Kidney Beans  1 4}]" {
 		t.Fatalf("similar to Eggs: %s", s)
 	}
 	if _, err := m.Similar("Dill", 5); !errors.Is(err, ErrUnknownItem) {
@@ -64,7 +64,7 @@ func TestNeighbours(t *testing.T) {
 	// Rules at confidence ≥ 0.7 link Eggs with Onion (Onion → Eggs) and
 	// with Kidney Beans: by lift.
 	got, byLift, err := m.Neighbours("Eggs", 5)
-	if err != nil || !byLift || fmt.Sprint(got) != "[{Onion 1.25 3} {Kidney Beans 1 4}]" {
+	if err != nil || !byLift || fmt.Sprint(got) != "[{Onion  1.25 3} {Kidney Beans  1 4}]" {
 		t.Fatalf("neighbours of Eggs: %v %v %v", got, byLift, err)
 	}
 	// At confidence 1 no rule holds for a's only frequent pair, {a, b}
@@ -75,7 +75,7 @@ func TestNeighbours(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, byLift, err = strict.Neighbours("a", 5)
-	if err != nil || byLift || fmt.Sprint(got) != "[{b 0.9375 3}]" {
+	if err != nil || byLift || fmt.Sprint(got) != "[{b  0.9375 3}]" {
 		t.Fatalf("neighbours of a with no rule: %v %v %v", got, byLift, err)
 	}
 	if _, _, err := m.Neighbours("Dill", 5); !errors.Is(err, ErrUnknownItem) {

@@ -110,11 +110,11 @@ func similarBasket(w io.Writer, id string, m *basket.Mined, item string, n int) 
 		fmt.Fprintf(w, "item %s is in no frequent pair of model %s\n", item, id)
 		return nil
 	}
-	fmt.Fprintf(w, "items bought with %s, by %s:\n", item, by)
+	fmt.Fprintf(w, "items bought with %s, by %s:\n", m.Model().Label(item), by)
 	tw := table(w)
-	fmt.Fprintln(tw, "RANK\tITEM\tLIFT\tBASKETS")
+	fmt.Fprintln(tw, "RANK\tITEM\tNAME\tLIFT\tBASKETS")
 	for i, x := range ns {
-		fmt.Fprintf(tw, "%d\t%s\t%.4g\t%d\n", i+1, x.Item, x.Lift, x.Count)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.4g\t%d\n", i+1, x.Item, x.Name, x.Lift, x.Count)
 	}
 	return tw.Flush()
 }
