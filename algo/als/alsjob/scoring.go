@@ -30,9 +30,14 @@ func (Kind) Decode(b []byte) (any, error) {
 // New returns an empty model to decode into.
 func (Kind) New() any { return new(Factorization) }
 
-// Input is an interactions dataset: the model scores its users and reads
-// no column by name.
-func (Kind) Input(any) (string, []string) { return proto.KindInteractions, nil }
+// Input is the kind of the training dataset, interactions or transactions:
+// the model scores its users (customers) and reads no column by name.
+func (Kind) Input(model any) (string, []string) {
+	if m, ok := model.(*Factorization); ok && m.Source == proto.KindTransactions {
+		return proto.KindTransactions, nil
+	}
+	return proto.KindInteractions, nil
+}
 
 // Output is a recommendations score set: rank, item, score.
 func (Kind) Output(any) (string, []scoreset.Column) {
@@ -98,9 +103,18 @@ func tablesOf(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization
 // memory is the shard's output table and exclusions, whatever the number
 // of shards scored.
 func recommend(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization, cols []scoreset.Column, sp *score.Partial) (*scoreset.Table, error) {
-	blk, err := block(ctx, sh)
-	if err != nil {
-		return nil, err
+	var blk *als.Block
+	if src := m.txSource(); src != nil {
+		b, err := txBlockFor(ctx, sh, src, als.Users)
+		if err != nil {
+			return nil, err
+		}
+		blk = b.blk
+	} else {
+		var err error
+		if blk, err = block(ctx, sh); err != nil {
+			return nil, err
+		}
 	}
 	tabs, err := tablesOf(ctx, sh, t, m)
 	if err != nil {
