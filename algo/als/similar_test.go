@@ -2,6 +2,7 @@ package als
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"testing"
@@ -96,4 +97,84 @@ func trainedModelForSimilar(t *testing.T) *Model {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// Every item's neighbours from a Neighbourer, in one call, with one and
+// with three goroutines, are what Similar returns for that item, bit for
+// bit; an untrained item has none.
+func TestNeighboursAreSimilar(t *testing.T) {
+	m := trainedModelForSimilar(t)
+	// An item without a trained factor, and one trained to zero.
+	m.Items.Count[1] = 0
+	clear(m.Items.Row(2))
+	nb := NewNeighbourer(m.Items)
+	rows := make([]int, m.Items.Len())
+	for i := range rows {
+		rows[i] = i
+	}
+	for _, workers := range []int{1, 3} {
+		ends := make([]int, len(rows))
+		got := nb.Neighbours(nil, ends, rows, 7, workers)
+		from := 0
+		for i, id := range m.Items.IDs {
+			mine := got[from:ends[i]]
+			from = ends[i]
+			want, err := m.Similar(nil, id, 7)
+			if i == 1 || i == 2 {
+				if err == nil || len(mine) != 0 {
+					t.Fatalf("item %s without a factor: Similar %v, %v; Neighbours %v", id, want, err, mine)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mine) != len(want) {
+				t.Fatalf("%d workers, item %s: %v, Similar %v", workers, id, mine, want)
+			}
+			for k := range want {
+				if mine[k].ID != want[k].ID || math.Float64bits(mine[k].Score) != math.Float64bits(want[k].Score) {
+					t.Fatalf("%d workers, item %s: neighbour %d %v, Similar %v", workers, id, k, mine[k], want[k])
+				}
+			}
+		}
+	}
+}
+
+// Over many blocks of rows, and rows asked for out of order, the
+// neighbours are still Similar's.
+func TestNeighboursManyBlocks(t *testing.T) {
+	const items, rank = 1100, 5
+	f := &Factors{Rank: rank, IDs: make([]string, items), F: make([]float64, items*rank), Count: make([]int32, items)}
+	x := uint64(7)
+	for i := range items {
+		f.IDs[i] = fmt.Sprintf("i%05d", i)
+		f.Count[i] = 1
+		for k := range rank {
+			x = x*6364136223846793005 + 1442695040888963407
+			f.F[i*rank+k] = float64(int64(x>>11)%2001-1000) / 1000
+		}
+	}
+	tab, err := NewTable(nil, []*Factors{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Model{Items: tab}
+	rows := make([]int, 0, items)
+	for i := items - 1; i >= 0; i -= 2 {
+		rows = append(rows, i)
+	}
+	ends := make([]int, len(rows))
+	got := NewNeighbourer(tab).Neighbours(nil, ends, rows, 5, 2)
+	from := 0
+	for k, r := range rows {
+		want, err := m.Similar(nil, tab.IDs[r], 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got[from:ends[k]]) != fmt.Sprint(want) {
+			t.Fatalf("row %d: %v, Similar %v", r, got[from:ends[k]], want)
+		}
+		from = ends[k]
+	}
 }
