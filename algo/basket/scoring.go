@@ -148,3 +148,76 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	slices.SortFunc(sp.Items, func(a, b proto.ItemCount) int { return cmp.Compare(a.Item, b.Item) })
 	return tab, nil, nil
 }
+
+// ItemOutput is an item neighbours score set: rank, neighbour, score (the
+// pair's lift), baskets (holding both), by (lift when a rule links the
+// items, else co-occurrence), and the neighbour's name when the model has
+// names.
+func (MinedKind) ItemOutput(model any) []scoreset.Column {
+	cols := []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "neighbour", Type: scoreset.String},
+		{Name: "score", Type: scoreset.Float}, {Name: "baskets", Type: scoreset.Int}, {Name: "by", Type: scoreset.String}}
+	if m, ok := model.(*Mined); ok && m.Names != nil {
+		cols = append(cols, scoreset.Column{Name: "name", Type: scoreset.String})
+	}
+	return cols
+}
+
+// ScoreItems writes the t.Top neighbours (what `mathcrm similar` prints)
+// of every frequent item that ShardOf places in this shard, items
+// ascending; a frequent item in no frequent pair is unscored.
+func (MinedKind) ScoreItems(ctx context.Context, sh job.Shard, model any, t *score.Task, sp *score.Partial) (*scoreset.Table, error) {
+	m, ok := model.(*Mined)
+	if !ok {
+		return nil, fmt.Errorf("basket: not a basket model")
+	}
+	top := cmp.Or(t.Top, proto.DefaultTop)
+	v, err := sh.Cached(fmt.Sprintf("basket.neighbours|%s@%s|%d", t.Model.Object, t.Model.SHA256, top), func() (any, int64, error) {
+		all := m.Model().AllNeighbours(top)
+		return all, int64(len(all)) * int64(top+1) * 64, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := v.(map[string]Neighbourhood)
+	var items []string
+	for it := range all {
+		if partition.ShardOf(it, t.Shards) == sh.Ref().Index {
+			items = append(items, it)
+		}
+	}
+	slices.Sort(items)
+	cols := MinedKind{}.ItemOutput(m)
+	tab := scoreset.NewTable(t.Key, cols, len(items)*top)
+	counts := map[string]int64{}
+	for _, it := range items {
+		nh := all[it]
+		if len(nh.Items) == 0 {
+			tab.Unscored = append(tab.Unscored, it)
+			continue
+		}
+		by := "co-occurrence"
+		if nh.ByLift {
+			by = "lift"
+		}
+		for rank, x := range nh.Items {
+			tab.Keys = append(tab.Keys, it)
+			tab.Ints[0] = append(tab.Ints[0], int64(rank+1))
+			tab.Strings[1] = append(tab.Strings[1], x.Item)
+			tab.Floats[2] = append(tab.Floats[2], x.Lift)
+			tab.Ints[3] = append(tab.Ints[3], x.Count)
+			tab.Strings[4] = append(tab.Strings[4], by)
+			if len(cols) > 5 {
+				tab.Strings[5] = append(tab.Strings[5], x.Name)
+			}
+			counts[x.Item]++
+			sp.Values.Add(x.Lift)
+		}
+		sp.Scored++
+	}
+	sp.Unscored = int64(len(tab.Unscored))
+	for id, n := range counts {
+		sp.Items = append(sp.Items, proto.ItemCount{Item: id, Count: n})
+	}
+	slices.SortFunc(sp.Items, func(a, b proto.ItemCount) int { return cmp.Compare(a.Item, b.Item) })
+	return tab, nil
+}

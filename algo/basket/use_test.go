@@ -82,3 +82,35 @@ func TestNeighbours(t *testing.T) {
 		t.Fatalf("unknown item: %v", err)
 	}
 }
+
+// AllNeighbours gives every frequent item what Neighbours gives it, on a
+// model with items that have rules and items that have none.
+func TestAllNeighbours(t *testing.T) {
+	m, err := Reference(Config{MinSupport: 0.02, MinConfidence: 0.4, MaxLen: 3}, FromLists(randomBaskets(2000, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := m.AllNeighbours(4)
+	var byLift, byCount int
+	for _, is := range m.Itemsets {
+		if len(is.Items) != 1 {
+			continue
+		}
+		want, wl, err := m.Neighbours(is.Items[0], 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := all[is.Items[0]]
+		if fmt.Sprint(got.Items) != fmt.Sprint(want) || got.ByLift != wl || len(got.Items) != len(want) {
+			t.Fatalf("item %s: %v %v, Neighbours %v %v", is.Items[0], got.Items, got.ByLift, want, wl)
+		}
+		if wl {
+			byLift++
+		} else {
+			byCount++
+		}
+	}
+	if byLift == 0 || byCount == 0 || len(all) != byLift+byCount {
+		t.Fatalf("%d items by lift, %d by co-occurrence, %d in all: the test does not cover both", byLift, byCount, len(all))
+	}
+}

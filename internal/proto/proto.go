@@ -337,6 +337,10 @@ type ScoreSpec struct {
 	// fills in.
 	Horizon      *float64 `json:"horizon,omitempty"`
 	DiscountRate *float64 `json:"discount_rate,omitempty"`
+	// Items scores the model's items instead of the dataset's rows: every
+	// item's Top nearest items (a model of items: ALS, basket), keyed by
+	// item. The dataset then only decides the shard count.
+	Items bool `json:"items,omitempty"`
 }
 
 // Score set kinds: what each row holds.
