@@ -168,7 +168,7 @@ func (Algorithm) NewJob(ctx context.Context, env job.Leader, id string, spec pro
 		if !ok {
 			return nil, job.Invalid("a %s model has no item neighbours", m.Kind)
 		}
-		j.output, j.key, j.cols = proto.ScoresRecommendations, ItemKey, nil
+		j.output, j.key, j.cols = proto.ScoresNeighbours, ItemKey, nil
 		for _, c := range is.ItemOutput(model) {
 			j.cols = append(j.cols, c.Name)
 		}

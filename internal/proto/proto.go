@@ -350,6 +350,7 @@ const (
 	ScoresProbabilities   = "probabilities"   // key, probability, decile
 	ScoresRecommendations = "recommendations" // key, rank, item, score
 	ScoresValues          = "values"          // key, p_alive, expected_purchases, expected_spend, clv, value_tier
+	ScoresNeighbours      = "neighbours"      // item, rank, neighbour, score
 )
 
 // ScoreSet is a committed score output: one shard per dataset shard, all
