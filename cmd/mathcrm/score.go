@@ -213,6 +213,12 @@ func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 		_ = tw.Flush()
 	case len(sum.Tiers) > 0:
 		printTiers(w, sum)
+	case len(sum.Items) > 0 && ss.Kind == proto.ScoresNeighbours:
+		fmt.Fprintln(tw, "MOST FREQUENT NEIGHBOUR\tITEMS")
+		for _, it := range sum.Items {
+			fmt.Fprintf(tw, "%s\t%d\n", it.Item, it.Count)
+		}
+		_ = tw.Flush()
 	case len(sum.Items) > 0:
 		fmt.Fprintln(tw, "MOST RECOMMENDED ITEM\tUSERS")
 		for _, it := range sum.Items {
