@@ -98,15 +98,19 @@ func benchItems(ctx context.Context, env *benchEnv) error {
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
-	nb := als.NewNeighbourer(items)
-	all2 := make([]int, items.Len())
-	for i := range all2 {
-		all2[i] = i
+	rowsAll := make([]int, items.Len())
+	for i := range rowsAll {
+		rowsAll[i] = i
 	}
-	ends := make([]int, len(all2))
-	ours := nb.Neighbours(nil, ends, all2, itemsTop, 0)
-	compute := time.Since(t0).Seconds()
+	ends := make([]int, len(rowsAll))
+	var ours []als.Scored
+	compute := math.Inf(1)
+	for range itemsRounds { // the best of as many rounds as end to end
+		t0 := time.Now()
+		nb := als.NewNeighbourer(items)
+		ours = nb.Neighbours(ours, ends, rowsAll, itemsTop, 0)
+		compute = min(compute, time.Since(t0).Seconds())
+	}
 	emit(map[string]any{"bench": "als_items", "impl": "mathcrm dev", "items": items.Len(), "rank": itemsRank, "top": itemsTop,
 		"workers": env.workers, "rows": rows, "end_to_end_s": round(best, 3), "end_to_end_s_all": all, "job_s": round(bestJob, 3),
 		"in_process_s": round(compute, 3), "in_process_threads": runtime.GOMAXPROCS(0), "worker_peak_rss_mib": env.wp.peaks()})
