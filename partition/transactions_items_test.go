@@ -1,8 +1,11 @@
 package partition
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -108,4 +111,56 @@ func TestTransactionOptionsItems(t *testing.T) {
 	if !errors.Is(err, ErrNoColumn) || !strings.Contains(err.Error(), "code") {
 		t.Fatalf("missing item column: %v", err)
 	}
+}
+
+// itemShardBytes is a transactions shard with items, names and
+// quantities.
+func itemShardBytes(t testing.TB) []byte {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("cust,when,inv,code,desc,qty,price\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "c%d,2011-01-%02d,%d,P%d,NAME %d,%d,1.25\n", i%17, 1+i%28, 500+i/3, i%11, i%11, 1+i%5-(i%13)/12*9)
+	}
+	res, err := splitTransactions(t, "tx.csv", b.String(), TransactionOptions{Key: "cust", Time: "when", Invoice: "inv",
+		Quantity: "qty", Price: "price", Item: "code", ItemName: "desc", Shards: 1, RowGroupRows: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(res.Shards[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// FuzzReadTransactionItems feeds mutations of a shard with items to
+// ReadTransactions: an error wrapping ErrCorrupt, or a shard whose item
+// columns have a value per row and whose names are of its items.
+func FuzzReadTransactionItems(f *testing.F) {
+	good := itemShardBytes(f)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(transactionShardBytes(f))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ReadTransactions(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		checkTransactionsShape(t, s)
+		if s.Item != nil && len(s.Item) != s.Rows() || s.Quantity != nil && len(s.Quantity) != s.Rows() {
+			t.Fatalf("%d items, %d quantities for %d rows", len(s.Item), len(s.Quantity), s.Rows())
+		}
+		if s.Item == nil && (s.Quantity != nil || s.ItemNames != nil) {
+			t.Fatal("quantities or names without items")
+		}
+		for it := range s.ItemNames {
+			if !slices.Contains(s.Item, it) {
+				t.Fatalf("name of %q, an item no row has", it)
+			}
+		}
+	})
 }

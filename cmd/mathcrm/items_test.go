@@ -80,6 +80,11 @@ func TestCLIItemsFromTransactions(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "items: StockCode (") || !strings.Contains(out, "names Description (") {
 		t.Fatalf("dataset show: exit %d\n%s%s", code, out, errs)
 	}
+	out, errs, code = run(t, url, "dataset", "export", "retail", "--format", "csv")
+	if head, _, _ := strings.Cut(out, "\n"); code != 0 || head != "CustomerID,time,amount,InvoiceNo,StockCode,Description,return" ||
+		!strings.Contains(out, ",85123A,WHITE HANGING HEART T-LIGHT HOLDER,") {
+		t.Fatalf("dataset export: exit %d, header %q, %s", code, head, errs)
+	}
 
 	for _, bad := range []struct {
 		args []string
@@ -96,6 +101,13 @@ func TestCLIItemsFromTransactions(t *testing.T) {
 		if _, errs, code := run(t, url, bad.args...); code == 0 || !strings.Contains(errs, bad.want) {
 			t.Errorf("%v: exit %d, %q; want %q", bad.args, code, errs, bad.want)
 		}
+	}
+
+	// RFM reads the same shards and ignores the items.
+	var fj struct{ State string }
+	runJSON(t, url, &fj, "features", "rfm", "--dataset", "retail", "--as", "retail_rfm", "--as-of", "2011-12-01", "--wait")
+	if fj.State != "succeeded" {
+		t.Fatalf("rfm %s on transactions with items", fj.State)
 	}
 
 	ctx := context.Background()
