@@ -85,6 +85,9 @@ func printALS(w io.Writer, d *proto.ModelDetail) {
 	}
 	fmt.Fprintf(w, "model %s: ALS, rank %d, lambda %g (%s), %s%d iterations, from job %s on %s version %d\n",
 		d.Model.ID, cfg.Rank, cfg.Lambda, cfg.RegScaling, kind, m.Summary.Iterations, d.Model.Job, m.Dataset, m.Version)
+	if value, ok := m.TxValue(); ok {
+		fmt.Fprintf(w, "from transactions: customers (%s) × items (%s), each cell the %s of the customer's lines, returns netted\n", m.User, m.Item, value)
+	}
 	fmt.Fprintf(w, "%d users × %d items; %d training interactions, %d held out\n\n", m.Users, m.Items, m.Summary.NTrain, m.Summary.NHoldout)
 	tw := table(w)
 	if cfg.Implicit {

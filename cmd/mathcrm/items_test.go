@@ -184,6 +184,14 @@ func TestCLIItemsFromTransactions(t *testing.T) {
 	if am == nil || am.Value != "quantity" || am.User != "CustomerID" || am.Item != "StockCode" || len(am.ItemNames) == 0 {
 		t.Fatalf("ALS model: %+v", am)
 	}
+	out, errs, code = run(t, url, "model", "show", aj.Model)
+	if code != 0 || !strings.Contains(out, "from transactions: customers (CustomerID) × items (StockCode), each cell the quantity") {
+		t.Fatalf("model show: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = run(t, url, "model", "export", aj.Model, "--format", "json")
+	if code != 0 || !strings.Contains(out, `"item_names":{`) || !strings.Contains(out, `"85123A":"WHITE HANGING HEART T-LIGHT HOLDER"`) {
+		t.Fatalf("model export: exit %d, %.300s %s", code, out, errs)
+	}
 	var top struct {
 		Items []struct{ ID, Name string }
 	}
