@@ -45,6 +45,9 @@ func schema(kind, key string, cols []proto.ColumnStats, in *proto.InteractionsIn
 		if tx.Invoice != "" {
 			s += fmt.Sprintf(", invoice %q", tx.Invoice)
 		}
+		if tx.Item != "" {
+			s += fmt.Sprintf(", item %q", tx.Item)
+		}
 		return s
 	}
 	names := make([]string, len(cols))

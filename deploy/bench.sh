@@ -81,6 +81,12 @@ if wanted kernels; then
   done
 fi
 # ---------------------------------------------------------------------------------------
+# Item neighbours (score --items) run in the mathcrm-bench call above, registered as
+# "items" (BENCH_ONLY=items): every item's 10 nearest items of an ALS model trained on the
+# ratings file (20,000 items, rank 32), end to end on 2 worker processes and in process,
+# against deploy/bench_items.py (numpy: normalised V @ V.T in row batches + argpartition,
+# 2 BLAS threads) in the same run; als_items_ratio is the line with the ratio (target <= 0.5).
+# ---------------------------------------------------------------------------------------
 # Market baskets (train basket): generated invoices, BASKET_INVOICES of them (default
 # 1,000,000) over 10,000 items with skewed popularity, 4-20 lines each, imported as
 # invoice x item interactions and mined at min-support 0.1%, max length 3 on 2 worker

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -24,6 +25,12 @@ type TransactionOptions struct {
 	Quantity, Price string
 	// Invoice optionally names an invoice id column.
 	Invoice string
+	// Item optionally names the item (product) id column of each line; a
+	// blank field is a line without an item. ItemName optionally names a
+	// column of display names (it needs Item): an item's name is the first
+	// non-blank one in file order, the same on every row of that item in
+	// every shard.
+	Item, ItemName string
 	// TimeFormat is a Go time layout, or TimeFormatUnix for integer unix
 	// seconds.
 	// "" detects the layout from the first stored row's value among RFC 3339,
@@ -60,11 +67,14 @@ func (o TransactionOptions) Validate() error {
 		return badOptions("Amount and Quantity/Price are exclusive")
 	case o.Amount == "" && (o.Quantity == "" || o.Price == ""):
 		return badOptions("Quantity and Price go together")
+	case o.ItemName != "" && o.Item == "":
+		return badOptions("ItemName needs Item")
 	}
 	names := map[string]string{}
 	for _, c := range [][2]string{
 		{"Key", o.Key}, {"Time", o.Time}, {"Amount", o.Amount},
 		{"Quantity", o.Quantity}, {"Price", o.Price}, {"Invoice", o.Invoice},
+		{"Item", o.Item}, {"ItemName", o.ItemName},
 	} {
 		if c[1] == "" {
 			continue
@@ -89,6 +99,9 @@ type TransactionResult struct {
 	// Returns counts stored rows flagged as returns (amount < 0, or
 	// quantity < 0).
 	Returns int64
+	// Items counts distinct item ids (0 without TransactionOptions.Item)
+	// and Named those of them with a display name.
+	Items, Named int64
 	// FirstTime and LastTime bound the stored rows' times, in UTC.
 	FirstTime, LastTime time.Time
 	// Findings counts the rows skipped for a value that is not a number
@@ -145,11 +158,15 @@ func SplitTransactionsReader(ctx context.Context, name string, r io.Reader, opts
 }
 
 // Transactions spill records: the customer id, the time (unix seconds), the
-// amount's bits, a flag byte (txnReturn, txnInvoice) and, when txnInvoice is
-// set, the invoice id.
+// amount's bits, a flag byte (txnReturn, txnInvoice, txnItem, txnQuantity)
+// and, when their flag is set, the invoice id, the item id and the
+// quantity's bits. Item names are not spilled: the splitter keeps one per
+// item and writes it with every row of the item.
 const (
-	txnReturn  = 1 << 0
-	txnInvoice = 1 << 1
+	txnReturn   = 1 << 0
+	txnInvoice  = 1 << 1
+	txnItem     = 1 << 2
+	txnQuantity = 1 << 3
 )
 
 // txnSplitter carries one SplitTransactions.
@@ -164,6 +181,8 @@ type txnSplitter struct {
 	stats   welford
 	found   Findings
 	scratch []byte
+	// names holds every item seen, with its name ("" until a row names it).
+	names map[string]string
 
 	rows, skipped, returns int64
 	first, last            int64
@@ -171,13 +190,13 @@ type txnSplitter struct {
 
 // txnIndex holds the header index of each input column; -1 when unused.
 type txnIndex struct {
-	key, time, amount, quantity, price, invoice int
+	key, time, amount, quantity, price, invoice, item, itemName int
 }
 
-// txnColumns names the columns of the shard files; invoice is "" when the
-// import has none.
+// txnColumns names the columns of the shard files; invoice, item,
+// itemName and quantity are "" when the import has none.
 type txnColumns struct {
-	key, time, invoice, amount, ret string
+	key, time, invoice, item, itemName, quantity, amount, ret string
 }
 
 func (sp *txnSplitter) run(ctx context.Context) (*TransactionResult, error) {
@@ -216,13 +235,14 @@ func (sp *txnSplitter) readHeader() error {
 		return err
 	}
 	o := sp.opts
-	sp.idx = txnIndex{amount: -1, quantity: -1, price: -1, invoice: -1}
+	sp.idx = txnIndex{amount: -1, quantity: -1, price: -1, invoice: -1, item: -1, itemName: -1}
 	for _, c := range []struct {
 		name string
 		idx  *int
 	}{
 		{o.Key, &sp.idx.key}, {o.Time, &sp.idx.time}, {o.Amount, &sp.idx.amount},
 		{o.Quantity, &sp.idx.quantity}, {o.Price, &sp.idx.price}, {o.Invoice, &sp.idx.invoice},
+		{o.Item, &sp.idx.item}, {o.ItemName, &sp.idx.itemName},
 	} {
 		if c.name == "" {
 			continue
@@ -231,11 +251,19 @@ func (sp *txnSplitter) readHeader() error {
 			return err
 		}
 	}
-	sp.cols = txnColumns{key: o.Key, time: o.Time, invoice: o.Invoice, amount: o.Amount}
+	sp.cols = txnColumns{key: o.Key, time: o.Time, invoice: o.Invoice, item: o.Item, itemName: o.ItemName, amount: o.Amount}
 	if sp.cols.amount == "" {
-		sp.cols.amount = uniqueName("amount", o.Key, o.Time, o.Invoice)
+		sp.cols.amount = uniqueName("amount", o.Key, o.Time, o.Invoice, o.Item, o.ItemName)
 	}
-	sp.cols.ret = uniqueName("is_return", o.Key, o.Time, o.Invoice, sp.cols.amount)
+	if o.Item != "" && o.Quantity != "" {
+		// A line's quantity is kept with its item: ALS can weigh a
+		// customer's items by the quantities bought.
+		sp.cols.quantity = o.Quantity
+	}
+	sp.cols.ret = uniqueName("is_return", o.Key, o.Time, o.Invoice, o.Item, o.ItemName, sp.cols.amount)
+	if o.Item != "" {
+		sp.names = map[string]string{}
+	}
 	return nil
 }
 
@@ -257,7 +285,7 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 		return fail(sp.cols.time, err)
 	}
 	var flags byte
-	var amount float64
+	var amount, q float64
 	number := func(column string, idx int) (float64, error) {
 		v, err := requiredNumber(rec[idx])
 		if err != nil {
@@ -276,7 +304,7 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 			return skipped(err)
 		}
 	} else {
-		q, err := number(sp.opts.Quantity, sp.idx.quantity)
+		q, err = number(sp.opts.Quantity, sp.idx.quantity)
 		if err != nil {
 			return skipped(err)
 		}
@@ -294,6 +322,11 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 	if amount < 0 {
 		flags |= txnReturn
 	}
+	var quantity float64
+	if sp.cols.quantity != "" {
+		quantity = q
+		flags |= txnQuantity
+	}
 	var invoice string
 	if sp.idx.invoice >= 0 && !isBlank(rec[sp.idx.invoice]) {
 		invoice = rec[sp.idx.invoice]
@@ -301,6 +334,24 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 			return fail(sp.cols.invoice, fmt.Errorf("%w: value %s is not valid UTF-8", ErrMalformed, quoteField(invoice)))
 		}
 		flags |= txnInvoice
+	}
+	var item string
+	if sp.idx.item >= 0 && !isBlank(rec[sp.idx.item]) {
+		item = rec[sp.idx.item]
+		if !utf8.ValidString(item) {
+			return fail(sp.cols.item, fmt.Errorf("%w: value %s is not valid UTF-8", ErrMalformed, quoteField(item)))
+		}
+		flags |= txnItem
+		name, seen := sp.names[item]
+		if sp.idx.itemName >= 0 && name == "" && !isBlank(rec[sp.idx.itemName]) {
+			name = strings.TrimSpace(rec[sp.idx.itemName])
+			if !utf8.ValidString(name) {
+				return fail(sp.cols.itemName, fmt.Errorf("%w: value %s is not valid UTF-8", ErrMalformed, quoteField(name)))
+			}
+			sp.names[item] = name
+		} else if !seen {
+			sp.names[item] = ""
+		}
 	}
 	if sp.rows == 0 || t < sp.first {
 		sp.first = t
@@ -319,6 +370,12 @@ func (sp *txnSplitter) add(rec []string, line int) error {
 	b = append(b, flags)
 	if flags&txnInvoice != 0 {
 		b = appendString(b, invoice)
+	}
+	if flags&txnItem != 0 {
+		b = appendString(b, item)
+	}
+	if flags&txnQuantity != 0 {
+		b = appendWord(b, math.Float64bits(quantity))
 	}
 	sp.scratch = b
 	return sp.shards.spills[ShardOf(key, sp.shards.count)].addRecord(b)
@@ -342,7 +399,7 @@ func (sp *txnSplitter) finish(ctx context.Context) (*TransactionResult, error) {
 	files := make([]ShardFile, n)
 	distinct := make([]int64, n)
 	err := runParallel(ctx, n, func(ctx context.Context, i int) error {
-		sf, keys, err := writeTransactionShard(ctx, &sp.shards, i, sp.cols, sp.opts.RowGroupRows)
+		sf, keys, err := writeTransactionShard(ctx, &sp.shards, i, sp.cols, sp.names, sp.opts.RowGroupRows)
 		if err != nil {
 			return err
 		}
@@ -362,6 +419,12 @@ func (sp *txnSplitter) finish(ctx context.Context) (*TransactionResult, error) {
 		LastTime:          time.Unix(sp.last, 0).UTC(),
 		Amount:            sp.stats.stats(sp.cols.amount),
 		Shards:            files,
+	}
+	res.Items = int64(len(sp.names))
+	for _, name := range sp.names {
+		if name != "" {
+			res.Named++
+		}
 	}
 	var rows int64
 	for i := range n {

@@ -27,6 +27,16 @@ type Transactions struct {
 	// Invoice is nil when the import named no invoice column; "" is a
 	// missing invoice id.
 	Invoice []string
+	// Item is each row's item id, nil when the import named no item
+	// column; "" is a row without an item.
+	Item []string
+	// Quantity is each row's quantity, nil unless the import named both an
+	// item and a quantity column.
+	Quantity []float64
+	// ItemNames maps the shard's items to their display names; nil when
+	// the import named no item name column. An item without a name is not
+	// in it.
+	ItemNames map[string]string
 	// Return flags returns: a negative amount or quantity.
 	Return []bool
 	// KeyColumn is the customer id column's name.
@@ -38,12 +48,22 @@ func (s *Transactions) Rows() int { return len(s.Time) }
 
 // transaction is one spilled row while its shard is sorted.
 type transaction struct {
-	key     string
-	time    int64
-	amount  float64
-	flags   byte
-	invoice string
+	key      string
+	time     int64
+	amount   float64
+	flags    byte
+	invoice  string
+	item     string
+	quantity float64
 }
+
+// Metadata of the item columns (absent from a shard without items, which
+// reads as before).
+const (
+	metaItem     = "mathcrm.item"      // transactions: the item column
+	metaItemName = "mathcrm.item_name" // transactions: the item name column
+	metaQuantity = "mathcrm.quantity"  // transactions: the quantity column
+)
 
 // timestampType is the Parquet type of the time column: milliseconds since
 // the epoch, UTC, which data tools read as a timestamp (Parquet has no
@@ -51,7 +71,8 @@ type transaction struct {
 var timestampType = parquet.Timestamp(parquet.Millisecond).Type()
 
 // transactionSchema is the schema of a transactions shard: key, time,
-// invoice (when the import has one), amount, return flag.
+// invoice, item, item name, quantity (each when the import has one),
+// amount, return flag.
 func transactionSchema(cols txnColumns) *parquet.Schema {
 	g := parquet.Group{
 		cols.key:    parquet.Required(parquet.String()),
@@ -64,14 +85,24 @@ func transactionSchema(cols txnColumns) *parquet.Schema {
 		g[cols.invoice] = parquet.Optional(parquet.String())
 		order = append(order, cols.invoice)
 	}
+	for _, c := range []string{cols.item, cols.itemName} {
+		if c != "" {
+			g[c] = parquet.Optional(parquet.String())
+			order = append(order, c)
+		}
+	}
+	if cols.quantity != "" {
+		g[cols.quantity] = parquet.Required(parquet.Leaf(parquet.DoubleType))
+		order = append(order, cols.quantity)
+	}
 	order = append(order, cols.amount, cols.ret)
 	return parquet.NewSchema("mathcrm_transactions", orderedGroup{Group: g, order: order})
 }
 
 // writeTransactionShard sorts shard i of l by (key, time, invoice), file
 // order among equals, and writes it. It returns the file and its number of
-// distinct keys.
-func writeTransactionShard(ctx context.Context, l *layout, i int, cols txnColumns, rowGroupRows int) (ShardFile, int64, error) {
+// distinct keys. names holds every item's name ("" for none).
+func writeTransactionShard(ctx context.Context, l *layout, i int, cols txnColumns, names map[string]string, rowGroupRows int) (ShardFile, int64, error) {
 	data, err := l.loadSpill(i)
 	if err != nil {
 		return ShardFile{}, 0, err
@@ -82,6 +113,12 @@ func writeTransactionShard(ctx context.Context, l *layout, i int, cols txnColumn
 		t := transaction{key: d.str(), time: int64(d.word()), amount: math.Float64frombits(d.word()), flags: d.flags()}
 		if t.flags&txnInvoice != 0 {
 			t.invoice = d.str()
+		}
+		if t.flags&txnItem != 0 {
+			t.item = d.str()
+		}
+		if t.flags&txnQuantity != 0 {
+			t.quantity = math.Float64frombits(d.word())
 		}
 		rows = append(rows, t)
 	}
@@ -102,20 +139,33 @@ func writeTransactionShard(ctx context.Context, l *layout, i int, cols txnColumn
 	})
 	hasInvoice := cols.invoice != ""
 	width := 4
-	if hasInvoice {
-		width = 5
+	for _, c := range []string{cols.invoice, cols.item, cols.itemName, cols.quantity} {
+		if c != "" {
+			width++
+		}
+	}
+	meta := []string{metaKind, "transactions",
+		metaKey, cols.key,
+		metaTime, cols.time,
+		metaInvoice, cols.invoice,
+		metaAmount, cols.amount,
+		metaReturn, cols.ret,
+		metaShard, shardMeta(i, l.count)}
+	for _, m := range [][2]string{{metaItem, cols.item}, {metaItemName, cols.itemName}, {metaQuantity, cols.quantity}} {
+		if m[1] != "" {
+			meta = append(meta, m[0], m[1])
+		}
+	}
+	optional := func(row []parquet.Value, c int, v string, ok bool) {
+		if ok {
+			row[c] = parquet.ByteArrayValue(bytesOf(v)).Level(0, 1, c)
+		} else {
+			row[c] = parquet.NullValue().Level(0, 0, c)
+		}
 	}
 	var keys int64
 	sf, err := l.writeShardFile(i, func(w io.Writer) (int64, error) {
-		pw := newShardWriter(w, transactionSchema(cols), rowGroupRows,
-			metaKind, "transactions",
-			metaKey, cols.key,
-			metaTime, cols.time,
-			metaInvoice, cols.invoice,
-			metaAmount, cols.amount,
-			metaReturn, cols.ret,
-			metaShard, shardMeta(i, l.count),
-		)
+		pw := newShardWriter(w, transactionSchema(cols), rowGroupRows, meta...)
 		rw := newRowWriter(pw, width)
 		for r, t := range rows {
 			if r%ctxCheckRows == 0 && ctx.Err() != nil {
@@ -134,11 +184,20 @@ func writeTransactionShard(ctx context.Context, l *layout, i int, cols txnColumn
 			row[c] = parquet.Int64Value(t.time*1000).Level(0, 0, c)
 			c++
 			if hasInvoice {
-				if t.flags&txnInvoice != 0 {
-					row[c] = parquet.ByteArrayValue(bytesOf(t.invoice)).Level(0, 1, c)
-				} else {
-					row[c] = parquet.NullValue().Level(0, 0, c)
-				}
+				optional(row, c, t.invoice, t.flags&txnInvoice != 0)
+				c++
+			}
+			if cols.item != "" {
+				optional(row, c, t.item, t.flags&txnItem != 0)
+				c++
+			}
+			if cols.itemName != "" {
+				name := names[t.item]
+				optional(row, c, name, t.flags&txnItem != 0 && name != "")
+				c++
+			}
+			if cols.quantity != "" {
+				row[c] = parquet.DoubleValue(t.quantity).Level(0, 0, c)
 				c++
 			}
 			row[c] = parquet.DoubleValue(t.amount).Level(0, 0, c)
@@ -163,12 +222,24 @@ func ReadTransactions(r io.ReaderAt, size int64) (s *Transactions, err error) {
 	for _, m := range []struct {
 		key string
 		to  *string
-	}{{metaKey, &cols.key}, {metaTime, &cols.time}, {metaInvoice, &cols.invoice}, {metaAmount, &cols.amount}, {metaReturn, &cols.ret}} {
+	}{{metaKey, &cols.key}, {metaTime, &cols.time}, {metaInvoice, &cols.invoice}, {metaAmount, &cols.amount}, {metaReturn, &cols.ret},
+		{metaItem, &cols.item}, {metaItemName, &cols.itemName}, {metaQuantity, &cols.quantity}} {
 		*m.to, _ = f.Lookup(m.key)
+	}
+	if cols.item == "" && (cols.itemName != "" || cols.quantity != "") {
+		return nil, fmt.Errorf("%w: item names or quantities without an item column", ErrCorrupt)
 	}
 	spec := []columnSpec{{cols.key, parquet.ByteArray, true, nil}, {cols.time, parquet.Int64, true, timestampType}}
 	if cols.invoice != "" {
 		spec = append(spec, columnSpec{cols.invoice, parquet.ByteArray, false, nil})
+	}
+	for _, c := range []string{cols.item, cols.itemName} {
+		if c != "" {
+			spec = append(spec, columnSpec{c, parquet.ByteArray, false, nil})
+		}
+	}
+	if cols.quantity != "" {
+		spec = append(spec, columnSpec{cols.quantity, parquet.Double, true, nil})
 	}
 	spec = append(spec, columnSpec{cols.amount, parquet.Double, true, nil}, columnSpec{cols.ret, parquet.Boolean, true, nil})
 	if err := checkColumns(f, spec); err != nil {
@@ -186,7 +257,12 @@ func ReadTransactions(r io.ReaderAt, size int64) (s *Transactions, err error) {
 		Amount:    make([]float64, 0, hint),
 		Return:    make([]bool, 0, hint),
 	}
-	var keys, invoices stringArena
+	var keys, invoices, items stringArena
+	var hasItem []bool // per row: whether the row has an item (for its name)
+	if cols.itemName != "" {
+		s.ItemNames = map[string]string{}
+	}
+	var nameRow int64 // the row the next item name belongs to
 	var rows int64
 	buf := make([]parquet.Value, readBatch)
 	for _, rg := range f.RowGroups() {
@@ -239,6 +315,50 @@ func ReadTransactions(r io.ReaderAt, size int64) (s *Transactions, err error) {
 				return nil
 			})
 		}
+		if cols.item != "" {
+			readers = append(readers, func(v parquet.Value) error {
+				switch {
+				case v.IsNull():
+					items.add(nil)
+					hasItem = append(hasItem, false)
+				case v.Kind() != parquet.ByteArray || len(v.ByteArray()) == 0:
+					return fmt.Errorf("%w: bad value in column %q", ErrCorrupt, cols.item)
+				default:
+					items.add(v.ByteArray())
+					hasItem = append(hasItem, true)
+				}
+				return nil
+			})
+		}
+		if cols.itemName != "" {
+			readers = append(readers, func(v parquet.Value) error {
+				r := nameRow
+				nameRow++
+				if r >= int64(len(hasItem)) {
+					return fmt.Errorf("%w: more item names than items", ErrCorrupt)
+				}
+				switch {
+				case v.IsNull():
+					return nil
+				case v.Kind() != parquet.ByteArray || !hasItem[r]:
+					return fmt.Errorf("%w: bad value in column %q", ErrCorrupt, cols.itemName)
+				}
+				item, name := itemAt(&items, int(r)), v.ByteArray()
+				if old, ok := s.ItemNames[string(item)]; !ok {
+					s.ItemNames[string(item)] = string(name)
+				} else if old != string(name) {
+					return fmt.Errorf("%w: item %q has two names", ErrCorrupt, item)
+				}
+				return nil
+			})
+		}
+		if cols.quantity != "" {
+			readers = append(readers, func(v parquet.Value) error {
+				x, err := finiteDouble(v, cols.quantity)
+				s.Quantity = append(s.Quantity, x)
+				return err
+			})
+		}
 		readers = append(readers,
 			func(v parquet.Value) error {
 				x, err := finiteDouble(v, cols.amount)
@@ -266,6 +386,12 @@ func ReadTransactions(r io.ReaderAt, size int64) (s *Transactions, err error) {
 	if cols.invoice != "" {
 		s.Invoice = invoices.strings()
 	}
+	if cols.item != "" {
+		if int64(len(items.ends)) != total || cols.quantity != "" && int64(len(s.Quantity)) != total {
+			return nil, fmt.Errorf("%w: item columns hold %d rows, not %d", ErrCorrupt, len(items.ends), total)
+		}
+		s.Item = items.strings()
+	}
 	for k := range s.Keys {
 		for r := s.Ptr[k] + 1; r < s.Ptr[k+1]; r++ {
 			if s.Time[r] < s.Time[r-1] || s.Time[r] == s.Time[r-1] && s.Invoice != nil && s.Invoice[r] < s.Invoice[r-1] {
@@ -280,7 +406,19 @@ func ReadTransactions(r io.ReaderAt, size int64) (s *Transactions, err error) {
 // bytes and slice capacities), for a byte-budgeted cache.
 func (s *Transactions) SizeBytes() int64 {
 	n := int64(unsafe.Sizeof(*s)) + int64(len(s.KeyColumn))
-	n += stringsSize(s.Keys) + stringsSize(s.Invoice)
+	n += stringsSize(s.Keys) + stringsSize(s.Invoice) + stringsSize(s.Item) + int64(cap(s.Quantity))*8
+	for it, name := range s.ItemNames {
+		n += int64(len(it)+len(name)) + 48
+	}
 	n += int64(cap(s.Ptr))*4 + int64(cap(s.Time))*8 + int64(cap(s.Amount))*8 + int64(cap(s.Return))
 	return n
+}
+
+// itemAt is the i-th string of a, uncopied.
+func itemAt(a *stringArena, i int) []byte {
+	start := 0
+	if i > 0 {
+		start = a.ends[i-1]
+	}
+	return a.buf[start:a.ends[i]]
 }

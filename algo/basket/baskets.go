@@ -12,6 +12,8 @@ type Baskets struct {
 	Items []string
 	Ptr   []int32
 	Idx   []int32
+	// Names are the display names of items, where the dataset has them.
+	Names map[string]string
 }
 
 // Len is the number of baskets.

@@ -5,8 +5,14 @@ import (
 	"errors"
 )
 
-// resultFormat is the version of Result's binary form.
-const resultFormat = 1
+// resultFormat is the version of Result's binary form; resultNamed is the
+// form of a result with item names, written after the counts, one per
+// item. A result without names is written in the first form, which
+// every version reads.
+const (
+	resultFormat = 1
+	resultNamed  = 2
+)
 
 // errShort reports a binary Result that ends early or runs over.
 var errShort = errors.New("basket: result: truncated or oversized")
@@ -16,7 +22,14 @@ var errShort = errors.New("basket: result: truncated or oversized")
 // longer to encode and decode than the shard took to count.
 func (r *Result) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, 32+len(r.Counts)*2+len(r.Items)*12)
-	b = binary.AppendUvarint(b, resultFormat)
+	format := uint64(resultFormat)
+	if r.Names != nil {
+		if len(r.Names) != len(r.Items) {
+			return nil, errorf(ErrBadResult, "%d names for %d items", len(r.Names), len(r.Items))
+		}
+		format = resultNamed
+	}
+	b = binary.AppendUvarint(b, format)
 	b = appendString(b, string(r.Kind))
 	for _, v := range []int64{int64(r.Step), int64(r.Shard), r.Baskets, int64(len(r.Items)), int64(len(r.Counts))} {
 		b = binary.AppendVarint(b, v)
@@ -28,14 +41,20 @@ func (r *Result) MarshalBinary() ([]byte, error) {
 	for _, c := range r.Counts {
 		b = binary.AppendVarint(b, c)
 	}
+	if format == resultNamed {
+		for _, name := range r.Names {
+			b = appendString(b, name)
+		}
+	}
 	return b, nil
 }
 
 // UnmarshalBinary reads what MarshalBinary wrote.
 func (r *Result) UnmarshalBinary(b []byte) error {
 	d := decoder{b: b}
-	if v := d.uvarint(); v != resultFormat {
-		return errorf(ErrBadResult, "result format %d", v)
+	format := d.uvarint()
+	if format != resultFormat && format != resultNamed {
+		return errorf(ErrBadResult, "result format %d", format)
 	}
 	out := Result{Kind: Kind(d.string())}
 	var head [5]int64
@@ -60,6 +79,15 @@ func (r *Result) UnmarshalBinary(b []byte) error {
 		out.Counts = make([]int64, nCounts)
 		for i := range out.Counts {
 			out.Counts[i] = d.varint()
+		}
+	}
+	if format == resultNamed {
+		if nItems > int64(len(d.b)) {
+			return errorf(ErrBadResult, "%v", errShort)
+		}
+		out.Names = make([]string, nItems)
+		for i := range out.Names {
+			out.Names[i] = d.string()
 		}
 	}
 	if d.err != nil || len(d.b) != 0 {

@@ -15,6 +15,8 @@ func TestResultBinaryRoundTrip(t *testing.T) {
 		{Kind: TaskItems, Step: 0, Shard: 3, Baskets: 10, Items: []string{"a", "bé", ""}, ItemCounts: []int64{1, 10, 4}},
 		{Kind: TaskCount, Step: 2, Shard: 63, Baskets: 1 << 40, Counts: []int64{0, 1, 300, 1 << 40}},
 		{Kind: TaskCount, Step: 1},
+		{Kind: TaskItems, Shard: 1, Baskets: 5, Items: []string{"85123A", "POST"}, ItemCounts: []int64{4, 1},
+			Names: []string{"WHITE HANGING HEART T-LIGHT HOLDER", ""}},
 	} {
 		b, err := blob.Marshal(r)
 		if err != nil {
@@ -40,6 +42,8 @@ func TestResultBinaryRoundTrip(t *testing.T) {
 func FuzzResultBinary(f *testing.F) {
 	good, _ := (&Result{Kind: TaskItems, Shard: 1, Baskets: 3, Items: []string{"x"}, ItemCounts: []int64{2}}).MarshalBinary()
 	f.Add(good)
+	named, _ := (&Result{Kind: TaskItems, Baskets: 3, Items: []string{"x", "y"}, ItemCounts: []int64{2, 1}, Names: []string{"ex", ""}}).MarshalBinary()
+	f.Add(named)
 	f.Add([]byte{1, 5, 'c', 'o', 'u', 'n', 't', 0, 0, 2, 0, 4, 2, 4})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Result

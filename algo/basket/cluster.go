@@ -100,9 +100,6 @@ func (Algorithm) CheckParams(raw json.RawMessage) error {
 }
 
 // sourceOf is where a version's baskets come from, or why it has none.
-// Transactions hold no item per line yet: when the import keeps one, this
-// is where a transactions version becomes a Source (and readBaskets reads
-// the item column into FromTransactions).
 func sourceOf(name string, ver *proto.DatasetVersion, p *Params) (Source, error) {
 	switch {
 	case ver.Interactions != nil:
@@ -110,8 +107,21 @@ func sourceOf(name string, ver *proto.DatasetVersion, p *Params) (Source, error)
 			return Source{}, job.Invalid("dataset %s is an interactions dataset: a basket is a user's items (--basket %s is for transactions)", name, p.Basket)
 		}
 		return Source{Kind: proto.KindInteractions, Basket: BasketUser, ExcludeReturns: p.ExcludeReturns}, nil
-	case ver.Transactions != nil:
+	case ver.Transactions != nil && ver.Transactions.Item == "":
 		return Source{}, job.Invalid("dataset %s has no items: import it with --item", name)
+	case ver.Transactions != nil:
+		by := p.Basket
+		switch {
+		case by == BasketUser:
+			return Source{}, job.Invalid("dataset %s is a transactions dataset: a basket is an invoice or a customer's day, not --basket %s", name, by)
+		case by == "" && ver.Transactions.Invoice != "":
+			by = BasketInvoice
+		case by == "":
+			by = BasketCustomer
+		case by == BasketInvoice && ver.Transactions.Invoice == "":
+			return Source{}, job.Invalid("dataset %s has no invoice column: --basket invoice needs an import with --invoice; use --basket customer", name)
+		}
+		return Source{Kind: proto.KindTransactions, Basket: by, ExcludeReturns: p.ExcludeReturns}, nil
 	}
 	return Source{}, job.Invalid("a basket job reads an interactions or a transactions dataset; %s version %d is neither", name, ver.Version)
 }
@@ -248,7 +258,7 @@ func (j *clusterJob) Finish() (*job.Result, error) {
 		return nil, fmt.Errorf("basket: job has not finished mining")
 	}
 	out := Mined{Kind: Name, Config: m.Config, Baskets: m.Baskets, MinCount: m.MinCount, Itemsets: m.Itemsets, Rules: m.Rules,
-		Source: j.src, Spec: j.spec, Dataset: j.spec.Dataset, Version: j.spec.DatasetVersion}
+		Names: m.Names, Source: j.src, Spec: j.spec, Dataset: j.spec.Dataset, Version: j.spec.DatasetVersion}
 	b, err := blob.Encode(ModelKind, out)
 	if err != nil {
 		return nil, err
@@ -311,6 +321,16 @@ func readBaskets(ctx context.Context, sh job.Shard, ref proto.ShardRef, src Sour
 				return nil, 0, err
 			}
 			bs = FromInteractions(s, src.ExcludeReturns)
+		case proto.KindTransactions:
+			s, err := partition.ReadTransactions(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				return nil, 0, err
+			}
+			if s.Item == nil {
+				return nil, 0, errorf(ErrBaskets, "transactions shard %d has no item column", ref.Index)
+			}
+			bs = FromTransactions(s, s.Item, src.Basket, src.ExcludeReturns)
+			bs.Names = s.ItemNames
 		default:
 			return nil, 0, errorf(ErrBaskets, "baskets from a %s shard are not supported", src.Kind)
 		}
@@ -328,6 +348,9 @@ func (b *Baskets) size() int64 {
 	for _, it := range b.Items {
 		n += int64(len(it))
 	}
+	for it, name := range b.Names {
+		n += int64(len(it)+len(name)) + 48
+	}
 	return n
 }
 
@@ -341,16 +364,18 @@ type Mined struct {
 	// Itemsets are by length, then by their item ids.
 	Itemsets []Itemset `json:"itemsets"`
 	// Rules are by confidence, then lift, descending.
-	Rules   []Rule        `json:"rules"`
-	Source  Source        `json:"source"`
-	Spec    proto.JobSpec `json:"spec"`
-	Dataset string        `json:"dataset"`
-	Version int           `json:"dataset_version"`
+	Rules []Rule `json:"rules"`
+	// Names are the display names of the frequent items that have one.
+	Names   map[string]string `json:"names,omitempty"`
+	Source  Source            `json:"source"`
+	Spec    proto.JobSpec     `json:"spec"`
+	Dataset string            `json:"dataset"`
+	Version int               `json:"dataset_version"`
 }
 
 // Model is the model Recommend and Similar work on.
 func (m *Mined) Model() *Model {
-	return &Model{Config: m.Config, Baskets: m.Baskets, MinCount: m.MinCount, Itemsets: m.Itemsets, Rules: m.Rules}
+	return &Model{Config: m.Config, Baskets: m.Baskets, MinCount: m.MinCount, Itemsets: m.Itemsets, Rules: m.Rules, Names: m.Names}
 }
 
 // Kinds are the model kinds basket mining makes.

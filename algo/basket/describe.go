@@ -21,6 +21,8 @@ type Export struct {
 	Baskets  int64        `json:"baskets"`
 	Itemsets []Itemset    `json:"itemsets"`
 	Rules    []ExportRule `json:"rules"`
+	// Names are the display names of the frequent items that have one.
+	Names map[string]string `json:"names,omitempty"`
 }
 
 // ExportRule is a rule in an export; Conviction is null when infinite (the
@@ -37,7 +39,7 @@ type ExportRule struct {
 
 // Export returns the exported document of m.
 func (m *Mined) Export() Export {
-	out := Export{Kind: Name, Baskets: m.Baskets, Itemsets: m.Itemsets, Rules: make([]ExportRule, len(m.Rules))}
+	out := Export{Kind: Name, Baskets: m.Baskets, Itemsets: m.Itemsets, Rules: make([]ExportRule, len(m.Rules)), Names: m.Names}
 	if out.Itemsets == nil {
 		out.Itemsets = []Itemset{}
 	}
@@ -63,6 +65,29 @@ func (m *Mined) ByLift() []Rule {
 // RuleText writes a rule as "A, B → C".
 func RuleText(r Rule) string {
 	return strings.Join(r.Antecedent, ", ") + " → " + strings.Join(r.Consequent, ", ")
+}
+
+// Label is an item's id followed by its name, when the model has one.
+func (m *Model) Label(item string) string {
+	if name := m.Names[item]; name != "" {
+		return item + " " + name
+	}
+	return item
+}
+
+// RuleLabel writes a rule as RuleText does, each item with its name.
+func (m *Model) RuleLabel(r Rule) string {
+	if m.Names == nil {
+		return RuleText(r)
+	}
+	label := func(items []string) string {
+		out := make([]string, len(items))
+		for i, it := range items {
+			out[i] = m.Label(it)
+		}
+		return strings.Join(out, ", ")
+	}
+	return label(r.Antecedent) + " → " + label(r.Consequent)
 }
 
 // Describe describes a basket model: the itemsets by length and the
@@ -111,12 +136,13 @@ func (MinedKind) Describe(d *proto.ModelDetail, model any) (*describe.Descriptio
 	}
 	top := describe.Table{Title: fmt.Sprintf("Top rules by lift (%d of %d)", min(TopRules, len(m.Rules)), len(m.Rules)),
 		Columns: []string{"rule", "support", "confidence", "lift", "leverage", "conviction", "baskets"}}
+	labels := m.Model()
 	for _, r := range m.ByLift()[:min(TopRules, len(m.Rules))] {
 		conv := "∞"
 		if !math.IsInf(r.Conviction, 1) {
 			conv = describe.Num(r.Conviction)
 		}
-		top.Rows = append(top.Rows, []string{RuleText(r), describe.Num(r.Support), describe.Num(r.Confidence),
+		top.Rows = append(top.Rows, []string{labels.RuleLabel(r), describe.Num(r.Support), describe.Num(r.Confidence),
 			describe.Num(r.Lift), describe.Num(r.Leverage), conv, describe.Count(r.Count)})
 	}
 	desc.Tables = append(desc.Tables, top)

@@ -40,6 +40,8 @@ type Model struct {
 	// Rules are by confidence, then lift, descending, then by antecedent
 	// and consequent ids.
 	Rules []Rule `json:"rules"`
+	// Names are the display names of the frequent items that have one.
+	Names map[string]string `json:"names,omitempty"`
 }
 
 // maxRuleLen bounds the itemsets rules are made of: an itemset of k items
@@ -51,7 +53,7 @@ func (s *State) Model() *Model {
 	if !s.Done {
 		return nil
 	}
-	m := &Model{Config: s.Config, Baskets: s.Baskets, MinCount: s.MinCount}
+	m := &Model{Config: s.Config, Baskets: s.Baskets, MinCount: s.MinCount, Names: s.Names}
 	n := float64(s.Baskets)
 	names := func(set []int32) []string {
 		out := make([]string, len(set))

@@ -20,10 +20,57 @@ func (MinedKind) Input(model any) (string, []string) {
 	return model.(*Mined).Source.Kind, nil
 }
 
-// Output is a recommendations score set with the rule of every offer.
-func (MinedKind) Output(any) (string, []scoreset.Column) {
-	return proto.ScoresRecommendations, []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
+// Output is a recommendations score set with the rule of every offer, and
+// the offered item's name when the dataset names items.
+func (MinedKind) Output(model any) (string, []scoreset.Column) {
+	cols := []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
 		{Name: "score", Type: scoreset.Float}, {Name: "rule", Type: scoreset.String}}
+	if m, ok := model.(*Mined); ok && m.Names != nil {
+		cols = append(cols, scoreset.Column{Name: "name", Type: scoreset.String})
+	}
+	return proto.ScoresRecommendations, cols
+}
+
+// histories reads a shard of the model's source kind as every customer's
+// (or user's) items: keys, and items[k] the distinct items of keys[k].
+func histories(b []byte, src Source) (keys []string, items [][]string, err error) {
+	switch src.Kind {
+	case proto.KindInteractions:
+		s, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, nil, err
+		}
+		items = make([][]string, len(s.Keys))
+		for u := range s.Keys {
+			for k := s.Ptr[u]; k < s.Ptr[u+1]; k++ {
+				if !src.ExcludeReturns || s.Value == nil || s.Value[k] > 0 {
+					items[u] = append(items[u], s.Other[k])
+				}
+			}
+		}
+		return s.Keys, items, nil
+	case proto.KindTransactions:
+		s, err := partition.ReadTransactions(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, nil, err
+		}
+		if s.Item == nil {
+			return nil, nil, errorf(ErrBaskets, "the transactions shard has no item column")
+		}
+		items = make([][]string, len(s.Keys))
+		for c := range s.Keys {
+			var have []string
+			for r := s.Ptr[c]; r < s.Ptr[c+1]; r++ {
+				if s.Item[r] != "" && !(src.ExcludeReturns && s.Return[r]) {
+					have = append(have, s.Item[r])
+				}
+			}
+			slices.Sort(have)
+			items[c] = slices.Compact(have)
+		}
+		return s.Keys, items, nil
+	}
+	return nil, nil, errorf(ErrBaskets, "scoring a %s dataset is not supported", src.Kind)
 }
 
 // offerer returns the model's Offerer, built once per worker and model.
@@ -47,9 +94,6 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	if !ok {
 		return nil, nil, fmt.Errorf("basket: not a basket model")
 	}
-	if m.Source.Kind != proto.KindInteractions {
-		return nil, nil, errorf(ErrBaskets, "scoring a %s dataset is not supported", m.Source.Kind)
-	}
 	o, err := offerer(sh, m, t)
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +103,7 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := partition.ReadInteractions(bytes.NewReader(b), int64(len(b)))
+	keys, hist, err := histories(b, m.Source)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,18 +113,11 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	texts := make(map[int]string)
 	counts := map[string]int64{}
 	var (
-		have   []string
 		offers []Offer
 		scr    Scratch
 	)
-	for u, user := range s.Keys {
-		have = have[:0]
-		for k := s.Ptr[u]; k < s.Ptr[u+1]; k++ {
-			if !m.Source.ExcludeReturns || s.Value == nil || s.Value[k] > 0 {
-				have = append(have, s.Other[k])
-			}
-		}
-		offers = o.Offers(offers, have, top, &scr)
+	for u, user := range keys {
+		offers = o.Offers(offers, hist[u], top, &scr)
 		if len(offers) == 0 {
 			tab.Unscored = append(tab.Unscored, user)
 			continue
@@ -96,6 +133,9 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 			tab.Strings[1] = append(tab.Strings[1], off.Item)
 			tab.Floats[2] = append(tab.Floats[2], off.Confidence)
 			tab.Strings[3] = append(tab.Strings[3], text)
+			if len(cols) > 4 {
+				tab.Strings[4] = append(tab.Strings[4], m.Names[off.Item])
+			}
 			counts[off.Item]++
 			sp.Values.Add(off.Confidence)
 		}
@@ -107,4 +147,77 @@ func (MinedKind) Score(ctx context.Context, sh job.Shard, model any, t *score.Ta
 	}
 	slices.SortFunc(sp.Items, func(a, b proto.ItemCount) int { return cmp.Compare(a.Item, b.Item) })
 	return tab, nil, nil
+}
+
+// ItemOutput is an item neighbours score set: rank, neighbour, score (the
+// pair's lift), baskets (holding both), by (lift when a rule links the
+// items, else co-occurrence), and the neighbour's name when the model has
+// names.
+func (MinedKind) ItemOutput(model any) []scoreset.Column {
+	cols := []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "neighbour", Type: scoreset.String},
+		{Name: "score", Type: scoreset.Float}, {Name: "baskets", Type: scoreset.Int}, {Name: "by", Type: scoreset.String}}
+	if m, ok := model.(*Mined); ok && m.Names != nil {
+		cols = append(cols, scoreset.Column{Name: "name", Type: scoreset.String})
+	}
+	return cols
+}
+
+// ScoreItems writes the t.Top neighbours (what `mathcrm similar` prints)
+// of every frequent item that ShardOf places in this shard, items
+// ascending; a frequent item in no frequent pair is unscored.
+func (MinedKind) ScoreItems(ctx context.Context, sh job.Shard, model any, t *score.Task, sp *score.Partial) (*scoreset.Table, error) {
+	m, ok := model.(*Mined)
+	if !ok {
+		return nil, fmt.Errorf("basket: not a basket model")
+	}
+	top := cmp.Or(t.Top, proto.DefaultTop)
+	v, err := sh.Cached(fmt.Sprintf("basket.neighbours|%s@%s|%d", t.Model.Object, t.Model.SHA256, top), func() (any, int64, error) {
+		all := m.Model().AllNeighbours(top)
+		return all, int64(len(all)) * int64(top+1) * 64, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := v.(map[string]Neighbourhood)
+	var items []string
+	for it := range all {
+		if partition.ShardOf(it, t.Shards) == sh.Ref().Index {
+			items = append(items, it)
+		}
+	}
+	slices.Sort(items)
+	cols := MinedKind{}.ItemOutput(m)
+	tab := scoreset.NewTable(t.Key, cols, len(items)*top)
+	counts := map[string]int64{}
+	for _, it := range items {
+		nh := all[it]
+		if len(nh.Items) == 0 {
+			tab.Unscored = append(tab.Unscored, it)
+			continue
+		}
+		by := "co-occurrence"
+		if nh.ByLift {
+			by = "lift"
+		}
+		for rank, x := range nh.Items {
+			tab.Keys = append(tab.Keys, it)
+			tab.Ints[0] = append(tab.Ints[0], int64(rank+1))
+			tab.Strings[1] = append(tab.Strings[1], x.Item)
+			tab.Floats[2] = append(tab.Floats[2], x.Lift)
+			tab.Ints[3] = append(tab.Ints[3], x.Count)
+			tab.Strings[4] = append(tab.Strings[4], by)
+			if len(cols) > 5 {
+				tab.Strings[5] = append(tab.Strings[5], x.Name)
+			}
+			counts[x.Item]++
+			sp.Values.Add(x.Lift)
+		}
+		sp.Scored++
+	}
+	sp.Unscored = int64(len(tab.Unscored))
+	for id, n := range counts {
+		sp.Items = append(sp.Items, proto.ItemCount{Item: id, Count: n})
+	}
+	slices.SortFunc(sp.Items, func(a, b proto.ItemCount) int { return cmp.Compare(a.Item, b.Item) })
+	return tab, nil
 }

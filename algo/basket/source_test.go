@@ -2,8 +2,10 @@ package basket
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/partition"
 )
 
@@ -37,8 +39,8 @@ func TestFromInteractions(t *testing.T) {
 	}
 }
 
-// Transactions whose lines carry items (not imported yet: the rows' items
-// come as a slice) make a basket per invoice, or per customer and day.
+// Transactions whose lines carry items (as a shard imported with --item
+// reads them) make a basket per invoice, or per customer and day.
 func TestFromTransactions(t *testing.T) {
 	day := int64(86400)
 	s := &partition.Transactions{
@@ -54,5 +56,31 @@ func TestFromTransactions(t *testing.T) {
 	}
 	if got := basketLists(FromTransactions(s, items, BasketCustomer, true)); !reflect.DeepEqual(got, [][]string{{"a", "b"}, {"a"}, {"b"}}) {
 		t.Fatalf("by customer and day, returns out %v", got)
+	}
+}
+
+// A transactions version with items is a source: by invoice when it has
+// an invoice column, else by customer and day; --basket invoice without
+// invoices, --basket user, and a version without items are refused.
+func TestSourceOfTransactions(t *testing.T) {
+	tx := &proto.DatasetVersion{Version: 1, Transactions: &proto.TransactionsInfo{Key: "c", Item: "sku", Invoice: "inv"}}
+	for _, tc := range []struct {
+		basket, invoice, item, want, err string
+	}{
+		{"", "inv", "sku", BasketInvoice, ""},
+		{"", "", "sku", BasketCustomer, ""},
+		{BasketCustomer, "inv", "sku", BasketCustomer, ""},
+		{BasketInvoice, "", "sku", "", "has no invoice column: --basket invoice needs an import with --invoice"},
+		{BasketUser, "inv", "sku", "", "a basket is an invoice or a customer's day"},
+		{"", "inv", "", "", "dataset d has no items: import it with --item"},
+	} {
+		tx.Transactions.Invoice, tx.Transactions.Item = tc.invoice, tc.item
+		src, err := sourceOf("d", tx, &Params{Basket: tc.basket, ExcludeReturns: true})
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%+v: %v, want %q", tc, err, tc.err)
+		case tc.err == "" && (err != nil || src != Source{Kind: proto.KindTransactions, Basket: tc.want, ExcludeReturns: true}):
+			t.Errorf("%+v: %+v, %v", tc, src, err)
+		}
 	}
 }

@@ -28,6 +28,8 @@ type State struct {
 	// Items are the frequent items, ids ascending, and ItemCounts theirs.
 	Items      []string `json:"items"`
 	ItemCounts []int64  `json:"item_counts"`
+	// Names are the display names of the frequent items that have one.
+	Names map[string]string `json:"names,omitempty"`
 	// Levels are the frequent itemsets of length 2, 3, …
 	Levels []Level `json:"levels"`
 	// Cands are the candidates the current TaskCount counts.
@@ -108,6 +110,8 @@ func (s *State) checkResults(results []*Result) error {
 			return errorf(ErrBadResult, "shard %d: negative basket count %d", i, r.Baskets)
 		case s.Stage == TaskItems && len(r.ItemCounts) != len(r.Items):
 			return errorf(ErrBadResult, "shard %d: %d counts for %d items", i, len(r.ItemCounts), len(r.Items))
+		case s.Stage == TaskItems && r.Names != nil && len(r.Names) != len(r.Items):
+			return errorf(ErrBadResult, "shard %d: %d names for %d items", i, len(r.Names), len(r.Items))
 		case s.Stage == TaskCount && len(r.Counts) != len(s.Cands)/s.Len:
 			return errorf(ErrBadResult, "shard %d: %d counts for %d candidates", i, len(r.Counts), len(s.Cands)/s.Len)
 		}
@@ -128,10 +132,16 @@ func (s *State) checkResults(results []*Result) error {
 func (s *State) absorbItems(results []*Result) error {
 	s.Shards = len(results)
 	counts := map[string]int64{}
+	names := map[string]string{}
 	for _, r := range results {
 		s.Baskets += r.Baskets
 		for j, it := range r.Items {
 			counts[it] += r.ItemCounts[j]
+			// An import names an item the same in every shard; should
+			// two shards differ, the first in shard order wins.
+			if r.Names != nil && r.Names[j] != "" && names[it] == "" {
+				names[it] = r.Names[j]
+			}
 		}
 	}
 	if s.Baskets == 0 {
@@ -145,8 +155,15 @@ func (s *State) absorbItems(results []*Result) error {
 		}
 	}
 	slices.Sort(s.Items)
+	s.Names = nil
 	for _, it := range s.Items {
 		s.ItemCounts = append(s.ItemCounts, counts[it])
+		if name := names[it]; name != "" {
+			if s.Names == nil {
+				s.Names = map[string]string{}
+			}
+			s.Names[it] = name
+		}
 	}
 	f := int64(len(s.Items))
 	if s.Config.MaxLen < 2 || f < 2 {

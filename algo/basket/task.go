@@ -42,6 +42,9 @@ type Result struct {
 	ItemCounts []int64  `json:"item_counts,omitempty"`
 	// Counts is the number of baskets holding each candidate (TaskCount).
 	Counts []int64 `json:"counts,omitempty"`
+	// Names are the display names of Items, "" for an item without one,
+	// or nil when the shard has none (TaskItems).
+	Names []string `json:"names,omitempty"`
 }
 
 // RunTask runs t on shard b and returns the result, reusing dst's storage
@@ -110,6 +113,9 @@ func (p *Prepared) Run(dst *Result, b *Baskets, shard int) (*Result, error) {
 			if c > 0 {
 				dst.Items = append(dst.Items, b.Items[i])
 				dst.ItemCounts = append(dst.ItemCounts, c)
+				if b.Names != nil {
+					dst.Names = append(dst.Names, b.Names[b.Items[i]])
+				}
 			}
 		}
 	case TaskCount:

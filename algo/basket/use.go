@@ -17,6 +17,7 @@ type Offer struct {
 // Neighbour is an item bought with another: the lift and count of the pair.
 type Neighbour struct {
 	Item  string  `json:"item"`
+	Name  string  `json:"name,omitempty"`
 	Lift  float64 `json:"lift"`
 	Count int64   `json:"count"`
 }
@@ -115,7 +116,7 @@ func (m *Model) Similar(item string, n int) ([]Neighbour, error) {
 		}
 		co, _ := m.itemCount(other)
 		lift := float64(is.Count) * float64(m.Baskets) / (float64(ci) * float64(co))
-		out = append(out, Neighbour{Item: other, Lift: lift, Count: is.Count})
+		out = append(out, Neighbour{Item: other, Name: m.Names[other], Lift: lift, Count: is.Count})
 	}
 	slices.SortFunc(out, func(x, y Neighbour) int {
 		return cmp.Or(cmp.Compare(y.Lift, x.Lift), cmp.Compare(y.Count, x.Count), cmp.Compare(x.Item, y.Item))

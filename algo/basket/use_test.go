@@ -51,7 +51,7 @@ func TestSimilar(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Pairs with Eggs at support ≥ 0.6: Onion (3, lift 1.25), Kidney Beans (4, lift 1).
-	if s := fmt.Sprint(got); s != "[{Onion 1.25 3} {Kidney Beans 1 4}]" {
+	if s := fmt.Sprint(got); s != "[{Onion  1.25 3} {Kidney Beans  1 4}]" {
 		t.Fatalf("similar to Eggs: %s", s)
 	}
 	if _, err := m.Similar("Dill", 5); !errors.Is(err, ErrUnknownItem) {
@@ -64,7 +64,7 @@ func TestNeighbours(t *testing.T) {
 	// Rules at confidence ≥ 0.7 link Eggs with Onion (Onion → Eggs) and
 	// with Kidney Beans: by lift.
 	got, byLift, err := m.Neighbours("Eggs", 5)
-	if err != nil || !byLift || fmt.Sprint(got) != "[{Onion 1.25 3} {Kidney Beans 1 4}]" {
+	if err != nil || !byLift || fmt.Sprint(got) != "[{Onion  1.25 3} {Kidney Beans  1 4}]" {
 		t.Fatalf("neighbours of Eggs: %v %v %v", got, byLift, err)
 	}
 	// At confidence 1 no rule holds for a's only frequent pair, {a, b}
@@ -75,10 +75,42 @@ func TestNeighbours(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, byLift, err = strict.Neighbours("a", 5)
-	if err != nil || byLift || fmt.Sprint(got) != "[{b 0.9375 3}]" {
+	if err != nil || byLift || fmt.Sprint(got) != "[{b  0.9375 3}]" {
 		t.Fatalf("neighbours of a with no rule: %v %v %v", got, byLift, err)
 	}
 	if _, _, err := m.Neighbours("Dill", 5); !errors.Is(err, ErrUnknownItem) {
 		t.Fatalf("unknown item: %v", err)
+	}
+}
+
+// AllNeighbours gives every frequent item what Neighbours gives it, on a
+// model with items that have rules and items that have none.
+func TestAllNeighbours(t *testing.T) {
+	m, err := Reference(Config{MinSupport: 0.02, MinConfidence: 0.4, MaxLen: 3}, FromLists(randomBaskets(2000, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := m.AllNeighbours(4)
+	var byLift, byCount int
+	for _, is := range m.Itemsets {
+		if len(is.Items) != 1 {
+			continue
+		}
+		want, wl, err := m.Neighbours(is.Items[0], 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := all[is.Items[0]]
+		if fmt.Sprint(got.Items) != fmt.Sprint(want) || got.ByLift != wl || len(got.Items) != len(want) {
+			t.Fatalf("item %s: %v %v, Neighbours %v %v", is.Items[0], got.Items, got.ByLift, want, wl)
+		}
+		if wl {
+			byLift++
+		} else {
+			byCount++
+		}
+	}
+	if byLift == 0 || byCount == 0 || len(all) != byLift+byCount {
+		t.Fatalf("%d items by lift, %d by co-occurrence, %d in all: the test does not cover both", byLift, byCount, len(all))
 	}
 }

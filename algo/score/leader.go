@@ -61,13 +61,22 @@ func (Algorithm) Check(ctx context.Context, env job.Leader, spec *proto.JobSpec,
 	if ds.Kind != want {
 		return job.Invalid("a %s model scores a %s dataset; %s is %s", m.Kind, want, ds.Name, ds.Kind)
 	}
+	if p.Items {
+		if _, ok := sc.(ItemScorer); !ok {
+			return job.Invalid("a %s model has no item neighbours (--items is for ALS and basket models)", m.Kind)
+		}
+		need = nil // the rows are the model's items
+	}
 	if p.As == "" {
 		p.As = spec.Dataset + "-" + p.Model
+		if p.Items {
+			p.As += "-items"
+		}
 	}
 	if !proto.ValidName(p.As) {
 		return job.Invalid("score set name %q (letters, digits, _ . -)", p.As)
 	}
-	if kind, _ := sc.Output(model); kind == proto.ScoresRecommendations && p.Top == nil {
+	if kind, _ := sc.Output(model); (kind == proto.ScoresRecommendations || p.Items) && p.Top == nil {
 		p.Top = new(proto.DefaultTop) // left out: the default, in the committed spec
 	}
 	if tu, ok := sc.(Tuner); ok {
@@ -122,6 +131,7 @@ type scoreJob struct {
 	ver    *proto.DatasetVersion
 	id     string
 	model  *proto.Model
+	key    string // the score set's key column
 	output string // the score set kind
 	cols   []string
 	q      *quantile.State
@@ -149,10 +159,21 @@ func (Algorithm) NewJob(ctx context.Context, env job.Leader, id string, spec pro
 	if err != nil {
 		return nil, err
 	}
-	j := &scoreJob{spec: spec, p: p, ver: ver, id: id, model: m}
+	j := &scoreJob{spec: spec, p: p, ver: ver, id: id, model: m, key: ver.Key}
 	var cols []string
 	j.output, cols = outputColumns(sc, model)
 	j.cols = cols
+	if p.Items {
+		is, ok := sc.(ItemScorer)
+		if !ok {
+			return nil, job.Invalid("a %s model has no item neighbours", m.Kind)
+		}
+		j.output, j.key, j.cols = proto.ScoresNeighbours, ItemKey, nil
+		for _, c := range is.ItemOutput(model) {
+			j.cols = append(j.cols, c.Name)
+		}
+		return j, nil // one write pass
+	}
 	if _, ok := sc.(Scorer); !ok { // a Ranker: deciles first
 		if j.q, err = quantile.New(quantile.Config{Q: 10, Descending: true}, 1); err != nil {
 			return nil, err
@@ -176,8 +197,11 @@ func outputColumns(sc Model, model any) (string, []string) {
 }
 
 func (j *scoreJob) task(stage string) *Task {
-	t := &Task{Kind: j.model.Kind, Model: j.model.Blob, Key: j.ver.Key, Stage: stage,
-		Prefix: "scores/" + j.p.As + "/" + j.id}
+	t := &Task{Kind: j.model.Kind, Model: j.model.Blob, Key: j.key, Stage: stage,
+		Prefix: "scores/" + j.p.As + "/" + j.id, Items: j.p.Items}
+	if j.p.Items {
+		t.Shards = len(j.ver.Shards)
+	}
 	if top := j.p.Top; top != nil {
 		t.Top = *top
 	}
@@ -354,7 +378,7 @@ func (j *scoreJob) Finish() (*job.Result, error) {
 		return nil, fmt.Errorf("score: scoring job %s has written no shards", j.id)
 	}
 	ss := &proto.ScoreSet{Name: j.p.As, Kind: j.output, Model: j.model.ID, Dataset: j.spec.Dataset,
-		Key: j.ver.Key, Shards: j.written, Schedule: j.spec.Schedule, Columns: j.cols}
+		Key: j.key, Shards: j.written, Schedule: j.spec.Schedule, Columns: j.cols}
 	ss.DatasetVersion = j.spec.DatasetVersion
 	sum := &ss.Summary
 	var deciles []proto.DecileSums

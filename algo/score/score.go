@@ -46,6 +46,23 @@ type Scorer interface {
 	Score(ctx context.Context, sh job.Shard, model any, t *Task, sp *Partial) (*scoreset.Table, func(), error)
 }
 
+// ItemScorer is a model kind whose items have neighbours: a scoring job
+// with ScoreSpec.Items writes every item's t.Top nearest items, keyed by
+// item (ItemKey), each shard the items ShardOf(item, t.Shards) places in
+// it.
+type ItemScorer interface {
+	Model
+	// ItemOutput is the columns of an item neighbours score set.
+	ItemOutput(model any) []scoreset.Column
+	// ScoreItems writes the neighbours of the model's items of one shard,
+	// with sp's counts and summary filled in; an item without neighbours
+	// (no trained factor) is unscored.
+	ScoreItems(ctx context.Context, sh job.Shard, model any, t *Task, sp *Partial) (*scoreset.Table, error)
+}
+
+// ItemKey is the key column of an item neighbours score set.
+const ItemKey = "item"
+
 // Ranker is a Scorer that gives one number per row (a prediction, a
 // probability): the job cuts them into deciles over the whole dataset, and
 // writes them with their decile when the score set has a second column.
@@ -95,6 +112,10 @@ type Task struct {
 	// Horizon and DiscountRate are the job's, for a Tuner.
 	Horizon      *float64 `json:"horizon,omitempty"`
 	DiscountRate *float64 `json:"discount_rate,omitempty"`
+	// Items asks for the model's item neighbours (ItemScorer), over
+	// Shards shards.
+	Items  bool `json:"items,omitempty"`
+	Shards int  `json:"shards,omitempty"`
 }
 
 // Partial is one shard's summary of a scoring pass: small, its size set by

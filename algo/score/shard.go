@@ -83,6 +83,16 @@ func (Algorithm) RunShard(ctx context.Context, sh job.Shard, task any, p *proto.
 		sp.Search = ans
 		return job.Encode(p, Name, sp)
 	}
+	if t.Items {
+		is, ok := sc.(ItemScorer)
+		if !ok || t.Stage != StageWrite || t.Shards <= sh.Ref().Index {
+			return fmt.Errorf("score: a %s model has no item neighbours (%s pass over %d shards)", t.Kind, t.Stage, t.Shards)
+		}
+		if tab, err = is.ScoreItems(ctx, sh, m, t, sp); err != nil {
+			return err
+		}
+		return writeShard(ctx, sh, t, tab, p, sp)
+	}
 	switch sc := sc.(type) {
 	case Scorer:
 		if t.Stage != StageWrite {
@@ -117,6 +127,11 @@ func (Algorithm) RunShard(ctx context.Context, sh job.Shard, task any, p *proto.
 	default:
 		return fmt.Errorf("score: a %s model neither scores nor ranks", t.Kind)
 	}
+	return writeShard(ctx, sh, t, tab, p, sp)
+}
+
+// writeShard stores a pass's score shard and reports it in p.
+func writeShard(ctx context.Context, sh job.Shard, t *Task, tab *scoreset.Table, p *proto.Partial, sp *Partial) error {
 	bp := encodeBufs.Get().(*[]byte)
 	defer encodeBufs.Put(bp)
 	b, err := scoreset.MarshalTo(*bp, tab)

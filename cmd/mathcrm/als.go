@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,7 +27,7 @@ func newTrainALS() *cobra.Command {
 	var wait bool
 	cmd := &cobra.Command{
 		Use:   "als --dataset NAME --rank R --lambda L --iterations N [--implicit --alpha A] [--seed S] [--holdout F] [--wait]",
-		Short: "Factorise a user × item interactions dataset with alternating least squares",
+		Short: "Factorise a user × item interactions (or customer × item transactions) dataset with ALS",
 		Long: `als submits an ALS job on an interactions dataset. Users and items are both
 sharded: each half-iteration solves one side's factors shard by shard on the
 workers from the other side's factors, which the workers read from the object
@@ -40,9 +41,17 @@ user × item pair, with YᵀY computed once per half-iteration.
 --holdout F keeps a fraction F of the (user, item) pairs out of training,
 chosen by a hash of the pair and the seed (the same on every run and cluster
 size). Every iteration reports the objective and, on the held-out pairs, RMSE
-(explicit) or precision@10, recall@10 and NDCG@10 (implicit).`,
+(explicit) or precision@10, recall@10 and NDCG@10 (implicit).
+
+On a transactions dataset imported with --item, customers are the users and
+--value says what a customer × item cell holds: count (lines, a return line
+counting −1), quantity or amount, summed over the customer's lines of the
+item with returns netted; a cell whose net is 0 or less is left out. Both
+sides read the customer shards (each worker reads every shard once for the
+item side).`,
 		Example: `  mathcrm train als --dataset ratings --rank 10 --lambda 0.1 --iterations 10 --holdout 0.2 --wait
-  mathcrm train als --dataset purchases --implicit --alpha 40 --rank 32 --lambda 1 --iterations 10 --holdout 0.1 --wait`,
+  mathcrm train als --dataset purchases --implicit --alpha 40 --rank 32 --lambda 1 --iterations 10 --holdout 0.1 --wait
+  mathcrm train als --dataset retail --value quantity --implicit --alpha 10 --rank 16 --iterations 10 --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec.Params = proto.MustJSON(as)
@@ -50,7 +59,8 @@ size). Every iteration reports the objective and, on the held-out pairs, RMSE
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&spec.Dataset, "dataset", "", "interactions dataset (required)")
+	f.StringVar(&spec.Dataset, "dataset", "", "interactions dataset, or transactions dataset imported with --item (required)")
+	f.StringVar(&as.Value, "value", "", "transactions: what a customer × item cell holds: count (default), quantity or amount, returns netted")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	d := als.DefaultConfig()
 	f.IntVar(&as.Rank, "rank", d.Rank, "number of latent factors")
@@ -75,6 +85,9 @@ func printALS(w io.Writer, d *proto.ModelDetail) {
 	}
 	fmt.Fprintf(w, "model %s: ALS, rank %d, lambda %g (%s), %s%d iterations, from job %s on %s version %d\n",
 		d.Model.ID, cfg.Rank, cfg.Lambda, cfg.RegScaling, kind, m.Summary.Iterations, d.Model.Job, m.Dataset, m.Version)
+	if value, ok := m.TxValue(); ok {
+		fmt.Fprintf(w, "from transactions: customers (%s) × items (%s), each cell the %s of the customer's lines, returns netted\n", m.User, m.Item, value)
+	}
 	fmt.Fprintf(w, "%d users × %d items; %d training interactions, %d held out\n\n", m.Users, m.Items, m.Summary.NTrain, m.Summary.NHoldout)
 	tw := table(w)
 	if cfg.Implicit {
@@ -152,17 +165,12 @@ confidence, then lift, leaving out the items already there.`,
 					return err
 				}
 				if jsonOut() {
-					return printJSON(os.Stdout, map[string]any{"model": model, "user": user, "known_user": known, "items": recs})
+					return printJSON(os.Stdout, map[string]any{"model": model, "user": user, "known_user": known, "items": named(recs, m.ItemNames)})
 				}
 				if !known {
 					fmt.Printf("user %s is not in model %s (or has no training interaction): the most popular items instead\n", user, model)
 				}
-				tw := table(os.Stdout)
-				fmt.Fprintln(tw, "RANK\tITEM\tSCORE")
-				for i, r := range recs {
-					fmt.Fprintf(tw, "%d\t%s\t%.6g\n", i+1, r.ID, r.Score)
-				}
-				return tw.Flush()
+				return printScored(os.Stdout, "SCORE", "%.6g", recs, m.ItemNames)
 			})
 		},
 	}
@@ -188,13 +196,28 @@ func recommend(ctx context.Context, c *client.Client, m *alsjob.Factorization, u
 		return nil, false, fmt.Errorf("dataset %s has no version %d", m.Dataset, m.Version)
 	}
 	shard := partition.ShardOf(user, len(ver.Shards))
-	inter, err := c.Interactions(ctx, ver.Shards[shard])
-	if err != nil {
-		return nil, false, err
-	}
 	var seen []string
-	if i := sort.SearchStrings(inter.Keys, user); i < len(inter.Keys) && inter.Keys[i] == user {
-		seen = dedup(inter.Other[inter.Ptr[i]:inter.Ptr[i+1]])
+	if value, ok := m.TxValue(); ok {
+		ref := ver.Shards[shard]
+		b, err := c.Blob(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: ref.Object, Size: ref.Size, SHA256: ref.SHA256})
+		if err != nil {
+			return nil, false, err
+		}
+		tx, err := partition.ReadTransactions(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, false, fmt.Errorf("dataset %s shard %d: %w", m.Dataset, ref.Index, err)
+		}
+		if i := sort.SearchStrings(tx.Keys, user); i < len(tx.Keys) && tx.Keys[i] == user && tx.Item != nil {
+			seen = alsjob.CustomerItems(tx, i, value)
+		}
+	} else {
+		inter, err := c.Interactions(ctx, ver.Shards[shard])
+		if err != nil {
+			return nil, false, err
+		}
+		if i := sort.SearchStrings(inter.Keys, user); i < len(inter.Keys) && inter.Keys[i] == user {
+			seen = dedup(inter.Other[inter.Ptr[i]:inter.Ptr[i+1]])
+		}
 	}
 	uf, err := readFactors(ctx, c, sum.Users[shard])
 	if err != nil {
@@ -215,6 +238,39 @@ func recommend(ctx context.Context, c *client.Client, m *alsjob.Factorization, u
 		return nil, false, err
 	}
 	return als.TopN(nil, uf.Row(i), tab, seen, n), true, nil
+}
+
+// namedItem is a scored item with its name, where the model has one.
+type namedItem struct {
+	ID    string  `json:"id"`
+	Name  string  `json:"name,omitempty"`
+	Score float64 `json:"score"`
+}
+
+func named(s []als.Scored, names map[string]string) []namedItem {
+	out := make([]namedItem, len(s))
+	for i, x := range s {
+		out[i] = namedItem{ID: x.ID, Name: names[x.ID], Score: x.Score}
+	}
+	return out
+}
+
+// printScored prints ranked items with their scores, and their names when
+// the model has some.
+func printScored(w io.Writer, head, format string, s []als.Scored, names map[string]string) error {
+	tw := table(w)
+	if names == nil {
+		fmt.Fprintf(tw, "RANK\tITEM\t%s\n", head)
+		for i, r := range s {
+			fmt.Fprintf(tw, "%d\t%s\t"+format+"\n", i+1, r.ID, r.Score)
+		}
+		return tw.Flush()
+	}
+	fmt.Fprintf(tw, "RANK\tITEM\tNAME\t%s\n", head)
+	for i, r := range s {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t"+format+"\n", i+1, r.ID, names[r.ID], r.Score)
+	}
+	return tw.Flush()
 }
 
 // readFactors reads one factor shard of an ALS model from the object
@@ -251,7 +307,7 @@ func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, m *a
 			bw := bufio.NewWriterSize(w, 1<<20)
 			head, _ := json.Marshal(map[string]any{"kind": "als", "model": d.Model.ID, "rank": sum.Config.Rank,
 				"config": sum.Config, "dataset": m.Dataset, "dataset_version": m.Version, "user_column": m.User,
-				"item_column": m.Item, "popular": sum.Popular, "history": sum.History})
+				"item_column": m.Item, "item_names": m.ItemNames, "popular": sum.Popular, "history": sum.History})
 			bw.Write(head[:len(head)-1])
 			for _, part := range []struct {
 				name  string
@@ -327,7 +383,7 @@ func exportALS(ctx context.Context, c *client.Client, d *proto.ModelDetail, m *a
 		return writeOut(filepath.Join(out, "model.json"), func(w io.Writer) error {
 			return printJSON(w, map[string]any{"kind": "als", "model": d.Model.ID, "rank": sum.Config.Rank, "config": sum.Config,
 				"dataset": m.Dataset, "dataset_version": m.Version, "user_column": m.User, "item_column": m.Item,
-				"popular": sum.Popular, "history": sum.History, "users": "users.parquet", "items": "items.parquet"})
+				"item_names": m.ItemNames, "popular": sum.Popular, "history": sum.History, "users": "users.parquet", "items": "items.parquet"})
 		})
 	}
 	return fmt.Errorf("--format %q is not supported (json, parquet)", format)

@@ -71,6 +71,7 @@ func recommendBasket(w io.Writer, id string, m *basket.Mined, items []string, n 
 	if jsonOut() {
 		type offer struct {
 			Item       string   `json:"item"`
+			Name       string   `json:"name,omitempty"`
 			Confidence float64  `json:"confidence"`
 			Lift       float64  `json:"lift"`
 			Antecedent []string `json:"antecedent"`
@@ -79,7 +80,7 @@ func recommendBasket(w io.Writer, id string, m *basket.Mined, items []string, n 
 		out := make([]offer, len(offers))
 		for i, o := range offers {
 			r := m.Rules[o.Rule]
-			out[i] = offer{Item: o.Item, Confidence: o.Confidence, Lift: o.Lift, Antecedent: r.Antecedent, Consequent: r.Consequent}
+			out[i] = offer{Item: o.Item, Name: m.Names[o.Item], Confidence: o.Confidence, Lift: o.Lift, Antecedent: r.Antecedent, Consequent: r.Consequent}
 		}
 		return printJSON(os.Stdout, map[string]any{"model": id, "items": items, "offers": out})
 	}
@@ -88,9 +89,16 @@ func recommendBasket(w io.Writer, id string, m *basket.Mined, items []string, n 
 		return nil
 	}
 	tw := table(w)
-	fmt.Fprintln(tw, "RANK\tITEM\tCONFIDENCE\tLIFT\tRULE")
+	if m.Names == nil {
+		fmt.Fprintln(tw, "RANK\tITEM\tCONFIDENCE\tLIFT\tRULE")
+		for i, o := range offers {
+			fmt.Fprintf(tw, "%d\t%s\t%.4g\t%.4g\t%s\n", i+1, o.Item, o.Confidence, o.Lift, basket.RuleText(m.Rules[o.Rule]))
+		}
+		return tw.Flush()
+	}
+	fmt.Fprintln(tw, "RANK\tITEM\tNAME\tCONFIDENCE\tLIFT\tRULE")
 	for i, o := range offers {
-		fmt.Fprintf(tw, "%d\t%s\t%.4g\t%.4g\t%s\n", i+1, o.Item, o.Confidence, o.Lift, basket.RuleText(m.Rules[o.Rule]))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.4g\t%.4g\t%s\n", i+1, o.Item, m.Names[o.Item], o.Confidence, o.Lift, basket.RuleText(m.Rules[o.Rule]))
 	}
 	return tw.Flush()
 }

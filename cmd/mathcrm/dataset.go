@@ -101,9 +101,12 @@ becomes visible.`,
 					return fmt.Errorf("--kind interactions needs --user and --item")
 				}
 			case "transactions":
-				o.Transactions.Key = o.Key
+				o.Transactions.Key, o.Transactions.Item = o.Key, o.Interactions.Item
 				if o.Key == "" || o.Transactions.Time == "" {
 					return fmt.Errorf("--kind transactions needs --key and --time")
+				}
+				if o.Transactions.ItemName != "" && o.Transactions.Item == "" {
+					return fmt.Errorf("--item-name needs --item")
 				}
 				if tz != "" {
 					loc, err := time.LoadLocation(tz)
@@ -114,6 +117,9 @@ becomes visible.`,
 				}
 			default:
 				return fmt.Errorf("--kind %q is not supported (features, interactions, transactions)", o.Kind)
+			}
+			if o.Transactions.ItemName != "" && o.Kind != "transactions" {
+				return fmt.Errorf("--item-name is for --kind transactions")
 			}
 			if columns != "" {
 				o.Columns = splitList(columns)
@@ -169,6 +175,9 @@ becomes visible.`,
 				fmt.Printf("imported %s version %d: %d transactions of %d customers, %s to %s, %d returns, %d rows without a customer skipped, %d shards\n",
 					ds.Name, v.Version, v.Rows, tx.Customers, tx.First.Format(time.DateTime), tx.Last.Format(time.DateTime),
 					tx.Returns, tx.SkippedMissingKey, len(v.Shards))
+				if tx.Item != "" {
+					fmt.Printf("items: %d distinct in column %s, %d with a name\n", tx.Items, tx.Item, tx.Named)
+				}
 			default:
 				fmt.Printf("imported %s version %d: %d rows, %d shards, key %s, columns %s\n", ds.Name, v.Version, v.Rows,
 					len(v.Shards), v.Key, strings.Join(colNames(v.Columns), ","))
@@ -180,7 +189,8 @@ becomes visible.`,
 	f.StringVar(&o.Kind, "kind", "features", "dataset kind: features, interactions or transactions")
 	f.StringVar(&o.Key, "key", "", "key column (customer id) of a features or transactions dataset")
 	f.StringVar(&o.Interactions.User, "user", "", "interactions: user id column")
-	f.StringVar(&o.Interactions.Item, "item", "", "interactions: item id column")
+	f.StringVar(&o.Interactions.Item, "item", "", "interactions: item id column; transactions: the item (product) id of each line, for basket rules and ALS")
+	f.StringVar(&o.Transactions.ItemName, "item-name", "", "transactions: item display name column (an item's first non-blank name), shown by recommend, similar and exports")
 	f.StringVar(&o.Interactions.Value, "value", "", "interactions: rating or count column (default: every pair counts 1)")
 	f.StringVar(&o.Transactions.Time, "time", "", "transactions: timestamp column")
 	f.StringVar(&o.Transactions.TimeFormat, "time-format", "", "transactions: Go time layout or unix (default: detect RFC 3339, 2006-01-02 15:04:05, 2006-01-02, unix seconds)")
@@ -364,6 +374,9 @@ func newDatasetShow() *cobra.Command {
 				fmt.Printf("transactions: customer %s (%d), time %s from %s to %s, amount %s, invoice %s; %d returns, %d rows without a customer skipped\n",
 					tx.Key, tx.Customers, tx.Time, tx.First.Format(time.DateTime), tx.Last.Format(time.DateTime), tx.Amount,
 					cmp.Or(tx.Invoice, "(none)"), tx.Returns, tx.SkippedMissingKey)
+				if tx.Item != "" {
+					fmt.Printf("items: %s (%d), names %s (%d named)\n", tx.Item, tx.Items, cmp.Or(tx.ItemName, "(none)"), tx.Named)
+				}
 			}
 			fmt.Println()
 			tw := table(os.Stdout)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mathcrm/mathcrm/algo/als/alsjob"
+	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
@@ -21,7 +23,7 @@ func newScore() *cobra.Command {
 	var keep, top int
 	var horizon, rate float64
 	cmd := &cobra.Command{
-		Use:   "score --model M --dataset D [--as NAME] [--top N] [--keep N] [--wait]",
+		Use:   "score --model M (--dataset D | --items) [--as NAME] [--top N] [--keep N] [--wait]",
 		Short: "Score every row of a dataset with a model into a new score set",
 		Long: `score submits a job that applies a model to every row of a dataset version on
 the workers, shard by shard, with the transform stored with the model applied
@@ -43,6 +45,18 @@ visible in one raft commit when every shard is written.
               A = the customers holding the top 80% of the total CLV, B the
               next 15%, C the rest, cut exactly over the whole dataset
 
+--items scores the model's items instead of a dataset's rows: every item's
+--top nearest items, keyed by item — the "customers who bought this also
+bought" table (what mathcrm similar prints for one item):
+
+  ALS       → rank, neighbour, score: the cosine of the item factors
+  basket    → rank, neighbour, score, baskets, by: the pair's lift (items a
+              rule links; by co-occurrence when no rule holds for the item)
+
+with the neighbour's name when the dataset named items. The dataset defaults
+to the model's training dataset and version; an item without neighbours is
+unscored.
+
 Rows with a missing input value are counted as unscored and exported with
 empty scores.
 --as names the score set (default DATASET-MODEL); scoring again into the same
@@ -50,7 +64,8 @@ name makes a new version; --keep N keeps only the newest N versions of the
 score set (see scores retain).`,
 		Example: `  mathcrm score --model model-1 --dataset telco --as telco-segments --wait
   mathcrm score --model model-4 --dataset ratings --top 10 --wait
-  mathcrm score --model model-5 --dataset cdnow --horizon 39 --discount-rate 0.01 --wait`,
+  mathcrm score --model model-5 --dataset cdnow --horizon 39 --discount-rate 0.01 --wait
+  mathcrm score --model model-4 --items --top 10 --as also-bought --wait`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sp.As != "" {
@@ -67,6 +82,19 @@ score set (see scores retain).`,
 			if cmd.Flags().Changed("discount-rate") {
 				sp.DiscountRate = &rate
 			}
+			if sp.Items && spec.Dataset == "" {
+				err := withClient(cmd, func(ctx context.Context, c *client.Client) error {
+					var err error
+					spec.Dataset, spec.DatasetVersion, err = trainedOn(ctx, c, sp.Model)
+					return err
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if spec.Dataset == "" {
+				return fmt.Errorf("--dataset is required (or --items, to score the model's items)")
+			}
 			spec.Params = proto.MustJSON(sp)
 			if err := checkSpec(cmd, &spec); err != nil {
 				return err // before --keep changes anything
@@ -75,6 +103,9 @@ score set (see scores retain).`,
 				name := sp.As
 				if name == "" {
 					name = spec.Dataset + "-" + sp.Model
+					if sp.Items {
+						name += "-items"
+					}
 				}
 				err := withClient(cmd, func(ctx context.Context, c *client.Client) error {
 					_, err := retain(ctx, c, proto.APIScoresRetain, name, keep)
@@ -89,7 +120,8 @@ score set (see scores retain).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&sp.Model, "model", "", "model id (required)")
-	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required)")
+	f.StringVar(&spec.Dataset, "dataset", "", "dataset to score (required unless --items)")
+	f.BoolVar(&sp.Items, "items", false, "ALS, basket: write every item's --top nearest items instead of scoring rows")
 	f.IntVar(&spec.DatasetVersion, "dataset-version", 0, "dataset version (default latest)")
 	f.StringVar(&sp.As, "as", "", "score set name (default DATASET-MODEL)")
 	f.IntVar(&top, "top", proto.DefaultTop, fmt.Sprintf("ALS, basket: items per user, 1 to %d", proto.MaxTop))
@@ -98,8 +130,23 @@ score set (see scores retain).`,
 	f.BoolVar(&wait, "wait", false, "wait for the job and show its progress")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N versions of the score set")
 	_ = cmd.MarkFlagRequired("model")
-	_ = cmd.MarkFlagRequired("dataset")
 	return cmd
+}
+
+// trainedOn returns the dataset and version an ALS or basket model was
+// trained on.
+func trainedOn(ctx context.Context, c *client.Client, model string) (string, int, error) {
+	d, err := getModel(ctx, c, model)
+	if err != nil {
+		return "", 0, err
+	}
+	if m := detailOf[alsjob.Factorization](d); m != nil {
+		return m.Dataset, m.Version, nil
+	}
+	if m := detailOf[basket.Mined](d); m != nil {
+		return m.Dataset, m.Version, nil
+	}
+	return "", 0, fmt.Errorf("model %s is %s: --items is for ALS and basket models", model, d.Model.Kind)
 }
 
 func newScores() *cobra.Command {
@@ -178,6 +225,12 @@ func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 		_ = tw.Flush()
 	case len(sum.Tiers) > 0:
 		printTiers(w, sum)
+	case len(sum.Items) > 0 && ss.Kind == proto.ScoresNeighbours:
+		fmt.Fprintln(tw, "MOST FREQUENT NEIGHBOUR\tITEMS")
+		for _, it := range sum.Items {
+			fmt.Fprintf(tw, "%s\t%d\n", it.Item, it.Count)
+		}
+		_ = tw.Flush()
 	case len(sum.Items) > 0:
 		fmt.Fprintln(tw, "MOST RECOMMENDED ITEM\tUSERS")
 		for _, it := range sum.Items {

@@ -54,7 +54,7 @@ An item the model does not know is an error.`,
 				if err != nil {
 					return err
 				}
-				return printSimilar(os.Stdout, model, item, "cosine", sims)
+				return printSimilar(os.Stdout, model, item, "cosine", sims, detailOf[alsjob.Factorization](d).ItemNames)
 			})
 		},
 	}
@@ -110,23 +110,25 @@ func similarBasket(w io.Writer, id string, m *basket.Mined, item string, n int) 
 		fmt.Fprintf(w, "item %s is in no frequent pair of model %s\n", item, id)
 		return nil
 	}
-	fmt.Fprintf(w, "items bought with %s, by %s:\n", item, by)
+	fmt.Fprintf(w, "items bought with %s, by %s:\n", m.Model().Label(item), by)
 	tw := table(w)
-	fmt.Fprintln(tw, "RANK\tITEM\tLIFT\tBASKETS")
+	fmt.Fprintln(tw, "RANK\tITEM\tNAME\tLIFT\tBASKETS")
 	for i, x := range ns {
-		fmt.Fprintf(tw, "%d\t%s\t%.4g\t%d\n", i+1, x.Item, x.Lift, x.Count)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.4g\t%d\n", i+1, x.Item, x.Name, x.Lift, x.Count)
 	}
 	return tw.Flush()
 }
 
-func printSimilar(w io.Writer, id, item, by string, sims []als.Scored) error {
+func printSimilar(w io.Writer, id, item, by string, sims []als.Scored, names map[string]string) error {
 	if jsonOut() {
-		return printJSON(w, map[string]any{"model": id, "item": item, "by": by, "items": sims})
+		out := map[string]any{"model": id, "item": item, "by": by, "items": named(sims, names)}
+		if names[item] != "" {
+			out["name"] = names[item]
+		}
+		return printJSON(w, out)
 	}
-	tw := table(w)
-	fmt.Fprintln(tw, "RANK\tITEM\tCOSINE")
-	for i, s := range sims {
-		fmt.Fprintf(tw, "%d\t%s\t%.6f\n", i+1, s.ID, s.Score)
+	if names[item] != "" {
+		fmt.Fprintf(w, "items like %s %s, by cosine:\n", item, names[item])
 	}
-	return tw.Flush()
+	return printScored(w, "COSINE", "%.6f", sims, names)
 }

@@ -307,8 +307,11 @@ func (c *Client) split(ctx context.Context, path string, o ImportOptions, tmp st
 		commit.Key, commit.Rows = to.Key, res.Rows
 		commit.Columns = []proto.ColumnStats{proto.ColumnStats(res.Amount)}
 		commit.Transactions = &proto.TransactionsInfo{Key: to.Key, Time: to.Time, Amount: amount, Invoice: to.Invoice,
-			Customers: res.Customers, Returns: res.Returns, SkippedMissingKey: res.SkippedMissingKey,
+			Item: to.Item, ItemName: to.ItemName, Items: res.Items, Named: res.Named, Customers: res.Customers, Returns: res.Returns, SkippedMissingKey: res.SkippedMissingKey,
 			First: res.FirstTime.UTC(), Last: res.LastTime.UTC()}
+		if to.Item != "" {
+			commit.Transactions.Quantity = to.Quantity
+		}
 		if res.SkippedMissingKey > 0 {
 			say("skipped %d rows without a customer id", res.SkippedMissingKey)
 		}

@@ -102,6 +102,13 @@ func (c *Client) exportTransactions(ctx context.Context, v *proto.DatasetVersion
 	if info.Invoice != "" {
 		cols = append(cols, scoreset.Column{Name: info.Invoice, Type: scoreset.String})
 	}
+	item := len(cols)
+	if info.Item != "" {
+		cols = append(cols, scoreset.Column{Name: info.Item, Type: scoreset.String})
+		if info.ItemName != "" {
+			cols = append(cols, scoreset.Column{Name: info.ItemName, Type: scoreset.String})
+		}
+	}
 	cols = append(cols, scoreset.Column{Name: "return", Type: scoreset.Int})
 	ret := len(cols) - 1
 	return c.exportShards(ctx, format, w, info.Key, cols, false, v.Shards, func(b []byte, ref proto.ShardRef) (*scoreset.Table, error) {
@@ -117,6 +124,12 @@ func (c *Client) exportTransactions(ctx context.Context, v *proto.DatasetVersion
 				t.Floats[1] = append(t.Floats[1], sh.Amount[k])
 				if info.Invoice != "" {
 					t.Strings[2] = append(t.Strings[2], sh.Invoice[k])
+				}
+				if info.Item != "" && sh.Item != nil {
+					t.Strings[item] = append(t.Strings[item], sh.Item[k])
+					if info.ItemName != "" {
+						t.Strings[item+1] = append(t.Strings[item+1], sh.ItemNames[sh.Item[k]])
+					}
 				}
 				r := int64(0)
 				if sh.Return[k] {

@@ -232,10 +232,19 @@ type InteractionsInfo struct {
 
 // TransactionsInfo describes a transactions version, sharded by customer.
 type TransactionsInfo struct {
-	Key               string    `json:"key"`
-	Time              string    `json:"time"`
-	Amount            string    `json:"amount"` // the amount column, or "quantity*price"
-	Invoice           string    `json:"invoice,omitempty"`
+	Key     string `json:"key"`
+	Time    string `json:"time"`
+	Amount  string `json:"amount"` // the amount column, or "quantity*price"
+	Invoice string `json:"invoice,omitempty"`
+	// Item and ItemName are the item id and item name columns, "" when the
+	// import kept none; Items counts distinct items and Named those with
+	// a name. Quantity is the quantity column when the shards keep each
+	// line's quantity (an import with an item and a quantity column).
+	Item              string    `json:"item,omitempty"`
+	ItemName          string    `json:"item_name,omitempty"`
+	Quantity          string    `json:"quantity,omitempty"`
+	Items             int64     `json:"items,omitempty"`
+	Named             int64     `json:"named,omitempty"`
 	Customers         int64     `json:"customers"`
 	Returns           int64     `json:"returns"`
 	SkippedMissingKey int64     `json:"skipped_missing_key"`
@@ -347,6 +356,10 @@ type ScoreSpec struct {
 	// fills in.
 	Horizon      *float64 `json:"horizon,omitempty"`
 	DiscountRate *float64 `json:"discount_rate,omitempty"`
+	// Items scores the model's items instead of the dataset's rows: every
+	// item's Top nearest items (a model of items: ALS, basket), keyed by
+	// item. The dataset then only decides the shard count.
+	Items bool `json:"items,omitempty"`
 }
 
 // Score set kinds: what each row holds.
@@ -356,6 +369,7 @@ const (
 	ScoresProbabilities   = "probabilities"   // key, probability, decile
 	ScoresRecommendations = "recommendations" // key, rank, item, score
 	ScoresValues          = "values"          // key, p_alive, expected_purchases, expected_spend, clv, value_tier
+	ScoresNeighbours      = "neighbours"      // item, rank, neighbour, score
 )
 
 // ScoreSet is a committed score output: one shard per dataset shard, all

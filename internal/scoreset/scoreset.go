@@ -50,6 +50,8 @@ func Schema(kind string) ([]Column, error) {
 		return []Column{{"probability", Float}, {"decile", Int}}, nil
 	case "recommendations":
 		return []Column{{"rank", Int}, {"item", String}, {"score", Float}}, nil
+	case "neighbours":
+		return []Column{{"rank", Int}, {"neighbour", String}, {"score", Float}}, nil
 	case "values":
 		return []Column{{"p_alive", Float}, {"expected_purchases", Float}, {"expected_spend", Float}, {"clv", Float}, {"value_tier", String}}, nil
 	}
@@ -58,8 +60,13 @@ func Schema(kind string) ([]Column, error) {
 
 // optional are the columns a score set of a kind may have after its own,
 // when its column names list them: a basket model's recommendations name
-// the rule that gave each.
-var optional = map[string][]Column{"recommendations": {{"rule", String}}}
+// the rule that gave each, and the item's name where the dataset names
+// items; a basket model's item neighbours the baskets holding both items
+// and how they were ranked.
+var optional = map[string][]Column{
+	"recommendations": {{"rule", String}, {"name", String}},
+	"neighbours":      {{"baskets", Int}, {"by", String}, {"name", String}},
+}
 
 // SchemaOf returns the score columns of a score set of kind whose columns
 // are named names: the kind's columns, then those of its optional columns

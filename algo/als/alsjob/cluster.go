@@ -12,9 +12,11 @@
 package alsjob
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/algo/job"
@@ -43,6 +45,10 @@ type Params struct {
 	Alpha      float64 `json:"alpha"`
 	RegScaling string  `json:"reg_scaling,omitempty"`
 	Holdout    float64 `json:"holdout"`
+	// Value is what a customer × item cell of a transactions dataset
+	// holds: count, quantity or amount (TxSource); the leader fills in
+	// count. An interactions dataset has its own values.
+	Value string `json:"value,omitempty"`
 }
 
 // UnmarshalJSON fills every field left out with its default
@@ -76,6 +82,11 @@ func (p *Params) Check() error {
 	}
 	if p.RegScaling != "" {
 		if err := proto.OneOf("als.reg_scaling", "--reg-scaling", p.RegScaling, als.RegWeighted, als.RegNone); err != nil {
+			return err
+		}
+	}
+	if p.Value != "" {
+		if err := proto.OneOf("als.value", "--value", p.Value, ValueCount, ValueQuantity, ValueAmount); err != nil {
 			return err
 		}
 	}
@@ -114,8 +125,9 @@ func ParamsOf(spec *proto.JobSpec) (*Params, error) {
 // Algorithm is ALS on the cluster.
 type Algorithm struct{}
 
-// DatasetKind is the kind of dataset ALS reads.
-func (Algorithm) DatasetKind() string { return proto.KindInteractions }
+// DatasetKind is decided by Check: interactions, or transactions with
+// items.
+func (Algorithm) DatasetKind() string { return "" }
 
 // CheckParams checks a spec's parameters.
 func (Algorithm) CheckParams(raw json.RawMessage) error {
@@ -126,13 +138,28 @@ func (Algorithm) CheckParams(raw json.RawMessage) error {
 // layouts are there, the configuration is valid for their shard counts,
 // and implicit feedback has counts, not negative values. It fills in the
 // defaults, so the committed spec says exactly what runs.
-func (Algorithm) Check(_ context.Context, _ job.Leader, spec *proto.JobSpec, _ *proto.Dataset, ver *proto.DatasetVersion) error {
+func (Algorithm) Check(_ context.Context, _ job.Leader, spec *proto.JobSpec, ds *proto.Dataset, ver *proto.DatasetVersion) error {
 	p, err := ParamsOf(spec)
 	if err != nil {
 		return fmt.Errorf("%w: %w", proto.ErrInvalid, err)
 	}
-	if ver.Interactions == nil || len(ver.ItemShards) == 0 {
-		return job.Invalid("als needs an interactions dataset")
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("%w: %w", proto.ErrInvalid, err)
+	}
+	switch {
+	case ver.Transactions != nil:
+		name := spec.Dataset
+		if ds != nil {
+			name = ds.Name
+		}
+		p.Value = cmp.Or(p.Value, ValueCount)
+		if _, err := txSourceOf(name, ver, p.Value); err != nil {
+			return err
+		}
+	case p.Value != "":
+		return job.Invalid("--value is for a transactions dataset; an interactions dataset has its own values")
+	case ver.Interactions == nil || len(ver.ItemShards) == 0:
+		return job.Invalid("als needs an interactions dataset, or a transactions dataset imported with --item")
 	}
 	if _, err := newJob(*spec, p, ver); err != nil {
 		return err
@@ -172,6 +199,11 @@ type alsJob struct {
 	ver  *proto.DatasetVersion
 	st   *als.State
 	side als.Side // side of the task Next returned last
+	// tx is the source of a transactions dataset's blocks, nil for an
+	// interactions dataset; names are its items' names, gathered by the
+	// init pass.
+	tx    *TxSource
+	names map[string]string
 }
 
 func newJob(spec proto.JobSpec, p *Params, ver *proto.DatasetVersion) (*alsJob, error) {
@@ -179,11 +211,25 @@ func newJob(spec proto.JobSpec, p *Params, ver *proto.DatasetVersion) (*alsJob, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := als.New(cfg, len(ver.Shards), len(ver.ItemShards))
-	if err != nil {
+	j := &alsJob{spec: spec, ver: ver}
+	items := len(ver.ItemShards)
+	if ver.Transactions != nil {
+		if j.tx, err = txSourceOf(spec.Dataset, ver, cmp.Or(p.Value, ValueCount)); err != nil {
+			return nil, err
+		}
+		items = len(ver.Shards)
+	}
+	if j.st, err = als.New(cfg, len(ver.Shards), items); err != nil {
 		return nil, job.Invalid("%v", err)
 	}
-	return &alsJob{spec: spec, ver: ver, st: st}, nil
+	return j, nil
+}
+
+// Task is a pass's task as it travels: the ALS task, and the source of a
+// transactions dataset's blocks.
+type Task struct {
+	*als.Task
+	Tx *TxSource `json:"tx,omitempty"`
 }
 
 func (j *alsJob) Next() (any, bool) {
@@ -192,23 +238,64 @@ func (j *alsJob) Next() (any, bool) {
 		return nil, true
 	}
 	j.side = t.Side
+	if j.tx != nil {
+		return &Task{Task: t, Tx: j.tx}, false
+	}
 	return t, false
 }
 
-// Shards is the layout of the side the current pass runs on.
+// Shards is the layout of the side the current pass runs on; both sides
+// of a transactions dataset run on its one layout.
 func (j *alsJob) Shards(ver *proto.DatasetVersion) []proto.ShardRef {
-	if j.side == als.Items {
+	if j.side == als.Items && j.tx == nil {
 		return ver.ItemShards
 	}
 	return ver.Shards
 }
 
+// txResult is a shard's result on a transactions dataset: the ALS result
+// and, from the init pass, the names of the block's items.
+type txResult struct {
+	Result *als.Result       `json:"result"`
+	Names  map[string]string `json:"names,omitempty"`
+}
+
 func (j *alsJob) Absorb(parts []*proto.Partial) error {
-	res, err := job.Decode[als.Result](Name, parts)
+	if j.tx == nil {
+		res, err := job.Decode[als.Result](Name, parts)
+		if err != nil {
+			return err
+		}
+		return j.st.Absorb(res)
+	}
+	trs, err := job.Decode[txResult](Name, parts)
 	if err != nil {
 		return err
 	}
-	return j.st.Absorb(res)
+	res := make([]*als.Result, len(trs))
+	var names map[string]string
+	for i, tr := range trs {
+		if tr.Result == nil {
+			return fmt.Errorf("shard %d sent no ALS result", i)
+		}
+		res[i] = tr.Result
+		for it, name := range tr.Names {
+			if names == nil {
+				names = maps.Clone(j.names)
+				if names == nil {
+					names = map[string]string{}
+				}
+			}
+			names[it] = name
+		}
+	}
+	if err := j.st.Absorb(res); err != nil {
+		return err
+	}
+	if names != nil {
+		j.names = names
+	}
+	return nil
 }
 
 func (j *alsJob) Progress() job.Progress {
@@ -243,17 +330,34 @@ func (j *alsJob) Metrics() []proto.Metric {
 func (j *alsJob) MaxIter() int     { return j.st.Config.Iterations }
 func (j *alsJob) Prep() proto.Prep { return proto.Prep{} }
 
+// txSaved is a transactions job's state: the ALS state and the item names.
+type txSaved struct {
+	State json.RawMessage   `json:"state"`
+	Names map[string]string `json:"names,omitempty"`
+}
+
+const txStateKind = "als.state.tx"
+
 func (j *alsJob) Save() ([]byte, error) {
 	b, err := json.Marshal(j.st)
 	if err != nil {
 		return nil, err
+	}
+	if j.tx != nil {
+		return blob.Encode(txStateKind, txSaved{State: b, Names: j.names})
 	}
 	return blob.Encode(stateKind, json.RawMessage(b))
 }
 
 func (j *alsJob) Load(b []byte) error {
 	var raw json.RawMessage
-	if err := blob.Decode(b, stateKind, &raw); err != nil {
+	if j.tx != nil {
+		var sv txSaved
+		if err := blob.Decode(b, txStateKind, &sv); err != nil {
+			return err
+		}
+		raw, j.names = sv.State, sv.Names
+	} else if err := blob.Decode(b, stateKind, &raw); err != nil {
 		return err
 	}
 	st := new(als.State)
@@ -296,6 +400,10 @@ func (j *alsJob) Finish() (*job.Result, error) {
 	if in != nil {
 		m.User, m.Item, m.Users, m.Items = in.User, in.Item, in.Users, in.Items
 	}
+	if tx := j.ver.Transactions; tx != nil && j.tx != nil {
+		m.User, m.Item, m.Users, m.Items = tx.Key, tx.Item, tx.Customers, tx.Items
+		m.Source, m.Value, m.ItemNames = proto.KindTransactions, j.tx.Value, j.names
+	}
 	b, err := blob.Encode(ModelKind, m)
 	if err != nil {
 		return nil, err
@@ -303,11 +411,18 @@ func (j *alsJob) Finish() (*job.Result, error) {
 	return &job.Result{Model: &job.ModelBlob{Kind: Name, Blob: b, Refs: j.Refs()}}, nil
 }
 
-// DecodeTask decodes a pass's task.
+// DecodeTask decodes a pass's task: an *als.Task, or a *Task on a
+// transactions dataset.
 func (Algorithm) DecodeTask(raw json.RawMessage) (any, error) {
-	t := new(als.Task)
+	t := &Task{Task: new(als.Task)}
 	if err := json.Unmarshal(raw, t); err != nil {
 		return nil, err
+	}
+	if t.Tx == nil {
+		return t.Task, nil
+	}
+	if t.Tx.Value == "" || len(t.Tx.Shards) == 0 {
+		return nil, fmt.Errorf("als: task on transactions names no value or no shards")
 	}
 	return t, nil
 }
@@ -327,6 +442,21 @@ type Factorization struct {
 	Item  string `json:"item"`
 	Users int64  `json:"users"`
 	Items int64  `json:"items"`
+	// Source is the training dataset's kind when it is transactions (""
+	// for interactions), and Value what its cells held (TxSource).
+	Source string `json:"source,omitempty"`
+	Value  string `json:"value,omitempty"`
+	// ItemNames are the display names of the items that have one.
+	ItemNames map[string]string `json:"item_names,omitempty"`
+}
+
+// txSource is the source a transactions model scores customers from, nil
+// for an interactions model.
+func (m *Factorization) txSource() *TxSource {
+	if m.Source != proto.KindTransactions {
+		return nil
+	}
+	return &TxSource{Value: m.Value}
 }
 
 // Kinds are the model kinds ALS makes.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mathcrm/mathcrm/algo/als"
@@ -159,8 +160,26 @@ func TestCheck(t *testing.T) {
 		t.Errorf("negative ratings are explicit feedback: %v", err)
 	}
 	err = (alsjob.Algorithm{}).Check(ctx, nil, &s, nil, &proto.DatasetVersion{Shards: []proto.ShardRef{{Index: 0}}})
-	if !errors.Is(err, job.ErrInvalid) || err.Error() != "coordinator: invalid request: als needs an interactions dataset" {
+	if !errors.Is(err, job.ErrInvalid) || err.Error() != "coordinator: invalid request: als needs an interactions dataset, or a transactions dataset imported with --item" {
 		t.Errorf("features version: %v", err)
+	}
+	tx := &proto.DatasetVersion{Shards: []proto.ShardRef{{Index: 0}}, Transactions: &proto.TransactionsInfo{Key: "c", Time: "t", Amount: "a"}}
+	err = (alsjob.Algorithm{}).Check(ctx, nil, &s, nil, tx)
+	if !errors.Is(err, job.ErrInvalid) || !strings.Contains(err.Error(), "dataset r has no items: import it with --item") {
+		t.Errorf("transactions without items: %v", err)
+	}
+	tx.Transactions.Item = "sku"
+	qs := alsjob.Spec("r", alsjob.Params{Rank: 2, Lambda: 1, Iterations: 1, Value: alsjob.ValueQuantity})
+	if err = (alsjob.Algorithm{}).Check(ctx, nil, &qs, nil, tx); !errors.Is(err, job.ErrInvalid) || !strings.Contains(err.Error(), "keeps no quantities") {
+		t.Errorf("--value quantity without quantities: %v", err)
+	}
+	s = alsjob.Spec("r", alsjob.Params{Rank: 2, Lambda: 1, Iterations: 1})
+	if err := (alsjob.Algorithm{}).Check(ctx, nil, &s, nil, tx); err != nil || !strings.Contains(string(s.Params), `"value":"count"`) {
+		t.Errorf("transactions with items: %v, committed %s", err, s.Params)
+	}
+	qs = alsjob.Spec("r", alsjob.Params{Rank: 2, Lambda: 1, Iterations: 1, Value: alsjob.ValueAmount})
+	if err := (alsjob.Algorithm{}).Check(ctx, nil, &qs, nil, counts); !errors.Is(err, job.ErrInvalid) || !strings.Contains(err.Error(), "--value is for a transactions dataset") {
+		t.Errorf("--value on interactions: %v", err)
 	}
 	s = proto.JobSpec{Algo: "als", Dataset: "r"}
 	if err := (alsjob.Algorithm{}).Check(ctx, nil, &s, nil, counts); !errors.Is(err, job.ErrInvalid) {

@@ -12,6 +12,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/blob"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/scoreset"
+	"github.com/mathcrm/mathcrm/partition"
 )
 
 // Kind is the ALS model kind: a factorization that scores the users of an
@@ -30,9 +31,14 @@ func (Kind) Decode(b []byte) (any, error) {
 // New returns an empty model to decode into.
 func (Kind) New() any { return new(Factorization) }
 
-// Input is an interactions dataset: the model scores its users and reads
-// no column by name.
-func (Kind) Input(any) (string, []string) { return proto.KindInteractions, nil }
+// Input is the kind of the training dataset, interactions or transactions:
+// the model scores its users (customers) and reads no column by name.
+func (Kind) Input(model any) (string, []string) {
+	if m, ok := model.(*Factorization); ok && m.Source == proto.KindTransactions {
+		return proto.KindTransactions, nil
+	}
+	return proto.KindInteractions, nil
+}
 
 // Output is a recommendations score set: rank, item, score.
 func (Kind) Output(any) (string, []scoreset.Column) {
@@ -98,9 +104,18 @@ func tablesOf(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization
 // memory is the shard's output table and exclusions, whatever the number
 // of shards scored.
 func recommend(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization, cols []scoreset.Column, sp *score.Partial) (*scoreset.Table, error) {
-	blk, err := block(ctx, sh)
-	if err != nil {
-		return nil, err
+	var blk *als.Block
+	if src := m.txSource(); src != nil {
+		b, err := txBlockFor(ctx, sh, src, als.Users)
+		if err != nil {
+			return nil, err
+		}
+		blk = b.blk
+	} else {
+		var err error
+		if blk, err = block(ctx, sh); err != nil {
+			return nil, err
+		}
 	}
 	tabs, err := tablesOf(ctx, sh, t, m)
 	if err != nil {
@@ -171,6 +186,101 @@ func recommend(ctx context.Context, sh job.Shard, t *score.Task, m *Factorizatio
 		}
 		sp.Scored++
 	}
+	for id, n := range counts {
+		sp.Items = append(sp.Items, proto.ItemCount{Item: id, Count: n})
+	}
+	slices.SortFunc(sp.Items, func(a, b proto.ItemCount) int { return cmp.Compare(a.Item, b.Item) })
+	return tab, nil
+}
+
+// ItemOutput is an item neighbours score set: rank, neighbour, score (the
+// cosine), and the neighbour's name when the model has names.
+func (Kind) ItemOutput(model any) []scoreset.Column {
+	cols := []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "neighbour", Type: scoreset.String},
+		{Name: "score", Type: scoreset.Float}}
+	if m, ok := model.(*Factorization); ok && m.ItemNames != nil {
+		cols = append(cols, scoreset.Column{Name: "name", Type: scoreset.String})
+	}
+	return cols
+}
+
+// neighbourerOf loads a model's item factors and prepares their
+// neighbours once per worker and model.
+func neighbourerOf(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization) (*als.Neighbourer, error) {
+	v, err := sh.Cached("alsneighbours|"+t.Model.Object+"@"+t.Model.SHA256, func() (any, int64, error) {
+		shards := make([]*als.Factors, len(m.Summary.Items))
+		var size int64
+		for i, r := range m.Summary.Items {
+			f, err := factors(ctx, sh, r)
+			if err != nil {
+				return nil, 0, err
+			}
+			shards[i] = f
+			size += 2 * r.Size
+		}
+		tab, err := als.NewTable(nil, shards)
+		if err != nil {
+			return nil, 0, err
+		}
+		nb := als.NewNeighbourer(tab)
+		return nb, size + nb.Size(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*als.Neighbourer), nil
+}
+
+// ScoreItems writes the t.Top nearest items (cosine of the item factors,
+// what `mathcrm similar` prints) of every item of the model that ShardOf
+// places in this shard, items ascending; an item without a trained factor
+// is unscored.
+func (Kind) ScoreItems(ctx context.Context, sh job.Shard, model any, t *score.Task, sp *score.Partial) (*scoreset.Table, error) {
+	m, ok := model.(*Factorization)
+	if !ok {
+		return nil, fmt.Errorf("als: not an ALS model")
+	}
+	nb, err := neighbourerOf(ctx, sh, t, m)
+	if err != nil {
+		return nil, err
+	}
+	unit := nb.Table()
+	shard := sh.Ref().Index
+	var rows []int
+	for i, id := range unit.IDs {
+		if partition.ShardOf(id, t.Shards) == shard {
+			rows = append(rows, i)
+		}
+	}
+	slices.SortFunc(rows, func(a, b int) int { return cmp.Compare(unit.IDs[a], unit.IDs[b]) })
+	top := cmp.Or(t.Top, proto.DefaultTop)
+	ends := make([]int, len(rows))
+	recs := nb.Neighbours(nil, ends, rows, top, 0)
+	cols := Kind{}.ItemOutput(m)
+	tab := scoreset.NewTable(t.Key, cols, len(recs))
+	counts := map[string]int64{}
+	from := 0
+	for k, r := range rows {
+		id := unit.IDs[r]
+		if ends[k] == from {
+			tab.Unscored = append(tab.Unscored, id)
+			continue
+		}
+		for rank, rec := range recs[from:ends[k]] {
+			tab.Keys = append(tab.Keys, id)
+			tab.Ints[0] = append(tab.Ints[0], int64(rank+1))
+			tab.Strings[1] = append(tab.Strings[1], rec.ID)
+			tab.Floats[2] = append(tab.Floats[2], rec.Score)
+			if len(cols) > 3 {
+				tab.Strings[3] = append(tab.Strings[3], m.ItemNames[rec.ID])
+			}
+			counts[rec.ID]++
+			sp.Values.Add(rec.Score)
+		}
+		from = ends[k]
+		sp.Scored++
+	}
+	sp.Unscored = int64(len(tab.Unscored))
 	for id, n := range counts {
 		sp.Items = append(sp.Items, proto.ItemCount{Item: id, Count: n})
 	}

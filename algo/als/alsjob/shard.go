@@ -166,9 +166,11 @@ func table(ctx context.Context, sh job.Shard, t *als.Task) (*als.Table, error) {
 }
 
 // prep resolves a block against a table's layout once per job and side.
-func prep(sh job.Shard, t *als.Task, blk *als.Block, tab *als.Table) (*als.Prep, error) {
+// A transactions block is named by its source too (src, "" for an
+// interactions shard): its cells depend on the value.
+func prep(sh job.Shard, t *als.Task, src string, blk *als.Block, tab *als.Table) (*als.Prep, error) {
 	ref := sh.Ref()
-	key := prepKeyPrefix + ref.Object + "@" + ref.SHA256 + "|" + string(t.Side) + "|" +
+	key := prepKeyPrefix + src + "|" + ref.Object + "@" + ref.SHA256 + "|" + string(t.Side) + "|" +
 		strconv.FormatUint(tab.Layout(), 16) + "|" + strconv.FormatFloat(t.Config.Holdout, 'g', -1, 64) + "|" +
 		strconv.FormatUint(t.Config.Seed, 16)
 	v, err := sh.Cached(key, func() (any, int64, error) {
@@ -187,12 +189,29 @@ func prep(sh job.Shard, t *als.Task, blk *als.Block, tab *als.Table) (*als.Prep,
 // RunShard runs one ALS pass on one shard of the task's side and stores
 // the shard's new factors.
 func (Algorithm) RunShard(ctx context.Context, sh job.Shard, task any, p *proto.Partial) error {
-	t := task.(*als.Task)
-	ref := sh.Ref()
-	blk, err := block(ctx, sh)
+	var (
+		t   *als.Task
+		tx  *TxSource
+		blk *als.Block
+		txb *txBlock
+		err error
+	)
+	switch task := task.(type) {
+	case *als.Task:
+		t = task
+		blk, err = block(ctx, sh)
+	case *Task:
+		t, tx = task.Task, task.Tx
+		if txb, err = txBlockFor(ctx, sh, tx, t.Side); err == nil {
+			blk = txb.blk
+		}
+	default:
+		return fmt.Errorf("als: task of type %T", task)
+	}
 	if err != nil {
 		return err
 	}
+	ref := sh.Ref()
 	p.Rows = int64(len(blk.Value))
 	var tab *als.Table
 	var pr *als.Prep
@@ -200,7 +219,11 @@ func (Algorithm) RunShard(ctx context.Context, sh job.Shard, task any, p *proto.
 		if tab, err = table(ctx, sh, t); err != nil {
 			return err
 		}
-		if pr, err = prep(sh, t, blk, tab); err != nil {
+		src := ""
+		if tx != nil {
+			src = tx.key()
+		}
+		if pr, err = prep(sh, t, src, blk, tab); err != nil {
 			return err
 		}
 	}
@@ -232,6 +255,13 @@ func (Algorithm) RunShard(ctx context.Context, sh job.Shard, task any, p *proto.
 		if dec, err := als.DecodeFactors(b); err == nil {
 			sh.Keep(factorKey(res.Ref), dec, bref.Size)
 		}
+	}
+	if tx != nil {
+		tr := txResult{Result: res}
+		if t.Kind == als.TaskInit {
+			tr.Names = txb.names
+		}
+		return job.Encode(p, Name, tr)
 	}
 	return job.Encode(p, Name, res)
 }
