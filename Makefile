@@ -35,9 +35,15 @@ test: ## the whole test suite (race detector on), and the algorithms again on th
 	GOEXPERIMENT= GOAMD64=v1 $(GO) test -timeout 5m ./algo/...
 
 .PHONY: chaos
-chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers) over many jobs; prints a table (CHAOS_JOBS=40)
+chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers) over many jobs; prints a table (CHAOS_JOBS=40); then chaos-compose
 	MATHCRM_CHAOS_JOBS=$${CHAOS_JOBS:-40} $(GO) test ./internal/clustertest -run '^TestChaos$$' -count=1 -v -timeout 60m \
 		| grep -v 'level=' | sed -n '/^chaos (seed/,/models identical/p;/^--- /p;/^ok/p;/^FAIL/p'
+	$(MAKE) --no-print-directory chaos-compose
+
+.PHONY: chaos-compose
+chaos-compose: ## deploy/compose.yaml in containers: kill the leader's, cut a worker's network, scale workers 2→5→2 mid-job; model byte-identical
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory image; else echo "chaos-compose: Docker is not available, the test will skip"; fi
+	MATHCRM_COMPOSE_CHAOS=1 $(GO) test ./deploy/chaos -run '^TestComposeChaos$$' -count=1 -v -timeout 30m
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for a while (FUZZTIME=30s)
