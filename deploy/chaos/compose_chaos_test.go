@@ -57,7 +57,8 @@ func job(maxIter int) proto.JobSpec {
 // after project.
 type compose struct {
 	t       *testing.T
-	dir     string // compose.yaml and secrets/
+	tool    []string // docker-compose, or docker compose
+	dir     string   // compose.yaml and secrets/
 	project string
 	port    int    // NATS port published on 127.0.0.1
 	bin     string // the image's mathcrm binary, run on the host as a client
@@ -71,13 +72,18 @@ func TestComposeChaos(t *testing.T) {
 	if os.Getenv("MATHCRM_COMPOSE_CHAOS") != "1" {
 		t.Skip("starts containers: runs with MATHCRM_COMPOSE_CHAOS=1 (make chaos-compose)")
 	}
-	for _, tool := range []string{"docker", "docker-compose"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s on PATH: the compose chaos run needs Docker and docker-compose", tool)
-		}
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker on PATH: the compose chaos run needs Docker and docker-compose")
 	}
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
 		t.Skipf("Docker is not available (docker info: %v): %s", err, bytes.TrimSpace(out))
+	}
+	composeTool := []string{"docker-compose"}
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		if exec.Command("docker", "compose", "version").Run() != nil {
+			t.Skip("neither docker-compose nor docker compose is installed")
+		}
+		composeTool = []string{"docker", "compose"}
 	}
 	if out, err := exec.Command("docker", "image", "inspect", image).CombinedOutput(); err != nil {
 		t.Fatalf("no image %s (run make image first): %s", image, lastLine(out))
@@ -91,7 +97,7 @@ func TestComposeChaos(t *testing.T) {
 		maxIter = n
 	}
 	start := time.Now()
-	c := newCompose(t)
+	c := newCompose(t, composeTool)
 	spec := job(maxIter)
 
 	// The undisturbed run, on a fresh cluster.
@@ -205,7 +211,7 @@ func (c *compose) faults(passes int, id string) []row {
 	c.docker("network", "disconnect", network, w)
 	t0 = time.Now()
 	q, ok = c.waitPass(id, p+10)
-	rows = append(rows, row{"disconnect " + strings.TrimPrefix(w, c.project+"_") + "'s network", strconv.Itoa(p),
+	rows = append(rows, row{"disconnect " + strings.TrimLeft(strings.TrimPrefix(w, c.project), "_-") + "'s network", strconv.Itoa(p),
 		fmt.Sprintf("job past pass %d after %.1fs without it", q, time.Since(t0).Seconds())})
 	c.docker("network", "connect", network, w)
 	host := strings.TrimSpace(c.docker("inspect", "-f", "{{.Config.Hostname}}", w))
@@ -256,7 +262,7 @@ func (c *compose) faults(passes int, id string) []row {
 	return rows
 }
 
-func newCompose(t *testing.T) *compose {
+func newCompose(t *testing.T, tool []string) *compose {
 	dir := t.TempDir()
 	b, err := os.ReadFile("../compose.yaml")
 	if err != nil {
@@ -265,7 +271,7 @@ func newCompose(t *testing.T) *compose {
 	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &compose{t: t, dir: dir, project: fmt.Sprintf("mathcrmchaos%d", os.Getpid()), port: freePort(t)}
+	c := &compose{t: t, tool: tool, dir: dir, project: fmt.Sprintf("mathcrmchaos%d", os.Getpid()), port: freePort(t)}
 
 	// The client is the image's own binary, copied out of it.
 	id := strings.TrimSpace(c.docker("create", image))
@@ -325,7 +331,7 @@ func (c *compose) down() {
 		c.cl = nil
 	}
 	if out, err := c.composeCmd("down", "-v", "--remove-orphans", "-t", "10").CombinedOutput(); err != nil {
-		c.t.Logf("docker-compose down: %v\n%s", err, out)
+		c.t.Logf("%s down: %v\n%s", strings.Join(c.tool, " "), err, out)
 	}
 }
 
@@ -448,9 +454,18 @@ func (c *compose) waitHealthy(voters, live int, limit time.Duration) {
 	})
 }
 
-// container is the name of a service's n-th container.
+// container is the name of a service's n-th container, found by the
+// labels both docker-compose and docker compose put on it.
 func (c *compose) container(service string, n int) string {
-	return fmt.Sprintf("%s_%s_%d", c.project, service, n)
+	c.t.Helper()
+	name := strings.TrimSpace(c.docker("ps", "-a", "--format", "{{.Names}}",
+		"--filter", "label=com.docker.compose.project="+c.project,
+		"--filter", "label=com.docker.compose.service="+service,
+		"--filter", "label=com.docker.compose.container-number="+strconv.Itoa(n)))
+	if name == "" || strings.Contains(name, "\n") {
+		c.t.Fatalf("container %d of service %s: %q", n, service, name)
+	}
+	return name
 }
 
 func coordinatorService(id string) string { return "coordinator-" + strings.TrimPrefix(id, "c") }
@@ -458,7 +473,8 @@ func coordinatorService(id string) string { return "coordinator-" + strings.Trim
 func (c *compose) natsURL() string { return fmt.Sprintf("nats://127.0.0.1:%d", c.port) }
 
 func (c *compose) composeCmd(args ...string) *exec.Cmd {
-	cmd := exec.Command("docker-compose", append([]string{"-p", c.project, "-f", filepath.Join(c.dir, "compose.yaml")}, args...)...)
+	args = append([]string{"-p", c.project, "-f", filepath.Join(c.dir, "compose.yaml")}, args...)
+	cmd := exec.Command(c.tool[0], append(c.tool[1:], args...)...)
 	cmd.Env = append(os.Environ(), "MATHCRM_NATS_PORT="+strconv.Itoa(c.port))
 	return cmd
 }
@@ -466,7 +482,7 @@ func (c *compose) composeCmd(args ...string) *exec.Cmd {
 func (c *compose) compose(args ...string) {
 	c.t.Helper()
 	if out, err := c.composeCmd(args...).CombinedOutput(); err != nil {
-		c.t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
+		c.t.Fatalf("%s %s: %v\n%s", strings.Join(c.tool, " "), strings.Join(args, " "), err, out)
 	}
 }
 
