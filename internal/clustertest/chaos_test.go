@@ -16,14 +16,14 @@ import (
 	"github.com/mathcrm/mathcrm/internal/testutil"
 )
 
-// TestChaos runs many jobs on a three-coordinator cluster while injecting
-// faults at random moments — SIGKILL, SIGSTOP or network cut of a worker or
-// of the leader, workers added — and checks that every job ends with the
-// model of the undisturbed run. MATHCRM_CHAOS_JOBS sets the number of jobs
+// TestChaos runs many jobs on a secured three-coordinator cluster while
+// injecting faults at random moments — SIGKILL, SIGSTOP or network cut of a
+// worker or of the leader, workers added — and checks that every job ends
+// with the model of the undisturbed run. MATHCRM_CHAOS_JOBS sets the number of jobs
 // (make chaos runs many; make test a few), MATHCRM_CHAOS_SEED the seed.
 func TestChaos(t *testing.T) {
-	jobs := envInt("MATHCRM_CHAOS_JOBS", 3)
-	seed := uint64(envInt("MATHCRM_CHAOS_SEED", int(time.Now().UnixNano()%1e6)))
+	jobs := envInt(t, "MATHCRM_CHAOS_JOBS", 3, 1)
+	seed := uint64(envInt(t, "MATHCRM_CHAOS_SEED", int(time.Now().UnixNano()%1e6), 0))
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("chaos: %d jobs, seed %d (MATHCRM_CHAOS_SEED=%d reproduces the fault schedule)", jobs, seed, seed)
 
@@ -94,11 +94,18 @@ func TestChaos(t *testing.T) {
 	}
 }
 
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
+// envInt is the integer in the environment variable key, def when it is
+// unset; a value that is not an integer of at least min fails the test.
+func envInt(t *testing.T, key string, def, min int) int {
+	s, ok := os.LookupEnv(key)
+	if !ok || s == "" {
+		return def
 	}
-	return def
+	v, err := strconv.Atoi(s)
+	if err != nil || v < min {
+		t.Fatalf("%s=%q: want an integer of at least %d", key, s, min)
+	}
+	return v
 }
 
 // maybeNetlab returns a lab where namespaces can be made, else nil (then no
