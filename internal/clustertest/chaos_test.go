@@ -97,6 +97,7 @@ func TestChaos(t *testing.T) {
 // envInt is the integer in the environment variable key, def when it is
 // unset; a value that is not an integer of at least min fails the test.
 func envInt(t *testing.T, key string, def, min int) int {
+	t.Helper()
 	s, ok := os.LookupEnv(key)
 	if !ok || s == "" {
 		return def
