@@ -144,8 +144,11 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 		delete(workers, w)
 		return "kill worker"
 	case k == 1:
-		workers[w].signal(t, syscall.SIGSTOP)
-		time.AfterFunc(time.Duration(500+rng.IntN(2500))*time.Millisecond, func() { _ = workers[w].cmd.Process.Signal(syscall.SIGCONT) })
+		// The timer holds the process, not the map: a later fault may
+		// kill the worker and drop it from workers meanwhile.
+		p := workers[w]
+		p.signal(t, syscall.SIGSTOP)
+		time.AfterFunc(time.Duration(500+rng.IntN(2500))*time.Millisecond, func() { _ = p.cmd.Process.Signal(syscall.SIGCONT) })
 		return "stop worker"
 	case k == 2 && lab != nil && lab.hosts[w] != 0:
 		lab.cut(w)
@@ -163,8 +166,9 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 		time.AfterFunc(time.Duration(1000+rng.IntN(2000))*time.Millisecond, func() { _ = lab.run("ip", "link", "set", lab.veth(leader), "up") })
 		return "cut leader"
 	case leader != "":
-		c.coords[leader].signal(t, syscall.SIGSTOP)
-		time.AfterFunc(time.Duration(1000+rng.IntN(2000))*time.Millisecond, func() { _ = c.coords[leader].cmd.Process.Signal(syscall.SIGCONT) })
+		p := c.coords[leader] // repair may start another process for this id meanwhile
+		p.signal(t, syscall.SIGSTOP)
+		time.AfterFunc(time.Duration(1000+rng.IntN(2000))*time.Millisecond, func() { _ = p.cmd.Process.Signal(syscall.SIGCONT) })
 		return "stop leader"
 	}
 	add()
