@@ -157,7 +157,9 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 	case k == 3:
 		add()
 		return "add worker"
-	case k == 4 && leader != "":
+	case k == 4 && leader != "" && !c.voterDown():
+		// Three voters outlive one killed, not two: a second kill before
+		// repair would leave no quorum, and the cluster down for good.
 		c.coords[leader].signal(t, syscall.SIGKILL)
 		<-c.coords[leader].done
 		return "kill leader"
@@ -173,6 +175,19 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 	}
 	add()
 	return "add worker"
+}
+
+// voterDown reports whether a coordinator has been killed and not
+// restarted yet.
+func (c *cluster) voterDown() bool {
+	for _, p := range c.coords {
+		select {
+		case <-p.done:
+			return true
+		default:
+		}
+	}
+	return false
 }
 
 // repair restarts killed coordinators, resumes stopped processes, heals cuts
