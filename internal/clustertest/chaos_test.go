@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -134,6 +135,7 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 	for id := range workers {
 		ids = append(ids, id)
 	}
+	slices.Sort(ids) // the seed picks the worker, not the map's order
 	w := ids[rng.IntN(len(ids))]
 	st, _ := c.status(c.client())
 	leader := st.Leader
