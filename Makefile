@@ -35,9 +35,25 @@ test: ## the whole test suite (race detector on), and the algorithms again on th
 	GOEXPERIMENT= GOAMD64=v1 $(GO) test -timeout 5m ./algo/...
 
 .PHONY: chaos
-chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers) over many jobs; prints a table (CHAOS_JOBS=40)
-	MATHCRM_CHAOS_JOBS=$${CHAOS_JOBS:-40} $(GO) test ./internal/clustertest -run '^TestChaos$$' -count=1 -v -timeout 60m \
-		| grep -v 'level=' | sed -n '/^chaos (seed/,/models identical/p;/^--- /p;/^ok/p;/^FAIL/p'
+chaos: ## randomised faults (kill, stop, cut off leader and workers, add workers) over many jobs on a secured cluster; prints a table (CHAOS_JOBS=40); then chaos-compose
+	@log=$$(mktemp -t mathcrm-chaos.XXXXXX) || exit 1; \
+	echo "MATHCRM_CHAOS_JOBS=$${CHAOS_JOBS:-40} $(GO) test ./internal/clustertest -run '^TestChaos\$$' (its output: $$log)"; \
+	MATHCRM_CHAOS_JOBS=$${CHAOS_JOBS:-40} $(GO) test ./internal/clustertest -run '^TestChaos$$' -count=1 -v -timeout 60m >$$log 2>&1; \
+	status=$$?; \
+	grep -v 'level=' $$log | sed -n '/^chaos (seed/,/models identical/p;/^--- /p;/^ok/p;/^FAIL/p;/^panic:/p'; \
+	if [ $$status -ne 0 ]; then \
+		echo "make chaos: the in-process run failed (exit $$status); the test said:"; \
+		grep -E '^ +[a-z_]+_test\.go:[0-9]+: ' $$log | grep -v '_test\.go:[0-9]*: --- ' | tail -n 20; \
+		echo "its whole output, with every process's log: $$log"; \
+		exit $$status; \
+	fi; \
+	rm -f $$log
+	$(MAKE) --no-print-directory chaos-compose
+
+.PHONY: chaos-compose
+chaos-compose: ## deploy/compose.yaml in containers: kill the leader's, cut a worker's network, scale workers 2→5→2 mid-job; model byte-identical
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory image; else echo "chaos-compose: Docker is not available, the test will skip"; fi
+	MATHCRM_COMPOSE_CHAOS=1 $(GO) test ./deploy/chaos -run '^TestComposeChaos$$' -count=1 -v -timeout 30m
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for a while (FUZZTIME=30s)

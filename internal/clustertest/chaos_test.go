@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,14 +17,14 @@ import (
 	"github.com/mathcrm/mathcrm/internal/testutil"
 )
 
-// TestChaos runs many jobs on a three-coordinator cluster while injecting
-// faults at random moments — SIGKILL, SIGSTOP or network cut of a worker or
-// of the leader, workers added — and checks that every job ends with the
-// model of the undisturbed run. MATHCRM_CHAOS_JOBS sets the number of jobs
+// TestChaos runs many jobs on a secured three-coordinator cluster while
+// injecting faults at random moments — SIGKILL, SIGSTOP or network cut of a
+// worker or of the leader, workers added — and checks that every job ends
+// with the model of the undisturbed run. MATHCRM_CHAOS_JOBS sets the number of jobs
 // (make chaos runs many; make test a few), MATHCRM_CHAOS_SEED the seed.
 func TestChaos(t *testing.T) {
-	jobs := envInt("MATHCRM_CHAOS_JOBS", 3)
-	seed := uint64(envInt("MATHCRM_CHAOS_SEED", int(time.Now().UnixNano()%1e6)))
+	jobs := envInt(t, "MATHCRM_CHAOS_JOBS", 3, 1)
+	seed := uint64(envInt(t, "MATHCRM_CHAOS_SEED", int(time.Now().UnixNano()%1e6), 0))
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("chaos: %d jobs, seed %d (MATHCRM_CHAOS_SEED=%d reproduces the fault schedule)", jobs, seed, seed)
 
@@ -94,11 +95,19 @@ func TestChaos(t *testing.T) {
 	}
 }
 
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
+// envInt is the integer in the environment variable key, def when it is
+// unset; a value that is not an integer of at least min fails the test.
+func envInt(t *testing.T, key string, def, min int) int {
+	t.Helper()
+	s, ok := os.LookupEnv(key)
+	if !ok || s == "" {
+		return def
 	}
-	return def
+	v, err := strconv.Atoi(s)
+	if err != nil || v < min {
+		t.Fatalf("%s=%q: want an integer of at least %d", key, s, min)
+	}
+	return v
 }
 
 // maybeNetlab returns a lab where namespaces can be made, else nil (then no
@@ -126,6 +135,7 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 	for id := range workers {
 		ids = append(ids, id)
 	}
+	slices.Sort(ids) // the seed picks the worker, not the map's order
 	w := ids[rng.IntN(len(ids))]
 	st, _ := c.status(c.client())
 	leader := st.Leader
@@ -136,8 +146,11 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 		delete(workers, w)
 		return "kill worker"
 	case k == 1:
-		workers[w].signal(t, syscall.SIGSTOP)
-		time.AfterFunc(time.Duration(500+rng.IntN(2500))*time.Millisecond, func() { _ = workers[w].cmd.Process.Signal(syscall.SIGCONT) })
+		// The timer holds the process, not the map: a later fault may
+		// kill the worker and drop it from workers meanwhile.
+		p := workers[w]
+		p.signal(t, syscall.SIGSTOP)
+		time.AfterFunc(time.Duration(500+rng.IntN(2500))*time.Millisecond, func() { _ = p.cmd.Process.Signal(syscall.SIGCONT) })
 		return "stop worker"
 	case k == 2 && lab != nil && lab.hosts[w] != 0:
 		lab.cut(w)
@@ -146,7 +159,9 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 	case k == 3:
 		add()
 		return "add worker"
-	case k == 4 && leader != "":
+	case k == 4 && leader != "" && !c.voterDown():
+		// Three voters outlive one killed, not two: a second kill before
+		// repair would leave no quorum, and the cluster down for good.
 		c.coords[leader].signal(t, syscall.SIGKILL)
 		<-c.coords[leader].done
 		return "kill leader"
@@ -155,12 +170,26 @@ func (c *cluster) injectFault(rng *rand.Rand, lab *netlab, workers map[string]*p
 		time.AfterFunc(time.Duration(1000+rng.IntN(2000))*time.Millisecond, func() { _ = lab.run("ip", "link", "set", lab.veth(leader), "up") })
 		return "cut leader"
 	case leader != "":
-		c.coords[leader].signal(t, syscall.SIGSTOP)
-		time.AfterFunc(time.Duration(1000+rng.IntN(2000))*time.Millisecond, func() { _ = c.coords[leader].cmd.Process.Signal(syscall.SIGCONT) })
+		p := c.coords[leader] // repair may start another process for this id meanwhile
+		p.signal(t, syscall.SIGSTOP)
+		time.AfterFunc(time.Duration(1000+rng.IntN(2000))*time.Millisecond, func() { _ = p.cmd.Process.Signal(syscall.SIGCONT) })
 		return "stop leader"
 	}
 	add()
 	return "add worker"
+}
+
+// voterDown reports whether a coordinator has been killed and not
+// restarted yet.
+func (c *cluster) voterDown() bool {
+	for _, p := range c.coords {
+		select {
+		case <-p.done:
+			return true
+		default:
+		}
+	}
+	return false
 }
 
 // repair restarts killed coordinators, resumes stopped processes, heals cuts

@@ -1,6 +1,10 @@
 // Package clustertest runs whole clusters of real mathcrm processes — three
 // raft coordinators and several workers against a real nats-server — and
-// kills them for real.
+// kills them for real. Every cluster is secured as a production one is:
+// secrets from the code of mathcrm secrets init, NATS on the configuration
+// they include (TLS, one user per role, JetStream encrypted at rest), each
+// process on its role's credentials, raft over mutual TLS, the client an
+// analyst (an admin for membership changes).
 package clustertest
 
 import (
@@ -9,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,8 +26,10 @@ import (
 	"github.com/mathcrm/mathcrm/internal/testutil"
 
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/creds"
 	"github.com/mathcrm/mathcrm/internal/natsembed"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/mathcrm/mathcrm/partition"
 )
 
@@ -47,16 +54,18 @@ func (p *proc) log() string {
 }
 
 type cluster struct {
-	t      *testing.T
-	lab    *netlab // when set, hosts in namespaces reach NATS at the lab's gateway
-	port   int
-	dir    string
-	ns     *natsembed.Server
-	url    string
-	mu     sync.Mutex
-	coords map[string]*proc
-	raft   map[string]string // coordinator id -> raft address
-	procs  []*proc
+	t       *testing.T
+	lab     *netlab // when set, hosts in namespaces reach NATS at the lab's gateway
+	port    int
+	dir     string
+	secrets string // the cluster's secrets directory, as mathcrm secrets init writes it
+	listen  string // the host NATS listens on
+	ns      *natsembed.Server
+	url     string
+	mu      sync.Mutex
+	coords  map[string]*proc
+	raft    map[string]string // coordinator id -> raft address
+	procs   []*proc
 }
 
 func freeAddr(t *testing.T) string {
@@ -71,28 +80,34 @@ func freeAddr(t *testing.T) string {
 
 func newCluster(t *testing.T) *cluster { return newLabCluster(t, nil) }
 
-// newLabCluster runs NATS on every interface of this namespace, so that the
-// lab's hosts reach it at the lab gateway.
+// ownCredential are the workers that get a credential of their own (good
+// for their id's steps only); every other worker shares the worker role's.
+var ownCredential = []string{"w1", "w2"}
+
+// newLabCluster generates the cluster's secrets and runs NATS on them; with
+// a lab, on every interface of this namespace, so that the lab's hosts reach
+// it at the lab gateway (a name its certificate carries).
 func newLabCluster(t *testing.T, lab *netlab) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	listen := "127.0.0.1:0"
+	cfg := secrets.DefaultConfig()
+	cfg.Listen, cfg.Port, cfg.StoreDir, cfg.Workers = "127.0.0.1", -1, filepath.Join(dir, "nats"), ownCredential
 	if lab != nil {
-		listen = "0.0.0.0:0"
+		cfg.Listen = "0.0.0.0"
+		cfg.NATSHosts = append(cfg.NATSHosts, lab.gateway())
 	}
-	ns, err := natsembed.Start(natsembed.Options{Listen: listen, StoreDir: filepath.Join(dir, "nats"), Name: "test"})
-	if err != nil {
+	c := &cluster{t: t, lab: lab, dir: dir, secrets: filepath.Join(dir, "secrets"), listen: cfg.Listen,
+		coords: map[string]*proc{}, raft: map[string]string{}}
+	if err := secrets.Init(c.secrets, cfg, false, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	port := ns.Addr().(*net.TCPAddr).Port
-	c := &cluster{t: t, lab: lab, port: port, dir: dir, ns: ns, url: fmt.Sprintf("nats://127.0.0.1:%d", port),
-		coords: map[string]*proc{}, raft: map[string]string{}}
+	c.startNATS()
 	t.Cleanup(func() {
 		for _, p := range c.procs {
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
-		ns.Shutdown()
+		c.ns.Shutdown()
 		if t.Failed() {
 			for _, p := range c.procs {
 				t.Logf("--- %s %v\n%s", p.name, p.args, p.log())
@@ -102,15 +117,55 @@ func newLabCluster(t *testing.T, lab *netlab) *cluster {
 	return c
 }
 
+// startNATS runs the NATS server on the secrets' nats.conf; once it ran, on
+// the same port again.
+func (c *cluster) startNATS() {
+	c.t.Helper()
+	o := natsembed.Options{ConfigFile: filepath.Join(c.secrets, secrets.FileConf), Name: "test"}
+	if c.port != 0 {
+		o.Listen = net.JoinHostPort(c.listen, fmt.Sprint(c.port))
+	}
+	ns, err := natsembed.Start(o)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.ns, c.port = ns, ns.Addr().(*net.TCPAddr).Port
+	c.url = fmt.Sprintf("tls://127.0.0.1:%d", c.port)
+}
+
+// role is the credential a process of args runs on.
+func (c *cluster) role(args []string) string {
+	switch args[0] {
+	case "coordinator":
+		return secrets.RoleCoordinator
+	case "worker":
+		for i, a := range args[:len(args)-1] {
+			if a == "--id" {
+				if _, err := os.Stat(filepath.Join(c.secrets, secrets.CredsFile(secrets.WorkerRole(args[i+1])))); err == nil {
+					return secrets.WorkerRole(args[i+1])
+				}
+			}
+		}
+		return secrets.RoleWorker
+	}
+	c.t.Fatalf("no role runs mathcrm %s", strings.Join(args, " "))
+	return ""
+}
+
 func (c *cluster) start(name string, args ...string) *proc {
 	c.t.Helper()
 	p := &proc{name: name, args: args, done: make(chan struct{})}
 	if c.lab != nil && c.lab.hosts[name] != 0 {
-		url := fmt.Sprintf("nats://%s:%d", c.lab.gateway(), c.port)
+		url := fmt.Sprintf("tls://%s:%d", c.lab.gateway(), c.port)
 		p.cmd = c.lab.command(name, bin, append(args, "--nats", url)...)
 	} else {
 		p.cmd = exec.Command(bin, append(args, "--nats", c.url)...)
 	}
+	// The credentials come from the environment, as a unit file or a
+	// Kubernetes Secret gives them; the CA and certificate lie beside.
+	role := c.role(args)
+	p.cmd.Env = append(os.Environ(), creds.EnvCreds+"="+filepath.Join(c.secrets, secrets.CredsFile(role)),
+		creds.EnvCA+"="+filepath.Join(c.secrets, secrets.FileCA), creds.EnvCert+"=", creds.EnvKey+"=")
 	r, w := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = w, w
 	if err := p.cmd.Start(); err != nil {
@@ -164,11 +219,19 @@ func (c *cluster) startWorker(id string) *proc {
 	return c.start(id, "worker", "--id", id, "--capacity", "1", "--heartbeat", "100ms")
 }
 
-func (c *cluster) client() *client.Client {
+// client connects as an analyst: import, train, score, read.
+func (c *cluster) client() *client.Client { return c.clientAs(secrets.RoleAnalyst) }
+
+// clientAs connects with role's credentials.
+func (c *cluster) clientAs(role string) *client.Client {
 	c.t.Helper()
-	cl, err := client.Dial(c.url)
+	s, err := creds.Load(creds.Secrets(c.secrets, role))
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	cl, err := client.Dial(c.url, s.NATS()...)
+	if err != nil {
+		c.t.Fatal(s.Explain(err))
 	}
 	c.t.Cleanup(cl.Close)
 	return cl

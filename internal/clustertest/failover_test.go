@@ -1,14 +1,17 @@
 package clustertest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/mathcrm/mathcrm/internal/natsembed"
+	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/mathcrm/mathcrm/internal/testutil"
 )
 
@@ -107,17 +110,13 @@ func TestWholeClusterRestartResumesJob(t *testing.T) {
 		p.signal(t, syscall.SIGKILL)
 		<-p.done
 	}
-	url := c.url
 	c.ns.Shutdown()
 	c.ns.WaitForShutdown()
 	t.Logf("killed every process at pass %d", before.Pass)
 
-	listen := url[len("nats://"):]
-	ns, err := natsembed.Start(natsembed.Options{Listen: listen, StoreDir: filepath.Join(c.dir, "nats"), Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.ns = ns
+	// NATS comes back on its configuration: the same port, its JetStream
+	// store read with the key from the secrets.
+	c.startNATS()
 	for _, id := range []string{"c1", "c2", "c3"} {
 		c.startCoordinator(id, id == "c1")
 	}
@@ -145,10 +144,22 @@ func TestWholeClusterRestartResumesJob(t *testing.T) {
 	testutil.SameKMeans(t, calm, kmeansModel(t, cl, j.Model))
 }
 
+// TestRemoveAndAddVoter changes the membership as an admin; the secured
+// cluster lets neither a client without credentials connect nor an analyst
+// change the membership.
 func TestRemoveAndAddVoter(t *testing.T) {
 	c := newCluster(t)
 	startThree(t, c, 1)
-	cl := c.client()
+	if cl, err := client.Dial(c.url); err == nil {
+		cl.Close()
+		t.Fatal("a client without credentials connected")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.client().Call(ctx, proto.APIRemoveVoter, proto.VoterChange{ID: "c3"}, nil); !errors.Is(err, client.ErrRefused) {
+		t.Fatalf("an analyst removed a voter: %v", err)
+	}
+	cl := c.clientAs(secrets.RoleAdmin)
 	var st proto.ClusterStatus
 	call(t, cl, proto.APIRemoveVoter, proto.VoterChange{ID: "c3"}, &st)
 	if len(st.Voters) != 2 {
