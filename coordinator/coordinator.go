@@ -357,19 +357,30 @@ func (c *Coordinator) joinLoop() {
 	defer c.wg.Done()
 	body, _ := json.Marshal(proto.VoterChange{ID: c.cfg.ID, Address: c.RaftAddr()})
 	req, _ := json.Marshal(proto.Request{V: proto.Version, Body: body})
-	for attempt := 0; ; attempt++ {
+	// The call goes to the API queue group, which holds the coordinators
+	// still joining too: one that knows no leader answers "not leader", and
+	// the call is sent again at the next tick rather than after the 2 s a
+	// leader's refusal waits.
+	wait := 0
+	for {
 		if c.isVoter() {
 			c.log.Info("joined the cluster", "via", c.cfg.Join)
 			return
 		}
-		if attempt%10 == 0 {
-			if m, err := c.nc.Request(proto.APISubject(secrets.RoleCoordinator, proto.APIAddVoter), req, 35*time.Second); err == nil {
-				var resp proto.Response
-				if json.Unmarshal(m.Data, &resp) == nil && resp.Error != "" {
-					c.log.Warn("join refused", "err", resp.Error)
-				}
+		if wait == 0 {
+			wait = 10
+			m, err := c.nc.Request(proto.APISubject(secrets.RoleCoordinator, proto.APIAddVoter), req, 35*time.Second)
+			var resp proto.Response
+			switch {
+			case err != nil:
+			case json.Unmarshal(m.Data, &resp) != nil:
+			case resp.Code == "not_leader":
+				wait = 1
+			case resp.Error != "":
+				c.log.Warn("join refused", "err", resp.Error)
 			}
 		}
+		wait--
 		select {
 		case <-c.stop:
 			return
