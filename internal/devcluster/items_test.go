@@ -1,7 +1,9 @@
 package devcluster_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/algo/als/alsjob"
+	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -152,6 +155,73 @@ func TestALSOnTransactions(t *testing.T) {
 		if len(m.ItemNames) != 60 || m.ItemNames["P007"] != "PRODUCT P007" {
 			t.Fatalf("model names %d items, P007 %q", len(m.ItemNames), m.ItemNames["P007"])
 		}
+		if n == 2 {
+			checkNamedRecommendations(t, cl, j.Model, net)
+		}
 		c.Close()
+	}
+}
+
+// checkNamedRecommendations scores the customers of the "retail"
+// transactions with an ALS model trained on them: the recommendations
+// score set has a name column, and its CSV export and a customer's lookup
+// carry each recommended item's imported name beside the item, for every
+// customer with a netted purchase.
+func checkNamedRecommendations(t *testing.T, cl *client.Client, model string, net map[txCell]float64) {
+	t.Helper()
+	top := 3
+	waitJob(t, cl, submit(t, cl, score.Spec("retail", proto.ScoreSpec{Model: model, As: "next", Top: &top})))
+	var ss proto.ScoreSet
+	if err := cl.Call(context.Background(), proto.APIScoresShow, proto.NamedVersion{Name: "next"}, &ss); err != nil {
+		t.Fatal(err)
+	}
+	if ss.Kind != proto.ScoresRecommendations || strings.Join(ss.Columns, ",") != "rank,item,score,name" {
+		t.Fatalf("score set %s of columns %v", ss.Kind, ss.Columns)
+	}
+	var out bytes.Buffer
+	if _, err := cl.ExportScores(context.Background(), "next", 0, "csv", &out); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Join(recs[0], ","); h != "customer,rank,item,score,name" {
+		t.Fatalf("header %s", h)
+	}
+	customers := map[string]bool{}
+	for c, v := range net {
+		if v > 0 {
+			customers[c.cust] = true
+		}
+	}
+	rows := map[string]int{}
+	for _, r := range recs[1:] {
+		if r[2] == "" || r[4] != "PRODUCT "+r[2] {
+			t.Fatalf("row %v: item %q named %q", r, r[2], r[4])
+		}
+		rows[r[0]]++
+	}
+	for cust := range customers {
+		if rows[cust] != top {
+			t.Fatalf("customer %s: %d recommendations, want %d", cust, rows[cust], top)
+		}
+	}
+	var cs proto.CustomerScores
+	if err := cl.Call(context.Background(), proto.APICustomerShow, proto.CustomerShow{Key: "c7"}, &cs); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(cs.Sets, func(s proto.CustomerSet) bool { return s.Name == "next" })
+	if i < 0 {
+		t.Fatalf("customer c7 is in no score set next: %+v", cs)
+	}
+	set := cs.Sets[i]
+	if strings.Join(set.Columns, ",") != "rank,item,score,name" || len(set.Rows) != top {
+		t.Fatalf("customer c7: columns %v, %d rows", set.Columns, len(set.Rows))
+	}
+	for _, r := range set.Rows {
+		if item, _ := r[1].(string); item == "" || r[3] != "PRODUCT "+item {
+			t.Fatalf("customer c7 row %v: item %v named %v", r, r[1], r[3])
+		}
 	}
 }
