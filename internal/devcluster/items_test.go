@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -223,5 +225,54 @@ func checkNamedRecommendations(t *testing.T, cl *client.Client, model string, ne
 		if item, _ := r[1].(string); item == "" || r[3] != "PRODUCT "+item {
 			t.Fatalf("customer c7 row %v: item %v named %v", r, r[1], r[3])
 		}
+	}
+}
+
+// TestALSOnTransactionsWorkerKilledMidJob kills one of three worker
+// processes with SIGKILL in the middle of an ALS job on a transactions
+// dataset: its shards' purchase lines are netted again elsewhere and the
+// job ends with the reference's factors, bit for bit, and every item's
+// name.
+func TestALSOnTransactionsWorkerKilledMidJob(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tx.csv")
+	net := genItemTransactions(t, path, 400, 60, 5)
+	const shards = 16
+	spec := alsSpec("retail", 9, alsjob.Params{Rank: 6, Lambda: 0.5, Iterations: 12, Implicit: true, Alpha: 5, Holdout: 0.1, Value: alsjob.ValueQuantity})
+	u, it := netBlocks(net, shards)
+	ref, err := als.Reference(alsConfig(t, spec), u, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, filepath.Join(dir, "cluster"), 0)
+	defer c.Close()
+	cl := dial(t, c)
+	importItemTransactions(t, cl, "retail", path, shards)
+	var procs []*exec.Cmd
+	for i := range 3 {
+		procs = append(procs, startWorkerProcess(t, c.URL, fmt.Sprintf("txals-w%d", i)))
+	}
+	waitWorkers(t, cl, 3)
+	id := submit(t, cl, spec)
+	for {
+		j := jobStatus(t, cl, id)
+		if j.Terminal() {
+			t.Fatalf("job ended (%s) before the worker was killed; make it longer", j.State)
+		}
+		if j.Pass >= 6 {
+			t.Logf("killing worker process %d at pass %d", procs[1].Process.Pid, j.Pass)
+			if err := procs[1].Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	j := waitJob(t, cl, id)
+	t.Logf("%d passes, %d retries", j.Pass, retries(j))
+	m, got := alsFactors(t, cl, j.Model)
+	testutil.SameBits(t, "factors after a worker was killed", referenceFactors(ref), got)
+	if len(m.ItemNames) != 60 || m.ItemNames["P042"] != "PRODUCT P042" {
+		t.Fatalf("model names %d items, P042 %q", len(m.ItemNames), m.ItemNames["P042"])
 	}
 }
