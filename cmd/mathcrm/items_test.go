@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/als/alsjob"
 	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/internal/client"
+	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
 // neighbourRows reads an item neighbours score set's CSV export: for each
@@ -232,8 +234,36 @@ func TestCLIItemsFromTransactions(t *testing.T) {
 	// Customers' top items from their purchase history.
 	runJSON(t, url, &sj, "score", "--model", aj.Model, "--dataset", "retail", "--top", "3", "--as", "next", "--wait")
 	out, errs, code = run(t, url, "scores", "export", "next", "--format", "csv")
-	if code != 0 || !strings.HasPrefix(out, "CustomerID,rank,item,score\n") {
+	if code != 0 || !strings.HasPrefix(out, "CustomerID,rank,item,score,name\n") {
 		t.Fatalf("customer scores: exit %d\n%.200s%s", code, out, errs)
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for _, r := range recs[1:] {
+		if r[2] != "" && r[4] != am.ItemNames[r[2]] {
+			t.Fatalf("customer scores row %v: item %s is named %q", r, r[2], am.ItemNames[r[2]])
+		}
+		if r[4] != "" {
+			named++
+		}
+	}
+	if named == 0 {
+		t.Fatal("no recommended item has a name")
+	}
+	var cs proto.CustomerScores
+	cust := recs[1][0]
+	runJSON(t, url, &cs, "customer", "show", cust)
+	i := slices.IndexFunc(cs.Sets, func(s proto.CustomerSet) bool { return s.Name == "next" })
+	if i < 0 || strings.Join(cs.Sets[i].Columns, ",") != "rank,item,score,name" || len(cs.Sets[i].Rows) == 0 {
+		t.Fatalf("customer show %s: %+v", cust, cs)
+	}
+	for _, r := range cs.Sets[i].Rows {
+		if item, _ := r[1].(string); r[3] != am.ItemNames[item] {
+			t.Fatalf("customer show %s row %v: item %v is named %q", cust, r, r[1], am.ItemNames[item])
+		}
 	}
 	dev.stop(t)
 }

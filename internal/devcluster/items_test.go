@@ -1,18 +1,23 @@
 package devcluster_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/als"
 	"github.com/mathcrm/mathcrm/algo/als/alsjob"
+	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/client"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/testutil"
@@ -152,6 +157,122 @@ func TestALSOnTransactions(t *testing.T) {
 		if len(m.ItemNames) != 60 || m.ItemNames["P007"] != "PRODUCT P007" {
 			t.Fatalf("model names %d items, P007 %q", len(m.ItemNames), m.ItemNames["P007"])
 		}
+		if n == 2 {
+			checkNamedRecommendations(t, cl, j.Model, net)
+		}
 		c.Close()
+	}
+}
+
+// checkNamedRecommendations scores the customers of the "retail"
+// transactions with an ALS model trained on them: the recommendations
+// score set has a name column, and its CSV export and a customer's lookup
+// carry each recommended item's imported name beside the item, for every
+// customer with a netted purchase.
+func checkNamedRecommendations(t *testing.T, cl *client.Client, model string, net map[txCell]float64) {
+	t.Helper()
+	top := 3
+	waitJob(t, cl, submit(t, cl, score.Spec("retail", proto.ScoreSpec{Model: model, As: "next", Top: &top})))
+	var ss proto.ScoreSet
+	if err := cl.Call(context.Background(), proto.APIScoresShow, proto.NamedVersion{Name: "next"}, &ss); err != nil {
+		t.Fatal(err)
+	}
+	if ss.Kind != proto.ScoresRecommendations || strings.Join(ss.Columns, ",") != "rank,item,score,name" {
+		t.Fatalf("score set %s of columns %v", ss.Kind, ss.Columns)
+	}
+	var out bytes.Buffer
+	if _, err := cl.ExportScores(context.Background(), "next", 0, "csv", &out); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := strings.Join(recs[0], ","); h != "customer,rank,item,score,name" {
+		t.Fatalf("header %s", h)
+	}
+	customers := map[string]bool{}
+	for c, v := range net {
+		if v > 0 {
+			customers[c.cust] = true
+		}
+	}
+	rows := map[string]int{}
+	for _, r := range recs[1:] {
+		if r[2] == "" || r[4] != "PRODUCT "+r[2] {
+			t.Fatalf("row %v: item %q named %q", r, r[2], r[4])
+		}
+		rows[r[0]]++
+	}
+	for cust := range customers {
+		if rows[cust] != top {
+			t.Fatalf("customer %s: %d recommendations, want %d", cust, rows[cust], top)
+		}
+	}
+	var cs proto.CustomerScores
+	if err := cl.Call(context.Background(), proto.APICustomerShow, proto.CustomerShow{Key: "c7"}, &cs); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(cs.Sets, func(s proto.CustomerSet) bool { return s.Name == "next" })
+	if i < 0 {
+		t.Fatalf("customer c7 is in no score set next: %+v", cs)
+	}
+	set := cs.Sets[i]
+	if strings.Join(set.Columns, ",") != "rank,item,score,name" || len(set.Rows) != top {
+		t.Fatalf("customer c7: columns %v, %d rows", set.Columns, len(set.Rows))
+	}
+	for _, r := range set.Rows {
+		if item, _ := r[1].(string); item == "" || r[3] != "PRODUCT "+item {
+			t.Fatalf("customer c7 row %v: item %v named %v", r, r[1], r[3])
+		}
+	}
+}
+
+// TestALSOnTransactionsWorkerKilledMidJob kills one of three worker
+// processes with SIGKILL in the middle of an ALS job on a transactions
+// dataset: its shards' purchase lines are netted again elsewhere and the
+// job ends with the reference's factors, bit for bit, and every item's
+// name.
+func TestALSOnTransactionsWorkerKilledMidJob(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tx.csv")
+	net := genItemTransactions(t, path, 400, 60, 5)
+	const shards = 16
+	spec := alsSpec("retail", 9, alsjob.Params{Rank: 6, Lambda: 0.5, Iterations: 12, Implicit: true, Alpha: 5, Holdout: 0.1, Value: alsjob.ValueQuantity})
+	u, it := netBlocks(net, shards)
+	ref, err := als.Reference(alsConfig(t, spec), u, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, filepath.Join(dir, "cluster"), 0)
+	defer c.Close()
+	cl := dial(t, c)
+	importItemTransactions(t, cl, "retail", path, shards)
+	var procs []*exec.Cmd
+	for i := range 3 {
+		procs = append(procs, startWorkerProcess(t, c.URL, fmt.Sprintf("txals-w%d", i)))
+	}
+	waitWorkers(t, cl, 3)
+	id := submit(t, cl, spec)
+	for {
+		j := jobStatus(t, cl, id)
+		if j.Terminal() {
+			t.Fatalf("job ended (%s) before the worker was killed; make it longer", j.State)
+		}
+		if j.Pass >= 6 {
+			t.Logf("killing worker process %d at pass %d", procs[1].Process.Pid, j.Pass)
+			if err := procs[1].Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	j := waitJob(t, cl, id)
+	t.Logf("%d passes, %d retries", j.Pass, retries(j))
+	m, got := alsFactors(t, cl, j.Model)
+	testutil.SameBits(t, "factors after a worker was killed", referenceFactors(ref), got)
+	if len(m.ItemNames) != 60 || m.ItemNames["P042"] != "PRODUCT P042" {
+		t.Fatalf("model names %d items, P042 %q", len(m.ItemNames), m.ItemNames["P042"])
 	}
 }

@@ -40,10 +40,16 @@ func (Kind) Input(model any) (string, []string) {
 	return proto.KindInteractions, nil
 }
 
-// Output is a recommendations score set: rank, item, score.
-func (Kind) Output(any) (string, []scoreset.Column) {
-	return proto.ScoresRecommendations, []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
+// Output is a recommendations score set: rank, item, score, and the item's
+// name when the model has names (one trained on transactions that name
+// their items).
+func (Kind) Output(model any) (string, []scoreset.Column) {
+	cols := []scoreset.Column{{Name: "rank", Type: scoreset.Int}, {Name: "item", Type: scoreset.String},
 		{Name: "score", Type: scoreset.Float}}
+	if m, ok := model.(*Factorization); ok && m.ItemNames != nil {
+		cols = append(cols, scoreset.Column{Name: "name", Type: scoreset.String})
+	}
+	return proto.ScoresRecommendations, cols
 }
 
 // Score writes the top t.Top items of every user of a by-user shard.
@@ -157,6 +163,7 @@ func recommend(ctx context.Context, sh job.Shard, t *score.Task, m *Factorizatio
 	ranked := tabs.ranker.TopN(nil, ends, users, excl, top, &als.RankScratch{})
 
 	tab := scoreset.NewTable(t.Key, cols, len(blk.IDs)*top)
+	named := len(cols) > 3
 	counts := map[string]int64{}
 	var recs, pop []als.Scored
 	var seen []string
@@ -181,6 +188,9 @@ func recommend(ctx context.Context, sh job.Shard, t *score.Task, m *Factorizatio
 			tab.Ints[0] = append(tab.Ints[0], int64(rank+1))
 			tab.Strings[1] = append(tab.Strings[1], rec.ID)
 			tab.Floats[2] = append(tab.Floats[2], rec.Score)
+			if named {
+				tab.Strings[3] = append(tab.Strings[3], m.ItemNames[rec.ID])
+			}
 			counts[rec.ID]++
 			sp.Values.Add(rec.Score)
 		}
