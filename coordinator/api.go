@@ -13,11 +13,15 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/mathcrm/mathcrm/algo/builtin"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 	"github.com/nats-io/nats.go"
 )
 
 // ErrInvalid reports a request that cannot be served as asked.
 var ErrInvalid = proto.ErrInvalid
+
+// ErrForbidden reports a call beyond what its role may do.
+var ErrForbidden = errors.New("coordinator: forbidden")
 
 type handler func(ctx context.Context, body json.RawMessage) (any, error)
 
@@ -74,6 +78,9 @@ func (c *Coordinator) apiScoresShow(_ context.Context, body json.RawMessage) (an
 // state, so a client never reads older state than a write it saw succeed.
 func (c *Coordinator) handleAPI(m *nats.Msg) {
 	role, verb := apiCaller(strings.TrimPrefix(m.Subject, proto.APIPrefix))
+	if !c.callAllowed(m, role, verb) {
+		return
+	}
 	if c.IsLeader() || anyCoordinator[verb] { // a follower answers lookups itself
 		go c.serve(m, role, verb)
 		return
@@ -97,7 +104,36 @@ func (c *Coordinator) handleAPI(m *nats.Msg) {
 // client that sent it.
 func (c *Coordinator) handleDirect(m *nats.Msg) {
 	role, verb := apiCaller(strings.TrimPrefix(m.Subject, directPrefix(c.cfg.ID)))
+	if !c.callAllowed(m, role, verb) {
+		return
+	}
 	go c.serve(m, role, verb)
+}
+
+// roleAccess is the most each role's API subjects may call: the NATS
+// configuration grants no more, and a coordinator checks it again.
+var roleAccess = map[string]proto.Access{
+	secrets.RoleViewer: proto.AccessRead, secrets.RoleAnalyst: proto.AccessAnalyze,
+	secrets.RoleAdmin: proto.AccessAdmin, secrets.RoleCoordinator: proto.AccessAdmin,
+}
+
+// callAllowed reports whether a call is served. Its reply subject must be an
+// inbox: the server checks what a client may publish, never where it asks
+// the answer to go, and a coordinator answers with its own rights — a reply
+// subject naming an API verb (mathcrm.api.admin.dataset.delete) would have
+// the coordinator call that verb as admin with the answer as its body. A
+// call whose verb is beyond its role's class is refused too. Neither is
+// answered to the reply subject it named; both are logged.
+func (c *Coordinator) callAllowed(m *nats.Msg, role, verb string) bool {
+	if !strings.HasPrefix(m.Reply, "_INBOX.") {
+		c.log.Warn("refusing an API call whose reply subject is not an inbox", "subject", m.Subject, "reply", m.Reply)
+		return false
+	}
+	if a, ok := proto.APIAccess[verb]; ok && a > roleAccess[role] {
+		c.reply(m, nil, fmt.Errorf("%w: role %s may not call %s (it needs %s)", ErrForbidden, role, verb, a))
+		return false
+	}
+	return true
 }
 
 // serve answers verb called by role.
@@ -169,6 +205,8 @@ func errorCode(err error) string {
 		return "version"
 	case errors.Is(err, ErrLimit):
 		return "limit"
+	case errors.Is(err, ErrForbidden):
+		return "forbidden"
 	}
 	return "internal"
 }

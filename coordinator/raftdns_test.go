@@ -257,12 +257,16 @@ func TestFollowerForwardsRole(t *testing.T) {
 		}
 		return resp.Error
 	}
-	// The viewer's bound is 0: only the viewer's submit meets it.
-	if got := call(proto.APISubject(secrets.RoleViewer, proto.APIJobSubmit)); !strings.Contains(got, "role viewer may not have jobs") {
-		t.Fatalf("a viewer's submit through the follower: %q", got)
-	}
-	if got := call(proto.APISubject(secrets.RoleAnalyst, proto.APIJobSubmit)); !strings.Contains(got, `dataset "none"`) {
+	// The analyst's bound is 0 here: only the analyst's submit meets it.
+	if got := call(proto.APISubject(secrets.RoleAnalyst, proto.APIJobSubmit)); !strings.Contains(got, "role analyst may not have jobs") {
 		t.Fatalf("an analyst's submit through the follower: %q", got)
+	}
+	if got := call(proto.APISubject(secrets.RoleAdmin, proto.APIJobSubmit)); !strings.Contains(got, `dataset "none"`) {
+		t.Fatalf("an admin's submit through the follower: %q", got)
+	}
+	// A viewer may not submit at all, whatever reaches the coordinators.
+	if got := call(proto.APISubject(secrets.RoleViewer, proto.APIJobSubmit)); !strings.Contains(got, "role viewer may not call job.submit") {
+		t.Fatalf("a viewer's submit through the follower: %q", got)
 	}
 }
 
@@ -289,6 +293,7 @@ func twoCoordinators(t *testing.T) (ctx context.Context, leader, follower *Coord
 		}
 		cfg := DefaultConfig()
 		cfg.ID, cfg.DataDir, cfg.RaftAddr, cfg.FastRaft, cfg.Logger = id, t.TempDir(), "127.0.0.1:0", true, testLog(t)
+		cfg.ActiveJobs[secrets.RoleAnalyst] = 0
 		if i == 0 {
 			cfg.Bootstrap = true
 		} else {
