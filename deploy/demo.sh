@@ -4,8 +4,9 @@
 # model and every customer scored with it (exact deciles). Online Retail
 # transactions: RFM features and named segments, then k-means on the scores.
 # Spark's sample ratings: ALS and recommendations. Customer value (BG/NBD,
-# Gamma-Gamma) with every customer scored, market-basket rules and offers,
-# one customer's scores, and the top 10 at-risk high-value customers.
+# Gamma-Gamma) with every customer scored, market-basket rules with item
+# names, every customer's next-best offers, and the top 10 at-risk
+# high-value customers with the first one's value and offers.
 set -euo pipefail
 BIN=${1:-bin/mathcrm}
 DATA=testdata/telco/Telco-Customer-Churn.csv
@@ -59,11 +60,12 @@ echo "== every customer scored with the churn model: probability and exact decil
 echo "first rows of the export:"
 head -4 "$DIR/churn-risk.csv"
 
-RETAIL=testdata/online-retail/onlineretail-sample.csv.gz
+RETAIL=testdata/online-retail/onlineretail-customers.csv.gz
 echo
-echo "== Online Retail transactions ($RETAIL) → RFM features per customer"
+echo "== Online Retail transactions ($RETAIL, 886 customers) → RFM features per customer"
 "$BIN" dataset import retail "$RETAIL" --kind transactions --key CustomerID --time InvoiceDate \
-  --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key --shards 16
+  --quantity Quantity --price UnitPrice --invoice InvoiceNo --item StockCode --item-name Description \
+  --skip-missing-key --shards 16
 "$BIN" features rfm --dataset retail --as retail_rfm --wait
 "$BIN" dataset show retail_rfm
 echo
@@ -88,38 +90,31 @@ echo "top 5 for user 3, and for a user the model has never seen:"
 "$BIN" recommend --model "$ALS" --user 3 --n 5
 "$BIN" recommend --model "$ALS" --user newcomer --n 3
 
-# Customer value needs customers who stopped buying: the full Online Retail file (4,372
-# customers) has them, and is used when it is there (RETAIL_FULL); in the bundled 9% sample the
-# BG/NBD fit finds no drop-out (a, b run to 0: P(alive) = 1 for everyone, as model show notes).
-FULL=${RETAIL_FULL:-../shared/datasets/online-retail/onlineretail.csv.gz}
-VALUE=retail
-if [ -s "$FULL" ]; then
-  echo
-  echo "== the full Online Retail file ($FULL) for customer value"
-  "$BIN" dataset import retail_full "$FULL" --kind transactions --key CustomerID --time InvoiceDate \
-    --quantity Quantity --price UnitPrice --invoice InvoiceNo --skip-missing-key --shards 16
-  VALUE=retail_full
-fi
 echo
-echo "== customer value: BG/NBD + Gamma-Gamma on the $VALUE transactions, as of their last day"
+echo "== customer value: BG/NBD + Gamma-Gamma on the retail transactions, as of their last day"
 echo "   (weeks; a small penalty, as lifetimes advises for small samples)"
-"$BIN" train clv --dataset "$VALUE" --calibration-end 2011-12-09 --penalty 0.001 --wait
+"$BIN" train clv --dataset retail --calibration-end 2011-12-09 --penalty 0.001 --wait
 CLV=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
 "$BIN" model show "$CLV"
 echo
 echo "== every customer valued: P(alive), expected purchases and spend, 12-month CLV, value tiers"
-"$BIN" score --model "$CLV" --dataset "$VALUE" --as retail-value --wait
+"$BIN" score --model "$CLV" --dataset retail --as retail-value --wait
 "$BIN" scores show retail-value
 
 echo
-echo "== cross-sell: market-basket rules on the same invoices (one basket per invoice)"
-"$BIN" dataset import invoices "$RETAIL" --kind interactions --user InvoiceNo --item StockCode --shards 8
-"$BIN" train basket --dataset invoices --min-support 0.02 --min-confidence 0.3 --max-len 3 --wait
+echo "== cross-sell: market-basket rules on the same invoices (one basket per invoice, returns left out)"
+"$BIN" train basket --dataset retail --min-support 0.02 --min-confidence 0.3 --max-len 3 --exclude-returns --wait
 BASKET=$("$BIN" job list --output json | sed -n 's/.*"model": "\(model-[0-9]*\)".*/\1/p' | tail -1)
-"$BIN" model show "$BASKET"
+echo "the 10 strongest rules by lift:"
+"$BIN" model show "$BASKET" | awk '/^Top rules by lift/ { print "Top rules by lift (10):"; top = 1; n = 0; next }
+  top && /^$/ { top = 0 } top { if (n++ <= 10) print; next } { print }'
 echo
 echo "next-best offers for a basket holding 22386 (JUMBO BAG PINK POLKADOT):"
 "$BIN" recommend --model "$BASKET" --items 22386 --n 5
+echo
+echo "== every customer's next-best offers from their purchase history (top 3, items they have excluded)"
+"$BIN" score --model "$BASKET" --dataset retail --top 3 --as retail-offers --wait
+"$BIN" scores show retail-offers | sed -n '1,3p'
 
 echo
 echo "== one customer, from every score set: churn probability and decile"
@@ -128,3 +123,12 @@ echo "== one customer, from every score set: churn probability and decile"
 echo
 echo "== who to call first: the top 10 at-risk high-value customers (tier A, lowest P(alive))"
 "$BIN" scores show retail-value --at-risk 10
+# The first of them with an offer: their value and what to offer them, from every score set.
+"$BIN" scores export retail-offers --format csv --out "$DIR/offers.csv" 2>/dev/null
+CALL=$("$BIN" scores show retail-value --at-risk 10 | awk 'NR > 3 { print $1 }' | while read -r k; do
+  grep -q "^$k,1," "$DIR/offers.csv" && { echo "$k"; break; }; done || true)
+if [ -n "$CALL" ]; then
+  echo
+  echo "== customer $CALL, the first of them with an offer: value, segment and next-best offers"
+  "$BIN" customer show "$CALL"
+fi

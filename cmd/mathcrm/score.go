@@ -201,8 +201,11 @@ func printScoreSet(w io.Writer, ss *proto.ScoreSet) {
 	fmt.Fprintf(w, "score set %s version %d: %s of %s version %d by model %s (job %s), %s\n", ss.Name, ss.Version, ss.Kind,
 		ss.Dataset, ss.DatasetVersion, ss.Model, ss.Job, ss.Created.Format(time.DateTime))
 	why := "a missing input value"
-	if ss.Kind == proto.ScoresValues {
+	switch ss.Kind {
+	case proto.ScoresValues:
 		why = "an infinite expected spend"
+	case proto.ScoresRecommendations:
+		why = "nothing to recommend"
 	}
 	fmt.Fprintf(w, "%d rows (%s, %s), %d shards; %d scored, %d unscored (%s)\n", ss.Rows, ss.Key,
 		strings.Join(ss.Columns, ", "), len(ss.Shards), ss.Scored, ss.Unscored, why)
