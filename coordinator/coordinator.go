@@ -135,6 +135,9 @@ func (c *Coordinator) Close() error {
 	for _, s := range c.subs {
 		_ = s.Unsubscribe()
 	}
+	// Once the server has taken the unsubscribes it routes every call to
+	// the other coordinators: none reaches this one and goes unanswered.
+	_ = c.nc.FlushTimeout(time.Second)
 	c.wg.Wait()
 	var err error
 	if c.raft != nil {
