@@ -79,20 +79,11 @@ func tablesOf(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization
 			dst  **als.Table
 			refs []als.FactorRef
 		}{{&out.users, m.Summary.Users}, {&out.items, m.Summary.Items}} {
-			shards := make([]*als.Factors, len(side.refs))
-			for i, r := range side.refs {
-				f, err := factors(ctx, sh, r)
-				if err != nil {
-					return nil, 0, err
-				}
-				shards[i] = f
-				size += 2 * r.Size
-			}
-			tab, err := als.NewTable(nil, shards)
+			tab, n, err := loadTable(ctx, sh, side.refs)
 			if err != nil {
 				return nil, 0, err
 			}
-			*side.dst = tab
+			*side.dst, size = tab, size+n
 		}
 		out.ranker = als.NewRanker(out.items)
 		return &out, size + out.ranker.Size(), nil
@@ -214,21 +205,31 @@ func (Kind) ItemOutput(model any) []scoreset.Column {
 	return cols
 }
 
+// loadTable reads one side's factor shards into a table, and the memory
+// it takes (each shard's bytes twice: decoded and in the table).
+func loadTable(ctx context.Context, sh job.Shard, refs []als.FactorRef) (*als.Table, int64, error) {
+	shards := make([]*als.Factors, len(refs))
+	var size int64
+	for i, r := range refs {
+		f, err := factors(ctx, sh, r)
+		if err != nil {
+			return nil, 0, err
+		}
+		shards[i] = f
+		size += 2 * r.Size
+	}
+	tab, err := als.NewTable(nil, shards)
+	if err != nil {
+		return nil, 0, err
+	}
+	return tab, size, nil
+}
+
 // neighbourerOf loads a model's item factors and prepares their
 // neighbours once per worker and model.
 func neighbourerOf(ctx context.Context, sh job.Shard, t *score.Task, m *Factorization) (*als.Neighbourer, error) {
 	v, err := sh.Cached("alsneighbours|"+t.Model.Object+"@"+t.Model.SHA256, func() (any, int64, error) {
-		shards := make([]*als.Factors, len(m.Summary.Items))
-		var size int64
-		for i, r := range m.Summary.Items {
-			f, err := factors(ctx, sh, r)
-			if err != nil {
-				return nil, 0, err
-			}
-			shards[i] = f
-			size += 2 * r.Size
-		}
-		tab, err := als.NewTable(nil, shards)
+		tab, size, err := loadTable(ctx, sh, m.Summary.Items)
 		if err != nil {
 			return nil, 0, err
 		}
