@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -202,32 +199,18 @@ func exportItems(items *als.Table, dir string) error {
 
 // itemsRef is the JSON line of deploy/bench_items.py.
 type itemsRef struct {
-	Impl    string  `json:"impl"`
-	Items   int     `json:"items"`
-	Trained int     `json:"trained"`
-	Rank    int     `json:"rank"`
-	Top     int     `json:"top"`
-	Batch   int     `json:"batch"`
-	Seconds float64 `json:"seconds"`
-	Sample  struct {
-		Rows   []int64     `json:"rows"`
-		Items  [][]int64   `json:"items"`
-		Scores [][]float64 `json:"scores"`
-	} `json:"sample"`
+	Impl    string    `json:"impl"`
+	Items   int       `json:"items"`
+	Trained int       `json:"trained"`
+	Rank    int       `json:"rank"`
+	Top     int       `json:"top"`
+	Batch   int       `json:"batch"`
+	Seconds float64   `json:"seconds"`
+	Sample  topSample `json:"sample"`
 }
 
 func numpyItems(python, dir string) (*itemsRef, error) {
-	cmd := exec.Command(python, filepath.Join("deploy", "bench_items.py"), "--dir", dir, "--top", strconv.Itoa(itemsTop), "--threads", "2")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("deploy/bench_items.py: %w", err)
-	}
-	var ref itemsRef
-	if err := json.Unmarshal(bytes.TrimSpace(out), &ref); err != nil {
-		return nil, fmt.Errorf("deploy/bench_items.py: %w", err)
-	}
-	return &ref, nil
+	return runRef[itemsRef](python, "bench_items.py", dir, itemsTop)
 }
 
 // compareItems checks the sampled items' neighbours against numpy's: the

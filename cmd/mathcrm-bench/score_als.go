@@ -351,30 +351,39 @@ func writeNpy(path, descr string, shape []int, data any) error {
 
 // topnRef is the JSON line of deploy/bench_topn.py.
 type topnRef struct {
-	Impl    string  `json:"impl"`
-	Users   int     `json:"users"`
-	Items   int     `json:"items"`
-	Rank    int     `json:"rank"`
-	Top     int     `json:"top"`
-	Batch   int     `json:"batch"`
-	Seconds float64 `json:"seconds"`
-	Sample  struct {
-		Rows   []int64     `json:"rows"`
-		Items  [][]int64   `json:"items"`
-		Scores [][]float64 `json:"scores"`
-	} `json:"sample"`
+	Impl    string    `json:"impl"`
+	Users   int       `json:"users"`
+	Items   int       `json:"items"`
+	Rank    int       `json:"rank"`
+	Top     int       `json:"top"`
+	Batch   int       `json:"batch"`
+	Seconds float64   `json:"seconds"`
+	Sample  topSample `json:"sample"`
+}
+
+// topSample is a reference's top-N lists of some sampled rows.
+type topSample struct {
+	Rows   []int64     `json:"rows"`
+	Items  [][]int64   `json:"items"`
+	Scores [][]float64 `json:"scores"`
 }
 
 func numpyTopN(python, dir string) (*topnRef, error) {
-	cmd := exec.Command(python, filepath.Join("deploy", "bench_topn.py"), "--dir", dir, "--top", strconv.Itoa(topnTop), "--threads", "2")
+	return runRef[topnRef](python, "bench_topn.py", dir, topnTop)
+}
+
+// runRef runs deploy/script on the factors in dir with 2 threads and
+// decodes the JSON line it prints.
+func runRef[T any](python, script, dir string, top int) (*T, error) {
+	cmd := exec.Command(python, filepath.Join("deploy", script), "--dir", dir, "--top", strconv.Itoa(top), "--threads", "2")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("deploy/bench_topn.py: %w", err)
+		return nil, fmt.Errorf("deploy/%s: %w", script, err)
 	}
-	var ref topnRef
+	var ref T
 	if err := json.Unmarshal(bytes.TrimSpace(out), &ref); err != nil {
-		return nil, fmt.Errorf("deploy/bench_topn.py: %w", err)
+		return nil, fmt.Errorf("deploy/%s: %w", script, err)
 	}
 	return &ref, nil
 }
