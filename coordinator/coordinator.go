@@ -77,6 +77,14 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
 		kick: make(chan struct{}, 1), running: map[string]context.CancelFunc{}, transients: map[string]int{}, stop: make(chan struct{}),
 	}
 	c.fsm.notify = c.onJobChange
+	// Buckets made before the store appended only still take rollups,
+	// which any role that writes blobs could purge them with.
+	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := st.DenyRollups(dctx); err != nil {
+		c.log.Error("the object store's buckets still take rollups: a worker's or analyst's credential can purge them; "+
+			"give the coordinator's credential the stream update API, or update the streams OBJ_* with allow_rollup_hdrs false", "err", err)
+	}
+	cancel()
 	r, trans, logs, err := openRaft(cfg, c.fsm)
 	if err != nil {
 		return nil, err

@@ -91,8 +91,12 @@ func apiSubjects(role string, a proto.Access) []string {
 
 // objectStore is what reading and writing the cluster's buckets takes: the
 // bucket's own subjects and the JetStream API calls an object store client
-// makes on its stream (info, last message, purge on overwrite, an ordered
-// consumer and its flow control). Creating or deleting a bucket is not in it.
+// makes on its stream (info, last message, an ordered consumer, pushed with
+// flow control or pulled). Nothing that removes data is in it: no purge, no
+// message delete, no stream update or delete. Workers and clients write
+// every object under a fresh name and append only (internal/store's
+// append.go; the buckets refuse rollups), so they never need to; deleting
+// and collecting blobs is the coordinators' (and admin's) work.
 func objectStore() []string {
 	out := []string{"$JS.API.INFO"}
 	for _, b := range proto.Buckets {
@@ -101,11 +105,11 @@ func objectStore() []string {
 			"$O."+b+".>",
 			"$JS.API.STREAM.INFO."+s,
 			"$JS.API.STREAM.MSG.GET."+s,
-			"$JS.API.STREAM.PURGE."+s,
 			"$JS.API.DIRECT.GET."+s+".>",
 			"$JS.API.CONSUMER.CREATE."+s,
 			"$JS.API.CONSUMER.CREATE."+s+".>",
 			"$JS.API.CONSUMER.DELETE."+s+".>",
+			"$JS.API.CONSUMER.MSG.NEXT."+s+".>",
 			"$JS.FC."+s+".>",
 		)
 	}
