@@ -78,6 +78,13 @@ func WorkerStepSubject(id string) string { return "mathcrm.worker." + id + ".ste
 // WorkerHeartbeatSubject is where a worker reports that it is alive.
 func WorkerHeartbeatSubject(id string) string { return "mathcrm.worker." + id + ".heartbeat" }
 
+// WorkerReplySubject is where a worker answers a batch of steps: the
+// leader subscribes to one under a fresh token for each batch it sends, and
+// the worker's credential may publish under its own id only. A step's
+// answer needs no NATS response permission, whose expiry would cut off the
+// answers of a batch that runs long.
+func WorkerReplySubject(id, token string) string { return "mathcrm.worker." + id + ".reply." + token }
+
 // WorkerControlSubject is where a worker takes control requests (drain).
 func WorkerControlSubject(id string) string { return "mathcrm.worker." + id + ".control" }
 
@@ -165,9 +172,9 @@ type BatchShard struct {
 	Attempt int      `json:"attempt"`
 }
 
-// MaxBatch bounds the shards of one batched step: a worker may answer a
-// request at most this many times (its NATS permission to reply), so a
-// worker given more shards in one pass gets more than one batch.
+// MaxBatch bounds the shards of one batched step (one answer each, on
+// WorkerReplySubject), so a worker given more shards in one pass gets more
+// than one batch.
 const MaxBatch = 1024
 
 // Request is the envelope of every API call.

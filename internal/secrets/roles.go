@@ -22,8 +22,10 @@ var Roles = []string{RoleCoordinator, RoleWorker, RoleAdmin, RoleAnalyst, RoleVi
 type Grant struct {
 	Publish   []string
 	Subscribe []string
-	// Responses lets the role answer requests it received, whatever their
-	// reply subject: a worker answers the leader's steps this way.
+	// Responses lets the role answer, once each, requests it received,
+	// whatever their reply subject: a worker answers lookups and drains
+	// this way. Steps it answers on its reply subject (Publish), which no
+	// expiry cuts off.
 	Responses bool
 }
 
@@ -50,7 +52,7 @@ func WorkerGrant(id string) Grant {
 	}
 	return Grant{
 		Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
-			proto.WorkerHeartbeatSubject(id)}, objectStore()...),
+			proto.WorkerHeartbeatSubject(id), proto.WorkerReplySubject(id, ">")}, objectStore()...),
 		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), proto.WorkerLookupSubject(id), ownInbox(role)},
 		Responses: true,
 	}
