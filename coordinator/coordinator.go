@@ -309,10 +309,24 @@ func (c *Coordinator) expireLoop() {
 
 // subscribe listens for API requests and worker heartbeats.
 func (c *Coordinator) subscribe() error {
+	// A hello, heartbeat or goodbye names its worker twice, in the
+	// subject and in the body: the NATS server vouches for the subject (a
+	// worker's own credential publishes under its id only), so one whose
+	// body claims another id is refused.
+	claimed := func(m *nats.Msg, h proto.Hello) bool {
+		if sid := proto.WorkerOf(m.Subject); sid != h.ID {
+			c.log.Warn("refusing a worker message that claims another worker's id", "subject", m.Subject, "subject_id", sid, "claimed_id", h.ID)
+			return false
+		}
+		return true
+	}
 	hb := func(m *nats.Msg) {
 		var h proto.Hello
 		if err := json.Unmarshal(m.Data, &h); err != nil || proto.Check(h.V) != nil || h.ID == "" {
 			c.log.Warn("ignoring bad worker hello", "subject", m.Subject)
+			return
+		}
+		if !claimed(m, h) {
 			return
 		}
 		if c.members.seen(h) {
@@ -324,7 +338,7 @@ func (c *Coordinator) subscribe() error {
 	}
 	bye := func(m *nats.Msg) {
 		var h proto.Hello
-		if json.Unmarshal(m.Data, &h) == nil && h.ID != "" {
+		if json.Unmarshal(m.Data, &h) == nil && h.ID != "" && claimed(m, h) {
 			c.log.Info("worker left", "worker", h.ID)
 			c.members.gone(h.ID)
 		}
@@ -333,9 +347,9 @@ func (c *Coordinator) subscribe() error {
 		subj, queue string
 		h           nats.MsgHandler
 	}{
-		{proto.WorkerHello, "", hb},
-		{"mathcrm.worker.*.heartbeat", "", hb},
-		{proto.WorkerBye, "", bye},
+		{proto.WorkerHelloSubject("*"), "", hb},
+		{proto.WorkerHeartbeatSubject("*"), "", hb},
+		{proto.WorkerByeSubject("*"), "", bye},
 		{proto.APIPrefix + ">", proto.APIQueue, c.handleAPI},
 		{directPrefix(c.cfg.ID) + ">", "", c.handleDirect},
 		{proto.CoordInfoSubject(c.cfg.ID), "", func(m *nats.Msg) {

@@ -51,7 +51,7 @@ func WorkerGrant(id string) Grant {
 		role = WorkerRole(id)
 	}
 	return Grant{
-		Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
+		Publish: append([]string{proto.WorkerHelloSubject(id), proto.WorkerByeSubject(id),
 			proto.WorkerHeartbeatSubject(id), proto.WorkerReplySubject(id, ">")}, objectStore()...),
 		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), proto.WorkerLookupSubject(id), ownInbox(role)},
 		Responses: true,
