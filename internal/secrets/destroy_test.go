@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,15 @@ func TestWritersCannotDestroy(t *testing.T) {
 
 			// Meta data forged over the object: other bytes with a digest
 			// of their own, then a delete marker.
+			obs, err := js.ObjectStore(ctx, proto.BucketShards)
+			if err != nil {
+				t.Fatal(err)
+			}
+			genuine, err := obs.GetInfo(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			genuineChunks := "$O." + proto.BucketShards + ".C." + genuine.NUID
 			forged := []byte("forged rows")
 			if _, err := js.Publish(ctx, "$O."+proto.BucketShards+".C.forged"+strings.ReplaceAll(role, "-", ""), forged); err != nil {
 				t.Fatal(err)
@@ -126,14 +136,24 @@ func TestWritersCannotDestroy(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range ps {
-				t.Fatalf("the collection would purge %s (%d chunks), which meta data names", p.Subject, p.Chunks)
+				if p.Subject == genuineChunks {
+					t.Fatalf("the collection would purge %s (%d chunks), which shadowed meta data names", p.Subject, p.Chunks)
+				}
 			}
-			// The coordinator deletes, every version.
+			// The coordinator deletes: every version of the meta data; the
+			// shadowed version's chunks are then the collection's.
 			if err := cs.Delete(ctx, proto.BucketShards, name); err != nil {
 				t.Fatalf("coordinator deletes: %v", err)
 			}
 			if _, err := cs.Get(ctx, ref); err == nil {
 				t.Fatal("a deleted blob is still read")
+			}
+			ps, err = cs.Partials(ctx, proto.BucketShards)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(ps, func(p store.Partial) bool { return p.Subject == genuineChunks }) {
+				t.Fatalf("after the delete, the shadowed chunks %s are not among the partials %+v", genuineChunks, ps)
 			}
 		})
 	}

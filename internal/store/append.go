@@ -36,6 +36,10 @@ import (
 // chunkSize is the size of one chunk message, the object store's default.
 const chunkSize = 128 << 10
 
+// consumerIdle is how soon the server drops a consumer that reads meta
+// data or a shadowed version, once it is done.
+const consumerIdle = 10 * time.Second
+
 // pubWindow bounds the chunk messages in flight, not yet acknowledged.
 const pubWindow = 64
 
@@ -156,29 +160,33 @@ func (s *Store) appendObject(ctx context.Context, bucket, name string, r io.Read
 	return info, nil
 }
 
-// Delete removes a blob, every version of it; a missing blob is not an
-// error. It purges the object's meta subject first, so that no reader
-// finds meta data whose chunks are gone, then the chunks of the version
-// it found; chunks of older versions no object names any more, and the
-// collection of partials removes them. It needs the purge API, which only
-// the coordinators and admin are granted.
+// Delete removes a blob; a missing blob is not an error. It purges the
+// object's meta subject first, every version of its meta data, so that no
+// reader finds meta data whose chunks are gone, then the chunks of the
+// newest version; chunks of older versions (shadowed ones) no object names
+// any more, and the collection of partials removes them. It needs the
+// purge API, which only the coordinators and admin are granted.
 func (s *Store) Delete(ctx context.Context, bucket, name string) error {
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return err
+	}
 	st, err := s.stream(ctx, bucket)
 	if err != nil {
 		return err
 	}
-	versions, err := s.versions(ctx, bucket, name)
-	if err != nil {
-		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
-	}
-	if len(versions) == 0 {
+	info, err := b.GetInfo(ctx, name, jetstream.GetObjectInfoShowDeleted())
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrBadObjectMeta) {
+		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
 	}
 	if err := st.Purge(ctx, jetstream.WithPurgeSubject(metaSubject(bucket, name))); err != nil {
 		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
 	}
-	for _, v := range versions {
-		if err := st.Purge(ctx, jetstream.WithPurgeSubject(chunkSubject(bucket, v.NUID))); err != nil {
+	if info != nil && info.NUID != "" {
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject(chunkSubject(bucket, info.NUID))); err != nil {
 			return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
 		}
 	}
@@ -208,7 +216,7 @@ func (s *Store) metas(ctx context.Context, bucket, filter string) ([]jetstream.O
 	if total == 0 {
 		return nil, nil
 	}
-	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, InactiveThreshold: consumerIdle})
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +283,7 @@ func (s *Store) readVersion(ctx context.Context, bucket string, info *jetstream.
 	if err != nil {
 		return nil, err
 	}
-	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{chunkSubject(bucket, info.NUID)}})
+	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{chunkSubject(bucket, info.NUID)}, InactiveThreshold: consumerIdle})
 	if err != nil {
 		return nil, err
 	}
