@@ -77,14 +77,6 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
 		kick: make(chan struct{}, 1), running: map[string]context.CancelFunc{}, transients: map[string]int{}, stop: make(chan struct{}),
 	}
 	c.fsm.notify = c.onJobChange
-	// Buckets made before the store appended only still take rollups,
-	// which any role that writes blobs could purge them with.
-	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	if err := st.DenyRollups(dctx); err != nil {
-		c.log.Error("the object store's buckets still take rollups: a worker's or analyst's credential can purge them; "+
-			"give the coordinator's credential the stream update API, or update the streams OBJ_* with allow_rollup_hdrs false", "err", err)
-	}
-	cancel()
 	r, trans, logs, err := openRaft(cfg, c.fsm)
 	if err != nil {
 		return nil, err
@@ -226,6 +218,7 @@ func (c *Coordinator) leaderLoop() {
 			}
 			c.caughtUp.Store(true)
 			c.log.Info("leading")
+			c.denyRollups()
 			ctx, cancel := context.WithCancel(context.Background())
 			cur = &term{cancel: cancel, done: make(chan struct{})}
 			go func(done chan struct{}) {
@@ -241,6 +234,20 @@ func (c *Coordinator) leaderLoop() {
 			c.log.Info("no longer leading")
 			stopLeading()
 		}
+	}
+}
+
+// denyRollups makes buckets made before the store appended only refuse
+// rollups, which any role that writes blobs could purge them with. The
+// leader does it, so that in an upgrade (followers first, the leader
+// last) no coordinator of the version that wrote with rollups still
+// writes blobs when it happens.
+func (c *Coordinator) denyRollups() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.store.DenyRollups(ctx); err != nil {
+		c.log.Error("the object store's buckets still take rollups: a worker's or analyst's credential can purge them; "+
+			"give the coordinator's credential the stream update API, or update the streams OBJ_* with allow_rollup_hdrs false", "err", err)
 	}
 }
 
