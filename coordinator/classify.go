@@ -19,8 +19,11 @@ var errNoRetry = errors.New("not retried")
 
 // permanentRun reports whether a run's attempt failed in a way another
 // attempt would repeat: a step the leader refused (the dataset's schema no
-// longer fits the model, a dataset that is gone) or a job that failed
-// permanently. Such a run fails at once, whatever its retries.
+// longer fits the model, a dataset that is gone), a job that failed
+// permanently, or a submit refused because the schedule's role is at its
+// bound of active jobs (the window's run is refused once, recorded as
+// failed with the bound's message; the next window tries again). Such a
+// run fails at once, whatever its retries.
 func permanentRun(err error) bool {
-	return errors.Is(err, errNoRetry) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound)
+	return errors.Is(err, errNoRetry) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrLimit)
 }

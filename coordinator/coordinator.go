@@ -221,6 +221,7 @@ func (c *Coordinator) leaderLoop() {
 			}
 			c.caughtUp.Store(true)
 			c.log.Info("leading")
+			c.denyRollups()
 			ctx, cancel := context.WithCancel(context.Background())
 			cur = &term{cancel: cancel, done: make(chan struct{})}
 			go func(done chan struct{}) {
@@ -236,6 +237,20 @@ func (c *Coordinator) leaderLoop() {
 			c.log.Info("no longer leading")
 			stopLeading()
 		}
+	}
+}
+
+// denyRollups makes buckets made before the store appended only refuse
+// rollups, which any role that writes blobs could purge them with. The
+// leader does it, so that in an upgrade (followers first, the leader
+// last) no coordinator of the version that wrote with rollups still
+// writes blobs when it happens.
+func (c *Coordinator) denyRollups() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.store.DenyRollups(ctx); err != nil {
+		c.log.Error("the object store's buckets still take rollups: a worker's or analyst's credential can purge them; "+
+			"give the coordinator's credential the stream update API, or update the streams OBJ_* with allow_rollup_hdrs false", "err", err)
 	}
 }
 
@@ -304,10 +319,24 @@ func (c *Coordinator) expireLoop() {
 
 // subscribe listens for API requests and worker heartbeats.
 func (c *Coordinator) subscribe() error {
+	// A hello, heartbeat or goodbye names its worker twice, in the
+	// subject and in the body: the NATS server vouches for the subject (a
+	// worker's own credential publishes under its id only), so one whose
+	// body claims another id is refused.
+	claimed := func(m *nats.Msg, h proto.Hello) bool {
+		if sid := proto.WorkerOf(m.Subject); sid != h.ID {
+			c.log.Warn("refusing a worker message that claims another worker's id", "subject", m.Subject, "subject_id", sid, "claimed_id", h.ID)
+			return false
+		}
+		return true
+	}
 	hb := func(m *nats.Msg) {
 		var h proto.Hello
 		if err := json.Unmarshal(m.Data, &h); err != nil || proto.Check(h.V) != nil || h.ID == "" {
 			c.log.Warn("ignoring bad worker hello", "subject", m.Subject)
+			return
+		}
+		if !claimed(m, h) {
 			return
 		}
 		if c.members.seen(h) {
@@ -319,7 +348,7 @@ func (c *Coordinator) subscribe() error {
 	}
 	bye := func(m *nats.Msg) {
 		var h proto.Hello
-		if json.Unmarshal(m.Data, &h) == nil && h.ID != "" {
+		if json.Unmarshal(m.Data, &h) == nil && h.ID != "" && claimed(m, h) {
 			c.log.Info("worker left", "worker", h.ID)
 			c.members.gone(h.ID)
 		}
@@ -328,9 +357,9 @@ func (c *Coordinator) subscribe() error {
 		subj, queue string
 		h           nats.MsgHandler
 	}{
-		{proto.WorkerHello, "", hb},
-		{"mathcrm.worker.*.heartbeat", "", hb},
-		{proto.WorkerBye, "", bye},
+		{proto.WorkerHelloSubject("*"), "", hb},
+		{proto.WorkerHeartbeatSubject("*"), "", hb},
+		{proto.WorkerByeSubject("*"), "", bye},
 		{proto.APIPrefix + ">", proto.APIQueue, c.handleAPI},
 		{directPrefix(c.cfg.ID) + ">", "", c.handleDirect},
 		{proto.CoordInfoSubject(c.cfg.ID), "", func(m *nats.Msg) {

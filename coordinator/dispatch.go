@@ -13,6 +13,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
 )
 
 var (
@@ -164,7 +165,7 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 	}
 	// One reply per step, and perhaps the server's "no responders".
 	replies := make(chan *nats.Msg, n+2)
-	sub, err := c.nc.ChanSubscribe(c.nc.NewInbox(), replies)
+	sub, err := c.nc.ChanSubscribe(proto.WorkerReplySubject(worker, nuid.Next()), replies)
 	if err != nil {
 		failAll(fmt.Errorf("step on %s: %w", worker, err))
 		return

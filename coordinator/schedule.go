@@ -15,6 +15,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/cron"
 	"github.com/mathcrm/mathcrm/internal/metrics"
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/secrets"
 )
 
 // A schedule's run is a pipeline of ordinary jobs — optionally retrain,
@@ -323,8 +324,22 @@ type runOutcome struct {
 	rows   int64
 }
 
-// attempt runs one attempt's pipeline: retrain (if asked), then score.
+// scheduleRole is the role a schedule's jobs are submitted as: the one that
+// created it, or the admin for a schedule created before the role was
+// recorded (the broadest role that may create one, so that such a schedule
+// keeps running as it did, within the admin's bound).
+func scheduleRole(sc *proto.Schedule) string {
+	if sc.Role == "" {
+		return secrets.RoleAdmin
+	}
+	return sc.Role
+}
+
+// attempt runs one attempt's pipeline: retrain (if asked), then score. Its
+// jobs are submitted as the role that created the schedule, and count
+// against that role's bound of active jobs.
 func (s *scheduler) attempt(ctx context.Context, sc *proto.Schedule, run *proto.ScheduleRun) (runOutcome, error) {
+	ctx = withRole(ctx, scheduleRole(sc))
 	out := runOutcome{model: run.Model}
 	if sc.Retrain {
 		spec, err := trainSpec(s.fsm, sc)
@@ -405,7 +420,7 @@ func (s *scheduler) submit(ctx context.Context, spec proto.JobSpec) (*proto.Job,
 		case err == nil:
 			return j, nil
 		case errors.Is(err, ErrNotLeader), ctx.Err() != nil,
-			errors.Is(err, ErrInvalid), errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
+			errors.Is(err, ErrInvalid), errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrLimit):
 			return nil, err
 		}
 		s.log.Warn("schedule step submit failed; trying again", "request", spec.RequestID, "err", err)

@@ -103,7 +103,7 @@ func (c *Coordinator) apiScheduleCreate(ctx context.Context, body json.RawMessag
 	if err := c.checkScheduleColumns(ctx, &spec); err != nil {
 		return nil, err
 	}
-	if _, err := c.apply(msgScheduleCreate, entryScheduleCreate{Spec: spec, Time: now}); err != nil {
+	if _, err := c.apply(msgScheduleCreate, entryScheduleCreate{Spec: spec, Time: now, Role: callerRole(ctx)}); err != nil {
 		return nil, err
 	}
 	c.log.Info("schedule created", "schedule", spec.Name, "cron", spec.Cron, "model", spec.Model, "dataset", spec.Dataset)

@@ -18,6 +18,8 @@ import (
 type entryScheduleCreate struct {
 	Spec proto.ScheduleSpec `json:"spec"`
 	Time time.Time          `json:"time"`
+	// Role created it; absent in entries written before it was recorded.
+	Role string `json:"role,omitempty"`
 }
 
 type entryScheduleDelete struct {
@@ -174,7 +176,7 @@ func (f *FSM) applyScheduleCreate(buf []byte) applyResult {
 	}
 	id := "sched-" + strconv.Itoa(f.st.NextSchedule)
 	f.st.NextSchedule++
-	f.st.Schedules[e.Spec.Name] = &proto.Schedule{ScheduleSpec: e.Spec, ID: id, Created: e.Time, Since: e.Time}
+	f.st.Schedules[e.Spec.Name] = &proto.Schedule{ScheduleSpec: e.Spec, ID: id, Created: e.Time, Since: e.Time, Role: e.Role}
 	return applyResult{ID: e.Spec.Name}
 }
 

@@ -338,3 +338,44 @@ func FuzzScheduleApply(f *testing.F) {
 		}
 	})
 }
+
+// TestScheduleRoleRecorded checks that a schedule keeps the role that
+// created it through the log and a snapshot, and that schedules from
+// before the role was recorded (a create entry or a snapshot without it)
+// run as the admin's.
+func TestScheduleRoleRecorded(t *testing.T) {
+	f := scheduleFSM(t)
+	if r := apply(t, f, msgScheduleCreate, entryScheduleCreate{Spec: hourly("mine"), Time: w0, Role: "analyst"}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	// An entry written before roles were: no "role" key at all.
+	old := []byte(`{"spec":{"name":"old","cron":"0 * * * *","model":"model-1","dataset":"c","catch_up":"run-once","retries":2,"backoff_seconds":60},"time":"2026-11-23T09:30:00Z"}`)
+	res, _ := f.Apply(&raft.Log{Type: raft.LogCommand, Data: append([]byte{byte(msgScheduleCreate)}, old...)}).(applyResult)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	g := NewFSM()
+	snapshotInto(t, f, g)
+	for name, want := range map[string]string{"mine": "analyst", "old": "admin"} {
+		s, err := g.Schedule(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := scheduleRole(s); got != want {
+			t.Errorf("schedule %s (role %q) runs as %q, want %q", name, s.Role, got, want)
+		}
+	}
+	// A snapshot whose schedule has no role.
+	h := NewFSM()
+	if err := h.Restore(io.NopCloser(strings.NewReader(`{"datasets":{},"jobs":{},"models":{},"workers":{},"next_job":1,"next_model":1,` +
+		`"schedules":{"s":{"name":"s","cron":"0 * * * *","model":"m","dataset":"c","id":"sched-1"}}}`))); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.Schedule("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Role != "" || scheduleRole(s) != "admin" {
+		t.Fatalf("a schedule from an old snapshot: role %q, runs as %q", s.Role, scheduleRole(s))
+	}
+}

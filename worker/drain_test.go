@@ -112,10 +112,10 @@ func TestDrainOrder(t *testing.T) {
 		}
 		i := len(order)
 		switch {
-		case m.Subject == proto.WorkerBye:
+		case m.Subject == proto.WorkerByeSubject(cfg.ID):
 			bye = i
 			quiet = time.Now().Add(20 * cfg.Heartbeat)
-		case m.Subject == proto.WorkerHeartbeatSubject(cfg.ID) || m.Subject == proto.WorkerHello:
+		case m.Subject == proto.WorkerHeartbeatSubject(cfg.ID) || m.Subject == proto.WorkerHelloSubject(cfg.ID):
 			var h proto.Hello
 			if err := json.Unmarshal(m.Data, &h); err != nil {
 				t.Fatal(err)

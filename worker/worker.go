@@ -136,7 +136,7 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
 	if err := nc.Flush(); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
-	w.announce(proto.WorkerHello)
+	w.announce(proto.WorkerHelloSubject(cfg.ID))
 	w.wg.Add(1)
 	go w.heartbeat()
 	return w, nil
@@ -214,7 +214,7 @@ func (w *Worker) Drain(ctx context.Context) error {
 		}
 		close(w.stop)
 		w.wg.Wait()
-		w.announce(proto.WorkerBye)
+		w.announce(proto.WorkerByeSubject(w.cfg.ID))
 		_ = w.nc.Flush()
 		_ = w.ctrl.Unsubscribe()
 		_ = w.lookup.Unsubscribe()

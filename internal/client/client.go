@@ -219,7 +219,7 @@ func (c *Client) Import(ctx context.Context, name, path string, o ImportOptions)
 		shards = partition.DefaultShards
 	}
 	shards = min(max(shards, 0), partition.MaxShards) // the split refuses a bad count
-	up := newShardUploader(ctx, st, name, commit.ImportID, shards)
+	up := newShardUploader(ctx, st, name, commit.ImportID, shards, c.Role() == devRole)
 	layouts, found, err := c.split(ctx, path, o, tmp, &commit, up, say)
 	if err != nil {
 		up.abandon()

@@ -28,6 +28,10 @@ type shardUploader struct {
 	cancel context.CancelFunc
 	name   string
 	id     string
+	// purge: the connection's role may delete blobs (admin's). Others
+	// leave what they stored to the leader's collection of unreferenced
+	// blobs: only the coordinators and admin are granted the purge API.
+	purge  bool
 	queue  chan upload
 	room   chan struct{} // a token per shard in memory
 	closed sync.Once
@@ -48,9 +52,9 @@ type upload struct {
 	inMemory bool // holds a token of room
 }
 
-func newShardUploader(ctx context.Context, st *store.Store, name, importID string, shards int) *shardUploader {
+func newShardUploader(ctx context.Context, st *store.Store, name, importID string, shards int, purge bool) *shardUploader {
 	ctx, cancel := context.WithCancel(ctx)
-	u := &shardUploader{st: st, ctx: ctx, cancel: cancel, name: name, id: importID,
+	u := &shardUploader{st: st, ctx: ctx, cancel: cancel, name: name, id: importID, purge: purge,
 		queue: make(chan upload, 2*shards), room: make(chan struct{}, queuedShards)}
 	for l := range u.refs {
 		u.refs[l] = make([]proto.ShardRef, shards)
@@ -152,11 +156,14 @@ func (u *shardUploader) wait() error {
 	return u.err
 }
 
-// abandon stops storing and deletes what was stored.
+// abandon stops storing and deletes what was stored, when the role may.
 func (u *shardUploader) abandon() {
 	u.cancel()
 	u.closed.Do(func() { close(u.queue) })
 	u.wg.Wait()
+	if !u.purge {
+		return
+	}
 	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, obj := range u.stored {

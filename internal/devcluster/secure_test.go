@@ -86,7 +86,7 @@ func TestSecureDevRefusesForgery(t *testing.T) {
 
 	analyst := connectAs(t, c, dir, secrets.RoleAnalyst)
 	analyst.forge(t, "an analyst's heartbeat", proto.WorkerHeartbeatSubject("dev-w1"))
-	analyst.forge(t, "an analyst's hello", proto.WorkerHello)
+	analyst.forge(t, "an analyst's hello", proto.WorkerHelloSubject("dev-w1"))
 	analyst.forge(t, "an analyst's partial", "_INBOX.forged.partial")
 	analyst.forge(t, "an analyst's step", proto.WorkerStepSubject("dev-w1"))
 	w := connectAs(t, c, dir, secrets.RoleWorker)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -25,8 +26,6 @@ var ErrVersion = errors.New("proto: protocol version mismatch")
 const (
 	APIPrefix      = "mathcrm.api."
 	APIQueue       = "mathcrm-coordinators"
-	WorkerHello    = "mathcrm.worker.hello"
-	WorkerBye      = "mathcrm.worker.bye"
 	EventsJob      = "mathcrm.events.job."
 	BucketShards   = "mathcrm-shards"
 	BucketModels   = "mathcrm-models"
@@ -75,8 +74,36 @@ type CoordInfo struct {
 // WorkerStepSubject is where the leader sends one worker its steps.
 func WorkerStepSubject(id string) string { return "mathcrm.worker." + id + ".step" }
 
+// WorkerHelloSubject is where a worker announces itself when it starts,
+// and WorkerByeSubject where it says goodbye. Like the heartbeat, each
+// carries the worker's id, which the leader checks against the body's: a
+// worker's own credential may publish under its id only.
+func WorkerHelloSubject(id string) string { return "mathcrm.worker." + id + ".hello" }
+func WorkerByeSubject(id string) string   { return "mathcrm.worker." + id + ".bye" }
+
+// WorkerOf is the worker id in a subject of the form
+// mathcrm.worker.<id>.<kind>, or "" when subject is not one.
+func WorkerOf(subject string) string {
+	rest, ok := strings.CutPrefix(subject, "mathcrm.worker.")
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, ".")
+	if !ok {
+		return ""
+	}
+	return id
+}
+
 // WorkerHeartbeatSubject is where a worker reports that it is alive.
 func WorkerHeartbeatSubject(id string) string { return "mathcrm.worker." + id + ".heartbeat" }
+
+// WorkerReplySubject is where a worker answers a batch of steps: the
+// leader subscribes to one under a fresh token for each batch it sends, and
+// the worker's credential may publish under its own id only. A step's
+// answer needs no NATS response permission, whose expiry would cut off the
+// answers of a batch that runs long.
+func WorkerReplySubject(id, token string) string { return "mathcrm.worker." + id + ".reply." + token }
 
 // WorkerControlSubject is where a worker takes control requests (drain).
 func WorkerControlSubject(id string) string { return "mathcrm.worker." + id + ".control" }
@@ -165,9 +192,9 @@ type BatchShard struct {
 	Attempt int      `json:"attempt"`
 }
 
-// MaxBatch bounds the shards of one batched step: a worker may answer a
-// request at most this many times (its NATS permission to reply), so a
-// worker given more shards in one pass gets more than one batch.
+// MaxBatch bounds the shards of one batched step (one answer each, on
+// WorkerReplySubject), so a worker given more shards in one pass gets more
+// than one batch.
 const MaxBatch = 1024
 
 // Request is the envelope of every API call.

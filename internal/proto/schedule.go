@@ -90,6 +90,11 @@ type Schedule struct {
 	// Since is when the schedule was created or last resumed: windows at or
 	// before it are not owed.
 	Since time.Time `json:"since"`
+	// Role is the role that created the schedule: its runs' jobs are that
+	// role's and count against its bound of active jobs. Empty in a
+	// schedule created before the role was recorded; the leader counts
+	// those as the admin's.
+	Role string `json:"role,omitempty"`
 	// LastScheduled is the latest window committed, run or skipped.
 	LastScheduled time.Time `json:"last_scheduled_for,omitzero"`
 	// Runs is the history, in the order the runs were committed.

@@ -9,12 +9,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/nats-io/nkeys"
 )
 
 // MaxPayload is the largest message the cluster's NATS server takes.
 const MaxPayload = 8 << 20
+
+// ResponseExpiry is how long after a worker received a lookup or a drain
+// request it may answer it (once): a drain waits for the steps in flight,
+// each of which may take the leader's step timeout (two minutes by
+// default). A worker answers steps on its own reply subject instead
+// (proto.WorkerReplySubject), with no expiry: a batch of steps may run
+// for hours. An answer counted once lets the server forget the permission
+// at once; an unanswered one when it expires.
+const ResponseExpiry = time.Hour
 
 // renderConf writes the NATS server configuration of dir's secrets: TLS
 // with client certificates required, and one nkey user per role and
@@ -87,10 +95,7 @@ func permissions(g Grant, indent string) string {
 	fmt.Fprintf(&b, "%s  publish: { allow: %s }\n", indent, list(g.Publish, indent+"  "))
 	fmt.Fprintf(&b, "%s  subscribe: { allow: %s }\n", indent, list(g.Subscribe, indent+"  "))
 	if g.Responses {
-		// A worker answers a batched step once per shard (proto.MaxBatch);
-		// the permission lapses after an hour, which also lets the server
-		// forget it.
-		fmt.Fprintf(&b, "%s  allow_responses: { max: %d, expires: \"1h\" }\n", indent, proto.MaxBatch)
+		fmt.Fprintf(&b, "%s  allow_responses: { max: 1, expires: %q }\n", indent, ResponseExpiry.String())
 	}
 	b.WriteString(indent + "}")
 	return b.String()

@@ -22,8 +22,10 @@ var Roles = []string{RoleCoordinator, RoleWorker, RoleAdmin, RoleAnalyst, RoleVi
 type Grant struct {
 	Publish   []string
 	Subscribe []string
-	// Responses lets the role answer requests it received, whatever their
-	// reply subject: a worker answers the leader's steps this way.
+	// Responses lets the role answer, once each, requests it received,
+	// whatever their reply subject: a worker answers lookups and drains
+	// this way. Steps it answers on its reply subject (Publish), which no
+	// expiry cuts off.
 	Responses bool
 }
 
@@ -49,8 +51,8 @@ func WorkerGrant(id string) Grant {
 		role = WorkerRole(id)
 	}
 	return Grant{
-		Publish: append([]string{proto.WorkerHello, proto.WorkerBye,
-			proto.WorkerHeartbeatSubject(id)}, objectStore()...),
+		Publish: append([]string{proto.WorkerHelloSubject(id), proto.WorkerByeSubject(id),
+			proto.WorkerHeartbeatSubject(id), proto.WorkerReplySubject(id, ">")}, objectStore()...),
 		Subscribe: []string{proto.WorkerStepSubject(id), proto.WorkerControlSubject(id), proto.WorkerLookupSubject(id), ownInbox(role)},
 		Responses: true,
 	}
@@ -91,8 +93,12 @@ func apiSubjects(role string, a proto.Access) []string {
 
 // objectStore is what reading and writing the cluster's buckets takes: the
 // bucket's own subjects and the JetStream API calls an object store client
-// makes on its stream (info, last message, purge on overwrite, an ordered
-// consumer and its flow control). Creating or deleting a bucket is not in it.
+// makes on its stream (info, last message, an ordered consumer, pushed with
+// flow control or pulled). Nothing that removes data is in it: no purge, no
+// message delete, no stream update or delete. Workers and clients write
+// every object under a fresh name and append only (internal/store's
+// append.go; the buckets refuse rollups), so they never need to; deleting
+// and collecting blobs is the coordinators' (and admin's) work.
 func objectStore() []string {
 	out := []string{"$JS.API.INFO"}
 	for _, b := range proto.Buckets {
@@ -101,11 +107,11 @@ func objectStore() []string {
 			"$O."+b+".>",
 			"$JS.API.STREAM.INFO."+s,
 			"$JS.API.STREAM.MSG.GET."+s,
-			"$JS.API.STREAM.PURGE."+s,
 			"$JS.API.DIRECT.GET."+s+".>",
 			"$JS.API.CONSUMER.CREATE."+s,
 			"$JS.API.CONSUMER.CREATE."+s+".>",
 			"$JS.API.CONSUMER.DELETE."+s+".>",
+			"$JS.API.CONSUMER.MSG.NEXT."+s+".>",
 			"$JS.FC."+s+".>",
 		)
 	}

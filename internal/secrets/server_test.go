@@ -172,7 +172,7 @@ func TestServerEnforcesRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	hello := make(chan string, 4)
-	for _, subj := range []string{proto.WorkerHello, proto.WorkerHeartbeatSubject("*")} {
+	for _, subj := range []string{proto.WorkerHelloSubject("*"), proto.WorkerHeartbeatSubject("*")} {
 		if _, err := coord.Subscribe(subj, func(m *nats.Msg) { hello <- m.Subject }); err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestServerEnforcesRoles(t *testing.T) {
 		w := mustDial(t, url, roleCreds(dir, RoleWorker))
 		respond(t, w, proto.WorkerStepSubject("w1"))
 		coord.request(t, proto.WorkerStepSubject("w1"))
-		for _, subj := range []string{proto.WorkerHello, proto.WorkerHeartbeatSubject("w1")} {
+		for _, subj := range []string{proto.WorkerHelloSubject("w1"), proto.WorkerHeartbeatSubject("w1")} {
 			if err := w.Publish(subj, []byte("{}")); err != nil {
 				t.Fatal(err)
 			}
@@ -296,7 +296,7 @@ func TestServerEnforcesRoles(t *testing.T) {
 			a.denied(t, proto.APIPrefix+verb)
 		}
 		a.denied(t, proto.WorkerStepSubject("w1"))
-		a.denied(t, proto.WorkerHello)
+		a.denied(t, proto.WorkerHelloSubject("w1"))
 		a.denied(t, proto.WorkerControlSubject("w1"))
 		a.denied(t, api(RoleAnalyst, proto.APIAddVoter))
 		a.denied(t, api(RoleAnalyst, proto.APIRemoveVoter))

@@ -71,16 +71,11 @@ func (s *Store) checkChunks(ctx context.Context, bucket, object, nuid string, ch
 	return nil
 }
 
-// named is the set of chunk subjects some object, live or deleted, names.
+// named is the set of chunk subjects some meta message names: every
+// version of every object, live, deleted or shadowed (append.go), so that
+// meta data appended over an object's never makes its chunks a partial.
 func (s *Store) named(ctx context.Context, bucket string) (map[string]bool, error) {
-	b, err := s.bucket(bucket)
-	if err != nil {
-		return nil, err
-	}
-	infos, err := b.List(ctx, jetstream.ListObjectsShowDeleted())
-	if errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return map[string]bool{}, nil
-	}
+	infos, err := s.metas(ctx, bucket, "$O."+bucket+".M.>")
 	if err != nil {
 		return nil, fmt.Errorf("store: list %s: %w", bucket, err)
 	}

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -58,10 +59,9 @@ func Open(ctx context.Context, nc *nats.Conn, replicas int) (*Store, error) {
 	for _, b := range proto.Buckets {
 		os, err := js.ObjectStore(ctx, b)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			os, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
-				Bucket: b, Storage: jetstream.FileStorage, Replicas: replicas,
-			})
-			if errors.Is(err, jetstream.ErrBucketExists) {
+			// The object store's stream, refusing rollups (append.go).
+			_, err = js.CreateStream(ctx, streamConfig(b, replicas))
+			if err == nil || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 				os, err = js.ObjectStore(ctx, b)
 			}
 		}
@@ -83,13 +83,12 @@ func (s *Store) bucket(name string) (jetstream.ObjectStore, error) {
 
 // Put stores data under name and returns its reference.
 func (s *Store) Put(ctx context.Context, bucket, name string, data []byte) (proto.BlobRef, error) {
-	b, err := s.bucket(bucket)
-	if err != nil {
+	if _, err := s.bucket(bucket); err != nil {
 		return proto.BlobRef{}, err
 	}
 	ctx, cancel := transferCtx(ctx, int64(len(data)))
 	defer cancel()
-	info, err := b.PutBytes(ctx, name, data)
+	info, err := s.appendObject(ctx, bucket, name, bytes.NewReader(data))
 	if err != nil {
 		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
 	}
@@ -116,8 +115,7 @@ func digestSHA256(digest string) ([]byte, bool) {
 
 // PutFile streams a local file into the store under name.
 func (s *Store) PutFile(ctx context.Context, bucket, name, path string) (proto.BlobRef, error) {
-	b, err := s.bucket(bucket)
-	if err != nil {
+	if _, err := s.bucket(bucket); err != nil {
 		return proto.BlobRef{}, err
 	}
 	f, err := os.Open(path)
@@ -125,7 +123,7 @@ func (s *Store) PutFile(ctx context.Context, bucket, name, path string) (proto.B
 		return proto.BlobRef{}, fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
-	info, err := b.Put(ctx, jetstream.ObjectMeta{Name: name}, f)
+	info, err := s.appendObject(ctx, bucket, name, f)
 	if err != nil {
 		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
 	}
@@ -146,16 +144,26 @@ func (s *Store) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
 	ctx, cancel := transferCtx(ctx, ref.Size)
 	defer cancel()
 	data, err := getBytes(ctx, b, ref.Object)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
+	if err == nil {
+		if err = Verify(ref, data); err == nil {
+			return data, nil
+		}
 	}
-	if err != nil {
+	// Meta data appended over the object's shadows the version the
+	// reference names, which is still stored (append.go).
+	if v, verr := s.matching(ctx, ref.Bucket, ref.Object, ref.Size, ref.SHA256); verr == nil && v != nil {
+		if d, rerr := s.readVersion(ctx, ref.Bucket, v); rerr == nil && Verify(ref, d) == nil {
+			return d, nil
+		}
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrObjectNotFound):
+		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
+	case errors.Is(err, ErrChecksum):
+		return nil, err
+	default:
 		return nil, fmt.Errorf("store: get %s/%s: %w", ref.Bucket, ref.Object, err)
 	}
-	if err := Verify(ref, data); err != nil {
-		return nil, err
-	}
-	return data, nil
 }
 
 // getBytes reads a whole object into a buffer of the size its info gives,
@@ -203,18 +211,6 @@ func Verify(ref proto.BlobRef, data []byte) error {
 	return nil
 }
 
-// Delete removes a blob; a missing blob is not an error.
-func (s *Store) Delete(ctx context.Context, bucket, name string) error {
-	b, err := s.bucket(bucket)
-	if err != nil {
-		return err
-	}
-	if err := b.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
-	}
-	return nil
-}
-
 // Object is a listed blob.
 type Object struct {
 	Name string
@@ -255,15 +251,22 @@ func (s *Store) Stat(ctx context.Context, ref proto.BlobRef) error {
 		return err
 	}
 	info, err := b.GetInfo(ctx, ref.Object)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return fmt.Errorf("store: stat %s/%s: %w", ref.Bucket, ref.Object, err)
 	}
-	sum, err := hex.DecodeString(ref.SHA256)
-	if err != nil || int64(info.Size) != ref.Size || info.Digest != "SHA-256="+base64.URLEncoding.EncodeToString(sum) {
-		return fmt.Errorf("%w: %s/%s", ErrChecksum, ref.Bucket, ref.Object)
+	sum, herr := hex.DecodeString(ref.SHA256)
+	if err != nil || herr != nil || int64(info.Size) != ref.Size || info.Digest != "SHA-256="+base64.URLEncoding.EncodeToString(sum) {
+		// A shadowed version counts (append.go).
+		v, verr := s.matching(ctx, ref.Bucket, ref.Object, ref.Size, ref.SHA256)
+		switch {
+		case verr != nil:
+			return fmt.Errorf("store: stat %s/%s: %w", ref.Bucket, ref.Object, verr)
+		case v == nil && err != nil:
+			return fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
+		case v == nil:
+			return fmt.Errorf("%w: %s/%s", ErrChecksum, ref.Bucket, ref.Object)
+		}
+		info = v
 	}
 	return s.checkChunks(ctx, ref.Bucket, ref.Object, info.NUID, info.Chunks)
 }

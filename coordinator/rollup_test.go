@@ -1,0 +1,71 @@
+package coordinator
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mathcrm/mathcrm/internal/natsembed"
+	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// TestLeaderDeniesRollups starts a coordinator on buckets made by the
+// object store client, which take rollups (a cluster made before the
+// store appended only): once it leads, every bucket refuses them.
+func TestLeaderDeniesRollups(t *testing.T) {
+	dir := t.TempDir()
+	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), Name: "rollup-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range proto.Buckets {
+		if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: b, Storage: jetstream.FileStorage}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := store.Open(ctx, nc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.RaftAddr, cfg.Bootstrap, cfg.FastRaft, cfg.Logger = filepath.Join(dir, "raft"), "127.0.0.1:0", true, true, testLog(t)
+	c, err := New(cfg, nc, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range proto.Buckets {
+		for {
+			s, err := js.Stream(ctx, "OBJ_"+b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.CachedInfo().Config.AllowRollup {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("bucket %s still takes rollups under a leader", b)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

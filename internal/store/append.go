@@ -1,0 +1,309 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+)
+
+// The buckets' streams take no rollup: a message carrying the
+// Nats-Rollup header is refused. NATS permissions grant subjects, not
+// headers, and a rollup is a purge: one message on any subject of a bucket
+// with the header "all" would empty the bucket, with "sub" it would drop an
+// object's meta data. Every role that writes blobs (workers, analysts) can
+// publish on the bucket's subjects, so the buckets refuse rollups and the
+// store writes without them: an object is appended, chunks on a fresh
+// subject, then one meta message, and nothing a writer sends removes
+// anything. Only a role granted the purge API (the coordinators, admin)
+// deletes.
+//
+// A meta message appended over an existing object's shadows it for the
+// object store's readers, and the shadowed version stays in the stream:
+// Get and Stat then look for the version whose size and SHA-256 match the
+// reference recorded in raft, so a forged meta message neither corrupts a
+// read nor loses the object.
+
+// chunkSize is the size of one chunk message, the object store's default.
+const chunkSize = 128 << 10
+
+// consumerIdle is how soon the server drops a consumer that reads meta
+// data or a shadowed version, once it is done.
+const consumerIdle = 10 * time.Second
+
+// pubWindow bounds the chunk messages in flight, not yet acknowledged.
+const pubWindow = 64
+
+// metaSubject is the subject of name's meta messages in bucket.
+func metaSubject(bucket, name string) string {
+	return "$O." + bucket + ".M." + base64.URLEncoding.EncodeToString([]byte(name))
+}
+
+// streamConfig is a bucket's stream: the object store's own, without rollups.
+func streamConfig(bucket string, replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        "OBJ_" + bucket,
+		Subjects:    []string{"$O." + bucket + ".C.>", "$O." + bucket + ".M.>"},
+		MaxBytes:    -1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		Discard:     jetstream.DiscardNew,
+		AllowRollup: false,
+		AllowDirect: true,
+	}
+}
+
+// DenyRollups makes every bucket's stream refuse rollups; buckets made
+// before the store wrote without them took them. It needs the stream
+// update API (a coordinator's or admin's grant); Open calls it when it
+// created nothing and finds a bucket that still takes rollups only through
+// this.
+func (s *Store) DenyRollups(ctx context.Context) error {
+	for name := range s.buckets {
+		st, err := s.js.Stream(ctx, "OBJ_"+name)
+		if err != nil {
+			return fmt.Errorf("store: stream of %s: %w", name, err)
+		}
+		cfg := st.CachedInfo().Config
+		if !cfg.AllowRollup {
+			continue
+		}
+		cfg.AllowRollup = false
+		if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("store: refuse rollups in %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// appendObject stores r's bytes as a new version of name: its chunks on a
+// fresh subject, then its meta message, without a rollup. An upload that
+// fails leaves chunks no object names, which the coordinator's collection
+// removes (Partials); a writer never purges.
+func (s *Store) appendObject(ctx context.Context, bucket, name string, r io.Reader) (*jetstream.ObjectInfo, error) {
+	if name == "" {
+		return nil, fmt.Errorf("store: put %s: empty name", bucket)
+	}
+	id := nuid.Next()
+	subj := chunkSubject(bucket, id)
+	h := sha256.New()
+	buf := make([]byte, chunkSize)
+	var pending []jetstream.PubAckFuture
+	wait := func(f jetstream.PubAckFuture) error {
+		select {
+		case <-f.Ok():
+			return nil
+		case err := <-f.Err():
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var size uint64
+	var chunks uint32
+	for {
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			// The message keeps its data until acknowledged: a copy each.
+			f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: subj, Data: append([]byte(nil), buf[:n]...)})
+			if err != nil {
+				return nil, err
+			}
+			pending = append(pending, f)
+			size += uint64(n)
+			chunks++
+			if len(pending) >= pubWindow {
+				if err := wait(pending[0]); err != nil {
+					return nil, err
+				}
+				pending = pending[1:]
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return nil, rerr
+		}
+	}
+	for _, f := range pending {
+		if err := wait(f); err != nil {
+			return nil, err
+		}
+	}
+	info := &jetstream.ObjectInfo{
+		ObjectMeta: jetstream.ObjectMeta{Name: name, Opts: &jetstream.ObjectMetaOptions{ChunkSize: chunkSize}},
+		Bucket:     bucket, NUID: id, Size: size, Chunks: chunks,
+		Digest: jetstream.GetObjectDigestValue(h),
+	}
+	meta, err := json.Marshal(info)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: metaSubject(bucket, name), Data: meta})
+	if err != nil {
+		return nil, err
+	}
+	if ack != nil {
+		info.ModTime = time.Now().UTC()
+	}
+	return info, nil
+}
+
+// Delete removes a blob; a missing blob is not an error. It purges the
+// object's meta subject first, every version of its meta data, so that no
+// reader finds meta data whose chunks are gone, then the chunks of the
+// newest version; chunks of older versions (shadowed ones) no object names
+// any more, and the collection of partials removes them. It needs the
+// purge API, which only the coordinators and admin are granted.
+func (s *Store) Delete(ctx context.Context, bucket, name string) error {
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	st, err := s.stream(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	info, err := b.GetInfo(ctx, name, jetstream.GetObjectInfoShowDeleted())
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrBadObjectMeta) {
+		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	}
+	if err := st.Purge(ctx, jetstream.WithPurgeSubject(metaSubject(bucket, name))); err != nil {
+		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	}
+	if info != nil && info.NUID != "" {
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject(chunkSubject(bucket, info.NUID))); err != nil {
+			return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+		}
+	}
+	return nil
+}
+
+// versions reads every meta message stored for name, oldest first.
+func (s *Store) versions(ctx context.Context, bucket, name string) ([]jetstream.ObjectInfo, error) {
+	return s.metas(ctx, bucket, metaSubject(bucket, name))
+}
+
+// metas reads every meta message stored on the subjects filter matches,
+// oldest first; a message that is not meta data is skipped.
+func (s *Store) metas(ctx context.Context, bucket, filter string) ([]jetstream.ObjectInfo, error) {
+	st, err := s.stream(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := chunksStored(ctx, st, filter)
+	if err != nil {
+		return nil, err
+	}
+	var total uint64
+	for _, n := range counts {
+		total += n
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, InactiveThreshold: consumerIdle})
+	if err != nil {
+		return nil, err
+	}
+	// The messages stored when counted: a batch is fetched whole, so
+	// never ask for more than are there.
+	var out []jetstream.ObjectInfo
+	for got := uint64(0); got < total; {
+		batch, err := c.Fetch(int(min(total-got, 256)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			var info jetstream.ObjectInfo
+			if json.Unmarshal(m.Data(), &info) != nil || info.NUID == "" {
+				continue
+			}
+			if md, err := m.Metadata(); err == nil {
+				info.ModTime = md.Timestamp
+			}
+			out = append(out, info)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return nil, err
+		}
+		if n == 0 {
+			break // purged since they were counted
+		}
+		got += uint64(n)
+	}
+	return out, nil
+}
+
+// matching is the newest of name's versions with ref's size and digest.
+func (s *Store) matching(ctx context.Context, bucket, name string, size int64, sha string) (*jetstream.ObjectInfo, error) {
+	vs, err := s.versions(ctx, bucket, name)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := hex.DecodeString(sha)
+	if err != nil {
+		return nil, nil
+	}
+	want := "SHA-256=" + base64.URLEncoding.EncodeToString(sum)
+	for i := len(vs) - 1; i >= 0; i-- {
+		if !vs[i].Deleted && int64(vs[i].Size) == size && vs[i].Digest == want {
+			return &vs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// readVersion reads the chunks of one version of an object.
+func (s *Store) readVersion(ctx context.Context, bucket string, info *jetstream.ObjectInfo) ([]byte, error) {
+	if info.Size > 1<<40 {
+		return nil, fmt.Errorf("object of %d bytes", info.Size)
+	}
+	data := make([]byte, 0, info.Size)
+	if info.Chunks == 0 {
+		return data, nil
+	}
+	st, err := s.stream(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{chunkSubject(bucket, info.NUID)}, InactiveThreshold: consumerIdle})
+	if err != nil {
+		return nil, err
+	}
+	for got := uint32(0); got < info.Chunks; {
+		batch, err := c.Fetch(int(min(info.Chunks-got, 64)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for m := range batch.Messages() {
+			data = append(data, m.Data()...)
+			n++
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%w: %s/%s (%d of %d chunks)", ErrIncomplete, bucket, info.Name, got, info.Chunks)
+		}
+		got += uint32(n)
+	}
+	return data, nil
+}
