@@ -57,10 +57,16 @@
 // penalizer_coef, on the parameters themselves), from θ = 0 (every
 // parameter 1, as lifetimes), by L-BFGS with a backtracking Armijo line
 // search on the leader. It has converged when the largest entry of ∇F is
-// at most Tol (1e-10). A fit that is not converging fails fast with
-// ErrNoConvergence: F falling by less than 1e-10 of itself in 30 passes,
-// 3 stalled steps in a row (a line search of 20 halvings restarts from
-// steepest descent and counts as one), 60 halvings, or MaxIter; the error
+// at most Tol (1e-10). Near the optimum F's changes, of the order of
+// |∇F|², fall below its rounding: a step within the rounding is accepted
+// when it lowers the largest gradient entry. A fit that stops there with
+// the largest entry of ∇F at most √ε·max(1, |F|) (about 5e-8 for F ≈ 3)
+// and its parameters inside [1e-4, 1e4] has converged. Otherwise a fit
+// that is not converging fails fast with ErrNoConvergence: F falling by
+// less than 1e-10 of itself in 30 passes, 3 stalled steps (a line search
+// of 20 halvings restarts from steepest descent and counts as one; a step
+// within the rounding that lowers the gradient does not count, one that
+// lowers F clears the count), 60 halvings, or MaxIter; the error
 // names the parameters that ran beyond 1e-4 or 1e4 and suggests the
 // penalty for those running to ∞. A fit stalled with parameters running
 // only towards 0 and ∇F below 1e-5 has reached the boundary's limit model
