@@ -105,7 +105,10 @@
 // (p·v + p·x·m)/(p·x + q − 1), ErrNoSpend where p·x + q ≤ 1 (a scoring job
 // leaves those customers unscored). CLV discounts monthly steps as lifetimes'
 // customer_lifetime_value: Σᵢ spend·(E(i months) − E(i−1 months))/(1+d)^i,
-// a month being 30 days, 4.345 weeks or 1 month. TierCuts gives the value
+// a month being 30 days, 4.345 weeks or 1 month; for BG/NBD, whose
+// expectations are numerators of x and T over one denominator, as
+// spend·Σᵢ (numᵢ − numᵢ₋₁)/(1+d)^i / den, which scoring computes once per
+// distinct (x, T), shared by the shards a worker scores. TierCuts gives the value
 // tiers: A holds the customers from the highest CLV down to the one at
 // which the running total reaches 80% of the total CLV, B on to 95%, C the
 // rest; customers tied with a cut share its tier. The holdout table sums,
