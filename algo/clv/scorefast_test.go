@@ -2,6 +2,8 @@ package clv
 
 import (
 	"math"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -50,7 +52,7 @@ func plainScores(pm *PurchaseModel, sm *SpendModel, unit string, sc ScoreConfig,
 func TestScoresMatchPlain(t *testing.T) {
 	n := 20_000
 	if raceEnabled {
-		n = 4_000
+		n = 1_500
 	}
 	shards := generateDays(9, n, 4)
 	for _, c := range []struct {
@@ -110,4 +112,35 @@ func times(v []float64, f float64) []float64 {
 		o[i] = x * f
 	}
 	return o
+}
+
+// TestTermsTableConcurrent scores shards at once with one shared table,
+// as a worker's slots do: the scores are those of each shard alone.
+func TestTermsTableConcurrent(t *testing.T) {
+	m := &Model{Config: Config{CalibrationEnd: cdnowCalEnd, TimeUnit: Week},
+		Purchase: FittedParams{Model: BGNBD, Values: []float64{1.0034, 14.314, 0.9899, 2.4722}},
+		Spend:    FittedParams{Model: GammaGamma, Values: []float64{6.0327, 3.9823, 14.911}}}
+	sc := ScoreConfigOf(Week, 52, DefaultDiscountRate)
+	shards := generateDays(11, 8_000, 8)
+	table := newTermsTable()
+	got := make([][]Scores, len(shards))
+	var wg sync.WaitGroup
+	for i, s := range shards {
+		wg.Go(func() {
+			_, got[i], _, _ = scoreShard(m, s, sc, table)
+		})
+	}
+	wg.Wait()
+	if len(table.m) == 0 {
+		t.Fatal("the shared table is empty")
+	}
+	for i, s := range shards {
+		_, want, _, err := scoreShard(m, s, sc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[i], want) {
+			t.Fatalf("shard %d scored with the shared table differs from alone", i)
+		}
+	}
 }
