@@ -10,7 +10,9 @@ run: imports that CSV into `mathcrm dev` with 2 workers and prints one JSON
 line per figure: the fit end to end (train clv --wait; rounds, the first
 with the shards not yet cached), the scipy reference fit of the same
 customers in the same run (below) and the ratio, and CLV scoring end to end
-into the score set, in customers per second.
+into the score set, in customers per second, with the CPU seconds of the
+cluster's processes (the dev process and its children) and the load
+average.
 
 ref: reads that CSV, builds the customer summary table at the calibration
 end (x, t_x, T in weeks, mean repeat spend; not timed) and times the
@@ -107,6 +109,24 @@ def ref(path, cal_end):
                       "bgnbd": bg.tolist(), "bgnbd_log_lik": ll_bg, "gammagamma": gg.tolist(), "gammagamma_log_lik": ll_gg}))
 
 
+def cpu_seconds(pid):
+    """User and system CPU seconds of process pid and its child processes so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
 def mathcrm(bin_, env, *args):
     out = subprocess.run([bin_, *args], env=env, check=True, capture_output=True, text=True)
     return out.stdout
@@ -142,16 +162,18 @@ def run(bin_, path, cal_end, rounds, reference=True):
         print(json.dumps({"bench": "clv_fit_bgnbd_gammagamma", "customers": customers, "workers": 2, "shards": 64,
                           "mathcrm_s": fits, "iterations": [detail["purchase"]["iterations"], detail["spend"]["iterations"]],
                           "bgnbd": dict(detail["purchase"]["params"]), "gammagamma": dict(detail["spend"]["params"])}), flush=True)
-        scores = []
+        scores, cpus = [], []
         for i in range(rounds):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds(dev.pid)
             job = json.loads(mathcrm(bin_, env, "score", "--model", model, "--dataset", "clvtx", "--as", "clv-values",
                                      "--wait", "--output", "json"))
             scores.append(round(time.perf_counter() - start, 3))
+            cpus.append(round(cpu_seconds(dev.pid) - cpu, 2))
             if job["state"] != "succeeded":
                 raise SystemExit(f"clv scoring failed: {job}")
         print(json.dumps({"bench": "clv_score", "customers": customers, "workers": 2, "seconds": scores,
-                          "customers_per_s": [round(customers / s) for s in scores], "target": ">= 2000000"}), flush=True)
+                          "customers_per_s": [round(customers / s) for s in scores], "cluster_cpu_s": cpus,
+                          "load_avg": os.getloadavg()[0], "target": ">= 2000000"}), flush=True)
     finally:
         dev.terminate()
         dev.wait()

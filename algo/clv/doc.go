@@ -57,10 +57,16 @@
 // penalizer_coef, on the parameters themselves), from θ = 0 (every
 // parameter 1, as lifetimes), by L-BFGS with a backtracking Armijo line
 // search on the leader. It has converged when the largest entry of ∇F is
-// at most Tol (1e-10). A fit that is not converging fails fast with
-// ErrNoConvergence: F falling by less than 1e-10 of itself in 30 passes,
-// 3 stalled steps in a row (a line search of 20 halvings restarts from
-// steepest descent and counts as one), 60 halvings, or MaxIter; the error
+// at most Tol (1e-10). Near the optimum F's changes, of the order of
+// |∇F|², fall below its rounding: a step within the rounding is accepted
+// when it lowers the largest gradient entry. A fit that stops there with
+// the largest entry of ∇F at most √ε·max(1, |F|) (about 5e-8 for F ≈ 3)
+// and its parameters inside [1e-4, 1e4] has converged. Otherwise a fit
+// that is not converging fails fast with ErrNoConvergence: F falling by
+// less than 1e-10 of itself in 30 passes, 3 stalled steps (a line search
+// of 20 halvings restarts from steepest descent and counts as one; a step
+// within the rounding that lowers the gradient does not count, one that
+// lowers F clears the count), 60 halvings, or MaxIter; the error
 // names the parameters that ran beyond 1e-4 or 1e4 and suggests the
 // penalty for those running to ∞. A fit stalled with parameters running
 // only towards 0 and ∇F below 1e-5 has reached the boundary's limit model
@@ -99,7 +105,10 @@
 // (p·v + p·x·m)/(p·x + q − 1), ErrNoSpend where p·x + q ≤ 1 (a scoring job
 // leaves those customers unscored). CLV discounts monthly steps as lifetimes'
 // customer_lifetime_value: Σᵢ spend·(E(i months) − E(i−1 months))/(1+d)^i,
-// a month being 30 days, 4.345 weeks or 1 month. TierCuts gives the value
+// a month being 30 days, 4.345 weeks or 1 month; for BG/NBD, whose
+// expectations are numerators of x and T over one denominator, as
+// spend·Σᵢ (numᵢ − numᵢ₋₁)/(1+d)^i / den, which scoring computes once per
+// distinct (x, T), shared by the shards a worker scores. TierCuts gives the value
 // tiers: A holds the customers from the highest CLV down to the one at
 // which the running total reaches 80% of the total CLV, B on to 95%, C the
 // rest; customers tied with a cut share its tier. The holdout table sums,

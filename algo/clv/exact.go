@@ -3,6 +3,7 @@ package clv
 import (
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -97,13 +98,36 @@ func (s *Sum) Finite() bool { return !s.bad }
 func (s *Sum) int() *big.Int {
 	t := *s
 	t.carry()
-	z := big.NewInt(t.l[sumLimbs-1])
-	var limb big.Int
-	for i := sumLimbs - 2; i >= 0; i-- {
-		z.Lsh(z, limbBits)
-		z.Add(z, limb.SetInt64(t.l[i]))
+	// After the carry every limb but the top one is a digit in [0, 2^32):
+	// only the span from the lowest non-zero digit up needs big
+	// arithmetic, two digits at a time.
+	lo := 0
+	for lo < sumLimbs-1 && t.l[lo] == 0 {
+		lo++
 	}
-	return z
+	z := big.NewInt(t.l[sumLimbs-1])
+	hi := sumLimbs - 2 // the next digit to take in
+	if z.Sign() == 0 {
+		for hi >= lo && t.l[hi] == 0 {
+			hi--
+		}
+		if hi < lo {
+			return z
+		}
+		z.SetInt64(t.l[hi])
+		hi--
+	}
+	var w big.Int
+	i := hi
+	for ; i > lo; i -= 2 {
+		z.Lsh(z, 2*limbBits)
+		z.Add(z, w.SetUint64(uint64(t.l[i])<<limbBits|uint64(t.l[i-1])))
+	}
+	if i == lo {
+		z.Lsh(z, limbBits)
+		z.Add(z, w.SetInt64(t.l[lo]))
+	}
+	return z.Lsh(z, uint(limbBits*lo))
 }
 
 // Float64 returns the sum rounded to the nearest float64 (±Inf beyond
@@ -152,22 +176,30 @@ func (s *Sum) UnmarshalJSON(b []byte) error {
 	if !ok || !okz || erre != nil || e < minExp || e > 1100 {
 		return errorf(ErrBadResult, "sum %.40q is not m:e", str)
 	}
-	z.Lsh(z, uint(e-minExp))
-	// Two's complement limbs: the top limb holds the sign and the rest.
+	// The magnitude's bits, from bit e−minExp up, into the limbs; the
+	// sign after.
+	shift := e - minExp
 	neg := z.Sign() < 0
 	if neg {
 		z.Neg(z)
 	}
-	if z.BitLen() > limbBits*(sumLimbs-1)+30 {
+	if z.Sign() != 0 && z.BitLen()+shift > limbBits*(sumLimbs-1)+30 {
 		return errorf(ErrBadResult, "sum %.40q is out of range", str)
 	}
-	mask := big.NewInt(1<<limbBits - 1)
-	var limb big.Int
-	for i := range sumLimbs - 1 {
-		s.l[i] = int64(limb.And(z, mask).Uint64())
-		z.Rsh(z, limbBits)
+	for j, w := range z.Bits() {
+		for h := 0; h < bits.UintSize; h += limbBits {
+			d := uint64(w) >> h & (1<<limbBits - 1)
+			if d == 0 {
+				continue
+			}
+			q := shift + j*bits.UintSize + h
+			i, v := q/limbBits, d<<(q%limbBits)
+			s.l[i] += int64(v & (1<<limbBits - 1))
+			if v>>limbBits != 0 { // then i+1 < sumLimbs: the range test above
+				s.l[i+1] += int64(v >> limbBits)
+			}
+		}
 	}
-	s.l[sumLimbs-1] = z.Int64()
 	if neg {
 		for i := range s.l {
 			s.l[i] = -s.l[i]

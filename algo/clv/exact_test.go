@@ -3,6 +3,7 @@ package clv
 import (
 	"encoding/json"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -130,4 +131,66 @@ func TestEvalSplitInvariant(t *testing.T) {
 	if js, _ := json.Marshal(sum); string(js) != string(want) {
 		t.Errorf("3 shards: %s, want %s", js, want)
 	}
+}
+
+// intByLimbs is Sum.int limb by limb, as the sum's definition reads.
+func intByLimbs(s *Sum) *big.Int {
+	t := *s
+	t.carry()
+	z := big.NewInt(t.l[sumLimbs-1])
+	var limb big.Int
+	for i := sumLimbs - 2; i >= 0; i-- {
+		z.Lsh(z, limbBits)
+		z.Add(z, limb.SetInt64(t.l[i]))
+	}
+	return z
+}
+
+// TestSumInt holds Sum.int, which takes in only the span of non-zero
+// digits two at a time, to the limb-by-limb integer, and the JSON round
+// trip to the same limbs, for sums of values of every magnitude and sign.
+func TestSumInt(t *testing.T) {
+	src := rand.New(rand.NewPCG(3, 4))
+	check := func(s *Sum) {
+		t.Helper()
+		if got, want := s.int(), intByLimbs(s); got.Cmp(want) != 0 {
+			t.Fatalf("int %v, limb by limb %v", got, want)
+		}
+		js, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Sum
+		if err := json.Unmarshal(js, &d); err != nil {
+			t.Fatal(err)
+		}
+		d.carry()
+		c := *s
+		c.carry()
+		if d.l != c.l {
+			t.Fatalf("JSON %s decodes to another sum", js)
+		}
+	}
+	var zero Sum
+	check(&zero)
+	for range 3000 {
+		var s Sum
+		for range 1 + src.IntN(20) {
+			v := math.Ldexp(src.Float64(), src.IntN(2098)-1074)
+			if src.IntN(2) == 0 {
+				v = -v
+			}
+			if src.IntN(4) == 0 {
+				v = float64(src.IntN(1000)) - 500
+			}
+			s.Add(v)
+		}
+		check(&s)
+	}
+	var top Sum
+	for range 8 {
+		top.Add(math.MaxFloat64)
+	}
+	top.Add(-0x1p-1074)
+	check(&top)
 }

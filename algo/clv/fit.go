@@ -145,24 +145,45 @@ func (f *Fit) absorb(cfg Config, ll float64, lgrad []float64, bad bool) error {
 	f.pushPair(cfg.Memory, sv, yv)
 	f.Iter++
 	stalled := !decrease || obj > f.Obj-noise || ln.Halvings >= stallHalvings
+	// Below the objective's rounding a step that lowers the gradient is
+	// still progress towards the optimum: it neither counts as a stall
+	// nor clears the count.
+	falling := maxAbs(g) < maxAbs(f.Grad)
 	f.accept(obj, g, ll)
 	if obj < f.Mark-progressRel*max(1, math.Abs(f.Mark)) {
 		f.Mark, f.Since = obj, 0
 	}
-	if stalled && maxAbs(f.Grad) > cfg.Tol {
+	switch {
+	case !stalled || maxAbs(f.Grad) <= cfg.Tol:
+		f.Stalls = 0
+	case !falling:
 		if f.Stalls++; f.Stalls >= maxStalls {
 			return f.stalled(cfg, fmt.Sprintf("the objective has not decreased beyond its rounding in the last %d steps", maxStalls))
 		}
-	} else {
-		f.Stalls = 0
 	}
 	return f.next(cfg)
+}
+
+// roundingTol is the largest gradient entry at which a fit whose
+// objective no longer falls beyond its rounding has converged: √ε times
+// the objective's scale. Closer to the optimum the objective's changes,
+// of the order of the gradient squared, are below its rounding, so no
+// line search can see them; further from it they are not, and a stall
+// there is a fit that is not converging.
+func roundingTol(obj float64) float64 {
+	return math.Sqrt(0x1p-52) * max(1, math.Abs(obj))
 }
 
 // stalled returns the error of a fit that is not converging: what
 // happened, the parameters that ran towards 0 or ∞, and what to try.
 func (f *Fit) stalled(cfg Config, what string) error {
 	low, high := bounds(f.At)
+	if !low && !high && maxAbs(f.Grad) <= roundingTol(f.Obj) {
+		// At the optimum to the objective's rounding, the parameters
+		// inside their bounds: converged.
+		f.Converged, f.Line, f.Point = true, nil, slices.Clone(f.At)
+		return nil
+	}
 	if low && !high && maxAbs(f.Grad) <= boundaryTol {
 		// Only towards 0, the objective flat: the optimum is the
 		// boundary's limit model (for BG/NBD with a → 0, the NBD), which

@@ -26,9 +26,14 @@ var (
 // Gamma(q, v) (Fader & Hardie 2013). The customers are dealt round-robin to
 // shards summaries.
 func generate(seed uint64, n, shards int) []*Summaries {
+	return generateBG(seed, n, shards, truthBG)
+}
+
+// generateBG is generate with the BG/NBD parameters bg (r, α, a, b).
+func generateBG(seed uint64, n, shards int, bg []float64) []*Summaries {
 	src := rand.New(rand.NewPCG(seed, 0x5eed))
-	lam := distuv.Gamma{Alpha: truthBG[0], Beta: truthBG[1], Src: src}
-	drop := distuv.Beta{Alpha: truthBG[2], Beta: truthBG[3], Src: src}
+	lam := distuv.Gamma{Alpha: bg[0], Beta: bg[1], Src: src}
+	drop := distuv.Beta{Alpha: bg[2], Beta: bg[3], Src: src}
 	nu := distuv.Gamma{Alpha: truthGG[1], Beta: truthGG[2], Src: src}
 	out := make([]*Summaries, shards)
 	for i := range out {

@@ -16,7 +16,8 @@ type PurchaseModel struct {
 // the last at tx, is alive at T.
 //
 // BG/NBD (Fader, Hardie & Lee 2005, eq. 13): 1 for x = 0, else
-// 1 / (1 + a/(b+x−1) · ((α+T)/(α+tₓ))^(r+x)).
+// 1 / (1 + a/(b+x−1) · ((α+T)/(α+tₓ))^(r+x)), the reciprocal of the
+// denominator of the conditional expectation (bgnbdDen).
 // Pareto/NBD (note 009, eq. 18): 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A₀).
 func (pm *PurchaseModel) PAlive(x, tx, T float64) (float64, error) {
 	p := pm.Params
@@ -35,12 +36,7 @@ func (pm *PurchaseModel) PAlive(x, tx, T float64) (float64, error) {
 		z := math.Log(s) - math.Log(r+s+x) + (r+x)*math.Log(alpha+T) + s*math.Log(beta+T) + logA0
 		return 1 / (1 + math.Exp(z)), nil
 	}
-	if x == 0 {
-		return 1, nil
-	}
-	r, alpha, a, b := p[0], p[1], p[2], p[3]
-	z := (r+x)*math.Log((alpha+T)/(alpha+tx)) + math.Log(a/(b+(x-1)))
-	return 1 / (1 + math.Exp(z)), nil
+	return 1 / bgnbdDen(p, x, tx, T), nil
 }
 
 // ExpectedPurchases returns the expected number of purchases in the next
@@ -307,12 +303,32 @@ func monthUnits(unit string) float64 {
 // Σ_{i=1..Months} spend · (E[purchases in i months] − E[purchases in
 // i−1 months]) / (1+Rate)^i, the months being lifetimes' 30 days, 4.345
 // weeks or 1 month.
+//
+// For BG/NBD every expectation is its numerator (a function of x and T)
+// over one denominator, so the sum is spend · S / den with S =
+// Σ (numᵢ − numᵢ₋₁)/(1+Rate)^i: the scorer computes S once per distinct
+// (x, T).
 func CLV(pm *PurchaseModel, sm *SpendModel, unit string, vc ValueConfig, x, tx, T, m float64) (float64, error) {
 	spend, err := sm.ExpectedSpend(x, m)
 	if err != nil {
 		return 0, err
 	}
 	f := monthUnits(unit)
+	if pm.Model != ParetoNBD {
+		ts, disc, nums := make([]float64, vc.Months), make([]float64, vc.Months), make([]float64, vc.Months)
+		for i := range ts {
+			ts[i] = float64(i+1) * f
+			disc[i] = math.Pow(1+vc.Rate, float64(i+1))
+		}
+		if err := bgnbdNums(pm.Params, ts, x, T, nums); err != nil {
+			return 0, err
+		}
+		clv := spend * discounted(nums, disc) / bgnbdDen(pm.Params, x, tx, T)
+		if !finite(clv) {
+			return 0, errorf(ErrPredict, "CLV %v at x=%v tx=%v T=%v", clv, x, tx, T)
+		}
+		return clv, nil
+	}
 	clv, prev := 0.0, 0.0
 	for i := 1; i <= vc.Months; i++ {
 		e, err := pm.ExpectedPurchases(float64(i)*f, x, tx, T)
@@ -326,6 +342,18 @@ func CLV(pm *PurchaseModel, sm *SpendModel, unit string, vc ValueConfig, x, tx, 
 		return 0, errorf(ErrPredict, "CLV %v at x=%v tx=%v T=%v", clv, x, tx, T)
 	}
 	return clv, nil
+}
+
+// discounted returns Σᵢ (nums[i] − nums[i−1]) / disc[i], nums[−1] = 0:
+// the discounted sum of the increments of the expectations' numerators
+// month by month.
+func discounted(nums, disc []float64) float64 {
+	s, prev := 0.0, 0.0
+	for i, d := range disc {
+		s += (nums[i] - prev) / d
+		prev = nums[i]
+	}
+	return s
 }
 
 // Tiers are the CLV cuts of the value tiers: a customer with CLV ≥ A is

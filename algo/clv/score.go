@@ -3,6 +3,7 @@ package clv
 import (
 	"errors"
 	"math"
+	"sync"
 )
 
 // Scores are one customer's predictions.
@@ -46,7 +47,7 @@ func (m *Model) Score(dst []Scores, s *Summaries, sc ScoreConfig) ([]Scores, err
 	if err := sc.Validate(); err != nil {
 		return dst, err
 	}
-	v := newValuer(m, sc)
+	v := newValuer(m, sc, nil, len(s.Keys))
 	for c, key := range s.Keys {
 		r, err := v.score(s.X[c], s.Tx[c], s.T[c], s.Spend[c])
 		if err != nil {
@@ -62,47 +63,85 @@ func (m *Model) Score(dst []Scores, s *Summaries, sc ScoreConfig) ([]Scores, err
 }
 
 // valuer scores customers with one model and configuration. For BG/NBD it
-// keeps, per distinct (x, T), the numerators bgnbdNum of the expectation
-// over the horizon and to the end of each month; a customer then costs
-// P(alive), one denominator and the CLV's sum.
+// keeps, per distinct (x, T), the numerator of the expectation over the
+// horizon and the CLV's discounted sum of the month-end numerators
+// (valueTerms); a customer then costs one denominator, shared by
+// P(alive), the expectation and the CLV.
 type valuer struct {
-	pm   *PurchaseModel
-	sm   *SpendModel
-	sc   ScoreConfig
-	unit string
-	ts   []float64 // the horizon, then month i's end, i = 1 … Months
-	disc []float64 // (1+Rate)^i, i = 1 … Months
-	of   map[[2]float64]int
-	nums []float64 // len(ts) numerators per distinct (x, T)
+	pm    *PurchaseModel
+	sm    *SpendModel
+	sc    ScoreConfig
+	unit  string
+	ts    []float64                // the horizon, then month i's end, i = 1 … Months
+	disc  []float64                // (1+Rate)^i, i = 1 … Months
+	nums  []float64                // bgnbdNums at ts, scratch
+	of    map[[2]uint64]valueTerms // by the bits of (x, T)
+	table *termsTable              // shared with other shards' valuers, or nil
 }
 
-func newValuer(m *Model, sc ScoreConfig) *valuer {
+// valueTerms are the parts of a BG/NBD customer's scores that depend on x
+// and T only: the numerator of the expectation over the horizon, and
+// Σᵢ (numᵢ − numᵢ₋₁)/(1+Rate)^i over the month ends (discounted).
+type valueTerms struct{ horizon, clv float64 }
+
+// termsTable holds the valueTerms of one model and configuration for the
+// shards a worker scores: the shards of a dataset share most of their
+// (x, T) (T takes one value per day of first purchase), so each is
+// computed about once per worker rather than once per shard. It keeps at
+// most termsTableCap entries; the rest are computed per shard.
+type termsTable struct {
+	mu sync.Mutex
+	m  map[[2]uint64]valueTerms
+}
+
+// termsTableCap bounds a termsTable's entries (about 64 bytes each).
+const termsTableCap = 1 << 17
+
+func newTermsTable() *termsTable { return &termsTable{m: map[[2]uint64]valueTerms{}} }
+
+// newValuer returns a valuer for about n customers.
+func newValuer(m *Model, sc ScoreConfig, table *termsTable, n int) *valuer {
 	v := &valuer{pm: m.PurchaseModel(), sm: m.SpendModel(), sc: sc, unit: m.Config.withDefaults().TimeUnit,
-		of: map[[2]float64]int{}}
+		of: make(map[[2]uint64]valueTerms, min(n/4, 1<<14)), table: table}
 	f := monthUnits(v.unit)
 	v.ts = append(v.ts, sc.Horizon)
 	for i := 1; i <= sc.Value.Months; i++ {
 		v.ts = append(v.ts, float64(i)*f)
 		v.disc = append(v.disc, math.Pow(1+sc.Value.Rate, float64(i)))
 	}
+	v.nums = make([]float64, len(v.ts))
 	return v
 }
 
-// numsOf returns the numerators of a customer with x repeat purchases seen
-// up to T.
-func (v *valuer) numsOf(x, T float64) ([]float64, error) {
-	k := len(v.ts)
-	if i, ok := v.of[[2]float64{x, T}]; ok {
-		return v.nums[i : i+k : i+k], nil
+// termsOf returns the valueTerms of a customer with x repeat purchases
+// seen up to T.
+func (v *valuer) termsOf(x, T float64) (valueTerms, error) {
+	k := [2]uint64{math.Float64bits(x), math.Float64bits(T)}
+	if vt, ok := v.of[k]; ok {
+		return vt, nil
 	}
-	i := len(v.nums)
-	v.nums = append(v.nums, make([]float64, k)...)
-	if err := bgnbdNums(v.pm.Params, v.ts, x, T, v.nums[i:]); err != nil {
-		v.nums = v.nums[:i]
-		return nil, err
+	if tb := v.table; tb != nil {
+		tb.mu.Lock()
+		vt, ok := tb.m[k]
+		tb.mu.Unlock()
+		if ok {
+			v.of[k] = vt
+			return vt, nil
+		}
 	}
-	v.of[[2]float64{x, T}] = i
-	return v.nums[i : i+k : i+k], nil
+	if err := bgnbdNums(v.pm.Params, v.ts, x, T, v.nums); err != nil {
+		return valueTerms{}, err
+	}
+	vt := valueTerms{horizon: v.nums[0], clv: discounted(v.nums[1:], v.disc)}
+	v.of[k] = vt
+	if tb := v.table; tb != nil {
+		tb.mu.Lock()
+		if len(tb.m) < termsTableCap {
+			tb.m[k] = vt
+		}
+		tb.mu.Unlock()
+	}
+	return vt, nil
 }
 
 // score returns one customer's scores.
@@ -119,26 +158,18 @@ func (v *valuer) score(x, tx, T, mean float64) (Scores, error) {
 		}
 		return r, err
 	}
-	if r.PAlive, err = v.pm.PAlive(x, tx, T); err != nil {
-		return r, err
-	}
-	nums, err := v.numsOf(x, T)
+	den := bgnbdDen(v.pm.Params, x, tx, T)
+	r.PAlive = 1 / den
+	vt, err := v.termsOf(x, T)
 	if err != nil {
 		return r, err
 	}
-	den := bgnbdDen(v.pm.Params, x, tx, T)
-	r.ExpectedPurchases = nums[0] / den
+	r.ExpectedPurchases = vt.horizon / den
 	if r.ExpectedSpend, err = v.sm.ExpectedSpend(x, mean); err != nil {
 		return r, err
 	}
-	// CLV's sum, with its operations in its order.
-	spend := r.ExpectedSpend
-	clv, prev := 0.0, 0.0
-	for i, d := range v.disc {
-		e := nums[i+1] / den
-		clv += spend * (e - prev) / d
-		prev = e
-	}
+	// CLV's expression, with its operations in its order.
+	clv := r.ExpectedSpend * vt.clv / den
 	if !finite(clv) {
 		return r, errorf(ErrPredict, "CLV %v at x=%v tx=%v T=%v", clv, x, tx, T)
 	}

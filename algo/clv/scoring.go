@@ -95,14 +95,21 @@ func scoresOf(ctx context.Context, sh job.Shard, model any, t *score.Task) (*sha
 	}
 	sc := ScoreConfigOf(v.TimeUnit, *t.Horizon, *t.DiscountRate)
 	ref := sh.Ref()
-	key := "clv.scores|" + ref.Object + "@" + ref.SHA256 + "|" + t.Model.Object + "@" + t.Model.SHA256 + "|" +
+	conf := t.Model.Object + "@" + t.Model.SHA256 + "|" +
 		strconv.FormatFloat(sc.Horizon, 'g', -1, 64) + "|" + strconv.FormatFloat(sc.Value.Rate, 'g', -1, 64)
-	got, err := sh.Cached(key, func() (any, int64, error) {
+	got, err := sh.Cached("clv.scores|"+ref.Object+"@"+ref.SHA256+"|"+conf, func() (any, int64, error) {
 		s, err := summaries(ctx, sh, Config{CalibrationEnd: m.Config.CalibrationEnd, TimeUnit: v.TimeUnit})
 		if err != nil {
 			return nil, 0, err
 		}
-		keys, out, unscored, err := scoreShard(m, s, sc)
+		// One table of the (x, T) terms for the worker's shards.
+		table, err := sh.Cached("clv.terms|"+conf, func() (any, int64, error) {
+			return newTermsTable(), termsTableCap * 64, nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+		keys, out, unscored, err := scoreShard(m, s, sc, table.(*termsTable))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -215,13 +222,14 @@ func (ts *tierSearch) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &
 
 // scoreShard scores s's customers as m.Score does, leaving out, as
 // unscored, those whose expected spend is infinite (ErrNoSpend): keys and
-// out are the scored customers, in s's order.
-func scoreShard(m *Model, s *Summaries, sc ScoreConfig) (keys []string, out []Scores, unscored []string, err error) {
+// out are the scored customers, in s's order. table, when not nil, is
+// shared with the other shards scored with the same model and config.
+func scoreShard(m *Model, s *Summaries, sc ScoreConfig, table *termsTable) (keys []string, out []Scores, unscored []string, err error) {
 	if err := sc.Validate(); err != nil {
 		return nil, nil, nil, err
 	}
-	v := newValuer(m, sc)
-	out = make([]Scores, 0, len(s.Keys))
+	v := newValuer(m, sc, table, len(s.Keys))
+	keys, out = make([]string, 0, len(s.Keys)), make([]Scores, 0, len(s.Keys))
 	for c, key := range s.Keys {
 		r, err := v.score(s.X[c], s.Tx[c], s.T[c], s.Spend[c])
 		switch {

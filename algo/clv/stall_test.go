@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,5 +115,52 @@ func TestBoundaryNote(t *testing.T) {
 	}
 	if got := boundary(GammaGamma, []float64{math.Log(6), math.Log(2e5), math.Log(15)}); got != "q = 2e+05 ran towards ∞" {
 		t.Errorf("Gamma-Gamma: %q", got)
+	}
+}
+
+// flatRun drives a BG/NBD fit from the log-parameters theta on an
+// objective that is 3 everywhere to its rounding with the gradient grad
+// everywhere, as near an optimum the objective's changes fall below its
+// rounding; it returns the passes taken and the error.
+func flatRun(t *testing.T, theta []float64, grad float64) (*Fit, int, error) {
+	t.Helper()
+	cfg := Config{CalibrationEnd: cdnowCalEnd}.withDefaults()
+	f := &Fit{Model: BGNBD, N: 1000, Point: theta}
+	lgrad := []float64{-grad * 1000, grad * 1000, -grad * 1000, grad * 1000}
+	for pass := 1; pass <= 1000; pass++ {
+		if err := f.absorb(cfg, -3*1000, lgrad, false); err != nil || f.Converged {
+			return f, pass, err
+		}
+	}
+	t.Fatal("neither converged nor failed in 1000 passes")
+	return nil, 0, nil
+}
+
+// TestStallAtOptimum checks the stall rule: an objective that no longer
+// falls beyond its rounding is converged when the gradient is within √ε
+// of the objective's scale and the parameters are inside their bounds,
+// and fails fast with the non-convergence error otherwise.
+func TestStallAtOptimum(t *testing.T) {
+	inside := []float64{math.Log(0.5), math.Log(4), math.Log(0.8), math.Log(2.5)}
+	f, passes, err := flatRun(t, inside, 2e-9)
+	if err != nil || !f.Converged || passes > 40 {
+		t.Errorf("gradient 2e-9: converged %v after %d passes, %v", f.Converged, passes, err)
+	}
+	if !slices.Equal(f.Point, f.At) || f.Line != nil {
+		t.Errorf("converged fit's point %v, accepted %v, line %v", f.Point, f.At, f.Line)
+	}
+	for _, c := range []struct {
+		theta []float64
+		grad  float64
+		want  string
+	}{
+		{inside, 1e-3, "(largest gradient 0.001, tolerance 1e-10); more customers or a longer calibration period"},
+		{inside, 1e-7, "(largest gradient 1e-07, tolerance 1e-10)"},
+		{[]float64{math.Log(0.5), math.Log(4), math.Log(0.8), math.Log(2e5)}, 2e-9, "b = 2e+05 ran towards ∞: the data show almost no drop-out"},
+	} {
+		_, passes, err := flatRun(t, slices.Clone(c.theta), c.grad)
+		if !errors.Is(err, ErrNoConvergence) || passes > 40 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("gradient %g at %v: after %d passes %v, want ErrNoConvergence with %q", c.grad, expAll(c.theta), passes, err, c.want)
+		}
 	}
 }

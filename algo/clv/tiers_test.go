@@ -116,7 +116,7 @@ func TestScoreShardIsScore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys, got, unscored, err := scoreShard(m, s, sc)
+		keys, got, unscored, err := scoreShard(m, s, sc, nil)
 		if err != nil || len(unscored) != 0 || !slices.Equal(keys, s.Keys) {
 			t.Fatalf("%d scored, %d unscored (%v)", len(keys), len(unscored), err)
 		}
@@ -130,7 +130,7 @@ func TestScoreShardIsScore(t *testing.T) {
 		if _, err := q.Score(nil, s, sc); !errors.Is(err, ErrNoSpend) || !errors.Is(err, ErrPredict) {
 			t.Fatalf("Score with q < 1: %v", err)
 		}
-		keys, got, unscored, err = scoreShard(&q, s, sc)
+		keys, got, unscored, err = scoreShard(&q, s, sc, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
