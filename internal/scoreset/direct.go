@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -59,12 +61,20 @@ var (
 	littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 )
 
+// writers holds directWriters, for their page buffers.
+var writers = sync.Pool{New: func() any { return new(directWriter) }}
+
 // marshalDirect appends t's score shard file to dst[:0].
 func marshalDirect(dst []byte, t *Table) ([]byte, error) {
 	if err := check(t); err != nil {
 		return nil, err
 	}
-	w := &directWriter{out: append(dst[:0], "PAR1"...), t: t, nullable: len(t.Unscored) > 0}
+	w := writers.Get().(*directWriter)
+	defer func() {
+		w.out, w.t, w.groups = nil, nil, nil
+		writers.Put(w)
+	}()
+	w.out, w.t, w.nullable = append(dst[:0], "PAR1"...), t, len(t.Unscored) > 0
 	all := t.AllRows()
 	for lo := 0; lo < all; lo += rowGroupRows {
 		if err := w.rowGroup(lo, min(all, lo+rowGroupRows)); err != nil {
@@ -155,12 +165,14 @@ func (w *directWriter) chunk(j, lo, hi int) (format.ColumnChunk, error) {
 			}
 		}
 		var err error
-		var values []byte // the page's values when not written in place
+		var values []byte // the page's values, or the start of them
+		var strs [2][]string
+		size := 0 // the bytes of strs, to follow values
 		switch {
 		case j < 0:
-			values, err = w.byteArrays(w.t.Keys, w.t.Unscored, a, b)
+			strs, values, size, err = w.byteArrays(w.t.Keys, w.t.Unscored, a, b)
 		case w.t.Columns[j].Type == String:
-			values, err = w.byteArrays(w.t.Strings[j], nil, sa, sb)
+			strs, values, size, err = w.byteArrays(w.t.Strings[j], nil, sa, sb)
 		case w.t.Columns[j].Type == Int:
 			w.scratch, err = deltaInts.EncodeInt64(w.scratch[:0], w.t.Ints[j][sa:sb])
 			values = w.scratch
@@ -179,48 +191,46 @@ func (w *directWriter) chunk(j, lo, hi int) (format.ColumnChunk, error) {
 		if j < 0 {
 			nulls = 0 // the key column has a value in every row
 		}
-		if err := w.pageHeader(&md, b-a, nulls, enc, len(values)); err != nil {
+		if err := w.pageHeader(&md, b-a, nulls, enc, len(values)+size); err != nil {
 			return format.ColumnChunk{}, err
 		}
 		w.out = append(w.out, w.levels...)
 		w.out = append(w.out, values...)
+		w.appendBytes(strs, size)
 	}
 	return format.ColumnChunk{FileOffset: md.DataPageOffset, MetaData: md}, nil
 }
 
-// byteArrays returns the DELTA_LENGTH_BYTE_ARRAY encoding of rows a to b
-// of first followed by second: the lengths delta-encoded, then the bytes.
-func (w *directWriter) byteArrays(first, second []string, a, b int) ([]byte, error) {
-	p1 := first[min(a, len(first)):min(b, len(first))]
-	p2 := second[max(a, len(first))-len(first) : max(b, len(first))-len(first)]
+// byteArrays returns rows a to b of first followed by second, and the
+// start of their DELTA_LENGTH_BYTE_ARRAY encoding: the lengths
+// delta-encoded. The bytes follow, as they are (appendBytes).
+func (w *directWriter) byteArrays(first, second []string, a, b int) (parts [2][]string, lengths []byte, size int, err error) {
+	parts = [2][]string{first[min(a, len(first)):min(b, len(first))],
+		second[max(a, len(first))-len(first) : max(b, len(first))-len(first)]}
 	lens := w.lens[:0]
-	size := 0
-	for _, part := range [2][]string{p1, p2} {
+	for _, part := range parts {
 		for _, s := range part {
 			if len(s) > math.MaxInt32 {
-				return nil, fmt.Errorf("a value of %d bytes", len(s))
+				return parts, nil, 0, fmt.Errorf("a value of %d bytes", len(s))
 			}
 			lens = append(lens, int32(len(s)))
 			size += len(s)
 		}
 	}
 	w.lens = lens
-	buf, err := deltaInts.EncodeInt32(w.scratch[:0], lens)
-	if err != nil {
-		return nil, err
-	}
-	if cap(buf)-len(buf) < size {
-		grown := make([]byte, len(buf), len(buf)+size)
-		copy(grown, buf)
-		buf = grown
-	}
-	for _, part := range [2][]string{p1, p2} {
+	w.scratch, err = deltaInts.EncodeInt32(w.scratch[:0], lens)
+	return parts, w.scratch, size, err
+}
+
+// appendBytes appends the bytes of parts' strings to w.out.
+func (w *directWriter) appendBytes(parts [2][]string, size int) {
+	out := slices.Grow(w.out, size)
+	for _, part := range parts {
 		for _, s := range part {
-			buf = append(buf, s...)
+			out = append(out, s...)
 		}
 	}
-	w.scratch = buf
-	return buf, nil
+	w.out = out
 }
 
 // pageHeader writes the header of an uncompressed DATA_PAGE_V2 of n rows,
