@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/mathcrm/mathcrm/algo/feature"
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/score"
 	"github.com/mathcrm/mathcrm/internal/blob"
@@ -135,30 +136,13 @@ func scoreShard(sh *partition.Shard, levels map[string][]string, km *Segmentatio
 }
 
 // gather writes rows lo to hi of the columns into x row-major, standardised
-// when mean and scale are given, a column at a time, and reports whether
-// every value was present; if not, x is to be written again by
-// gatherComplete. The check rides along with the copy, so the shard's
-// columns are read once.
+// when mean and scale are given (feature.Standardize: the same single
+// roundings, four rows of four columns per step on the AVX2 path), and
+// reports whether every value was present; if not, x is to be written
+// again by gatherComplete. The check rides along with the copy, so the
+// shard's columns are read once.
 func gather(x []float64, in [][]float64, lo, hi int, mean, scale []float64) bool {
-	d := len(in)
-	nan := false
-	for j, col := range in {
-		col := col[lo:hi]
-		out := x[j:]
-		if mean == nil {
-			for i, v := range col {
-				nan = nan || v != v
-				out[i*d] = v
-			}
-			continue
-		}
-		mu, s := mean[j], scale[j]
-		for i, v := range col {
-			nan = nan || v != v
-			out[i*d] = feature.Standardize(v, mu, s)
-		}
-	}
-	return !nan
+	return kernel.GatherRows(x, in, lo, hi, mean, scale)
 }
 
 // gatherComplete writes the rows lo to hi that have every column into x as

@@ -1,6 +1,7 @@
 package kmeans
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -17,10 +18,26 @@ import (
 // each standardised row, exactly, over several blocks with missing values
 // in some of them (none in the first blocks, so the scorer switches from
 // the shard's own keys to the kept ones midway).
+// It runs on every kernel path, with 5 columns (the AVX2 gather's four and
+// one left to the Go code) and 16.
 func TestScoreKMeansRowByRow(t *testing.T) {
-	const n, d, k = 3*assignBlock + 77, 5, 4
+	for _, p := range kernelPaths {
+		for _, d := range []int{5, 16} {
+			t.Run(fmt.Sprintf("%v/d=%d", p, d), func(t *testing.T) {
+				withPath(t, p, func() { scoreRowByRow(t, d) })
+			})
+		}
+	}
+}
+
+func scoreRowByRow(t *testing.T, d int) {
+	const n, k = 3*assignBlock + 77, 4
 	r := rand.New(rand.NewPCG(7, 8))
-	sh := &partition.Shard{Key: "id", Columns: []string{"a", "b", "c", "d", "e", "unused"}}
+	sh := &partition.Shard{Key: "id"}
+	for j := range d {
+		sh.Columns = append(sh.Columns, "c"+strconv.Itoa(j))
+	}
+	sh.Columns = append(sh.Columns, "unused")
 	for range n {
 		sh.Keys = append(sh.Keys, strconv.Itoa(r.IntN(1e9)))
 	}
@@ -35,7 +52,7 @@ func TestScoreKMeansRowByRow(t *testing.T) {
 	for i := range missing {
 		sh.Values[i%d][i] = math.NaN()
 	}
-	sh.Values[5][0] = math.NaN() // not a model column
+	sh.Values[d][0] = math.NaN() // not a model column
 	km := &Segmentation{Columns: sh.Columns[:d], Mean: make([]float64, d), Scale: make([]float64, d)}
 	for j := range d {
 		km.Mean[j], km.Scale[j] = 0.5*float64(j), 1+float64(j)/3

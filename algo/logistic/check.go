@@ -52,17 +52,30 @@ func (s *State) checkResult(r *Result, i int) error {
 		if len(r.Grad) != d1 || len(r.Hess) != hess || !finite(r.Loss) || r.Loss < 0 || !allFinite(r.Grad) || !allFinite(r.Hess) {
 			return resultError("loss pass has wrong lengths or non-finite sums")
 		}
-	case TaskEval:
-		if r.Train == nil || r.Holdout == nil || r.Train.N+r.Holdout.N != r.N {
-			return resultError("eval result lacks a set or miscounts the rows")
+		if r.Train == nil && r.Holdout == nil {
+			return nil
 		}
-		for _, set := range []struct {
-			sums  *SetSums
-			exact bool
-		}{{r.Train, s.exactTrain()}, {r.Holdout, s.exactHoldout()}} {
-			if err := checkSetSums(set.sums, set.exact); err != nil {
-				return err
-			}
+		if s.Line == nil || !s.Line.Eval {
+			return resultError("loss pass carries eval sums it was not asked for")
+		}
+		return s.checkEval(r)
+	case TaskEval:
+		return s.checkEval(r)
+	}
+	return nil
+}
+
+// checkEval checks the eval sums of r.
+func (s *State) checkEval(r *Result) error {
+	if r.Train == nil || r.Holdout == nil || r.Train.N+r.Holdout.N != r.N {
+		return resultError("eval result lacks a set or miscounts the rows")
+	}
+	for _, set := range []struct {
+		sums  *SetSums
+		exact bool
+	}{{r.Train, s.exactTrain()}, {r.Holdout, s.exactHoldout()}} {
+		if err := checkSetSums(set.sums, set.exact); err != nil {
+			return err
 		}
 	}
 	return nil

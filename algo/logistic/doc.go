@@ -27,6 +27,10 @@
 //     ExactAUCMaxRows (10⁶) rows, or two histograms of HistBins (2¹⁶)
 //     score bins per class. The model says which ("exact" or
 //     "histogram"); a histogram AUC treats scores within one bin as tied.
+//     A Newton trial that the leader expects to end the fit (its quadratic
+//     model's decrease well within Tol) sums these in the same pass
+//     (Task.Eval), and when it does end the fit there is no eval pass; the
+//     model is the same either way.
 //
 // # Objective
 //

@@ -71,6 +71,12 @@ func (s *State) objective(theta []float64, loss float64, lgrad []float64) (float
 
 func (s *State) absorbLoss(results []*Result) error {
 	d1 := s.D + 1
+	// The pass summed the eval pass's metrics at its point too when every
+	// shard has them: a fit that ends at this point needs no eval pass.
+	evalled := s.Line != nil && s.Line.Eval
+	for _, r := range results {
+		evalled = evalled && r.Train != nil
+	}
 	loss, lgrad, hess := 0.0, make([]float64, d1), []float64(nil)
 	if s.Stage == TaskNewton {
 		hess = make([]float64, upperLen(d1))
@@ -102,6 +108,9 @@ func (s *State) absorbLoss(results []*Result) error {
 			s.warn(fmt.Sprintf("did not converge in %d iterations (MaxIter)", s.Config.MaxIter))
 		}
 		s.Stage = TaskEval
+		if evalled {
+			return s.absorbEval(results)
+		}
 		return nil
 	}
 	s.startStep(f, g, hess)
@@ -122,6 +131,7 @@ func (s *State) judgeStep(f float64, g []float64, overflow bool) (done bool) {
 		}
 		next := *ln
 		next.T, next.Halvings = float64(0.5*ln.T), ln.Halvings+1
+		next.Eval = false // the step did not end the fit as expected
 		s.Line = &next
 		s.Point = along(ln.Base, next.T, ln.Dir)
 		return false
@@ -200,8 +210,39 @@ func (s *State) startStep(f float64, g, hess []float64) {
 	if s.Solver == SolverLBFGS && len(s.S) == 0 {
 		t = min(1, 1/math.Sqrt(-slope)) // first step of unit length
 	}
-	s.Line = &Line{Base: clone(s.Point), BaseObj: f, BaseGrad: g, Dir: dir, Slope: slope, T: t}
+	s.Line = &Line{Base: clone(s.Point), BaseObj: f, BaseGrad: g, Dir: dir, Slope: slope, T: t,
+		Eval: s.Solver == SolverNewton && s.finalStep(f, slope)}
 	s.Point = along(s.Point, t, dir)
+}
+
+// evalAhead says which newton trials ask for the eval sums: those
+// finalStep expects to end the fit; tests also try none and all.
+var evalAhead = evalExpected
+
+const (
+	evalExpected = iota
+	evalNever
+	evalAlways
+)
+
+// finalStep reports whether a full Newton step from objective f along a
+// direction of slope g·dir is expected to end the fit on the objective's
+// relative change: the quadratic model's decrease, −slope/2, within a
+// quarter of the Tol the test allows, and far enough above rounding noise
+// (16ε relative, here 64ε) for the test to count it. Its trial pass then
+// sums the eval metrics too (Task.Eval), saving the eval pass when the
+// step ends the fit; when it does not, they are dropped. Either way the
+// model is the same: the eval sums of a point do not depend on the pass
+// that computes them.
+func (s *State) finalStep(f, slope float64) bool {
+	switch evalAhead {
+	case evalNever:
+		return false
+	case evalAlways:
+		return true
+	}
+	dec := float64(-0.5 * slope)
+	return dec <= float64(0.25*s.Config.Tol)*math.Abs(f) && dec > float64(64*eps)*math.Abs(f)
 }
 
 // newtonDir solves (H + λ·diag(1, …, 1, 0))·dir = −g.

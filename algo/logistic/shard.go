@@ -46,7 +46,10 @@ func runCount(r *Result, in *rows) error {
 // runLoss computes the weighted log-loss and its gradient over the training
 // rows at t.Beta, and for a newton task the Hessian. The margins of a block
 // of rows come first (linear.Margins), then each row's loss, residual and
-// curvature in row order.
+// curvature in row order. A newton task with Eval sums the eval pass's
+// metrics of the same rows in the same loop (evalRow, as runEval does), so
+// that the rows' margins are computed once; if those sums overflow they
+// are left out, and the leader runs the eval pass.
 func runLoss(r *Result, t *Task, in *rows) {
 	d := in.d
 	d1 := d + 1
@@ -55,6 +58,11 @@ func runLoss(r *Result, t *Task, in *rows) {
 	if t.Kind == TaskNewton {
 		h = newHessian(in.x, d)
 	}
+	eval := t.Eval && t.Kind == TaskNewton
+	if eval {
+		r.Train = newSetSums(t.ExactTrain, t.Curves, in.n, in.w != nil)
+		r.Holdout = newSetSums(t.ExactHoldout, t.Curves, 0, in.w != nil)
+	}
 	loss := 0.0
 	var b lossBlock
 	for lo := 0; lo < in.n; lo += marginBlock {
@@ -62,7 +70,13 @@ func runLoss(r *Result, t *Task, in *rows) {
 		for q := range m {
 			i := lo + q
 			if !in.trains(i) {
+				if eval {
+					evalRow(r.Holdout, in.y[i] == 1, b.l[q], b.p[q], in.weight(i), in.w != nil)
+				}
 				continue
+			}
+			if eval {
+				evalRow(r.Train, in.y[i] == 1, b.l[q], b.p[q], in.weight(i), in.w != nil)
 			}
 			wi := t.ClassWeights[0]
 			if in.y[i] == 1 {
@@ -87,8 +101,12 @@ func runLoss(r *Result, t *Task, in *rows) {
 		h.flush()
 		h.results(r)
 	}
+	if eval && finishEval(r) != nil {
+		r.Train, r.Holdout = nil, nil
+	}
 	if !finite(r.Loss) || !allFinite(r.Grad) || !allFinite(r.Hess) {
 		r.Overflow, r.Loss = true, 0
+		r.Train, r.Holdout = nil, nil
 		clear(r.Grad)
 		clear(r.Hess)
 	}
@@ -183,6 +201,11 @@ func runEval(r *Result, t *Task, in *rows) error {
 			evalRow(s, in.y[i] == 1, blk.l[q], blk.p[q], in.weight(i), in.w != nil)
 		}
 	}
+	return finishEval(r)
+}
+
+// finishEval checks the eval sums of r and sorts their scores.
+func finishEval(r *Result) error {
 	for _, s := range []*SetSums{r.Train, r.Holdout} {
 		if !finite(s.W) || !finite(s.LogLoss) || !allFinite(s.CalP) || !allFinite(s.CalW) || !allFinite(s.CurveW) {
 			return errors.New("a metric sum is not finite: a held-out row's margin overflowed")

@@ -61,6 +61,9 @@ type Line struct {
 	// T is the step length on trial; Halvings counts the rejections.
 	T        float64 `json:"t"`
 	Halvings int     `json:"halvings"`
+	// Eval asks the trial's newton pass for the eval sums too: the step
+	// is expected to end the fit (finalStep).
+	Eval bool `json:"eval,omitempty"`
 }
 
 // Iter records one accepted step.
@@ -109,9 +112,10 @@ func (s *State) Next() (t *Task, done bool) {
 		t.Beta = clone(s.Point)
 		t.ClassWeights = s.ClassWeights
 	}
-	if s.Stage == TaskEval {
+	if s.Stage == TaskEval || (s.Stage == TaskNewton && s.Line != nil && s.Line.Eval) {
 		t.ExactTrain, t.ExactHoldout = s.exactTrain(), s.exactHoldout()
 		t.Curves = true
+		t.Eval = s.Stage == TaskNewton
 	}
 	return t, false
 }

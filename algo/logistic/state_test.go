@@ -279,3 +279,89 @@ func TestOverflowHalvesTheStep(t *testing.T) {
 		t.Fatalf("after an overflow: line %+v, point %v", s.Line, s.Point)
 	}
 }
+
+// TestEvalInTheLastNewtonPass: a newton trial expected to end the fit sums
+// the eval metrics too, and when it does end it the job has no eval pass.
+// The model is the same, bit for bit, as with a separate eval pass, and as
+// when every trial sums them (most of them then dropped; unweighted rows
+// only, for time), for exact and
+// histogram AUCs, held-out rows, weights and class weights.
+func TestEvalInTheLastNewtonPass(t *testing.T) {
+	keys, raw, y := telco(t)
+	x := standardise(raw, []float64{32, 65, 0.16, 0.55, 0.21, 0.24}, []float64{25, 30, 0.37, 0.5, 0.41, 0.43})
+	w := make([]float64, len(y))
+	for i := range w {
+		w[i] = 0.5 + float64(i%3)
+	}
+	defer func(old int) { evalAhead = old }(evalAhead)
+	run := func(cfg Config, shards []Shard) (model string, stages []TaskKind) {
+		s, err := New(cfg, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			s = roundTrip(t, s)
+			task, done := s.Next()
+			if done {
+				return mustJSON(t, s.Model()), stages
+			}
+			stage := task.Kind
+			if task.Eval {
+				stage += "+eval"
+			}
+			stages = append(stages, stage)
+			task = roundTrip(t, task)
+			results := make([]*Result, len(shards))
+			for i, sh := range shards {
+				r, err := RunTask(nil, task, sh.X, len(sh.Y), 6, sh.Y, sh.W, sh.Keys, i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				results[i] = roundTrip(t, r)
+			}
+			if err := s.Absorb(results); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fused := 0
+	for _, cfg := range []Config{
+		{},
+		{C: 0.1, ClassWeight: Balanced, Holdout: 0.25, SplitSeed: 4},
+		{ClassWeights: []float64{1, 3}, Holdout: 0.1, ExactAUCMaxRows: 500},
+		{C: 0.3, Holdout: 0.3, ExactAUCMaxRows: 1000, Tol: 1e-6},
+	} {
+		for _, wts := range [][]float64{nil, w} {
+			shards := shardsByKey(x, y, wts, keys, 6, 5)
+			evalAhead = evalNever
+			want, plain := run(cfg, shards)
+			if plain[len(plain)-1] != TaskEval {
+				t.Fatalf("%+v: without eval ahead the passes are %v", cfg, plain)
+			}
+			evalAhead = evalExpected
+			got, stages := run(cfg, shards)
+			if got != want {
+				t.Fatalf("%+v: the model with eval ahead differs:\n%s\n%s", cfg, got, want)
+			}
+			if last := stages[len(stages)-1]; last == TaskNewton+"+eval" {
+				fused++
+				if len(stages) != len(plain)-1 {
+					t.Fatalf("%+v: passes %v, without eval ahead %v", cfg, stages, plain)
+				}
+			} else if len(stages) != len(plain) {
+				t.Fatalf("%+v: passes %v, without eval ahead %v", cfg, stages, plain)
+			}
+			if wts != nil {
+				continue
+			}
+			evalAhead = evalAlways
+			if got, _ := run(cfg, shards); got != want {
+				t.Fatalf("%+v: the model with eval sums in every newton pass differs:\n%s\n%s", cfg, got, want)
+			}
+		}
+	}
+	if fused == 0 {
+		t.Fatal("no fit ended on a newton pass with the eval sums")
+	}
+	t.Logf("%d of 8 fits needed no eval pass", fused)
+}

@@ -47,6 +47,12 @@ type Task struct {
 	// Curves asks the eval pass for the curve bins (SetSums.CurveN); a
 	// leader of an earlier build does not, and gets sums it can decode.
 	Curves bool `json:"curves,omitempty"`
+	// Eval asks a newton pass for the eval pass's sums at Beta too (with
+	// ExactTrain, ExactHoldout and Curves as for an eval pass), when the
+	// leader expects this pass's point to end the fit: it then needs no
+	// eval pass. A worker that cannot sum them (or of an earlier build)
+	// leaves them out, and the leader runs the eval pass.
+	Eval bool `json:"eval,omitempty"`
 }
 
 // HistBins is the number of score bins per class of an eval histogram:
@@ -63,7 +69,8 @@ const CalBins = 10
 // shards. Which fields are set depends on Kind:
 //
 //	count:       Counts, Weights
-//	newton:      Loss, Grad (D+1), Hess ((D+1)(D+2)/2), Overflow
+//	newton:      Loss, Grad (D+1), Hess ((D+1)(D+2)/2), Overflow;
+//	             Train, Holdout too when the task asks for Eval
 //	grad:        Loss, Grad, Overflow
 //	eval:        Train, Holdout
 type Result struct {

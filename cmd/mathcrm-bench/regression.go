@@ -66,7 +66,9 @@ func benchRegression(ctx context.Context, cl *client.Client, wp *workerProcs, da
 			if err != nil {
 				return err
 			}
+			cpu0 := clusterCPU(wp)
 			j, err := trainJob(ctx, cl, specs[name])
+			cpu := clusterCPU(wp) - cpu0
 			stop()
 			if err != nil {
 				return err
@@ -81,7 +83,8 @@ func benchRegression(ctx context.Context, cl *client.Client, wp *workerProcs, da
 				passes = append(passes, round(p.Seconds, 4))
 			}
 			emit(map[string]any{"bench": name + "_fit", "impl": "mathcrm dev", "round": r, "n": ds.Latest().Rows, "d": len(feats),
-				"seconds": round(secs, 4), "passes": j.Pass, "pass_s": passes, "objective": j.Objective, "worker_peak_rss_mib": wp.peaks()})
+				"seconds": round(secs, 4), "cluster_cpu_s": round(cpu, 2), "passes": j.Pass, "pass_s": passes,
+				"objective": j.Objective, "worker_peak_rss_mib": wp.peaks()})
 		}
 		if anchors == "" {
 			continue

@@ -380,18 +380,7 @@ func MarshalTo(dst []byte, t *Table) ([]byte, error) {
 	if n := encodedSize(t); cap(dst) < n {
 		dst = make([]byte, 0, n)
 	}
-	buf := bytes.NewBuffer(dst[:0])
-	w, err := newWriter(buf, t.Key, t.Columns, len(t.Unscored) > 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := w.Write(t); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return marshalDirect(dst, t)
 }
 
 // encodedSize is a little more than the bytes Encode writes for t, so that

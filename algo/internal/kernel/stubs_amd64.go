@@ -90,3 +90,8 @@ func alsSolveBatch4(a, b unsafe.Pointer, r int, off *int)
 
 //go:noescape
 func alsPanels2x2(out *[2 * PanelChunk]float64, masks *[16]uint8, u0, u1, v *float64, np, rp int, bar0, bar1 float64)
+
+// The assembly in gather_amd64.s; see GatherRows in gather.go.
+
+//go:noescape
+func gatherAVX2(x *float64, d int, cols *[]float64, lo, n4 int, mean, scale *float64, d4 int) bool

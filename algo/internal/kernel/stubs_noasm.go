@@ -96,3 +96,7 @@ func alsSolveBatch4(unsafe.Pointer, unsafe.Pointer, int, *int) {
 func alsPanels2x2(*[2 * PanelChunk]float64, *[16]uint8, *float64, *float64, *float64, int, int, float64, float64) {
 	panic("kernel: no AVX2 path in this build")
 }
+
+func gatherAVX2(*float64, int, *[]float64, int, int, *float64, *float64, int) bool {
+	panic("kernel: no AVX2 path in this build")
+}
