@@ -127,6 +127,7 @@ type group struct {
 	ends   []int
 	values [][]float64
 	lines  []int // the line each row starts on (spills only)
+	shared bool  // a spill's block whose arrays others share: never grown
 }
 
 // row sets vals to row i's values and returns it.

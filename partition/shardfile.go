@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -88,6 +90,8 @@ type shardSet struct {
 	columns      []string
 	rowGroupRows int
 	meta         map[string]string
+	mu           sync.Mutex
+	created      []string // shard files created, by path
 }
 
 func newShardSet(dir string, count int, key string, columns []string, rowGroupRows int) *shardSet {
@@ -108,15 +112,44 @@ func shardFileName(i, n int) string {
 	return fmt.Sprintf("shard-%05d-of-%05d.parquet", i, n)
 }
 
-// reserve creates every shard file, empty. Split does this before reading the
-// CSV so that a name clash fails fast, and so that it never overwrites or
-// removes a file it did not create. It returns the paths it created.
-func (s *shardSet) reserve() ([]string, error) {
-	paths := make([]string, s.count)
-	for i := range paths {
-		paths[i] = s.path(i)
+// check fails if a shard file exists already. Split does this before
+// reading the CSV so that a name clash fails fast; a shard file is created
+// only when it is written (a shard handed over in memory never is), and
+// then it must not exist either, so Split never overwrites or removes a
+// file it did not create.
+func (s *shardSet) check() error {
+	for i := range s.count {
+		if _, err := os.Lstat(s.path(i)); !errors.Is(err, fs.ErrNotExist) {
+			if err == nil {
+				err = &fs.PathError{Op: "open", Path: s.path(i), Err: fs.ErrExist}
+			}
+			return fmt.Errorf("partition: creating shard file: %w", err)
+		}
 	}
-	return reserveFiles(paths)
+	return nil
+}
+
+// create creates shard file i, which must not exist, and records it for
+// removeCreated.
+func (s *shardSet) create(i int) (*os.File, error) {
+	f, err := os.OpenFile(s.path(i), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("partition: creating shard file: %w", err)
+	}
+	s.mu.Lock()
+	s.created = append(s.created, s.path(i))
+	s.mu.Unlock()
+	return f, nil
+}
+
+// removeCreated removes every shard file create created.
+func (s *shardSet) removeCreated() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, path := range s.created {
+		os.Remove(path)
+	}
+	s.created = nil
 }
 
 // reserveFiles creates each file, empty, failing if one exists. It returns
@@ -163,7 +196,6 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		files[i] = sf
 		spills[i].remove()
 		if done != nil && data != nil {
-			os.Remove(s.path(i)) // reserved, never written
 			return done(sf, data)
 		}
 		if done != nil {
@@ -292,9 +324,8 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	var h hash.Hash
 	if mem == nil {
 		path = s.path(i)
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-		if err != nil {
-			return ShardFile{}, nil, nil, fmt.Errorf("partition: opening shard file: %w", err)
+		if f, err = s.create(i); err != nil {
+			return ShardFile{}, nil, nil, err
 		}
 		defer f.Close() // after a successful Close, a no-op
 		w, h = f, sha256.New()
