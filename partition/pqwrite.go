@@ -74,12 +74,27 @@ type featureWriter struct {
 // passing it on.
 const flushBytes = 1 << 20
 
+// writerScratch holds featureWriters' page buffers for reuse from shard
+// to shard.
+var writerScratch = sync.Pool{New: func() any { return new(pageBuffers) }}
+
+// pageBuffers are a featureWriter's buffers of one page at a time.
+type pageBuffers struct{ page, comp, defs []byte }
+
+// release gives fw's page buffers back for another writer; fw must not
+// write again.
+func (fw *featureWriter) release() {
+	writerScratch.Put(&pageBuffers{page: fw.page[:0], comp: fw.comp[:0], defs: fw.defs[:0]})
+	fw.page, fw.comp, fw.defs = nil, nil, nil
+}
+
 // newFeatureWriter returns a writer of a features shard with the given key
 // column, value columns and key/value metadata (name, value pairs), to w
 // (hashed by h, if set), or into out when w is nil. out's capacity is
 // where the file starts.
 func newFeatureWriter(w io.Writer, h hash.Hash, out []byte, key string, columns []string, meta ...string) *featureWriter {
-	fw := &featureWriter{w: w, h: h, out: out[:0], key: key, columns: columns}
+	pb := writerScratch.Get().(*pageBuffers)
+	fw := &featureWriter{w: w, h: h, out: out[:0], key: key, columns: columns, page: pb.page, comp: pb.comp, defs: pb.defs}
 	if w != nil && cap(out) == 0 {
 		fw.out = make([]byte, 0, flushBytes+pageBufferSize)
 	}

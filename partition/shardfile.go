@@ -360,6 +360,7 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 		metaShard, shardMeta(i, s.count),
 		metaCategories, s.meta[metaCategories],
 	)
+	defer fw.release()
 	var idx *keyIndex
 	if dups {
 		idx = keyIndexPool.Get().(*keyIndex)
