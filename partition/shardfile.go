@@ -416,14 +416,14 @@ func shardMeta(i, n int) string {
 // copyRows writes every row of in, expect of them, to fw, a row group at a
 // time, and, with idx, stops at the first key idx has seen before.
 func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect int64, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	if in.br == nil { // in memory
+		return copyBlocks(ctx, fw, in.blocks, rowGroupRows, idx)
+	}
 	g := groupPool.Get().(*group)
 	defer groupPool.Put(g)
 	g.reset(width)
 	g.grow(int(min(expect, int64(rowGroupRows))))
 	var rows int64
-	if in.br == nil { // in memory
-		return copyBlocks(ctx, fw, in.blocks, g, rowGroupRows, idx)
-	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return rows, nil, err
@@ -457,16 +457,18 @@ func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect in
 	}
 }
 
-// copyBlocks is copyRows for a spill held in memory: it copies the blocks'
-// rows into g a run at a time.
-func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, g *group, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+// copyBlocks is copyRows for a spill held in memory: it writes the blocks'
+// rows where they are, a row group's worth of block runs at a time.
+func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
 	var rows int64
+	var segs []segment
+	n := 0 // rows in segs
 	for _, b := range blocks {
 		if err := ctx.Err(); err != nil {
 			return rows, nil, err
 		}
 		for lo := 0; lo < b.rows(); {
-			hi := min(b.rows(), lo+rowGroupRows-g.rows())
+			hi := min(b.rows(), lo+rowGroupRows-n)
 			if idx != nil {
 				for i := lo; i < hi; i++ {
 					key := b.key(i)
@@ -475,29 +477,19 @@ func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, g *grou
 					}
 				}
 			}
-			start := 0
-			if lo > 0 {
-				start = b.ends[lo-1]
-			}
-			shift := len(g.arena) - start
-			g.arena = append(g.arena, b.arena[start:b.ends[hi-1]]...)
-			for _, e := range b.ends[lo:hi] {
-				g.ends = append(g.ends, e+shift)
-			}
-			for j := range g.values {
-				g.values[j] = append(g.values[j], b.values[j][lo:hi]...)
-			}
+			segs = append(segs, segment{g: b, lo: lo, hi: hi})
+			n += hi - lo
 			rows += int64(hi - lo)
 			lo = hi
-			if g.rows() == rowGroupRows {
-				if err := fw.writeGroup(g); err != nil {
+			if n == rowGroupRows {
+				if err := fw.writeSegments(segs); err != nil {
 					return rows, nil, err
 				}
-				g.reset(len(g.values))
+				segs, n = segs[:0], 0
 			}
 		}
 	}
-	return rows, nil, fw.writeGroup(g)
+	return rows, nil, fw.writeSegments(segs)
 }
 
 // countingHash is the sink behind a shard file: it tees bytes into the
