@@ -116,8 +116,8 @@ func (u *shardUploader) put(up upload) {
 	err := func() error {
 		var ref proto.BlobRef
 		var err error
-		if up.inMemory {
-			ref, err = u.st.Put(u.ctx, proto.BucketShards, obj, up.data)
+		if up.inMemory { // a new name: obj holds the import's id
+			ref, err = u.st.PutNew(u.ctx, proto.BucketShards, obj, up.data)
 		} else {
 			ref, err = u.st.PutFile(u.ctx, proto.BucketShards, obj, up.sf.Path)
 		}

@@ -4,9 +4,11 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,6 +103,94 @@ func (s *Store) Put(ctx context.Context, bucket, name string, data []byte) (prot
 		sum = s[:]
 	}
 	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum)}, nil
+}
+
+// PutNew is Put for a name the bucket has never held (an import's shards,
+// named by its import id): it skips the object store's look-up of an
+// object to replace, which costs a round trip per blob and makes the
+// server read back a block of its stream, and sends the chunks straight
+// from data. The blob is the object store's own: chunks of 128 KiB under a
+// fresh id, then the meta message (name, size, chunk count, SHA-256 digest)
+// once every chunk is stored, so no reader sees it before it is whole.
+// Past a failure its chunks are purged; a name in use is not detected.
+func (s *Store) PutNew(ctx context.Context, bucket, name string, data []byte) (proto.BlobRef, error) {
+	if _, err := s.bucket(bucket); err != nil {
+		return proto.BlobRef{}, err
+	}
+	ctx, cancel := transferCtx(ctx, int64(len(data)))
+	defer cancel()
+	id := newObjectID()
+	chunkSubj := chunkSubject(bucket, id)
+	fail := func(err error) (proto.BlobRef, error) {
+		pctx, pcancel := context.WithTimeout(context.Background(), StallBase)
+		defer pcancel()
+		if st, serr := s.js.Stream(pctx, "OBJ_"+bucket); serr == nil {
+			_ = st.Purge(pctx, jetstream.WithPurgeSubject(chunkSubj))
+		}
+		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
+	}
+	h := sha256.New()
+	var acks []jetstream.PubAckFuture
+	chunks := 0
+	for off := 0; off < len(data); off += objectChunk {
+		m := nats.NewMsg(chunkSubj)
+		m.Data = data[off:min(off+objectChunk, len(data))]
+		h.Write(m.Data)
+		f, err := s.js.PublishMsgAsync(m)
+		if err != nil {
+			return fail(err)
+		}
+		acks = append(acks, f)
+		chunks++
+	}
+	if err := waitAcks(ctx, acks); err != nil {
+		return fail(err)
+	}
+	sum := h.Sum(nil)
+	info := jetstream.ObjectInfo{
+		ObjectMeta: jetstream.ObjectMeta{Name: name, Opts: &jetstream.ObjectMetaOptions{ChunkSize: objectChunk}},
+		Bucket:     bucket, NUID: id, Size: uint64(len(data)), Chunks: uint32(chunks),
+		Digest: "SHA-256=" + base64.URLEncoding.EncodeToString(sum),
+	}
+	mm := nats.NewMsg("$O." + bucket + ".M." + base64.URLEncoding.EncodeToString([]byte(name)))
+	mm.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	var err error
+	if mm.Data, err = json.Marshal(info); err != nil {
+		return fail(err)
+	}
+	f, err := s.js.PublishMsgAsync(mm)
+	if err == nil {
+		err = waitAcks(ctx, []jetstream.PubAckFuture{f})
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum)}, nil
+}
+
+// objectChunk is the object store's chunk size (its default).
+const objectChunk = 128 << 10
+
+// newObjectID returns a fresh id for an object's chunk subject.
+func newObjectID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// waitAcks waits for every publish to be acknowledged and returns the
+// first failure.
+func waitAcks(ctx context.Context, acks []jetstream.PubAckFuture) error {
+	for _, f := range acks {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // digestSHA256 returns the SHA-256 sum of an object store digest

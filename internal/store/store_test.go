@@ -79,3 +79,66 @@ func TestGetRoundTrip(t *testing.T) {
 		t.Fatalf("missing blob: %v, want ErrNotFound", err)
 	}
 }
+
+// TestPutNewIsAnObject stores blobs with PutNew and checks they are the
+// object store's own objects, as Put stores them: the same description
+// (size, chunks, digest, chunk size), read back, listed, checked by Stat and
+// deleted like any other.
+func TestPutNewIsAnObject(t *testing.T) {
+	s := openStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r := rand.New(rand.NewPCG(3, 4))
+	b := s.buckets[proto.BucketShards]
+	for _, n := range []int{0, 1, 128 << 10, 128<<10 + 1, 2<<20 + 5} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		ref, err := s.PutNew(ctx, proto.BucketShards, "new/blob", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.Put(ctx, proto.BucketShards, "old/blob", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref.Size != want.Size || ref.SHA256 != want.SHA256 || ref.Object != "new/blob" {
+			t.Fatalf("%d bytes: PutNew gave %+v, Put %+v", n, ref, want)
+		}
+		got, err := b.GetInfo(ctx, "new/blob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := b.GetInfo(ctx, "old/blob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Size != old.Size || got.Chunks != old.Chunks || got.Digest != old.Digest || got.Opts == nil || old.Opts == nil ||
+			got.Opts.ChunkSize != old.Opts.ChunkSize || got.Deleted || got.ModTime.IsZero() {
+			t.Fatalf("%d bytes: PutNew's object %+v, Put's %+v", n, got, old)
+		}
+		back, err := s.Get(ctx, ref)
+		if err != nil || !bytes.Equal(back, data) {
+			t.Fatalf("%d bytes: read back %d bytes, %v", n, len(back), err)
+		}
+		if err := s.Stat(ctx, ref); err != nil {
+			t.Fatalf("%d bytes: Stat: %v", n, err)
+		}
+		listed, err := s.List(ctx, proto.BucketShards)
+		if err != nil || len(listed) != 2 {
+			t.Fatalf("%d bytes: listed %+v, %v", n, listed, err)
+		}
+		for _, name := range []string{"new/blob", "old/blob"} {
+			if err := s.Delete(ctx, proto.BucketShards, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Get(ctx, ref); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%d bytes, deleted: %v, want ErrNotFound", n, err)
+		}
+	}
+	if _, err := s.PutNew(ctx, "no-such-bucket", "x", nil); err == nil {
+		t.Fatal("PutNew into an unknown bucket: no error")
+	}
+}
