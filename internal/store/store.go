@@ -122,7 +122,9 @@ func (s *Store) PutNew(ctx context.Context, bucket, name string, data []byte) (p
 	id := newObjectID()
 	chunkSubj := chunkSubject(bucket, id)
 	fail := func(err error) (proto.BlobRef, error) {
-		pctx, pcancel := context.WithTimeout(context.Background(), StallBase)
+		// Also after ctx ended (an interrupted import), but briefly: a
+		// chunk left behind is collected with the other partial uploads.
+		pctx, pcancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer pcancel()
 		if st, serr := s.js.Stream(pctx, "OBJ_"+bucket); serr == nil {
 			_ = st.Purge(pctx, jetstream.WithPurgeSubject(chunkSubj))
