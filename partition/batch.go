@@ -280,6 +280,23 @@ func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
 				neg = l[pos] == '-'
 				pos++
 			}
+			// The commonest number of all, a digit, the point and six
+			// digits ("5.774249"), in eight bytes. With the point made a
+			// zero they read d·10^7 + f, the seven digits d·10^6 + f plus
+			// 9·10^6·d; the value is then what the general path computes
+			// from those seven digits, the same division.
+			if pos+8 <= len(l) && l[pos+1] == '.' && (pos+8 == len(l) || l[pos+8]-'0' >= 10) {
+				x := binary.LittleEndian.Uint64(l[pos:])
+				if m, k := digits8(x&^0xFF00|0x3000, 8); k == 8 {
+					v := float64(m-uint64(l[pos]-'0')*9_000_000) / 1e6
+					if neg {
+						v = -v
+					}
+					vals[role] = v
+					pos += 8
+					goto next
+				}
+			}
 			// The common number, fewer than eight digits before the point
 			// and after it, in two inlined steps; any other in readDigits.
 			m, digits, ok := uint64(0), 0, true
@@ -334,6 +351,7 @@ func (p *rowParser) addLine(b *batch, l []byte, delim byte, line int) bool {
 				key = l[start:pos]
 			}
 		}
+	next:
 		switch {
 		case i < last && pos < len(l) && l[pos] == delim:
 			pos++
