@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -278,13 +279,47 @@ func (c *Coordinator) checkDatasetCommit(ctx context.Context, dc *proto.DatasetC
 			if s.Index != i {
 				return fmt.Errorf("%w: shard %d listed at position %d", ErrInvalid, s.Index, i)
 			}
-			if err := c.store.Stat(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: s.Object, Size: s.Size, SHA256: s.SHA256}); err != nil {
-				return fmt.Errorf("%w: shard %d: %v", ErrInvalid, i, err)
-			}
 			rows += s.Rows
+		}
+		if err := c.statShards(ctx, layout); err != nil {
+			return err
 		}
 		if rows != dc.Rows {
 			return fmt.Errorf("%w: shards hold %d rows, import says %d", ErrInvalid, rows, dc.Rows)
+		}
+	}
+	return nil
+}
+
+// statChecks is how many shards statShards checks at once: each check is
+// a few round trips to the object store, and a commit waits for them all.
+const statChecks = 8
+
+// statShards checks that every shard is stored whole with its recorded
+// size and checksum, statChecks at a time, and reports the first shard (in
+// index order) that is not.
+func (c *Coordinator) statShards(ctx context.Context, layout []proto.ShardRef) error {
+	errs := make([]error, len(layout))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(statChecks, len(layout)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s := layout[i]
+				errs[i] = c.store.Stat(ctx, proto.BlobRef{Bucket: proto.BucketShards, Object: s.Object, Size: s.Size, SHA256: s.SHA256})
+			}
+		}()
+	}
+	for i := range layout {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("%w: shard %d: %v", ErrInvalid, i, err)
 		}
 	}
 	return nil

@@ -52,6 +52,9 @@ func (sp *splitter) readParallel(ctx context.Context, br *bufio.Reader, line int
 			var fields [][]byte
 			for b := range work {
 				fields = sp.parseChunk(ctx, b, delim, fields)
+				if sp.keyIdx >= 0 && len(sp.parser.catCols) == 0 {
+					b.scatter(len(sp.columns), len(sp.spills))
+				}
 				done <- b
 			}
 		}()

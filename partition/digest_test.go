@@ -171,6 +171,9 @@ func runDigestCase(t *testing.T, dc digestCase, handOver bool) string {
 			mu.Lock()
 			handed[sf.Index] = sf
 			mu.Unlock()
+			if sf.Path == "" {
+				RecycleShardBytes(data) // as an import does: later shards reuse it
+			}
 			return nil
 		}
 	}

@@ -54,13 +54,14 @@
 //   - With Key = [RowKey] the keys are the data rows' numbers in file order,
 //     so the same file always gives the same keys and shards.
 //   - Memory does not grow with the input. Split makes two passes: while it
-//     reads the CSV it appends each row to a per-shard spill, in memory up to
-//     a budget (192 MiB) and past it in a file in TempDir; then it converts
-//     the spills to Parquet, one shard per goroutine (up to GOMAXPROCS) at a
-//     time, so at most that many row groups are in memory, with the index of
-//     the shard's keys that finds duplicates (a 128-bit hash of each key and
-//     its line, about 50 bytes per row of the shard: a key's rows all land in
-//     one shard). TempDir may need room for the spills: 8 bytes per value
+//     reads the CSV it appends each row to a per-shard spill (the parsing
+//     goroutines split each block's rows by shard, the blocks are appended
+//     in file order), in memory up to a budget (192 MiB) and past it in a
+//     file in TempDir; then it converts the spills to Parquet, one shard per
+//     goroutine (up to GOMAXPROCS) at a time, so at most that many row
+//     groups are in memory, with the index of the shard's keys that finds
+//     duplicates (a 128-bit hash of each key and its line, 48 to 96 bytes
+//     per row of the shard: a key's rows all land in one shard). TempDir may need room for the spills: 8 bytes per value
 //     plus the key and line, per row.
 //   - On any error Split removes every file it created and returns an error;
 //     data errors are [*InputError] values naming file, line and column.

@@ -31,6 +31,7 @@ func WriteFeatureShard(w io.Writer, key string, columns []string, keys []string,
 		metaColumns, set.meta[metaColumns],
 		metaCategories, "",
 	)
+	defer fw.release()
 	g := &group{}
 	for lo := 0; lo < len(keys); lo += set.rowGroupRows {
 		hi := min(lo+set.rowGroupRows, len(keys))

@@ -28,6 +28,7 @@ func FuzzSplit(f *testing.F) {
 	f.Add([]byte("id::v::w\r\n\"a::1::2\n\nb::x::3\nc::4::\n"), uint8(fuzzDoubleColon|fuzzSkip))
 	f.Add([]byte("a,1,2\nb,x,3\nc,4,5\n"), uint8(fuzzNames|fuzzMissing))
 	f.Add([]byte("1::2::3\n4::5\n"), uint8(fuzzDoubleColon|fuzzNames))
+	f.Add([]byte("id,a,b\nk1,5.774249,-0.232944\nk2,1.7742491,9.999999e1\nk3,-0.000000,+1.000000\n"), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		in := fuzzInput(mode)
 		dir := t.TempDir()

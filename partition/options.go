@@ -69,7 +69,8 @@ type Options struct {
 	// larger one is written to its file and comes with data nil. It is
 	// called from Split's goroutines, possibly at once; it may block, which
 	// bounds the shards in flight, and its error fails the Split. A shard
-	// handed over before Split fails is not part of any result.
+	// handed over before Split fails is not part of any result. The callee
+	// may give the bytes back with RecycleShardBytes when done with them.
 	ShardWritten func(sf ShardFile, data []byte) error
 }
 

@@ -67,6 +67,7 @@ type featureWriter struct {
 	page    []byte // a page's values, uncompressed
 	comp    []byte // the same, compressed
 	defs    []byte // a page's definition levels
+	pieces  [][]float64
 	proto   thrift.CompactProtocol
 }
 
@@ -74,12 +75,27 @@ type featureWriter struct {
 // passing it on.
 const flushBytes = 1 << 20
 
+// writerScratch holds featureWriters' page buffers for reuse from shard
+// to shard.
+var writerScratch = sync.Pool{New: func() any { return new(pageBuffers) }}
+
+// pageBuffers are a featureWriter's buffers of one page at a time.
+type pageBuffers struct{ page, comp, defs []byte }
+
+// release gives fw's page buffers back for another writer; fw must not
+// write again.
+func (fw *featureWriter) release() {
+	writerScratch.Put(&pageBuffers{page: fw.page[:0], comp: fw.comp[:0], defs: fw.defs[:0]})
+	fw.page, fw.comp, fw.defs = nil, nil, nil
+}
+
 // newFeatureWriter returns a writer of a features shard with the given key
 // column, value columns and key/value metadata (name, value pairs), to w
 // (hashed by h, if set), or into out when w is nil. out's capacity is
 // where the file starts.
 func newFeatureWriter(w io.Writer, h hash.Hash, out []byte, key string, columns []string, meta ...string) *featureWriter {
-	fw := &featureWriter{w: w, h: h, out: out[:0], key: key, columns: columns}
+	pb := writerScratch.Get().(*pageBuffers)
+	fw := &featureWriter{w: w, h: h, out: out[:0], key: key, columns: columns, page: pb.page, comp: pb.comp, defs: pb.defs}
 	if w != nil && cap(out) == 0 {
 		fw.out = make([]byte, 0, flushBytes+pageBufferSize)
 	}
@@ -127,6 +143,7 @@ type group struct {
 	ends   []int
 	values [][]float64
 	lines  []int // the line each row starts on (spills only)
+	shared bool  // a spill's block whose arrays others share: never grown
 }
 
 // row sets vals to row i's values and returns it.
@@ -172,9 +189,24 @@ func (g *group) grow(n int) {
 // groupPool holds row groups' buffers for reuse from shard to shard.
 var groupPool = sync.Pool{New: func() any { return new(group) }}
 
+// segment is rows [lo, hi) of a group.
+type segment struct {
+	g      *group
+	lo, hi int
+}
+
 // writeGroup writes g as the next row group; an empty g writes nothing.
 func (fw *featureWriter) writeGroup(g *group) error {
-	n := g.rows()
+	return fw.writeSegments([]segment{{g: g, hi: g.rows()}})
+}
+
+// writeSegments writes the rows of segs, in order, as the next row group,
+// read where they are; no rows write nothing.
+func (fw *featureWriter) writeSegments(segs []segment) error {
+	n := 0
+	for _, sg := range segs {
+		n += sg.hi - sg.lo
+	}
 	if n == 0 {
 		return fw.err
 	}
@@ -182,13 +214,13 @@ func (fw *featureWriter) writeGroup(g *group) error {
 		fw.emit([]byte("PAR1"))
 	}
 	rg := format.RowGroup{NumRows: int64(n), FileOffset: fw.off, Ordinal: int16(len(fw.groups))}
-	cc, err := fw.keyChunk(g)
+	cc, err := fw.keyChunk(segs, n)
 	if err != nil {
 		return err
 	}
 	rg.Columns = append(rg.Columns, cc)
-	for j, col := range g.values {
-		cc, err := fw.valueChunk(fw.columns[j], col)
+	for j, name := range fw.columns {
+		cc, err := fw.valueChunk(name, segs, j, n)
 		if err != nil {
 			return err
 		}
@@ -203,15 +235,21 @@ func (fw *featureWriter) writeGroup(g *group) error {
 	return fw.err
 }
 
-// keyChunk writes the key column of g.
-func (fw *featureWriter) keyChunk(g *group) (format.ColumnChunk, error) {
+// keyChunk writes the key column of the n rows of segs.
+func (fw *featureWriter) keyChunk(segs []segment, n int) (format.ColumnChunk, error) {
 	md := format.ColumnMetaData{Type: format.ByteArray, Encoding: []format.Encoding{format.Plain},
-		PathInSchema: []string{fw.key}, Codec: format.Zstd, NumValues: int64(g.rows()), DataPageOffset: fw.off}
-	for a := 0; a < g.rows(); {
+		PathInSchema: []string{fw.key}, Codec: format.Zstd, NumValues: int64(n), DataPageOffset: fw.off}
+	s, r := 0, segs[0].lo // the next row: row r of segs[s]
+	for a := 0; a < n; {
 		fw.page = fw.page[:0]
 		b := a
-		for ; b < g.rows() && (b == a || len(fw.page) < pageBufferSize); b++ {
-			k := g.key(b)
+		for ; b < n && (b == a || len(fw.page) < pageBufferSize); b++ {
+			for r == segs[s].hi {
+				s++
+				r = segs[s].lo
+			}
+			k := segs[s].g.key(r)
+			r++
 			fw.page = binary.LittleEndian.AppendUint32(fw.page, uint32(len(k)))
 			fw.page = append(fw.page, k...)
 		}
@@ -236,22 +274,38 @@ const valuesPerPage = pageBufferSize / 8
 // first page where it does not (generated doubles barely compress), the
 // rest of the chunk is written as zstd frames of stored blocks, which cost
 // no compression and are written in place.
-func (fw *featureWriter) valueChunk(name string, col []float64) (format.ColumnChunk, error) {
+func (fw *featureWriter) valueChunk(name string, segs []segment, j, n int) (format.ColumnChunk, error) {
 	md := format.ColumnMetaData{Type: format.Double, Encoding: []format.Encoding{format.Plain, format.RLE},
-		PathInSchema: []string{name}, Codec: format.Zstd, NumValues: int64(len(col)), DataPageOffset: fw.off}
+		PathInSchema: []string{name}, Codec: format.Zstd, NumValues: int64(n), DataPageOffset: fw.off}
 	stored := false
-	for a := 0; a < len(col); a += valuesPerPage {
-		vals := col[a:min(a+valuesPerPage, len(col))]
+	s, r := 0, segs[0].lo // the next row: row r of segs[s]
+	for a := 0; a < n; a += valuesPerPage {
+		// The page's values, in the pieces of the segments they are in.
+		count := min(valuesPerPage, n-a)
+		vals := fw.pieces[:0]
+		for left := count; left > 0; {
+			for r == segs[s].hi {
+				s++
+				r = segs[s].lo
+			}
+			take := min(left, segs[s].hi-r)
+			vals = append(vals, segs[s].g.values[j][r:r+take])
+			r += take
+			left -= take
+		}
+		fw.pieces = vals
 		nulls := 0
-		for _, v := range vals {
-			if v != v { // NaN: missing
-				nulls++
+		for _, p := range vals {
+			for _, v := range p {
+				if v != v { // NaN: missing
+					nulls++
+				}
 			}
 		}
-		size := 8 * (len(vals) - nulls)
-		fw.defs = appendLevels(fw.defs[:0], vals, nulls)
+		size := 8 * (count - nulls)
+		fw.defs = appendLevels(fw.defs[:0], vals, count, nulls)
 		if !stored {
-			fw.page = appendDoubles(fw.page[:0], vals, nulls)
+			fw.page = appendDoubles(fw.page[:0], vals, count, nulls)
 			if len(fw.page) > 2*compressSample && !pays(fw.page[:compressSample], &fw.comp) {
 				stored = true // a sample says no: the page is not tried whole
 			}
@@ -259,7 +313,7 @@ func (fw *featureWriter) valueChunk(name string, col []float64) (format.ColumnCh
 		if !stored {
 			fw.comp = shardEncoder().EncodeAll(fw.page, fw.comp[:0])
 			if size == 0 || len(fw.comp) < size-size/32 {
-				if err := fw.pageHeader(&md, len(vals), nulls, fw.defs, size, len(fw.comp)); err != nil {
+				if err := fw.pageHeader(&md, count, nulls, fw.defs, size, len(fw.comp)); err != nil {
 					return format.ColumnChunk{}, err
 				}
 				fw.emit(fw.comp)
@@ -268,12 +322,12 @@ func (fw *featureWriter) valueChunk(name string, col []float64) (format.ColumnCh
 			}
 			stored = true
 		}
-		if err := fw.pageHeader(&md, len(vals), nulls, fw.defs, size, storedFrameSize(size)); err != nil {
+		if err := fw.pageHeader(&md, count, nulls, fw.defs, size, storedFrameSize(size)); err != nil {
 			return format.ColumnChunk{}, err
 		}
 		start := len(fw.out)
 		fw.out = appendStoredFrameHeader(fw.out, size)
-		fw.out = appendDoubles(fw.out, vals, nulls)
+		fw.out = appendDoubles(fw.out, vals, count, nulls)
 		fw.grown(len(fw.out) - start)
 	}
 	return format.ColumnChunk{MetaData: md}, nil
@@ -293,16 +347,19 @@ func pays(b []byte, comp *[]byte) bool {
 	return len(*comp) < len(b)-len(b)/32
 }
 
-// appendDoubles appends the PLAIN encoding of vals' values, NaN left out;
-// nulls of them are NaN.
-func appendDoubles(b []byte, vals []float64, nulls int) []byte {
-	if nativeLittleEndian && len(vals) > 0 && nulls == 0 {
-		return append(b, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), 8*len(vals))...)
-	}
-	b = slices.Grow(b, 8*len(vals))
-	for _, v := range vals {
-		if v == v {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+// appendDoubles appends the PLAIN encoding of the n values in the pieces
+// of vals, NaN left out; nulls of them are NaN.
+func appendDoubles(b []byte, vals [][]float64, n, nulls int) []byte {
+	b = slices.Grow(b, 8*n)
+	for _, p := range vals {
+		if nativeLittleEndian && len(p) > 0 && nulls == 0 {
+			b = append(b, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(p))), 8*len(p))...)
+			continue
+		}
+		for _, v := range p {
+			if v == v {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+			}
 		}
 	}
 	return b
@@ -323,11 +380,10 @@ func appendStoredFrameHeader(b []byte, n int) []byte {
 	return append(b, byte(h), byte(h>>8), byte(h>>16))
 }
 
-// appendLevels appends the definition levels of vals (1 for a value, 0 for
-// NaN) in the RLE/bit-packed hybrid of bit width 1: one RLE run when they
-// are all equal, else one bit-packed run.
-func appendLevels(b []byte, vals []float64, nulls int) []byte {
-	n := len(vals)
+// appendLevels appends the definition levels of the n values in the pieces
+// of vals (1 for a value, 0 for NaN) in the RLE/bit-packed hybrid of bit
+// width 1: one RLE run when they are all equal, else one bit-packed run.
+func appendLevels(b []byte, vals [][]float64, n, nulls int) []byte {
 	switch nulls {
 	case 0:
 		return append(binary.AppendUvarint(b, uint64(n)<<1), 1)
@@ -338,9 +394,13 @@ func appendLevels(b []byte, vals []float64, nulls int) []byte {
 	b = binary.AppendUvarint(b, uint64(groups)<<1|1)
 	start := len(b)
 	b = append(b, make([]byte, groups)...)
-	for i, v := range vals {
-		if v == v {
-			b[start+i/8] |= 1 << (i % 8)
+	i := 0
+	for _, p := range vals {
+		for _, v := range p {
+			if v == v {
+				b[start+i/8] |= 1 << (i % 8)
+			}
+			i++
 		}
 	}
 	return b

@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -88,6 +90,8 @@ type shardSet struct {
 	columns      []string
 	rowGroupRows int
 	meta         map[string]string
+	mu           sync.Mutex
+	created      []string // shard files created, by path
 }
 
 func newShardSet(dir string, count int, key string, columns []string, rowGroupRows int) *shardSet {
@@ -108,15 +112,44 @@ func shardFileName(i, n int) string {
 	return fmt.Sprintf("shard-%05d-of-%05d.parquet", i, n)
 }
 
-// reserve creates every shard file, empty. Split does this before reading the
-// CSV so that a name clash fails fast, and so that it never overwrites or
-// removes a file it did not create. It returns the paths it created.
-func (s *shardSet) reserve() ([]string, error) {
-	paths := make([]string, s.count)
-	for i := range paths {
-		paths[i] = s.path(i)
+// check fails if a shard file exists already. Split does this before
+// reading the CSV so that a name clash fails fast; a shard file is created
+// only when it is written (a shard handed over in memory never is), and
+// then it must not exist either, so Split never overwrites or removes a
+// file it did not create.
+func (s *shardSet) check() error {
+	for i := range s.count {
+		if _, err := os.Lstat(s.path(i)); !errors.Is(err, fs.ErrNotExist) {
+			if err == nil {
+				err = &fs.PathError{Op: "open", Path: s.path(i), Err: fs.ErrExist}
+			}
+			return fmt.Errorf("partition: creating shard file: %w", err)
+		}
 	}
-	return reserveFiles(paths)
+	return nil
+}
+
+// create creates shard file i, which must not exist, and records it for
+// removeCreated.
+func (s *shardSet) create(i int) (*os.File, error) {
+	f, err := os.OpenFile(s.path(i), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("partition: creating shard file: %w", err)
+	}
+	s.mu.Lock()
+	s.created = append(s.created, s.path(i))
+	s.mu.Unlock()
+	return f, nil
+}
+
+// removeCreated removes every shard file create created.
+func (s *shardSet) removeCreated() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, path := range s.created {
+		os.Remove(path)
+	}
+	s.created = nil
 }
 
 // reserveFiles creates each file, empty, failing if one exists. It returns
@@ -150,7 +183,7 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		// Room for the rows uncompressed, so the buffer never grows; a
 		// larger shard is written to its file.
 		if size := 4<<10 + spills[i].rows*int64(10+8*len(s.columns)); done != nil && size <= maxHandOver {
-			data = make([]byte, 0, size)
+			data = handOverBuffer(int(size))
 		}
 		sf, data, dup, err := s.write(ctx, i, spills[i], dups, data)
 		if err != nil {
@@ -163,7 +196,6 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		files[i] = sf
 		spills[i].remove()
 		if done != nil && data != nil {
-			os.Remove(s.path(i)) // reserved, never written
 			return done(sf, data)
 		}
 		if done != nil {
@@ -178,6 +210,30 @@ func (s *shardSet) writeAll(ctx context.Context, spills []*spillFile, dups bool,
 		return nil, dup, nil
 	}
 	return files, nil, nil
+}
+
+// handOverPool holds the buffers of shards handed over in memory that
+// their receivers gave back (RecycleShardBytes), for later shards: fresh
+// memory costs a page fault per 4 KiB as it is first written, about a
+// tenth of a split's time when every shard's bytes were new.
+var handOverPool sync.Pool // of *[]byte
+
+// handOverBuffer returns an empty buffer of at least size bytes.
+func handOverBuffer(size int) []byte {
+	if p, _ := handOverPool.Get().(*[]byte); p != nil && cap(*p) >= size {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size+size/8) // room for the next, slightly larger shard
+}
+
+// RecycleShardBytes gives back the bytes of a shard Split handed over in
+// memory (see Options.ShardWritten) once the receiver is done with them, for
+// a later shard of any Split to reuse; the caller must not touch them again.
+func RecycleShardBytes(b []byte) {
+	if cap(b) > 0 {
+		b = b[:0]
+		handOverPool.Put(&b)
+	}
 }
 
 // duplicate is a key found again on a later line.
@@ -292,9 +348,8 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 	var h hash.Hash
 	if mem == nil {
 		path = s.path(i)
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-		if err != nil {
-			return ShardFile{}, nil, nil, fmt.Errorf("partition: opening shard file: %w", err)
+		if f, err = s.create(i); err != nil {
+			return ShardFile{}, nil, nil, err
 		}
 		defer f.Close() // after a successful Close, a no-op
 		w, h = f, sha256.New()
@@ -305,9 +360,12 @@ func (s *shardSet) write(ctx context.Context, i int, spill *spillFile, dups bool
 		metaShard, shardMeta(i, s.count),
 		metaCategories, s.meta[metaCategories],
 	)
+	defer fw.release()
 	var idx *keyIndex
 	if dups {
-		idx = newKeyIndexSize(int(spill.rows))
+		idx = keyIndexPool.Get().(*keyIndex)
+		defer keyIndexPool.Put(idx)
+		idx.reset(int(spill.rows))
 	}
 	rows, dup, err := copyRows(ctx, fw, in, spill.rows, len(s.columns), s.rowGroupRows, idx)
 	if dup != nil {
@@ -358,14 +416,14 @@ func shardMeta(i, n int) string {
 // copyRows writes every row of in, expect of them, to fw, a row group at a
 // time, and, with idx, stops at the first key idx has seen before.
 func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect int64, width, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+	if in.br == nil { // in memory
+		return copyBlocks(ctx, fw, in.blocks, rowGroupRows, idx)
+	}
 	g := groupPool.Get().(*group)
 	defer groupPool.Put(g)
 	g.reset(width)
 	g.grow(int(min(expect, int64(rowGroupRows))))
 	var rows int64
-	if in.br == nil { // in memory
-		return copyBlocks(ctx, fw, in.blocks, g, rowGroupRows, idx)
-	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return rows, nil, err
@@ -399,16 +457,18 @@ func copyRows(ctx context.Context, fw *featureWriter, in *spillReader, expect in
 	}
 }
 
-// copyBlocks is copyRows for a spill held in memory: it copies the blocks'
-// rows into g a run at a time.
-func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, g *group, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
+// copyBlocks is copyRows for a spill held in memory: it writes the blocks'
+// rows where they are, a row group's worth of block runs at a time.
+func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, rowGroupRows int, idx *keyIndex) (int64, *duplicate, error) {
 	var rows int64
+	var segs []segment
+	n := 0 // rows in segs
 	for _, b := range blocks {
 		if err := ctx.Err(); err != nil {
 			return rows, nil, err
 		}
 		for lo := 0; lo < b.rows(); {
-			hi := min(b.rows(), lo+rowGroupRows-g.rows())
+			hi := min(b.rows(), lo+rowGroupRows-n)
 			if idx != nil {
 				for i := lo; i < hi; i++ {
 					key := b.key(i)
@@ -417,29 +477,19 @@ func copyBlocks(ctx context.Context, fw *featureWriter, blocks []*group, g *grou
 					}
 				}
 			}
-			start := 0
-			if lo > 0 {
-				start = b.ends[lo-1]
-			}
-			shift := len(g.arena) - start
-			g.arena = append(g.arena, b.arena[start:b.ends[hi-1]]...)
-			for _, e := range b.ends[lo:hi] {
-				g.ends = append(g.ends, e+shift)
-			}
-			for j := range g.values {
-				g.values[j] = append(g.values[j], b.values[j][lo:hi]...)
-			}
+			segs = append(segs, segment{g: b, lo: lo, hi: hi})
+			n += hi - lo
 			rows += int64(hi - lo)
 			lo = hi
-			if g.rows() == rowGroupRows {
-				if err := fw.writeGroup(g); err != nil {
+			if n == rowGroupRows {
+				if err := fw.writeSegments(segs); err != nil {
 					return rows, nil, err
 				}
-				g.reset(len(g.values))
+				segs, n = segs[:0], 0
 			}
 		}
 	}
-	return rows, nil, fw.writeGroup(g)
+	return rows, nil, fw.writeSegments(segs)
 }
 
 // countingHash is the sink behind a shard file: it tees bytes into the

@@ -79,7 +79,7 @@ func (s *spillFile) addMem(key []byte, line int, values []float64) bool {
 		}
 	}
 	var g *group
-	if n := len(s.mem); n > 0 && s.mem[n-1].rows() < memBlockRows {
+	if n := len(s.mem); n > 0 && s.mem[n-1].rows() < memBlockRows && !s.mem[n-1].shared {
 		g = s.mem[n-1]
 	}
 	rowBytes := int64(16 + 8*len(values)) // ends, lines, values
@@ -142,6 +142,11 @@ func (s *spillFile) memBytes() int64 {
 
 // toDisk moves the rows held in memory to the file, for good.
 func (s *spillFile) toDisk() error {
+	if s.f == nil {
+		if err := s.create(); err != nil {
+			return err
+		}
+	}
 	charged := s.memBytes()
 	blocks := s.mem
 	s.mem, s.disk = nil, true
@@ -161,12 +166,51 @@ func (s *spillFile) toDisk() error {
 // createSpill creates the spill file for shard i of n of the layout whose
 // shard file names start with prefix. It never overwrites an existing file.
 func createSpill(dir, prefix string, i, n int) (*spillFile, error) {
-	path := filepath.Join(dir, fmt.Sprintf(".%sshard-%05d-of-%05d.spill", prefix, i, n))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	s := newSpill(dir, prefix, i, n, nil)
+	return s, s.create()
+}
+
+// newSpill is createSpill for a features spill holding rows in memory
+// within budget: its file is created only when the rows move there.
+func newSpill(dir, prefix string, i, n int, budget *spillBudget) *spillFile {
+	return &spillFile{path: filepath.Join(dir, fmt.Sprintf(".%sshard-%05d-of-%05d.spill", prefix, i, n)), budget: budget}
+}
+
+// create creates the spill's file, which must not exist.
+func (s *spillFile) create() error {
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("partition: creating spill file: %w", err)
+		return fmt.Errorf("partition: creating spill file: %w", err)
 	}
-	return &spillFile{path: path, f: f, bw: bufio.NewWriterSize(f, spillBufferSize)}, nil
+	s.f, s.bw = f, bufio.NewWriterSize(f, spillBufferSize)
+	return nil
+}
+
+// addPart appends the rows of g, a group of its own that shares its arrays
+// with others (see batch.scatter), in memory if the budget allows, else to
+// the file.
+func (s *spillFile) addPart(g *group) error {
+	if s.budget != nil && !s.disk {
+		g.shared = true
+		need := int64(cap(g.ends))*int64(16+8*len(g.values)) + int64(cap(g.arena))
+		if need <= s.budget.left {
+			s.budget.left -= need
+			s.mem = append(s.mem, g)
+			s.rows += int64(g.rows())
+			return nil
+		}
+		if err := s.toDisk(); err != nil {
+			return err
+		}
+	}
+	vals := make([]float64, len(g.values))
+	for i := range g.rows() {
+		if err := s.writeRow(g.key(i), g.lines[i], g.row(i, vals)); err != nil {
+			return err
+		}
+		s.rows++
+	}
+	return nil
 }
 
 // addRow appends one features row: its key, the line it starts on and its
@@ -242,14 +286,14 @@ func (s *spillFile) rewind(width int) (*spillReader, error) {
 	return &spillReader{br: bufio.NewReaderSize(s.f, spillBufferSize), width: width}, nil
 }
 
-// remove closes and deletes the spill file.
+// remove closes and deletes the spill file, if it was created.
 func (s *spillFile) remove() {
 	s.mem = nil
 	if s.f != nil {
 		s.f.Close()
 		s.f = nil
+		os.Remove(s.path)
 	}
-	os.Remove(s.path)
 }
 
 // spillReader decodes the records of a spill file, or reads the blocks of

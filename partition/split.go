@@ -91,7 +91,6 @@ type splitter struct {
 	cats    []*levels // by imported column; nil for a numeric one
 	parser  *rowParser
 	set     *shardSet
-	created []string     // shard files reserved, to remove on error
 	spills  []*spillFile // by shard
 	rowKey  []byte       // scratch: a RowKey key
 	invalid []int64      // by imported column: values that were not numbers
@@ -257,7 +256,24 @@ func (sp *splitter) store(ctx context.Context, b *batch) error {
 		return err
 	}
 	w, cats := len(sp.columns), sp.parser.catCols
-	for i := range b.rows() {
+	// The rows to finish one by one: none when the parser has split
+	// them by shard already, and only statistics are left.
+	n := b.rows()
+	if b.parts != nil {
+		n = 0
+		for i := range b.rows() {
+			for j, v := range b.vals[i*w : (i+1)*w] {
+				sp.stats[j].add(v)
+			}
+		}
+		for _, p := range b.parts {
+			if err := sp.spills[p.shard].addPart(p.g); err != nil {
+				return err
+			}
+		}
+		b.parts = nil
+	}
+	for i := range n {
 		key, shard := b.bytes(b.key[i]), int(b.shard[i])
 		if sp.keyIdx < 0 {
 			sp.rowKey = strconv.AppendInt(sp.rowKey[:0], sp.records+b.recNo[i]+1, 10)
@@ -377,21 +393,16 @@ func (sp *splitter) setColumns(idx []int) {
 	sp.parser = p
 }
 
-// createFiles reserves the shard files and creates the spill files.
+// createFiles checks that no shard file exists yet and sets up the
+// spills, whose files are created when rows move there.
 func (sp *splitter) createFiles() error {
 	sp.set = newShardSet(sp.opts.TempDir, sp.opts.Shards, sp.keyName, sp.columns, sp.opts.RowGroupRows)
-	var err error
-	if sp.created, err = sp.set.reserve(); err != nil {
+	if err := sp.set.check(); err != nil {
 		return err
 	}
 	budget := &spillBudget{left: spillMemory}
 	for i := range sp.opts.Shards {
-		spill, err := createSpill(sp.opts.TempDir, "", i, sp.opts.Shards)
-		if err != nil {
-			return err
-		}
-		spill.budget = budget
-		sp.spills = append(sp.spills, spill)
+		sp.spills = append(sp.spills, newSpill(sp.opts.TempDir, "", i, sp.opts.Shards, budget))
 	}
 	return nil
 }
@@ -466,7 +477,7 @@ func (sp *splitter) abort() {
 	for _, spill := range sp.spills {
 		spill.remove()
 	}
-	for _, path := range sp.created {
-		os.Remove(path)
+	if sp.set != nil {
+		sp.set.removeCreated()
 	}
 }

@@ -68,6 +68,7 @@ func newShardUploader(ctx context.Context, st *store.Store, name, importID strin
 					u.put(up)
 				}
 				if up.inMemory {
+					partition.RecycleShardBytes(up.data) // stored or not, no longer read
 					<-u.room
 				}
 			}
