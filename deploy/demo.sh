@@ -129,6 +129,6 @@ CALL=$("$BIN" scores show retail-value --at-risk 10 | awk 'NR > 3 { print $1 }' 
   grep -q "^$k,1," "$DIR/offers.csv" && { echo "$k"; break; }; done || true)
 if [ -n "$CALL" ]; then
   echo
-  echo "== customer $CALL, the first of them with an offer: value, segment and next-best offers"
+  echo "== customer $CALL, the first of them with an offer: their value and next-best offers"
   "$BIN" customer show "$CALL"
 fi
