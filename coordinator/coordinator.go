@@ -307,18 +307,32 @@ func (c *Coordinator) subscribe() error {
 			c.log.Warn("ignoring bad worker hello", "subject", m.Subject)
 			return
 		}
-		if c.members.seen(h) {
+		switch c.members.seen(h) {
+		case beat:
+			return
+		case stale:
+			c.log.Warn("ignoring a heartbeat from an older process under a worker's id", "worker", h.ID,
+				"host", h.Host, "pid", h.PID, "started", h.Started)
+			return
+		case restarted:
+			c.log.Warn("worker restarted: the steps in flight to its old process are sent elsewhere", "worker", h.ID,
+				"host", h.Host, "pid", h.PID, "started", h.Started, "capacity", h.Capacity)
+		case joined:
 			c.log.Info("worker joined", "worker", h.ID, "host", h.Host, "pid", h.PID, "capacity", h.Capacity)
-			if c.IsLeader() {
-				go c.apply(msgWorkerSeen, entryWorkerSeen{ID: h.ID, Host: h.Host, Time: time.Now().UTC()})
-			}
+		}
+		if c.IsLeader() {
+			go c.apply(msgWorkerSeen, entryWorkerSeen{ID: h.ID, Host: h.Host, Time: time.Now().UTC()})
 		}
 	}
 	bye := func(m *nats.Msg) {
 		var h proto.Hello
 		if json.Unmarshal(m.Data, &h) == nil && h.ID != "" {
-			c.log.Info("worker left", "worker", h.ID)
-			c.members.gone(h.ID)
+			if c.members.gone(h) {
+				c.log.Info("worker left", "worker", h.ID)
+			} else {
+				c.log.Info("ignoring the goodbye of a process no longer known under a worker's id", "worker", h.ID,
+					"host", h.Host, "pid", h.PID)
+			}
 		}
 	}
 	subs := []struct {

@@ -194,7 +194,7 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 			failAll(ctx.Err())
 			return
 		case <-m.ctx.Done():
-			failAll(errWorkerGone)
+			failAll(fmt.Errorf("%w: worker %s: %v", errWorkerGone, worker, context.Cause(m.ctx)))
 			return
 		case i := <-cancelled:
 			finish(i, nil, steps[i].ctx.Err())

@@ -72,10 +72,12 @@ func (c Config) Validate() error {
 
 // Worker is a running worker.
 type Worker struct {
-	cfg   Config
-	log   *slog.Logger
-	nc    *nats.Conn
-	store *store.Store
+	cfg Config
+	log *slog.Logger
+	// started tells this incarnation of the worker id from the next one.
+	started time.Time
+	nc      *nats.Conn
+	store   *store.Store
 	// data holds shards and prepared matrices; bodies holds decoded step bodies.
 	data   *onceCache
 	bodies *onceCache
@@ -111,7 +113,7 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{
-		cfg: cfg, log: cfg.Logger.With("worker", cfg.ID), nc: nc, store: st,
+		cfg: cfg, log: cfg.Logger.With("worker", cfg.ID), nc: nc, store: st, started: time.Now().UTC(),
 		data: newOnceCache(cfg.CacheBytes), bodies: newOnceCache(4 << 20), slots: make(chan struct{}, cfg.Capacity),
 		stop: make(chan struct{}), drained: make(chan struct{}), subDone: make(chan struct{}),
 	}
@@ -151,7 +153,7 @@ func (w *Worker) Drained() <-chan struct{} { return w.drained }
 func (w *Worker) hello() proto.Hello {
 	host, _ := os.Hostname()
 	used, n := w.data.stats(shardKeyPrefix)
-	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n,
+	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Started: w.started, Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n,
 		Steps: w.steps.Load(), Draining: w.draining.Load()}
 }
 
