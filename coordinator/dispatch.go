@@ -79,7 +79,10 @@ func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partia
 // and settles each step as its reply arrives. A step fails when it times
 // out (StepTimeout after it started to run), the worker is declared dead or
 // ctx ends; the whole batch fails with errNotDelivered when the worker is
-// gone or leaving, or nobody listens on its step subject.
+// gone or leaving, nobody listens on its step subject or the message could
+// not be sent. When a step times out, the steps that never started to run
+// (still queued behind it on the worker) fail with errNotDelivered at once.
+// Each step is settled exactly once.
 //
 // The worker runs the steps in the order given, its capacity at a time; as
 // before batches, the coordinator counts at most twice the worker's capacity
@@ -180,12 +183,12 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 	msg.Data = body
 	msg.Header.Set(proto.HeaderShards, string(hdr))
 	t0 := time.Now()
-	window = max(m.window, 1)
-	topUp()
 	if err := c.nc.PublishMsg(msg); err != nil {
-		failAll(fmt.Errorf("step on %s: %w", worker, err))
+		failAll(fmt.Errorf("%w: step on %s: %v", errNotDelivered, worker, err))
 		return
 	}
+	window = max(m.window, 1)
+	topUp()
 	tick := time.NewTicker(max(c.cfg.StepTimeout/8, 10*time.Millisecond))
 	defer tick.Stop()
 	for ; left > 0; topUp() {
@@ -199,9 +202,24 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 		case i := <-cancelled:
 			finish(i, nil, steps[i].ctx.Err())
 		case now := <-tick.C:
+			timedOut := false
 			for i := range steps {
 				if !settled[i] && !sentAt[i].IsZero() && now.Sub(sentAt[i]) > c.cfg.StepTimeout {
 					finish(i, nil, fmt.Errorf("step on %s: %w", worker, context.DeadlineExceeded))
+					timedOut = true
+				}
+			}
+			if timedOut {
+				// The window timed out: the worker did not get through a
+				// step in a step timeout. The steps still queued behind it
+				// never started to run; they fail now as not delivered, to
+				// run elsewhere at once, instead of each waiting its turn to
+				// time out.
+				for i := range steps {
+					if !settled[i] && sentAt[i].IsZero() {
+						finish(i, nil, fmt.Errorf("%w: worker %s: the step was still queued behind steps that timed out after %v",
+							errNotDelivered, worker, c.cfg.StepTimeout))
+					}
 				}
 			}
 		case resp := <-replies:
