@@ -259,6 +259,12 @@ func (w *Worker) onStep(m *nats.Msg) {
 // for, in one message. It runs them in the order given, as many at once as
 // it has slots, and answers each shard as soon as it is done, on the
 // message's reply subject.
+//
+// At most capacity runners work through the batch, each taking the next
+// shard in order once it holds a slot: a slot freed by one shard is taken
+// again at once by the same runner, with no goroutine started and no other
+// woken per shard. Slots are still taken one shard at a time, so batches of
+// other jobs running at the same time get their turn.
 func (w *Worker) onBatch(m *nats.Msg) {
 	var shards []proto.BatchShard
 	if err := json.Unmarshal([]byte(m.Header.Get(proto.HeaderShards)), &shards); err != nil || len(shards) == 0 {
@@ -272,26 +278,39 @@ func (w *Worker) onBatch(m *nats.Msg) {
 	// Counted before the handler returns, so a drain waits for every shard.
 	w.inflight.Add(len(shards))
 	arrived := time.Now()
-	go func() {
-		body, berr := w.stepBody(m.Data)
-		for _, bs := range shards {
+	reply := m.Reply
+	data := m.Data
+	var next atomic.Int64
+	runner := func(body *decodedBody, berr error) {
+		for {
 			w.slots <- struct{}{}
-			queued := time.Since(arrived)
-			go func(bs proto.BatchShard) {
-				defer w.inflight.Done()
-				var tm stepTimes
-				var out []byte
-				err := berr
-				if err == nil {
-					out, err = w.run(body, bs.Shard, &tm)
-				}
+			i := int(next.Add(1)) - 1
+			if i >= len(shards) {
 				<-w.slots
-				resp := w.reply(m.Reply, queued, tm, out, err)
-				resp.Header.Set(proto.HeaderShardIndex, strconv.Itoa(bs.Shard.Index))
-				resp.Header.Set(proto.HeaderAttempt, strconv.Itoa(bs.Attempt))
-				_ = w.nc.PublishMsg(resp)
-			}(bs)
+				return
+			}
+			bs := shards[i]
+			queued := time.Since(arrived)
+			var tm stepTimes
+			var out []byte
+			err := berr
+			if err == nil {
+				out, err = w.run(body, bs.Shard, &tm)
+			}
+			<-w.slots
+			resp := w.reply(reply, queued, tm, out, err)
+			resp.Header.Set(proto.HeaderShardIndex, strconv.Itoa(bs.Shard.Index))
+			resp.Header.Set(proto.HeaderAttempt, strconv.Itoa(bs.Attempt))
+			_ = w.nc.PublishMsg(resp)
+			w.inflight.Done()
 		}
+	}
+	go func() {
+		body, berr := w.stepBody(data)
+		for range min(w.cfg.Capacity, len(shards)) - 1 {
+			go runner(body, berr)
+		}
+		runner(body, berr)
 	}()
 }
 
