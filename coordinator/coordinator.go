@@ -173,7 +173,7 @@ func (c *Coordinator) onJobChange(id string) {
 	c.mu.Unlock()
 	if cancel != nil {
 		// The driver re-reads the job; a cancelled or deleted job stops at once.
-		if j, err := c.fsm.Job(id); err != nil || j.State == proto.JobCancelled {
+		if state, err := c.fsm.JobState(id); err != nil || state == proto.JobCancelled {
 			cancel()
 		}
 	}
@@ -243,19 +243,16 @@ func (c *Coordinator) schedule(ctx context.Context) {
 	gc := time.NewTicker(time.Minute)
 	defer gc.Stop()
 	for {
-		for _, j := range c.fsm.Jobs() {
-			if j.Terminal() {
-				continue
-			}
+		for _, id := range c.fsm.UnfinishedJobs() {
 			c.mu.Lock()
-			_, busy := c.running[j.ID]
+			_, busy := c.running[id]
 			n := len(c.running)
 			if busy || n >= c.cfg.MaxRunningJobs {
 				c.mu.Unlock()
 				continue
 			}
 			jctx, cancel := context.WithCancel(ctx)
-			c.running[j.ID] = cancel
+			c.running[id] = cancel
 			c.mu.Unlock()
 			wg.Add(1)
 			go func(id string) {
@@ -271,7 +268,7 @@ func (c *Coordinator) schedule(ctx context.Context) {
 					}
 				}()
 				c.drive(jctx, id)
-			}(j.ID)
+			}(id)
 		}
 		select {
 		case <-ctx.Done():
