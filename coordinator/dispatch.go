@@ -52,6 +52,9 @@ type passSpec struct {
 	shards []proto.ShardRef
 	// progress is told how many shards are done; it must not block.
 	progress func(done, total int)
+	// predecode, if set, decodes a partial's payload as it arrives
+	// (job.Predecoder); it is called from several goroutines at once.
+	predecode func(*proto.Partial) (any, error)
 }
 
 // runPass sends each worker one batched step naming all the shards it owns
@@ -259,12 +262,19 @@ func (c *Coordinator) partialOf(resp *nats.Msg, worker string, ps passSpec, shar
 	if err := blob.Decode(resp.Data, proto.PartialKind, &p); err != nil {
 		return nil, fmt.Errorf("partial from %s: %w", worker, err)
 	}
-	ns := func(h string) float64 { n, _ := strconv.ParseInt(resp.Header.Get(h), 10, 64); return float64(n) / 1e9 }
-	p.Timing = &proto.StepTiming{Worker: worker, Queue: ns(proto.HeaderQueueNs), Compute: ns(proto.HeaderComputeNs),
-		Encode: ns(proto.HeaderEncodeNs), RoundTrip: rtt.Seconds(), Decode: time.Since(t1).Seconds(), Bytes: int64(len(resp.Data))}
 	if p.Shard != shard.Index || p.Pass != ps.pass || p.Job != ps.job {
 		return nil, fmt.Errorf("partial from %s answers job %s pass %d shard %d, asked %s pass %d shard %d",
 			worker, p.Job, p.Pass, p.Shard, ps.job, ps.pass, shard.Index)
 	}
+	if ps.predecode != nil && p.Algo == ps.algo && p.Payload != nil {
+		// A payload that does not decode is left to Absorb, which says
+		// which shard's it is.
+		if v, err := ps.predecode(&p); err == nil {
+			p.Decoded = v
+		}
+	}
+	ns := func(h string) float64 { n, _ := strconv.ParseInt(resp.Header.Get(h), 10, 64); return float64(n) / 1e9 }
+	p.Timing = &proto.StepTiming{Worker: worker, Queue: ns(proto.HeaderQueueNs), Compute: ns(proto.HeaderComputeNs),
+		Encode: ns(proto.HeaderEncodeNs), RoundTrip: rtt.Seconds(), Decode: time.Since(t1).Seconds(), Bytes: int64(len(resp.Data))}
 	return &p, nil
 }

@@ -174,8 +174,11 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		}
 		pctx, cancelPass := context.WithCancel(ctx)
 		cm.passStarted(cancelPass)
-		parts, retries, dispatched, err := c.runPass(pctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
-			task: taskJSON, shards: shards, progress: pub})
+		ps := passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(), task: taskJSON, shards: shards, progress: pub}
+		if pd, ok := alg.(job.Predecoder); ok {
+			ps.predecode = pd.DecodePartial
+		}
+		parts, retries, dispatched, err := c.runPass(pctx, ps)
 		if err != nil {
 			cancelPass()
 			return cm.failed(err)

@@ -686,6 +686,9 @@ type Partial struct {
 	// Timing is where the step's time went, filled in by the leader when
 	// the partial arrives; it is never sent.
 	Timing *StepTiming `json:"-"`
+	// Decoded is Payload decoded by the leader as the partial arrived
+	// (job.Predecoder), or nil; it is never sent.
+	Decoded any `json:"-"`
 }
 
 // ErrInvalid reports a request the leader cannot serve as asked (a spec
