@@ -3,10 +3,12 @@ package coordinator
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/proto"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 )
 
 // TestCommitterOneAtATimeInOrder: each commit sees the state the commit
@@ -65,5 +67,41 @@ func TestFailedCommitEndsThePassUnderWay(t *testing.T) {
 	cm.passStarted(cancelNext)
 	if next.Err() == nil {
 		t.Fatal("a pass started after a failed commit runs")
+	}
+}
+
+// TestCommitWaitsForTheNextPassOrItsHold: a pass's commit starts when the
+// next pass releases it (its first partial arrived), or after commitHold
+// when nothing does, and never before.
+func TestCommitWaitsForTheNextPassOrItsHold(t *testing.T) {
+	cm := &committer{}
+	var released atomic.Bool
+	started := make(chan time.Time, 1)
+	commit := func(proto.BlobRef, float64) (proto.BlobRef, float64, error) {
+		if !released.Load() {
+			t.Error("the commit started before the next pass released it")
+		}
+		started <- time.Now()
+		return proto.BlobRef{Object: "s"}, 0, nil
+	}
+	cm.start(commit)
+	time.Sleep(20 * time.Millisecond) // the commit's chance to start too early
+	released.Store(true)
+	at := time.Now()
+	cm.release()
+	if got := testutil.WaitEvent(t, started, 5*time.Second, "commit after release"); got.Sub(at) > commitHold/2 {
+		t.Fatalf("the commit started %v after its release", got.Sub(at))
+	}
+	if err := cm.wait(); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing releases the next one: it starts after commitHold.
+	at = time.Now()
+	cm.start(commit)
+	if got := testutil.WaitEvent(t, started, 5*time.Second, "commit after its hold"); got.Sub(at) < commitHold*9/10 {
+		t.Fatalf("the commit started %v after it was handed over, before its hold of %v", got.Sub(at), commitHold)
+	}
+	if err := cm.wait(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -176,7 +176,7 @@ func (c *Coordinator) onJobChange(id string) {
 	c.mu.Unlock()
 	if cancel != nil {
 		// The driver re-reads the job; a cancelled or deleted job stops at once.
-		if j, err := c.fsm.Job(id); err != nil || j.State == proto.JobCancelled {
+		if state, err := c.fsm.JobState(id); err != nil || state == proto.JobCancelled {
 			cancel()
 		}
 	}
@@ -261,19 +261,16 @@ func (c *Coordinator) schedule(ctx context.Context) {
 	gc := time.NewTicker(time.Minute)
 	defer gc.Stop()
 	for {
-		for _, j := range c.fsm.Jobs() {
-			if j.Terminal() {
-				continue
-			}
+		for _, id := range c.fsm.UnfinishedJobs() {
 			c.mu.Lock()
-			_, busy := c.running[j.ID]
+			_, busy := c.running[id]
 			n := len(c.running)
 			if busy || n >= c.cfg.MaxRunningJobs {
 				c.mu.Unlock()
 				continue
 			}
 			jctx, cancel := context.WithCancel(ctx)
-			c.running[j.ID] = cancel
+			c.running[id] = cancel
 			c.mu.Unlock()
 			wg.Add(1)
 			go func(id string) {
@@ -289,7 +286,7 @@ func (c *Coordinator) schedule(ctx context.Context) {
 					}
 				}()
 				c.drive(jctx, id)
-			}(j.ID)
+			}(id)
 		}
 		select {
 		case <-ctx.Done():
@@ -339,18 +336,32 @@ func (c *Coordinator) subscribe() error {
 		if !claimed(m, h) {
 			return
 		}
-		if c.members.seen(h) {
+		switch c.members.seen(h) {
+		case beat:
+			return
+		case stale:
+			c.log.Warn("ignoring a heartbeat from an older process under a worker's id", "worker", h.ID,
+				"host", h.Host, "pid", h.PID, "started", h.Started)
+			return
+		case restarted:
+			c.log.Warn("worker restarted: the steps in flight to its old process are sent elsewhere", "worker", h.ID,
+				"host", h.Host, "pid", h.PID, "started", h.Started, "capacity", h.Capacity)
+		case joined:
 			c.log.Info("worker joined", "worker", h.ID, "host", h.Host, "pid", h.PID, "capacity", h.Capacity)
-			if c.IsLeader() {
-				go c.apply(msgWorkerSeen, entryWorkerSeen{ID: h.ID, Host: h.Host, Time: time.Now().UTC()})
-			}
+		}
+		if c.IsLeader() {
+			go c.apply(msgWorkerSeen, entryWorkerSeen{ID: h.ID, Host: h.Host, Time: time.Now().UTC()})
 		}
 	}
 	bye := func(m *nats.Msg) {
 		var h proto.Hello
 		if json.Unmarshal(m.Data, &h) == nil && h.ID != "" && claimed(m, h) {
-			c.log.Info("worker left", "worker", h.ID)
-			c.members.gone(h.ID)
+			if c.members.gone(h) {
+				c.log.Info("worker left", "worker", h.ID)
+			} else {
+				c.log.Info("ignoring the goodbye of a process no longer known under a worker's id", "worker", h.ID,
+					"host", h.Host, "pid", h.PID)
+			}
 		}
 	}
 	subs := []struct {

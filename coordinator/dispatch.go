@@ -53,6 +53,9 @@ type passSpec struct {
 	shards []proto.ShardRef
 	// progress is told how many shards are done; it must not block.
 	progress func(done, total int)
+	// predecode, if set, decodes a partial's payload as it arrives
+	// (job.Predecoder); it is called from several goroutines at once.
+	predecode func(*proto.Partial) (any, error)
 }
 
 // runPass sends each worker one batched step naming all the shards it owns
@@ -80,7 +83,10 @@ func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partia
 // and settles each step as its reply arrives. A step fails when it times
 // out (StepTimeout after it started to run), the worker is declared dead or
 // ctx ends; the whole batch fails with errNotDelivered when the worker is
-// gone or leaving, or nobody listens on its step subject.
+// gone or leaving, nobody listens on its step subject or the message could
+// not be sent. When a step times out, the steps that never started to run
+// (still queued behind it on the worker) fail with errNotDelivered at once.
+// Each step is settled exactly once.
 //
 // The worker runs the steps in the order given, its capacity at a time; as
 // before batches, the coordinator counts at most twice the worker's capacity
@@ -181,12 +187,12 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 	msg.Data = body
 	msg.Header.Set(proto.HeaderShards, string(hdr))
 	t0 := time.Now()
-	window = max(m.window, 1)
-	topUp()
 	if err := c.nc.PublishMsg(msg); err != nil {
-		failAll(fmt.Errorf("step on %s: %w", worker, err))
+		failAll(fmt.Errorf("%w: step on %s: %v", errNotDelivered, worker, err))
 		return
 	}
+	window = max(m.window, 1)
+	topUp()
 	tick := time.NewTicker(max(c.cfg.StepTimeout/8, 10*time.Millisecond))
 	defer tick.Stop()
 	for ; left > 0; topUp() {
@@ -195,14 +201,29 @@ func (c *Coordinator) sendBatch(ctx context.Context, worker string, ps passSpec,
 			failAll(ctx.Err())
 			return
 		case <-m.ctx.Done():
-			failAll(errWorkerGone)
+			failAll(fmt.Errorf("%w: worker %s: %v", errWorkerGone, worker, context.Cause(m.ctx)))
 			return
 		case i := <-cancelled:
 			finish(i, nil, steps[i].ctx.Err())
 		case now := <-tick.C:
+			timedOut := false
 			for i := range steps {
 				if !settled[i] && !sentAt[i].IsZero() && now.Sub(sentAt[i]) > c.cfg.StepTimeout {
 					finish(i, nil, fmt.Errorf("step on %s: %w", worker, context.DeadlineExceeded))
+					timedOut = true
+				}
+			}
+			if timedOut {
+				// The window timed out: the worker did not get through a
+				// step in a step timeout. The steps still queued behind it
+				// never started to run; they fail now as not delivered, to
+				// run elsewhere at once, instead of each waiting its turn to
+				// time out.
+				for i := range steps {
+					if !settled[i] && sentAt[i].IsZero() {
+						finish(i, nil, fmt.Errorf("%w: worker %s: the step was still queued behind steps that timed out after %v",
+							errNotDelivered, worker, c.cfg.StepTimeout))
+					}
 				}
 			}
 		case resp := <-replies:
@@ -242,12 +263,19 @@ func (c *Coordinator) partialOf(resp *nats.Msg, worker string, ps passSpec, shar
 	if err := blob.Decode(resp.Data, proto.PartialKind, &p); err != nil {
 		return nil, fmt.Errorf("partial from %s: %w", worker, err)
 	}
-	ns := func(h string) float64 { n, _ := strconv.ParseInt(resp.Header.Get(h), 10, 64); return float64(n) / 1e9 }
-	p.Timing = &proto.StepTiming{Worker: worker, Queue: ns(proto.HeaderQueueNs), Compute: ns(proto.HeaderComputeNs),
-		Encode: ns(proto.HeaderEncodeNs), RoundTrip: rtt.Seconds(), Decode: time.Since(t1).Seconds(), Bytes: int64(len(resp.Data))}
 	if p.Shard != shard.Index || p.Pass != ps.pass || p.Job != ps.job {
 		return nil, fmt.Errorf("partial from %s answers job %s pass %d shard %d, asked %s pass %d shard %d",
 			worker, p.Job, p.Pass, p.Shard, ps.job, ps.pass, shard.Index)
 	}
+	if ps.predecode != nil && p.Algo == ps.algo && p.Payload != nil {
+		// A payload that does not decode is left to Absorb, which says
+		// which shard's it is.
+		if v, err := ps.predecode(&p); err == nil {
+			p.Decoded = v
+		}
+	}
+	ns := func(h string) float64 { n, _ := strconv.ParseInt(resp.Header.Get(h), 10, 64); return float64(n) / 1e9 }
+	p.Timing = &proto.StepTiming{Worker: worker, Queue: ns(proto.HeaderQueueNs), Compute: ns(proto.HeaderComputeNs),
+		Encode: ns(proto.HeaderEncodeNs), RoundTrip: rtt.Seconds(), Decode: time.Since(t1).Seconds(), Bytes: int64(len(resp.Data))}
 	return &p, nil
 }

@@ -154,10 +154,10 @@ func TestDrainingWorkerTakesNoStepsAndLeavesGracefully(t *testing.T) {
 	old, _ := m.get("w0")
 	h = hello("w0")
 	h.PID = 4242
-	if !m.seen(h) || len(m.live()) != 1 || old.ctx.Err() == nil {
+	if m.seen(h) != restarted || len(m.live()) != 1 || old.ctx.Err() == nil {
 		t.Fatalf("a restarted worker stays leaving: live %v", m.live())
 	}
-	m.gone("w1")
+	m.gone(hello("w1"))
 	if _, ok := m.get("w1"); ok {
 		t.Fatal("w1 still known after its goodbye")
 	}
@@ -170,6 +170,60 @@ func TestDrainingWorkerTakesNoStepsAndLeavesGracefully(t *testing.T) {
 			t.Fatal("steps in flight to w1 never aborted after its goodbye")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRestartedWorkerIsANewWorker: a hello from another process under a
+// known worker id (another PID, host or start time) aborts every step in
+// flight to the old process at once, saying why, and the new one starts
+// afresh; heartbeats and the goodbye of the older process change nothing.
+func TestRestartedWorkerIsANewWorker(t *testing.T) {
+	m := newMembers(time.Minute)
+	t0 := time.Unix(1000, 0).UTC()
+	first := hello("w0")
+	first.Host, first.PID, first.Started, first.Capacity = "h", 1, t0, 4
+	if m.seen(first) != joined {
+		t.Fatal("a new worker is not reported as joined")
+	}
+	old, _ := m.get("w0")
+	again := first
+	again.Steps = 7
+	if m.seen(again) != beat || old.ctx.Err() != nil {
+		t.Fatal("a heartbeat of the same process is not a plain heartbeat")
+	}
+	for _, change := range []func(h *proto.Hello){
+		func(h *proto.Hello) { h.Started = h.Started.Add(time.Second) }, // same PID, as in a container
+		func(h *proto.Hello) { h.PID++ },
+		func(h *proto.Hello) { h.Host = "other" },
+	} {
+		next := old.hello
+		change(&next)
+		next.Capacity = 1
+		if got := m.seen(next); got != restarted {
+			t.Fatalf("hello %+v after %+v: %v, want restarted", next, old.hello, got)
+		}
+		if !errors.Is(context.Cause(old.ctx), errRestarted) {
+			t.Fatalf("the old process's steps were not aborted as restarted: %v", context.Cause(old.ctx))
+		}
+		cur, _ := m.get("w0")
+		if cur == old || cur.ctx.Err() != nil || cur.window != 2 || len(m.live()) != 1 {
+			t.Fatalf("the new process does not start afresh: window %d, live %v", cur.window, m.live())
+		}
+		old = cur
+	}
+	// The first process, still running, heartbeats: it is older than the
+	// one known, so it is ignored.
+	if got := m.seen(first); got != stale {
+		t.Fatalf("a heartbeat of an older process: %v, want stale", got)
+	}
+	if m.gone(first) {
+		t.Fatal("the older process's goodbye removed the newer one")
+	}
+	if cur, ok := m.get("w0"); !ok || cur != old || old.ctx.Err() != nil {
+		t.Fatal("the older process's heartbeat or goodbye touched the newer one")
+	}
+	if !m.gone(old.hello) {
+		t.Fatal("the known process's goodbye was not taken")
 	}
 }
 

@@ -174,8 +174,13 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		}
 		pctx, cancelPass := context.WithCancel(ctx)
 		cm.passStarted(cancelPass)
-		parts, retries, dispatched, err := c.runPass(pctx, passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(),
-			task: taskJSON, shards: shards, progress: pub})
+		// The first partial of this pass lets the last pass's commit start.
+		progress := func(done, total int) { cm.release(); pub(done, total) }
+		ps := passSpec{job: id, pass: pass, algo: j.Spec.Algo, prep: alg.Prep(), task: taskJSON, shards: shards, progress: progress}
+		if pd, ok := alg.(job.Predecoder); ok {
+			ps.predecode = pd.DecodePartial
+		}
+		parts, retries, dispatched, err := c.runPass(pctx, ps)
 		if err != nil {
 			cancelPass()
 			return cm.failed(err)
@@ -237,7 +242,18 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 	return c.finishJob(ctx, id, alg)
 }
 
+// commitHold bounds how long a pass's commit waits for the next pass's
+// first partial before it starts anyway.
+const commitHold = 250 * time.Millisecond
+
 // committer runs one pass's commit at a time beside the next pass.
+//
+// A commit starts once the next pass's first partial has arrived (see
+// release), or after commitHold: by then every worker has its batch and
+// computes, and the leader, idle until the partials come, has the time to
+// store and commit. Started at once, the commit's work (the object store
+// write, the raft entry, the FSM's apply) ran in the leader's process just
+// as it sent the next pass's batches and NATS routed them, and delayed them.
 type committer struct {
 	prev       proto.BlobRef // the state the last commit made current
 	commitSecs float64       // how long the last commit took
@@ -245,17 +261,28 @@ type committer struct {
 	err        error
 	// cancelPass ends the pass under way; a failed commit calls it.
 	cancelPass context.CancelFunc
-	mu         sync.Mutex
+	// open lets the commit in flight start; nil when none waits.
+	open func()
+	mu   sync.Mutex
 }
 
-// start runs commit once the commit before has ended; the caller has
-// waited for it.
+// start runs commit once the commit before has ended (the caller has
+// waited for it) and the commit is released or has waited commitHold.
 func (cm *committer) start(commit func(prev proto.BlobRef, commitPrev float64) (proto.BlobRef, float64, error)) {
 	done := make(chan struct{})
 	cm.done = done
 	prev, commitPrev := cm.prev, cm.commitSecs
+	gate := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	hold := time.AfterFunc(commitHold, open)
+	cm.mu.Lock()
+	cm.open = open
+	cm.mu.Unlock()
 	go func() {
 		defer close(done)
+		<-gate
+		hold.Stop()
 		ref, secs, err := commit(prev, commitPrev)
 		cm.mu.Lock()
 		defer cm.mu.Unlock()
@@ -281,11 +308,24 @@ func (cm *committer) passStarted(cancel context.CancelFunc) {
 	}
 }
 
-// wait waits for the commit in flight, if any, and returns its error.
+// release lets the commit in flight, if any, start now. It may be called
+// from any goroutine, any number of times.
+func (cm *committer) release() {
+	cm.mu.Lock()
+	open := cm.open
+	cm.mu.Unlock()
+	if open != nil {
+		open()
+	}
+}
+
+// wait releases the commit in flight, if any, waits for it and returns its
+// error.
 func (cm *committer) wait() error {
 	if cm.done == nil {
 		return nil
 	}
+	cm.release()
 	<-cm.done
 	cm.done = nil
 	cm.mu.Lock()

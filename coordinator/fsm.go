@@ -503,6 +503,34 @@ func (f *FSM) Jobs() []*proto.Job {
 	return out
 }
 
+// JobState returns a job's state, without copying the job.
+func (f *FSM) JobState(id string) (string, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	j, err := f.job(id)
+	if err != nil {
+		return "", err
+	}
+	return j.State, nil
+}
+
+// UnfinishedJobs lists the ids of the jobs that have not ended, in
+// submission order, without copying the jobs: the scheduler reads it after
+// every committed pass, and a copy of every job, history and all, would cost
+// the leader more with every job it ever ran.
+func (f *FSM) UnfinishedJobs() []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var out []string
+	for id, j := range f.st.Jobs {
+		if !j.Terminal() {
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return jobNum(out[a]) < jobNum(out[b]) })
+	return out
+}
+
 // JobStates counts the jobs in each state, without copying them.
 func (f *FSM) JobStates() map[string]int {
 	f.mu.RLock()

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -186,5 +187,30 @@ func TestFSMIdempotentWrites(t *testing.T) {
 		if r := apply(t, f, msgJobCancel, entryJobCancel{ID: "job-1", Time: t0}); r.Err != nil {
 			t.Fatalf("cancel %d: %v", i, r.Err)
 		}
+	}
+}
+
+// TestUnfinishedJobsAndJobState: the scheduler's view of the jobs, read
+// without copying them, lists the jobs not ended in submission order (job-10
+// after job-9) and each job's state.
+func TestUnfinishedJobsAndJobState(t *testing.T) {
+	f := NewFSM()
+	for i := 0; i < 11; i++ {
+		apply(t, f, msgJobSubmit, entryJobSubmit{Spec: proto.JobSpec{Algo: "kmeans", Dataset: "c", DatasetVersion: 1,
+			RequestID: fmt.Sprintf("r%d", i)}, Time: t0})
+	}
+	apply(t, f, msgJobFinish, entryJobFinish{ID: "job-2", State: proto.JobCancelled, Time: t0})
+	apply(t, f, msgJobStart, entryJobStart{ID: "job-3", Time: t0})
+	want := "[job-1 job-3 job-4 job-5 job-6 job-7 job-8 job-9 job-10 job-11]"
+	if got := fmt.Sprint(f.UnfinishedJobs()); got != want {
+		t.Fatalf("unfinished jobs %s, want %s", got, want)
+	}
+	for id, want := range map[string]string{"job-2": proto.JobCancelled, "job-3": proto.JobRunning, "job-4": proto.JobQueued} {
+		if got, err := f.JobState(id); err != nil || got != want {
+			t.Fatalf("%s: state %q (%v), want %q", id, got, err, want)
+		}
+	}
+	if _, err := f.JobState("job-99"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a job not known: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
 	"sync"
@@ -39,8 +40,9 @@ type member struct {
 	lastSeen time.Time
 	// ctx is cancelled when the worker is declared dead or, a grace period
 	// after it said goodbye, which aborts every step in flight to it.
+	// Its cause says why (errExpired, errRestarted, errLeft).
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	// leaving is closed once the worker said it is draining or said goodbye:
 	// no batch is sent to it from then on (it answers those it took).
 	leaving   chan struct{}
@@ -61,24 +63,74 @@ func (m *members) ttlFor(n int) time.Duration {
 	return time.Duration(float64(m.base) * f)
 }
 
-// seen records a heartbeat; it reports whether the worker is new.
-func (m *members) seen(h proto.Hello) bool {
+// arrival is what a heartbeat or hello told members.
+type arrival int
+
+const (
+	// beat is a heartbeat of the incarnation known.
+	beat arrival = iota
+	// joined is a worker not known before.
+	joined
+	// restarted is a new process under a known worker id: the old one is
+	// gone, and with it every step in flight to it and its cache.
+	restarted
+	// stale is a heartbeat of an older process than the one known under
+	// its id (two processes share an id): it is ignored.
+	stale
+)
+
+// errRestarted is why a worker's steps in flight were aborted when a new
+// process took over its id.
+var errRestarted = errors.New("a new process took over its id")
+
+// errExpired is why a worker's steps in flight were aborted when its
+// heartbeats stopped.
+var errExpired = errors.New("its heartbeats stopped")
+
+// errLeft is why a worker's steps in flight were aborted after it said
+// goodbye.
+var errLeft = errors.New("it said goodbye")
+
+// sameProcess says whether two hellos come from one process.
+func sameProcess(a, b proto.Hello) bool {
+	return a.Host == b.Host && a.PID == b.PID && a.Started.Equal(b.Started)
+}
+
+// older says whether hello a comes from a process started before b's.
+func older(a, b proto.Hello) bool {
+	return !a.Started.IsZero() && !b.Started.IsZero() && a.Started.Before(b.Started)
+}
+
+// seen records a heartbeat or hello and says what it was.
+//
+// A hello from another process than the one known under its id (another
+// host, PID or start time) is a restart: the old process is gone, whether
+// or not its goodbye or the end of its heartbeats was seen, so every step in
+// flight to it is aborted at once (through its member's ctx) and a new member
+// takes its place, with nothing of the old one's: a step for the old process
+// is never taken for one of the new. A heartbeat of a process older than the
+// known one is ignored.
+func (m *members) seen(h proto.Hello) arrival {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.byID[h.ID]; ok && cur.isLeaving && !h.Draining && (h.PID != cur.hello.PID || h.Host != cur.hello.Host) {
-		// A new process under the id of one that was leaving but whose
-		// goodbye was lost: whatever the old one had in flight is gone.
-		cur.cancel()
-		delete(m.byID, h.ID)
-	}
+	kind := joined
 	if cur, ok := m.byID[h.ID]; ok {
-		cur.hello, cur.lastSeen = h, m.now()
-		if h.Draining {
-			cur.leave()
+		if sameProcess(cur.hello, h) {
+			cur.hello, cur.lastSeen = h, m.now()
+			if h.Draining {
+				cur.leave()
+			}
+			return beat
 		}
-		return false
+		if older(h, cur.hello) {
+			return stale
+		}
+		cur.cancel(errRestarted)
+		cur.leave()
+		delete(m.byID, h.ID)
+		kind = restarted
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	capacity := max(h.Capacity, 1)
 	cur := &member{hello: h, lastSeen: m.now(), ctx: ctx, cancel: cancel,
 		leaving: make(chan struct{}), window: 2 * capacity}
@@ -86,7 +138,7 @@ func (m *members) seen(h proto.Hello) bool {
 		cur.leave()
 	}
 	m.byID[h.ID] = cur
-	return true
+	return kind
 }
 
 // leave marks the member as leaving; the caller holds members.mu.
@@ -101,15 +153,20 @@ func (cur *member) leave() {
 // it has answered every step it took, so nothing in flight to it is lost; but
 // its last replies may still be on their way through this process when the
 // goodbye is handled, so the steps waiting on it are aborted only after one
-// base TTL.
-func (m *members) gone(id string) {
+// base TTL. The goodbye of another process than the one known under its id
+// (an old one, replaced by a restart) changes nothing; it reports whether
+// the goodbye was the known process's.
+func (m *members) gone(h proto.Hello) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.byID[id]; ok {
-		cur.leave()
-		delete(m.byID, id)
-		time.AfterFunc(m.base, cur.cancel)
+	cur, ok := m.byID[h.ID]
+	if !ok || !sameProcess(cur.hello, h) {
+		return false
 	}
+	cur.leave()
+	delete(m.byID, h.ID)
+	time.AfterFunc(m.base, func() { cur.cancel(errLeft) })
+	return true
 }
 
 // expire drops the workers whose heartbeats stopped; it returns their ids.
@@ -121,7 +178,7 @@ func (m *members) expire() []string {
 	ttl := m.ttlFor(len(m.byID))
 	for id, cur := range m.byID {
 		if now.Sub(cur.lastSeen) > ttl {
-			cur.cancel()
+			cur.cancel(errExpired)
 			delete(m.byID, id)
 			dead = append(dead, id)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/mathcrm/mathcrm/internal/natsembed"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
+	"github.com/mathcrm/mathcrm/internal/testutil"
 	"github.com/mathcrm/mathcrm/partition"
 	"github.com/mathcrm/mathcrm/worker"
 	"github.com/nats-io/nats.go"
@@ -121,5 +122,46 @@ func TestBatchedStepAnswersEachShard(t *testing.T) {
 	case r := <-replies:
 		t.Fatalf("a fifth reply: %v", r.Header)
 	case <-time.After(100 * time.Millisecond):
+	}
+
+	// The next pass sends the same shards header (decoded once, then
+	// remembered) with its own body: every answer is the new pass's.
+	body6, _ := json.Marshal(proto.StepBody{V: proto.Version, Job: "j", Pass: 6, Algo: "kmeans", Task: task,
+		Prep: proto.Prep{Columns: []string{"tenure"}}})
+	m = nats.NewMsg(proto.WorkerStepSubject(cfg.ID))
+	m.Reply, m.Data = sub.Subject, body6
+	m.Header.Set(proto.HeaderShards, string(hdr))
+	if err := nc.PublishMsg(m); err != nil {
+		t.Fatal(err)
+	}
+	for range len(shards) {
+		r := testutil.WaitEvent(t, replies, 20*time.Second, "answer in the second pass")
+		if e := r.Header.Get(proto.HeaderError); e != "" {
+			if r.Header.Get(proto.HeaderShardIndex) == "3" {
+				continue
+			}
+			t.Fatalf("second pass: %s", e)
+		}
+		var p proto.Partial
+		if err := blob.Decode(r.Data, proto.PartialKind, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Pass != 6 || strconv.Itoa(p.Shard) != r.Header.Get(proto.HeaderShardIndex) {
+			t.Fatalf("second pass: partial %+v for shard %s", p, r.Header.Get(proto.HeaderShardIndex))
+		}
+	}
+	// A header naming no shard is refused with one error reply.
+	m = nats.NewMsg(proto.WorkerStepSubject(cfg.ID))
+	m.Reply, m.Data = sub.Subject, body6
+	m.Header.Set(proto.HeaderShards, "[]")
+	if err := nc.PublishMsg(m); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r := testutil.WaitEvent(t, replies, 20*time.Second, "the refusal of an empty batch")
+		if e := r.Header.Get(proto.HeaderError); !strings.Contains(e, "no shard") {
+			t.Fatalf("empty batch: %q", e)
+		}
+		break
 	}
 }

@@ -72,10 +72,12 @@ func (c Config) Validate() error {
 
 // Worker is a running worker.
 type Worker struct {
-	cfg   Config
-	log   *slog.Logger
-	nc    *nats.Conn
-	store *store.Store
+	cfg Config
+	log *slog.Logger
+	// started tells this incarnation of the worker id from the next one.
+	started time.Time
+	nc      *nats.Conn
+	store   *store.Store
 	// data holds shards and prepared matrices; bodies holds decoded step bodies.
 	data   *onceCache
 	bodies *onceCache
@@ -111,7 +113,7 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{
-		cfg: cfg, log: cfg.Logger.With("worker", cfg.ID), nc: nc, store: st,
+		cfg: cfg, log: cfg.Logger.With("worker", cfg.ID), nc: nc, store: st, started: time.Now().UTC(),
 		data: newOnceCache(cfg.CacheBytes), bodies: newOnceCache(4 << 20), slots: make(chan struct{}, cfg.Capacity),
 		stop: make(chan struct{}), drained: make(chan struct{}), subDone: make(chan struct{}),
 	}
@@ -151,7 +153,7 @@ func (w *Worker) Drained() <-chan struct{} { return w.drained }
 func (w *Worker) hello() proto.Hello {
 	host, _ := os.Hostname()
 	used, n := w.data.stats(shardKeyPrefix)
-	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n,
+	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Started: w.started, Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n,
 		Steps: w.steps.Load(), Draining: w.draining.Load()}
 }
 
@@ -257,12 +259,15 @@ func (w *Worker) onStep(m *nats.Msg) {
 // for, in one message. It runs them in the order given, as many at once as
 // it has slots, and answers each shard as soon as it is done, on the
 // message's reply subject.
+//
+// At most capacity runners work through the batch, each taking the next
+// shard in order once it holds a slot: a slot freed by one shard is taken
+// again at once by the same runner, with no goroutine started and no other
+// woken per shard. Slots are still taken one shard at a time, so batches of
+// other jobs running at the same time get their turn.
 func (w *Worker) onBatch(m *nats.Msg) {
-	var shards []proto.BatchShard
-	if err := json.Unmarshal([]byte(m.Header.Get(proto.HeaderShards)), &shards); err != nil || len(shards) == 0 {
-		if err == nil {
-			err = errors.New("no shard")
-		}
+	shards, err := w.batchShards(m.Header.Get(proto.HeaderShards))
+	if err != nil {
 		resp := w.reply(m.Reply, 0, stepTimes{}, nil, fmt.Errorf("worker: bad step shards header: %w", err))
 		_ = m.RespondMsg(resp)
 		return
@@ -270,27 +275,63 @@ func (w *Worker) onBatch(m *nats.Msg) {
 	// Counted before the handler returns, so a drain waits for every shard.
 	w.inflight.Add(len(shards))
 	arrived := time.Now()
-	go func() {
-		body, berr := w.stepBody(m.Data)
-		for _, bs := range shards {
+	reply := m.Reply
+	data := m.Data
+	var next atomic.Int64
+	runner := func(body *decodedBody, berr error) {
+		for {
 			w.slots <- struct{}{}
-			queued := time.Since(arrived)
-			go func(bs proto.BatchShard) {
-				defer w.inflight.Done()
-				var tm stepTimes
-				var out []byte
-				err := berr
-				if err == nil {
-					out, err = w.run(body, bs.Shard, &tm)
-				}
+			i := int(next.Add(1)) - 1
+			if i >= len(shards) {
 				<-w.slots
-				resp := w.reply(m.Reply, queued, tm, out, err)
-				resp.Header.Set(proto.HeaderShardIndex, strconv.Itoa(bs.Shard.Index))
-				resp.Header.Set(proto.HeaderAttempt, strconv.Itoa(bs.Attempt))
-				_ = w.nc.PublishMsg(resp)
-			}(bs)
+				return
+			}
+			bs := shards[i]
+			queued := time.Since(arrived)
+			var tm stepTimes
+			var out []byte
+			err := berr
+			if err == nil {
+				out, err = w.run(body, bs.Shard, &tm)
+			}
+			<-w.slots
+			resp := w.reply(reply, queued, tm, out, err)
+			resp.Header.Set(proto.HeaderShardIndex, strconv.Itoa(bs.Shard.Index))
+			resp.Header.Set(proto.HeaderAttempt, strconv.Itoa(bs.Attempt))
+			_ = w.nc.PublishMsg(resp)
+			w.inflight.Done()
 		}
+	}
+	go func() {
+		body, berr := w.stepBody(data)
+		for range min(w.cfg.Capacity, len(shards)) - 1 {
+			go runner(body, berr)
+		}
+		runner(body, berr)
 	}()
+}
+
+// batchShards decodes a batch's shards header once, however many passes
+// send the same one: a worker is sent the same shards, each at its first
+// attempt, pass after pass, and decoding their JSON took longer than
+// hashing it by two orders of magnitude. The list returned is shared: it
+// is read only.
+func (w *Worker) batchShards(hdr string) ([]proto.BatchShard, error) {
+	sum := sha256.Sum256([]byte(hdr))
+	v, err := w.bodies.loadOnce("shards|"+string(sum[:]), func() (any, int64, error) {
+		var shards []proto.BatchShard
+		if err := json.Unmarshal([]byte(hdr), &shards); err != nil {
+			return nil, 0, err
+		}
+		if len(shards) == 0 {
+			return nil, 0, errors.New("no shard")
+		}
+		return shards, int64(len(hdr)), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]proto.BatchShard), nil
 }
 
 // reply is the answer to one shard's step: its partial, or its error and

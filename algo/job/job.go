@@ -120,7 +120,25 @@ type (
 	Layouter interface {
 		Shards(ver *proto.DatasetVersion) []proto.ShardRef
 	}
+	// Predecoder is a job whose partials' payloads the leader decodes as
+	// they arrive, while the pass's other steps still run, instead of all
+	// at once in Absorb. DecodePartial returns p's payload decoded as the
+	// pass under way's Absorb will ask Decode for it (see Predecode); it is
+	// called from several goroutines at once and must not touch the job.
+	Predecoder interface {
+		DecodePartial(p *proto.Partial) (any, error)
+	}
 )
+
+// Predecode decodes a partial's payload as a T, for a Predecoder's
+// DecodePartial: Decode[T] then takes it as it is.
+func Predecode[T any](p *proto.Partial) (any, error) {
+	v := new(T)
+	if err := blob.Unmarshal(p.Payload, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
 
 // Leader is what the leader offers an algorithm's Check and Job.
 type Leader interface {
@@ -190,7 +208,8 @@ func Encode(p *proto.Partial, algo string, v any) error {
 }
 
 // Decode reads every partial's payload, checking that each is from algo
-// and from the shard its position says. The payloads are decoded on every
+// and from the shard its position says. A payload the leader decoded as it
+// arrived (Predecoder) is taken as it is; the others are decoded on every
 // core (each on its own, so the values are the same); the first error in
 // shard order is the one returned.
 func Decode[T any](algo string, parts []*proto.Partial) ([]*T, error) {
@@ -206,6 +225,10 @@ func Decode[T any](algo string, parts []*proto.Partial) ([]*T, error) {
 			errs[i] = fmt.Errorf("shard %d's place holds shard %d's result", i, p.Shard)
 			return
 		}
+		if v, ok := p.Decoded.(*T); ok && v != nil {
+			out[i] = v
+			return
+		}
 		v := new(T)
 		if err := blob.Unmarshal(p.Payload, v); err != nil {
 			errs[i] = fmt.Errorf("shard %d's %s result: %w", i, algo, err)
@@ -213,7 +236,13 @@ func Decode[T any](algo string, parts []*proto.Partial) ([]*T, error) {
 		}
 		out[i] = v
 	}
-	if n := min(runtime.GOMAXPROCS(0), len(parts)/decodeChunk); n > 1 {
+	left := 0
+	for _, p := range parts {
+		if p == nil || p.Decoded == nil {
+			left++
+		}
+	}
+	if n := min(runtime.GOMAXPROCS(0), left/decodeChunk); n > 1 {
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		for range n {

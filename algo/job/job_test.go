@@ -60,3 +60,38 @@ func TestDecodeReportsTheFirstBadShard(t *testing.T) {
 		t.Fatalf("error %v, want shard 3's", err)
 	}
 }
+
+// TestDecodeTakesPredecodedPayloads: payloads the leader decoded as they
+// arrived are taken as they are, the others decoded, all in shard order
+// with the same values; a predecoded payload in the wrong place is still
+// refused.
+func TestDecodeTakesPredecodedPayloads(t *testing.T) {
+	parts := partials(t, 64)
+	pre := map[int]any{}
+	for i := 0; i < 64; i += 3 {
+		v, err := job.Predecode[sums](parts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[i].Decoded, pre[i] = v, v
+	}
+	got, err := job.Decode[sums]("x", parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v.N != int64(i) || v.S[0] != float64(i)/3 || v.S[1] != -float64(i) {
+			t.Fatalf("shard %d decoded %+v", i, v)
+		}
+		if p, ok := pre[i]; ok && p.(*sums) != v {
+			t.Fatalf("shard %d was decoded again", i)
+		}
+	}
+	if _, err := job.Predecode[sums](&proto.Partial{Payload: []byte{0xc1}}); err == nil {
+		t.Fatal("a bad payload predecoded")
+	}
+	parts[6].Shard = 7
+	if _, err := job.Decode[sums]("x", parts); err == nil || !strings.Contains(err.Error(), "shard 6's place holds shard 7's") {
+		t.Fatalf("error %v, want shard 6's", err)
+	}
+}

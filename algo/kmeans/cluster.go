@@ -198,6 +198,10 @@ func (Algorithm) NewJob(_ context.Context, _ job.Leader, _ string, spec proto.Jo
 
 func (k *clusterJob) Next() (any, bool) { return k.st.Next() }
 
+// DecodePartial decodes a partial as it arrives (job.Predecoder): every
+// pass of the job answers with a Result.
+func (k *clusterJob) DecodePartial(p *proto.Partial) (any, error) { return job.Predecode[Result](p) }
+
 func (k *clusterJob) Absorb(parts []*proto.Partial) error {
 	res, err := job.Decode[Result](Name, parts)
 	if err != nil {

@@ -116,7 +116,11 @@ type churnCluster struct {
 	log *logRecorder
 }
 
-func startChurnCluster(t *testing.T) *churnCluster {
+func startChurnCluster(t *testing.T) *churnCluster { return startTunedChurnCluster(t, nil) }
+
+// startTunedChurnCluster is startChurnCluster with tune applied to the
+// coordinator's configuration last.
+func startTunedChurnCluster(t *testing.T, tune func(*coordinator.Config)) *churnCluster {
 	t.Helper()
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "customers.csv")
@@ -129,6 +133,9 @@ func startChurnCluster(t *testing.T) *churnCluster {
 		DataDir: filepath.Join(dir, "cluster"), NATSListen: "127.0.0.1:0", Logger: logger,
 		Coordinator: func(cfg *coordinator.Config) {
 			cfg.FastRaft, cfg.HeartbeatTTL, cfg.StepTimeout = true, time.Second, 30*time.Second
+			if tune != nil {
+				tune(cfg)
+			}
 		},
 		Worker: func(cfg *worker.Config) { cfg.Heartbeat = 100 * time.Millisecond },
 	})
@@ -403,4 +410,56 @@ func TestWorkerDrainedMidJob(t *testing.T) {
 	t.Logf("drained at pass %d: exit code 0, %d undelivered steps placed elsewhere, %d retries",
 		faultPass, len(h.log.find("step not delivered", "worker", leaving.id)), retries(j))
 	waitWorkers(t, h.cl, 2)
+}
+
+// TestWorkerRestartedMidJob: a worker process that hangs mid-pass and is
+// replaced by a new process under the same id (as a supervisor restarts it)
+// loses its steps in flight at once: they are sent elsewhere as soon as the
+// new process says hello, not after a step timeout, and the new process
+// takes part from then on. Heartbeat TTL and step timeout are long here, so
+// only the restart can free the pass quickly.
+func TestWorkerRestartedMidJob(t *testing.T) {
+	want, _ := calmRun(t)
+	const stepTimeout = time.Minute
+	h := startTunedChurnCluster(t, func(cfg *coordinator.Config) { cfg.HeartbeatTTL, cfg.StepTimeout = 10*time.Second, stepTimeout })
+	var procs []*workerProc
+	for i := 0; i < 3; i++ {
+		procs = append(procs, h.startWorker(t, fmt.Sprintf("proc-w%d", i)))
+	}
+	waitWorkers(t, h.cl, 3)
+	id := submit(t, h.cl, churnSpec())
+	waitPass(t, h.cl, id, faultPass)
+	old := procs[1]
+	old.signal(t, syscall.SIGSTOP)
+	// Its heartbeats stop; the passes go on sending it steps, and the pass
+	// that needs its shards waits for them.
+	h.waitWorker(t, old.id, 10*time.Second, func(w proto.WorkerInfo) bool { return w.HeartbeatAge > 0.5 })
+	stuck := jobStatus(t, h.cl, id).Pass
+	restartedAt := time.Now()
+	h.startWorker(t, old.id)
+	testutil.WaitFor(t, stepTimeout/3, 5*time.Millisecond, func() error {
+		if j := jobStatus(t, h.cl, id); j.Pass <= stuck && !j.Terminal() {
+			return fmt.Errorf("the pass stuck on the old process (after pass %d) has not ended since the restart", stuck)
+		}
+		return nil
+	})
+	freed := time.Since(restartedAt)
+	h.log.waitFor(t, "worker restarted", "worker", old.id, 10*time.Second)
+	j := waitJob(t, h.cl, id)
+	testutil.SameKMeans(t, want, model(t, h.cl, j.Model))
+	var aborted int
+	for _, rec := range h.log.find("step failed", "worker", old.id) {
+		if strings.Contains(rec.attrs["err"], "new process") {
+			aborted++
+		}
+	}
+	if aborted == 0 {
+		t.Fatalf("no step in flight to the old process was failed by the restart")
+	}
+	if len(h.log.find("worker lost", "worker", old.id)) > 0 {
+		t.Fatalf("%s was declared lost: the restart was not what freed its steps", old.id)
+	}
+	info := h.waitWorker(t, old.id, 10*time.Second, func(w proto.WorkerInfo) bool { return w.Steps > 0 && w.HeartbeatAge < 0.5 })
+	t.Logf("restart at pass %d: %d steps in flight sent elsewhere; the pass ended %v after the restart; the new process answered %d steps; %d retries",
+		stuck, aborted, freed.Round(time.Millisecond), info.Steps, retries(j))
 }

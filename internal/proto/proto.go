@@ -113,11 +113,15 @@ func JobEventSubject(id string) string { return EventsJob + id }
 
 // Hello announces a worker; it is also its heartbeat.
 type Hello struct {
-	V        int    `json:"v"`
-	ID       string `json:"id"`
-	Host     string `json:"host"`
-	PID      int    `json:"pid"`
-	Capacity int    `json:"capacity"`
+	V    int    `json:"v"`
+	ID   string `json:"id"`
+	Host string `json:"host"`
+	PID  int    `json:"pid"`
+	// Started is when the process started the worker: with Host and PID it
+	// tells one incarnation of a worker id from the next (a restarted
+	// process may get the same PID, in a container always).
+	Started  time.Time `json:"started,omitzero"`
+	Capacity int       `json:"capacity"`
 	// CacheBytes is how much of its shard cache budget is in use.
 	CacheBytes int64 `json:"cache_bytes"`
 	// Shards are the shard objects it holds in its cache.
@@ -709,6 +713,9 @@ type Partial struct {
 	// Timing is where the step's time went, filled in by the leader when
 	// the partial arrives; it is never sent.
 	Timing *StepTiming `json:"-"`
+	// Decoded is Payload decoded by the leader as the partial arrived
+	// (job.Predecoder), or nil; it is never sent.
+	Decoded any `json:"-"`
 }
 
 // ErrInvalid reports a request the leader cannot serve as asked (a spec
