@@ -94,6 +94,10 @@ func (c *Coordinator) statNew(ctx context.Context, refs []proto.BlobRef) error {
 func (c *Coordinator) collect(ctx context.Context, grace time.Duration) proto.GCResult {
 	c.gcMu.Lock()
 	defer c.gcMu.Unlock()
+	if !c.rollupsDenied.Load() && c.IsLeader() {
+		// It failed when this coordinator came to lead.
+		c.denyRollups()
+	}
 	res := proto.GCResult{Grace: grace}
 	cutoff := time.Now().Add(-grace).UnixNano()
 	refs := c.fsm.Referenced()

@@ -67,14 +67,17 @@ func streamConfig(bucket string, replicas int) jetstream.StreamConfig {
 }
 
 // DenyRollups makes every bucket's stream refuse rollups; buckets made
-// before the store wrote without them took them. It needs the stream
-// update API (a coordinator's or admin's grant). Open does not call it:
-// the leading coordinator does, until it succeeds.
+// before the store wrote without them took them. It tries every bucket and
+// reports each one it could not update. It needs the stream update API (a
+// coordinator's or admin's grant). Open does not call it: the leading
+// coordinator does, until it succeeds.
 func (s *Store) DenyRollups(ctx context.Context) error {
+	var errs []error
 	for name := range s.buckets {
 		st, err := s.js.Stream(ctx, "OBJ_"+name)
 		if err != nil {
-			return fmt.Errorf("store: stream of %s: %w", name, err)
+			errs = append(errs, fmt.Errorf("store: stream of %s: %w", name, err))
+			continue
 		}
 		cfg := st.CachedInfo().Config
 		if !cfg.AllowRollup {
@@ -82,10 +85,10 @@ func (s *Store) DenyRollups(ctx context.Context) error {
 		}
 		cfg.AllowRollup = false
 		if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("store: refuse rollups in %s: %w", name, err)
+			errs = append(errs, fmt.Errorf("store: refuse rollups in %s: %w", name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // appendObject stores r's bytes as a new version of name: its chunks on a
