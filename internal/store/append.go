@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -183,35 +184,52 @@ func (s *Store) appendObject(ctx context.Context, bucket, name string, r io.Read
 // (Partials). It needs the purge API, which only the coordinators and
 // admin are granted.
 func (s *Store) Delete(ctx context.Context, bucket, name string) error {
+	_, err := s.DeleteMany(ctx, bucket, []string{name})
+	return err
+}
+
+// DeleteMany deletes names as Delete does, in order, and reads the meta
+// data left in the bucket once for all of them: that read is of every
+// object's. It stops at the first name it cannot delete and returns how
+// many it deleted before it; their chunks are purged all the same.
+func (s *Store) DeleteMany(ctx context.Context, bucket string, names []string) (int, error) {
 	st, err := s.stream(ctx, bucket)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	vs, err := s.versions(ctx, bucket, name)
-	if err != nil {
-		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	var chunks []string
+	done := 0
+	for _, name := range names {
+		vs, verr := s.versions(ctx, bucket, name)
+		if verr == nil {
+			verr = st.Purge(ctx, jetstream.WithPurgeSubject(metaSubject(bucket, name)))
+		}
+		if verr != nil {
+			err = fmt.Errorf("store: delete %s/%s: %w", bucket, name, verr)
+			break
+		}
+		for _, v := range vs {
+			chunks = append(chunks, chunkSubject(bucket, v.NUID))
+		}
+		done++
 	}
-	if err := st.Purge(ctx, jetstream.WithPurgeSubject(metaSubject(bucket, name))); err != nil {
-		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	if len(chunks) == 0 {
+		return done, err
 	}
-	if len(vs) == 0 {
-		return nil
+	named, nerr := s.named(ctx, bucket)
+	if nerr != nil {
+		return done, errors.Join(err, fmt.Errorf("store: delete from %s: %w", bucket, nerr))
 	}
-	named, err := s.named(ctx, bucket)
-	if err != nil {
-		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
-	}
-	for _, v := range vs {
-		subj := chunkSubject(bucket, v.NUID)
+	for _, subj := range chunks {
 		if named[subj] {
 			continue
 		}
 		named[subj] = true // purged once
-		if err := st.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
-			return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+		if perr := st.Purge(ctx, jetstream.WithPurgeSubject(subj)); perr != nil {
+			return done, errors.Join(err, fmt.Errorf("store: delete from %s: %w", bucket, perr))
 		}
 	}
-	return nil
+	return done, err
 }
 
 // versions reads every meta message stored for name, oldest first.
@@ -237,6 +255,23 @@ func (s *Store) metas(ctx context.Context, bucket, filter string) ([]jetstream.O
 	}
 	if total == 0 {
 		return nil, nil
+	}
+	if total == 1 && !strings.ContainsAny(filter, "*>") {
+		// One version, the common case: read it directly rather than
+		// leave a consumer behind for each name read.
+		m, err := st.GetLastMsgForSubject(ctx, filter)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, nil // purged since it was counted
+		}
+		if err != nil {
+			return nil, err
+		}
+		var info jetstream.ObjectInfo
+		if json.Unmarshal(m.Data, &info) != nil || !validNUID(info.NUID) {
+			return nil, nil
+		}
+		info.ModTime = m.Time
+		return []jetstream.ObjectInfo{info}, nil
 	}
 	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, InactiveThreshold: consumerIdle})
 	if err != nil {

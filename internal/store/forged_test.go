@@ -202,3 +202,44 @@ func TestStockClientReadsAppendedObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteMany deletes several objects at once, one of them meta data
+// naming a kept object's chunks: the others' chunks are purged, the kept
+// object stays whole.
+func TestDeleteMany(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	ref, data, info := putModel(t, s, "models/kept")
+	var names, subjects []string
+	for i := range 3 {
+		name := "models/gone" + string(rune('a'+i))
+		if _, err := s.Put(ctx, proto.BucketModels, name, pattern(200<<10)); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := s.bucket(proto.BucketModels)
+		in, err := b.GetInfo(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, subjects = append(names, name), append(subjects, chunkSubject(proto.BucketModels, in.NUID))
+	}
+	appendMeta(t, s, proto.BucketModels, "models/alias", jetstream.ObjectInfo{ObjectMeta: jetstream.ObjectMeta{Name: "models/alias"},
+		Bucket: proto.BucketModels, NUID: info.NUID, Size: 1, Chunks: 1, Digest: "SHA-256=AAAA"})
+	names = append(names, "models/alias", "models/missing")
+	if n, err := s.DeleteMany(ctx, proto.BucketModels, names); err != nil || n != len(names) {
+		t.Fatalf("deleted %d of %d: %v", n, len(names), err)
+	}
+	readsAtOnce(t, s, ref, data)
+	st, err := s.stream(ctx, proto.BucketModels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subj := range subjects {
+		if n, err := chunksStored(ctx, st, subj); err != nil || len(n) != 0 {
+			t.Fatalf("chunks of a deleted object: %v %v", n, err)
+		}
+	}
+	if objs, err := s.List(ctx, proto.BucketModels); err != nil || len(objs) != 1 || objs[0].Name != "models/kept" {
+		t.Fatalf("left: %+v %v", objs, err)
+	}
+}
