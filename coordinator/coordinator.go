@@ -53,6 +53,10 @@ type Coordinator struct {
 	// transients counts each job's transient failures in a row.
 	transients map[string]int
 
+	// rollupsDenied is set once the buckets refuse rollups; until then
+	// each collection tries again (gc.go).
+	rollupsDenied atomic.Bool
+
 	blobMu   sync.Mutex // a commit's blob check and entry against a collection's deletes (gc.go)
 	submitMu sync.Mutex // a role's bound of active jobs against its concurrent submits (roles.go)
 	gcMu     sync.Mutex // one collection at a time
@@ -244,11 +248,14 @@ func (c *Coordinator) leaderLoop() {
 // rollups, which any role that writes blobs could purge them with. The
 // leader does it, so that in an upgrade (followers first, the leader
 // last) no coordinator of the version that wrote with rollups still
-// writes blobs when it happens.
+// writes blobs when it happens. Until it succeeds, each collection tries
+// again (gc.go).
 func (c *Coordinator) denyRollups() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.store.DenyRollups(ctx); err != nil {
+	if err := c.store.DenyRollups(ctx); err == nil {
+		c.rollupsDenied.Store(true)
+	} else {
 		c.log.Error("the object store's buckets still take rollups: a worker's or analyst's credential can purge them; "+
 			"give the coordinator's credential the stream update API, or update the streams OBJ_* with allow_rollup_hdrs false", "err", err)
 	}

@@ -94,6 +94,10 @@ func (c *Coordinator) statNew(ctx context.Context, refs []proto.BlobRef) error {
 func (c *Coordinator) collect(ctx context.Context, grace time.Duration) proto.GCResult {
 	c.gcMu.Lock()
 	defer c.gcMu.Unlock()
+	if !c.rollupsDenied.Load() && c.IsLeader() {
+		// It failed when this coordinator came to lead.
+		c.denyRollups()
+	}
 	res := proto.GCResult{Grace: grace}
 	cutoff := time.Now().Add(-grace).UnixNano()
 	refs := c.fsm.Referenced()
@@ -139,6 +143,7 @@ func (c *Coordinator) sweep(ctx context.Context, bucket string, objs []store.Obj
 	}
 	refs := c.fsm.Referenced()
 	running := c.fsm.unendedJobs()
+	var del []store.Object
 	for _, o := range objs {
 		switch {
 		case refs[bucket][o.Name]:
@@ -146,14 +151,32 @@ func (c *Coordinator) sweep(ctx context.Context, bucket string, objs []store.Obj
 		case running[jobOfBlob(o.Name)]:
 			res.Running++
 		default:
-			if err := c.store.Delete(ctx, bucket, o.Name); err != nil {
-				c.log.Warn("gc: delete", "bucket", bucket, "object", o.Name, "err", err)
-				res.Failed++
-				continue
-			}
+			del = append(del, o)
+		}
+	}
+	// Together: a delete reads every object's meta data in the bucket, to
+	// purge only chunks that nothing else names (store.Delete).
+	for len(del) > 0 && ctx.Err() == nil {
+		names := make([]string, len(del))
+		for i, o := range del {
+			names[i] = o.Name
+		}
+		n, err := c.store.DeleteMany(ctx, bucket, names)
+		for _, o := range del[:n] {
 			res.Removed++
 			res.Bytes += o.Size
 		}
+		if err == nil {
+			break
+		}
+		if n < len(del) {
+			c.log.Warn("gc: delete", "bucket", bucket, "object", del[n].Name, "err", err)
+			res.Failed++
+			n++
+		} else {
+			c.log.Warn("gc: delete", "bucket", bucket, "err", err)
+		}
+		del = del[n:]
 	}
 }
 

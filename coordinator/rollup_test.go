@@ -69,3 +69,77 @@ func TestLeaderDeniesRollups(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectionRetriesDenyingRollups starts a coordinator while one
+// bucket's stream is missing, so that refusing rollups fails when it comes
+// to lead; the bucket then comes back taking rollups (made again by the
+// object store client), and the next collection makes it refuse them.
+func TestCollectionRetriesDenyingRollups(t *testing.T) {
+	dir := t.TempDir()
+	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), Name: "rollup-retry-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range proto.Buckets {
+		if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: b, Storage: jetstream.FileStorage}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := store.Open(ctx, nc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := proto.BucketModels
+	if err := js.DeleteStream(ctx, "OBJ_"+gone); err != nil {
+		t.Fatal(err)
+	}
+	takesRollups := func(b string) bool {
+		t.Helper()
+		s, err := js.Stream(ctx, "OBJ_"+b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo().Config.AllowRollup
+	}
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.RaftAddr, cfg.Bootstrap, cfg.FastRaft, cfg.Logger = filepath.Join(dir, "raft"), "127.0.0.1:0", true, true, testLog(t)
+	c, err := New(cfg, nc, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The buckets that are there refuse rollups once it leads.
+	for _, b := range proto.Buckets {
+		for b != gone && takesRollups(b) {
+			if ctx.Err() != nil {
+				t.Fatalf("bucket %s still takes rollups under a leader", b)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: gone, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if !takesRollups(gone) {
+		t.Fatalf("bucket %s made by the object store client refuses rollups", gone)
+	}
+	c.collect(ctx, time.Hour)
+	if takesRollups(gone) {
+		t.Fatalf("bucket %s still takes rollups after a collection", gone)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +20,11 @@ import (
 // worker, a worker with its own credential, the analyst) can remove
 // nothing: the purge, message delete, stream update and delete APIs are
 // refused, a rollup (a purge by header) is refused by the bucket, and meta
-// data forged over an object neither hides nor corrupts it for readers
-// that know its checksum, nor makes its chunks garbage to the collection.
+// data forged over an object (other bytes, a delete marker, its own size
+// and digest naming chunks that are not stored) neither hides nor corrupts
+// it for readers that know its checksum, nor stalls them, nor makes its
+// chunks garbage to the collection; and meta data under another name
+// naming its chunks does not make deleting that name purge them.
 func TestWritersCannotDestroy(t *testing.T) {
 	dir := initDir(t)
 	s := startServer(t, dir)
@@ -131,6 +133,24 @@ func TestWritersCannotDestroy(t *testing.T) {
 					t.Fatalf("forged meta data (deleted %v): stat: %v", deleted, err)
 				}
 			}
+			// Meta data with the object's own size and digest naming chunks
+			// that are not stored: read at once all the same.
+			same := *genuine
+			same.NUID = "nochunks" + strings.ReplaceAll(role, "-", "")
+			b, _ := json.Marshal(same)
+			if _, err := js.Publish(ctx, meta, b); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if b, err := cs.Get(ctx, ref); err != nil || string(b) != "customer rows of "+role {
+				t.Fatalf("forged meta data naming no chunks: coordinator reads %q, %v", b, err)
+			}
+			if d := time.Since(start); d > store.StallBase/2 {
+				t.Fatalf("forged meta data naming no chunks: the read took %v", d)
+			}
+			if err := cs.Stat(ctx, ref); err != nil {
+				t.Fatalf("forged meta data naming no chunks: stat: %v", err)
+			}
 			ps, err := cs.Partials(ctx, proto.BucketShards)
 			if err != nil {
 				t.Fatal(err)
@@ -140,20 +160,47 @@ func TestWritersCannotDestroy(t *testing.T) {
 					t.Fatalf("the collection would purge %s (%d chunks), which shadowed meta data names", p.Subject, p.Chunks)
 				}
 			}
-			// The coordinator deletes: every version of the meta data; the
-			// shadowed version's chunks are then the collection's.
+			// Meta data under a name of its own naming the object's
+			// chunks: the collection deletes that name as unreferenced,
+			// and the object stays whole.
+			junk := "scores/s/" + role + "/junk"
+			alias := *genuine
+			alias.Name = junk
+			b, _ = json.Marshal(alias)
+			if _, err := js.Publish(ctx, "$O."+proto.BucketShards+".M."+base64.URLEncoding.EncodeToString([]byte(junk)), b); err != nil {
+				t.Fatal(err)
+			}
+			if err := cs.Delete(ctx, proto.BucketShards, junk); err != nil {
+				t.Fatalf("coordinator deletes %s: %v", junk, err)
+			}
+			if b, err := cs.Get(ctx, ref); err != nil || string(b) != "customer rows of "+role {
+				t.Fatalf("after deleting %s, which named its chunks: coordinator reads %q, %v", junk, b, err)
+			}
+			if err := cs.Stat(ctx, ref); err != nil {
+				t.Fatalf("after deleting %s, which named its chunks: stat: %v", junk, err)
+			}
+			// The coordinator deletes: every version of the meta data, and
+			// the chunks of every version, the shadowed one's too.
 			if err := cs.Delete(ctx, proto.BucketShards, name); err != nil {
 				t.Fatalf("coordinator deletes: %v", err)
 			}
 			if _, err := cs.Get(ctx, ref); err == nil {
 				t.Fatal("a deleted blob is still read")
 			}
-			ps, err = cs.Partials(ctx, proto.BucketShards)
+			cjs, err := jetstream.New(coord.Conn)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.ContainsFunc(ps, func(p store.Partial) bool { return p.Subject == genuineChunks }) {
-				t.Fatalf("after the delete, the shadowed chunks %s are not among the partials %+v", genuineChunks, ps)
+			cst, err := cjs.Stream(ctx, shards)
+			if err != nil {
+				t.Fatal(err)
+			}
+			si, err := cst.Info(ctx, jetstream.WithSubjectFilter(genuineChunks))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := si.State.Subjects[genuineChunks]; n != 0 {
+				t.Fatalf("after the delete, %d chunks of the deleted blob are stored on %s", n, genuineChunks)
 			}
 		})
 	}

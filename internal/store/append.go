@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -27,11 +27,16 @@ import (
 // anything. Only a role granted the purge API (the coordinators, admin)
 // deletes.
 //
-// A meta message appended over an existing object's shadows it for the
-// object store's readers, and the shadowed version stays in the stream:
-// Get and Stat then look for the version whose size and SHA-256 match the
-// reference recorded in raft, so a forged meta message neither corrupts a
-// read nor loses the object.
+// Meta data is not authenticated: a writer can append a meta message over
+// any object, naming any chunk subject, size and digest. A meta message
+// appended over an existing object's shadows it for the object store's
+// readers, and the shadowed version stays in the stream: Get and Stat read
+// or check only a version whose size and SHA-256 match the reference
+// recorded in raft and whose chunks are all stored, newest first, so a
+// forged meta message neither corrupts a read nor hides the object from a
+// reader that knows its reference. Delete purges a chunk subject only when
+// no meta message left in the bucket names it, so meta data naming another
+// object's chunks does not make deleting it purge them.
 
 // chunkSize is the size of one chunk message, the object store's default.
 const chunkSize = 128 << 10
@@ -63,15 +68,17 @@ func streamConfig(bucket string, replicas int) jetstream.StreamConfig {
 }
 
 // DenyRollups makes every bucket's stream refuse rollups; buckets made
-// before the store wrote without them took them. It needs the stream
-// update API (a coordinator's or admin's grant); Open calls it when it
-// created nothing and finds a bucket that still takes rollups only through
-// this.
+// before the store wrote without them took them. It tries every bucket and
+// reports each one it could not update. It needs the stream update API (a
+// coordinator's or admin's grant). Open does not call it: the leading
+// coordinator does, until it succeeds.
 func (s *Store) DenyRollups(ctx context.Context) error {
+	var errs []error
 	for name := range s.buckets {
 		st, err := s.js.Stream(ctx, "OBJ_"+name)
 		if err != nil {
-			return fmt.Errorf("store: stream of %s: %w", name, err)
+			errs = append(errs, fmt.Errorf("store: stream of %s: %w", name, err))
+			continue
 		}
 		cfg := st.CachedInfo().Config
 		if !cfg.AllowRollup {
@@ -79,10 +86,10 @@ func (s *Store) DenyRollups(ctx context.Context) error {
 		}
 		cfg.AllowRollup = false
 		if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("store: refuse rollups in %s: %w", name, err)
+			errs = append(errs, fmt.Errorf("store: refuse rollups in %s: %w", name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // appendObject stores r's bytes as a new version of name: its chunks on a
@@ -98,9 +105,17 @@ func (s *Store) appendObject(ctx context.Context, bucket, name string, r io.Read
 	h := sha256.New()
 	buf := make([]byte, chunkSize)
 	var pending []jetstream.PubAckFuture
+	// The chunks are read back in stream order: a chunk stored out of
+	// its order (a publish retried after a later one went through) would
+	// make the object other bytes, so each must be stored after the last.
+	var seq uint64
 	wait := func(f jetstream.PubAckFuture) error {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			if ack.Sequence <= seq {
+				return fmt.Errorf("chunk stored at sequence %d, before the one ahead of it (%d)", ack.Sequence, seq)
+			}
+			seq = ack.Sequence
 			return nil
 		case err := <-f.Err():
 			return err
@@ -162,35 +177,59 @@ func (s *Store) appendObject(ctx context.Context, bucket, name string, r io.Read
 
 // Delete removes a blob; a missing blob is not an error. It purges the
 // object's meta subject first, every version of its meta data, so that no
-// reader finds meta data whose chunks are gone, then the chunks of the
-// newest version; chunks of older versions (shadowed ones) no object names
-// any more, and the collection of partials removes them. It needs the
-// purge API, which only the coordinators and admin are granted.
+// reader finds meta data whose chunks are gone, then the chunks of each of
+// those versions that no meta message left in the bucket names: meta data
+// is not authenticated, and a version may name another object's chunks.
+// Chunks it leaves that nothing names any more are the collection's
+// (Partials). It needs the purge API, which only the coordinators and
+// admin are granted.
 func (s *Store) Delete(ctx context.Context, bucket, name string) error {
-	b, err := s.bucket(bucket)
-	if err != nil {
-		return err
-	}
+	_, err := s.DeleteMany(ctx, bucket, []string{name})
+	return err
+}
+
+// DeleteMany deletes names as Delete does, in order, and reads the meta
+// data left in the bucket once for all of them: that read is of every
+// object's. It stops at the first name it cannot delete and returns how
+// many it deleted before it; their chunks are purged all the same.
+func (s *Store) DeleteMany(ctx context.Context, bucket string, names []string) (int, error) {
 	st, err := s.stream(ctx, bucket)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	info, err := b.GetInfo(ctx, name, jetstream.GetObjectInfoShowDeleted())
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return nil
+	var chunks []string
+	done := 0
+	for _, name := range names {
+		vs, verr := s.versions(ctx, bucket, name)
+		if verr == nil {
+			verr = st.Purge(ctx, jetstream.WithPurgeSubject(metaSubject(bucket, name)))
+		}
+		if verr != nil {
+			err = fmt.Errorf("store: delete %s/%s: %w", bucket, name, verr)
+			break
+		}
+		for _, v := range vs {
+			chunks = append(chunks, chunkSubject(bucket, v.NUID))
+		}
+		done++
 	}
-	if err != nil && !errors.Is(err, jetstream.ErrBadObjectMeta) {
-		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	if len(chunks) == 0 {
+		return done, err
 	}
-	if err := st.Purge(ctx, jetstream.WithPurgeSubject(metaSubject(bucket, name))); err != nil {
-		return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	named, nerr := s.named(ctx, bucket)
+	if nerr != nil {
+		return done, errors.Join(err, fmt.Errorf("store: delete from %s: %w", bucket, nerr))
 	}
-	if info != nil && info.NUID != "" {
-		if err := st.Purge(ctx, jetstream.WithPurgeSubject(chunkSubject(bucket, info.NUID))); err != nil {
-			return fmt.Errorf("store: delete %s/%s: %w", bucket, name, err)
+	for _, subj := range chunks {
+		if named[subj] {
+			continue
+		}
+		named[subj] = true // purged once
+		if perr := st.Purge(ctx, jetstream.WithPurgeSubject(subj)); perr != nil {
+			return done, errors.Join(err, fmt.Errorf("store: delete from %s: %w", bucket, perr))
 		}
 	}
-	return nil
+	return done, err
 }
 
 // versions reads every meta message stored for name, oldest first.
@@ -199,7 +238,8 @@ func (s *Store) versions(ctx context.Context, bucket, name string) ([]jetstream.
 }
 
 // metas reads every meta message stored on the subjects filter matches,
-// oldest first; a message that is not meta data is skipped.
+// oldest first; a message that is not meta data, or names no single chunk
+// subject, is skipped.
 func (s *Store) metas(ctx context.Context, bucket, filter string) ([]jetstream.ObjectInfo, error) {
 	st, err := s.stream(ctx, bucket)
 	if err != nil {
@@ -215,6 +255,23 @@ func (s *Store) metas(ctx context.Context, bucket, filter string) ([]jetstream.O
 	}
 	if total == 0 {
 		return nil, nil
+	}
+	if total == 1 && !strings.ContainsAny(filter, "*>") {
+		// One version, the common case: read it directly rather than
+		// leave a consumer behind for each name read.
+		m, err := st.GetLastMsgForSubject(ctx, filter)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, nil // purged since it was counted
+		}
+		if err != nil {
+			return nil, err
+		}
+		var info jetstream.ObjectInfo
+		if json.Unmarshal(m.Data, &info) != nil || !validNUID(info.NUID) {
+			return nil, nil
+		}
+		info.ModTime = m.Time
+		return []jetstream.ObjectInfo{info}, nil
 	}
 	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, InactiveThreshold: consumerIdle})
 	if err != nil {
@@ -232,7 +289,7 @@ func (s *Store) metas(ctx context.Context, bucket, filter string) ([]jetstream.O
 		for m := range batch.Messages() {
 			n++
 			var info jetstream.ObjectInfo
-			if json.Unmarshal(m.Data(), &info) != nil || info.NUID == "" {
+			if json.Unmarshal(m.Data(), &info) != nil || !validNUID(info.NUID) {
 				continue
 			}
 			if md, err := m.Metadata(); err == nil {
@@ -251,29 +308,16 @@ func (s *Store) metas(ctx context.Context, bucket, filter string) ([]jetstream.O
 	return out, nil
 }
 
-// matching is the newest of name's versions with ref's size and digest.
-func (s *Store) matching(ctx context.Context, bucket, name string, size int64, sha string) (*jetstream.ObjectInfo, error) {
-	vs, err := s.versions(ctx, bucket, name)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := hex.DecodeString(sha)
-	if err != nil {
-		return nil, nil
-	}
-	want := "SHA-256=" + base64.URLEncoding.EncodeToString(sum)
-	for i := len(vs) - 1; i >= 0; i-- {
-		if !vs[i].Deleted && int64(vs[i].Size) == size && vs[i].Digest == want {
-			return &vs[i], nil
-		}
-	}
-	return nil, nil
-}
-
-// readVersion reads the chunks of one version of an object.
+// readVersion reads the chunks of one version of an object, the first
+// info.Chunks stored on its subject. The caller has checked info.Size
+// against the reference; a version whose chunks are not all stored fails
+// at once (ErrIncomplete) rather than wait for them.
 func (s *Store) readVersion(ctx context.Context, bucket string, info *jetstream.ObjectInfo) ([]byte, error) {
 	if info.Size > 1<<40 {
 		return nil, fmt.Errorf("object of %d bytes", info.Size)
+	}
+	if err := s.checkChunks(ctx, bucket, info.Name, info.NUID, info.Chunks); err != nil {
+		return nil, err
 	}
 	data := make([]byte, 0, info.Size)
 	if info.Chunks == 0 {
@@ -294,6 +338,9 @@ func (s *Store) readVersion(ctx context.Context, bucket string, info *jetstream.
 		}
 		n := 0
 		for m := range batch.Messages() {
+			if uint64(len(data)+len(m.Data())) > info.Size {
+				return nil, fmt.Errorf("%w: %s/%s (chunks longer than its %d bytes)", ErrChecksum, bucket, info.Name, info.Size)
+			}
 			data = append(data, m.Data()...)
 			n++
 		}

@@ -51,7 +51,8 @@ func chunksStored(ctx context.Context, st jetstream.Stream, filter string) (map[
 	return info.State.Subjects, nil
 }
 
-// checkChunks reports ErrIncomplete unless all chunks of an object are stored.
+// checkChunks reports ErrIncomplete unless all chunks of an object are
+// stored: at least chunks messages on its chunk subject.
 func (s *Store) checkChunks(ctx context.Context, bucket, object, nuid string, chunks uint32) error {
 	if chunks == 0 {
 		return nil
@@ -65,7 +66,9 @@ func (s *Store) checkChunks(ctx context.Context, bucket, object, nuid string, ch
 	if err != nil {
 		return fmt.Errorf("store: stat %s/%s: %w", bucket, object, err)
 	}
-	if n[subj] != uint64(chunks) {
+	// At least: a writer can append a message to any chunk subject, and
+	// readers read the first chunks only.
+	if n[subj] < uint64(chunks) {
 		return fmt.Errorf("%w: %s/%s (%d of %d chunks)", ErrIncomplete, bucket, object, n[subj], chunks)
 	}
 	return nil

@@ -123,6 +123,14 @@ func (s *Store) PutFile(ctx context.Context, bucket, name, path string) (proto.B
 		return proto.BlobRef{}, fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return proto.BlobRef{}, fmt.Errorf("store: %w", err)
+	}
+	// Bounded like Put, so that an acknowledgement that never comes
+	// fails the import rather than hang it.
+	ctx, cancel := transferCtx(ctx, fi.Size())
+	defer cancel()
 	info, err := s.appendObject(ctx, bucket, name, f)
 	if err != nil {
 		return proto.BlobRef{}, fmt.Errorf("store: put %s/%s: %w", bucket, name, err)
@@ -135,7 +143,14 @@ func (s *Store) PutFile(ctx context.Context, bucket, name, path string) (proto.B
 	return proto.BlobRef{Bucket: bucket, Object: name, Size: int64(info.Size), SHA256: hex.EncodeToString(sum)}, nil
 }
 
-// Get reads a blob and verifies its size and checksum.
+// Get reads a blob and verifies its size and checksum. Meta data is not
+// authenticated (any role that writes blobs can append some over an
+// object, append.go): Get reads through the object store's client only a
+// newest version whose size and digest are the reference's and whose
+// chunks are all stored, and otherwise tries every stored version with the
+// reference's size and digest, newest first. It never sizes a buffer from
+// meta data that disagrees with the reference, and it fails as soon as no
+// version can be read rather than wait for chunks that are not there.
 func (s *Store) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
 	b, err := s.bucket(ref.Bucket)
 	if err != nil {
@@ -143,35 +158,76 @@ func (s *Store) Get(ctx context.Context, ref proto.BlobRef) ([]byte, error) {
 	}
 	ctx, cancel := transferCtx(ctx, ref.Size)
 	defer cancel()
-	data, err := getBytes(ctx, b, ref.Object)
-	if err == nil {
-		if err = Verify(ref, data); err == nil {
-			return data, nil
+	info, ierr := b.GetInfo(ctx, ref.Object)
+	if ierr != nil && !errors.Is(ierr, jetstream.ErrObjectNotFound) && !errors.Is(ierr, jetstream.ErrBadObjectMeta) {
+		return nil, fmt.Errorf("store: get %s/%s: %w", ref.Bucket, ref.Object, ierr)
+	}
+	var last error
+	if ierr == nil && sameDigest(info, ref) && validNUID(info.NUID) {
+		if last = s.checkChunks(ctx, ref.Bucket, ref.Object, info.NUID, info.Chunks); last == nil {
+			data, err := getBytes(ctx, b, ref, info.NUID)
+			if err == nil {
+				if err = Verify(ref, data); err == nil {
+					return data, nil
+				}
+			}
+			last = err
 		}
 	}
-	// Meta data appended over the object's shadows the version the
+	// Meta data appended over the object shadows the version the
 	// reference names, which is still stored (append.go).
-	if v, verr := s.matching(ctx, ref.Bucket, ref.Object, ref.Size, ref.SHA256); verr == nil && v != nil {
-		if d, rerr := s.readVersion(ctx, ref.Bucket, v); rerr == nil && Verify(ref, d) == nil {
-			return d, nil
+	vs, err := s.versions(ctx, ref.Bucket, ref.Object)
+	if err != nil {
+		return nil, fmt.Errorf("store: get %s/%s: %w", ref.Bucket, ref.Object, err)
+	}
+	live := false
+	for i := len(vs) - 1; i >= 0; i-- {
+		v := &vs[i]
+		live = live || !v.Deleted
+		if v.Deleted || !sameDigest(v, ref) {
+			continue
 		}
+		data, err := s.readVersion(ctx, ref.Bucket, v)
+		if err == nil {
+			if err = Verify(ref, data); err == nil {
+				return data, nil
+			}
+		}
+		last = err
 	}
 	switch {
-	case errors.Is(err, jetstream.ErrObjectNotFound):
+	case last != nil:
+		return nil, fmt.Errorf("store: get %s/%s: %w", ref.Bucket, ref.Object, last)
+	case !live:
 		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
-	case errors.Is(err, ErrChecksum):
-		return nil, err
 	default:
-		return nil, fmt.Errorf("store: get %s/%s: %w", ref.Bucket, ref.Object, err)
+		return nil, fmt.Errorf("%w: %s/%s (no stored version has its size and SHA-256)", ErrChecksum, ref.Bucket, ref.Object)
 	}
 }
 
-// getBytes reads a whole object into a buffer of the size its info gives,
-// where jetstream's GetBytes grows one from nothing: at tens of megabytes
-// a blob, the growing copied and cleared each blob's bytes several times
-// over. It reads on to the end, where jetstream checks the object's digest.
-func getBytes(ctx context.Context, b jetstream.ObjectStore, name string) ([]byte, error) {
-	r, err := b.Get(ctx, name)
+// sameDigest reports whether info's size and digest are ref's.
+func sameDigest(info *jetstream.ObjectInfo, ref proto.BlobRef) bool {
+	sum, err := hex.DecodeString(ref.SHA256)
+	return err == nil && ref.Size >= 0 && info.Size == uint64(ref.Size) &&
+		info.Digest == "SHA-256="+base64.URLEncoding.EncodeToString(sum)
+}
+
+// validNUID reports whether a meta message's NUID names one chunk subject:
+// a single subject token, no wildcard, as the object store writes them.
+// Meta data is not authenticated, and a NUID of ">" would name every
+// object's chunks.
+func validNUID(id string) bool {
+	return id != "" && len(id) <= 64 && !strings.ContainsAny(id, ".*> \t\r\n")
+}
+
+// getBytes reads the newest version of ref's object, which must have the
+// NUID the caller checked, into a buffer of ref's size, where jetstream's
+// GetBytes grows one from nothing: at tens of megabytes a blob, the growing
+// copied and cleared each blob's bytes several times over. It reads on to
+// the end, where jetstream checks the object's digest. Meta data that
+// disagrees with ref is refused before anything is allocated.
+func getBytes(ctx context.Context, b jetstream.ObjectStore, ref proto.BlobRef, nuid string) ([]byte, error) {
+	r, err := b.Get(ctx, ref.Object)
 	if err != nil {
 		return nil, err
 	}
@@ -180,10 +236,11 @@ func getBytes(ctx context.Context, b jetstream.ObjectStore, name string) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if info.Size > 1<<40 {
-		return nil, fmt.Errorf("object of %d bytes", info.Size)
+	if info.NUID != nuid || !sameDigest(info, ref) {
+		// Meta data appended since the caller looked.
+		return nil, fmt.Errorf("%w: %s/%s (meta data of %d bytes, want %d)", ErrChecksum, ref.Bucket, ref.Object, info.Size, ref.Size)
 	}
-	data := make([]byte, info.Size)
+	data := make([]byte, ref.Size)
 	if _, err := io.ReadFull(r, data); err != nil {
 		return nil, err
 	}
@@ -191,7 +248,7 @@ func getBytes(ctx context.Context, b jetstream.ObjectStore, name string) ([]byte
 	for {
 		n, err := r.Read(one[:])
 		if n > 0 {
-			return nil, fmt.Errorf("object longer than its %d bytes", info.Size)
+			return nil, fmt.Errorf("%w: %s/%s (longer than its %d bytes)", ErrChecksum, ref.Bucket, ref.Object, ref.Size)
 		}
 		if err == io.EOF {
 			return data, nil
@@ -244,29 +301,47 @@ func (s *Store) List(ctx context.Context, bucket string) ([]Object, error) {
 
 // Stat checks that a stored blob has the recorded size and digest, and all
 // of its chunks, without reading it (the digest is the one recorded when it
-// was written).
+// was written). Like Get, it looks past the newest meta data for a version
+// with the reference's size and digest whose chunks are all stored.
 func (s *Store) Stat(ctx context.Context, ref proto.BlobRef) error {
 	b, err := s.bucket(ref.Bucket)
 	if err != nil {
 		return err
 	}
-	info, err := b.GetInfo(ctx, ref.Object)
-	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+	info, ierr := b.GetInfo(ctx, ref.Object)
+	if ierr != nil && !errors.Is(ierr, jetstream.ErrObjectNotFound) && !errors.Is(ierr, jetstream.ErrBadObjectMeta) {
+		return fmt.Errorf("store: stat %s/%s: %w", ref.Bucket, ref.Object, ierr)
+	}
+	var last error
+	tried := ""
+	if ierr == nil && sameDigest(info, ref) && validNUID(info.NUID) {
+		tried = info.NUID
+		if last = s.checkChunks(ctx, ref.Bucket, ref.Object, info.NUID, info.Chunks); last == nil {
+			return nil
+		}
+	}
+	// A shadowed version counts (append.go).
+	vs, err := s.versions(ctx, ref.Bucket, ref.Object)
+	if err != nil {
 		return fmt.Errorf("store: stat %s/%s: %w", ref.Bucket, ref.Object, err)
 	}
-	sum, herr := hex.DecodeString(ref.SHA256)
-	if err != nil || herr != nil || int64(info.Size) != ref.Size || info.Digest != "SHA-256="+base64.URLEncoding.EncodeToString(sum) {
-		// A shadowed version counts (append.go).
-		v, verr := s.matching(ctx, ref.Bucket, ref.Object, ref.Size, ref.SHA256)
-		switch {
-		case verr != nil:
-			return fmt.Errorf("store: stat %s/%s: %w", ref.Bucket, ref.Object, verr)
-		case v == nil && err != nil:
-			return fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
-		case v == nil:
-			return fmt.Errorf("%w: %s/%s", ErrChecksum, ref.Bucket, ref.Object)
+	live := false
+	for i := len(vs) - 1; i >= 0; i-- {
+		v := &vs[i]
+		live = live || !v.Deleted
+		if v.Deleted || v.NUID == tried || !sameDigest(v, ref) {
+			continue
 		}
-		info = v
+		if last = s.checkChunks(ctx, ref.Bucket, ref.Object, v.NUID, v.Chunks); last == nil {
+			return nil
+		}
 	}
-	return s.checkChunks(ctx, ref.Bucket, ref.Object, info.NUID, info.Chunks)
+	switch {
+	case last != nil:
+		return last
+	case !live:
+		return fmt.Errorf("%w: %s/%s", ErrNotFound, ref.Bucket, ref.Object)
+	default:
+		return fmt.Errorf("%w: %s/%s", ErrChecksum, ref.Bucket, ref.Object)
+	}
 }
