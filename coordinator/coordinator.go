@@ -61,6 +61,8 @@ type Coordinator struct {
 	submitMu sync.Mutex // a role's bound of active jobs against its concurrent submits (roles.go)
 	gcMu     sync.Mutex // one collection at a time
 
+	stale *staleBlobs // states passes left behind, deleted in batches (stale.go)
+
 	subs []*nats.Subscription
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -79,6 +81,7 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
 		cfg: cfg, log: cfg.Logger.With("coordinator", cfg.ID), nc: nc, store: st,
 		fsm: NewFSM(), members: newMembers(cfg.HeartbeatTTL),
 		kick: make(chan struct{}, 1), running: map[string]context.CancelFunc{}, transients: map[string]int{}, stop: make(chan struct{}),
+		stale: newStale(),
 	}
 	c.fsm.notify = c.onJobChange
 	r, trans, logs, err := openRaft(cfg, c.fsm)
@@ -92,9 +95,10 @@ func New(cfg Config, nc *nats.Conn, st *store.Store) (*Coordinator, error) {
 		c.Close()
 		return nil, err
 	}
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go c.leaderLoop()
 	go c.expireLoop()
+	go c.staleLoop()
 	if cfg.Join != "" {
 		c.wg.Add(1)
 		go c.joinLoop()

@@ -351,7 +351,8 @@ func (cm *committer) failed(err error) error {
 }
 
 // commitPass stores the state after a pass and commits the pass; the state
-// of the pass before, no longer referenced, is deleted.
+// of the pass before, no longer referenced, is deleted with the next batch
+// (stale.go).
 func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, state []byte, refs []proto.BlobRef, rec proto.PassRecord,
 	prev proto.BlobRef) (proto.BlobRef, float64, error) {
 	storing := time.Now()
@@ -378,7 +379,7 @@ func (c *Coordinator) commitPass(ctx context.Context, id string, pass int, state
 	// since resumes from it). Reading the job back would copy its whole
 	// history, every pass.
 	if prev.Object != "" && prev.Object != ref.Object {
-		_ = c.store.Delete(ctx, prev.Bucket, prev.Object)
+		c.dropLater(prev)
 	}
 	return ref, commitSecs, nil
 }

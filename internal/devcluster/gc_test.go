@@ -264,3 +264,39 @@ func TestPartialUploads(t *testing.T) {
 		t.Fatalf("partials after gc: %+v %v", ps, err)
 	}
 }
+
+// TestPassStatesDeleted: the state each pass leaves behind is deleted
+// (in batches, beside the passes), so a finished job keeps only its last.
+func TestPassStatesDeleted(t *testing.T) {
+	c := startCluster(t, t.TempDir(), 2)
+	defer c.Close()
+	cl := dial(t, c)
+	csv := filepath.Join(t.TempDir(), "customers.csv")
+	testutil.GenCustomers(t, csv, 2000, 4)
+	importCSV(t, cl, "customers", csv, 8)
+	j, _ := train(t, cl, testutil.KMeansSpec("customers", "kmeans||", 12))
+	if j.Pass < 10 {
+		t.Fatalf("the job ran %d passes; the test needs many", j.Pass)
+	}
+	st, err := store.Open(context.Background(), cl.Conn(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "jobs/" + j.ID + "/state-"
+	testutil.WaitFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		objs, err := st.List(context.Background(), proto.BucketModels)
+		if err != nil {
+			return err
+		}
+		var states []string
+		for _, o := range objs {
+			if strings.HasPrefix(o.Name, prefix) {
+				states = append(states, o.Name)
+			}
+		}
+		if len(states) != 1 || states[0] != j.StateRef.Object {
+			return fmt.Errorf("job %s (%d passes) keeps states %v; want only its last, %s", j.ID, j.Pass, states, j.StateRef.Object)
+		}
+		return nil
+	})
+}
