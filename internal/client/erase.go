@@ -230,9 +230,9 @@ func (e *eraser) put(ctx context.Context, old proto.ShardRef, name string, data 
 func (e *eraser) discard(names []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, n := range names {
-		_ = e.st.Delete(ctx, proto.BucketShards, n)
-	}
+	// One read of the bucket's meta data for all (store.DeleteMany); what
+	// is left, the collection removes.
+	_, _ = e.st.DeleteMany(ctx, proto.BucketShards, names)
 }
 
 // dataset erases the keys from one dataset version; nil when it held none.
