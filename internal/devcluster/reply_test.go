@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
-	"github.com/mathcrm/mathcrm/internal/client"
-	"github.com/mathcrm/mathcrm/internal/creds"
 	"github.com/mathcrm/mathcrm/internal/devcluster"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/secrets"
@@ -22,12 +20,7 @@ import (
 // delete subject must not have the coordinator delete it; nor may a reply
 // be sent to any other subject that is not an inbox.
 func TestReplySubjectIsNoCall(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "secrets")
-	scfg := secrets.DefaultConfig()
-	scfg.StoreDir = filepath.Join(t.TempDir(), "js")
-	if err := secrets.Init(dir, scfg, false, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	dir := initSecrets(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := devcluster.Start(ctx, devcluster.Config{
@@ -38,15 +31,7 @@ func TestReplySubjectIsNoCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	as, err := creds.Load(creds.Secrets(dir, secrets.RoleAdmin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.Dial(c.URL, as.NATS()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
+	admin := dialRole(t, c, dir, secrets.RoleAdmin)
 	csv := filepath.Join(t.TempDir(), "v.csv")
 	if err := os.WriteFile(csv, []byte("customer_id,tenure\nA,1\nB,2\n"), 0o600); err != nil {
 		t.Fatal(err)

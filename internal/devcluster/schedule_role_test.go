@@ -9,7 +9,6 @@ import (
 
 	"github.com/mathcrm/mathcrm/coordinator"
 	"github.com/mathcrm/mathcrm/internal/client"
-	"github.com/mathcrm/mathcrm/internal/creds"
 	"github.com/mathcrm/mathcrm/internal/devcluster"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/secrets"
@@ -23,12 +22,7 @@ import (
 // message, no retry although the schedule allows three, and no job. The
 // admin's schedule on the same model runs: its job is the admin's.
 func TestSecureScheduleRunsCountForItsCreator(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "secrets")
-	scfg := secrets.DefaultConfig()
-	scfg.StoreDir = filepath.Join(t.TempDir(), "js")
-	if err := secrets.Init(dir, scfg, false, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	dir := initSecrets(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := devcluster.Start(ctx, devcluster.Config{
@@ -43,19 +37,7 @@ func TestSecureScheduleRunsCountForItsCreator(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	dialRole := func(role string) *client.Client {
-		s, err := creds.Load(creds.Secrets(dir, role))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := client.Dial(c.URL, s.NATS()...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(cl.Close)
-		return cl
-	}
-	analyst, admin := dialRole(secrets.RoleAnalyst), dialRole(secrets.RoleAdmin)
+	analyst, admin := dialRole(t, c, dir, secrets.RoleAnalyst), dialRole(t, c, dir, secrets.RoleAdmin)
 	csv := filepath.Join(t.TempDir(), "c.csv")
 	testutil.GenCustomers(t, csv, 200, 1)
 	importCSV(t, analyst, "c", csv, 2)

@@ -21,6 +21,35 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
+// initSecrets writes the secrets of a cluster (with per-worker
+// credentials for workers, if any) and returns their folder.
+func initSecrets(t *testing.T, workers ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "secrets")
+	scfg := secrets.DefaultConfig()
+	scfg.StoreDir = filepath.Join(t.TempDir(), "js")
+	scfg.Workers = workers
+	if err := secrets.Init(dir, scfg, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// dialRole is a client of c on role's credentials from dir.
+func dialRole(t *testing.T, c *devcluster.Cluster, dir, role string) *client.Client {
+	t.Helper()
+	s, err := creds.Load(creds.Secrets(dir, role))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.Dial(c.URL, s.NATS()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
 // violations is a connection whose permission violations are kept.
 type violations struct {
 	*nats.Conn
@@ -63,12 +92,7 @@ func (v *violations) forge(t *testing.T, what, subject string) {
 // in each role but the right one, what an intruder on the NATS port would:
 // forge a worker's heartbeat or a step's partial, send a step, submit a job.
 func TestSecureDevRefusesForgery(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "secrets")
-	scfg := secrets.DefaultConfig()
-	scfg.StoreDir = filepath.Join(t.TempDir(), "js")
-	if err := secrets.Init(dir, scfg, false, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	dir := initSecrets(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := devcluster.Start(ctx, devcluster.Config{
@@ -177,12 +201,7 @@ func TestSecureDevRefusesForgery(t *testing.T) {
 // that the coordinator counts them by the role the NATS server let publish
 // the request, whatever the request says.
 func TestSecureDevRoleJobLimit(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "secrets")
-	scfg := secrets.DefaultConfig()
-	scfg.StoreDir = filepath.Join(t.TempDir(), "js")
-	if err := secrets.Init(dir, scfg, false, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	dir := initSecrets(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// No workers: a job stays active, waiting for one, as long as the test
@@ -199,15 +218,7 @@ func TestSecureDevRoleJobLimit(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Close() })
 	dial := func(role string) *client.Client {
-		s, err := creds.Load(creds.Secrets(dir, role))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := client.Dial(c.URL, s.NATS()...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(cl.Close)
+		cl := dialRole(t, c, dir, role)
 		if cl.Role() != role {
 			t.Fatalf("a client on %s's credentials calls as %s", role, cl.Role())
 		}

@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/mathcrm/mathcrm/coordinator"
-	"github.com/mathcrm/mathcrm/internal/client"
-	"github.com/mathcrm/mathcrm/internal/creds"
 	"github.com/mathcrm/mathcrm/internal/devcluster"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/secrets"
@@ -24,13 +21,7 @@ import (
 // by the coordinator (wb neither joins nor leaves by it), while each
 // worker's own hello and goodbye work.
 func TestSecureWorkerCannotClaimAnotherID(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "secrets")
-	scfg := secrets.DefaultConfig()
-	scfg.StoreDir = filepath.Join(t.TempDir(), "js")
-	scfg.Workers = []string{"wa", "wb"}
-	if err := secrets.Init(dir, scfg, false, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	dir := initSecrets(t, "wa", "wb")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := devcluster.Start(ctx, devcluster.Config{
@@ -43,15 +34,7 @@ func TestSecureWorkerCannotClaimAnotherID(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	s, err := creds.Load(creds.Secrets(dir, secrets.RoleAdmin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.Dial(c.URL, s.NATS()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
+	admin := dialRole(t, c, dir, secrets.RoleAdmin)
 	workers := func() []string {
 		t.Helper()
 		var st proto.ClusterStatus
