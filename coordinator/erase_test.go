@@ -19,12 +19,11 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// startCoordinator starts one bootstrapped coordinator on an embedded NATS
-// server, with no workers, and returns it and the NATS URL.
-func startCoordinator(t *testing.T, tune func(*Config)) (*Coordinator, *nats.Conn, string) {
+// embeddedNATS starts a NATS server with JetStream in dir, stopped when
+// the test ends, and returns a connection to it.
+func embeddedNATS(t *testing.T, dir string) *nats.Conn {
 	t.Helper()
-	dir := t.TempDir()
-	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), Name: "erase-test"})
+	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), Name: "coordinator-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +33,15 @@ func startCoordinator(t *testing.T, tune func(*Config)) (*Coordinator, *nats.Con
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
+	return nc
+}
+
+// startCoordinator starts one bootstrapped coordinator on an embedded NATS
+// server, with no workers, and returns it and the NATS URL.
+func startCoordinator(t *testing.T, tune func(*Config)) (*Coordinator, *nats.Conn, string) {
+	t.Helper()
+	dir := t.TempDir()
+	nc := embeddedNATS(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := store.Open(ctx, nc, 1)
@@ -53,7 +61,7 @@ func startCoordinator(t *testing.T, tune func(*Config)) (*Coordinator, *nats.Con
 	if err := c.WaitLeader(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return c, nc, ns.ClientURL()
+	return c, nc, nc.ConnectedUrl()
 }
 
 func writeCSV(t *testing.T, name string, header string, rows func(w func(format string, args ...any))) string {

@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mathcrm/mathcrm/internal/natsembed"
 	"github.com/mathcrm/mathcrm/internal/proto"
 	"github.com/mathcrm/mathcrm/internal/store"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -83,16 +81,7 @@ func TestCollectionRetriesDenyingRollups(t *testing.T) {
 func rollupBuckets(t *testing.T) (context.Context, jetstream.JetStream, func() *Coordinator) {
 	t.Helper()
 	dir := t.TempDir()
-	ns, err := natsembed.Start(natsembed.Options{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), Name: "rollup-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := embeddedNATS(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	js, err := jetstream.New(nc)
