@@ -55,7 +55,7 @@ func TestPassSendsOneBatchPerWorker(t *testing.T) {
 	if err != nil || retries != 0 {
 		t.Fatalf("pass: %v, %d retries", err, retries)
 	}
-	owner := Assign(64, f.members())
+	owner := Balanced(64, f.members())
 	batches := log.all()
 	if len(batches) != 2 || batches[0].worker == batches[1].worker {
 		t.Fatalf("batches %+v, want one per worker", batches)
@@ -110,7 +110,7 @@ func TestWorkerLossResendsOnlyItsShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := Assign(48, testMembers(3))
+	owner := Balanced(48, testMembers(3))
 	for s, p := range parts {
 		if p.Shard != s || p.Job == dead {
 			t.Fatalf("shard %d: partial %+v", s, p)

@@ -302,8 +302,13 @@ func byWorker(worker string, shard int) *proto.Partial {
 func TestStragglerGetsOneSpeculativeCopyOnNextRankedWorker(t *testing.T) {
 	f := newFakeWorkers(3)
 	const shards, slow = 12, 5
-	ranked := Rank(slow, f.members())
-	owner, next := ranked[0].ID, ranked[1].ID
+	owner, next := Balanced(shards, f.members())[slow], ""
+	for _, m := range Rank(slow, f.members()) {
+		if m.ID != owner {
+			next = m.ID
+			break
+		}
+	}
 	abandoned := make(chan struct{})
 	f.do = func(ctx context.Context, worker string, shard int) (*proto.Partial, error) {
 		if shard == slow && worker == owner {
@@ -435,7 +440,7 @@ func TestUndeliveredStepIsPlacedElsewhereWithoutRetry(t *testing.T) {
 	var failedOnce sync.Once
 	failShard := -1
 	for s := 0; s < shards; s++ {
-		if Rank(s, f.members())[0].ID == "w2" {
+		if Balanced(shards, f.members())[s] == "w2" {
 			failShard = s
 			break
 		}

@@ -59,9 +59,12 @@ type batchSender func(ctx context.Context, worker string, steps []batchStep)
 // live and send are given.
 //
 // The rules:
-//   - A shard's step goes to the first live worker in the shard's rendezvous
-//     order (Rank) that has not had it in this pass (or to its owner again,
-//     after a pause, once every live worker has had it).
+//   - A shard's first step goes to its owner among the workers live when
+//     the pass starts (Balanced: its rendezvous order, with no worker given
+//     more than its share). A step sent again goes to the first live worker
+//     in the shard's rendezvous order (Rank) that has not had it in this pass
+//     (or to its owner again, after a pause, once every live worker has had
+//     it).
 //   - A step that fails, times out or whose worker dies is sent to the next
 //     worker, up to maxAttempts times; one that was never delivered (its
 //     worker left or is leaving) is placed elsewhere up to maxMisses times and
@@ -143,6 +146,9 @@ type passState struct {
 	// pending are the attempts placed since the last flush, by worker, in
 	// the order placed (batch mode).
 	pending map[string][]*attempt
+	// owners are the shards' first workers (Balanced), or nil when no
+	// worker was live as the pass started.
+	owners []string
 }
 
 func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
@@ -152,6 +158,9 @@ func (r *passRun) run(ctx context.Context) ([]*proto.Partial, int, error) {
 		out: make(chan outcome, 2*r.shards)}
 	defer p.wg.Wait()
 	defer cancel()
+	if live := r.live(); len(live) > 0 {
+		p.owners = Balanced(r.shards, live)
+	}
 	for s := range p.parts {
 		if err := p.place(s); err != nil {
 			return nil, 0, err
@@ -261,8 +270,13 @@ func (p *passState) flush() {
 	}
 }
 
-// place sends shard s's step to the next worker for it.
+// place sends shard s's step to the next worker for it: its owner the
+// first time, then the next in its rendezvous order.
 func (p *passState) place(s int) error {
+	if p.st[s].sends == 0 && p.owners != nil && p.owners[s] != "" {
+		p.launch(s, p.owners[s], false, 0)
+		return nil
+	}
 	w, fresh, err := p.pick(p.ctx, s, p.st[s].tried)
 	if err != nil {
 		return err

@@ -59,3 +59,42 @@ func Assign(shards int, members []Member) map[int]string {
 	}
 	return out
 }
+
+// Balanced maps every shard to an owner as Assign does, except that no
+// member owns more than its share of the shards, ⌈shards·c/C⌉ for capacity
+// c of total C: the shards are taken in order and each goes to the first
+// member of its Rank that still has room. A pass lasts as long as its
+// busiest worker, and rendezvous owners alone are uneven (64 shards on two
+// workers split 40/24 as often as not); with the bound the split is 32/32.
+// The owners are a pure function of the shard count and the members, so
+// every leader places alike; a member joining or leaving moves its own
+// shards and, through the bound, a few more.
+func Balanced(shards int, members []Member) []string {
+	out := make([]string, shards)
+	if len(members) == 0 {
+		return out
+	}
+	total := 0
+	for _, m := range members {
+		total += max(m.Capacity, 1)
+	}
+	room := make(map[string]int, len(members))
+	for _, m := range members {
+		room[m.ID] = (shards*max(m.Capacity, 1) + total - 1) / total
+	}
+	for s := range out {
+		// The first member of Rank(s, members) with room, without sorting.
+		best, bestScore := "", math.Inf(-1)
+		for _, m := range members {
+			if room[m.ID] == 0 {
+				continue
+			}
+			if v := score(m.ID, s, m.Capacity); best == "" || v > bestScore || (v == bestScore && m.ID < best) {
+				best, bestScore = m.ID, v
+			}
+		}
+		room[best]--
+		out[s] = best
+	}
+	return out
+}

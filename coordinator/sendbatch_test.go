@@ -188,10 +188,13 @@ func TestQueuedStepsOfASilentWorkerRunElsewhereAtOnce(t *testing.T) {
 	// old rule took three step timeouts to get through them.
 	n, owned := 0, []int(nil)
 	for len(owned) < 7 {
-		if Rank(n, c.members.live())[0].ID == "wx" {
-			owned = append(owned, n)
-		}
 		n++
+		owned = owned[:0]
+		for s, w := range Balanced(n, c.members.live()) {
+			if w == "wx" {
+				owned = append(owned, s)
+			}
+		}
 	}
 	first := owned[0]
 	wx := respond(t, nc, "wx", func(shard int) bool { return shard == first })
