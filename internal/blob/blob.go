@@ -98,14 +98,23 @@ func Encode(kind string, v any) ([]byte, error) {
 		return nil, fmt.Errorf("blob: %s is %d bytes, more than %d", kind, len(raw), MaxRaw)
 	}
 	e, _ := codecs()
-	head := make([]byte, 0, 16+len(kind))
+	size := 16 + len(kind)
+	if len(raw) <= maxStored {
+		size += 12 + len(raw)
+	}
+	head := make([]byte, 0, size)
 	head = append(head, magic[:]...)
 	head = append(head, Format, byte(len(kind)))
 	head = append(head, kind...)
 	head = binary.LittleEndian.AppendUint32(head, uint32(len(raw)))
 	crcAt := len(head)
 	head = binary.LittleEndian.AppendUint32(head, 0)
-	out := e.EncodeAll(raw, head)
+	var out []byte
+	if len(raw) <= maxStored {
+		out = appendStoredFrame(head, raw)
+	} else {
+		out = e.EncodeAll(raw, head)
+	}
 	binary.LittleEndian.PutUint32(out[crcAt:], crc32.Checksum(out[crcAt+4:], castagnoli))
 	return out, nil
 }
@@ -185,4 +194,24 @@ func Unmarshal(b []byte, v any) error {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return nil
+}
+
+// maxStored is the size up to which Encode stores a blob's bytes as they
+// are, in a zstd frame of one stored ("raw") block, instead of compressing
+// them: a step's partial (a few KiB of float64 sums, which do not
+// compress) took longer to compress than to compute on small shards, and
+// at this size the bytes saved are worth nothing. Any zstd decoder reads
+// the frame, so blobs written this way read in every build.
+const maxStored = 64 << 10
+
+// appendStoredFrame appends a zstd frame holding p (at most 128 KiB) in one
+// stored block: the magic number, a descriptor (single segment, a 4-byte
+// content size, no checksum), the content size, the block header (last
+// block, raw, len(p)) and p.
+func appendStoredFrame(b, p []byte) []byte {
+	b = append(b, 0x28, 0xb5, 0x2f, 0xfd, 0xa0)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+	h := uint32(len(p))<<3 | 1
+	b = append(b, byte(h), byte(h>>8), byte(h>>16))
+	return append(b, p...)
 }

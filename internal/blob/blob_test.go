@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"math"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 type sample struct {
@@ -120,5 +122,54 @@ func TestNaNAndEmpty(t *testing.T) {
 	out = sample{}
 	if err := Decode(b, "k", &out); err != nil || len(out.Sums) != 0 {
 		t.Fatalf("empty: %v %v", out.Sums, err)
+	}
+}
+
+// TestStoredFrames: blobs up to maxStored are stored, not compressed, in a
+// zstd frame any decoder reads; larger ones are compressed. Both read back
+// bit for bit.
+func TestStoredFrames(t *testing.T) {
+	for _, n := range []int{0, 1, 1000, maxStored/8 - 8, maxStored / 8, 40000} {
+		in := sample{K: n, Sums: make([]float64, n), Name: "s"}
+		for i := range in.Sums {
+			in.Sums[i] = float64(i%7) * 0.5 // compresses well: only the size decides
+		}
+		b, err := Encode("kmeans/lloyd", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, rawLen, _, body, err := header(b)
+		if err != nil || rawLen != len(raw) {
+			t.Fatalf("n=%d: header %v, raw length %d of %d", n, err, rawLen, len(raw))
+		}
+		stored := appendStoredFrame(nil, raw)
+		if isStored := bytes.Equal(body, stored); isStored != (len(raw) <= maxStored) {
+			t.Fatalf("n=%d (%d bytes): stored %v, want %v", n, len(raw), isStored, len(raw) <= maxStored)
+		}
+		d, err := zstd.NewReader(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.DecodeAll(body, nil)
+		d.Close()
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("n=%d: a fresh zstd decoder read %d bytes, %v", n, len(got), err)
+		}
+		var out sample
+		if err := Decode(b, "kmeans/lloyd", &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.K != n || len(out.Sums) != n {
+			t.Fatalf("n=%d: read back K=%d with %d sums", n, out.K, len(out.Sums))
+		}
+		for i := range in.Sums {
+			if math.Float64bits(in.Sums[i]) != math.Float64bits(out.Sums[i]) {
+				t.Fatalf("n=%d: sum %d: %v != %v", n, i, out.Sums[i], in.Sums[i])
+			}
+		}
 	}
 }
