@@ -63,7 +63,8 @@ type passSpec struct {
 // shard order, and the number of retries (re-sent failed steps plus
 // speculative copies); see passRun for the rules.
 func (c *Coordinator) runPass(ctx context.Context, ps passSpec) ([]*proto.Partial, int, time.Time, error) {
-	body, err := json.Marshal(proto.StepBody{V: proto.Version, Job: ps.job, Pass: ps.pass, Algo: ps.algo, Prep: ps.prep, Task: ps.task})
+	body, err := json.Marshal(proto.StepBody{V: proto.Version, Job: ps.job, Pass: ps.pass, Algo: ps.algo, Prep: ps.prep, Task: ps.task,
+		Wire: proto.WireVersion})
 	if err != nil {
 		return nil, 0, time.Time{}, err
 	}

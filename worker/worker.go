@@ -377,7 +377,7 @@ func (w *Worker) run(body *decodedBody, ref proto.ShardRef, tm *stepTimes) ([]by
 	defer func(start time.Time) {
 		metrics.WorkerStepSeconds.WithLabelValues(body.Algo).Observe(time.Since(start).Seconds())
 	}(time.Now())
-	p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index}
+	p := proto.Partial{Job: body.Job, Pass: body.Pass, Shard: ref.Index, WireOK: body.Wire >= proto.WireVersion}
 	sh := &shardEnv{w: w, body: body, ref: ref}
 	t0 := time.Now()
 	if err := body.algo.RunShard(ctx, sh, body.task, &p); err != nil {

@@ -134,10 +134,48 @@ type (
 // DecodePartial: Decode[T] then takes it as it is.
 func Predecode[T any](p *proto.Partial) (any, error) {
 	v := new(T)
-	if err := blob.Unmarshal(p.Payload, v); err != nil {
+	if err := unmarshalPayload(p.Payload, v); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// A payload's compact binary form. A result type may implement Wirer (on
+// its pointer) to be sent as wireTag, wireVersion and its AppendWire bytes
+// instead of MessagePack, which encodes a []float64 one tagged value at a
+// time and decodes it through reflection: for a k-means partial, about 20
+// µs each way against under one. A worker sends the binary form only when
+// the step's leader said it reads it (proto.StepBody.Wire, passed on as
+// proto.Partial.WireOK), so that a leader of an earlier build, during a
+// rolling upgrade, keeps getting MessagePack; a leader reads both.
+type Wirer interface {
+	// AppendWire appends the value's binary form to b.
+	AppendWire(b []byte) []byte
+	// UnmarshalWire sets the value from its binary form; it must fail,
+	// not panic, on any malformed input.
+	UnmarshalWire(b []byte) error
+}
+
+// wireTag starts a payload in binary form: 0xc1 is the one byte
+// MessagePack never uses, so no MessagePack payload starts with it.
+const (
+	wireTag     = 0xc1
+	wireVersion = 1
+)
+
+// unmarshalPayload decodes a payload in either form into v.
+func unmarshalPayload(b []byte, v any) error {
+	if len(b) > 0 && b[0] == wireTag {
+		w, ok := v.(Wirer)
+		switch {
+		case !ok:
+			return fmt.Errorf("a binary payload for %T, which has no binary form", v)
+		case len(b) < 2 || b[1] != wireVersion:
+			return fmt.Errorf("a binary payload of unknown version")
+		}
+		return w.UnmarshalWire(b[2:])
+	}
+	return blob.Unmarshal(b, v)
 }
 
 // Leader is what the leader offers an algorithm's Check and Job.
@@ -199,6 +237,10 @@ type Describer interface {
 
 // Encode sets a partial's payload: the algorithm's result for the shard.
 func Encode(p *proto.Partial, algo string, v any) error {
+	if w, ok := v.(Wirer); ok && p.WireOK {
+		p.Algo, p.Payload = algo, w.AppendWire([]byte{wireTag, wireVersion})
+		return nil
+	}
 	b, err := blob.Marshal(v)
 	if err != nil {
 		return err
@@ -230,7 +272,7 @@ func Decode[T any](algo string, parts []*proto.Partial) ([]*T, error) {
 			return
 		}
 		v := new(T)
-		if err := blob.Unmarshal(p.Payload, v); err != nil {
+		if err := unmarshalPayload(p.Payload, v); err != nil {
 			errs[i] = fmt.Errorf("shard %d's %s result: %w", i, algo, err)
 			return
 		}

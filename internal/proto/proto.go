@@ -175,7 +175,14 @@ type StepBody struct {
 	Algo string          `json:"algo"`
 	Prep Prep            `json:"prep"`
 	Task json.RawMessage `json:"task"`
+	// Wire is the payload form the leader reads besides MessagePack: 1 is
+	// a result's binary form (job.Wirer), 0 (a leader of an earlier build)
+	// MessagePack only.
+	Wire int `json:"wire,omitempty"`
 }
+
+// WireVersion is the payload form this build's leaders read (StepBody.Wire).
+const WireVersion = 1
 
 // Step headers.
 const (
@@ -716,6 +723,9 @@ type Partial struct {
 	// Decoded is Payload decoded by the leader as the partial arrived
 	// (job.Predecoder), or nil; it is never sent.
 	Decoded any `json:"-"`
+	// WireOK says, on the worker, that the step's leader reads payloads
+	// in binary form (StepBody.Wire); it is never sent.
+	WireOK bool `json:"-"`
 }
 
 // ErrInvalid reports a request the leader cannot serve as asked (a spec
