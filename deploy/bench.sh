@@ -53,6 +53,17 @@ for build in ${BENCH_BUILDS:-make plain}; do
     --worker-bin "$bin" --anchors "$SHARED/bench/anchors.py" --python $PY --k 16 --iters 20 --workers 2 --rounds 3 \
     ${BENCH_ONLY:+--only "$BENCH_ONLY"} | sed "s/^{/{\"build\":\"$tag\",/" | tee -a "$OUT"
 done
+# The pass overhead again with the two workers in the bench's process, as `mathcrm dev` runs
+# them: the lines above run them as processes, whose four compute threads and the leader's
+# share the two cores under the operating system's scheduler; in one process Go's scheduler
+# shares them (pass_overhead_ms with "workers_as").
+if wanted kmeans; then
+  for build in ${BENCH_BUILDS:-make plain}; do
+    tag="make build"; [ "$build" = plain ] && tag="plain go build"
+    "$BUILDS/$build/mathcrm-bench" --data "$F" --only kmeans --k 16 --iters 20 --workers 2 --rounds 3 |
+      grep -E '"bench":"(pass_overhead_ms|kmeans_lloyd_iter)"' | sed "s/^{/{\"build\":\"$tag\",/"
+  done
+fi
 $PY - "$OUT" <<'EOF'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]

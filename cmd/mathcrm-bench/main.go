@@ -234,8 +234,12 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 			return err
 		}
 		inertia = det.(*kmeans.Segmentation).Inertia
+		workersAs := "processes"
+		if wp == nil {
+			workersAs = "in process (mathcrm dev)"
+		}
 		emit(map[string]any{"bench": "kmeans_lloyd_iter", "impl": "mathcrm dev", "n": v.Rows, "d": len(cols), "k": k,
-			"workers": workers, "gomaxprocs": runtime.GOMAXPROCS(0), "per_iter_s": round(med, 5),
+			"workers": workers, "workers_as": workersAs, "gomaxprocs": runtime.GOMAXPROCS(0), "per_iter_s": round(med, 5),
 			"per_iter_min_s": round(minOf(secs), 5), "per_iter_max_s": round(maxOf(secs), 5), "iters": len(secs),
 			"job_s": round(j.Finished.Sub(j.Started).Seconds(), 3), "inertia": round(inertia, 3),
 			"worker_peak_rss_mib": wp.peaks(), "bench_peak_rss_mib": peakRSS()})

@@ -103,8 +103,12 @@ func (po *passOverheads) emit(workers int) {
 	for name, v := range po.phases {
 		phases[name] = round(median(v), 2)
 	}
+	workersAs := "processes"
+	if po.wp == nil {
+		workersAs = "in process (mathcrm dev)"
+	}
 	emit(map[string]any{"bench": "pass_overhead_ms", "trace_medians_ms": phases, "what": "k-means Lloyd pass less its slowest worker's compute, median",
-		"shards": po.shards, "workers": workers, "passes": len(po.overhead),
+		"shards": po.shards, "workers": workers, "workers_as": workersAs, "passes": len(po.overhead),
 		"pass_overhead_ms": round(median(po.overhead), 2), "pass_overhead_min_ms": round(minOf(po.overhead), 2),
 		"pass_overhead_max_ms":         round(maxOf(po.overhead), 2),
 		"commit_to_commit_overhead_ms": round(median(po.cycle), 2), "raft_commit_ms": round(median(po.commit), 2),
