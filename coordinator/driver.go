@@ -216,6 +216,7 @@ func (c *Coordinator) runJob(ctx context.Context, id string) error {
 		trace.Save = time.Since(saving).Seconds()
 		trace.Total = time.Since(started).Seconds()
 		trace.Overhead = max(0, trace.Total-trace.SlowestCompute)
+		finishTrace(trace, parts, started)
 		cancelPass()
 		if err := cm.wait(); err != nil {
 			return err
@@ -511,6 +512,23 @@ func finite(x float64) float64 {
 		return 0
 	}
 	return x
+}
+
+// finishTrace fills in where the overhead went, from the last partial to
+// arrive (see proto.PassTrace), once t.Total is known.
+func finishTrace(t *proto.PassTrace, parts []*proto.Partial, started time.Time) {
+	var last *proto.StepTiming
+	for _, p := range parts {
+		if st := p.Timing; st != nil && (last == nil || st.At.After(last.At)) {
+			last = st
+		}
+	}
+	if last == nil || last.Held <= 0 {
+		return // a worker of an earlier build: no hold time
+	}
+	t.Transit = max(0, last.RoundTrip-last.Held)
+	t.WorkerWait = last.Held - t.SlowestCompute
+	t.Tail = max(0, t.Total-last.At.Sub(started).Seconds())
 }
 
 // passTrace sums where a pass's time went from its partials' timings.

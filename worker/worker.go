@@ -251,7 +251,9 @@ func (w *Worker) onStep(m *nats.Msg) {
 		queued := time.Since(arrived)
 		var tm stepTimes
 		out, err := w.step(m, &tm)
-		_ = m.RespondMsg(w.reply(m.Reply, queued, tm, out, err))
+		resp := w.reply(m.Reply, queued, tm, out, err)
+		resp.Header.Set(proto.HeaderHeldNs, strconv.FormatInt(int64(time.Since(arrived)), 10))
+		_ = m.RespondMsg(resp)
 	}()
 }
 
@@ -298,6 +300,7 @@ func (w *Worker) onBatch(m *nats.Msg) {
 			resp := w.reply(reply, queued, tm, out, err)
 			resp.Header.Set(proto.HeaderShardIndex, strconv.Itoa(bs.Shard.Index))
 			resp.Header.Set(proto.HeaderAttempt, strconv.Itoa(bs.Attempt))
+			resp.Header.Set(proto.HeaderHeldNs, strconv.FormatInt(int64(time.Since(arrived)), 10))
 			_ = w.nc.PublishMsg(resp)
 			w.inflight.Done()
 		}

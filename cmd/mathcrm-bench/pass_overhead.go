@@ -83,7 +83,8 @@ func (po *passOverheads) add(j *proto.Job) {
 			po.phases = map[string][]float64{}
 		}
 		for name, v := range map[string]float64{"dispatch": t.Dispatch, "queue_sum": t.Queue, "compute_sum": t.Compute,
-			"encode_sum": t.Encode, "transfer_sum": t.Transfer, "decode_sum": t.Decode, "combine": t.Combine, "save": t.Save} {
+			"encode_sum": t.Encode, "transfer_sum": t.Transfer, "decode_sum": t.Decode, "combine": t.Combine, "save": t.Save,
+			"transit": t.Transit, "worker_wait": t.WorkerWait, "tail": t.Tail} {
 			po.phases[name] = append(po.phases[name], v*1e3)
 		}
 		if prev != nil && prev.Trace != nil && !prev.Committed.IsZero() && !p.Committed.IsZero() {

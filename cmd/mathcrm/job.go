@@ -85,7 +85,10 @@ went out), the workers' queue, compute and encode (summed over the steps),
 transfer (the steps' round trips less the workers' time), the leader's decode
 and combine (absorbing the partials in shard order), saving the state, the
 raft commit of the pass before, the slowest worker's compute, and overhead:
-the pass less its slowest worker's compute.`,
+the pass less its slowest worker's compute. The overhead is dispatch plus, for
+the last partial to arrive, transit (its round trip less the time its worker
+held it), worker-wait (that hold less the slowest compute) and tail (from its
+arrival to the end of the pass).`,
 		Example: "  mathcrm job status job-1\n  mathcrm job status job-1 --trace\n  mathcrm job status job-1 --output json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -112,16 +115,16 @@ the pass less its slowest worker's compute.`,
 func printTrace(w io.Writer, j *proto.Job) {
 	fmt.Fprintln(w, "\nWhere each pass's time went (ms; worker phases summed over the steps):")
 	tw := table(w)
-	fmt.Fprintln(tw, "  PASS\tSTEPS\tTOTAL\tDISPATCH\tQUEUE\tCOMPUTE\tENCODE\tTRANSFER\tDECODE\tCOMBINE\tSAVE\tSTORE\tCOMMIT-PREV\tSLOWEST\tOVERHEAD\tPARTIAL-KB")
+	fmt.Fprintln(tw, "  PASS\tSTEPS\tTOTAL\tDISPATCH\tQUEUE\tCOMPUTE\tENCODE\tTRANSFER\tDECODE\tCOMBINE\tSAVE\tSTORE\tCOMMIT-PREV\tSLOWEST\tOVERHEAD\tTRANSIT\tWORKER-WAIT\tTAIL\tPARTIAL-KB")
 	ms := func(s float64) string { return fmt.Sprintf("%.2f", s*1e3) }
 	for _, p := range j.History {
 		t := p.Trace
 		if t == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\n", p.Pass, t.Steps, ms(t.Total), ms(t.Dispatch),
+		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\n", p.Pass, t.Steps, ms(t.Total), ms(t.Dispatch),
 			ms(t.Queue), ms(t.Compute), ms(t.Encode), ms(t.Transfer), ms(t.Decode), ms(t.Combine), ms(t.Save), ms(t.Store), ms(t.CommitPrev),
-			ms(t.SlowestCompute), ms(t.Overhead), float64(t.PartialBytes)/1024)
+			ms(t.SlowestCompute), ms(t.Overhead), ms(t.Transit), ms(t.WorkerWait), ms(t.Tail), float64(t.PartialBytes)/1024)
 	}
 	tw.Flush()
 }

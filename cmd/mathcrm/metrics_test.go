@@ -99,9 +99,17 @@ func TestMetrics(t *testing.T) {
 			tr.Overhead < 0 || tr.Overhead > tr.Total {
 			t.Fatalf("pass %d trace %+v", p.Pass, tr)
 		}
+		// The overhead's parts: every one measured, and together the
+		// overhead to within the time between the batches' sending.
+		parts := tr.Dispatch + tr.Transit + tr.WorkerWait + tr.Tail
+		if tr.Transit <= 0 || tr.Tail <= 0 || tr.Transit > tr.Total || tr.Tail > tr.Total ||
+			parts < tr.Overhead-0.002 || parts > tr.Overhead+0.002+tr.Dispatch {
+			t.Fatalf("pass %d: overhead %.6f s, dispatch %.6f + transit %.6f + worker wait %.6f + tail %.6f = %.6f",
+				p.Pass, tr.Overhead, tr.Dispatch, tr.Transit, tr.WorkerWait, tr.Tail, parts)
+		}
 	}
 	out, _, _ := run(t, dev.url, "job", "status", job.ID, "--trace")
-	if !strings.Contains(out, "OVERHEAD") || strings.Count(out, "\n  ") < len(status.History) {
+	if !strings.Contains(out, "OVERHEAD") || !strings.Contains(out, "WORKER-WAIT") || strings.Count(out, "\n  ") < len(status.History) {
 		t.Fatalf("job status --trace:\n%s", out)
 	}
 	if _, errs, code := run(t, dev.url, "score", "--model", job.Model, "--dataset", "telco", "--as", "segs", "--wait"); code != 0 {

@@ -1,5 +1,7 @@
 package proto
 
+import "time"
+
 // Step timing headers a worker sets on its reply, in nanoseconds: how long
 // the step waited for one of the worker's slots, ran the algorithm, and
 // encoded its partial.
@@ -7,6 +9,10 @@ const (
 	HeaderQueueNs   = "Mathcrm-Queue-Ns"
 	HeaderComputeNs = "Mathcrm-Compute-Ns"
 	HeaderEncodeNs  = "Mathcrm-Encode-Ns"
+	// HeaderHeldNs is how long the worker held the step: from its
+	// message's arrival to the reply's sending, by the worker's clock. The
+	// round trip less it is the step's time on the way, by no one clock.
+	HeaderHeldNs = "Mathcrm-Held-Ns"
 )
 
 // StepTiming is where one step's time went: on the worker (queue,
@@ -15,7 +21,11 @@ type StepTiming struct {
 	Worker                 string
 	Queue, Compute, Encode float64
 	RoundTrip, Decode      float64
-	Bytes                  int64
+	// Held is HeaderHeldNs, 0 from a worker of an earlier build; At is
+	// when the reply reached the leader, by its clock.
+	Held  float64
+	At    time.Time
+	Bytes int64
 }
 
 // PassTrace is where one pass's time went, in seconds. The worker phases
@@ -49,6 +59,17 @@ type PassTrace struct {
 	// Total less SlowestCompute: what the pass costs beyond its arithmetic.
 	SlowestCompute float64 `json:"slowest_compute"`
 	Overhead       float64 `json:"overhead"`
-	Steps          int     `json:"steps"`
-	PartialBytes   int64   `json:"partial_bytes"`
+	// Where the overhead went, from the last partial to arrive: Transit
+	// is its round trip less the time its worker held it (the batch's way
+	// to the worker and the partial's way back); WorkerWait is that
+	// worker's hold less the slowest compute (starting, waiting for a
+	// core, encoding and sending; negative when another worker computed
+	// longer); Tail is from its arrival to the pass's end (decoding it,
+	// combining, saving). Dispatch + Transit + WorkerWait + Tail is the
+	// overhead, to within the time between the batches' sending.
+	Transit      float64 `json:"transit,omitempty"`
+	WorkerWait   float64 `json:"worker_wait,omitempty"`
+	Tail         float64 `json:"tail,omitempty"`
+	Steps        int     `json:"steps"`
+	PartialBytes int64   `json:"partial_bytes"`
 }
