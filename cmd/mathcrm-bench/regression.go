@@ -81,6 +81,10 @@ func benchRegression(ctx context.Context, cl *client.Client, wp *workerProcs, da
 			var passes []float64
 			for _, p := range j.History {
 				passes = append(passes, round(p.Seconds, 4))
+				if os.Getenv("MATHCRM_BENCH_TRACE") != "" && p.Trace != nil {
+					b, _ := json.Marshal(p.Trace)
+					fmt.Fprintf(os.Stderr, "%s pass %d trace %s\n", name, p.Pass, b)
+				}
 			}
 			emit(map[string]any{"bench": name + "_fit", "impl": "mathcrm dev", "round": r, "n": ds.Latest().Rows, "d": len(feats),
 				"seconds": round(secs, 4), "cluster_cpu_s": round(cpu, 2), "passes": j.Pass, "pass_s": passes,
