@@ -90,29 +90,21 @@ func (w *wireReader) count() int {
 	return int(n)
 }
 
-func (w *wireReader) floats() []float64 {
+// values reads a slice of 8-byte values, each through conv; empty is nil.
+func values[T any](w *wireReader, conv func(uint64) T) []T {
 	n := w.count()
 	if n == 0 {
 		return nil
 	}
-	out := make([]float64, n)
+	out := make([]T, n)
 	for i := range out {
-		out[i] = math.Float64frombits(w.u64())
+		out[i] = conv(w.u64())
 	}
 	return out
 }
 
-func (w *wireReader) ints() []int64 {
-	n := w.count()
-	if n == 0 {
-		return nil
-	}
-	out := make([]int64, n)
-	for i := range out {
-		out[i] = int64(w.u64())
-	}
-	return out
-}
+func (w *wireReader) floats() []float64 { return values(w, math.Float64frombits) }
+func (w *wireReader) ints() []int64     { return values(w, func(v uint64) int64 { return int64(v) }) }
 
 // UnmarshalWire sets r from its binary form.
 func (r *Result) UnmarshalWire(b []byte) error {
@@ -130,12 +122,7 @@ func (r *Result) UnmarshalWire(b []byte) error {
 	out.Cost = math.Float64frombits(w.u64())
 	out.Rows = w.ints()
 	out.Keys = w.floats()
-	if n := w.count(); n > 0 {
-		out.Labels = make([]int, n)
-		for i := range out.Labels {
-			out.Labels[i] = int(int64(w.u64()))
-		}
-	}
+	out.Labels = values(w, func(v uint64) int { return int(int64(v)) })
 	out.X = w.floats()
 	out.Counts = w.ints()
 	out.Sums = w.floats()
