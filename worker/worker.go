@@ -387,7 +387,7 @@ func (w *Worker) run(body *decodedBody, ref proto.ShardRef, tm *stepTimes) ([]by
 		return nil, fmt.Errorf("worker: shard %d: %w", ref.Index, err)
 	}
 	t1 := time.Now()
-	b, err := blob.Encode(proto.PartialKind, p)
+	b, err := blob.EncodeTransient(proto.PartialKind, p)
 	tm.compute, tm.encode = t1.Sub(t0), time.Since(t1)
 	return b, err
 }

@@ -173,3 +173,50 @@ func TestStoredFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestTransientStored: EncodeTransient stores a blob of any size, in
+// stored blocks of at most 128 KiB, which any zstd decoder reads; Encode
+// compresses the same bytes once they pass maxStored.
+func TestTransientStored(t *testing.T) {
+	d, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, n := range []int{0, 100, maxStored + 1, maxStoredBlock - 40, maxStoredBlock, maxStoredBlock + 1, 3*maxStoredBlock + 17, 1 << 20} {
+		in := make([]byte, n)
+		for i := range in {
+			in[i] = byte(i % 13) // compresses well: only the call decides
+		}
+		raw, _ := Marshal(in)
+		for _, transient := range []bool{true, false} {
+			enc := Encode
+			if transient {
+				enc = EncodeTransient
+			}
+			b, err := enc("partial", in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, _, _, body, err := header(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := bytes.Equal(body, appendStoredFrame(nil, raw))
+			if want := transient || len(raw) <= maxStored; stored != want {
+				t.Fatalf("%d bytes, transient %v: stored %v, want %v", n, transient, stored, want)
+			}
+			if stored && len(body) != storedFrameSize(len(raw)) {
+				t.Fatalf("%d bytes: frame of %d bytes, storedFrameSize says %d", n, len(body), storedFrameSize(len(raw)))
+			}
+			got, err := d.DecodeAll(body, nil)
+			if err != nil || !bytes.Equal(got, raw) {
+				t.Fatalf("%d bytes, transient %v: a fresh zstd decoder read %d bytes, %v", n, transient, len(got), err)
+			}
+			var out []byte
+			if err := Decode(b, "partial", &out); err != nil || !bytes.Equal(out, in) {
+				t.Fatalf("%d bytes, transient %v: read back %d bytes, %v", n, transient, len(out), err)
+			}
+		}
+	}
+}
