@@ -199,6 +199,19 @@ func (j *regressionJob) Absorb(parts []*proto.Partial) error {
 	return j.log.Absorb(res)
 }
 
+// DecodePartial decodes a partial as it arrives (job.Predecoder), while
+// the pass's other steps run: a logistic pass that ranks the scores for the
+// exact AUC gets every row's score, 140 KB a shard over 1M rows, and
+// decoding the 64 of them after the last one arrived took a few
+// milliseconds of the pass. It reads only the job's spec, which does not
+// change.
+func (j *regressionJob) DecodePartial(p *proto.Partial) (any, error) {
+	if j.spec.Algo == LinearName {
+		return job.Predecode[linear.Result](p)
+	}
+	return job.Predecode[logistic.Result](p)
+}
+
 func (j *regressionJob) Progress() job.Progress {
 	if j.lin != nil {
 		return job.Progress{Phase: j.lin.Phase(), Iteration: j.lin.Iteration(), Objective: j.lin.Objective()}
