@@ -515,7 +515,9 @@ func finite(x float64) float64 {
 }
 
 // finishTrace fills in where the overhead went, from the last partial to
-// arrive (see proto.PassTrace), once t.Total is known.
+// arrive (see proto.PassTrace), once t.Total is known. Its batch went out
+// RoundTrip before it arrived; the time from the pass's first step to that
+// counts as worker-wait, so that the parts add up to the overhead.
 func finishTrace(t *proto.PassTrace, parts []*proto.Partial, started time.Time) {
 	var last *proto.StepTiming
 	for _, p := range parts {
@@ -526,9 +528,11 @@ func finishTrace(t *proto.PassTrace, parts []*proto.Partial, started time.Time) 
 	if last == nil || last.Held <= 0 {
 		return // a worker of an earlier build: no hold time
 	}
+	arrived := last.At.Sub(started).Seconds()
+	lag := arrived - last.RoundTrip - t.Dispatch // its batch behind the pass's first step
 	t.Transit = max(0, last.RoundTrip-last.Held)
-	t.WorkerWait = last.Held - t.SlowestCompute
-	t.Tail = max(0, t.Total-last.At.Sub(started).Seconds())
+	t.WorkerWait = lag + last.Held - t.SlowestCompute
+	t.Tail = t.Total - arrived
 }
 
 // passTrace sums where a pass's time went from its partials' timings.

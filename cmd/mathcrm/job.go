@@ -87,8 +87,9 @@ and combine (absorbing the partials in shard order), saving the state, the
 raft commit of the pass before, the slowest worker's compute, and overhead:
 the pass less its slowest worker's compute. The overhead is dispatch plus, for
 the last partial to arrive, transit (its round trip less the time its worker
-held it), worker-wait (that hold less the slowest compute) and tail (from its
-arrival to the end of the pass).`,
+held it), worker-wait (that hold, plus how long after the first step its batch
+went out, less the slowest compute) and tail (from its arrival to the end of the
+pass).`,
 		Example: "  mathcrm job status job-1\n  mathcrm job status job-1 --trace\n  mathcrm job status job-1 --output json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -62,11 +62,12 @@ type PassTrace struct {
 	// Where the overhead went, from the last partial to arrive: Transit
 	// is its round trip less the time its worker held it (the batch's way
 	// to the worker and the partial's way back); WorkerWait is that
-	// worker's hold less the slowest compute (starting, waiting for a
-	// core, encoding and sending; negative when another worker computed
-	// longer); Tail is from its arrival to the pass's end (decoding it,
-	// combining, saving). Dispatch + Transit + WorkerWait + Tail is the
-	// overhead, to within the time between the batches' sending.
+	// worker's hold, plus how long after the pass's first step its batch
+	// went out, less the slowest compute (starting, waiting for a core,
+	// encoding and sending; negative when another worker computed longer
+	// and finished first); Tail is from its arrival to the pass's end
+	// (decoding it, combining, saving). Dispatch + Transit + WorkerWait +
+	// Tail is the overhead.
 	Transit      float64 `json:"transit,omitempty"`
 	WorkerWait   float64 `json:"worker_wait,omitempty"`
 	Tail         float64 `json:"tail,omitempty"`
