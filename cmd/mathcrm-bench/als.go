@@ -60,11 +60,8 @@ func benchALS(ctx context.Context, cl *client.Client, wp *workerProcs, data stri
 			if p.Phase == "train" || p.Phase == "done" || p.Phase == "eval" {
 				passes = append(passes, p.Seconds)
 			}
-			if os.Getenv("MATHCRM_BENCH_TRACE") != "" && p.Trace != nil {
-				b, _ := json.Marshal(p.Trace)
-				fmt.Fprintf(os.Stderr, "als pass %d trace %s\n", p.Pass, b)
-			}
 		}
+		printTraces("als", j)
 		// The first pass writes the initial item factors; then users and
 		// items passes alternate.
 		var perIter []float64

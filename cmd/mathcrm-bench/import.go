@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,16 +38,12 @@ func benchImportCSV(ctx context.Context, env *benchEnv) error {
 	key := header(data, 0)
 	var ours, theirs, rss, oursCPU, theirsCPU []float64
 	var rows int64
-	if profile != "" && workerBin == "" { // the imports run in this process
-		f, err := os.Create(profile)
+	if workerBin == "" { // the imports run in this process
+		stop, err := startProfile(profile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	for r := range rounds {
 		name := fmt.Sprintf("import-%d-%d", time.Now().UnixNano(), r)

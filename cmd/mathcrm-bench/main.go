@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,17 +194,11 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	var ours, theirs []float64
 	var inertia float64
 	po := startPassOverheads(wp)
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startProfile(profile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	wp.resetPeaks()
 	for r := 0; r < rounds; r++ {
 		j, err := trainJob(ctx, cl, spec)
@@ -254,9 +247,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 				"inertia_rel_diff": round((inertia-refInertia)/refInertia, 12)})
 		}
 	}
-	if profile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	po.emit(workers)
 	if labels != "" && wanted("regression") {
 		if err := benchRegression(ctx, cl, wp, labels, python, anchors, dir); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mathcrm/mathcrm/algo/supervised"
@@ -81,11 +82,8 @@ func benchRegression(ctx context.Context, cl *client.Client, wp *workerProcs, da
 			var passes []float64
 			for _, p := range j.History {
 				passes = append(passes, round(p.Seconds, 4))
-				if os.Getenv("MATHCRM_BENCH_TRACE") != "" && p.Trace != nil {
-					b, _ := json.Marshal(p.Trace)
-					fmt.Fprintf(os.Stderr, "%s pass %d trace %s\n", name, p.Pass, b)
-				}
 			}
+			printTraces(name, j)
 			emit(map[string]any{"bench": name + "_fit", "impl": "mathcrm dev", "round": r, "n": ds.Latest().Rows, "d": len(feats),
 				"seconds": round(secs, 4), "cluster_cpu_s": round(cpu, 2), "passes": j.Pass, "pass_s": passes,
 				"objective": j.Objective, "worker_peak_rss_mib": wp.peaks()})
@@ -174,5 +172,19 @@ func startProfile(path string) (stop func(), err error) {
 		f.Close()
 		return nil, err
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return sync.OnceFunc(func() { pprof.StopCPUProfile(); f.Close() }), nil
+}
+
+// printTraces writes each pass's trace (job status --trace) of job j to
+// stderr as a JSON line, when MATHCRM_BENCH_TRACE is set.
+func printTraces(name string, j *proto.Job) {
+	if os.Getenv("MATHCRM_BENCH_TRACE") == "" {
+		return
+	}
+	for _, p := range j.History {
+		if p.Trace != nil {
+			b, _ := json.Marshal(p.Trace)
+			fmt.Fprintf(os.Stderr, "%s pass %d trace %s\n", name, p.Pass, b)
+		}
+	}
 }
