@@ -49,15 +49,24 @@ func Assign(shards int, members []Member) map[int]string {
 		return out
 	}
 	for s := 0; s < shards; s++ {
-		best, bestScore := "", math.Inf(-1)
-		for _, m := range members {
-			if v := score(m.ID, s, m.Capacity); v > bestScore || (v == bestScore && m.ID < best) {
-				best, bestScore = m.ID, v
-			}
-		}
-		out[s] = best
+		out[s] = first(s, members, nil)
 	}
 	return out
+}
+
+// first returns the first member of Rank(shard, members) that ok accepts
+// (any, when ok is nil), without sorting; "" when none does.
+func first(shard int, members []Member, ok func(id string) bool) string {
+	best, bestScore := "", math.Inf(-1)
+	for _, m := range members {
+		if ok != nil && !ok(m.ID) {
+			continue
+		}
+		if v := score(m.ID, shard, m.Capacity); best == "" || v > bestScore || (v == bestScore && m.ID < best) {
+			best, bestScore = m.ID, v
+		}
+	}
+	return best
 }
 
 // Balanced maps every shard to an owner as Assign does, except that no
@@ -82,19 +91,10 @@ func Balanced(shards int, members []Member) []string {
 	for _, m := range members {
 		room[m.ID] = (shards*max(m.Capacity, 1) + total - 1) / total
 	}
+	hasRoom := func(id string) bool { return room[id] > 0 }
 	for s := range out {
-		// The first member of Rank(s, members) with room, without sorting.
-		best, bestScore := "", math.Inf(-1)
-		for _, m := range members {
-			if room[m.ID] == 0 {
-				continue
-			}
-			if v := score(m.ID, s, m.Capacity); best == "" || v > bestScore || (v == bestScore && m.ID < best) {
-				best, bestScore = m.ID, v
-			}
-		}
-		room[best]--
-		out[s] = best
+		out[s] = first(s, members, hasRoom)
+		room[out[s]]--
 	}
 	return out
 }

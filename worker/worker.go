@@ -251,9 +251,7 @@ func (w *Worker) onStep(m *nats.Msg) {
 		queued := time.Since(arrived)
 		var tm stepTimes
 		out, err := w.step(m, &tm)
-		resp := w.reply(m.Reply, queued, tm, out, err)
-		resp.Header.Set(proto.HeaderHeldNs, strconv.FormatInt(int64(time.Since(arrived)), 10))
-		_ = m.RespondMsg(resp)
+		_ = m.RespondMsg(w.reply(m.Reply, arrived, queued, tm, out, err))
 	}()
 }
 
@@ -270,7 +268,7 @@ func (w *Worker) onStep(m *nats.Msg) {
 func (w *Worker) onBatch(m *nats.Msg) {
 	shards, err := w.batchShards(m.Header.Get(proto.HeaderShards))
 	if err != nil {
-		resp := w.reply(m.Reply, 0, stepTimes{}, nil, fmt.Errorf("worker: bad step shards header: %w", err))
+		resp := w.reply(m.Reply, time.Now(), 0, stepTimes{}, nil, fmt.Errorf("worker: bad step shards header: %w", err))
 		_ = m.RespondMsg(resp)
 		return
 	}
@@ -297,10 +295,9 @@ func (w *Worker) onBatch(m *nats.Msg) {
 				out, err = w.run(body, bs.Shard, &tm)
 			}
 			<-w.slots
-			resp := w.reply(reply, queued, tm, out, err)
+			resp := w.reply(reply, arrived, queued, tm, out, err)
 			resp.Header.Set(proto.HeaderShardIndex, strconv.Itoa(bs.Shard.Index))
 			resp.Header.Set(proto.HeaderAttempt, strconv.Itoa(bs.Attempt))
-			resp.Header.Set(proto.HeaderHeldNs, strconv.FormatInt(int64(time.Since(arrived)), 10))
 			_ = w.nc.PublishMsg(resp)
 			w.inflight.Done()
 		}
@@ -338,12 +335,14 @@ func (w *Worker) batchShards(hdr string) ([]proto.BatchShard, error) {
 }
 
 // reply is the answer to one shard's step: its partial, or its error and
-// the error's class, with where the step's time went.
-func (w *Worker) reply(subject string, queued time.Duration, tm stepTimes, out []byte, err error) *nats.Msg {
+// the error's class, with where the step's time went; the step's message
+// arrived at arrived, and the reply is sent as soon as it is made.
+func (w *Worker) reply(subject string, arrived time.Time, queued time.Duration, tm stepTimes, out []byte, err error) *nats.Msg {
 	resp := nats.NewMsg(subject)
 	resp.Header.Set(proto.HeaderQueueNs, strconv.FormatInt(int64(queued), 10))
 	resp.Header.Set(proto.HeaderComputeNs, strconv.FormatInt(int64(tm.compute), 10))
 	resp.Header.Set(proto.HeaderEncodeNs, strconv.FormatInt(int64(tm.encode), 10))
+	resp.Header.Set(proto.HeaderHeldNs, strconv.FormatInt(int64(time.Since(arrived)), 10))
 	if err != nil {
 		w.log.Warn("step failed", "err", err)
 		class := Classify(err)
