@@ -29,7 +29,7 @@ import (
 // rp, zero past r), one FMA chain per entry in row order, and writes the
 // sums into a. src may be a itself, or nil for a zero matrix.
 func ALSGram(a, src []float64, r, rp int, wy, ys []float64, n int) {
-	if n > 0 && path == AVX2 {
+	if n > 0 && path >= AVX2 {
 		alsGramAVX2(a, src, r, rp, wy, ys, n)
 		return
 	}
@@ -122,7 +122,7 @@ func Gather(dst, y []float64) { copy(dst, y) }
 func GatherScaled(dy, dw, y []float64, w float64) {
 	dy, dw = dy[:len(y)], dw[:len(y)]
 	k := 0
-	if path == AVX2 {
+	if path >= AVX2 {
 		k = len(y) &^ 3
 		if k > 0 {
 			alsScale4(unsafe.SliceData(dy), unsafe.SliceData(dw), unsafe.SliceData(y), w, k/4)
@@ -138,7 +138,7 @@ func GatherScaled(dy, dw, y []float64, w float64) {
 // ys (stride rp, zero past r), one FMA chain per entry in row order. The
 // AVX2 path also runs the padding of b, when b has room for it.
 func ALSRHS(b []float64, r, rp int, z, ys []float64, n int) {
-	if path == AVX2 && len(b) >= rp {
+	if path >= AVX2 && len(b) >= rp {
 		if len(z) < n || len(ys) < n*rp || rp%8 != 0 {
 			panic("kernel: ALSRHS shape mismatch")
 		}
@@ -223,7 +223,7 @@ func CholSolve(a []float64, r, rp int, b []float64) {
 // reduced by halves. The AVX2 path keeps the chains in two vectors, for
 // lengths that are a multiple of eight.
 func Dot(a, b []float64) float64 {
-	if path == AVX2 && len(a)%8 == 0 && len(a) > 0 {
+	if path >= AVX2 && len(a)%8 == 0 && len(a) > 0 {
 		b = b[:len(a)]
 		return alsDot8(unsafe.SliceData(a), unsafe.SliceData(b), len(a)/8)
 	}

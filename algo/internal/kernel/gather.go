@@ -22,7 +22,7 @@ func GatherRows(x []float64, cols [][]float64, lo, hi int, mean, scale []float64
 	}
 	nan := false
 	d4, n4 := 0, 0
-	if path == AVX2 && d >= 4 && n >= 4 && mean != nil {
+	if path >= AVX2 && d >= 4 && n >= 4 && mean != nil {
 		d4, n4 = d&^3, n&^3
 		nan = gatherAVX2(&x[0], d, &cols[0], lo, n4, &mean[0], &scale[0], d4)
 	}

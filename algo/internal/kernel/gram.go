@@ -38,7 +38,7 @@ func AddGram(g, a, b []float64, n, d, s int) {
 	}
 	_, _, _ = g[s*s-1], a[n*s-1], b[n*s-1]
 	r := max(8, GramBlockFloats/s)
-	if path == AVX2 {
+	if path >= AVX2 {
 		for lo := 0; lo < n; lo += r {
 			rows := min(r, n-lo)
 			gramBlockAVX2(g, a[lo*s:], b[lo*s:], rows, d, s)

@@ -45,6 +45,7 @@ type KMeans struct {
 	half   []float64 // ½‖c_k‖²
 	scores []float64 // dot products of four rows with every centre, by row
 	avx2   bool
+	avx512 bool
 	ng     int
 	// ct[(g*d+j)*8+i] is coordinate j of centre 8g+i, 0 past k.
 	ct []float64
@@ -62,7 +63,8 @@ func (km *KMeans) Reset(c []float64, k, d int) {
 		km.half = append(km.half, HalfNorm(c[i*d:(i+1)*d]))
 	}
 	km.scores = grow(km.scores, 4*k)
-	km.avx2 = path == AVX2
+	km.avx2 = path >= AVX2
+	km.avx512 = path == AVX512
 	if km.avx2 {
 		km.layoutAVX2()
 	}
@@ -126,8 +128,10 @@ func (km *KMeans) Assign(lab []int, dist, sums, x []float64) {
 	km.assignGo(lab, dist, sums, x)
 }
 
-// assignAVX2 is Assign on the AVX2 path. Rows past the last multiple of
-// four take the portable path.
+// assignAVX2 is Assign on the AVX2 and AVX-512 paths: on the AVX-512 path
+// the labels of the rows up to the last multiple of eight come from the
+// AVX-512 kernel. Rows past the last multiple of four take the portable
+// path.
 func (km *KMeans) assignAVX2(lab []int, dist, sums, x []float64) {
 	d, n := km.d, len(lab)
 	n4 := n / 4
@@ -135,7 +139,14 @@ func (km *KMeans) assignAVX2(lab []int, dist, sums, x []float64) {
 		m := 4 * n4
 		x := x[:m*d]
 		lab := lab[:m]
-		nan := kmLabelsAVX2(&lab[0], &x[0], n4, d, &km.ct[0], &km.hv[0], km.ng)
+		nan, done := 0, 0
+		if n8 := n / 8; km.avx512 && n8 > 0 {
+			nan = kmLabelsAVX512(&lab[0], &x[0], n8, d, &km.ct[0], &km.hv[0], km.ng)
+			done = 8 * n8
+		}
+		if done < m {
+			nan += kmLabelsAVX2(&lab[done], &x[done*d], (m-done)/4, d, &km.ct[0], &km.hv[0], km.ng)
+		}
 		// The labels index sums and centres in assembly: check them.
 		for i, c := range lab {
 			if uint(c) >= uint(km.k) {

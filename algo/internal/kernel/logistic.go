@@ -176,7 +176,7 @@ func LogLoss(eta, y, l, res, curv, p []float64) {
 	n := len(eta)
 	y, l, res, curv, p = y[:n], l[:n], res[:n], curv[:n], p[:n]
 	q := 0
-	if path == AVX2 {
+	if path >= AVX2 {
 		var slow [64]uint8
 		for q+4 <= n {
 			m := min((n-q)/4, len(slow))
@@ -215,7 +215,7 @@ func FillRows(a, b []float64, s int, x []float64, d int, idx []int, gw, cw []flo
 	gw, cw = gw[:m], cw[:m]
 	checkRows(x, d, nil, idx)
 	lo := 0 // the first column of x the loop below fills
-	if path == AVX2 && d >= 4 {
+	if path >= AVX2 && d >= 4 {
 		fillRowsAVX2(&a[0], &b[0], s, &x[0], d, &idx[0], &gw[0], &cw[0], m)
 		lo = d&^3 - 1
 	}

@@ -8,6 +8,10 @@ const (
 	Portable Path = iota
 	// AVX2 is the assembly for amd64 CPUs with AVX2 and FMA.
 	AVX2
+	// AVX512 is the AVX2 path with AVX-512F assembly for the primitives
+	// that have it (amd64 CPUs with AVX2, FMA and AVX-512F, the operating
+	// system saving the 512-bit state).
+	AVX512
 )
 
 func (p Path) String() string {
@@ -16,6 +20,8 @@ func (p Path) String() string {
 		return "portable"
 	case AVX2:
 		return "AVX2"
+	case AVX512:
+		return "AVX-512"
 	}
 	return "unknown"
 }
@@ -29,8 +35,8 @@ var path = best
 // Paths returns every path the build and the CPU support, Portable first.
 func Paths() []Path {
 	ps := []Path{Portable}
-	if best >= AVX2 {
-		ps = append(ps, AVX2)
+	for p := AVX2; p <= best; p++ {
+		ps = append(ps, p)
 	}
 	return ps
 }

@@ -17,7 +17,7 @@ func ColSums(sum []float64, varies []bool, ref, x, w []float64, d int, idx []int
 	sum, varies, ref = sum[:d], varies[:d], ref[:d]
 	checkRows(x, d, w, idx)
 	d4 := 0
-	if path == AVX2 && d >= 4 && len(idx) > 0 {
+	if path >= AVX2 && d >= 4 && len(idx) > 0 {
 		d4 = d &^ 3
 		var buf [64]uint8
 		vb := buf[:]
@@ -83,7 +83,7 @@ func CentreRows(a []float64, s int, x []float64, d int, idx []int, mean []float6
 	_, mean = a[(len(idx)-1)*s+d-1], mean[:d]
 	checkRows(x, d, nil, idx)
 	d4 := 0
-	if path == AVX2 && d >= 4 {
+	if path >= AVX2 && d >= 4 {
 		d4 = d &^ 3
 		centreAVX2(&a[0], s, &x[0], d, &idx[0], len(idx), &mean[0], d4/4)
 		if d4 == d {
@@ -112,7 +112,7 @@ func ScaleRows(aw, a []float64, s int, w []float64, idx []int) {
 		_ = w[i]
 	}
 	s4 := 0
-	if path == AVX2 && s >= 4 {
+	if path >= AVX2 && s >= 4 {
 		s4 = s &^ 3
 		scaleRowsAVX2(&aw[0], &a[0], s, &w[0], &idx[0], len(idx), s4/4)
 		if s4 == s {

@@ -9,7 +9,10 @@ import (
 )
 
 func bestPath() Path {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	switch {
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX512F:
+		return AVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
 		return AVX2
 	}
 	return Portable
@@ -19,6 +22,9 @@ func bestPath() Path {
 
 //go:noescape
 func kmLabelsAVX2(lab *int, x *float64, n4, d int, ct, hv *float64, ng int) int
+
+//go:noescape
+func kmLabelsAVX512(lab *int, x *float64, n8, d int, ct, hv *float64, ng int) int
 
 //go:noescape
 func kmDistAVX2(dist *float64, x, c *float64, lab *int, n4, d int)

@@ -31,7 +31,7 @@ func ScorePanels(out *[2 * PanelChunk]float64, u0, u1, v []float64, np, rp int, 
 	if np&1 != 0 || np*PanelItems > PanelChunk || len(v) < np*span || len(u0) < rp || len(u1) < rp || rp%8 != 0 {
 		panic("kernel: ScorePanels shape mismatch")
 	}
-	if path == AVX2 {
+	if path >= AVX2 {
 		var masks [16]uint8
 		alsPanels2x2(out, &masks, unsafe.SliceData(u0), unsafe.SliceData(u1), unsafe.SliceData(v), np, rp, bar0, bar1)
 		return binary.LittleEndian.Uint64(masks[:8]), binary.LittleEndian.Uint64(masks[8:])
