@@ -157,11 +157,22 @@ func (km *KMeans) assignAVX2(lab []int, dist, sums, x []float64) {
 				nan--
 			}
 		}
-		if dist != nil {
-			kmDistAVX2(&dist[:m][0], &x[0], &km.c[0], &lab[0], n4, d)
+		// On the AVX-512 path, the distances and sums of the rows up to
+		// the last multiple of eight in one pass over them.
+		done = 0
+		if n8 := n / 8; km.avx512 && n8 > 0 && dist != nil {
+			var s *float64
+			if sums != nil {
+				s = &sums[:km.k*d][0]
+			}
+			kmDistSumsAVX512(&dist[:m][0], s, &x[0], &km.c[0], &lab[0], n8, d)
+			done = 8 * n8
 		}
-		if sums != nil {
-			kmAddRowsAVX2(&sums[:km.k*d][0], &x[0], &lab[0], m, d)
+		if dist != nil && done < m {
+			kmDistAVX2(&dist[done], &x[done*d], &km.c[0], &lab[done], (m-done)/4, d)
+		}
+		if sums != nil && done < m {
+			kmAddRowsAVX2(&sums[:km.k*d][0], &x[done*d], &lab[done], m-done, d)
 		}
 	}
 	if m := 4 * n4; m < n {

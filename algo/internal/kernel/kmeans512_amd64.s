@@ -30,6 +30,36 @@ GLOBL km512One<>(SB), RODATA|NOPTR, $8
 	VMINPD Z18, S, Z18 \
 	VPADDQ Z22, Z20, Z20
 
+// The 8×8 transpose of Z0–Z7 (row r of a tile in Zr, eight values of it in
+// the lanes) into Z9–Z16 (value i of every row in Z(9+i), row r in lane
+// r): pairs of rows, then pairs of 128-bit lanes, then halves. Z0–Z7 are
+// overwritten.
+#define TRANSPOSE8 \
+	VUNPCKLPD Z1, Z0, Z9 \
+	VUNPCKHPD Z1, Z0, Z10 \
+	VUNPCKLPD Z3, Z2, Z11 \
+	VUNPCKHPD Z3, Z2, Z12 \
+	VUNPCKLPD Z5, Z4, Z13 \
+	VUNPCKHPD Z5, Z4, Z14 \
+	VUNPCKLPD Z7, Z6, Z15 \
+	VUNPCKHPD Z7, Z6, Z16 \
+	VSHUFF64X2 $0x88, Z11, Z9, Z0 \
+	VSHUFF64X2 $0xdd, Z11, Z9, Z1 \
+	VSHUFF64X2 $0x88, Z12, Z10, Z2 \
+	VSHUFF64X2 $0xdd, Z12, Z10, Z3 \
+	VSHUFF64X2 $0x88, Z15, Z13, Z4 \
+	VSHUFF64X2 $0xdd, Z15, Z13, Z5 \
+	VSHUFF64X2 $0x88, Z16, Z14, Z6 \
+	VSHUFF64X2 $0xdd, Z16, Z14, Z7 \
+	VSHUFF64X2 $0x88, Z4, Z0, Z9 \
+	VSHUFF64X2 $0x88, Z6, Z2, Z10 \
+	VSHUFF64X2 $0x88, Z5, Z1, Z11 \
+	VSHUFF64X2 $0x88, Z7, Z3, Z12 \
+	VSHUFF64X2 $0xdd, Z4, Z0, Z13 \
+	VSHUFF64X2 $0xdd, Z6, Z2, Z14 \
+	VSHUFF64X2 $0xdd, Z5, Z1, Z15 \
+	VSHUFF64X2 $0xdd, Z7, Z3, Z16
+
 // func kmLabelsAVX512(lab *int, x *float64, n8, d int, ct, hv *float64, ng int) int
 //
 // kmLabelsAVX512 labels 8·n8 rows of x (row-major, d ≥ 1 columns) with the
@@ -39,7 +69,7 @@ GLOBL km512One<>(SB), RODATA|NOPTR, $8
 //
 // Per tile of eight rows and group of eight centres: eight accumulators
 // (Z0–Z7, one row each, a centre a lane) over the coordinates; the scores
-// ½‖c‖² − x·c are transposed (through Z9–Z16) so that each register holds
+// ½‖c‖² − x·c are transposed (into Z9–Z16) so that each register holds
 // one centre's scores of the eight rows, and the argmin runs down the
 // centres in order, one row per lane.
 TEXT ·kmLabelsAVX512(SB), NOSPLIT, $0-64
@@ -122,31 +152,8 @@ coord:
 	VSUBPD Z6, Z8, Z6
 	VSUBPD Z7, Z8, Z7
 
-	// Transpose: pairs of rows, then pairs of 128-bit lanes, then halves.
-	VUNPCKLPD Z1, Z0, Z9     // r0c0 r1c0 r0c2 r1c2 r0c4 r1c4 r0c6 r1c6
-	VUNPCKHPD Z1, Z0, Z10    // the same with c1 c3 c5 c7
-	VUNPCKLPD Z3, Z2, Z11
-	VUNPCKHPD Z3, Z2, Z12
-	VUNPCKLPD Z5, Z4, Z13
-	VUNPCKHPD Z5, Z4, Z14
-	VUNPCKLPD Z7, Z6, Z15
-	VUNPCKHPD Z7, Z6, Z16
-	VSHUFF64X2 $0x88, Z11, Z9, Z0   // rows 0–3 of c0 and c4
-	VSHUFF64X2 $0xdd, Z11, Z9, Z1   // rows 0–3 of c2 and c6
-	VSHUFF64X2 $0x88, Z12, Z10, Z2  // rows 0–3 of c1 and c5
-	VSHUFF64X2 $0xdd, Z12, Z10, Z3  // rows 0–3 of c3 and c7
-	VSHUFF64X2 $0x88, Z15, Z13, Z4  // rows 4–7 of c0 and c4
-	VSHUFF64X2 $0xdd, Z15, Z13, Z5  // rows 4–7 of c2 and c6
-	VSHUFF64X2 $0x88, Z16, Z14, Z6  // rows 4–7 of c1 and c5
-	VSHUFF64X2 $0xdd, Z16, Z14, Z7  // rows 4–7 of c3 and c7
-	VSHUFF64X2 $0x88, Z4, Z0, Z9    // c0
-	VSHUFF64X2 $0x88, Z6, Z2, Z10   // c1
-	VSHUFF64X2 $0x88, Z5, Z1, Z11   // c2
-	VSHUFF64X2 $0x88, Z7, Z3, Z12   // c3
-	VSHUFF64X2 $0xdd, Z4, Z0, Z13   // c4
-	VSHUFF64X2 $0xdd, Z6, Z2, Z14   // c5
-	VSHUFF64X2 $0xdd, Z5, Z1, Z15   // c6
-	VSHUFF64X2 $0xdd, Z7, Z3, Z16   // c7
+	// One register per centre, the eight rows in the lanes.
+	TRANSPOSE8
 	ARGMIN_STEP(Z9)
 	ARGMIN_STEP(Z10)
 	ARGMIN_STEP(Z11)
@@ -183,4 +190,125 @@ next:
 done:
 	VZEROUPPER
 	MOVQ R12, ret+56(FP)
+	RET
+
+// One row of a tile for kmDistSumsAVX512: its labelled centre's row from
+// the label at 8r(R13); t = x − c of the block (BX bytes into the row, the
+// lanes past d zero, K1) into T. DX is the row's block and moves on to the
+// next row's. AX is scratch.
+#define DIST_ROW(r, T) \
+	MOVQ (8*r)(R13), AX \
+	IMULQ R8, AX \
+	ADDQ BX, AX \
+	VMOVUPD.Z 0(DX), K1, Z17 \
+	VMOVUPD.Z 0(R9)(AX*1), K1, Z18 \
+	VSUBPD Z18, Z17, T \
+	ADDQ R8, DX
+
+// DIST_ROW, and the row's block added to its cluster's sum (R10).
+#define DIST_SUM_ROW(r, T) \
+	DIST_ROW(r, T) \
+	VMOVUPD.Z 0(R10)(AX*1), K1, Z19 \
+	VADDPD Z17, Z19, Z19 \
+	VMOVUPD Z19, K1, 0(R10)(AX*1)
+
+// func kmDistSumsAVX512(dist, sums, x, c *float64, lab *int, n8, d int)
+//
+// kmDistSumsAVX512 sets dist[i] = Σ_j fma(t, t, ·) with t = x_i[j] − c_l[j],
+// l = lab[i], in order from j = 0 (sqDist's chain), for 8·n8 rows, and,
+// unless sums is nil, adds each row to its cluster's sum (k·d, row-major)
+// in row order, lane by lane. Per tile of eight rows and block of eight
+// coordinates (the last one masked to d): the differences of the eight
+// rows, transposed so that each lane holds one row, go into the rows'
+// chains in coordinate order.
+TEXT ·kmDistSumsAVX512(SB), NOSPLIT, $0-56
+	MOVQ dist+0(FP), DI
+	MOVQ sums+8(FP), R10
+	MOVQ x+16(FP), SI
+	MOVQ c+24(FP), R9
+	MOVQ lab+32(FP), R13
+	MOVQ n8+40(FP), R12
+	MOVQ d+48(FP), R8
+	SHLQ $3, R8              // R8: a row's bytes
+	TESTQ R12, R12
+	JZ   sdone
+
+stile:
+	VPXORQ Z24, Z24, Z24     // the eight rows' chains
+	MOVQ $0, BX              // the block's first coordinate, in bytes
+	MOVQ d+48(FP), R11       // coordinates from the block on
+
+sblock:
+	MOVQ R11, CX
+	CMPQ CX, $8
+	JLE  smask
+	MOVQ $8, CX
+
+smask:
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1             // the block's lanes within d
+	LEAQ 0(SI)(BX*1), DX
+	TESTQ R10, R10
+	JZ   snosums
+	DIST_SUM_ROW(0, Z0)
+	DIST_SUM_ROW(1, Z1)
+	DIST_SUM_ROW(2, Z2)
+	DIST_SUM_ROW(3, Z3)
+	DIST_SUM_ROW(4, Z4)
+	DIST_SUM_ROW(5, Z5)
+	DIST_SUM_ROW(6, Z6)
+	DIST_SUM_ROW(7, Z7)
+	JMP  schain
+
+snosums:
+	DIST_ROW(0, Z0)
+	DIST_ROW(1, Z1)
+	DIST_ROW(2, Z2)
+	DIST_ROW(3, Z3)
+	DIST_ROW(4, Z4)
+	DIST_ROW(5, Z5)
+	DIST_ROW(6, Z6)
+	DIST_ROW(7, Z7)
+
+schain:
+	TRANSPOSE8
+	VFMADD231PD Z9, Z9, Z24
+	CMPQ R11, $2
+	JLT  snext
+	VFMADD231PD Z10, Z10, Z24
+	CMPQ R11, $3
+	JLT  snext
+	VFMADD231PD Z11, Z11, Z24
+	CMPQ R11, $4
+	JLT  snext
+	VFMADD231PD Z12, Z12, Z24
+	CMPQ R11, $5
+	JLT  snext
+	VFMADD231PD Z13, Z13, Z24
+	CMPQ R11, $6
+	JLT  snext
+	VFMADD231PD Z14, Z14, Z24
+	CMPQ R11, $7
+	JLT  snext
+	VFMADD231PD Z15, Z15, Z24
+	CMPQ R11, $8
+	JLT  snext
+	VFMADD231PD Z16, Z16, Z24
+
+snext:
+	ADDQ $64, BX
+	SUBQ $8, R11
+	JG   sblock
+
+	VMOVUPD Z24, 0(DI)
+	ADDQ $64, DI
+	ADDQ $64, R13
+	LEAQ 0(SI)(R8*8), SI
+	DECQ R12
+	JNZ  stile
+
+sdone:
+	VZEROUPPER
 	RET

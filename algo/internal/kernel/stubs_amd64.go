@@ -27,6 +27,9 @@ func kmLabelsAVX2(lab *int, x *float64, n4, d int, ct, hv *float64, ng int) int
 func kmLabelsAVX512(lab *int, x *float64, n8, d int, ct, hv *float64, ng int) int
 
 //go:noescape
+func kmDistSumsAVX512(dist, sums, x, c *float64, lab *int, n8, d int)
+
+//go:noescape
 func kmDistAVX2(dist *float64, x, c *float64, lab *int, n4, d int)
 
 //go:noescape

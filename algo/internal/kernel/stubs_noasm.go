@@ -17,6 +17,10 @@ func kmLabelsAVX512(*int, *float64, int, int, *float64, *float64, int) int {
 	panic("kernel: no AVX-512 path in this build")
 }
 
+func kmDistSumsAVX512(*float64, *float64, *float64, *float64, *int, int, int) {
+	panic("kernel: no AVX-512 path in this build")
+}
+
 func kmDistAVX2(*float64, *float64, *float64, *int, int, int) {
 	panic("kernel: no AVX2 path in this build")
 }
