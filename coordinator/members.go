@@ -232,7 +232,7 @@ func (m *members) info() []proto.WorkerInfo {
 		out = append(out, proto.WorkerInfo{
 			ID: h.ID, Host: h.Host, PID: h.PID, Capacity: h.Capacity,
 			HeartbeatAge: now.Sub(cur.lastSeen).Seconds(), Shards: h.Shards, CacheBytes: h.CacheBytes,
-			Steps: h.Steps, Draining: cur.isLeaving,
+			Steps: h.Steps, Draining: cur.isLeaving, Kernels: h.Kernels,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

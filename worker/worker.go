@@ -153,7 +153,7 @@ func (w *Worker) Drained() <-chan struct{} { return w.drained }
 func (w *Worker) hello() proto.Hello {
 	host, _ := os.Hostname()
 	used, n := w.data.stats(shardKeyPrefix)
-	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Started: w.started, Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n,
+	return proto.Hello{V: proto.Version, ID: w.cfg.ID, Host: host, PID: os.Getpid(), Started: w.started, Capacity: w.cfg.Capacity, CacheBytes: used, Shards: n, Kernels: builtin.Kernels(),
 		Steps: w.steps.Load(), Draining: w.draining.Load()}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/mathcrm/mathcrm/algo/basket"
 	"github.com/mathcrm/mathcrm/algo/clv"
 	"github.com/mathcrm/mathcrm/algo/histogram"
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
 	"github.com/mathcrm/mathcrm/algo/job"
 	"github.com/mathcrm/mathcrm/algo/kmeans"
 	"github.com/mathcrm/mathcrm/algo/migrate"
@@ -24,6 +25,10 @@ import (
 	"github.com/mathcrm/mathcrm/internal/describe"
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
+
+// Kernels names the path the algorithms' hot loops take on this CPU
+// ("AVX-512", "AVX2" or "portable"), which workers report to the leader.
+func Kernels() string { return kernel.Current().String() }
 
 // Algorithms maps an algorithm's name to its implementation.
 var Algorithms = map[string]job.Algorithm{

@@ -107,6 +107,30 @@ func emit(v map[string]any) {
 	os.Stdout.Write(b.Bytes())
 }
 
+// emitMachine prints the machine the figures come from: its CPU, its load
+// and the kernel path each worker takes.
+func emitMachine(ctx context.Context, cl *client.Client) error {
+	var st proto.ClusterStatus
+	if err := cl.Call(ctx, proto.APIClusterStatus, nil, &st); err != nil {
+		return err
+	}
+	kernels := map[string]string{}
+	for _, w := range st.Workers {
+		kernels[w.ID] = w.Kernels
+	}
+	cpu := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for l := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	emit(map[string]any{"bench": "machine", "cpu": cpu, "cores": runtime.NumCPU(), "load": loadAverage(), "kernels": kernels})
+	return nil
+}
+
 func run(data, labels, anchors, python string, k, iters, workers, rounds int) error {
 	if data == "" {
 		return fmt.Errorf("--data is required")
@@ -139,6 +163,9 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 			return err
 		}
 		defer wp.stop()
+	}
+	if err := emitMachine(ctx, cl); err != nil {
+		return err
 	}
 	if wanted("als") {
 		for _, r := range []struct {

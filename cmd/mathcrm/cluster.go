@@ -108,9 +108,9 @@ func printClusterStatus(st *proto.ClusterStatus) {
 	tw.Flush()
 	fmt.Println()
 	tw = table(os.Stdout)
-	fmt.Fprintln(tw, "WORKER\tHOST\tPID\tCAPACITY\tSHARDS CACHED\tCACHE BYTES\tHEARTBEAT AGE")
+	fmt.Fprintln(tw, "WORKER\tHOST\tPID\tCAPACITY\tKERNELS\tSHARDS CACHED\tCACHE BYTES\tHEARTBEAT AGE")
 	for _, w := range st.Workers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1fs\n", w.ID, w.Host, w.PID, w.Capacity, w.Shards, w.CacheBytes, w.HeartbeatAge)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t%d\t%.1fs\n", w.ID, w.Host, w.PID, w.Capacity, dash(w.Kernels), w.Shards, w.CacheBytes, w.HeartbeatAge)
 	}
 	tw.Flush()
 }

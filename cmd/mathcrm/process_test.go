@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -213,10 +214,18 @@ func TestJSONNumbersAreNumbers(t *testing.T) {
 			Term        any `json:"term"`
 			CommitIndex any `json:"commit_index"`
 		} `json:"voters"`
+		Workers []struct {
+			Kernels string `json:"kernels"`
+		} `json:"workers"`
 	}
 	runJSON(t, dev.url, &st, "cluster", "status")
-	if len(st.Voters) != 1 {
+	if len(st.Voters) != 1 || len(st.Workers) == 0 {
 		t.Fatalf("cluster status: %+v", st)
+	}
+	for _, w := range st.Workers {
+		if !slices.Contains([]string{"AVX-512", "AVX2", "portable"}, w.Kernels) {
+			t.Fatalf("cluster status: a worker's kernels are %q, want a path's name", w.Kernels)
+		}
 	}
 	if term, ok := st.Voters[0].Term.(float64); !ok || term < 1 {
 		t.Fatalf("cluster status: term %#v, want a JSON number at least 1", st.Voters[0].Term)

@@ -130,6 +130,9 @@ type Hello struct {
 	Steps int64 `json:"steps,omitempty"`
 	// Draining says it is finishing its steps before leaving: it takes no new ones.
 	Draining bool `json:"draining,omitempty"`
+	// Kernels names the path its algorithms' hot loops take on its CPU
+	// ("AVX-512", "AVX2", "portable").
+	Kernels string `json:"kernels,omitempty"`
 }
 
 // Prep says how a worker turns a shard's columns into the training matrix.
@@ -625,6 +628,7 @@ type WorkerInfo struct {
 	CacheBytes   int64   `json:"cache_bytes"`
 	Steps        int64   `json:"steps"`
 	Draining     bool    `json:"draining,omitempty"`
+	Kernels      string  `json:"kernels,omitempty"`
 }
 
 // ClusterStatus answers cluster.status.
