@@ -33,6 +33,11 @@ import "math"
 // The distance and the sums take four rows at a time, each lane or each
 // coordinate in the portable order.
 //
+// The AVX-512 path (kmeans512_amd64.s) does the same with eight centres in
+// a 512-bit register and eight rows a tile, the scores transposed eight by
+// eight; its distances and sums take one pass over a tile's rows, each
+// row's differences transposed so that each lane runs one row's chain.
+//
 // math.FMA is one instruction only when built with GOAMD64=v3 or later;
 // with the default v1 each call also tests a CPU flag, which roughly halves
 // the portable path's speed (the bits are the same).
