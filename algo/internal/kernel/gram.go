@@ -15,7 +15,11 @@ import "math"
 // output columns: eight scalar FMA chains in flight. The AVX2 path
 // (gram_amd64.s) tiles pairs of output rows by up to sixteen columns, four
 // output columns of one output row in each 256-bit register: eight vector
-// chains, each lane one entry's chain over the rows in order.
+// chains, each lane one entry's chain over the rows in order. The AVX-512
+// path (gram512_amd64.s) tiles groups of four output rows by up to 32
+// columns, eight output columns in each 512-bit register: sixteen vector
+// chains, to keep both 512-bit FMA ports busy; its tiles start and end on
+// whole vectors, columns the AVX2 path skips but scratch all the same.
 
 // GramBlockFloats bounds the floats of a and of b that one row block holds
 // (16 KiB each).
@@ -38,7 +42,14 @@ func AddGram(g, a, b []float64, n, d, s int) {
 	}
 	_, _, _ = g[s*s-1], a[n*s-1], b[n*s-1]
 	r := max(8, GramBlockFloats/s)
-	if path >= AVX2 {
+	if path == AVX512 {
+		for lo := 0; lo < n; lo += r {
+			rows := min(r, n-lo)
+			gramBlockAVX512(g, a[lo*s:], b[lo*s:], rows, d, s)
+		}
+		return
+	}
+	if path == AVX2 {
 		for lo := 0; lo < n; lo += r {
 			rows := min(r, n-lo)
 			gramBlockAVX2(g, a[lo*s:], b[lo*s:], rows, d, s)
@@ -71,6 +82,35 @@ func gramBlockAVX2(g, a, b []float64, n, d, s int) {
 			default:
 				gramTile2x4(gt, 8*s, at, bt, 8*s, n)
 				k += 4
+			}
+		}
+	}
+}
+
+// gramBlockAVX512 is gramBlock with the AVX-512 tiles: four output rows by
+// four (32), three (24), two (16) or one (8) vectors of eight output
+// columns, aligned to whole vectors. The columns run from the vector
+// holding the diagonal to gramEnd(d) rounded up to a vector, which the
+// stride s holds: the extra columns are scratch, and a vector's FMA costs
+// what a half vector's does.
+func gramBlockAVX512(g, a, b []float64, n, d, s int) {
+	end := (gramEnd(d) + 7) &^ 7
+	for j := 0; j < d; j += 4 {
+		for k := j &^ 7; k < end; {
+			gt, at, bt := &g[j*s+k], &a[j], &b[k]
+			switch m := (end - k) / 8; {
+			case m >= 4:
+				gramTile4x32(gt, 8*s, at, bt, 8*s, n)
+				k += 32
+			case m == 3:
+				gramTile4x24(gt, 8*s, at, bt, 8*s, n)
+				k += 24
+			case m == 2:
+				gramTile4x16(gt, 8*s, at, bt, 8*s, n)
+				k += 16
+			default:
+				gramTile4x8(gt, 8*s, at, bt, 8*s, n)
+				k += 8
 			}
 		}
 	}
