@@ -18,8 +18,9 @@ import "math"
 // chains, each lane one entry's chain over the rows in order. The AVX-512
 // path (gram512_amd64.s) tiles groups of four output rows by up to 32
 // columns, eight output columns in each 512-bit register: sixteen vector
-// chains, to keep both 512-bit FMA ports busy; its tiles start and end on
-// whole vectors, columns the AVX2 path skips but scratch all the same.
+// chains, to keep both 512-bit FMA ports busy. Its tiles cover the AVX2
+// tiles' columns, the last vector of a row's last tile masked to four
+// columns when it holds no more.
 
 // GramBlockFloats bounds the floats of a and of b that one row block holds
 // (16 KiB each).
@@ -89,29 +90,33 @@ func gramBlockAVX2(g, a, b []float64, n, d, s int) {
 
 // gramBlockAVX512 is gramBlock with the AVX-512 tiles: four output rows by
 // four (32), three (24), two (16) or one (8) vectors of eight output
-// columns, aligned to whole vectors. The columns run from the vector
-// holding the diagonal to gramEnd(d) rounded up to a vector, which the
-// stride s holds: the extra columns are scratch, and a vector's FMA costs
-// what a half vector's does.
+// columns, from the diagonal to gramEnd(d). A row's last tile masks its
+// last vector to four columns when it would pass gramEnd(d), and perhaps
+// the stride: the masked loads and stores touch only those columns.
 func gramBlockAVX512(g, a, b []float64, n, d, s int) {
-	end := (gramEnd(d) + 7) &^ 7
+	end := gramEnd(d)
 	for j := 0; j < d; j += 4 {
-		for k := j &^ 7; k < end; {
+		for k := j; k < end; {
 			gt, at, bt := &g[j*s+k], &a[j], &b[k]
-			switch m := (end - k) / 8; {
-			case m >= 4:
-				gramTile4x32(gt, 8*s, at, bt, 8*s, n)
-				k += 32
-			case m == 3:
-				gramTile4x24(gt, 8*s, at, bt, 8*s, n)
-				k += 24
-			case m == 2:
-				gramTile4x16(gt, 8*s, at, bt, 8*s, n)
-				k += 16
-			default:
-				gramTile4x8(gt, 8*s, at, bt, 8*s, n)
-				k += 8
+			m := min(4, (end-k+7)/8)
+			if (end-k+7)/8 == 5 {
+				m = 3 // then two, not four and one: a lone vector's four chains wait on latency
 			}
+			mask := 0xff
+			if k+8*m > end {
+				mask = 0x0f
+			}
+			switch m {
+			case 4:
+				gramTile4x32(gt, 8*s, at, bt, 8*s, n, mask)
+			case 3:
+				gramTile4x24(gt, 8*s, at, bt, 8*s, n, mask)
+			case 2:
+				gramTile4x16(gt, 8*s, at, bt, 8*s, n, mask)
+			default:
+				gramTile4x8(gt, 8*s, at, bt, 8*s, n, mask)
+			}
+			k += 8 * m
 		}
 	}
 }
