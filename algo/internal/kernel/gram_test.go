@@ -155,6 +155,30 @@ func TestAddGramMatchesDefinition(t *testing.T) {
 	}
 }
 
+// TestAddGramStaysInG holds every path to the s×s entries of g: a tile
+// that ends past the stride must not spill its last columns beyond g's
+// last row.
+func TestAddGramStaysInG(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, p := range Paths() {
+		old := SetPath(p)
+		for _, d := range gramDims {
+			a, b, s := gramOperands(r, 9, d, false)
+			buf := make([]float64, s*s+s)
+			for i := s * s; i < len(buf); i++ {
+				buf[i] = 42
+			}
+			AddGram(buf[:s*s:s*s], a, b, 9, d, s)
+			for i, v := range buf[s*s:] {
+				if v != 42 {
+					t.Errorf("%s d=%d: AddGram wrote %v at g[s*s+%d]", p, d, v, i)
+				}
+			}
+		}
+		SetPath(old)
+	}
+}
+
 func TestRowIndexOutOfRange(t *testing.T) {
 	for _, p := range Paths() {
 		old := SetPath(p)
