@@ -18,9 +18,10 @@ import "math"
 // chains, each lane one entry's chain over the rows in order. The AVX-512
 // path (gram512_amd64.s) tiles groups of four output rows by up to 32
 // columns, eight output columns in each 512-bit register: sixteen vector
-// chains, to keep both 512-bit FMA ports busy. Its tiles cover the AVX2
-// tiles' columns, the last vector of a row's last tile masked to four
-// columns when it holds no more.
+// chains, to keep both 512-bit FMA ports busy, and the last eight output
+// rows by their eight columns (eight chains, not two tiles of four). Its
+// tiles cover the AVX2 tiles' columns, the last vector of a row's last
+// tile masked to four columns when it holds no more.
 
 // GramBlockFloats bounds the floats of a and of b that one row block holds
 // (16 KiB each).
@@ -90,12 +91,17 @@ func gramBlockAVX2(g, a, b []float64, n, d, s int) {
 
 // gramBlockAVX512 is gramBlock with the AVX-512 tiles: four output rows by
 // four (32), three (24), two (16) or one (8) vectors of eight output
-// columns, from the diagonal to gramEnd(d). A row's last tile masks its
-// last vector to four columns when it would pass gramEnd(d), and perhaps
-// the stride: the masked loads and stores touch only those columns.
+// columns, from the diagonal to gramEnd(d), and the last eight rows by
+// their eight columns. A row's last tile masks its last vector to four
+// columns when it would pass gramEnd(d), and perhaps the stride: the
+// masked loads and stores touch only those columns.
 func gramBlockAVX512(g, a, b []float64, n, d, s int) {
 	end := gramEnd(d)
 	for j := 0; j < d; j += 4 {
+		if end-j == 8 {
+			gramTile8x8(&g[j*s+j], 8*s, &a[j], &b[j], 8*s, n)
+			break
+		}
 		for k := j; k < end; {
 			gt, at, bt := &g[j*s+k], &a[j], &b[k]
 			m := min(4, (end-k+7)/8)

@@ -15,3 +15,6 @@ func gramTile4x16(gp *float64, gs int, a, b *float64, rs, n, mask int)
 
 //go:noescape
 func gramTile4x8(gp *float64, gs int, a, b *float64, rs, n, mask int)
+
+//go:noescape
+func gramTile8x8(gp *float64, gs int, a, b *float64, rs, n int)

@@ -245,3 +245,52 @@ loop1:
 	VMOVUPD Z12, K1, 0(R10)
 	VZEROUPPER
 	RET
+
+// func gramTile8x8(gp *float64, gs int, a, b *float64, rs, n int)
+//
+// The last eight output rows by their eight columns: eight chains (Z0–Z7,
+// one output row each) where two four-row tiles of one vector would have
+// four each, which wait on the FMA latency. a's elements come as embedded
+// broadcasts.
+TEXT ·gramTile8x8(SB), NOSPLIT, $0-48
+	MOVQ gp+0(FP), AX
+	MOVQ gs+8(FP), BX
+	MOVQ a+16(FP), CX
+	MOVQ b+24(FP), DX
+	MOVQ rs+32(FP), SI
+	MOVQ n+40(FP), DI
+	LEAQ 0(BX)(BX*2), R8
+	LEAQ 0(AX)(BX*4), R9
+	VMOVUPD 0(AX), Z0
+	VMOVUPD 0(AX)(BX*1), Z1
+	VMOVUPD 0(AX)(BX*2), Z2
+	VMOVUPD 0(AX)(R8*1), Z3
+	VMOVUPD 0(R9), Z4
+	VMOVUPD 0(R9)(BX*1), Z5
+	VMOVUPD 0(R9)(BX*2), Z6
+	VMOVUPD 0(R9)(R8*1), Z7
+	PCALIGN $16
+loop:
+	VMOVUPD 0(DX), Z8
+	VFMADD231PD.BCST 0(CX), Z8, Z0
+	VFMADD231PD.BCST 8(CX), Z8, Z1
+	VFMADD231PD.BCST 16(CX), Z8, Z2
+	VFMADD231PD.BCST 24(CX), Z8, Z3
+	VFMADD231PD.BCST 32(CX), Z8, Z4
+	VFMADD231PD.BCST 40(CX), Z8, Z5
+	VFMADD231PD.BCST 48(CX), Z8, Z6
+	VFMADD231PD.BCST 56(CX), Z8, Z7
+	ADDQ SI, CX
+	ADDQ SI, DX
+	DECQ DI
+	JNZ loop
+	VMOVUPD Z0, 0(AX)
+	VMOVUPD Z1, 0(AX)(BX*1)
+	VMOVUPD Z2, 0(AX)(BX*2)
+	VMOVUPD Z3, 0(AX)(R8*1)
+	VMOVUPD Z4, 0(R9)
+	VMOVUPD Z5, 0(R9)(BX*1)
+	VMOVUPD Z6, 0(R9)(BX*2)
+	VMOVUPD Z7, 0(R9)(R8*1)
+	VZEROUPPER
+	RET

@@ -19,3 +19,7 @@ func gramTile4x16(*float64, int, *float64, *float64, int, int, int) {
 func gramTile4x8(*float64, int, *float64, *float64, int, int, int) {
 	panic("kernel: no AVX-512 path in this build")
 }
+
+func gramTile8x8(*float64, int, *float64, *float64, int, int) {
+	panic("kernel: no AVX-512 path in this build")
+}
