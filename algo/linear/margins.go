@@ -1,6 +1,10 @@
 package linear
 
-import "math"
+import (
+	"math"
+
+	"github.com/mathcrm/mathcrm/algo/internal/kernel"
+)
 
 // Margins sets dst[q] = b + x_q·coef for the len(dst) rows of x (row-major,
 // d columns): one FMA chain per row, from b over the columns in order, so
@@ -10,9 +14,13 @@ import "math"
 // if x holds fewer than len(dst) rows or coef fewer than d values.
 func Margins(dst, x []float64, d int, coef []float64, b float64) {
 	coef = coef[:d]
+	all := x
 	x = x[:len(dst)*d]
 	q := 0
 	for ; q+6 <= len(dst); q += 6 {
+		if e := (q + 30) * d; e <= len(all) {
+			kernel.Prefetch(all[(q+24)*d : e])
+		}
 		r := x[q*d : (q+6)*d]
 		x0, x1, x2 := r[:d], r[d:2*d], r[2*d:3*d]
 		x3, x4, x5 := r[3*d:4*d], r[4*d:5*d], r[5*d:6*d]

@@ -18,6 +18,11 @@ func bestPath() Path {
 	return Portable
 }
 
+// The assembly in prefetch_amd64.s; see Prefetch in prefetch.go.
+
+//go:noescape
+func prefetchT1(p *float64, n int)
+
 // The assembly in kmeans_amd64.s; see the callers in kmeans.go.
 
 //go:noescape

@@ -9,6 +9,10 @@ import "unsafe"
 
 func bestPath() Path { return Portable }
 
+func prefetchT1(*float64, int) {
+	panic("kernel: no AVX2 path in this build")
+}
+
 func kmLabelsAVX2(*int, *float64, int, int, *float64, *float64, int) int {
 	panic("kernel: no AVX2 path in this build")
 }
