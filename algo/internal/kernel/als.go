@@ -295,7 +295,7 @@ type ALSBatch struct {
 // NewALSBatch returns a batch for rank r, or nil where batching does not
 // pay: on the portable path, or for ranks above 64.
 func NewALSBatch(r int) *ALSBatch {
-	if path != AVX2 || r > maxBatchRank {
+	if path < AVX2 || r > maxBatchRank {
 		return nil
 	}
 	bt := &ALSBatch{r: r, off: make([]int, r+1)}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
@@ -20,8 +19,6 @@ func withPath(t testing.TB, p Path, f func()) {
 	defer SetPath(SetPath(p))
 	f()
 }
-
-func slicesContain(ps []Path, p Path) bool { return slices.Contains(ps, p) }
 
 // padRank8 rounds a rank up to a multiple of 8.
 func padRank8(r int) int { return (r + 7) &^ 7 }
@@ -213,17 +210,25 @@ func TestPathsAgreeScores(t *testing.T) {
 	}
 }
 
-// TestBatchMatchesOneByOne: the batched factorisation (AVX2 path) gives
-// each row the bits of cholesky and cholSolve, and reports the first row
-// whose system is not positive definite.
+// TestBatchMatchesOneByOne: the batched factorisation (every path but the
+// portable one) gives each row the bits of cholesky and cholSolve, and
+// reports the first row whose system is not positive definite.
 func TestBatchMatchesOneByOne(t *testing.T) {
-	if !slicesContain(Paths(), AVX2) {
+	if len(kernelPaths) < 2 {
 		t.Skip("no batched factorisation in this build or on this CPU")
 	}
-	defer SetPath(SetPath(AVX2))
+	for _, path := range kernelPaths[1:] {
+		withPath(t, path, func() { testBatch(t, path) })
+	}
+}
+
+func testBatch(t *testing.T, path Path) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, r := range []int{1, 2, 7, 8, 9, 32, 33, 64} {
 		bt := NewALSBatch(r)
+		if bt == nil {
+			t.Fatalf("%s path: no batch for rank %d", path, r)
+		}
 		rp := padRank8(r)
 		for _, lanes := range []int{1, 5, BatchLanes} {
 			for _, bad := range []int{-1, 0, lanes - 1} {
@@ -261,17 +266,17 @@ func TestBatchMatchesOneByOne(t *testing.T) {
 				row, res := bt.Run()
 				if wantFail >= 0 {
 					if res != BatchBadPivot || row != wantFail {
-						t.Fatalf("r=%d: batch reported %d for row %d, want a bad pivot at %d", r, res, row, wantFail)
+						t.Fatalf("%s r=%d: batch reported %d for row %d, want a bad pivot at %d", path, r, res, row, wantFail)
 					}
 					continue
 				}
 				if res != BatchOK {
-					t.Fatalf("r=%d: batch failed (%d) at row %d", r, res, row)
+					t.Fatalf("%s r=%d: batch failed (%d) at row %d", path, r, res, row)
 				}
 				for l := range lanes {
 					for k := range r {
 						if !sameBits(got[l][k], want[l][k]) {
-							t.Fatalf("r=%d lanes=%d: lane %d x[%d] = %v, one by one %v", r, lanes, l, k, got[l][k], want[l][k])
+							t.Fatalf("%s r=%d lanes=%d: lane %d x[%d] = %v, one by one %v", path, r, lanes, l, k, got[l][k], want[l][k])
 						}
 					}
 				}
