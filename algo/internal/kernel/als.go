@@ -22,14 +22,20 @@ import (
 // entries below the diagonal and in the padding, which nothing reads. The
 // Gram tiles are four rows of A by up to twelve columns, twelve
 // accumulators in registers while the tile passes over the chunk of
-// gathered rows.
+// gathered rows. The AVX-512 path runs the AVX2 path but for the Gram,
+// whose tiles (als512_amd64.s) are eight rows by up to 24 columns, three
+// 512-bit vectors a row.
 
 // ALSGram adds Σ_j wy_j[p]·y_j[q] to the upper triangle of src (rank r,
 // stride rp, a multiple of 8) over the n gathered rows of ys and wy (stride
 // rp, zero past r), one FMA chain per entry in row order, and writes the
 // sums into a. src may be a itself, or nil for a zero matrix.
 func ALSGram(a, src []float64, r, rp int, wy, ys []float64, n int) {
-	if n > 0 && path >= AVX2 {
+	switch {
+	case n > 0 && path == AVX512:
+		alsGramAVX512(a, src, r, rp, wy, ys, n)
+		return
+	case n > 0 && path == AVX2:
 		alsGramAVX2(a, src, r, rp, wy, ys, n)
 		return
 	}
@@ -80,9 +86,7 @@ func alsGramGo(a, src []float64, r, rp int, wy, ys []float64, n int) {
 // of four rows holding the diagonal to the rank rounded up to four, so they
 // write some entries below the diagonal and in the padding.
 func alsGramAVX2(a, src []float64, r, rp int, wy, ys []float64, n int) {
-	if len(a) < rp*rp || (src != nil && len(src) < rp*rp) || len(wy) < n*rp || len(ys) < n*rp || rp%8 != 0 || r > rp || n < 1 {
-		panic("kernel: ALSGram shape mismatch")
-	}
+	alsGramCheck(a, src, r, rp, wy, ys, n)
 	ap := unsafe.Pointer(unsafe.SliceData(a))
 	sp := unsafe.Pointer(unsafe.SliceData(src)) // nil for a zero start
 	wp := unsafe.Pointer(unsafe.SliceData(wy))
@@ -112,6 +116,52 @@ func alsGramAVX2(a, src []float64, r, rp int, wy, ys []float64, n int) {
 				q0 += 4
 			}
 		}
+	}
+}
+
+// alsGramAVX512 is ALSGram on the AVX-512 path, n ≥ 1: tiles of eight rows
+// by 24, 16 or 8 columns (als512_amd64.s), from the group of eight rows
+// holding the diagonal to the padded rank, so they write some entries
+// below the diagonal and in the padding.
+func alsGramAVX512(a, src []float64, r, rp int, wy, ys []float64, n int) {
+	alsGramCheck(a, src, r, rp, wy, ys, n)
+	ap := unsafe.Pointer(unsafe.SliceData(a))
+	sp := unsafe.Pointer(unsafe.SliceData(src)) // nil for a zero start
+	wp := unsafe.Pointer(unsafe.SliceData(wy))
+	yp := unsafe.Pointer(unsafe.SliceData(ys))
+	stride := 8 * rp
+	for p0 := 0; p0 < r; p0 += 8 {
+		w := unsafe.Add(wp, 8*p0)
+		for q0 := p0; q0 < rp; {
+			off := 8 * (p0*rp + q0)
+			var from unsafe.Pointer
+			if sp != nil {
+				from = unsafe.Add(sp, off)
+			}
+			t, y := unsafe.Add(ap, off), unsafe.Add(yp, 8*q0)
+			// 24 columns while they fit, but 32 as two sixteens: a
+			// lone eight-column tile has fewer chains than the FMA
+			// latency and ports can overlap.
+			switch left := rp - q0; {
+			case left >= 24 && left != 32:
+				alsGram8x24(t, from, stride, w, y, n)
+				q0 += 24
+			case left >= 16:
+				alsGram8x16(t, from, stride, w, y, n)
+				q0 += 16
+			default:
+				alsGram8x8(t, from, stride, w, y, n)
+				q0 += 8
+			}
+		}
+	}
+}
+
+// alsGramCheck panics unless the assembly's reads and writes of ALSGram
+// stay inside its slices.
+func alsGramCheck(a, src []float64, r, rp int, wy, ys []float64, n int) {
+	if len(a) < rp*rp || (src != nil && len(src) < rp*rp) || len(wy) < n*rp || len(ys) < n*rp || rp%8 != 0 || r > rp || n < 1 {
+		panic("kernel: ALSGram shape mismatch")
 	}
 }
 
