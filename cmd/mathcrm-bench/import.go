@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mathcrm/mathcrm/internal/client"
@@ -100,7 +99,33 @@ func importOnce(ctx context.Context, env *benchEnv, name, data, key string) (imp
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	t0 := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	var peak float64
+	if err == nil {
+		// The process's own peak resident memory (VmHWM), read while it
+		// runs: the rusage of a child started by os/exec counts the
+		// bench's resident memory too, since Linux carries the peak of
+		// the memory the child shared with its parent until exec over
+		// into the child's (the bench's several GiB after the ALS
+		// blocks). VmHWM only grows, so the last reading is the peak up
+		// to 5 ms before the end.
+		done, peaks := make(chan struct{}), make(chan float64)
+		go func() {
+			p := 0.0
+			for {
+				p = max(p, procPeakRSS(cmd.Process.Pid))
+				select {
+				case <-done:
+					peaks <- p
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}()
+		err = cmd.Wait()
+		close(done)
+		peak = <-peaks
+	}
 	run := importRun{secs: time.Since(t0).Seconds()}
 	if err != nil {
 		return run, fmt.Errorf("%s dataset import: %w: %s", workerBin, err, strings.TrimSpace(stderr.String()))
@@ -113,9 +138,7 @@ func importOnce(ctx context.Context, env *benchEnv, name, data, key string) (imp
 	}
 	run.rows = res.Rows
 	run.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		run.peak = round(float64(ru.Maxrss)/1024, 1) // KiB on Linux
-	}
+	run.peak = peak
 	return run, nil
 }
 
