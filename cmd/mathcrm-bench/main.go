@@ -167,6 +167,19 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	if err := emitMachine(ctx, cl); err != nil {
 		return err
 	}
+	env := &benchEnv{cl: cl, wp: wp, url: c.URL, python: python, anchors: anchors, dir: dir, workers: workers}
+	// Each block after the first gets new worker processes, so that no
+	// figure, nor its peak memory, depends on the blocks before it (their
+	// cached shards, the workers' heaps); the block's own warm-up fills
+	// the caches again.
+	ran := false
+	fresh := func() error {
+		if wp == nil || !ran {
+			ran = true
+			return nil
+		}
+		return restartWorkers(ctx, env, 8<<30)
+	}
 	if wanted("als") {
 		for _, r := range []struct {
 			path     string
@@ -175,14 +188,19 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 			if r.path == "" {
 				continue
 			}
+			if err := fresh(); err != nil {
+				return err
+			}
 			if err := benchALS(ctx, cl, wp, r.path, r.implicit, python, anchors, dir); err != nil {
 				return err
 			}
 		}
 	}
-	env := &benchEnv{cl: cl, wp: wp, url: c.URL, python: python, anchors: anchors, dir: dir, workers: workers}
 	for _, b := range registered {
 		if wanted(b.name) {
+			if err := fresh(); err != nil {
+				return err
+			}
 			if err := b.run(ctx, env); err != nil {
 				return fmt.Errorf("%s: %w", b.name, err)
 			}
@@ -190,9 +208,15 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	}
 	if !wanted("kmeans") {
 		if labels != "" && wanted("regression") {
+			if err := fresh(); err != nil {
+				return err
+			}
 			return benchRegression(ctx, cl, wp, labels, python, anchors, dir)
 		}
 		return nil
+	}
+	if err := fresh(); err != nil {
+		return err
 	}
 	cols, given, err := firstRows(data, k)
 	if err != nil {
@@ -277,6 +301,9 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	stopProfile()
 	po.emit(workers)
 	if labels != "" && wanted("regression") {
+		if err := fresh(); err != nil {
+			return err
+		}
 		if err := benchRegression(ctx, cl, wp, labels, python, anchors, dir); err != nil {
 			return err
 		}
