@@ -159,7 +159,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 	defer cl.Close()
 	var wp *workerProcs
 	if workerBin != "" {
-		if wp, err = startWorkers(ctx, cl, workerBin, c.URL, workers, 8<<30); err != nil {
+		if wp, err = startWorkers(ctx, cl, workerBin, c.URL, workers, workerCacheBytes); err != nil {
 			return err
 		}
 		defer wp.stop()
@@ -178,7 +178,7 @@ func run(data, labels, anchors, python string, k, iters, workers, rounds int) er
 			ran = true
 			return nil
 		}
-		return restartWorkers(ctx, env, 8<<30)
+		return restartWorkers(ctx, env, workerCacheBytes)
 	}
 	if wanted("als") {
 		for _, r := range []struct {

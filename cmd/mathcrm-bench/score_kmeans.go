@@ -109,7 +109,7 @@ func benchScoreKMeans(ctx context.Context, env *benchEnv) error {
 	// the large one, each dataset scored twice from a fresh worker; then the
 	// large one again with half the budget, so that the peak is seen to
 	// follow the budget, not the rows.
-	defer func() { _ = restartWorkers(ctx, env, 8<<30) }()
+	defer func() { _ = restartWorkers(ctx, env, workerCacheBytes) }()
 	type memRun struct {
 		set    string
 		budget int64

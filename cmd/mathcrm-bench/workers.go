@@ -14,6 +14,10 @@ import (
 	"github.com/mathcrm/mathcrm/internal/proto"
 )
 
+// workerCacheBytes is the bench's workers' shard cache budget, large
+// enough for every block's data.
+const workerCacheBytes = 8 << 30
+
 // workerProcs are worker processes of the benchmark cluster, so that each
 // worker's peak resident memory can be read on its own.
 type workerProcs struct {

@@ -134,9 +134,9 @@ func (km *KMeans) Assign(lab []int, dist, sums, x []float64) {
 }
 
 // assignAVX2 is Assign on the AVX2 and AVX-512 paths: on the AVX-512 path
-// the labels of the rows up to the last multiple of eight come from the
-// AVX-512 kernel. Rows past the last multiple of four take the portable
-// path.
+// the labels, distances and sums of the rows up to the last multiple of
+// eight come from the AVX-512 kernels. Rows past the last multiple of four
+// take the portable path.
 func (km *KMeans) assignAVX2(lab []int, dist, sums, x []float64) {
 	d, n := km.d, len(lab)
 	n4 := n / 4
@@ -156,7 +156,7 @@ func (km *KMeans) assignAVX2(lab []int, dist, sums, x []float64) {
 		for i, c := range lab {
 			if uint(c) >= uint(km.k) {
 				if c != -1 || nan == 0 {
-					panic("kernel: AVX2 k-means label out of range")
+					panic("kernel: assembly k-means label out of range")
 				}
 				lab[i] = km.One(x[i*d : (i+1)*d])
 				nan--
