@@ -14,7 +14,10 @@
 //     the linear and logistic passes (gram512_amd64.s) and the ALS Gram
 //     tiles (als512_amd64.s) run in 512-bit assembly; every other
 //     primitive takes its AVX2 assembly.
-//   - [AVX2]: amd64 with AVX2 and FMA, in assembly (*_amd64.s).
+//   - [AVX2]: amd64 with AVX2 and FMA, in assembly (*_amd64.s). With nine
+//     to sixteen centres the k-means labels are first screened in float32
+//     (kmeans32.go), which settles almost every row's label with half the
+//     float64 arithmetic and leaves the rest to the float64 scan.
 //   - [Portable]: everywhere else, and with the build tag noasm.
 //
 // GODEBUG=cpu.avx512f=off makes an AVX-512 machine take the AVX2 path and
@@ -38,6 +41,8 @@
 // code in the same order, products that feed a sum are fused multiply-adds
 // (math.FMA in Go, VFMADD231PD in assembly), and the assembly hands any
 // input whose answer it cannot reproduce cheaply (a NaN score, say) to the
-// portable code. kernel_test.go holds every primitive on every path to the
+// portable code. The k-means screen is the one place where a path computes
+// in another precision: it only labels a row when a proven bound on its
+// float32 rounding shows the float64 label is the same. kernel_test.go holds every primitive on every path to the
 // portable one.
 package kernel

@@ -33,6 +33,11 @@ import "math"
 // The distance and the sums take four rows at a time, each lane or each
 // coordinate in the portable order.
 //
+// With nine to sixteen centres the AVX2 path first screens the rows in
+// float32 (kmeans32.go): a row whose smallest float32 score is clear of
+// the others by more than their rounding can move them gets that centre,
+// which is the definition's label; the rest go to the float64 scan.
+//
 // The AVX-512 path (kmeans512_amd64.s) does the same with eight centres in
 // a 512-bit register and eight rows a tile, the scores transposed eight by
 // eight; its distances and sums take one pass over a tile's rows, each
@@ -57,6 +62,14 @@ type KMeans struct {
 	// hv[8g+i] is ½‖c‖² of centre 8g+i, +Inf past k, so that no padding
 	// centre is ever taken.
 	hv []float64
+	// The single-precision screen (kmeans32.go): ct32[16j+i] is
+	// coordinate j of centre i and hv32[i] its ½‖c‖² (+Inf past k), as
+	// float32; ab the threshold's coefficients; x32 the kernel's scratch.
+	screen bool
+	ct32   []float32
+	hv32   []float32
+	ab     [2]float32
+	x32    []float32
 }
 
 // Reset sets the centres c (k rows of d, row-major; k, d ≥ 1), which must
@@ -70,8 +83,10 @@ func (km *KMeans) Reset(c []float64, k, d int) {
 	km.scores = grow(km.scores, 4*k)
 	km.avx2 = path >= AVX2
 	km.avx512 = path == AVX512
+	km.screen = false
 	if km.avx2 {
 		km.layoutAVX2()
+		km.screen = !km.avx512 && k > 8 && hasPOPCNT && km.layout32()
 	}
 }
 
@@ -135,8 +150,10 @@ func (km *KMeans) Assign(lab []int, dist, sums, x []float64) {
 
 // assignAVX2 is Assign on the AVX2 and AVX-512 paths: on the AVX-512 path
 // the labels, distances and sums of the rows up to the last multiple of
-// eight come from the AVX-512 kernels. Rows past the last multiple of four
-// take the portable path.
+// eight come from the AVX-512 kernels; on the AVX2 path the labels come
+// from the float32 screen when it applies. Rows the kernels label −1 (a
+// NaN score, or not settled by the screen) take the scan, and rows past
+// the last multiple of four the portable path.
 func (km *KMeans) assignAVX2(lab []int, dist, sums, x []float64) {
 	d, n := km.d, len(lab)
 	n4 := n / 4
@@ -144,12 +161,15 @@ func (km *KMeans) assignAVX2(lab []int, dist, sums, x []float64) {
 		m := 4 * n4
 		x := x[:m*d]
 		lab := lab[:m]
-		nan, done := 0, 0
+		nan, done := 0, 0 // nan: rows labelled −1 for the scan
 		if n8 := n / 8; km.avx512 && n8 > 0 {
 			nan = kmLabelsAVX512(&lab[0], &x[0], n8, d, &km.ct[0], &km.hv[0], km.ng)
 			done = 8 * n8
 		}
-		if done < m {
+		switch {
+		case done < m && km.screen:
+			nan += km.labels32(lab[done:m], x[done*d:m*d])
+		case done < m:
 			nan += kmLabelsAVX2(&lab[done], &x[done*d], (m-done)/4, d, &km.ct[0], &km.hv[0], km.ng)
 		}
 		// The labels index sums and centres in assembly: check them.

@@ -18,6 +18,10 @@ func bestPath() Path {
 	return Portable
 }
 
+// hasPOPCNT: the k-means screen counts settled rows with POPCNT (every
+// CPU with AVX2 has it).
+var hasPOPCNT = cpu.X86.HasPOPCNT
+
 // The assembly in prefetch_amd64.s; see Prefetch in prefetch.go.
 
 //go:noescape
@@ -27,6 +31,9 @@ func prefetchT1(p *float64, n int)
 
 //go:noescape
 func kmLabelsAVX2(lab *int, x *float64, n4, d int, ct, hv *float64, ng int) int
+
+//go:noescape
+func kmLabels32AVX2(lab *int, x *float64, n4, d int, ct, hv, ab, buf *float32) int
 
 //go:noescape
 func kmLabelsAVX512(lab *int, x *float64, n8, d int, ct, hv *float64, ng int) int

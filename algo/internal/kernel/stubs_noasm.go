@@ -9,11 +9,17 @@ import "unsafe"
 
 func bestPath() Path { return Portable }
 
+const hasPOPCNT = false
+
 func prefetchT1(*float64, int) {
 	panic("kernel: no AVX2 path in this build")
 }
 
 func kmLabelsAVX2(*int, *float64, int, int, *float64, *float64, int) int {
+	panic("kernel: no AVX2 path in this build")
+}
+
+func kmLabels32AVX2(*int, *float64, int, int, *float32, *float32, *float32, *float32) int {
 	panic("kernel: no AVX2 path in this build")
 }
 
