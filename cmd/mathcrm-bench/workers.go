@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,19 +25,12 @@ type workerProcs struct {
 }
 
 // startWorkers starts n `mathcrm worker` processes against url and waits
-// until the leader sees them. The machine's cores are divided among them
-// (GOMAXPROCS, and with it each worker's default --capacity), as a
-// container's CPU limit divides them: n workers that each run as many
-// threads as the machine has cores would leave the operating system to
-// time-slice 2n compute threads on n cores, which costs every pass the
-// wait for a descheduled thread.
+// until the leader sees them.
 func startWorkers(ctx context.Context, cl *client.Client, bin, url string, n int, cacheBytes int64) (*workerProcs, error) {
 	wp := &workerProcs{}
-	procs := max(1, runtime.NumCPU()/n)
 	for i := range n {
 		cmd := exec.Command(bin, "worker", "--nats", url, "--id", fmt.Sprintf("bench-w%d", i),
 			"--cache-bytes", strconv.FormatInt(cacheBytes, 10))
-		cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(procs))
 		cmd.Stderr = os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
