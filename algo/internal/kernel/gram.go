@@ -13,9 +13,9 @@ import "math"
 //
 // The portable path tiles pairs of output rows by aligned groups of four
 // output columns: eight scalar FMA chains in flight. The AVX2 path
-// (gram_amd64.s) tiles pairs of output rows by up to sixteen columns, four
-// output columns of one output row in each 256-bit register: eight vector
-// chains, each lane one entry's chain over the rows in order. The AVX-512
+// (gram_amd64.s) tiles groups of four output rows by up to twelve columns,
+// four output columns of one output row in each 256-bit register: twelve
+// vector chains, each lane one entry's chain over the rows in order. The AVX-512
 // path (gram512_amd64.s) tiles groups of four output rows by up to 32
 // columns, eight output columns in each 512-bit register: sixteen vector
 // chains, to keep both 512-bit FMA ports busy, and the last eight output
@@ -64,26 +64,26 @@ func AddGram(g, a, b []float64, n, d, s int) {
 	}
 }
 
-// gramBlockAVX2 is gramBlock with the AVX2 tiles: two output rows by four
-// (16), three (12), two (8) or one (4) vectors of four output columns.
+// gramBlockAVX2 is gramBlock with the AVX2 tiles: four output rows by
+// three (12), two (8) or one (4) vectors of four output columns, from the
+// diagonal block to gramEnd(d). A tile costs about as long as its FMA
+// latency while it has few chains, so a row block's width w takes tiles of
+// twelve, except that w = 16 takes two of eight and w = 4 one of four.
 func gramBlockAVX2(g, a, b []float64, n, d, s int) {
 	end := gramEnd(d)
-	for j := 0; j < d; j += 2 {
-		for k := j &^ 3; k < end; {
+	for j := 0; j < d; j += 4 {
+		for k := j; k < end; {
 			gt, at, bt := &g[j*s+k], &a[j], &b[k]
-			switch m := (end - k) / 4; {
-			case m >= 4:
-				gramTile2x16(gt, 8*s, at, bt, 8*s, n)
-				k += 16
-			case m == 3:
-				gramTile2x12(gt, 8*s, at, bt, 8*s, n)
-				k += 12
-			case m == 2:
-				gramTile2x8(gt, 8*s, at, bt, 8*s, n)
+			switch w := end - k; {
+			case w == 4:
+				gramY4x4(gt, 8*s, at, bt, 8*s, n)
+				k += 4
+			case w == 8 || w == 16:
+				gramY4x8(gt, 8*s, at, bt, 8*s, n)
 				k += 8
 			default:
-				gramTile2x4(gt, 8*s, at, bt, 8*s, n)
-				k += 4
+				gramY4x12(gt, 8*s, at, bt, 8*s, n)
+				k += 12
 			}
 		}
 	}

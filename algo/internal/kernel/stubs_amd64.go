@@ -50,16 +50,13 @@ func kmAddRowsAVX2(sums *float64, x *float64, lab *int, n, d int)
 // The assembly in gram_amd64.s; see gramBlockAVX2 in gram.go.
 
 //go:noescape
-func gramTile2x16(gp *float64, gs int, a, b *float64, rs, n int)
+func gramY4x12(gp *float64, gs int, a, b *float64, rs, n int)
 
 //go:noescape
-func gramTile2x12(gp *float64, gs int, a, b *float64, rs, n int)
+func gramY4x8(gp *float64, gs int, a, b *float64, rs, n int)
 
 //go:noescape
-func gramTile2x8(gp *float64, gs int, a, b *float64, rs, n int)
-
-//go:noescape
-func gramTile2x4(gp *float64, gs int, a, b *float64, rs, n int)
+func gramY4x4(gp *float64, gs int, a, b *float64, rs, n int)
 
 // The assembly in rows_amd64.s; see rows.go.
 

@@ -39,19 +39,15 @@ func kmAddRowsAVX2(*float64, *float64, *int, int, int) {
 	panic("kernel: no AVX2 path in this build")
 }
 
-func gramTile2x16(*float64, int, *float64, *float64, int, int) {
+func gramY4x12(*float64, int, *float64, *float64, int, int) {
 	panic("kernel: no AVX2 path in this build")
 }
 
-func gramTile2x12(*float64, int, *float64, *float64, int, int) {
+func gramY4x8(*float64, int, *float64, *float64, int, int) {
 	panic("kernel: no AVX2 path in this build")
 }
 
-func gramTile2x8(*float64, int, *float64, *float64, int, int) {
-	panic("kernel: no AVX2 path in this build")
-}
-
-func gramTile2x4(*float64, int, *float64, *float64, int, int) {
+func gramY4x4(*float64, int, *float64, *float64, int, int) {
 	panic("kernel: no AVX2 path in this build")
 }
 
