@@ -43,6 +43,6 @@
 // input whose answer it cannot reproduce cheaply (a NaN score, say) to the
 // portable code. The k-means screen is the one place where a path computes
 // in another precision: it only labels a row when a proven bound on its
-// float32 rounding shows the float64 label is the same. kernel_test.go holds every primitive on every path to the
-// portable one.
+// float32 rounding shows the float64 label is the same. kernel_test.go
+// holds every primitive on every path to the portable one.
 package kernel

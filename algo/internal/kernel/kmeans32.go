@@ -40,6 +40,9 @@ const screenMax = 0x1p60
 // used with them.
 func (km *KMeans) layout32() bool {
 	k, d := km.k, km.d
+	if k > 16 {
+		return false
+	}
 	c1, hmax := 0.0, 0.0
 	for c := range k {
 		s := 0.0
@@ -49,7 +52,7 @@ func (km *KMeans) layout32() bool {
 		c1 = max(c1, s)
 		hmax = max(hmax, math.Abs(km.half[c]))
 	}
-	if k > 16 || !(c1 < screenMax && hmax < screenMax) {
+	if !(c1 < screenMax && hmax < screenMax) {
 		return false
 	}
 	km.ct32 = grow(km.ct32, 16*d)
